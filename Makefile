@@ -1,0 +1,13 @@
+# One command runs everything: `make test` (see README.md).
+.PHONY: test bootstrap check units gates sanity lint changelog
+
+test: bootstrap check
+
+bootstrap:
+	scripts/bootstrap.sh
+
+check:
+	scripts/run_checks.sh
+
+units gates sanity lint changelog:
+	scripts/run_checks.sh $@
