@@ -1,0 +1,248 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Codec for the ``WinHttpSettings`` registry value (the WinHTTP default proxy).
+
+Microsoft does not document the layout. What is known (all integers u32 little-endian,
+strings single-byte ASCII, length-prefixed, not NUL-terminated):
+
+====== ==== =====================================================================
+offset size field
+====== ==== =====================================================================
+0x00   4    version word: 0x18 (KB 4494447 sample, Wine ``WINHTTP_SETTINGS_MAGIC``)
+            or 0x28 (vbfox/proxyconf ``WINHTTP_VERSION``)
+0x04   4    second word (a counter; 0 in every published sample)
+0x08   4    flags: 0x1 direct, 0x2 named proxy
+0x0C   4+N  proxy string
+...    4+M  bypass list (``;``-separated)
+...    4+K  optional autoconfig URL (written by some PowerShell scripts only)
+====== ==== =====================================================================
+
+Lengths are 32-bit: some scripts read them as one byte and break on strings longer
+than 255 characters. The WinINet ``DefaultConnectionSettings`` format (version 0x46
+or 0x3C) looks similar but is a different value and is rejected here.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import struct
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+FLAG_DIRECT = 0x1
+FLAG_PROXY = 0x2
+VERSION_KB = 0x18
+VERSION_ALT = 0x28
+KNOWN_VERSIONS = (VERSION_KB, VERSION_ALT)
+WININET_VERSIONS = (0x46, 0x3C)
+MIN_SIZE = 20
+U32_MAX = 0xFFFFFFFF
+
+_U32 = struct.Struct("<I")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+# Separators that Windows tools print between bytes: spaces and line breaks (reg.exe,
+# Format-Hex), commas and backslash continuations (regedit .reg exports,
+# win_regedit's "hex:be,ef"), dashes ([BitConverter]::ToString).
+_HEX_GROUP = re.compile(r"[^\s,\\-]+")
+
+
+class WinHttpSettingsError(ValueError):
+    """Truncated or inconsistent WinHttpSettings bytes, or settings that cannot be encoded.
+
+    ``offset`` is the byte offset in the value where the problem is (for ``decode_hex``
+    text errors, the character index in the text); ``reason`` names the field and the rule;
+    ``field`` is the field name alone (or None).
+    """
+
+    def __init__(self, offset, reason, field=None):
+        self.offset = offset
+        self.reason = reason
+        self.field = field
+        super(WinHttpSettingsError, self).__init__("WinHttpSettings offset %d: %s" % (offset, reason))
+
+
+@dataclass(frozen=True)
+class WinHttpSettings:
+    """The decoded value. ``flags`` is kept whole: bits other than 0x1/0x2 survive a round trip."""
+
+    version: int = VERSION_KB
+    counter: int = 0
+    flags: int = FLAG_DIRECT
+    proxy: str = ""
+    bypass: str = ""
+    autoconfig_url: Optional[str] = None
+
+    @property
+    def uses_proxy(self):
+        # type: () -> bool
+        return bool(self.flags & FLAG_PROXY) and self.proxy != ""
+
+    @classmethod
+    def direct(cls, version=VERSION_KB):
+        return cls(version=version, flags=FLAG_DIRECT)
+
+    @classmethod
+    def named_proxy(cls, proxy, bypass="", version=VERSION_KB):
+        # Flags 3 (direct | proxy) is what vbfox/proxyconf's captured sample holds (FACTS W3).
+        if not proxy:
+            raise WinHttpSettingsError(0x0C, "proxy: a named proxy needs a non-empty proxy string", "proxy")
+        return cls(version=version, flags=FLAG_DIRECT | FLAG_PROXY, proxy=proxy, bypass=bypass)
+
+    def to_dict(self):
+        """The mapping reported in facts (``winhttp.native.decoded``)."""
+        return {
+            "version": self.version,
+            "counter": self.counter,
+            "flags": self.flags,
+            "proxy": self.proxy,
+            "bypass": self.bypass,
+            "autoconfig_url": self.autoconfig_url,
+            "uses_proxy": self.uses_proxy,
+        }
+
+
+def _read_u32(data, offset, field):
+    # type: (bytes, int, str) -> int
+    left = len(data) - offset
+    if left < 4:
+        raise WinHttpSettingsError(offset, "%s: needs 4 bytes, only %d left" % (field, left), field)
+    return _U32.unpack_from(data, offset)[0]
+
+
+def _read_string(data, offset, field):
+    # type: (bytes, int, str) -> Tuple[str, int]
+    """Read a u32 length and that many ASCII bytes; return the text and the next offset."""
+    length = _read_u32(data, offset, field)
+    start = offset + 4
+    left = len(data) - start
+    if length > left:
+        raise WinHttpSettingsError(
+            offset, "%s: length %d runs past the end of the data (%d bytes left)" % (field, length, left), field)
+    raw = data[start:start + length]
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise WinHttpSettingsError(
+            start + exc.start, "%s: byte 0x%02X is not ASCII" % (field, raw[exc.start]), field)
+    return text, start + length
+
+
+def _check_version(version, offset):
+    if version in KNOWN_VERSIONS:
+        return
+    hint = ""
+    if version in WININET_VERSIONS:
+        hint = " (0x%X is the WinINet DefaultConnectionSettings format, a different value)" % version
+    raise WinHttpSettingsError(
+        offset, "version: unknown version word 0x%X, expected 0x18 or 0x28%s" % (version, hint), "version")
+
+
+def decode(data):
+    # type: (bytes) -> WinHttpSettings
+    """Decode WinHttpSettings bytes. Raises WinHttpSettingsError, never anything else."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise WinHttpSettingsError(0, "data: expected bytes, got %s" % type(data).__name__, "data")
+    data = bytes(data)
+    # The version is checked before the size so that a short WinINet header says what it is.
+    if len(data) >= 4:
+        _check_version(_read_u32(data, 0, "version"), 0)
+    if len(data) < MIN_SIZE:
+        raise WinHttpSettingsError(
+            len(data), "size: %d bytes is under the %d-byte minimum" % (len(data), MIN_SIZE), "size")
+    version = _read_u32(data, 0, "version")
+    counter = _read_u32(data, 4, "counter")
+    # Flag bits other than 0x1/0x2 are kept as read, not rejected or cleared: Wine's reader
+    # (ValveSoftware/wine dlls/winhttp/session.c) looks only at 0x2 and ignores the rest, and
+    # 0x4/0x8 are WinINet's PAC/auto-detect bits that a newer writer might set. Keeping them
+    # means writing a value back never changes bits this codec does not understand.
+    flags = _read_u32(data, 8, "flags")
+    proxy, offset = _read_string(data, 0x0C, "proxy")
+    bypass, offset = _read_string(data, offset, "bypass")
+    autoconfig_url = None
+    if offset < len(data):
+        autoconfig_url, offset = _read_string(data, offset, "autoconfig_url")
+        if offset < len(data):
+            raise WinHttpSettingsError(
+                offset, "trailing data: %d bytes after the autoconfig URL" % (len(data) - offset), "trailing data")
+    return WinHttpSettings(
+        version=version,
+        counter=counter,
+        flags=flags,
+        proxy=proxy,
+        bypass=bypass,
+        autoconfig_url=autoconfig_url,
+    )
+
+
+def _u32_field(value, field, offset):
+    # type: (object, str, int) -> bytes
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WinHttpSettingsError(offset, "%s: expected an integer, got %s" % (field, type(value).__name__), field)
+    if not 0 <= value <= U32_MAX:
+        raise WinHttpSettingsError(offset, "%s: %d is outside the u32 range 0-4294967295" % (field, value), field)
+    return _U32.pack(value)
+
+
+def _string_field(value, field, offset):
+    # type: (object, str, int) -> bytes
+    if not isinstance(value, str):
+        raise WinHttpSettingsError(offset, "%s: expected a string, got %s" % (field, type(value).__name__), field)
+    try:
+        raw = value.encode("ascii")
+    except UnicodeEncodeError as exc:
+        raise WinHttpSettingsError(
+            offset + 4 + exc.start,
+            "%s: character %r at index %d is not ASCII" % (field, value[exc.start], exc.start), field)
+    return _u32_field(len(raw), field + " length", offset) + raw
+
+
+def encode(settings):
+    # type: (WinHttpSettings) -> bytes
+    """Encode settings as WinHttpSettings bytes; invalid settings raise WinHttpSettingsError."""
+    if not isinstance(settings, WinHttpSettings):
+        raise WinHttpSettingsError(
+            0, "settings: expected WinHttpSettings, got %s" % type(settings).__name__, "settings")
+    out = _u32_field(settings.version, "version", 0)
+    _check_version(settings.version, 0)
+    out += _u32_field(settings.counter, "counter", 4)
+    out += _u32_field(settings.flags, "flags", 8)
+    out += _string_field(settings.proxy, "proxy", len(out))
+    out += _string_field(settings.bypass, "bypass", len(out))
+    if settings.autoconfig_url is not None:
+        out += _string_field(settings.autoconfig_url, "autoconfig_url", len(out))
+    return out
+
+
+def decode_hex(text):
+    # type: (str) -> WinHttpSettings
+    """Decode hex text: any case, optional "hex:" prefix, bytes optionally separated by
+    whitespace, commas, dashes or backslash line continuations (as Windows tools print them).
+
+    Each separated group must hold whole bytes (an even number of hex digits).
+    """
+    if not isinstance(text, str):
+        raise WinHttpSettingsError(0, "hex: expected a string, got %s" % type(text).__name__, "hex")
+    start = len(text) - len(text.lstrip())
+    if text[start:start + 4].lower() == "hex:":
+        start += 4
+    groups = []
+    for match in _HEX_GROUP.finditer(text, start):
+        group = match.group()
+        for index, char in enumerate(group):
+            if char not in _HEX_DIGITS:
+                raise WinHttpSettingsError(
+                    match.start() + index, "hex: %r is not a hex digit" % char, "hex")
+        if len(group) % 2:
+            raise WinHttpSettingsError(
+                match.start(), "hex: group %r has an odd number of digits" % group, "hex")
+        groups.append(group)
+    return decode(bytes.fromhex("".join(groups)))
+
+
+def encode_hex(settings):
+    # type: (WinHttpSettings) -> str
+    """Upper-case hex without separators: the transport form of REG_BINARY values."""
+    return encode(settings).hex().upper()
