@@ -18,9 +18,12 @@ skipped=()
 skip() { echo "SKIP: $*"; skipped+=("$*"); }
 
 # A real copy (ansible-test rejects symlinks) of the collection under
-# .build/<purpose>/ansible_collections/purview/device_proxy.
+# $BUILD_ROOT/<purpose>/ansible_collections/purview/device_proxy. It lives
+# outside the checkout: inside it, git would report the copy as ignored and
+# ansible-test would find no files to test.
+BUILD_ROOT=${PURVIEW_BUILD_ROOT:-${TMPDIR:-/tmp}/purview-device-proxy-$(pwd | sha256sum | cut -c1-12)}
 collection_copy() {
-    local dest=".build/$1/ansible_collections/purview/device_proxy"
+    local dest="$BUILD_ROOT/$1/ansible_collections/purview/device_proxy"
     rm -rf "$dest" && mkdir -p "$dest"
     tar -c --exclude=./.git --exclude=./.venv --exclude=./.build \
         --exclude=.pytest_cache --exclude=.hypothesis --exclude=__pycache__ \
