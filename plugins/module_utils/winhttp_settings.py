@@ -23,10 +23,6 @@ than 255 characters. The WinINet ``DefaultConnectionSettings`` format (version 0
 or 0x3C) looks similar but is a different value and is rejected here.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 import struct
 from dataclasses import dataclass
@@ -61,7 +57,7 @@ class WinHttpSettingsError(ValueError):
         self.offset = offset
         self.reason = reason
         self.field = field
-        super(WinHttpSettingsError, self).__init__("WinHttpSettings offset %d: %s" % (offset, reason))
+        super().__init__("WinHttpSettings offset %d: %s" % (offset, reason))
 
 
 @dataclass(frozen=True)
@@ -126,7 +122,7 @@ def _read_string(data, offset, field):
         text = raw.decode("ascii")
     except UnicodeDecodeError as exc:
         raise WinHttpSettingsError(
-            start + exc.start, "%s: byte 0x%02X is not ASCII" % (field, raw[exc.start]), field)
+            start + exc.start, "%s: byte 0x%02X is not ASCII" % (field, raw[exc.start]), field) from None
     return text, start + length
 
 
@@ -163,6 +159,10 @@ def decode(data):
     bypass, offset = _read_string(data, offset, "bypass")
     autoconfig_url = None
     if offset < len(data):
+        if len(data) - offset < 4:
+            raise WinHttpSettingsError(
+                offset, "trailing data: %d bytes are not a length-prefixed autoconfig URL" % (len(data) - offset),
+                "trailing data")
         autoconfig_url, offset = _read_string(data, offset, "autoconfig_url")
         if offset < len(data):
             raise WinHttpSettingsError(
@@ -195,7 +195,7 @@ def _string_field(value, field, offset):
     except UnicodeEncodeError as exc:
         raise WinHttpSettingsError(
             offset + 4 + exc.start,
-            "%s: character %r at index %d is not ASCII" % (field, value[exc.start], exc.start), field)
+            "%s: character %r at index %d is not ASCII" % (field, value[exc.start], exc.start), field) from None
     return _u32_field(len(raw), field + " length", offset) + raw
 
 
