@@ -39,9 +39,9 @@ U32_MAX = 0xFFFFFFFF
 
 _U32 = struct.Struct("<I")
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
-# Separators that Windows tools print between bytes: spaces and line breaks (reg.exe,
-# Format-Hex), commas and backslash continuations (regedit .reg exports,
-# win_regedit's "hex:be,ef"), dashes ([BitConverter]::ToString).
+# Separators that Windows tools print between bytes: spaces and line breaks, commas and
+# backslash continuations (regedit .reg exports, win_regedit's "hex:be,ef"), dashes
+# ([BitConverter]::ToString). reg.exe prints the bytes without separators.
 _HEX_GROUP = re.compile(r"[^\s,\\-]+")
 
 
@@ -144,11 +144,11 @@ def decode(data):
     data = bytes(data)
     # The version is checked before the size so that a short WinINet header says what it is.
     if len(data) >= 4:
-        _check_version(_read_u32(data, 0, "version"), 0)
+        version = _read_u32(data, 0, "version")
+        _check_version(version, 0)
     if len(data) < MIN_SIZE:
         raise WinHttpSettingsError(
             len(data), "size: %d bytes is under the %d-byte minimum" % (len(data), MIN_SIZE), "size")
-    version = _read_u32(data, 0, "version")
     counter = _read_u32(data, 4, "counter")
     # Flag bits other than 0x1/0x2 are kept as read, not rejected or cleared: Wine's reader
     # (ValveSoftware/wine dlls/winhttp/session.c) looks only at 0x2 and ignores the rest, and
