@@ -142,13 +142,15 @@ def decode(data):
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise WinHttpSettingsError(0, "data: expected bytes, got %s" % type(data).__name__, "data")
     data = bytes(data)
+    size_error = WinHttpSettingsError(
+        len(data), "size: %d bytes is under the %d-byte minimum" % (len(data), MIN_SIZE), "size")
+    if len(data) < 4:
+        raise size_error
     # The version is checked before the size so that a short WinINet header says what it is.
-    if len(data) >= 4:
-        version = _read_u32(data, 0, "version")
-        _check_version(version, 0)
+    version = _read_u32(data, 0, "version")
+    _check_version(version, 0)
     if len(data) < MIN_SIZE:
-        raise WinHttpSettingsError(
-            len(data), "size: %d bytes is under the %d-byte minimum" % (len(data), MIN_SIZE), "size")
+        raise size_error
     counter = _read_u32(data, 4, "counter")
     # Flag bits other than 0x1/0x2 are kept as read, not rejected or cleared: Wine's reader
     # (ValveSoftware/wine dlls/winhttp/session.c) looks only at 0x2 and ignores the rest, and
