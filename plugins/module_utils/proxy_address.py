@@ -157,8 +157,15 @@ def _check_characters(text, field, allowed_meta=""):
     for char in text:
         if char in _QUOTES:
             raise ProxyAddressError(field, "quote", "quote character %s is not allowed" % _describe_char(char), text)
+    # Paths, queries and fragments get their own rule; '://' belongs to a scheme, judged later.
+    # 'http://host:port/' is how proxy URLs are usually written: a lone trailing slash is no path.
+    rest = text[:-1] if "://" in text and text.endswith("/") else text
+    for char in rest.replace("://", ""):
+        if char in "/?#" and char not in allowed_meta:
+            raise ProxyAddressError(
+                field, "no-path", "a path, query or fragment (%s) is not allowed; write host:port only" % _describe_char(char), text)
     for char in text:
-        if char in _METACHARACTERS and char not in allowed_meta and char not in "/?#+":
+        if char in _METACHARACTERS and char not in allowed_meta and char not in "/+":
             raise ProxyAddressError(
                 field, "forbidden-character", "character %s is not allowed here" % _describe_char(char), text)
 
@@ -568,7 +575,7 @@ def _bypass_items(value, field):
         if value == "":
             return []
         _check_length(value, field, MAX_BYPASS_TEXT, "the bypass list")
-        _check_characters(value, field, allowed_meta=";*<>")
+        _check_characters(value, field, allowed_meta=";*<>/")
         items = value.split(";")
         if any(item == "" for item in items):
             raise ProxyAddressError(
@@ -580,7 +587,7 @@ def _bypass_items(value, field):
             text = _require_text(item, field, "bypass entry %d" % position)
             if text == "":
                 raise ProxyAddressError(field, "empty-part", "bypass entry %d is empty" % position, text)
-            _check_characters(text, field, allowed_meta="*<>")
+            _check_characters(text, field, allowed_meta="*<>/")
             items.append(text)
         _check_length(";".join(items), field, MAX_BYPASS_TEXT, "the bypass list")
         return items
