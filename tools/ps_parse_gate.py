@@ -33,6 +33,8 @@ POWERSHELL_SUFFIXES = (".ps1", ".psm1")
 # build copies, test output and the deliberately broken test fixtures.
 SKIPPED_DIRS = (".git", ".venv", ".build", "tests/output", "tests/unit/tools/fixtures")
 SNIPPET_LENGTH = 40
+# Node kinds that span the whole file or block: their start line says nothing.
+TOP_LEVEL_KINDS = ("program", "statement_list")
 PROG = "ps_parse_gate"
 
 
@@ -101,11 +103,16 @@ def _describe(node, source: bytes) -> str:
         if parent is not None:
             where = " at end of %s from line %d" % (parent.type, parent.start_point[0] + 1)
         return "%r%s" % (node.type, where)
-    context = parent.type if parent is not None else "file"
+    context = "file"
+    if parent is not None:
+        context = parent.type
+        # An unclosed construct is often noticed lines later: name where the enclosing one starts.
+        if parent.type not in TOP_LEVEL_KINDS and parent.start_point[0] < node.start_point[0]:
+            context += " from line %d" % (parent.start_point[0] + 1)
     text = _snippet(source[node.start_byte:node.end_byte])
     span = ""
-    if node.end_point[0] > node.start_point[0]:
-        span = " (through line %d)" % (node.end_point[0] + 1)
+    if _end_line(node) > node.start_point[0] + 1:
+        span = " (through line %d)" % _end_line(node)
     return "in %s: %s%s" % (context, text, span)
 
 
