@@ -18,3 +18,14 @@ if not os.path.islink(LINK):
 if COLLECTIONS_DIR not in sys.path:
     sys.path.insert(0, COLLECTIONS_DIR)
 os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", COLLECTIONS_DIR)
+
+# Property tests: no per-example deadline (the machines are shared and
+# noisy), and a fixed seed under CI so a run can be repeated exactly.
+try:
+    from hypothesis import settings as _hypothesis_settings
+except ImportError:  # pragma: no cover - hypothesis is a test requirement
+    pass
+else:
+    _hypothesis_settings.register_profile("dev", deadline=None)
+    _hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+    _hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
