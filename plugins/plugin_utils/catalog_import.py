@@ -1,0 +1,602 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Build the service URL catalog from its sources.
+
+* ``build_from_reference_csv``: the shipped catalog, from ``mde-service-urls.csv`` (columns
+  ``cloud,region,category,url,port,protocol,notes,source``); used by ``tools/build_catalog.py``.
+* ``import_table``: a newer copy of one of Microsoft's tables supplied by a user, either the Learn
+  page's Markdown source or the xlsx download, read into a catalog whose list entries for that
+  cloud and connectivity model replace the shipped ones.
+
+Every problem in a file is reported with its row and column; nothing is written anywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import os
+import re
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import (
+    ALWAYS_INCLUDED_REGIONS,
+    CLOUDS,
+    DEVICE_LISTS,
+    GOV_CLOUDS,
+    MODELS,
+    NOT_IN_MICROSOFT_LISTS,
+    OS_NAMES,
+    SHARED_STORAGE_WILDCARDS,
+    Catalog,
+    CatalogEntry,
+    CatalogError,
+    host_matches,
+    split_url,
+)
+
+CSV_COLUMNS = ("cloud", "region", "category", "url", "port", "protocol", "notes", "source")
+ALL_OS = OS_NAMES
+WINDOWS_ALL = ("windows", "windows-legacy")
+ANALYZER_ACCEPTED = (200, 400, 404)  # MDEClientAnalyzer ValidateURLs passes on any of these (FACTS 5)
+
+_HOST_PATTERN = re.compile(r"^(?=.*\.)[a-z0-9*](?:[a-z0-9*.-]*[a-z0-9])?$")
+_SNAPSHOT_DATE = re.compile(r"snapshot (\d{4}-\d{2}-\d{2})")
+_OS_FLAG = re.compile(r"(Win10/11/Server[^=,;]*unified|Win7/8\.1|Server MMA|macOS|Linux)=(Yes|No)")
+_EXPECTED_CODE = re.compile(r"expected HTTP (\d{3})")
+
+# Functions whose rows serve only down-level Windows when the row names no OS.
+_LEGACY_FUNCTIONS = ("mma", "mma-downlevel", "win1607-1803")
+
+
+# --- shared row model ----------------------------------------------------------------------------
+
+def parse_host(url, field_name, row=None, column=None):
+    """(scheme, host, path) of a list URL, or CatalogError naming where it came from."""
+    scheme, host, path = split_url(url)
+    if scheme not in ("", "http", "https"):
+        raise CatalogError(field_name, "scheme", "URL %r has scheme %r; only http and https are listed" % (url, scheme),
+                           row=row, column=column)
+    if not host or not _HOST_PATTERN.match(host) or ".." in host:
+        raise CatalogError(field_name, "host", "URL %r has no valid host name" % url, row=row, column=column)
+    return scheme, host, path
+
+
+def parse_ports(text, field_name, row=None, column=None):
+    """'443', '80', '443;80' or '443, 80' -> (443, 80)."""
+    parts = [p for p in re.split(r"[;,/\s]+", str(text).strip()) if p]
+    ports = []
+    for part in parts:
+        if not part.isdigit() or not 1 <= int(part) <= 65535:
+            raise CatalogError(field_name, "port", "port %r is not a number 1-65535" % part, row=row, column=column)
+        if int(part) not in ports:
+            ports.append(int(part))
+    if not ports:
+        raise CatalogError(field_name, "port", "no port given", row=row, column=column)
+    return tuple(ports)
+
+
+def entries_for_row(url, ports, protocol, cloud, region, list_name, function, required, os_names,
+                    notes, source, field_name, row=None, column=None, **probe):
+    """One CatalogEntry per port of a source row. Port 80 is plain http; anything else uses the
+    URL's scheme, else the row's protocol, else https."""
+    scheme, host, path = parse_host(url, field_name, row, column)
+    result = []
+    for port in ports:
+        if port == 80:
+            port_scheme = "http"
+        else:
+            port_scheme = scheme or (protocol if protocol in ("http", "https") else "https")
+        result.append(CatalogEntry(
+            url=url, host=host, port=port, scheme=port_scheme, path=path, cloud=cloud, region=region,
+            list_name=list_name, function=function, required=required, os=tuple(os_names), notes=notes,
+            source=source, **probe))
+    return result
+
+
+def exclusion_reason(host, function=""):
+    if host in NOT_IN_MICROSOFT_LISTS:
+        return "host is in no current Microsoft list"
+    if "historical" in function:
+        return "removed from the Microsoft list (historical row)"
+    return ""
+
+
+# --- the reference CSV ---------------------------------------------------------------------------
+
+def os_from_notes(notes, list_name, function):
+    """OS applicability from the CSV notes ("OS: Win10/11/... unified=Yes, macOS=Yes", "OS: All",
+    "Win/Mac/Linux", "; Windows;"), else a default for the list and function."""
+    found = set()
+    for name, value in _OS_FLAG.findall(notes):
+        if value != "Yes":
+            continue
+        if name.endswith("unified"):
+            found.add("windows")
+        elif name in ("Win7/8.1", "Server MMA"):
+            found.add("windows-legacy")
+        else:
+            found.add(name.lower())
+    if found:
+        return tuple(n for n in OS_NAMES if n in found)
+    match = re.search(r"OS: ([A-Za-z ]+)", notes)
+    label = match.group(1).strip() if match else ""
+    if label.startswith("All") or "Win/Mac/Linux" in notes:
+        return ALL_OS
+    if label == "Windows client":
+        return ("windows",)
+    if label.startswith("Windows") or re.search(r"(^|; )Windows(;|$)", notes):
+        return WINDOWS_ALL
+    if label in ("Linux", "macOS"):
+        return (label.lower(),)
+    if function in _LEGACY_FUNCTIONS:
+        return ("windows-legacy",)
+    if function.startswith("linux"):
+        return ("linux",)
+    if list_name == "mdav-page":
+        return WINDOWS_ALL
+    return ALL_OS
+
+
+def required_from_notes(notes, list_name):
+    """Required/Optional as the source marks it; unmarked device-list rows count as required."""
+    mark = notes.split(";", 1)[0].strip()
+    if mark == "Required":
+        return True
+    if mark == "Optional":
+        return False
+    return list_name in DEVICE_LISTS
+
+
+def probe_details(tool, url, notes):
+    """expected_status, no_pinning, method and models of an analyzer probe row."""
+    lowered = notes.lower()
+    if tool.startswith("mdeclientanalyzer"):
+        expected = ANALYZER_ACCEPTED
+    else:
+        codes = _EXPECTED_CODE.findall(notes)
+        expected = tuple(int(c) for c in codes) or (200,)
+    no_pinning = "nopinning" in lowered or "no pinning" in lowered
+    method = "HEAD" if "; head;" in lowered else "GET"
+    if tool == "xmde-connectivitytest":
+        models = ("streamlined",) if "geo key gw_" in lowered else ("standard",)
+    else:
+        models = MODELS
+    return {"expected_status": expected, "no_pinning": no_pinning, "method": method, "models": models}
+
+
+def probe_os(tool):
+    if tool.startswith("mdeclientanalyzer"):
+        return WINDOWS_ALL
+    if tool.endswith("-macos"):
+        return ("macos",)
+    return ("macos", "linux")
+
+
+_PATH_CHANNELS = (
+    ("/commands/test", "command-and-control"),
+    ("/storage/automatedirstr", "autoir-sample-storage"),
+    ("/storage/", "sample-submission-storage"),
+    ("/mdav/test", "maps"),
+    ("/wdcp.svc/", "maps"),
+    ("/api/report", "cloud-protection-xplat"),
+    ("/packages/", "updates"),
+)
+
+
+def probe_channel(host, path, notes, list_entries):
+    """The service channel a probe tests, or "" when no list entry covers its host (such probes are
+    dropped). The analyzer's own label or the URL path decide when they say; else the function of
+    the most specific list entry covering the host. The shared blob-storage wildcards do not count
+    as covering: they are in the lists for MMA and the network scanner, not for service accounts."""
+    covering = [e for e in list_entries if e.host not in SHARED_STORAGE_WILDCARDS and host_matches(e.host, host)]
+    if not covering:
+        return ""
+    if "MdeConfigMgr" in notes:
+        return "security-management"
+    for fragment, channel in _PATH_CHANNELS:
+        if fragment in path:
+            return channel
+    if host.startswith("winatp-gw-"):
+        return "command-and-control"
+    covering.sort(key=lambda e: ("*" in e.host, -len(e.host), DEVICE_LISTS.index(e.list_name)))
+    return covering[0].function
+
+
+def _reference_rows(path):
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
+            raise CatalogError(str(path), "columns", "expected columns %s, found %s"
+                               % (",".join(CSV_COLUMNS), ",".join(reader.fieldnames or ())), row=1)
+        for line, row in enumerate(reader, start=2):
+            yield line, row
+
+
+def build_from_reference_csv(path):
+    """The catalog built from mde-service-urls.csv (deterministic: same CSV, same document)."""
+    name = str(path)
+    list_entries, probe_rows, excluded = [], [], []
+    dates = set()
+    for line, row in _reference_rows(path):
+        column = CSV_COLUMNS.index
+        cloud = row["cloud"]
+        if cloud not in CLOUDS:
+            raise CatalogError(name, "cloud", "unknown cloud %r" % cloud, valid=CLOUDS, row=line, column=column("cloud") + 1)
+        list_name, sep, function = row["category"].partition(":")
+        if not sep:
+            raise CatalogError(name, "category", "category %r is not <list>:<function>" % row["category"],
+                               row=line, column=column("category") + 1)
+        if list_name == "probe":
+            tool, _sep, function = function, "", ""
+            list_name = "probe:" + tool
+        dates.update(_SNAPSHOT_DATE.findall(row["source"]))
+        ports = parse_ports(row["port"], name, line, column("port") + 1)
+        _scheme, host, _path = parse_host(row["url"], name, line, column("url") + 1)
+        reason = exclusion_reason(host, function)
+        if reason:
+            excluded.append(_excluded_record(row["url"], cloud, row["region"], list_name, reason))
+            continue
+        if list_name.startswith("probe:"):
+            probe_rows.append((line, row, ports))
+            continue
+        list_entries.extend(entries_for_row(
+            row["url"], ports, row["protocol"], cloud, row["region"], list_name, function,
+            required_from_notes(row["notes"], list_name), os_from_notes(row["notes"], list_name, function),
+            row["notes"], row["source"], name, line, column("url") + 1))
+    probes = []
+    for line, row, ports in probe_rows:
+        probes.extend(_probe_entries(name, line, row, ports, list_entries, excluded))
+    return Catalog(
+        list_entries + probes,
+        source="mde-service-urls.csv: Microsoft Learn device connectivity URL lists (standard and "
+               "streamlined, commercial and US Government), the Defender Antivirus network connections "
+               "page and the connectivity analyzers' test URLs",
+        date=max(dates) if dates else "",
+        excluded=excluded,
+        origin="sha256:" + _sha256(path),
+    )
+
+
+def _probe_entries(name, line, row, ports, list_entries, excluded):
+    tool = row["category"].split(":", 1)[1]
+    _scheme, host, path = parse_host(row["url"], name, line, CSV_COLUMNS.index("url") + 1)
+    device_entries = [e for e in list_entries if e.cloud == row["cloud"] and e.list_name in DEVICE_LISTS]
+    channel = probe_channel(host, path, row["notes"], device_entries)
+    if not channel:
+        excluded.append(_excluded_record(row["url"], row["cloud"], row["region"], "probe:" + tool,
+                                         "host is in no Microsoft URL list"))
+        return []
+    required = any(e.required and e.host not in SHARED_STORAGE_WILDCARDS and host_matches(e.host, host)
+                   for e in device_entries if e.list_name in MODELS)
+    return entries_for_row(
+        row["url"], ports, row["protocol"], row["cloud"], row["region"], "probe:" + tool, channel,
+        required, probe_os(tool), row["notes"], row["source"], name, line,
+        CSV_COLUMNS.index("url") + 1, **probe_details(tool, row["url"], row["notes"]))
+
+
+def _excluded_record(url, cloud, region, list_name, reason):
+    return {"url": url, "cloud": cloud, "region": region, "list_name": list_name, "reason": reason}
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        digest.update(handle.read())
+    return digest.hexdigest()
+
+
+# --- Microsoft's downloadable tables -------------------------------------------------------------
+
+GEOGRAPHIES = {
+    "ww": "worldwide", "all": "worldwide", "worldwide": "worldwide", "global": "worldwide",
+    "us": "us", "eu": "eu", "uk": "uk", "au": "au", "uae": "uae",
+    "us gov": "us", "usgov": "us", "gcc": "us", "gcc high": "us", "dod": "us", "gcc mod": "us",
+}
+_GEO_CLOUD = {"gcc": "gcc", "gcc mod": "gcc", "gcc high": "gcc-high", "dod": "dod"}
+
+_FUNCTION_KEYWORDS = (
+    ("command and control", "command-and-control"),
+    ("cyber data", "edr-cyber-data"),
+    ("autoir", "autoir-sample-storage"),
+    ("sample submission", "sample-submission-storage"),
+    ("certificate revocation", "crl"),
+    ("crl", "crl"),
+    ("push notification", "live-response-wns"),
+    ("network scanner", "network-scanner"),
+    ("security management", "security-management"),
+    ("smartscreen", "smartscreen"),
+    ("cloud-delivered protection", "cloud-protection"),
+    ("mma", "mma"),
+    ("update", "updates"),
+)
+
+
+class _Columns:
+    """Which column of a header row holds what. Indexes are 0-based."""
+
+    def __init__(self, header, field_name, row):
+        self.url = self.port = self.geography = self.required = self.os_single = None
+        self.description = self.category = self.service = self.comments = None
+        self.os_flags = {}
+        self.header = [str(h or "").strip() for h in header]
+        for index, raw in enumerate(self.header):
+            name = re.sub(r"\s+", " ", raw.lower().replace("*", ""))
+            if not name:
+                continue
+            if "description" in name:
+                self.description = index
+            elif name in ("url", "urls", "endpoint", "endpoints") or (
+                    name.startswith("endpoint") and ("url" in name or "endpoint" in name)):
+                self.url = index
+            elif name == "port" or name == "ports":
+                self.port = index
+            elif name == "geography":
+                self.geography = index
+            elif name.startswith("required") or name == "type":
+                self.required = index
+            elif name == "category":
+                self.category = index
+            elif name == "service":
+                self.service = index
+            elif name.startswith("comment"):
+                self.comments = index
+            elif name == "os":
+                self.os_single = index
+            elif name.startswith("windows 10") or name.startswith("windows 11"):
+                self.os_flags[index] = "windows"
+            elif name.startswith("windows 7") or "mma" in name:
+                self.os_flags[index] = "windows-legacy"
+            elif name in ("mac", "macos"):
+                self.os_flags[index] = "macos"
+            elif name == "linux":
+                self.os_flags[index] = "linux"
+
+    @property
+    def is_url_table(self):
+        return self.url is not None and self.port is not None
+
+
+def _cell(cells, index):
+    if index is None or index >= len(cells):
+        return ""
+    value = cells[index]
+    return "" if value is None else str(value).strip()
+
+
+def _split_urls(text):
+    text = re.sub(r"<br\s*/?>", " ", text, flags=re.IGNORECASE).replace("\\*", "*").replace("`", "")
+    return [part for part in re.split(r"[\s,]+", text) if part]
+
+
+def _function_for(description, category, service):
+    text = " ".join((description, category, service)).lower()
+    for keyword, function in _FUNCTION_KEYWORDS:
+        if keyword in text:
+            return function
+    slug = re.sub(r"[^a-z0-9]+", "-", (category or service or "other").lower()).strip("-")
+    return slug or "other"
+
+
+def _os_for(columns, cells, field_name, line):
+    if columns.os_flags:
+        found = [name for index, name in columns.os_flags.items() if _cell(cells, index).lower().startswith("yes")]
+        return tuple(n for n in OS_NAMES if n in found) or ALL_OS
+    if columns.os_single is not None:
+        label = _cell(cells, columns.os_single).lower()
+        if not label or label.startswith("all"):
+            return ALL_OS
+        if label == "windows client":
+            return ("windows",)
+        if label.startswith("windows"):
+            return WINDOWS_ALL
+        if label in ("linux", "macos", "mac"):
+            return ("linux",) if label == "linux" else ("macos",)
+        raise CatalogError(field_name, "os", "unknown OS %r" % label, valid=("All", "Windows", "Windows client", "macOS", "Linux"),
+                           row=line, column=columns.os_single + 1)
+    return ALL_OS
+
+
+def _clouds_for(geography, cloud):
+    key = geography.lower()
+    if cloud:
+        return (cloud,)
+    if key in _GEO_CLOUD:
+        return (_GEO_CLOUD[key],)
+    if key in ("us gov", "usgov"):
+        return GOV_CLOUDS
+    return ("commercial",)
+
+
+def rows_to_entries(rows, field_name, model, cloud=None, source=""):
+    """Turn table rows into entries. ``rows`` yields (row number, header row number, columns, cells,
+    column label function). Empty port/geography cells repeat the row above (merged cells)."""
+    entries, excluded = [], []
+    previous = {}
+    for line, columns, cells, label in rows:
+        text = {"port": _cell(cells, columns.port), "geography": _cell(cells, columns.geography)}
+        for key in ("port", "geography"):
+            if not text[key]:
+                text[key] = previous.get((id(columns), key), "")
+            previous[(id(columns), key)] = text[key]
+        url_text = _cell(cells, columns.url)
+        if not url_text:
+            raise CatalogError(field_name, "url", "empty URL cell", row=line, column=label(columns.url))
+        ports = parse_ports(text["port"], field_name, line, label(columns.port))
+        geography = text["geography"] or "WW"
+        region = GEOGRAPHIES.get(geography.lower())
+        if region is None:
+            raise CatalogError(field_name, "geography", "unknown geography %r" % geography,
+                               valid=sorted({k.upper() if len(k) <= 3 else k.title() for k in GEOGRAPHIES}),
+                               row=line, column=label(columns.geography))
+        required_text = _cell(cells, columns.required).lower()
+        if columns.required is not None and required_text not in ("required", "optional", ""):
+            raise CatalogError(field_name, "required", "expected Required or Optional, found %r" % required_text,
+                               row=line, column=label(columns.required))
+        required = required_text != "optional"
+        description = _cell(cells, columns.description)
+        function = _function_for(description, _cell(cells, columns.category), _cell(cells, columns.service))
+        os_names = _os_for(columns, cells, field_name, line)
+        notes = "; ".join(p for p in ("Required" if required else "Optional", description,
+                                      _cell(cells, columns.comments)) if p)
+        for url in _split_urls(url_text):
+            _scheme, host, _path = parse_host(url, field_name, line, label(columns.url))
+            for target_cloud in _clouds_for(geography, cloud):
+                reason = exclusion_reason(host)
+                if reason:
+                    excluded.append(_excluded_record(url, target_cloud, region, model, reason))
+                    continue
+                entries.extend(entries_for_row(
+                    url, ports, "", target_cloud, region, model, function, required, os_names, notes, source,
+                    field_name, line, label(columns.url)))
+    if not entries:
+        raise CatalogError(field_name, "empty", "no URL rows found (a table needs a URL and a Port column)")
+    return entries, excluded
+
+
+def _split_markdown_row(line):
+    body = line.strip()
+    if body.startswith("|"):
+        body = body[1:]
+    if body.endswith("|") and not body.endswith("\\|"):
+        body = body[:-1]
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", body)]
+
+
+_SEPARATOR = re.compile(r"^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+
+
+def markdown_rows(text, field_name):
+    """(line, columns, cells, label) for every data row of every URL table in a Markdown text."""
+    lines = text.splitlines()
+    found_table = False
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.lstrip().startswith("|") and index + 1 < len(lines) and _SEPARATOR.match(lines[index + 1].strip()):
+            columns = _Columns(_split_markdown_row(line), field_name, index + 1)
+            width = len(columns.header)
+            index += 2
+            while index < len(lines) and lines[index].lstrip().startswith("|"):
+                cells = _split_markdown_row(lines[index])
+                if columns.is_url_table:
+                    found_table = True
+                    if len(cells) != width:
+                        raise CatalogError(field_name, "cells", "row has %d cells, the header has %d" % (len(cells), width),
+                                           row=index + 1, column=min(len(cells), width) + 1)
+                    yield index + 1, columns, cells, _markdown_label(columns)
+                index += 1
+            continue
+        index += 1
+    if not found_table:
+        raise CatalogError(field_name, "no-table", "no Markdown table with a URL column and a Port column")
+
+
+def _markdown_label(columns):
+    return lambda col: "%d (%s)" % (col + 1, columns.header[col]) if col is not None else None
+
+
+def xlsx_rows(path, field_name):
+    """(row, columns, cells, label) for the data rows of every sheet with a URL table."""
+    try:
+        import openpyxl
+    except ImportError as exc:  # pragma: no cover - depends on the controller's packages
+        raise CatalogError(field_name, "openpyxl", "reading xlsx files needs the Python package openpyxl") from exc
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise CatalogError(field_name, "xlsx", "not a readable xlsx workbook: %s" % exc) from exc
+    found = False
+    try:
+        for sheet in workbook.worksheets:
+            columns = None
+            for row_number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells = list(values)
+                if columns is None:
+                    candidate = _Columns(cells, field_name, row_number)
+                    if candidate.is_url_table:
+                        columns = candidate
+                    elif row_number >= 20:
+                        break
+                    continue
+                if not any(_cell(cells, i) for i in range(len(cells))):
+                    continue
+                found = True
+                yield row_number, columns, cells, _xlsx_label(sheet.title, columns)
+    finally:
+        workbook.close()
+    if not found:
+        raise CatalogError(field_name, "no-table", "no sheet with a URL column and a Port column in its first 20 rows")
+
+
+def _xlsx_label(sheet, columns):
+    from openpyxl.utils import get_column_letter
+
+    return lambda col: "%s (%s, sheet %s)" % (get_column_letter(col + 1), columns.header[col], sheet) if col is not None else None
+
+
+def _markdown_date(text):
+    match = re.search(r"^ms\.date:\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$", text, flags=re.MULTILINE)
+    if match:
+        month, day, year = (int(g) for g in match.groups())
+        return "%04d-%02d-%02d" % (year, month, day)
+    return ""
+
+
+def _file_date(path):
+    return datetime.date.fromtimestamp(os.path.getmtime(path)).isoformat()
+
+
+def import_table(path, base, model=None, cloud=None):
+    """A catalog equal to ``base`` except that the list entries for the imported cloud(s) and
+    model are those of the file. ``model`` defaults to "streamlined" when the file name or title
+    says so, else "standard"; ``cloud`` defaults to what the Geography column says."""
+    field_name = str(path)
+    if model is not None and model not in MODELS:
+        raise CatalogError("model", "unknown-name", "unknown model %r" % model, valid=MODELS)
+    if cloud is not None and cloud not in CLOUDS:
+        raise CatalogError("cloud", "unknown-name", "unknown cloud %r" % cloud, valid=CLOUDS)
+    if not os.path.isfile(path):
+        raise CatalogError(field_name, "missing", "no such file")
+    lowered = field_name.lower()
+    if lowered.endswith(".xlsx"):
+        date = _xlsx_date(path)
+        model = model or ("streamlined" if "streamlin" in os.path.basename(lowered) else "standard")
+        rows = xlsx_rows(path, field_name)
+    elif lowered.endswith((".md", ".markdown")):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CatalogError(field_name, "unreadable", "cannot read the file as UTF-8 text: %s" % exc) from exc
+        date = _markdown_date(text) or _file_date(path)
+        title = re.search(r"^title:.*$|^# .*$", text, flags=re.MULTILINE)
+        named = os.path.basename(lowered) + " " + (title.group(0).lower() if title else "")
+        model = model or ("streamlined" if "streamlin" in named else "standard")
+        rows = markdown_rows(text, field_name)
+    else:
+        raise CatalogError(field_name, "file-type", "unsupported file type", valid=(".md", ".markdown", ".xlsx", ".json"))
+    source = "imported from %s (%s list)" % (os.path.basename(field_name), model)
+    entries, excluded = rows_to_entries(rows, field_name, model, cloud=cloud, source=source)
+    clouds = {e.cloud for e in entries}
+    kept = [e for e in base.entries if not (e.cloud in clouds and e.list_name == model)]
+    return Catalog(kept + entries, source="%s; other lists: %s" % (source, base.source), date=date,
+                   excluded=tuple(base.excluded) + tuple(excluded), origin=field_name)
+
+
+def _xlsx_date(path):
+    try:
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(path, read_only=True)
+        modified = workbook.properties.modified
+        workbook.close()
+    except Exception:  # the rows reader reports a damaged file with details
+        modified = None
+    return modified.date().isoformat() if modified else _file_date(path)
+
+
+__all__ = [
+    "build_from_reference_csv", "import_table", "markdown_rows", "xlsx_rows", "rows_to_entries",
+    "os_from_notes", "required_from_notes", "probe_details", "probe_channel", "ALWAYS_INCLUDED_REGIONS",
+]
