@@ -1,0 +1,478 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Classify raw WinHTTP probe results and give verdicts per URL, per channel and per host.
+
+``purview.device_proxy.connectivity_test`` runs, for every service URL, the five methods of
+Microsoft's client analyzer (FACTS.md section 5) and returns raw results only: HTTP status,
+WinHTTP error number, elapsed time. Everything that interprets them lives here:
+
+* :func:`classify_probe` turns one raw probe into an outcome (``succeeded``, ``failed``,
+  ``absent``, ``skipped``) with a reason a person can act on;
+* :func:`url_verdict` applies two rules to one URL: the **analyzer** rule (the URL passes when any
+  method answers 200, 400 or 404, as the analyzer's ``ValidateURLs`` accepts; FACTS.md section 5)
+  and the **strict** rule (the method this device is configured to use answers an accepted code);
+* :func:`configured_method` decides which method this device uses (see its docstring for the
+  reasoning and what is uncertain);
+* :func:`host_verdict` puts it together for one host, :func:`policy_failures` applies a fail
+  policy (``any``, ``required``, ``never``).
+
+All inputs and outputs are plain JSON-compatible data so they can travel in Ansible results and
+reports unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
+    ProxyAddressError,
+    telemetry_proxy_server_value,
+)
+from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (
+    WinHttpSettingsError,
+    decode_hex,
+)
+
+# The analyzer's five methods, in its order and with its wording (FACTS.md section 5).
+METHODS = ("default", "wpad", "disabled", "named", "command_line")
+METHOD_NUMBERS = {"default": 1, "wpad": 2, "disabled": 3, "named": 4, "command_line": 5}
+METHOD_LABELS = {
+    "default": "Default proxy",
+    "wpad": "Proxy auto discovery (WPAD)",
+    "disabled": "Proxy disabled",
+    "named": "Named proxy",
+    "command_line": "Command line proxy",
+}
+
+# Codes the analyzer script accepts on any method ([TSS] ValidateURLs, FACTS.md section 5).
+ANALYZER_ACCEPTED = (200, 400, 404)
+
+PASS = "pass"
+FAIL = "fail"
+UNTESTED = "untested"
+
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+ABSENT = "absent"      # the method has nothing to test (no TelemetryProxyServer, no command-line proxy)
+SKIPPED = "skipped"    # not run: the run's deadline passed, or the method was not asked for
+
+# The analyzer's channels (TSS Events.json, FACTS.md section 5): event ids for "all URLs passed",
+# "one URL failed" and "more than one failed". AutoIR and sample upload share one channel here.
+CHANNELS = {
+    "command-and-control": {"label": "Command and control", "events": (130017, 131013, 132021)},
+    "cyber-data": {"label": "Cyber data", "events": (130018, 131014, 132022)},
+    "autoir-sample-storage": {"label": "AutoIR and sample storage", "events": (130019, 131015, 132023)},
+    "configuration": {"label": "Configuration", "events": (130021, 131017, 132025)},
+    "other": {"label": "Other service URLs", "events": None},
+}
+CHANNEL_ORDER = tuple(CHANNELS)
+
+# Catalog functions (catalog.py ``channel`` of a probe URL) and analyzer channel names that mean
+# one of the channels above. Anything else is "other".
+_CHANNEL_ALIASES = {
+    "command-and-control": "command-and-control",
+    "cnc": "command-and-control",
+    "cncurls": "command-and-control",
+    "core": "command-and-control",
+    "edr-cyber-data": "cyber-data",
+    "cyber-data": "cyber-data",
+    "cyber": "cyber-data",
+    "cyberdataurls": "cyber-data",
+    "defender-core-telemetry": "cyber-data",
+    "autoir-sample-storage": "autoir-sample-storage",
+    "sample-submission-storage": "autoir-sample-storage",
+    "autoir": "autoir-sample-storage",
+    "sampleupload": "autoir-sample-storage",
+    "autoirblobs": "autoir-sample-storage",
+    "sampleuploadblobs": "autoir-sample-storage",
+    "configuration": "configuration",
+    "mdeconfigmgr": "configuration",
+    "settings": "configuration",
+    "security-management": "configuration",
+    "defender-core-ecs": "configuration",
+}
+
+# WinHTTP error numbers (winhttp.h) the probes can end with, and what they usually mean.
+WINHTTP_ERRORS = {
+    12002: ("ERROR_WINHTTP_TIMEOUT", "timeout", "the request timed out"),
+    12004: ("ERROR_WINHTTP_INTERNAL_ERROR", "other", "WinHTTP internal error"),
+    12005: ("ERROR_WINHTTP_INVALID_URL", "bad-url", "the URL is not valid"),
+    12006: ("ERROR_WINHTTP_UNRECOGNIZED_SCHEME", "bad-url", "the URL scheme is not http or https"),
+    12007: ("ERROR_WINHTTP_NAME_NOT_RESOLVED", "name-not-resolved",
+            "the host name (or the proxy name) could not be resolved"),
+    12017: ("ERROR_WINHTTP_OPERATION_CANCELLED", "timeout", "the request was cancelled at its time limit"),
+    12029: ("ERROR_WINHTTP_CANNOT_CONNECT", "cannot-connect", "no TCP connection to the server or proxy"),
+    12030: ("ERROR_WINHTTP_CONNECTION_ERROR", "connection-reset",
+            "the connection was reset or closed (a firewall or TLS-inspecting device may be in the way)"),
+    12032: ("ERROR_WINHTTP_RESEND_REQUEST", "other", "WinHTTP asked for the request to be sent again"),
+    12037: ("ERROR_WINHTTP_SECURE_CERT_DATE_INVALID", "tls", "the server certificate has expired"),
+    12038: ("ERROR_WINHTTP_SECURE_CERT_CN_INVALID", "tls", "the certificate does not name this host"),
+    12044: ("ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED", "tls", "the server asks for a client certificate"),
+    12045: ("ERROR_WINHTTP_SECURE_INVALID_CA", "tls",
+             "the certificate chain ends in an untrusted root (TLS inspection is likely)"),
+    12057: ("ERROR_WINHTTP_SECURE_CERT_REV_FAILED", "tls",
+            "revocation could not be checked (CRL endpoints on port 80 unreachable?)"),
+    12152: ("ERROR_WINHTTP_INVALID_SERVER_RESPONSE", "bad-response", "the server answer was not HTTP"),
+    12157: ("ERROR_WINHTTP_SECURE_CHANNEL_ERROR", "tls", "the TLS handshake failed"),
+    12166: ("ERROR_WINHTTP_BAD_AUTO_PROXY_SCRIPT", "proxy-discovery", "the PAC script has an error"),
+    12167: ("ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT", "proxy-discovery", "the PAC script could not be downloaded"),
+    12169: ("ERROR_WINHTTP_SECURE_INVALID_CERT", "tls", "the server certificate is invalid"),
+    12170: ("ERROR_WINHTTP_SECURE_CERT_REVOKED", "tls", "the server certificate is revoked"),
+    12175: ("ERROR_WINHTTP_SECURE_FAILURE", "tls",
+             "the server certificate failed validation (TLS inspection is likely)"),
+    12178: ("ERROR_WINHTTP_AUTO_PROXY_SERVICE_ERROR", "proxy-discovery", "the auto-proxy service failed"),
+    12180: ("ERROR_WINHTTP_AUTODETECTION_FAILED", "proxy-discovery", "WPAD found no proxy configuration"),
+}
+
+# HTTP answers that point at the proxy rather than the service (FACTS.md section 6).
+_HTTP_REASONS = {
+    403: ("http-forbidden", "403: the proxy (or a firewall) refuses this destination; allow the domain"),
+    407: ("proxy-auth-required",
+          "407: the proxy demands authentication; the sensor connects anonymously as LocalSystem, "
+          "so allow unauthenticated access to the service URLs"),
+    502: ("bad-gateway", "502: the proxy could not reach the service"),
+    503: ("service-unavailable", "503: the proxy or the service is unavailable"),
+    504: ("gateway-timeout", "504: the proxy timed out reaching the service"),
+}
+
+
+class VerdictInputError(ValueError):
+    """A raw probe result or URL description is malformed. ``field`` names it, ``rule`` says why."""
+
+    def __init__(self, field: str, rule: str, message: str):
+        self.field = field
+        self.rule = rule
+        super().__init__(f"{field}: {message}")
+
+
+# --- URL descriptions ----------------------------------------------------------------------------
+def channel_of(name: Optional[str]) -> str:
+    """The analyzer channel a catalog function or channel name belongs to ("other" if none)."""
+    if not name:
+        return "other"
+    key = str(name).strip().lower().replace("_", "-").replace(" ", "-")
+    return _CHANNEL_ALIASES.get(key, _CHANNEL_ALIASES.get(key.replace("-", ""), "other"))
+
+
+def normalise_url_spec(item: Any, index: int = 0, field: str = "urls") -> Dict[str, Any]:
+    """One URL to test as a dict: url, channel, function, expected_status, no_pinning, required.
+
+    ``item`` is a URL string or a dict shaped like the catalog's ``output='probe'`` items.
+    """
+    where = f"{field}[{index}]"
+    if isinstance(item, str):
+        item = {"url": item}
+    if not isinstance(item, Mapping):
+        raise VerdictInputError(where, "type", "must be a URL string or a dict with a 'url' key")
+    url = str(item.get("url") or "").strip()
+    if not url.lower().startswith(("http://", "https://")):
+        raise VerdictInputError(where + ".url", "scheme", f"{url!r} must start with http:// or https://")
+    if any(ch.isspace() for ch in url) or "*" in url:
+        raise VerdictInputError(where + ".url", "forbidden-character",
+                                f"{url!r} must be a concrete URL without spaces or wildcards")
+    expected = item.get("expected_status") or []
+    if isinstance(expected, int):
+        expected = [expected]
+    try:
+        expected = sorted({int(code) for code in expected})
+    except (TypeError, ValueError):
+        raise VerdictInputError(where + ".expected_status", "type", "must be a list of HTTP status codes") from None
+    if any(code < 100 or code > 599 for code in expected):
+        raise VerdictInputError(where + ".expected_status", "range", "HTTP status codes are 100-599")
+    function = item.get("channel") or item.get("function") or ""
+    return {
+        "url": url,
+        "channel": channel_of(function),
+        "function": str(function),
+        "expected_status": expected,
+        "no_pinning": bool(item.get("no_pinning", False)),
+        "required": bool(item.get("required", True)),
+    }
+
+
+def accepted_statuses(spec: Mapping[str, Any]) -> Sequence[int]:
+    """Codes that count as reachable for the strict verdict.
+
+    200 always; plus the URL's own expected codes when the catalog knows them (blob URLs answer
+    400, some test paths 404), otherwise the analyzer's 400 and 404.
+    """
+    expected = list(spec.get("expected_status") or ())
+    if expected:
+        return tuple(sorted({200, *expected}))
+    return ANALYZER_ACCEPTED
+
+
+# --- one probe -----------------------------------------------------------------------------------
+def winhttp_error_name(code: Optional[int]) -> str:
+    """``ERROR_WINHTTP_...`` for a known WinHTTP error, else ``error <n>``."""
+    if code in WINHTTP_ERRORS:
+        return WINHTTP_ERRORS[code][0]
+    return f"error {code}"
+
+
+def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_ACCEPTED) -> Dict[str, Any]:
+    """Outcome of one raw probe (the module's ``probes`` item) against the accepted codes.
+
+    Returns method, number, label, outcome, reason (short key), detail (sentence), status_code,
+    winhttp_error, error_name, elapsed_ms, proxy and access (how WinHTTP was configured).
+    """
+    method = raw.get("method")
+    if method not in METHOD_NUMBERS:
+        raise VerdictInputError("probes.method", "choices", f"{method!r} is not one of {', '.join(METHODS)}")
+    accepted = frozenset(accepted)
+    status = _optional_int(raw.get("status_code"), "probes.status_code")
+    error = _optional_int(raw.get("winhttp_error"), "probes.winhttp_error") or None
+    result = {
+        "method": method,
+        "number": METHOD_NUMBERS[method],
+        "label": METHOD_LABELS[method],
+        "status_code": status,
+        "winhttp_error": error,
+        "error_name": winhttp_error_name(error) if error else None,
+        "elapsed_ms": _optional_int(raw.get("elapsed_ms"), "probes.elapsed_ms") or 0,
+        "proxy": raw.get("proxy") or None,
+        "access": raw.get("access") or None,
+    }
+    skip = raw.get("skip_reason")
+    if not raw.get("attempted", True) or skip:
+        if skip == "deadline":
+            result.update(outcome=SKIPPED, reason="deadline", detail="not run: the run's deadline had passed")
+        elif skip == "not-requested":
+            result.update(outcome=SKIPPED, reason="not-requested", detail="not run: method not requested")
+        else:
+            what = "TelemetryProxyServer is not set" if method == "named" else "no command-line proxy was given"
+            result.update(outcome=ABSENT, reason="not-configured", detail=what)
+        return result
+    if raw.get("timed_out"):
+        result.update(outcome=FAILED, reason="timeout", detail="no answer within the probe time limit")
+        return result
+    if status is not None and status > 0:
+        if status in accepted:
+            result.update(outcome=SUCCEEDED, reason="http-%d" % status, detail=f"answered {status}")
+        else:
+            reason, detail = _HTTP_REASONS.get(status, ("http-%d" % status, f"{status}: not an expected answer"))
+            result.update(outcome=FAILED, reason=reason, detail=detail)
+        return result
+    if error:
+        name, reason, detail = WINHTTP_ERRORS.get(error, (winhttp_error_name(error), "other", "WinHTTP error"))
+        stage = raw.get("error_stage")
+        if stage:
+            detail = f"{detail} (during {stage})"
+        result.update(outcome=FAILED, reason=reason, detail=f"{name}: {detail}")
+        return result
+    result.update(outcome=FAILED, reason="no-answer", detail="neither a status code nor an error was reported")
+    return result
+
+
+def _optional_int(value: Any, field: str) -> Optional[int]:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise VerdictInputError(field, "type", "must be a number")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise VerdictInputError(field, "type", f"{value!r} is not a number") from None
+
+
+# --- which method this device uses ---------------------------------------------------------------
+def configured_method(telemetry_proxy_server: Optional[str],
+                      winhttp_settings_hex: Optional[str] = None) -> Dict[str, Any]:
+    """The analyzer method that matches how this device's sensor reaches the service.
+
+    Reasoning (FACTS.md sections 1, 5 and 7):
+
+    * ``TelemetryProxyServer`` set: the sensor uses it (section 1, the registry-based static
+      proxy; the analyzer's method 4 tests exactly that value). Uncertain: when that proxy is
+      unreachable the sensor falls back to a direct connection according to the DLP pages, or to
+      the default proxy configuration according to the CSP page (section 7, question 2), and which
+      setting wins when several are set is not documented (question 3). So a failing named proxy
+      fails the strict verdict; a method that would catch the fallback is reported, not counted.
+    * otherwise a WinHTTP default proxy (``netsh winhttp set proxy``) set: the sensor, a WinHTTP
+      client running as LocalSystem, uses it; method 1 (default proxy) tests it.
+    * otherwise nothing static: the sensor relies on WinHTTP's automatic configuration (WPAD,
+      then direct). Method 1 opens WinHTTP with the automatic proxy mode on Windows 8.1 and later,
+      which covers WPAD and direct, so it is the one to trust. That method 1 behaves like this in
+      the analyzer is an inference (section 5 table, section 7 question 7).
+
+    ``winhttp_settings_hex`` is the native ``WinHttpSettings`` value as the module returns it
+    (upper-case hex or None); it is decoded with the collection's codec.
+    """
+    notes: List[str] = []
+    server = (telemetry_proxy_server or "").strip()
+    if server:
+        try:
+            telemetry_proxy_server_value(server, field="TelemetryProxyServer")
+        except ProxyAddressError as err:
+            notes.append(f"TelemetryProxyServer {server!r} is not in the documented host:port form "
+                         f"({err}); whether the sensor accepts it is undocumented (FACTS.md section 7, question 1)")
+        notes.append("if this proxy is unreachable the sensor falls back to a direct connection (DLP docs) "
+                      "or to the default proxy configuration (CSP docs); which one is undocumented "
+                      "(FACTS.md section 7, question 2)")
+        return {
+            "method": "named",
+            "proxy": server,
+            "reason": f"TelemetryProxyServer is set to {server}: the sensor uses this registry-based static proxy",
+            "fallbacks": ["disabled", "default"],
+            "notes": notes,
+        }
+    default_proxy = None
+    if winhttp_settings_hex:
+        try:
+            settings = decode_hex(winhttp_settings_hex)
+        except WinHttpSettingsError as err:
+            notes.append(f"the WinHttpSettings value could not be decoded ({err}); treated as direct access")
+        else:
+            if settings.uses_proxy:
+                default_proxy = settings.proxy
+    if default_proxy:
+        return {
+            "method": "default",
+            "proxy": default_proxy,
+            "reason": f"TelemetryProxyServer is not set and the WinHTTP default proxy is {default_proxy}: "
+                      "the sensor, a WinHTTP client, uses it",
+            "fallbacks": [],
+            "notes": notes,
+        }
+    notes.append("method 1 is taken to use WinHTTP's automatic proxy mode (WPAD, then direct) as on "
+                 "Windows 8.1 and later; this is inferred, not documented (FACTS.md section 5, section 7 question 7)")
+    return {
+        "method": "default",
+        "proxy": None,
+        "reason": "no static proxy is configured (no TelemetryProxyServer, WinHTTP default is direct): "
+                  "the sensor relies on automatic discovery (WPAD) and then a direct connection",
+        "fallbacks": ["wpad", "disabled"],
+        "notes": notes,
+    }
+
+
+# --- one URL ---------------------------------------------------------------------------------------
+def url_verdict(spec: Mapping[str, Any], raw_probes: Sequence[Mapping[str, Any]],
+                configured: Mapping[str, Any]) -> Dict[str, Any]:
+    """Verdicts for one URL from its raw probes (any order; missing methods count as skipped)."""
+    strict_codes = accepted_statuses(spec)
+    by_method = {probe.get("method"): probe for probe in raw_probes}
+    probes = []
+    for method in METHODS:
+        raw = by_method.get(method) or {"method": method, "attempted": False, "skip_reason": "not-requested"}
+        probe = classify_probe(raw, ANALYZER_ACCEPTED)
+        probe["strict_ok"] = probe["outcome"] == SUCCEEDED and probe["status_code"] in strict_codes
+        probes.append(probe)
+    analyzer = PASS if any(p["outcome"] == SUCCEEDED for p in probes) else FAIL
+    chosen = next(p for p in probes if p["method"] == configured["method"])
+    if chosen["outcome"] in (SKIPPED, ABSENT):
+        strict = UNTESTED
+    else:
+        strict = PASS if chosen["strict_ok"] else FAIL
+    fallback_ok = [m for m in configured.get("fallbacks", ())
+                   if next(p for p in probes if p["method"] == m)["strict_ok"]]
+    return {
+        "url": spec["url"],
+        "channel": spec.get("channel", "other"),
+        "required": bool(spec.get("required", True)),
+        "expected_status": list(spec.get("expected_status") or ()),
+        "no_pinning": bool(spec.get("no_pinning", False)),
+        "probes": probes,
+        "analyzer": analyzer,
+        "strict": strict,
+        "configured_method": configured["method"],
+        "fallback_succeeded": fallback_ok,
+        "diagnosis": _diagnosis(chosen, strict, fallback_ok, configured),
+    }
+
+
+def _diagnosis(chosen: Mapping[str, Any], strict: str, fallback_ok: Sequence[str],
+               configured: Mapping[str, Any]) -> str:
+    label = f"{chosen['number']} - {chosen['label']}"
+    if strict == PASS:
+        return f"{label} (the configured method) {chosen['detail']}"
+    if strict == UNTESTED:
+        return f"{label} (the configured method) was not tested: {chosen['detail']}"
+    text = f"{label} (the configured method) failed: {chosen['detail']}"
+    if fallback_ok:
+        names = ", ".join(f"{METHOD_NUMBERS[m]} - {METHOD_LABELS[m]}" for m in fallback_ok)
+        text += f"; {names} succeeded, which the sensor may fall back to (undocumented)"
+    return text
+
+
+# --- channels and hosts ----------------------------------------------------------------------------
+def channel_verdicts(urls: Sequence[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    """One verdict per channel that has URLs, in the analyzer's channel order."""
+    verdicts = []
+    for channel in CHANNEL_ORDER:
+        members = [u for u in urls if u["channel"] == channel]
+        if not members:
+            continue
+        analyzer_failed = [u["url"] for u in members if u["analyzer"] == FAIL]
+        strict_failed = [u["url"] for u in members if u["strict"] == FAIL]
+        events = CHANNELS[channel]["events"]
+        event_id = None
+        if events:
+            event_id = events[min(len(analyzer_failed), 2)]
+        verdicts.append({
+            "channel": channel,
+            "label": CHANNELS[channel]["label"],
+            "urls": len(members),
+            "analyzer": FAIL if analyzer_failed else PASS,
+            "strict": FAIL if strict_failed else PASS,
+            "analyzer_failed": analyzer_failed,
+            "strict_failed": strict_failed,
+            "event_id": event_id,
+        })
+    return verdicts
+
+
+def host_verdict(url_specs: Sequence[Mapping[str, Any]], module_result: Mapping[str, Any]) -> Dict[str, Any]:
+    """Everything the reports need about one host, from the module's raw answer.
+
+    ``module_result`` holds ``probes`` (raw probe list), ``telemetry_proxy_server`` and
+    ``winhttp_settings`` ({native, wow64} hex), plus ``run`` and ``process`` which are copied.
+    """
+    settings = module_result.get("winhttp_settings") or {}
+    configured = configured_method(module_result.get("telemetry_proxy_server"), settings.get("native"))
+    grouped: Dict[str, List[Mapping[str, Any]]] = {}
+    for probe in module_result.get("probes") or ():
+        grouped.setdefault(probe.get("url"), []).append(probe)
+    urls = [url_verdict(spec, grouped.get(spec["url"], ()), configured) for spec in url_specs]
+    return {
+        "configured": configured,
+        "urls": urls,
+        "channels": channel_verdicts(urls),
+        "summary": summarise(urls),
+        "run": dict(module_result.get("run") or {}),
+        "process": dict(module_result.get("process") or {}),
+        "telemetry_proxy_server": module_result.get("telemetry_proxy_server"),
+    }
+
+
+def summarise(urls: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
+    """Counts and overall verdicts for one host's URL verdicts."""
+    def failed(key, required_only=False):
+        return [u["url"] for u in urls if u[key] == FAIL and (u["required"] or not required_only)]
+    return {
+        "urls": len(urls),
+        "analyzer": FAIL if failed("analyzer") else PASS,
+        "strict": FAIL if failed("strict") else PASS,
+        "analyzer_failed": failed("analyzer"),
+        "strict_failed": failed("strict"),
+        "required_strict_failed": failed("strict", required_only=True),
+        "required_analyzer_failed": failed("analyzer", required_only=True),
+        "untested": [u["url"] for u in urls if u["strict"] == UNTESTED],
+    }
+
+
+FAIL_POLICIES = ("any", "required", "never")
+FAIL_VERDICTS = ("strict", "analyzer")
+
+
+def policy_failures(summary: Mapping[str, Any], policy: str = "any", verdict: str = "strict") -> List[str]:
+    """The URLs that make a host fail under ``policy`` (empty list: the host passes)."""
+    if policy not in FAIL_POLICIES:
+        raise VerdictInputError("fail_policy", "choices", f"{policy!r} is not one of {', '.join(FAIL_POLICIES)}")
+    if verdict not in FAIL_VERDICTS:
+        raise VerdictInputError("fail_verdict", "choices", f"{verdict!r} is not one of {', '.join(FAIL_VERDICTS)}")
+    if policy == "never":
+        return []
+    key = f"required_{verdict}_failed" if policy == "required" else f"{verdict}_failed"
+    return list(summary.get(key) or ())
