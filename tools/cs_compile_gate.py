@@ -252,7 +252,7 @@ def check_files(paths: Sequence[str], root: str, mcs: str) -> List[str]:
 
 
 def build_argument_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("paths", nargs="*", help="C# files to compile (default: every .cs under plugins/module_utils)")
     parser.add_argument("--root", default=REPO_ROOT, help="project root; paths are shown relative to it")
     return parser

@@ -267,7 +267,7 @@ def run_gate(paths: Sequence[str], root: str, exemptions_file: Optional[str], fu
 
 
 def build_argument_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("paths", nargs="*", help="files to check (default: every .ps1/.psm1 under the root)")
     parser.add_argument("--root", default=REPO_ROOT, help="project root; paths are shown and exempted relative to it")
     parser.add_argument(
