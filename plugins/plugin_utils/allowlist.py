@@ -1,0 +1,315 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Render one selection of service URLs as proxy allowlists: a plain domain list, a PAC file and a
+Squid snippet.
+
+Wildcards mean what the Microsoft lists mean: ``*.x.com`` is every subdomain of x.com (not x.com
+itself); a ``*`` anywhere else (``*ecs.office.com``) is a glob over the whole name. A path
+(``www.microsoft.com/pkiops/*``) can only be enforced for plain http; for https the proxy sees the
+host only (CONNECT and the TLS server name), so the host is allowed.
+
+The shared storage wildcards (``*.blob.core.windows.net``, ``*.blob.core.usgovcloudapi.net``) may
+be allowed, but they are never exempted from TLS inspection: only the service's own storage
+accounts are spliced (Microsoft's guidance; FACTS 4.5).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import List, Sequence
+
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
+    ProxyAddressError,
+    parse_endpoint,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import (
+    SHARED_STORAGE_WILDCARDS,
+    CatalogError,
+    CatalogEntry,
+    pattern_covers,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_import import parse_host
+
+_ACL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,40}$")
+_PAC_KEYWORDS = ("PROXY", "HTTPS", "SOCKS", "SOCKS4", "SOCKS5")
+
+
+class AllowlistError(ValueError):
+    """Bad renderer input. Attributes: field (option name or 'entries[<index>]'), rule."""
+
+    def __init__(self, field, rule, message):
+        super().__init__("%s: %s" % (field, message))
+        self.field = field
+        self.rule = rule
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One thing to allow: a host pattern on a port, for https (host only) or http (host and path)."""
+    host: str
+    port: int
+    scheme: str
+    path: str = ""
+
+    @property
+    def is_wildcard(self):
+        return "*" in self.host
+
+
+def _rule_from_item(item, index):
+    where = "entries[%d]" % index
+    if isinstance(item, CatalogEntry):
+        item = {"host": item.host, "port": item.port, "scheme": item.scheme, "path": item.path}
+    if isinstance(item, str):
+        item = {"url": item}
+    if not isinstance(item, dict):
+        raise AllowlistError(where, "type", "expected a catalog entry (dict) or a URL string, got %s" % type(item).__name__)
+    url = item.get("url") or item.get("host")
+    if not url or not isinstance(url, str):
+        raise AllowlistError(where, "url", "needs a 'host' or 'url'")
+    try:
+        scheme, host, path = parse_host(url, where)
+        if item.get("host"):
+            _s, host, _p = parse_host(item["host"], where)
+    except CatalogError as exc:
+        raise AllowlistError(where, exc.rule, exc.message) from exc
+    scheme = (item.get("scheme") or scheme or "").lower()
+    port = item.get("port")
+    if port in (None, ""):
+        port = 80 if scheme == "http" else 443
+    try:
+        port = int(port)
+    except (TypeError, ValueError):
+        raise AllowlistError(where, "port", "port %r is not a number" % (port,)) from None
+    if not 1 <= port <= 65535:
+        raise AllowlistError(where, "port", "port %d is out of range 1-65535" % port)
+    scheme = scheme or ("http" if port == 80 else "https")
+    if scheme not in ("http", "https"):
+        raise AllowlistError(where, "scheme", "scheme %r is neither http nor https" % scheme)
+    path = item.get("path", path) or ""
+    # https paths are invisible to a proxy that does not decrypt; keep the host only.
+    return Rule(host=host, port=port, scheme=scheme, path=path if scheme == "http" else "")
+
+
+def rules_from(entries):
+    """Normalise lookup output (allowlist items, entries, probe dicts) or URL strings into Rules."""
+    if isinstance(entries, (str, dict)) or entries is None:
+        entries = [] if entries is None else [entries]
+    rules = []
+    for index, item in enumerate(entries):
+        rule = _rule_from_item(item, index)
+        if rule not in rules:
+            rules.append(rule)
+    return rules
+
+
+def collapse(patterns):
+    """Drop patterns another pattern of the set already covers; sorted by domain for reading."""
+    unique = sorted(set(patterns), key=_domain_order)
+    return [p for p in unique if not any(o != p and pattern_covers(o, p) for o in unique)]
+
+
+def collapse_paths(rules):
+    """Drop path rules whose path is inside another rule's path for the same host and port (paths
+    are prefixes: the lists name folders)."""
+    def prefix(rule):
+        return rule.path[:-1] if rule.path.endswith("*") else rule.path
+
+    unique = sorted(set(rules), key=lambda r: (_domain_order(r.host), r.port, prefix(r)))
+    return [r for r in unique if not any(
+        o is not r and o.host == r.host and o.port == r.port and prefix(r).startswith(prefix(o)) and prefix(o) != prefix(r)
+        for o in unique)]
+
+
+def _domain_order(pattern):
+    return (list(reversed(pattern.lstrip("*.").split("."))), pattern)
+
+
+# --- plain list ------------------------------------------------------------------------------
+
+def render_domains(entries, style="wildcard", collapse_covered=False):
+    """Distinct host patterns. style 'wildcard' keeps ``*.x.com``; 'dot' writes ``.x.com`` (which
+    most firewalls read as x.com and its subdomains)."""
+    if style not in ("wildcard", "dot"):
+        raise AllowlistError("style", "unknown-name", "unknown style %r; valid: wildcard, dot" % (style,))
+    hosts = [r.host for r in rules_from(entries)]
+    hosts = collapse(hosts) if collapse_covered else sorted(set(hosts), key=_domain_order)
+    if style == "dot":
+        hosts = [h[1:] if h.startswith("*.") and "*" not in h[2:] else h for h in hosts]
+    return hosts
+
+
+# --- PAC -------------------------------------------------------------------------------------
+
+def pac_result(value, field):
+    """Validate a PAC result string ("DIRECT", "PROXY h:p; DIRECT", ...) and return it normalised."""
+    if not isinstance(value, str) or not value.strip():
+        raise AllowlistError(field, "pac-result", "must be a PAC result such as 'DIRECT' or 'PROXY host:port'")
+    parts = []
+    for part in value.split(";"):
+        words = part.split()
+        if words == ["DIRECT"]:
+            parts.append("DIRECT")
+            continue
+        if len(words) != 2 or words[0] not in _PAC_KEYWORDS:
+            raise AllowlistError(field, "pac-result", "%r is not DIRECT or <PROXY|HTTPS|SOCKS> host:port" % part.strip())
+        try:
+            endpoint = parse_endpoint(words[1], field=field)
+        except ProxyAddressError as exc:
+            raise AllowlistError(field, exc.rule, str(exc)) from exc
+        parts.append("%s %s" % (words[0], endpoint.host_port()))
+    return "; ".join(parts)
+
+
+def render_pac(entries, proxy=None, route="proxy", otherwise="DIRECT", header=""):
+    """A complete PAC file (wpad.dat): the catalog's hosts go through ``proxy`` (route='proxy') or
+    DIRECT (route='direct'); every other URL gets ``otherwise`` unchanged."""
+    if route == "proxy":
+        if proxy is None:
+            raise AllowlistError("proxy", "required", "is required when route is 'proxy'")
+        try:
+            matched = parse_endpoint(proxy, field="proxy", allow_scheme=True).pac_directive()
+        except ProxyAddressError as exc:
+            raise AllowlistError("proxy", exc.rule, str(exc)) from exc
+    elif route == "direct":
+        matched = "DIRECT"
+    else:
+        raise AllowlistError("route", "unknown-name", "unknown route %r; valid: proxy, direct" % (route,))
+    otherwise = pac_result(otherwise, "otherwise")
+    table = {}
+    for rule in rules_from(entries):
+        bucket = table.setdefault(rule.scheme, {"hosts": [], "suffixes": [], "globs": [], "urls": []})
+        if rule.path:
+            path = rule.path if rule.path.endswith("*") else rule.path + "*"
+            bucket["urls"].append("%s://%s%s" % (rule.scheme, rule.host, path))
+        elif not rule.is_wildcard:
+            bucket["hosts"].append(rule.host)
+        elif rule.host.startswith("*.") and "*" not in rule.host[2:]:
+            bucket["suffixes"].append(rule.host[1:])
+        else:
+            bucket["globs"].append(rule.host)
+    for bucket in table.values():
+        for key in bucket:
+            bucket[key] = sorted(set(bucket[key]))
+        bucket["hosts"] = {host: 1 for host in bucket["hosts"]}
+    lines = ["// %s" % line for line in (header or "Service URL allowlist").splitlines()]
+    lines += [
+        "// Generated by purview.device_proxy. Catalog hosts -> %s; everything else -> %s." % (matched, otherwise),
+        "var MATCHED = %s;" % json.dumps(matched),
+        "var OTHERWISE = %s;" % json.dumps(otherwise),
+        "var RULES = %s;" % json.dumps(table, indent=1, sort_keys=True),
+        "",
+        "function FindProxyForURL(url, host) {",
+        "  var h = host.toLowerCase();",
+        "  var scheme = url.substring(0, url.indexOf(':')).toLowerCase();",
+        "  var r = RULES[scheme];",
+        "  var i;",
+        "  if (!r) { return OTHERWISE; }",
+        "  if (Object.prototype.hasOwnProperty.call(r.hosts, h)) { return MATCHED; }",
+        "  // '*.x.com' means subdomains only: dnsDomainIs(h, '.x.com') is false for x.com itself.",
+        "  for (i = 0; i < r.suffixes.length; i++) { if (dnsDomainIs(h, r.suffixes[i])) { return MATCHED; } }",
+        "  for (i = 0; i < r.globs.length; i++) { if (shExpMatch(h, r.globs[i])) { return MATCHED; } }",
+        "  for (i = 0; i < r.urls.length; i++) { if (shExpMatch(url, r.urls[i])) { return MATCHED; } }",
+        "  return OTHERWISE;",
+        "}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# --- Squid -----------------------------------------------------------------------------------
+
+def _glob_regex(glob, any_chars):
+    return "".join(any_chars if char == "*" else re.escape(char) for char in glob)
+
+
+def host_regex(pattern):
+    """POSIX extended regex (for dstdom_regex / ssl::server_name_regex) matching exactly the hosts
+    of a list pattern."""
+    body = _glob_regex(pattern, ".*").replace("\\-", "-") + "$"
+    # Squid warns about a leading '^.*' and drops it; write the form it keeps.
+    return body[2:] if body.startswith(".*") else "^" + body
+
+
+def _url_regex(rule):
+    path = rule.path[:-1] if rule.path.endswith("*") else rule.path
+    port = "(:80)?" if rule.port == 80 else ":%d" % rule.port
+    host = _glob_regex(rule.host, "[^/:]*").replace("\\-", "-")
+    return "^http://%s%s%s" % (host, port, _glob_regex(path, ".*").replace("\\-", "-").replace("\\/", "/"))
+
+
+def _split_domains(patterns):
+    """dstdomain values (exact names, '.x.com' when both x.com and *.x.com are allowed) and the
+    wildcard patterns that need a regex."""
+    names, regexes = [], []
+    exact = {p for p in patterns if "*" not in p}
+    for pattern in patterns:
+        if "*" not in pattern:
+            if "*." + pattern not in patterns:
+                names.append(pattern)
+        elif pattern.startswith("*.") and "*" not in pattern[2:] and pattern[2:] in exact:
+            names.append(pattern[1:])
+        else:
+            regexes.append(host_regex(pattern))
+    return names, regexes
+
+
+def render_squid(entries, acl_name="mde_service"):
+    """A Squid (5+) snippet: ACLs, ``http_access allow`` lines and ``ssl_bump splice`` lines.
+
+    Put it before any ``http_access`` rule that requires authentication (proxy_auth) and before any
+    ``ssl_bump bump`` rule: the service's devices connect anonymously as LocalSystem and the service
+    pins certificates.
+    """
+    if not isinstance(acl_name, str) or not _ACL_NAME.match(acl_name):
+        raise AllowlistError("acl_name", "acl-name", "must start with a letter and contain only letters, digits and '_' (at most 41)")
+    rules = rules_from(entries)
+    if not rules:
+        raise AllowlistError("entries", "empty", "nothing to allow")
+    acls, access = [], []
+    connect_acl = "%s_connect" % acl_name
+
+    def add(name, kind, values, flags=""):
+        for value in values:
+            acls.append("acl %s %s %s%s" % (name, kind, flags, value))
+        return bool(values)
+
+    acls.append("acl %s method CONNECT" % connect_acl)
+    for scheme, kind in (("https", "tls"), ("http", "http")):
+        for port in sorted({r.port for r in rules if r.scheme == scheme}):
+            port_acl = "%s_port_%d" % (acl_name, port)
+            acls.append("acl %s port %d" % (port_acl, port))
+            method = connect_acl if scheme == "https" else "!" + connect_acl
+            hosts = collapse([r.host for r in rules if r.scheme == scheme and r.port == port and not r.path])
+            names, regexes = _split_domains(hosts)
+            base = "%s_%s_%d" % (acl_name, kind, port)
+            if add(base, "dstdomain", names):
+                access.append("http_access allow %s %s %s" % (method, port_acl, base))
+            if add(base + "_re", "dstdom_regex", regexes, "-i "):
+                access.append("http_access allow %s %s %s_re" % (method, port_acl, base))
+            path_rules = [r for r in rules if r.scheme == scheme and r.port == port and r.path
+                          and not any(pattern_covers(h, r.host) for h in hosts)]
+            if add(base + "_url", "url_regex", [_url_regex(r) for r in collapse_paths(path_rules)], "-i "):
+                access.append("http_access allow %s %s %s_url" % (method, port_acl, base))
+    splice_hosts = collapse([r.host for r in rules if r.scheme == "https" and r.host not in SHARED_STORAGE_WILDCARDS])
+    names, regexes = _split_domains(splice_hosts)
+    bump = []
+    if add("%s_splice" % acl_name, "ssl::server_name", names):
+        bump.append("ssl_bump splice %s_splice" % acl_name)
+    if add("%s_splice_re" % acl_name, "ssl::server_name_regex", regexes, "-i "):
+        bump.append("ssl_bump splice %s_splice_re" % acl_name)
+    skipped = sorted({r.host for r in rules if r.scheme == "https" and r.host in SHARED_STORAGE_WILDCARDS})
+    lines = [
+        "# purview.device_proxy service URL allowlist (%s)." % acl_name,
+        "# Place before any http_access rule that requires authentication and before any ssl_bump bump rule.",
+    ]
+    if skipped:
+        lines.append("# Allowed but never spliced (shared storage; only the service's own accounts are): %s" % ", ".join(skipped))
+    return "\n".join(lines + acls + access + bump) + "\n"
+
+
+__all__ = ["AllowlistError", "Rule", "rules_from", "collapse", "render_domains", "render_pac", "render_squid",
+           "host_regex", "pac_result"]
