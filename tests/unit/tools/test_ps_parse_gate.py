@@ -11,6 +11,8 @@ import pytest
 
 from ansible_collections.purview.device_proxy.tools import ps_parse_gate as gate
 
+pytest.importorskip("tree_sitter_powershell", reason="tree-sitter-powershell is not installed (pip install tree-sitter-powershell)")
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 TOOL = os.path.join(ROOT, "tools", "ps_parse_gate.py")
