@@ -1,0 +1,801 @@
+// Copyright: contributors to purview.device_proxy
+// GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+//
+// WinHTTP connectivity probes for purview.device_proxy.connectivity_test.
+//
+// Each probe requests one service URL with one of the client analyzer's five methods (default
+// proxy, auto discovery, proxy disabled, named proxy, command-line proxy) and reports raw facts
+// only: HTTP status, WinHTTP error number, where it failed, elapsed time. The controller
+// classifies them. The scheduler (bounded concurrency, per-probe time limit, run deadline) and
+// the method planning are plain .NET; the native calls sit behind IProbeTransport so the logic
+// is exercised under mono with a fake transport. C# 5 only (Windows PowerShell's Add-Type).
+
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe
+{
+    public enum ProbeMethod
+    {
+        DefaultProxy = 1,
+        AutoDiscovery = 2,
+        ProxyDisabled = 3,
+        NamedProxy = 4,
+        CommandLineProxy = 5,
+    }
+
+    public static class ProbeMethods
+    {
+        // The names the controller uses, in the analyzer's order.
+        private static readonly string[] Names = { "default", "wpad", "disabled", "named", "command_line" };
+
+        public static string Name(ProbeMethod method)
+        {
+            return Names[(int)method - 1];
+        }
+
+        public static ProbeMethod Parse(string name)
+        {
+            for (int i = 0; i < Names.Length; i++)
+            {
+                if (String.Equals(Names[i], name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return (ProbeMethod)(i + 1);
+                }
+            }
+            throw new ArgumentException(String.Format("method '{0}' is not one of {1}", name, String.Join(", ", Names)));
+        }
+    }
+
+    public sealed class ProbeRequest
+    {
+        public string Url;
+        public ProbeMethod Method;
+        // The proxy for the named and command-line methods; null means "not configured".
+        public string Proxy;
+
+        public ProbeRequest(string url, ProbeMethod method, string proxy)
+        {
+            Url = url;
+            Method = method;
+            Proxy = proxy;
+        }
+    }
+
+    public sealed class ProbeResult
+    {
+        public string Url;
+        public ProbeMethod Method;
+        public bool Attempted;
+        public string SkipReason;      // "not-configured" or "deadline" when not attempted
+        public int StatusCode;         // 0 when no HTTP answer was read
+        public int WinHttpError;       // 0 when none
+        public string ErrorStage;      // url, open, autodetect, connect, send, receive, status, internal
+        public string ErrorMessage;    // only for exceptions that are not WinHTTP errors
+        public int AutoDetectError;    // WinHttpGetProxyForUrl's error for the auto-discovery method
+        public string Proxy;           // the proxy asked for or discovered
+        public string Access;          // how WinHTTP was configured: automatic, default, no-proxy, named, auto-detect
+        public long ElapsedMs;
+        public bool TimedOut;
+
+        public ProbeResult(ProbeRequest request)
+        {
+            Url = request.Url;
+            Method = request.Method;
+            Proxy = request.Proxy;
+        }
+
+        public static ProbeResult Skipped(ProbeRequest request, string reason)
+        {
+            ProbeResult result = new ProbeResult(request);
+            result.Attempted = false;
+            result.SkipReason = reason;
+            return result;
+        }
+
+        public static ProbeResult Failed(ProbeRequest request, int error, string stage)
+        {
+            ProbeResult result = new ProbeResult(request);
+            result.Attempted = true;
+            result.WinHttpError = error;
+            result.ErrorStage = stage;
+            return result;
+        }
+
+        // The shape the module returns (documented in connectivity_test.py RETURN raw.probes).
+        public Dictionary<string, object> ToDictionary()
+        {
+            Dictionary<string, object> data = new Dictionary<string, object>();
+            data["url"] = Url;
+            data["method"] = ProbeMethods.Name(Method);
+            data["attempted"] = Attempted;
+            data["skip_reason"] = SkipReason;
+            data["status_code"] = StatusCode == 0 ? null : (object)StatusCode;
+            data["winhttp_error"] = WinHttpError == 0 ? null : (object)WinHttpError;
+            data["error_stage"] = ErrorStage;
+            data["error_message"] = ErrorMessage;
+            data["autodetect_error"] = AutoDetectError == 0 ? null : (object)AutoDetectError;
+            data["proxy"] = Proxy;
+            data["access"] = Access;
+            data["elapsed_ms"] = ElapsedMs;
+            data["timed_out"] = TimedOut;
+            return data;
+        }
+    }
+
+    public static class WinHttpErrors
+    {
+        public const int Timeout = 12002;
+        public const int InvalidUrl = 12005;
+        public const int UnrecognizedScheme = 12006;
+        public const int OperationCancelled = 12017;
+        public const int InvalidParameter = 87;
+    }
+
+    // How WinHTTP is opened for one method (FACTS.md section 5 table, cpprestsdk's modes).
+    public sealed class SessionPlan
+    {
+        public const int AccessDefaultProxy = 0;
+        public const int AccessNoProxy = 1;
+        public const int AccessNamedProxy = 3;
+        public const int AccessAutomaticProxy = 4;   // Windows 8.1 and later
+
+        public int AccessType;
+        public int FallbackAccessType = -1;   // tried when AccessType is refused (older Windows)
+        public string ProxyName;
+        public bool AutoDetect;
+
+        public static SessionPlan For(ProbeMethod method, string proxy)
+        {
+            SessionPlan plan = new SessionPlan();
+            switch (method)
+            {
+                case ProbeMethod.DefaultProxy:
+                    plan.AccessType = AccessAutomaticProxy;
+                    plan.FallbackAccessType = AccessDefaultProxy;
+                    break;
+                case ProbeMethod.AutoDiscovery:
+                    // Discover per request; when discovery finds nothing the request goes direct.
+                    plan.AccessType = AccessNoProxy;
+                    plan.AutoDetect = true;
+                    break;
+                case ProbeMethod.ProxyDisabled:
+                    plan.AccessType = AccessNoProxy;
+                    break;
+                default:
+                    if (String.IsNullOrEmpty(proxy))
+                    {
+                        throw new ArgumentException("the named and command-line methods need a proxy");
+                    }
+                    plan.AccessType = AccessNamedProxy;
+                    plan.ProxyName = proxy;
+                    break;
+            }
+            return plan;
+        }
+
+        public static string AccessName(int accessType)
+        {
+            switch (accessType)
+            {
+                case AccessDefaultProxy: return "default";
+                case AccessNoProxy: return "no-proxy";
+                case AccessNamedProxy: return "named";
+                case AccessAutomaticProxy: return "automatic";
+                default: return accessType.ToString();
+            }
+        }
+    }
+
+    // The parts of a URL WinHTTP needs, or the WinHTTP error a bad URL would give.
+    public sealed class ProbeTarget
+    {
+        public string Host;
+        public int Port;
+        public string PathAndQuery;
+        public bool Secure;
+        public int Error;
+
+        public static ProbeTarget Parse(string url)
+        {
+            ProbeTarget target = new ProbeTarget();
+            Uri uri;
+            if (String.IsNullOrEmpty(url) || !Uri.TryCreate(url, UriKind.Absolute, out uri))
+            {
+                target.Error = WinHttpErrors.InvalidUrl;
+                return target;
+            }
+            if (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            {
+                target.Error = WinHttpErrors.UnrecognizedScheme;
+                return target;
+            }
+            target.Host = uri.Host;
+            target.Port = uri.Port;
+            target.PathAndQuery = String.IsNullOrEmpty(uri.PathAndQuery) ? "/" : uri.PathAndQuery;
+            target.Secure = uri.Scheme == Uri.UriSchemeHttps;
+            return target;
+        }
+    }
+
+    // Cancellation shared between the scheduler and a transport: the transport registers how to
+    // abort (close its handles); Cancel runs that once, from whichever thread calls it.
+    public sealed class ProbeCancellation
+    {
+        private readonly object sync = new object();
+        private Action abort;
+        private bool cancelled;
+
+        public bool IsCancelled
+        {
+            get { lock (sync) { return cancelled; } }
+        }
+
+        public void Register(Action action)
+        {
+            bool runNow;
+            lock (sync)
+            {
+                abort = action;
+                runNow = cancelled;
+            }
+            if (runNow && action != null)
+            {
+                action();
+            }
+        }
+
+        public void Cancel()
+        {
+            Action action;
+            lock (sync)
+            {
+                if (cancelled)
+                {
+                    return;
+                }
+                cancelled = true;
+                action = abort;
+            }
+            if (action != null)
+            {
+                action();
+            }
+        }
+    }
+
+    public interface IProbeTransport
+    {
+        // Run one probe synchronously. Give up after timeoutMs, and return promptly when
+        // cancel is cancelled. Fill in everything but ElapsedMs, which the scheduler measures.
+        ProbeResult Execute(ProbeRequest request, int timeoutMs, ProbeCancellation cancel);
+    }
+
+    public sealed class ProbeScheduler
+    {
+        private readonly IProbeTransport transport;
+        private readonly int maxConcurrency;
+        private readonly int probeTimeoutMs;
+        private readonly int deadlineMs;
+
+        // How long a cancelled probe may take to return before it is abandoned (its thread is
+        // left to finish in the background and its late result discarded).
+        public int AbandonGraceMs = 1000;
+
+        // The highest number of probes that ran at once (for the run summary and tests).
+        public int PeakConcurrency { get; private set; }
+        public bool DeadlineReached { get; private set; }
+        public int Abandoned { get; private set; }
+
+        private readonly object sync = new object();
+        private IList<ProbeRequest> requests;
+        private ProbeResult[] results;
+        private Slot[] slots;
+        private int next;
+        private int running;
+        private int finished;
+        private Stopwatch clock;
+
+        private sealed class Slot
+        {
+            public long StartedMs;
+            public int TimeoutMs;
+            public ProbeCancellation Cancel;
+            public bool Abandoned;
+        }
+
+        public ProbeScheduler(IProbeTransport transport, int maxConcurrency, int probeTimeoutMs, int deadlineMs)
+        {
+            if (transport == null) throw new ArgumentNullException("transport");
+            if (maxConcurrency < 1) throw new ArgumentOutOfRangeException("maxConcurrency", "must be at least 1");
+            if (probeTimeoutMs < 1) throw new ArgumentOutOfRangeException("probeTimeoutMs", "must be at least 1");
+            if (deadlineMs < 1) throw new ArgumentOutOfRangeException("deadlineMs", "must be at least 1");
+            this.transport = transport;
+            this.maxConcurrency = maxConcurrency;
+            this.probeTimeoutMs = probeTimeoutMs;
+            this.deadlineMs = deadlineMs;
+        }
+
+        // Requests for every URL and method, URL by URL. Named and command-line requests with
+        // no proxy are kept: Run reports them as not configured without touching the network.
+        public static List<ProbeRequest> Plan(IList<string> urls, IList<string> methods, string namedProxy, string commandLineProxy)
+        {
+            List<ProbeRequest> plan = new List<ProbeRequest>();
+            foreach (string url in urls)
+            {
+                foreach (string name in methods)
+                {
+                    ProbeMethod method = ProbeMethods.Parse(name);
+                    string proxy = null;
+                    if (method == ProbeMethod.NamedProxy) proxy = namedProxy;
+                    if (method == ProbeMethod.CommandLineProxy) proxy = commandLineProxy;
+                    plan.Add(new ProbeRequest(url, method, String.IsNullOrEmpty(proxy) ? null : proxy));
+                }
+            }
+            return plan;
+        }
+
+        // Results in request order. Returns by the deadline (plus nothing): probes still running
+        // then are cancelled and reported as timed out, probes not started as skipped.
+        public ProbeResult[] Run(IList<ProbeRequest> plan)
+        {
+            requests = plan;
+            results = new ProbeResult[plan.Count];
+            slots = new Slot[plan.Count];
+            clock = Stopwatch.StartNew();
+            lock (sync)
+            {
+                for (int i = 0; i < plan.Count; i++)
+                {
+                    if (NeedsProxy(plan[i].Method) && plan[i].Proxy == null)
+                    {
+                        results[i] = ProbeResult.Skipped(plan[i], "not-configured");
+                        finished++;
+                    }
+                }
+                int workers = Math.Min(maxConcurrency, plan.Count - finished);
+                for (int w = 0; w < workers; w++)
+                {
+                    StartWorker();
+                }
+                Supervise();
+            }
+            return results;
+        }
+
+        private static bool NeedsProxy(ProbeMethod method)
+        {
+            return method == ProbeMethod.NamedProxy || method == ProbeMethod.CommandLineProxy;
+        }
+
+        private void StartWorker()
+        {
+            Thread thread = new Thread(Work);
+            thread.IsBackground = true;
+            thread.Start();
+        }
+
+        // Called with the lock held: wait for results, cancel late probes, enforce the deadline.
+        private void Supervise()
+        {
+            while (finished < results.Length)
+            {
+                long now = clock.ElapsedMilliseconds;
+                if (now >= deadlineMs)
+                {
+                    StopAtDeadline();
+                    return;
+                }
+                long wake = deadlineMs;
+                for (int i = 0; i < slots.Length; i++)
+                {
+                    Slot slot = slots[i];
+                    if (slot == null || results[i] != null) continue;
+                    long cancelAt = slot.StartedMs + slot.TimeoutMs;
+                    long abandonAt = cancelAt + AbandonGraceMs;
+                    if (now >= abandonAt)
+                    {
+                        Abandon(i, "receive");
+                        continue;
+                    }
+                    if (now >= cancelAt)
+                    {
+                        CancelOutsideLock(slot.Cancel);
+                        wake = Math.Min(wake, abandonAt);
+                    }
+                    else
+                    {
+                        wake = Math.Min(wake, cancelAt);
+                    }
+                }
+                if (finished >= results.Length) break;
+                int wait = (int)Math.Max(1, Math.Min(wake - clock.ElapsedMilliseconds, 1000));
+                Monitor.Wait(sync, wait);
+            }
+        }
+
+        private void CancelOutsideLock(ProbeCancellation cancel)
+        {
+            // The transport's abort may take a moment; do not hold the lock meanwhile.
+            Monitor.Exit(sync);
+            try
+            {
+                cancel.Cancel();
+            }
+            finally
+            {
+                Monitor.Enter(sync);
+            }
+        }
+
+        private void Abandon(int index, string stage)
+        {
+            Slot slot = slots[index];
+            slot.Abandoned = true;
+            ProbeResult result = ProbeResult.Failed(requests[index], WinHttpErrors.Timeout, stage);
+            result.TimedOut = true;
+            result.ElapsedMs = clock.ElapsedMilliseconds - slot.StartedMs;
+            results[index] = result;
+            finished++;
+            running--;
+            Abandoned++;
+            // The stuck thread keeps its probe; a new worker keeps the bound filled.
+            if (next < requests.Count)
+            {
+                StartWorker();
+            }
+        }
+
+        private void StopAtDeadline()
+        {
+            DeadlineReached = true;
+            List<ProbeCancellation> toCancel = new List<ProbeCancellation>();
+            long now = clock.ElapsedMilliseconds;
+            for (int i = 0; i < results.Length; i++)
+            {
+                if (results[i] != null) continue;
+                if (slots[i] != null)
+                {
+                    ProbeResult late = ProbeResult.Failed(requests[i], WinHttpErrors.OperationCancelled, "deadline");
+                    late.TimedOut = true;
+                    late.ElapsedMs = now - slots[i].StartedMs;
+                    results[i] = late;
+                    slots[i].Abandoned = true;
+                    toCancel.Add(slots[i].Cancel);
+                }
+                else
+                {
+                    results[i] = ProbeResult.Skipped(requests[i], "deadline");
+                }
+                finished++;
+            }
+            next = requests.Count;
+            foreach (ProbeCancellation cancel in toCancel)
+            {
+                CancelOutsideLock(cancel);
+            }
+        }
+
+        private void Work()
+        {
+            while (true)
+            {
+                int index;
+                Slot slot = new Slot();
+                lock (sync)
+                {
+                    index = NextPending();
+                    if (index < 0) return;
+                    long now = clock.ElapsedMilliseconds;
+                    slot.StartedMs = now;
+                    slot.TimeoutMs = (int)Math.Max(1, Math.Min(probeTimeoutMs, deadlineMs - now));
+                    slot.Cancel = new ProbeCancellation();
+                    slots[index] = slot;
+                    running++;
+                    if (running > PeakConcurrency) PeakConcurrency = running;
+                }
+                ProbeResult result = RunOne(requests[index], slot);
+                lock (sync)
+                {
+                    if (slot.Abandoned)
+                    {
+                        // Replaced by another worker (or the run is over): stop here.
+                        return;
+                    }
+                    result.ElapsedMs = clock.ElapsedMilliseconds - slot.StartedMs;
+                    results[index] = result;
+                    finished++;
+                    running--;
+                    Monitor.PulseAll(sync);
+                }
+            }
+        }
+
+        // Called with the lock held: the next request that still needs a probe, or -1.
+        private int NextPending()
+        {
+            while (next < requests.Count)
+            {
+                int index = next++;
+                if (results[index] == null) return index;
+            }
+            return -1;
+        }
+
+        private ProbeResult RunOne(ProbeRequest request, Slot slot)
+        {
+            ProbeResult result;
+            try
+            {
+                result = transport.Execute(request, slot.TimeoutMs, slot.Cancel);
+                if (result == null)
+                {
+                    result = ProbeResult.Failed(request, 0, "internal");
+                    result.ErrorMessage = "the transport returned no result";
+                }
+            }
+            catch (Exception e)
+            {
+                result = ProbeResult.Failed(request, 0, "internal");
+                result.ErrorMessage = e.GetType().Name + ": " + e.Message;
+            }
+            result.Attempted = true;
+            if (slot.Cancel.IsCancelled && result.StatusCode == 0)
+            {
+                result.TimedOut = true;
+            }
+            if (result.WinHttpError == WinHttpErrors.Timeout)
+            {
+                result.TimedOut = true;
+            }
+            return result;
+        }
+    }
+
+    // The real transport: synchronous WinHTTP, one session per probe so each method's proxy
+    // configuration stays separate.
+    public sealed class WinHttpTransport : IProbeTransport
+    {
+        public string UserAgent = "purview.device_proxy-connectivity-test/1";
+
+        private sealed class Handles
+        {
+            public IntPtr Session;
+            public IntPtr Connection;
+            public IntPtr Request;
+
+            // Idempotent and safe from any thread: a handle is closed exactly once.
+            public void Close()
+            {
+                CloseOne(ref Request);
+                CloseOne(ref Connection);
+                CloseOne(ref Session);
+            }
+
+            private static void CloseOne(ref IntPtr handle)
+            {
+                IntPtr value = Interlocked.Exchange(ref handle, IntPtr.Zero);
+                if (value != IntPtr.Zero)
+                {
+                    NativeMethods.WinHttpCloseHandle(value);
+                }
+            }
+        }
+
+        public ProbeResult Execute(ProbeRequest request, int timeoutMs, ProbeCancellation cancel)
+        {
+            ProbeResult result = new ProbeResult(request);
+            result.Attempted = true;
+            ProbeTarget target = ProbeTarget.Parse(request.Url);
+            if (target.Error != 0)
+            {
+                result.WinHttpError = target.Error;
+                result.ErrorStage = "url";
+                return result;
+            }
+            SessionPlan plan = SessionPlan.For(request.Method, request.Proxy);
+            Handles handles = new Handles();
+            cancel.Register(handles.Close);
+            try
+            {
+                Probe(plan, target, request.Url, timeoutMs, handles, result);
+            }
+            finally
+            {
+                handles.Close();
+            }
+            return result;
+        }
+
+        private void Probe(SessionPlan plan, ProbeTarget target, string url, int timeoutMs, Handles handles, ProbeResult result)
+        {
+            if (!Open(plan, handles, result)) return;
+            NativeMethods.WinHttpSetTimeouts(handles.Session, timeoutMs, timeoutMs, timeoutMs, timeoutMs);
+            handles.Connection = NativeMethods.WinHttpConnect(handles.Session, target.Host, (ushort)target.Port, 0);
+            if (handles.Connection == IntPtr.Zero)
+            {
+                Fail(result, "connect");
+                return;
+            }
+            handles.Request = NativeMethods.WinHttpOpenRequest(handles.Connection, "GET", target.PathAndQuery, null,
+                IntPtr.Zero, IntPtr.Zero, target.Secure ? NativeMethods.WINHTTP_FLAG_SECURE : 0);
+            if (handles.Request == IntPtr.Zero)
+            {
+                Fail(result, "open");
+                return;
+            }
+            // Report redirects as they are (a captive portal must not look like success) and never
+            // send the machine's credentials: the sensor connects anonymously.
+            int disable = NativeMethods.WINHTTP_DISABLE_REDIRECTS;
+            NativeMethods.WinHttpSetOption(handles.Request, NativeMethods.WINHTTP_OPTION_DISABLE_FEATURE, ref disable, 4);
+            int autologon = NativeMethods.WINHTTP_AUTOLOGON_SECURITY_LEVEL_HIGH;
+            NativeMethods.WinHttpSetOption(handles.Request, NativeMethods.WINHTTP_OPTION_AUTOLOGON_POLICY, ref autologon, 4);
+            if (plan.AutoDetect)
+            {
+                Discover(handles, url, result);
+            }
+            if (!NativeMethods.WinHttpSendRequest(handles.Request, IntPtr.Zero, 0, IntPtr.Zero, 0, 0, IntPtr.Zero))
+            {
+                Fail(result, "send");
+                return;
+            }
+            if (!NativeMethods.WinHttpReceiveResponse(handles.Request, IntPtr.Zero))
+            {
+                Fail(result, "receive");
+                return;
+            }
+            int status = 0;
+            int size = 4;
+            if (!NativeMethods.WinHttpQueryHeaders(handles.Request,
+                NativeMethods.WINHTTP_QUERY_STATUS_CODE | NativeMethods.WINHTTP_QUERY_FLAG_NUMBER,
+                IntPtr.Zero, ref status, ref size, IntPtr.Zero))
+            {
+                Fail(result, "status");
+                return;
+            }
+            result.StatusCode = status;
+        }
+
+        private bool Open(SessionPlan plan, Handles handles, ProbeResult result)
+        {
+            handles.Session = NativeMethods.WinHttpOpen(UserAgent, plan.AccessType, plan.ProxyName, null, 0);
+            int accessType = plan.AccessType;
+            if (handles.Session == IntPtr.Zero && plan.FallbackAccessType >= 0
+                && Marshal.GetLastWin32Error() == WinHttpErrors.InvalidParameter)
+            {
+                // Before Windows 8.1 there is no automatic mode: use the default configuration.
+                accessType = plan.FallbackAccessType;
+                handles.Session = NativeMethods.WinHttpOpen(UserAgent, accessType, null, null, 0);
+            }
+            result.Access = plan.AutoDetect ? "auto-detect" : SessionPlan.AccessName(accessType);
+            if (handles.Session == IntPtr.Zero)
+            {
+                Fail(result, "open");
+                return false;
+            }
+            return true;
+        }
+
+        // WPAD discovery for this URL; when a proxy is found the request uses it, otherwise the
+        // request goes direct and the discovery error is reported alongside.
+        private static void Discover(Handles handles, string url, ProbeResult result)
+        {
+            NativeMethods.WINHTTP_AUTOPROXY_OPTIONS options = new NativeMethods.WINHTTP_AUTOPROXY_OPTIONS();
+            options.dwFlags = NativeMethods.WINHTTP_AUTOPROXY_AUTO_DETECT;
+            options.dwAutoDetectFlags = NativeMethods.WINHTTP_AUTO_DETECT_TYPE_DHCP | NativeMethods.WINHTTP_AUTO_DETECT_TYPE_DNS_A;
+            options.fAutoLogonIfChallenged = false;
+            NativeMethods.WINHTTP_PROXY_INFO info;
+            if (!NativeMethods.WinHttpGetProxyForUrl(handles.Session, url, ref options, out info))
+            {
+                result.AutoDetectError = Marshal.GetLastWin32Error();
+                return;
+            }
+            try
+            {
+                if (info.lpszProxy != IntPtr.Zero)
+                {
+                    result.Proxy = Marshal.PtrToStringUni(info.lpszProxy);
+                }
+                NativeMethods.WinHttpSetOption(handles.Request, NativeMethods.WINHTTP_OPTION_PROXY, ref info,
+                    Marshal.SizeOf(typeof(NativeMethods.WINHTTP_PROXY_INFO)));
+            }
+            finally
+            {
+                if (info.lpszProxy != IntPtr.Zero) NativeMethods.GlobalFree(info.lpszProxy);
+                if (info.lpszProxyBypass != IntPtr.Zero) NativeMethods.GlobalFree(info.lpszProxyBypass);
+            }
+        }
+
+        private static void Fail(ProbeResult result, string stage)
+        {
+            result.WinHttpError = Marshal.GetLastWin32Error();
+            result.ErrorStage = stage;
+        }
+    }
+
+    internal static class NativeMethods
+    {
+        public const int WINHTTP_FLAG_SECURE = 0x00800000;
+        public const int WINHTTP_QUERY_STATUS_CODE = 19;
+        public const int WINHTTP_QUERY_FLAG_NUMBER = 0x20000000;
+        public const int WINHTTP_OPTION_PROXY = 38;
+        public const int WINHTTP_OPTION_DISABLE_FEATURE = 63;
+        public const int WINHTTP_OPTION_AUTOLOGON_POLICY = 77;
+        public const int WINHTTP_DISABLE_REDIRECTS = 0x00000002;
+        public const int WINHTTP_AUTOLOGON_SECURITY_LEVEL_HIGH = 2;
+        public const int WINHTTP_AUTOPROXY_AUTO_DETECT = 0x00000001;
+        public const int WINHTTP_AUTO_DETECT_TYPE_DHCP = 0x00000001;
+        public const int WINHTTP_AUTO_DETECT_TYPE_DNS_A = 0x00000002;
+
+        [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
+        public struct WINHTTP_AUTOPROXY_OPTIONS
+        {
+            public int dwFlags;
+            public int dwAutoDetectFlags;
+            public string lpszAutoConfigUrl;
+            public IntPtr lpvReserved;
+            public int dwReserved;
+            [MarshalAs(UnmanagedType.Bool)]
+            public bool fAutoLogonIfChallenged;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct WINHTTP_PROXY_INFO
+        {
+            public int dwAccessType;
+            public IntPtr lpszProxy;
+            public IntPtr lpszProxyBypass;
+        }
+
+        [DllImport("winhttp.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        public static extern IntPtr WinHttpOpen(string userAgent, int accessType, string proxyName, string proxyBypass, int flags);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpSetTimeouts(IntPtr handle, int resolveTimeout, int connectTimeout, int sendTimeout, int receiveTimeout);
+
+        [DllImport("winhttp.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        public static extern IntPtr WinHttpConnect(IntPtr session, string serverName, ushort serverPort, int reserved);
+
+        [DllImport("winhttp.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        public static extern IntPtr WinHttpOpenRequest(IntPtr connection, string verb, string objectName, string version,
+            IntPtr referrer, IntPtr acceptTypes, int flags);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpSetOption(IntPtr handle, int option, ref int buffer, int bufferLength);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpSetOption(IntPtr handle, int option, ref WINHTTP_PROXY_INFO buffer, int bufferLength);
+
+        [DllImport("winhttp.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpGetProxyForUrl(IntPtr session, string url, ref WINHTTP_AUTOPROXY_OPTIONS options,
+            out WINHTTP_PROXY_INFO proxyInfo);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpSendRequest(IntPtr request, IntPtr headers, int headersLength, IntPtr optional,
+            int optionalLength, int totalLength, IntPtr context);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpReceiveResponse(IntPtr request, IntPtr reserved);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpQueryHeaders(IntPtr request, int infoLevel, IntPtr name, ref int buffer,
+            ref int bufferLength, IntPtr index);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpCloseHandle(IntPtr handle);
+
+        [DllImport("kernel32.dll")]
+        public static extern IntPtr GlobalFree(IntPtr memory);
+    }
+}

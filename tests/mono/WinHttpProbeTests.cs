@@ -1,0 +1,292 @@
+// Copyright: contributors to purview.device_proxy
+// GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+//
+// Logic tests for WinHttpProbe.cs under mono: planning, URL parsing, cancellation and the
+// scheduler (bound, per-probe time limit, abandoning stuck probes, run deadline), driven by a
+// fake transport. Prints "PASS <name>" or "FAIL <name>: <why>" per test; exit code 1 on any
+// failure. Compiled together with the helper by tests/unit/tools/test_winhttp_probe_mono.py.
+
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe;
+
+namespace WinHttpProbeTests
+{
+    // Behaviour per URL host: "ok" answers the status in the path after a delay, "hang" blocks
+    // until cancelled, "stuck" ignores cancellation for a long time, "boom" throws.
+    public sealed class FakeTransport : IProbeTransport
+    {
+        private readonly object sync = new object();
+        private int active;
+        public int MaxActive;
+        public int Calls;
+        public List<int> Timeouts = new List<int>();
+        public int DelayMs = 0;
+
+        public ProbeResult Execute(ProbeRequest request, int timeoutMs, ProbeCancellation cancel)
+        {
+            lock (sync)
+            {
+                Calls++;
+                active++;
+                if (active > MaxActive) MaxActive = active;
+                Timeouts.Add(timeoutMs);
+            }
+            try
+            {
+                Uri uri = new Uri(request.Url);
+                ProbeResult result = new ProbeResult(request);
+                result.Access = SessionPlan.AccessName(SessionPlan.For(request.Method, request.Proxy).AccessType);
+                switch (uri.Host)
+                {
+                    case "hang.test":
+                        ManualResetEvent released = new ManualResetEvent(false);
+                        cancel.Register(delegate { released.Set(); });
+                        released.WaitOne();
+                        result.WinHttpError = WinHttpErrors.OperationCancelled;
+                        result.ErrorStage = "receive";
+                        return result;
+                    case "stuck.test":
+                        Thread.Sleep(30000);
+                        result.StatusCode = 200;
+                        return result;
+                    case "boom.test":
+                        throw new InvalidOperationException("transport exploded");
+                    default:
+                        Thread.Sleep(DelayMs);
+                        result.StatusCode = Int32.Parse(uri.AbsolutePath.Trim('/'));
+                        return result;
+                }
+            }
+            finally
+            {
+                lock (sync)
+                {
+                    active--;
+                }
+            }
+        }
+    }
+
+    public static class Program
+    {
+        private static int failures;
+        private static readonly string[] AllMethods = { "default", "wpad", "disabled", "named", "command_line" };
+
+        private static void Check(bool condition, string what)
+        {
+            if (!condition) throw new Exception(what);
+        }
+
+        private static void Equal<T>(T expected, T actual, string what)
+        {
+            if (!EqualityComparer<T>.Default.Equals(expected, actual))
+            {
+                throw new Exception(String.Format("{0}: expected {1}, got {2}", what, expected, actual));
+            }
+        }
+
+        private static void Run(string name, Action test)
+        {
+            try
+            {
+                test();
+                Console.WriteLine("PASS " + name);
+            }
+            catch (Exception e)
+            {
+                failures++;
+                Console.WriteLine("FAIL " + name + ": " + e.Message.Replace("\n", " "));
+            }
+        }
+
+        private static List<ProbeRequest> Requests(params string[] urls)
+        {
+            return ProbeScheduler.Plan(urls, new string[] { "disabled" }, null, null);
+        }
+
+        public static int Main()
+        {
+            Run("plan_covers_every_url_and_method_in_order", delegate
+            {
+                List<ProbeRequest> plan = ProbeScheduler.Plan(new string[] { "https://a.test/200", "https://b.test/200" },
+                    AllMethods, null, "10.0.0.6:8080");
+                Equal(10, plan.Count, "requests");
+                Equal("https://a.test/200", plan[0].Url, "first url");
+                Equal(ProbeMethod.DefaultProxy, plan[0].Method, "first method");
+                Equal(ProbeMethod.CommandLineProxy, plan[9].Method, "last method");
+                Equal<string>(null, plan[3].Proxy, "named proxy not set");
+                Equal("10.0.0.6:8080", plan[4].Proxy, "command-line proxy");
+            });
+
+            Run("unknown_method_is_refused", delegate
+            {
+                bool threw = false;
+                try { ProbeMethods.Parse("socks"); } catch (ArgumentException) { threw = true; }
+                Check(threw, "Parse('socks') did not throw");
+                Equal(ProbeMethod.AutoDiscovery, ProbeMethods.Parse("WPAD"), "case-insensitive parse");
+                Equal("command_line", ProbeMethods.Name(ProbeMethod.CommandLineProxy), "name");
+            });
+
+            Run("session_plans_follow_the_analyzer_methods", delegate
+            {
+                SessionPlan plan = SessionPlan.For(ProbeMethod.DefaultProxy, null);
+                Equal(SessionPlan.AccessAutomaticProxy, plan.AccessType, "default: automatic");
+                Equal(SessionPlan.AccessDefaultProxy, plan.FallbackAccessType, "default: fallback");
+                plan = SessionPlan.For(ProbeMethod.AutoDiscovery, null);
+                Check(plan.AutoDetect, "wpad discovers");
+                Equal(SessionPlan.AccessNoProxy, plan.AccessType, "wpad: direct when nothing is found");
+                Equal(SessionPlan.AccessNoProxy, SessionPlan.For(ProbeMethod.ProxyDisabled, null).AccessType, "disabled");
+                plan = SessionPlan.For(ProbeMethod.NamedProxy, "10.0.0.6:8080");
+                Equal(SessionPlan.AccessNamedProxy, plan.AccessType, "named");
+                Equal("10.0.0.6:8080", plan.ProxyName, "named proxy");
+                bool threw = false;
+                try { SessionPlan.For(ProbeMethod.CommandLineProxy, ""); } catch (ArgumentException) { threw = true; }
+                Check(threw, "a command-line plan without proxy was accepted");
+            });
+
+            Run("targets_are_parsed_like_winhttp_needs_them", delegate
+            {
+                ProbeTarget t = ProbeTarget.Parse("https://winatp-gw-cus.microsoft.com/commands/test?x=1");
+                Equal("winatp-gw-cus.microsoft.com", t.Host, "host");
+                Equal(443, t.Port, "port");
+                Equal("/commands/test?x=1", t.PathAndQuery, "path");
+                Check(t.Secure, "https is secure");
+                t = ProbeTarget.Parse("http://ctldl.windowsupdate.com");
+                Equal(80, t.Port, "http port");
+                Equal("/", t.PathAndQuery, "root path");
+                Check(!t.Secure, "http is not secure");
+                Equal(WinHttpErrors.UnrecognizedScheme, ProbeTarget.Parse("ftp://x.test/").Error, "ftp");
+                Equal(WinHttpErrors.InvalidUrl, ProbeTarget.Parse("not a url").Error, "garbage");
+            });
+
+            Run("cancellation_runs_the_abort_once_even_if_registered_late", delegate
+            {
+                int aborts = 0;
+                ProbeCancellation cancel = new ProbeCancellation();
+                cancel.Cancel();
+                cancel.Register(delegate { aborts++; });
+                cancel.Cancel();
+                Equal(1, aborts, "aborts");
+                Check(cancel.IsCancelled, "cancelled");
+            });
+
+            Run("results_keep_request_order_and_unconfigured_methods_do_not_probe", delegate
+            {
+                FakeTransport fake = new FakeTransport();
+                List<ProbeRequest> plan = ProbeScheduler.Plan(new string[] { "https://a.test/200", "https://b.test/404" },
+                    AllMethods, null, null);
+                ProbeResult[] results = new ProbeScheduler(fake, 3, 5000, 20000).Run(plan);
+                Equal(6, fake.Calls, "transport calls (3 methods x 2 URLs)");
+                for (int i = 0; i < plan.Count; i++)
+                {
+                    Equal(plan[i].Url, results[i].Url, "url " + i);
+                    Equal(plan[i].Method, results[i].Method, "method " + i);
+                }
+                Equal(200, results[0].StatusCode, "a status");
+                Equal(404, results[5].StatusCode, "b status");
+                Check(!results[3].Attempted, "named proxy not attempted");
+                Equal("not-configured", results[3].SkipReason, "named skip reason");
+                Equal("not-configured", results[9].SkipReason, "command-line skip reason");
+            });
+
+            Run("concurrency_stays_within_the_bound", delegate
+            {
+                FakeTransport fake = new FakeTransport();
+                fake.DelayMs = 40;
+                List<string> urls = new List<string>();
+                for (int i = 0; i < 24; i++) urls.Add("https://h" + i + ".test/200");
+                ProbeScheduler scheduler = new ProbeScheduler(fake, 4, 5000, 60000);
+                ProbeResult[] results = scheduler.Run(ProbeScheduler.Plan(urls, new string[] { "disabled" }, null, null));
+                Check(fake.MaxActive <= 4, "more than 4 probes ran at once: " + fake.MaxActive);
+                Check(fake.MaxActive >= 2, "probes did not overlap: " + fake.MaxActive);
+                Check(scheduler.PeakConcurrency <= 4, "scheduler peak " + scheduler.PeakConcurrency);
+                foreach (ProbeResult r in results) Equal(200, r.StatusCode, r.Url);
+            });
+
+            Run("a_probe_over_its_time_limit_is_cancelled_and_marked_timed_out", delegate
+            {
+                FakeTransport fake = new FakeTransport();
+                ProbeScheduler scheduler = new ProbeScheduler(fake, 2, 200, 60000);
+                ProbeResult[] results = scheduler.Run(Requests("https://hang.test/", "https://ok.test/200"));
+                Check(results[0].TimedOut, "hang not timed out");
+                Equal(WinHttpErrors.OperationCancelled, results[0].WinHttpError, "hang error");
+                Check(results[0].ElapsedMs >= 150, "hang returned before its limit: " + results[0].ElapsedMs);
+                Check(!results[1].TimedOut, "ok timed out");
+                Equal(200, results[1].StatusCode, "ok status");
+                Equal(0, scheduler.Abandoned, "abandoned");
+                Check(!scheduler.DeadlineReached, "deadline reached");
+            });
+
+            Run("a_probe_that_ignores_cancellation_is_abandoned_and_the_rest_still_run", delegate
+            {
+                FakeTransport fake = new FakeTransport();
+                ProbeScheduler scheduler = new ProbeScheduler(fake, 1, 100, 60000);
+                scheduler.AbandonGraceMs = 100;
+                ProbeResult[] results = scheduler.Run(Requests("https://stuck.test/", "https://a.test/200", "https://b.test/400"));
+                Check(results[0].TimedOut, "stuck not timed out");
+                Equal(WinHttpErrors.Timeout, results[0].WinHttpError, "stuck error");
+                Equal(1, scheduler.Abandoned, "abandoned");
+                Equal(200, results[1].StatusCode, "a after the stuck one");
+                Equal(400, results[2].StatusCode, "b after the stuck one");
+            });
+
+            Run("the_deadline_stops_the_run_and_skips_what_did_not_start", delegate
+            {
+                FakeTransport fake = new FakeTransport();
+                ProbeScheduler scheduler = new ProbeScheduler(fake, 1, 60000, 300);
+                ProbeResult[] results = scheduler.Run(Requests("https://hang.test/1", "https://hang.test/2", "https://hang.test/3"));
+                Check(scheduler.DeadlineReached, "deadline not reached");
+                Check(results[0].Attempted && results[0].TimedOut, "first probe not timed out");
+                Equal("deadline", results[0].ErrorStage, "first probe stage");
+                for (int i = 1; i < 3; i++)
+                {
+                    Check(!results[i].Attempted, "probe " + i + " attempted");
+                    Equal("deadline", results[i].SkipReason, "probe " + i + " skip reason");
+                }
+                Equal(1, fake.Calls, "transport calls");
+            });
+
+            Run("probe_time_limits_never_exceed_the_time_left", delegate
+            {
+                FakeTransport fake = new FakeTransport();
+                new ProbeScheduler(fake, 1, 60000, 5000).Run(Requests("https://a.test/200"));
+                Check(fake.Timeouts[0] <= 5000 && fake.Timeouts[0] > 0, "timeout passed: " + fake.Timeouts[0]);
+            });
+
+            Run("transport_exceptions_become_internal_errors", delegate
+            {
+                ProbeResult[] results = new ProbeScheduler(new FakeTransport(), 1, 1000, 10000).Run(Requests("https://boom.test/"));
+                Equal("internal", results[0].ErrorStage, "stage");
+                Check(results[0].ErrorMessage.Contains("transport exploded"), "message: " + results[0].ErrorMessage);
+                Check(results[0].Attempted, "attempted");
+            });
+
+            Run("results_serialise_with_nulls_for_missing_values", delegate
+            {
+                ProbeResult[] results = new ProbeScheduler(new FakeTransport(), 1, 1000, 10000).Run(
+                    ProbeScheduler.Plan(new string[] { "https://a.test/200" }, new string[] { "disabled", "named" }, null, null));
+                Dictionary<string, object> ok = results[0].ToDictionary();
+                Equal<object>(200, ok["status_code"], "status");
+                Equal<object>(null, ok["winhttp_error"], "no error");
+                Equal<object>("disabled", ok["method"], "method");
+                Equal<object>("no-proxy", ok["access"], "access");
+                Equal(13, ok.Count, "keys");
+                Dictionary<string, object> absent = results[1].ToDictionary();
+                Equal<object>(false, absent["attempted"], "named attempted");
+                Equal<object>(null, absent["status_code"], "named status");
+            });
+
+            Run("bad_scheduler_arguments_are_refused", delegate
+            {
+                bool threw = false;
+                try { new ProbeScheduler(new FakeTransport(), 0, 1000, 1000); } catch (ArgumentOutOfRangeException) { threw = true; }
+                Check(threw, "concurrency 0 accepted");
+            });
+
+            Console.WriteLine(failures == 0 ? "ALL PASSED" : failures + " FAILED");
+            return failures == 0 ? 0 : 1;
+        }
+    }
+}
