@@ -481,9 +481,12 @@ def markdown_rows(text, field_name):
                 cells = _split_markdown_row(lines[index])
                 if columns.is_url_table:
                     found_table = True
-                    if len(cells) != width:
-                        raise CatalogError(field_name, "cells", "row has %d cells, the header has %d" % (len(cells), width),
-                                           row=index + 1, column=min(len(cells), width) + 1)
+                    # Short rows are padded as GitHub-flavoured Markdown does (Learn pages rely on it);
+                    # extra cells mean an unescaped '|' that would shift every later column.
+                    if len(cells) > width:
+                        raise CatalogError(field_name, "cells", "row has %d cells, the header has %d (unescaped '|'?)"
+                                           % (len(cells), width), row=index + 1, column=width + 1)
+                    cells += [""] * (width - len(cells))
                     yield index + 1, columns, cells, _markdown_label(columns)
                 index += 1
             continue
