@@ -1,0 +1,866 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The decision function: what to do with a device's proxy settings, and why.
+
+``compute_plan(inputs, facts)`` turns the role's inputs and one device's facts (the mapping that
+``purview.device_proxy.device_facts`` returns as ``ansible_facts.purview_device_proxy``) into a
+plan: for each target (the registry-based static proxy, ``PreferStaticProxyForHttpRequest`` and
+the system-wide WinHTTP proxy) an action (``set``, ``remove``, ``keep``, ``report`` or ``refuse``)
+with the reason in the documentation's terms, and the module arguments that carry out the changes.
+The plan is a plain, JSON-serialisable dict, so it can be printed for review before a change
+window, stored, and passed straight to the modules.
+
+The logic follows Microsoft's "configure device proxy" guidance (see docs/device-proxy-role.md):
+
+* transparent proxy or WPAD: configure nothing; report stale static settings;
+* static proxy: the registry-based static proxy (``TelemetryProxyServer`` +
+  ``DisableEnterpriseAuthProxy=1``) on every device, plus ``PreferStaticProxyForHttpRequest=1``
+  when the OS has no other route to the Internet;
+* the system-wide WinHTTP proxy only on desktops in a stable topology, only when asked, never on
+  roaming devices unless forced.
+
+Ownership ("never silently remove what this collection did not put there"): the modules write
+plain registry values without a marker, so a static setting counts as written by this collection
+when its value equals a proxy the inputs declare: ``proxy`` (or ``winhttp_proxy``) or one of
+``previous_proxies``. ``PreferStaticProxyForHttpRequest`` (a plain ``1``) is written only together
+with ``TelemetryProxyServer``, so it counts as the collection's when it is removed together with a
+``TelemetryProxyServer`` that is the collection's; beside a static proxy that stays, its owner is
+unknown and it is only reported. Settings that are not the collection's are reported and removed
+only with ``remove_stale`` (or, for WinHTTP, an explicit ``winhttp_policy: reset``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Tuple
+
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
+    ProxyAddressError,
+    parse_bypass_list,
+    parse_proxy_server,
+    telemetry_proxy_server_value,
+)
+from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (
+    WinHttpSettingsError,
+    decode_hex,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import (
+    ROAMING,
+    STABLE,
+    TopologyError,
+    derive_topology,
+)
+
+PLAN_VERSION = 1
+
+STATES = ("present", "absent")
+NETWORK_MODES = ("transparent", "wpad", "static")
+TOPOLOGY_CHOICES = ("auto", "stable", "roaming")
+WINHTTP_POLICIES = ("leave", "set", "reset")
+UNKNOWN = "unknown"
+
+# Targets and the module that manages each one.
+TELEMETRY_PROXY = "telemetry_proxy"
+PREFER_STATIC_PROXY = "prefer_static_proxy"
+WINHTTP_PROXY = "winhttp_proxy"
+TARGET_MODULES = {
+    TELEMETRY_PROXY: "purview.device_proxy.telemetry_proxy",
+    PREFER_STATIC_PROXY: "purview.device_proxy.telemetry_proxy",
+    WINHTTP_PROXY: "purview.device_proxy.winhttp_proxy",
+}
+
+SET = "set"
+REMOVE = "remove"
+KEEP = "keep"
+REPORT = "report"
+REFUSE = "refuse"
+CHANGING_ACTIONS = (SET, REMOVE)
+
+INFO = "info"
+WARNING = "warning"
+
+DEFAULT_INPUTS = {
+    "state": "present",
+    "network_mode": None,
+    "proxy": None,
+    "winhttp_proxy": None,
+    "bypass": None,
+    "previous_proxies": None,
+    "topology": "auto",
+    "os_has_other_route": True,
+    "winhttp_policy": "leave",
+    "winhttp_force": False,
+    "remove_stale": False,
+}
+
+_MODE_WORDS = {
+    "transparent": "transparent proxy network",
+    "wpad": "WPAD network",
+    "static": "static proxy network",
+}
+_NO_CONFIG_WHY = {
+    "transparent": "the network's transparent proxy carries the traffic, so no device configuration is needed",
+    "wpad": "WinHTTP discovers the proxy through WPAD by itself, so no device configuration is needed",
+}
+_NETSH_ROAMING = ("laptops that change topology (office, home, travel) malfunction with a static WinHTTP proxy "
+                  "(netsh winhttp set proxy): every WinHTTP client, CRL fetches included, fails off the corporate network")
+
+
+# ---------------------------------------------------------------------------------------------
+# errors
+# ---------------------------------------------------------------------------------------------
+
+class PlanError(ValueError):
+    """Bad input or facts. ``field`` names what the user wrote, ``rule`` the rule it broke."""
+
+    def __init__(self, field_name: str, rule: str, message: str):
+        self.field = field_name
+        self.rule = rule
+        self.message = message
+        super().__init__(f"{field_name}: {message}")
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class PlanInputError(PlanError):
+    """An input (role variable) is missing, has the wrong type, or contradicts another one."""
+
+
+class PlanFactsError(PlanError):
+    """The device facts have the wrong shape."""
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """Validated, normalised inputs. ``prefix`` is prepended to option names in messages."""
+
+    state: str
+    network_mode: Optional[str]
+    telemetry_value: Optional[str]          # exact TelemetryProxyServer text, when a proxy is given
+    winhttp_server: Optional[str]           # exact WinHTTP proxy string, when a proxy is given
+    bypass: Tuple[str, ...]
+    managed_telemetry_values: Tuple[str, ...]
+    managed_winhttp_values: Tuple[str, ...]
+    topology: str
+    os_has_other_route: bool
+    winhttp_policy: str
+    winhttp_force: bool
+    remove_stale: bool
+    prefix: str = ""
+
+    def name(self, option: str) -> str:
+        return f"{self.prefix}{option}"
+
+
+_TRUE_WORDS = ("true", "yes", "on", "1")
+_FALSE_WORDS = ("false", "no", "off", "0")
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS + _FALSE_WORDS:
+        return value.strip().lower() in _TRUE_WORDS
+    raise PlanInputError(name, "type", f"must be true or false, got {value!r}")
+
+
+def _choice(value: Any, name: str, choices: Tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise PlanInputError(name, "choice", f"must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+# A fleet shares a handful of proxy texts; parsing each once keeps a 10,000-host plan cheap.
+@lru_cache(maxsize=1024)
+def _telemetry_text(value: str, name: str) -> str:
+    return telemetry_proxy_server_value(value, name)
+
+
+@lru_cache(maxsize=1024)
+def _winhttp_text(value: str, name: str) -> Tuple[str, Optional[str]]:
+    """The WinHTTP string of a proxy and, for a single endpoint, its TelemetryProxyServer form."""
+    server = parse_proxy_server(value, name)
+    return server.winhttp_string(), server.default.host_port() if server.default is not None else None
+
+
+def _winhttp_value(value: Any, name: str) -> Tuple[str, Optional[str]]:
+    if isinstance(value, str):
+        return _winhttp_text(value, name)
+    server = parse_proxy_server(value, name)
+    return server.winhttp_string(), server.default.host_port() if server.default is not None else None
+
+
+@lru_cache(maxsize=1024)
+def _bypass_cached(value: Any, name: str) -> Tuple[str, ...]:
+    return parse_bypass_list(list(value) if isinstance(value, tuple) else value, name).entries
+
+
+def _bypass_entries(value: Any, name: str) -> Tuple[str, ...]:
+    if isinstance(value, str):
+        return _bypass_cached(value, name)
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return _bypass_cached(tuple(value), name)
+    return parse_bypass_list(value, name).entries
+
+
+def _proxy_error(err: ProxyAddressError) -> PlanInputError:
+    return PlanInputError(err.field, err.rule, err.message)
+
+
+def _previous_values(raw: Any, name: str) -> Tuple[List[str], List[str]]:
+    """TelemetryProxyServer and WinHTTP forms of the proxies the collection wrote before."""
+    if raw is None or raw == "":
+        return [], []
+    items = [raw] if isinstance(raw, (str, Mapping)) else raw
+    if not isinstance(items, (list, tuple)):
+        raise PlanInputError(name, "type", f"must be a list of proxy addresses, got {type(raw).__name__}")
+    telemetry, winhttp = [], []
+    for position, item in enumerate(items, 1):
+        item_name = f"{name}[{position}]"
+        try:
+            winhttp_form, telemetry_form = _winhttp_value(item, item_name)
+        except ProxyAddressError as err:
+            raise _proxy_error(err) from None
+        winhttp.append(winhttp_form)
+        if telemetry_form is not None:
+            telemetry.append(telemetry_form)
+    return telemetry, winhttp
+
+
+def parse_inputs(raw: Optional[Mapping[str, Any]], field_prefix: str = "") -> PlanInputs:
+    """Validate the inputs before anything is decided; errors name the option and the rule."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise PlanInputError(f"{field_prefix}inputs", "type", f"must be a mapping, got {type(raw).__name__}")
+    unknown = sorted(str(key) for key in raw if key not in DEFAULT_INPUTS)
+    if unknown:
+        raise PlanInputError(
+            f"{field_prefix}{unknown[0]}", "unknown-option",
+            f"unknown option; valid options are {', '.join(field_prefix + key for key in DEFAULT_INPUTS)}")
+    values = dict(DEFAULT_INPUTS)
+    values.update({key: value for key, value in raw.items() if value is not None})
+
+    def name(option: str) -> str:
+        return f"{field_prefix}{option}"
+
+    state = _choice(values["state"], name("state"), STATES)
+    network_mode = values["network_mode"]
+    if network_mode is not None:
+        network_mode = _choice(network_mode, name("network_mode"), NETWORK_MODES)
+    elif state == "present":
+        raise PlanInputError(name("network_mode"), "required",
+                             f"is required: one of {', '.join(NETWORK_MODES)} (how the network reaches the Internet)")
+    topology = _choice(values["topology"], name("topology"), TOPOLOGY_CHOICES)
+    winhttp_policy = _choice(values["winhttp_policy"], name("winhttp_policy"), WINHTTP_POLICIES)
+
+    proxy = values["proxy"]
+    if state == "present" and network_mode == "static" and (proxy is None or proxy == ""):
+        raise PlanInputError(name("proxy"), "required",
+                             f"is required when {name('network_mode')} is static: write host:port, e.g. proxy.corp.example:3128")
+    if state == "present" and winhttp_policy == "set" and network_mode != "static":
+        raise PlanInputError(
+            name("winhttp_policy"), "set-needs-static",
+            f"'set' needs {name('network_mode')} static: a {_MODE_WORDS.get(network_mode, network_mode)} needs no device "
+            "configuration, so there is no proxy to give WinHTTP")
+
+    try:
+        telemetry_value = None
+        if proxy not in (None, ""):
+            telemetry_value = _telemetry_text(proxy, name("proxy")) if isinstance(proxy, str) else telemetry_proxy_server_value(proxy, name("proxy"))
+        winhttp_text = values["winhttp_proxy"] if values["winhttp_proxy"] not in (None, "") else proxy
+        winhttp_field = name("winhttp_proxy") if values["winhttp_proxy"] not in (None, "") else name("proxy")
+        winhttp_server = _winhttp_value(winhttp_text, winhttp_field)[0] if winhttp_text not in (None, "") else None
+        bypass = _bypass_entries(values["bypass"], name("bypass"))
+    except ProxyAddressError as err:
+        raise _proxy_error(err) from None
+    previous_telemetry, previous_winhttp = _previous_values(values["previous_proxies"], name("previous_proxies"))
+
+    managed_telemetry = tuple(dict.fromkeys(([telemetry_value] if telemetry_value else []) + previous_telemetry))
+    managed_winhttp = tuple(dict.fromkeys(([winhttp_server] if winhttp_server else []) + previous_winhttp))
+    if telemetry_value:
+        # The TelemetryProxyServer form of the proxy is also how WinHTTP stores it.
+        managed_winhttp = tuple(dict.fromkeys(managed_winhttp + (telemetry_value,)))
+
+    return PlanInputs(
+        state=state,
+        network_mode=network_mode,
+        telemetry_value=telemetry_value,
+        winhttp_server=winhttp_server,
+        bypass=tuple(bypass),
+        managed_telemetry_values=managed_telemetry,
+        managed_winhttp_values=managed_winhttp,
+        topology=topology,
+        os_has_other_route=_boolean(values["os_has_other_route"], name("os_has_other_route")),
+        winhttp_policy=winhttp_policy,
+        winhttp_force=_boolean(values["winhttp_force"], name("winhttp_force")),
+        remove_stale=_boolean(values["remove_stale"], name("remove_stale")),
+        prefix=field_prefix,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# facts
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WinHttpView:
+    """One registry copy of WinHttpSettings. ``known`` is False when the facts do not say."""
+
+    name: str
+    known: bool
+    uses_proxy: bool = False
+    proxy: str = ""
+    bypass: str = ""
+    error: Optional[str] = None
+
+    def describe(self) -> str:
+        if not self.known:
+            return "not reported"
+        if self.error:
+            return f"unreadable ({self.error})"
+        if not self.uses_proxy:
+            return "direct access"
+        return f"proxy {self.proxy}" + (f" bypass {self.bypass}" if self.bypass else "")
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"known": self.known, "uses_proxy": self.uses_proxy, "proxy": self.proxy or None,
+                "bypass": self.bypass or None, "error": self.error}
+
+
+@dataclass
+class CurrentState:
+    telemetry_known: bool = False
+    telemetry_server: Optional[str] = None
+    disable_enterprise_auth_proxy: Optional[int] = None
+    prefer_static: Optional[int] = None
+    winhttp_views: Tuple[WinHttpView, ...] = ()
+    findings: List[Dict[str, str]] = field(default_factory=list)
+
+    @property
+    def winhttp_known(self) -> bool:
+        return any(view.known for view in self.winhttp_views)
+
+    def winhttp_proxies(self) -> List[WinHttpView]:
+        """Views that hold a proxy or cannot be read (either may route traffic)."""
+        return [view for view in self.winhttp_views if view.known and (view.uses_proxy or view.error)]
+
+    def describe_winhttp(self) -> str:
+        described = {view.describe() for view in self.winhttp_views}
+        if len(described) == 1:
+            return described.pop()
+        return "; ".join(f"{view.name}: {view.describe()}" for view in self.winhttp_views)
+
+
+def _mapping(value: Any, name: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise PlanFactsError(name, "type", f"must be a mapping, got {type(value).__name__}")
+    return value
+
+
+def _optional_int(value: Any, name: str) -> Optional[int]:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise PlanFactsError(name, "type", f"must be an integer or null, got {value!r}")
+
+
+def _winhttp_view(view_name: str, raw_view: Any, facts_name: str) -> WinHttpView:
+    if raw_view is None:
+        return WinHttpView(view_name, known=False)
+    view = _mapping(raw_view, facts_name)
+    if view.get("error"):
+        return WinHttpView(view_name, known=True, error=str(view["error"]))
+    decoded = view.get("decoded")
+    if decoded is None and view.get("raw"):
+        # A CMDB export may carry only the hex; decode it with the one codec.
+        try:
+            settings = decode_hex(str(view["raw"]))
+        except WinHttpSettingsError as err:
+            return WinHttpView(view_name, known=True, error=str(err))
+        decoded = {"uses_proxy": settings.uses_proxy, "proxy": settings.proxy, "bypass": settings.bypass}
+    if decoded is None:
+        # No value at all: WinHTTP's default is direct access.
+        return WinHttpView(view_name, known=True)
+    decoded = _mapping(decoded, f"{facts_name}.decoded")
+    proxy = str(decoded.get("proxy") or "")
+    uses_proxy = decoded.get("uses_proxy")
+    if uses_proxy is None:
+        uses_proxy = bool(proxy) and bool(_optional_int(decoded.get("flags"), f"{facts_name}.decoded.flags") or 0) & 0x2
+    return WinHttpView(view_name, known=True, uses_proxy=bool(uses_proxy) and bool(proxy),
+                       proxy=proxy, bypass=str(decoded.get("bypass") or ""))
+
+
+def unwrap_facts(facts: Any) -> Mapping[str, Any]:
+    """Accept the device facts mapping itself or ``ansible_facts`` holding it."""
+    if facts is None:
+        raise PlanFactsError("facts", "required", "no device facts were given (run purview.device_proxy.device_facts "
+                                                  "or supply them from inventory)")
+    facts = _mapping(facts, "facts")
+    if "purview_device_proxy" in facts:
+        facts = _mapping(facts["purview_device_proxy"], "facts.purview_device_proxy")
+    return facts
+
+
+def read_current_state(facts: Mapping[str, Any]) -> CurrentState:
+    current = CurrentState()
+    telemetry = facts.get("telemetry_proxy")
+    if telemetry is None:
+        current.findings.append(_finding(INFO, "the facts do not report the telemetry proxy registry values"))
+    else:
+        telemetry = _mapping(telemetry, "facts.telemetry_proxy")
+        current.telemetry_known = True
+        server = telemetry.get("server")
+        current.telemetry_server = str(server) if server not in (None, "") else None
+        current.disable_enterprise_auth_proxy = _optional_int(
+            telemetry.get("disable_enterprise_auth_proxy"), "facts.telemetry_proxy.disable_enterprise_auth_proxy")
+        current.prefer_static = _optional_int(
+            telemetry.get("prefer_static_proxy_for_http_request"), "facts.telemetry_proxy.prefer_static_proxy_for_http_request")
+    winhttp = _mapping(facts.get("winhttp"), "facts.winhttp")
+    current.winhttp_views = (
+        _winhttp_view("native", winhttp.get("native"), "facts.winhttp.native"),
+        _winhttp_view("wow64", winhttp.get("wow64"), "facts.winhttp.wow64"),
+    )
+    if not current.winhttp_known:
+        current.findings.append(_finding(INFO, "the facts do not report the WinHTTP settings"))
+    for view in current.winhttp_views:
+        if view.error:
+            current.findings.append(_finding(WARNING, f"the {view.name} WinHttpSettings value cannot be decoded: {view.error}"))
+    known = [view for view in current.winhttp_views if view.known and not view.error]
+    if len(known) == 2 and (known[0].uses_proxy, known[0].proxy.lower(), known[0].bypass.lower()) != (
+            known[1].uses_proxy, known[1].proxy.lower(), known[1].bypass.lower()):
+        current.findings.append(_finding(
+            WARNING, f"the 64-bit and 32-bit (WOW6432Node) WinHTTP settings differ: {current.describe_winhttp()}; "
+                     "32-bit processes see a different proxy"))
+    return current
+
+
+# ---------------------------------------------------------------------------------------------
+# topology
+# ---------------------------------------------------------------------------------------------
+
+def resolve_topology(inputs: PlanInputs, facts: Mapping[str, Any]) -> Dict[str, Any]:
+    """The topology used for the decision, where it came from, and the evidence."""
+    hardware = facts.get("hardware")
+    detected = None
+    try:
+        if isinstance(hardware, Mapping) and hardware:
+            detected = derive_topology(hardware)
+    except TopologyError as err:
+        raise PlanFactsError(f"facts.{err.field}", "hardware", err.message) from None
+    if detected is None and facts.get("topology") in (ROAMING, STABLE):
+        evidence = facts.get("topology_evidence") or []
+        detected = {"topology": facts["topology"],
+                    "evidence": [str(item) for item in evidence] or ["reported by the device facts without evidence"]}
+
+    if inputs.topology != "auto":
+        evidence = [f"set by {inputs.name('topology')}"]
+        if detected is not None and detected["topology"] != inputs.topology:
+            evidence.append(f"detection would say {detected['topology']}: " + "; ".join(detected["evidence"]))
+        return {"value": inputs.topology, "source": "inventory", "evidence": evidence}
+    if detected is None:
+        return {"value": UNKNOWN, "source": "none",
+                "evidence": [f"no hardware facts and no {inputs.name('topology')}: the topology cannot be detected"]}
+    source = "detected" if isinstance(hardware, Mapping) and hardware else "facts"
+    return {"value": detected["topology"], "source": source, "evidence": list(detected["evidence"])}
+
+
+# ---------------------------------------------------------------------------------------------
+# decisions
+# ---------------------------------------------------------------------------------------------
+
+def _finding(severity: str, message: str) -> Dict[str, str]:
+    return {"severity": severity, "message": message}
+
+
+def _action(target: str, action: str, reason: str, params: Optional[Dict[str, Any]] = None,
+            current: Optional[Dict[str, Any]] = None, desired: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    return {
+        "target": target,
+        "action": action,
+        "module": TARGET_MODULES[target],
+        "changes": action in CHANGING_ACTIONS,
+        "params": params if action in CHANGING_ACTIONS and params else {},
+        "current": current or {},
+        "desired": desired or {},
+        "reason": reason,
+    }
+
+
+@lru_cache(maxsize=1024)
+def _normal_telemetry(value: str) -> str:
+    """A current TelemetryProxyServer in normal form, or as found when it does not parse."""
+    try:
+        return telemetry_proxy_server_value(value)
+    except ProxyAddressError:
+        return value
+
+
+@lru_cache(maxsize=1024)
+def _normal_winhttp(value: str) -> str:
+    try:
+        return parse_proxy_server(value).winhttp_string()
+    except ProxyAddressError:
+        return value
+
+
+def _context(inputs: PlanInputs) -> str:
+    """How the situation is named at the start of a reason."""
+    if inputs.state == "absent":
+        return "reset to direct access"
+    return _MODE_WORDS[inputs.network_mode]
+
+
+def _stale_decision(inputs: PlanInputs, what: str, ours: bool, why_unneeded: str) -> Tuple[str, str]:
+    """Remove a setting the collection wrote; report anything else unless asked to remove it."""
+    if ours:
+        return REMOVE, f"{why_unneeded}; removes {what}, which this collection wrote"
+    if inputs.remove_stale:
+        return REMOVE, (f"{why_unneeded}; removes the stale {what}, which this collection did not write, "
+                        f"because {inputs.name('remove_stale')} is true")
+    return REPORT, (f"{why_unneeded}, but the stale {what} was not written by this collection: reported only "
+                    f"(set {inputs.name('remove_stale')} to true to remove it)")
+
+
+def _no_config_why(inputs: PlanInputs) -> str:
+    if inputs.state == "absent":
+        return "reset to direct access: this collection's static proxy settings go"
+    return f"{_context(inputs)}: {_NO_CONFIG_WHY[inputs.network_mode]}"
+
+
+def decide_telemetry_proxy(inputs: PlanInputs, current: CurrentState) -> Dict[str, Any]:
+    server = current.telemetry_server
+    now = {"server": server, "disable_enterprise_auth_proxy": current.disable_enterprise_auth_proxy,
+           "known": current.telemetry_known}
+    if inputs.state == "present" and inputs.network_mode == "static":
+        wanted = inputs.telemetry_value
+        desired = {"server": wanted, "disable_enterprise_auth_proxy": 1}
+        prescribed = (f"{_context(inputs)}: the documentation prescribes the registry-based static proxy "
+                      f"(TelemetryProxyServer {wanted} + DisableEnterpriseAuthProxy=1, the Group Policy equivalent) "
+                      "for every device, roaming or stable; Sense falls back to a direct connection when the proxy "
+                      "cannot be reached")
+        params = {"state": "present", "proxy": wanted}
+        if server is not None and _normal_telemetry(server) == wanted:
+            if current.disable_enterprise_auth_proxy == 1:
+                return _action(TELEMETRY_PROXY, KEEP, f"{prescribed}; already set", current=now, desired=desired)
+            deap = current.disable_enterprise_auth_proxy
+            return _action(TELEMETRY_PROXY, SET,
+                           f"{prescribed}; DisableEnterpriseAuthProxy is {'not set' if deap is None else deap}, and it must be 1 "
+                           "because Sense sends anonymous device traffic and cannot authenticate to the proxy",
+                           params, now, desired)
+        if not current.telemetry_known:
+            detail = "the current value is not reported by the facts"
+        elif server is None:
+            detail = "not set yet"
+        elif _normal_telemetry(server) in inputs.managed_telemetry_values:
+            detail = f"replaces {server}, an earlier proxy this collection wrote"
+        else:
+            detail = f"replaces {server}, which this collection did not write"
+        return _action(TELEMETRY_PROXY, SET, f"{prescribed}; {detail}", params, now, desired)
+
+    desired = {"server": None}
+    why = _no_config_why(inputs)
+    if not current.telemetry_known:
+        return _action(TELEMETRY_PROXY, KEEP, f"{why}; the facts do not report TelemetryProxyServer, so nothing is known to remove",
+                       current=now, desired=desired)
+    if server is None:
+        return _action(TELEMETRY_PROXY, KEEP, f"{why}; TelemetryProxyServer is not set", current=now, desired=desired)
+    ours = _normal_telemetry(server) in inputs.managed_telemetry_values
+    action, reason = _stale_decision(inputs, f"static proxy TelemetryProxyServer {server}", ours, why)
+    return _action(TELEMETRY_PROXY, action, reason, {"state": "absent"}, now, desired)
+
+
+def decide_prefer_static(inputs: PlanInputs, current: CurrentState) -> Dict[str, Any]:
+    value = current.prefer_static
+    now = {"value": value, "known": current.telemetry_known}
+    server = current.telemetry_server
+    static = inputs.state == "present" and inputs.network_mode == "static"
+    if static and not inputs.os_has_other_route:
+        desired = {"value": 1}
+        why = (f"the OS has no other route to the Internet ({inputs.name('os_has_other_route')} is false): the documentation "
+               "adds PreferStaticProxyForHttpRequest=1 so that Sense also sends the requests the OS cannot make itself "
+               "(certificate revocation lists, Windows Update) through the static proxy; it takes effect from MsSense "
+               "10.8210/10.8049 onwards and not for MMA-based onboarding")
+        if value == 1:
+            return _action(PREFER_STATIC_PROXY, KEEP, f"{why}; already set", current=now, desired=desired)
+        return _action(PREFER_STATIC_PROXY, SET, why, {"prefer_static_proxy_for_http_request": True}, now, desired)
+
+    desired = {"value": None}
+    if static:
+        why = (f"{_context(inputs)}: the OS has another route to the Internet ({inputs.name('os_has_other_route')} is true), "
+               "so PreferStaticProxyForHttpRequest is not needed")
+    else:
+        why = f"{_no_config_why(inputs)}; PreferStaticProxyForHttpRequest works only with TelemetryProxyServer"
+    if not current.telemetry_known:
+        return _action(PREFER_STATIC_PROXY, KEEP, f"{why}; the facts do not report it", current=now, desired=desired)
+    if value is None:
+        return _action(PREFER_STATIC_PROXY, KEEP, f"{why}; not set", current=now, desired=desired)
+    params = {"prefer_static_proxy_for_http_request": False}
+    if static:
+        # Beside a static proxy that stays, nothing tells who wrote the value; it is harmless there.
+        if inputs.remove_stale:
+            return _action(PREFER_STATIC_PROXY, REMOVE, f"{why}; removed because {inputs.name('remove_stale')} is true",
+                           params, now, desired)
+        return _action(PREFER_STATIC_PROXY, REPORT,
+                       f"{why}; it is harmless beside the static proxy and this collection cannot tell whether it wrote it: "
+                       f"reported only (set {inputs.name('remove_stale')} to true to remove it)", current=now, desired=desired)
+    # Written only together with TelemetryProxyServer: it is the collection's when that one is, and both go together.
+    ours = server is not None and _normal_telemetry(server) in inputs.managed_telemetry_values
+    action, reason = _stale_decision(inputs, f"PreferStaticProxyForHttpRequest={value}", ours, why)
+    return _action(PREFER_STATIC_PROXY, action, reason, params, now, desired)
+
+
+@lru_cache(maxsize=1024)
+def _normal_bypass(value: str) -> str:
+    try:
+        return parse_bypass_list(value).winhttp_string()
+    except ProxyAddressError:
+        return value
+
+
+def _view_matches(view: WinHttpView, server: str, bypass: str) -> bool:
+    return (view.known and not view.error and view.uses_proxy
+            and _normal_winhttp(view.proxy) == server and _normal_bypass(view.bypass) == bypass)
+
+
+def _winhttp_matches(current: CurrentState, server: str, bypass: str) -> bool:
+    return all(_view_matches(view, server, bypass) for view in current.winhttp_views)
+
+
+def _winhttp_set_detail(current: CurrentState, server: str, bypass: str, inputs: PlanInputs) -> str:
+    proxies = current.winhttp_proxies()
+    if not current.winhttp_known:
+        return "the current setting is not reported by the facts"
+    if not proxies:
+        return "currently direct access"
+    matching = [view.name for view in current.winhttp_views if _view_matches(view, server, bypass)]
+    if matching:
+        stale = [view.name for view in current.winhttp_views if view.name not in matching]
+        return f"the {', '.join(stale)} copy differs ({current.describe_winhttp()}); both registry views are written"
+    owners = {_normal_winhttp(view.proxy) in inputs.managed_winhttp_values for view in proxies}
+    whose = "an earlier proxy this collection wrote" if owners == {True} else "not written by this collection"
+    return f"replaces {current.describe_winhttp()} ({whose})"
+
+
+def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
+    findings: List[Dict[str, str]] = []
+    proxies = current.winhttp_proxies()
+    now = {"views": {view.name: view.as_dict() for view in current.winhttp_views}, "summary": current.describe_winhttp()}
+    described = current.describe_winhttp()
+    ours = bool(proxies) and all(not view.error and _normal_winhttp(view.proxy) in inputs.managed_winhttp_values
+                                 for view in proxies)
+    roaming_words = {ROAMING: "a roaming device", UNKNOWN: "a device of unknown topology"}
+
+    if inputs.state == "absent":
+        desired = {"proxy": None}
+        why = _no_config_why(inputs)
+        if not current.winhttp_known:
+            return _action(WINHTTP_PROXY, KEEP, f"{why}; the facts do not report WinHTTP, so nothing is known to remove",
+                           current=now, desired=desired), findings
+        if not proxies:
+            return _action(WINHTTP_PROXY, KEEP, f"{why}; WinHTTP is already direct access", current=now, desired=desired), findings
+        action, reason = _stale_decision(inputs, f"system-wide WinHTTP proxy ({described})", ours, why)
+        return _action(WINHTTP_PROXY, action, reason, {"state": "absent"}, now, desired), findings
+
+    policy = inputs.winhttp_policy
+    if policy == "leave":
+        reason = f"{inputs.name('winhttp_policy')} is leave: WinHTTP is not touched"
+        if not current.winhttp_known:
+            return _action(WINHTTP_PROXY, KEEP, f"{reason} (not reported by the facts)", current=now), findings
+        if not proxies:
+            return _action(WINHTTP_PROXY, KEEP, f"{reason} (direct access)", current=now), findings
+        if topology in roaming_words:
+            findings.append(_finding(WARNING, f"system-wide WinHTTP proxy ({described}) on {roaming_words[topology]}: "
+                                              f"{_NETSH_ROAMING}"))
+            return _action(WINHTTP_PROXY, REPORT,
+                           f"{reason}, but the system-wide WinHTTP proxy ({described}) is set on {roaming_words[topology]}: "
+                           f"{_NETSH_ROAMING}; reported only (set {inputs.name('winhttp_policy')} to reset to remove it)",
+                           current=now), findings
+        if inputs.network_mode != "static":
+            whose = "written by this collection" if ours else "not written by this collection"
+            return _action(WINHTTP_PROXY, REPORT,
+                           f"{reason}; the stale system-wide WinHTTP proxy ({described}, {whose}) is not needed in a "
+                           f"{_MODE_WORDS[inputs.network_mode]} and overrides it: reported only "
+                           f"(set {inputs.name('winhttp_policy')} to reset to remove it)", current=now), findings
+        return _action(WINHTTP_PROXY, KEEP, f"{reason} ({described})", current=now), findings
+
+    if policy == "reset":
+        desired = {"proxy": None}
+        reason = f"{inputs.name('winhttp_policy')} is reset: back to direct access (netsh winhttp reset proxy)"
+        if not current.winhttp_known:
+            return _action(WINHTTP_PROXY, REMOVE, f"{reason}; the current setting is not reported by the facts",
+                           {"state": "absent"}, now, desired), findings
+        if not proxies:
+            return _action(WINHTTP_PROXY, KEEP, f"{reason}; already direct access", current=now, desired=desired), findings
+        whose = "written by this collection" if ours else f"not written by this collection, removed because {inputs.name('winhttp_policy')} is reset"
+        return _action(WINHTTP_PROXY, REMOVE, f"{reason}; removes {described} ({whose})",
+                       {"state": "absent"}, now, desired), findings
+
+    # policy == "set"; parse_inputs guarantees a static network and a proxy.
+    server = inputs.winhttp_server
+    bypass = ";".join(inputs.bypass)
+    desired = {"proxy": server, "bypass": bypass or None}
+    params = {"state": "present", "proxy": server, "bypass": list(inputs.bypass), "device_topology": topology,
+              "force": False}
+    if topology in roaming_words:
+        if not inputs.winhttp_force:
+            why_topology = ("roaming device" if topology == ROAMING else
+                            f"unknown topology (no hardware facts and no {inputs.name('topology')}); the system-wide proxy "
+                            "suits only desktops known to be stable")
+            if proxies:
+                findings.append(_finding(WARNING, f"system-wide WinHTTP proxy ({described}) is already set on "
+                                                  f"{roaming_words[topology]}: {_NETSH_ROAMING}"))
+            return _action(WINHTTP_PROXY, REFUSE,
+                           f"static WinHTTP refused: {why_topology}; {_NETSH_ROAMING}. The registry-based static proxy covers "
+                           f"Sense and falls back to direct access off the network (set {inputs.name('winhttp_force')} "
+                           "to override)", current=now, desired=desired), findings
+        params["force"] = True
+        findings.append(_finding(WARNING, f"static WinHTTP forced on {roaming_words[topology]} "
+                                          f"({inputs.name('winhttp_force')} is true): {_NETSH_ROAMING}"))
+        reason = (f"{inputs.name('winhttp_policy')} is set and forced ({inputs.name('winhttp_force')}) on "
+                  f"{roaming_words[topology]}, against the documentation: {_NETSH_ROAMING}")
+    else:
+        reason = (f"stable topology and {inputs.name('winhttp_policy')} is set: the system-wide WinHTTP proxy "
+                  f"(netsh winhttp set proxy {server}) is acceptable for a desktop that always sits behind the same proxy; "
+                  "it affects every WinHTTP client on the device")
+    if _winhttp_matches(current, server, bypass):
+        return _action(WINHTTP_PROXY, KEEP, f"{reason}; already set on both registry views", current=now,
+                       desired=desired), findings
+    return _action(WINHTTP_PROXY, SET, f"{reason}; {_winhttp_set_detail(current, server, bypass, inputs)}",
+                   params, now, desired), findings
+
+
+# ---------------------------------------------------------------------------------------------
+# the plan
+# ---------------------------------------------------------------------------------------------
+
+def _device_summary(facts: Mapping[str, Any]) -> Dict[str, Any]:
+    os_facts = facts.get("os") if isinstance(facts.get("os"), Mapping) else {}
+    hardware = facts.get("hardware") if isinstance(facts.get("hardware"), Mapping) else {}
+    services = facts.get("services") if isinstance(facts.get("services"), Mapping) else {}
+    sense = services.get("sense") if isinstance(services.get("sense"), Mapping) else None
+    return {
+        "os": " ".join(str(part) for part in (os_facts.get("caption"), os_facts.get("build") and f"build {os_facts['build']}")
+                       if part) or None,
+        "machine": " ".join(str(hardware[key]) for key in ("manufacturer", "model") if hardware.get(key)) or None,
+        "virtual": hardware.get("is_virtual"),
+        "sense": sense.get("state") if sense else None,
+    }
+
+
+def _context_findings(inputs: PlanInputs, facts: Mapping[str, Any]) -> List[Dict[str, str]]:
+    findings = []
+    services = facts.get("services")
+    if isinstance(services, Mapping) and "sense" in services:
+        sense = services.get("sense")
+        if not isinstance(sense, Mapping) or sense.get("state") is None:
+            findings.append(_finding(INFO, "Sense (the Defender for Endpoint sensor) is not installed: the static proxy takes "
+                                           "effect once the device is onboarded"))
+        elif str(sense.get("state")).lower() != "running":
+            findings.append(_finding(WARNING, f"Sense is {sense.get('state')}: the proxy settings cannot be seen working "
+                                              "until it runs"))
+    wininet = facts.get("wininet")
+    if isinstance(wininet, Mapping):
+        for scope, words in (("machine", "the machine"), ("system_account", "the system account (LocalSystem)")):
+            settings = wininet.get(scope)
+            if isinstance(settings, Mapping) and settings.get("proxy_enable") == 1 and settings.get("proxy_server"):
+                findings.append(_finding(INFO, f"a WinINet (Internet Options) proxy {settings.get('proxy_server')} is set for "
+                                               f"{words}: Sense uses WinHTTP, not WinINet; this collection does not manage it"))
+    if inputs.state == "present" and inputs.network_mode != "static" and not inputs.os_has_other_route:
+        findings.append(_finding(INFO, f"{inputs.name('os_has_other_route')} is false, but PreferStaticProxyForHttpRequest "
+                                       "works only with the static proxy: nothing is set in a "
+                                       f"{_MODE_WORDS[inputs.network_mode]}"))
+    if inputs.state == "present" and inputs.network_mode == "static" and inputs.telemetry_value.startswith("["):
+        findings.append(_finding(WARNING, "TelemetryProxyServer is an IPv6 literal: the documentation does not say whether "
+                                          "Sense accepts it, and IPv6-only devices are unsupported"))
+    return findings
+
+
+def _apply_calls(actions: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    """One module call per module that has something to change, arguments merged per module."""
+    by_target = {action["target"]: action for action in actions}
+    calls: Dict[str, Dict[str, Any]] = {}
+    telemetry = by_target[TELEMETRY_PROXY]
+    prefer = by_target[PREFER_STATIC_PROXY]
+    if telemetry["changes"] or prefer["changes"]:
+        if telemetry["changes"]:
+            params = dict(telemetry["params"])
+        elif telemetry["desired"].get("server"):
+            # Only PreferStaticProxyForHttpRequest changes: restate the static proxy that is already right.
+            params = {"state": "present", "proxy": telemetry["desired"]["server"]}
+        else:
+            params = {"state": "absent"}
+        if prefer["changes"]:
+            params.update(prefer["params"])
+        elif prefer["desired"].get("value") == 1:
+            params["prefer_static_proxy_for_http_request"] = True
+        calls[TELEMETRY_PROXY] = params
+    winhttp = by_target[WINHTTP_PROXY]
+    if winhttp["changes"]:
+        calls[WINHTTP_PROXY] = dict(winhttp["params"])
+    return calls
+
+
+def compute_plan(inputs: Optional[Mapping[str, Any]], facts: Any, field_prefix: str = "",
+                 host: Optional[str] = None) -> Dict[str, Any]:
+    """The plan for one device. Raises PlanInputError / PlanFactsError before deciding anything."""
+    parsed = parse_inputs(inputs, field_prefix)
+    device_facts = unwrap_facts(facts)
+    current = read_current_state(device_facts)
+    topology = resolve_topology(parsed, device_facts)
+
+    telemetry = decide_telemetry_proxy(parsed, current)
+    prefer = decide_prefer_static(parsed, current)
+    winhttp, winhttp_findings = decide_winhttp(parsed, current, topology["value"])
+    actions = [telemetry, prefer, winhttp]
+    findings = current.findings + winhttp_findings + _context_findings(parsed, device_facts)
+    apply = _apply_calls(actions)
+    return {
+        "version": PLAN_VERSION,
+        "host": host,
+        "device": _device_summary(device_facts),
+        "inputs": {
+            "state": parsed.state,
+            "network_mode": parsed.network_mode,
+            "proxy": parsed.telemetry_value,
+            "winhttp_proxy": parsed.winhttp_server,
+            "bypass": list(parsed.bypass),
+            "topology": parsed.topology,
+            "os_has_other_route": parsed.os_has_other_route,
+            "winhttp_policy": parsed.winhttp_policy,
+            "winhttp_force": parsed.winhttp_force,
+            "remove_stale": parsed.remove_stale,
+        },
+        "topology": topology,
+        "actions": actions,
+        "apply": apply,
+        "changes": sum(1 for action in actions if action["changes"]),
+        "findings": findings,
+    }
+
+
+def summarize_plan(plan: Mapping[str, Any]) -> List[str]:
+    """A plan as short lines for a review: one per action, then the findings."""
+    topology = plan.get("topology", {})
+    head = plan.get("host") or "device"
+    lines = [f"{head}: topology {topology.get('value')} ({topology.get('source')}: {'; '.join(topology.get('evidence', []))})"]
+    for action in plan.get("actions", []):
+        lines.append(f"{action['target']}: {action['action']} - {action['reason']}")
+    for finding in plan.get("findings", []):
+        lines.append(f"{finding['severity']}: {finding['message']}")
+    return lines
