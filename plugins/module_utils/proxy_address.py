@@ -434,6 +434,9 @@ def _server_from_pairs(pairs, field):
         name = _parse_scheme_key(key, field, found)
         if endpoint_text is None or endpoint_text == "":
             raise ProxyAddressError(field, "empty-part", "scheme '%s' has no proxy after it; write %s=host:port" % (name, name), name)
+        if isinstance(endpoint_text, ProxyEndpoint):
+            found[name] = endpoint_text
+            continue
         text = _require_text(endpoint_text, field, "the proxy for '%s'" % name)
         _check_characters(text, field)
         found[name] = _parse_endpoint_text(text, field, allow_scheme=False)
