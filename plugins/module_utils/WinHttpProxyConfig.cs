@@ -1,0 +1,208 @@
+// Copyright: contributors to purview.device_proxy
+// GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+//
+// The WinHTTP default proxy and the connection user's Internet Options proxy, through the
+// documented API (winhttp.dll). Plain .NET and C# 5 only: it is compiled by Add-Type on
+// Windows PowerShell 5.1. What to set is decided on the controller; this only carries it out.
+
+using System;
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+
+namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProxyConfig
+{
+    /// <summary>WINHTTP_ACCESS_TYPE_* values accepted by WinHttpSetDefaultProxyConfiguration.</summary>
+    public enum AccessType : uint
+    {
+        DefaultProxy = 0,
+        NoProxy = 1,
+        NamedProxy = 3,
+    }
+
+    /// <summary>The WinHTTP default proxy: access type, proxy and bypass list.</summary>
+    public class DefaultProxySetting
+    {
+        public AccessType AccessType;
+        public string Proxy;
+        public string ProxyBypass;
+
+        public DefaultProxySetting(AccessType accessType, string proxy, string proxyBypass)
+        {
+            AccessType = accessType;
+            Proxy = proxy;
+            ProxyBypass = proxyBypass;
+        }
+    }
+
+    /// <summary>WinINet (Internet Options) proxy of the user the module runs as.</summary>
+    public class IeProxySetting
+    {
+        public bool AutoDetect;
+        public string AutoConfigUrl;
+        public string Proxy;
+        public string ProxyBypass;
+    }
+
+    /// <summary>The native calls, behind an interface so the rest can run without winhttp.dll.</summary>
+    public interface IWinHttpApi
+    {
+        DefaultProxySetting GetDefaultProxy();
+        void SetDefaultProxy(DefaultProxySetting setting);
+        IeProxySetting GetIeProxyForCurrentUser();
+    }
+
+    public class InvalidProxySettingException : ArgumentException
+    {
+        public InvalidProxySettingException(string message) : base(message) { }
+    }
+
+    public static class DefaultProxy
+    {
+        /// <summary>
+        /// Check that a setting is self-consistent before it reaches the API, which accepts
+        /// inconsistent input without an error: a named proxy needs a proxy string, no proxy
+        /// takes none.
+        /// </summary>
+        public static void Validate(DefaultProxySetting setting)
+        {
+            if (setting == null)
+            {
+                throw new InvalidProxySettingException("setting: a default proxy setting is required");
+            }
+            bool hasProxy = !String.IsNullOrEmpty(setting.Proxy);
+            bool hasBypass = !String.IsNullOrEmpty(setting.ProxyBypass);
+            switch (setting.AccessType)
+            {
+                case AccessType.NamedProxy:
+                    if (!hasProxy)
+                    {
+                        throw new InvalidProxySettingException("proxy: a named proxy needs a proxy string");
+                    }
+                    break;
+                case AccessType.NoProxy:
+                case AccessType.DefaultProxy:
+                    if (hasProxy || hasBypass)
+                    {
+                        throw new InvalidProxySettingException("proxy: access type " + setting.AccessType + " takes no proxy or bypass list");
+                    }
+                    break;
+                default:
+                    throw new InvalidProxySettingException("access_type: unknown access type " + (uint)setting.AccessType);
+            }
+        }
+
+        /// <summary>Set the default proxy through the API after checking it.</summary>
+        public static void Apply(IWinHttpApi api, DefaultProxySetting setting)
+        {
+            Validate(setting);
+            api.SetDefaultProxy(setting);
+        }
+    }
+
+    /// <summary>winhttp.dll, the real thing.</summary>
+    public class NativeWinHttpApi : IWinHttpApi
+    {
+        [StructLayout(LayoutKind.Sequential)]
+        private struct WINHTTP_PROXY_INFO
+        {
+            public uint dwAccessType;
+            public IntPtr lpszProxy;
+            public IntPtr lpszProxyBypass;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct WINHTTP_CURRENT_USER_IE_PROXY_CONFIG
+        {
+            [MarshalAs(UnmanagedType.Bool)]
+            public bool fAutoDetect;
+            public IntPtr lpszAutoConfigUrl;
+            public IntPtr lpszProxy;
+            public IntPtr lpszProxyBypass;
+        }
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        private static extern bool WinHttpGetDefaultProxyConfiguration(ref WINHTTP_PROXY_INFO pProxyInfo);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        private static extern bool WinHttpSetDefaultProxyConfiguration(ref WINHTTP_PROXY_INFO pProxyInfo);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        private static extern bool WinHttpGetIEProxyConfigForCurrentUser(ref WINHTTP_CURRENT_USER_IE_PROXY_CONFIG pProxyConfig);
+
+        [DllImport("kernel32.dll")]
+        private static extern IntPtr GlobalFree(IntPtr hMem);
+
+        // Strings returned by WinHTTP are allocated with GlobalAlloc and freed by the caller.
+        private static string TakeString(IntPtr pointer)
+        {
+            if (pointer == IntPtr.Zero)
+            {
+                return null;
+            }
+            try
+            {
+                return Marshal.PtrToStringUni(pointer);
+            }
+            finally
+            {
+                GlobalFree(pointer);
+            }
+        }
+
+        public DefaultProxySetting GetDefaultProxy()
+        {
+            WINHTTP_PROXY_INFO info = new WINHTTP_PROXY_INFO();
+            if (!WinHttpGetDefaultProxyConfiguration(ref info))
+            {
+                throw new Win32Exception(Marshal.GetLastWin32Error(), "WinHttpGetDefaultProxyConfiguration failed");
+            }
+            string proxy = TakeString(info.lpszProxy);
+            string bypass = TakeString(info.lpszProxyBypass);
+            return new DefaultProxySetting((AccessType)info.dwAccessType, proxy, bypass);
+        }
+
+        public void SetDefaultProxy(DefaultProxySetting setting)
+        {
+            WINHTTP_PROXY_INFO info = new WINHTTP_PROXY_INFO();
+            info.dwAccessType = (uint)setting.AccessType;
+            info.lpszProxy = String.IsNullOrEmpty(setting.Proxy) ? IntPtr.Zero : Marshal.StringToHGlobalUni(setting.Proxy);
+            info.lpszProxyBypass = String.IsNullOrEmpty(setting.ProxyBypass) ? IntPtr.Zero : Marshal.StringToHGlobalUni(setting.ProxyBypass);
+            try
+            {
+                if (!WinHttpSetDefaultProxyConfiguration(ref info))
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error(), "WinHttpSetDefaultProxyConfiguration failed");
+                }
+            }
+            finally
+            {
+                if (info.lpszProxy != IntPtr.Zero)
+                {
+                    Marshal.FreeHGlobal(info.lpszProxy);
+                }
+                if (info.lpszProxyBypass != IntPtr.Zero)
+                {
+                    Marshal.FreeHGlobal(info.lpszProxyBypass);
+                }
+            }
+        }
+
+        public IeProxySetting GetIeProxyForCurrentUser()
+        {
+            WINHTTP_CURRENT_USER_IE_PROXY_CONFIG config = new WINHTTP_CURRENT_USER_IE_PROXY_CONFIG();
+            if (!WinHttpGetIEProxyConfigForCurrentUser(ref config))
+            {
+                throw new Win32Exception(Marshal.GetLastWin32Error(), "WinHttpGetIEProxyConfigForCurrentUser failed");
+            }
+            IeProxySetting setting = new IeProxySetting();
+            setting.AutoDetect = config.fAutoDetect;
+            setting.AutoConfigUrl = TakeString(config.lpszAutoConfigUrl);
+            setting.Proxy = TakeString(config.lpszProxy);
+            setting.ProxyBypass = TakeString(config.lpszProxyBypass);
+            return setting;
+        }
+    }
+}

@@ -1,0 +1,127 @@
+#!powershell
+
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -CSharpUtil ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProxyConfig
+#AnsibleRequires -PowerShell ansible_collections.purview.device_proxy.plugins.module_utils.RawRegistry
+
+# The target half of purview.device_proxy.winhttp_proxy. It never decodes WinHttpSettings and
+# never decides: the action plugin reads the raw bytes of both registry views (_mode=read),
+# decodes and compares them, and only when something must change sends what to write
+# (_mode=apply), guarded by the bytes it based that decision on.
+
+$spec = @{
+    options = @{
+        state = @{ type = 'str'; choices = 'present', 'absent'; default = 'present' }
+        proxy = @{ type = 'raw' }
+        bypass = @{ type = 'list'; elements = 'str' }
+        source = @{ type = 'str'; choices = @('ie') }
+        device_topology = @{ type = 'str'; choices = 'stable', 'roaming', 'unknown'; default = 'unknown' }
+        force = @{ type = 'bool'; default = $false }
+
+        # Set by the action plugin only.
+        _mode = @{ type = 'str'; choices = 'read', 'apply', 'restore'; default = 'read' }
+        _read_ie = @{ type = 'bool'; default = $false }
+        _expected_native_hex = @{ type = 'str'; default = '' }
+        _expected_wow64_hex = @{ type = 'str'; default = '' }
+        _set_native = @{ type = 'bool'; default = $false }
+        _access_type = @{ type = 'str'; choices = 'no_proxy', 'named_proxy'; default = 'no_proxy' }
+        _proxy = @{ type = 'str'; default = '' }
+        _bypass = @{ type = 'str'; default = '' }
+        _mirror_wow64 = @{ type = 'bool'; default = $false }
+        _native_hex = @{ type = 'str'; default = '' }
+        _wow64_hex = @{ type = 'str'; default = '' }
+    }
+    supports_check_mode = $true
+}
+
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+$params = $module.Params
+
+$helper = 'ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProxyConfig'
+$nativePath = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections'
+$wow64Path = 'SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Internet Settings\Connections'
+$is64BitOs = [System.Environment]::Is64BitOperatingSystem
+
+Function Get-SettingsHex {
+    param ([String]$Path)
+
+    $value = Get-RawRegistryValue -Hive HKLM -Path $Path -Name WinHttpSettings
+    if ($null -eq $value) { $null } else { [String]$value.data }
+}
+
+Function Set-SettingsHex {
+    # An empty string means the value must not exist.
+    param ([String]$Path, [String]$Hex)
+
+    if ($Hex -eq '') {
+        Remove-RawRegistryValue -Hive HKLM -Path $Path -Name WinHttpSettings
+    }
+    else {
+        Set-RawRegistryValue -Hive HKLM -Path $Path -Name WinHttpSettings -Kind Binary -Data $Hex
+    }
+}
+
+Function Get-ViewsHex {
+    @{
+        native = Get-SettingsHex -Path $nativePath
+        wow64 = if ($is64BitOs) { Get-SettingsHex -Path $wow64Path } else { $null }
+    }
+}
+
+$api = New-Object -TypeName "$helper.NativeWinHttpApi"
+$before = Get-ViewsHex
+
+$ieProxy = $null
+if ($params._read_ie) {
+    $ie = $api.GetIeProxyForCurrentUser()
+    $ieProxy = @{
+        auto_detect = $ie.AutoDetect
+        auto_config_url = $ie.AutoConfigUrl
+        proxy = $ie.Proxy
+        proxy_bypass = $ie.ProxyBypass
+    }
+}
+
+if ($params._mode -eq 'apply') {
+    if ("$($before.native)" -cne $params._expected_native_hex -or "$($before.wow64)" -cne $params._expected_wow64_hex) {
+        $module.FailJson('WinHttpSettings changed on the host after it was read; nothing was written, run the task again')
+    }
+    $module.Result.changed = $params._set_native -or $params._mirror_wow64
+    if (-not $module.CheckMode) {
+        if ($params._set_native) {
+            $accessType = if ($params._access_type -eq 'named_proxy') { 'NamedProxy' } else { 'NoProxy' }
+            $setting = New-Object -TypeName "$helper.DefaultProxySetting" -ArgumentList @(
+                [Enum]::Parse(("$helper.AccessType" -as [Type]), $accessType),
+                $params._proxy,
+                $params._bypass
+            )
+            ("$helper.DefaultProxy" -as [Type])::Apply($api, $setting)
+        }
+        if ($params._mirror_wow64 -and $is64BitOs) {
+            Set-SettingsHex -Path $wow64Path -Hex "$(Get-SettingsHex -Path $nativePath)"
+        }
+    }
+}
+elseif ($params._mode -eq 'restore') {
+    $module.Result.changed = $true
+    if (-not $module.CheckMode) {
+        Set-SettingsHex -Path $nativePath -Hex $params._native_hex
+        if ($is64BitOs) {
+            Set-SettingsHex -Path $wow64Path -Hex $params._wow64_hex
+        }
+    }
+}
+
+$after = Get-ViewsHex
+$module.Result.raw = @{
+    is_64bit_os = $is64BitOs
+    native_before = $before.native
+    wow64_before = $before.wow64
+    native_after = $after.native
+    wow64_after = $after.wow64
+    ie_proxy = $ieProxy
+}
+$module.ExitJson()

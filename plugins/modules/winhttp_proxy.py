@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# The module is winhttp_proxy.ps1 (target) with the action plugin of the same name (controller);
+# this file holds its documentation only.
+
+DOCUMENTATION = r"""
+---
+module: winhttp_proxy
+short_description: Set the system-wide WinHTTP default proxy, the way netsh winhttp does
+description:
+  - Sets the WinHTTP default proxy (what C(netsh winhttp set proxy) sets), resets it to direct access
+    (C(netsh winhttp reset proxy)), or imports the manual proxy of the Internet Options of the
+    connection user (C(netsh winhttp import proxy source=ie)).
+  - The setting is system-wide; every WinHTTP client that uses the default proxy is affected, services
+    included. Microsoft recommends it only for devices in a stable topology. Devices that move between
+    networks should use M(purview.device_proxy.telemetry_proxy) instead; see O(device_topology).
+  - Reads the raw C(WinHttpSettings) value of both registry views (native and C(WOW6432Node)) and
+    decodes them on the controller; nothing depends on the localized text of C(netsh). Writes go
+    through C(WinHttpSetDefaultProxyConfiguration); the resulting native value is then copied to the
+    C(WOW6432Node) view so that 32-bit processes see the same setting. A difference between the two
+    views is reported as drift and repaired.
+  - Comparisons are semantic (addresses and bypass entries normalised, host names lower-cased), so
+    settings written by C(netsh) or a Group Policy in another spelling are not rewritten.
+  - An idempotent run or a check-mode run costs one round trip to the host; a run that changes
+    something costs two (read, then a write guarded by the bytes that were read).
+version_added: 0.1.0
+author:
+  - purview.device_proxy maintainers
+options:
+  state:
+    description:
+      - V(present) sets the proxy given in O(proxy) or imported with O(source).
+      - V(absent) resets the default proxy to direct access.
+    type: str
+    choices: [present, absent]
+    default: present
+  proxy:
+    description:
+      - The proxy server, either one C(host:port) for every scheme or per-scheme proxies as
+        C(http=host:port;https=host:port) or as a dictionary with the keys C(http), C(https),
+        C(ftp) and C(socks).
+      - Required with O(state=present) unless O(source) is given.
+    type: raw
+  bypass:
+    description:
+      - Hosts that are reached directly. C(<local>) stands for every name without a dot, C(*) is a
+        wildcard (C(*.corp.example), C(10.*)).
+      - A list, or a string whose entries are separated by C(;).
+      - Only with O(proxy).
+    type: list
+    elements: str
+  source:
+    description:
+      - V(ie) imports the manual proxy and bypass list of the Internet Options of the user the
+        module runs as, like C(netsh winhttp import proxy source=ie). Automatic detection and
+        configuration scripts are not imported; without a manual proxy the result is direct access.
+      - Mutually exclusive with O(proxy) and O(bypass).
+    type: str
+    choices: [ie]
+  device_topology:
+    description:
+      - Whether the device stays behind the same proxy (V(stable)) or moves between networks
+        (V(roaming)), for example the C(topology) fact of M(purview.device_proxy.device_facts).
+      - A static WinHTTP proxy is refused on a V(roaming) device unless O(force=true), because such
+        devices lose connectivity off the corporate network; V(unknown) gives a warning.
+    type: str
+    choices: [stable, roaming, unknown]
+    default: unknown
+  force:
+    description:
+      - Set a static proxy even though O(device_topology=roaming).
+    type: bool
+    default: false
+notes:
+  - Check mode and diff are supported. The diff shows, for each registry view, the C(netsh) command
+    that produces its setting.
+  - O(source=ie) reads the Internet Options of the connection user; over WinRM that user's profile
+    may hold no proxy even when an interactive user's does.
+  - Runs only through its action plugin (the controller half); calling the PowerShell script
+    directly is not supported.
+seealso:
+  - module: purview.device_proxy.telemetry_proxy
+  - module: purview.device_proxy.device_facts
+"""
+
+EXAMPLES = r"""
+- name: Gather the topology of the device
+  purview.device_proxy.device_facts:
+
+- name: Set the WinHTTP proxy on stable desktops only
+  purview.device_proxy.winhttp_proxy:
+    proxy: 10.0.0.6:8080
+    bypass:
+      - <local>
+      - "*.corp.example"
+    device_topology: "{{ ansible_facts.purview_device_proxy.topology }}"
+
+- name: Per-scheme proxies
+  purview.device_proxy.winhttp_proxy:
+    proxy:
+      http: proxy.corp.example:3128
+      https: proxy.corp.example:3129
+    device_topology: stable
+
+- name: Import the Internet Options proxy of the connection user
+  purview.device_proxy.winhttp_proxy:
+    source: ie
+    device_topology: stable
+
+- name: Back to direct access
+  purview.device_proxy.winhttp_proxy:
+    state: absent
+"""
+
+RETURN = r"""
+before:
+  description: The setting of each registry view before the task.
+  returned: success
+  type: dict
+  contains:
+    native:
+      description: The native (64-bit) view, C(HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections).
+      type: dict
+      contains:
+        raw:
+          description: The C(WinHttpSettings) value as upper-case hex, C(null) when it does not exist.
+          type: str
+          sample: 1800000000000000010000000000000000000000
+        uses_proxy:
+          description: Whether WinHTTP uses a named proxy (false means direct access).
+          type: bool
+          sample: false
+        proxy:
+          description: The proxy server string as stored.
+          type: str
+          sample: ""
+        bypass:
+          description: The bypass list as stored.
+          type: str
+          sample: ""
+        error:
+          description: Why the value could not be decoded, C(null) when it could.
+          type: str
+          sample: null
+    wow64:
+      description: The C(WOW6432Node) view, same keys as RV(before.native); C(null) on a 32-bit OS.
+      type: dict
+after:
+  description:
+    - The setting of each registry view after the task, same keys as RV(before).
+    - In check mode, the setting the task would have made (with C(raw) null for views it would change).
+  returned: success
+  type: dict
+drift:
+  description: Whether the two registry views held different settings before the task.
+  returned: success
+  type: bool
+  sample: false
+netsh:
+  description: The C(netsh) command that produces the requested setting.
+  returned: success
+  type: str
+  sample: netsh winhttp set proxy proxy-server="10.0.0.6:8080" bypass-list="<local>"
+raw:
+  description: The target's reply; C(*_before) from the first round trip, C(*_after) from the last.
+  returned: success
+  type: dict
+  contains:
+    is_64bit_os:
+      description: Whether the OS is 64-bit (only then does the C(WOW6432Node) view exist).
+      type: bool
+      sample: true
+    native_before:
+      description: The native C(WinHttpSettings) value as upper-case hex, C(null) when absent.
+      type: str
+      sample: 1800000000000000010000000000000000000000
+    wow64_before:
+      description: The C(WOW6432Node) value as upper-case hex, C(null) when absent.
+      type: str
+      sample: 1800000000000000010000000000000000000000
+    native_after:
+      description: The native value after the task.
+      type: str
+      sample: 28000000000000000300000004000000613A3432040000002A2E3432
+    wow64_after:
+      description: The C(WOW6432Node) value after the task.
+      type: str
+      sample: 28000000000000000300000004000000613A3432040000002A2E3432
+    ie_proxy:
+      description: The Internet Options proxy of the connection user; only with O(source=ie), else C(null).
+      type: dict
+      contains:
+        auto_detect:
+          description: Automatic detection is on.
+          type: bool
+        auto_config_url:
+          description: The configuration script address.
+          type: str
+        proxy:
+          description: The manual proxy.
+          type: str
+        proxy_bypass:
+          description: The manual bypass list.
+          type: str
+"""
