@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
+from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     ProxyAddressError,
     telemetry_proxy_server_value,
@@ -476,3 +477,40 @@ def policy_failures(summary: Mapping[str, Any], policy: str = "any", verdict: st
         return []
     key = f"required_{verdict}_failed" if policy == "required" else f"{verdict}_failed"
     return list(summary.get(key) or ())
+
+
+# --- analyzer text (rendered by module_utils.analyzer_text, the collection's one renderer) -------
+def analyzer_outcome(probe: Mapping[str, Any]) -> Optional[analyzer_text.MethodOutcome]:
+    """One classified probe as an analyzer line outcome; None renders as "Doesn't exist"."""
+    if probe["outcome"] == ABSENT:
+        return None
+    proxy = probe.get("proxy") if probe["method"] in ("named", "command_line") else None
+    if probe["outcome"] == SKIPPED:
+        return analyzer_text.MethodOutcome(False, "not run: %s" % probe["reason"], proxy)
+    if probe["outcome"] == SUCCEEDED:
+        return analyzer_text.MethodOutcome(True, probe["status_code"], proxy)
+    if probe.get("status_code"):
+        code: Any = probe["status_code"]
+    elif probe.get("winhttp_error"):
+        code = probe["winhttp_error"]
+    else:
+        code = probe["reason"]
+    return analyzer_text.MethodOutcome(False, code, proxy)
+
+
+def analyzer_blocks(urls: Sequence[Mapping[str, Any]]) -> List[analyzer_text.UrlBlock]:
+    """URL verdicts (from :func:`url_verdict`) as the analyzer's per-URL blocks."""
+    blocks = []
+    for url in urls:
+        methods = {}
+        for probe in url["probes"]:
+            outcome = analyzer_outcome(probe)
+            if outcome is not None:
+                methods[probe["number"]] = outcome
+        blocks.append(analyzer_text.UrlBlock(url["url"], methods))
+    return blocks
+
+
+def render_analyzer_text(urls: Sequence[Mapping[str, Any]], legacy: bool = False) -> str:
+    """The analyzer's text for one host's URL verdicts."""
+    return analyzer_text.render_report(analyzer_blocks(urls), legacy=legacy)

@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller half of purview.device_proxy.connectivity_test.
+
+Resolves the URLs (catalog and/or user), validates every option before the host is contacted,
+runs the probes in one round trip, then classifies the raw results, gives the verdicts and
+renders the analyzer text (plugin_utils.connectivity_verdict).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
+    ProxyAddressError,
+    parse_endpoint,
+)
+from ansible_collections.purview.device_proxy.plugins.modules.connectivity_test import DOCUMENTATION
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
+    Outcome,
+    TargetSession,
+    WindowsModuleAction,
+    WindowsModuleInputError,
+    forward_options,
+)
+
+LIMITS = {"max_concurrency": (1, 64), "probe_timeout": (1, 300), "deadline": (1, 3600)}
+SYSTEM_SID = "S-1-5-18"
+
+
+def check_limits(params: Dict[str, Any]) -> None:
+    for name, (low, high) in LIMITS.items():
+        value = params[name]
+        if not low <= value <= high:
+            raise WindowsModuleInputError(name, "range", f"{value} is out of range {low}-{high}")
+
+
+def catalog_probe_items(params: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The catalog's analyzer probe URLs for the selection options (imported lazily: controller only)."""
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import CatalogError, load_catalog
+
+    try:
+        return load_catalog().probe_urls(cloud=params["cloud"], regions=tuple(params["regions"]),
+                                         model=params["model"], os="windows")
+    except CatalogError as err:
+        raise WindowsModuleInputError(getattr(err, "field", "catalog") or "catalog", "catalog", str(err)) from err
+
+
+def resolve_url_specs(params: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The URLs to test, normalised, catalog first, duplicates (same URL) dropped."""
+    user_items = params.get("urls") or []
+    use_catalog = params.get("catalog")
+    if use_catalog is None:
+        use_catalog = not user_items
+    specs: List[Dict[str, Any]] = []
+    if use_catalog:
+        specs.extend(cv.normalise_url_spec(item, index, "catalog")
+                     for index, item in enumerate(catalog_probe_items(params)))
+    try:
+        specs.extend(cv.normalise_url_spec(item, index, "urls") for index, item in enumerate(user_items))
+    except cv.VerdictInputError as err:
+        raise WindowsModuleInputError(err.field, err.rule, str(err).split(": ", 1)[1]) from err
+    if params.get("required_only"):
+        specs = [spec for spec in specs if spec["required"]]
+    unique: Dict[str, Dict[str, Any]] = {}
+    for spec in specs:
+        unique.setdefault(spec["url"], spec)
+    if not unique:
+        raise WindowsModuleInputError("urls", "empty", "no URL to test: give urls, or a catalog selection that has some")
+    return list(unique.values())
+
+
+def command_line_proxy(params: Dict[str, Any]) -> Any:
+    value = params.get("command_line_proxy")
+    if value is None:
+        return None
+    try:
+        return parse_endpoint(value, field="command_line_proxy", allow_scheme=True).host_port()
+    except ProxyAddressError as err:
+        raise WindowsModuleInputError("command_line_proxy", err.rule, str(err).split(": ", 1)[1]) from err
+
+
+class ActionModule(WindowsModuleAction):
+    MODULE_NAME = "purview.device_proxy.connectivity_test"
+    DOCUMENTATION = DOCUMENTATION
+
+    def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:
+        check_limits(params)
+        specs = resolve_url_specs(params)
+        proxy = command_line_proxy(params)
+        methods = [m for m in cv.METHODS if m in params["methods"]]
+        policy, verdict_name = params["fail_policy"], params["fail_verdict"]
+        private = {
+            "_urls": [spec["url"] for spec in specs],
+            "_methods": methods,
+            "_command_line_proxy": proxy,
+            "_max_concurrency": params["max_concurrency"],
+            "_probe_timeout_ms": params["probe_timeout"] * 1000,
+            "_deadline_ms": params["deadline"] * 1000,
+        }
+        module_args = forward_options(params, self.argument_spec(), {"command_line_proxy": proxy})
+        module_args.pop("urls", None)  # resolved into _urls; dict items need not travel twice
+        module_args.update({k: v for k, v in private.items() if v is not None})
+        raw = session.call(module_args, expect=("raw",))["raw"]
+
+        verdict = cv.host_verdict(specs, raw)
+        failures = cv.policy_failures(verdict["summary"], policy, verdict_name)
+        extra: Dict[str, Any] = {
+            "raw": raw,
+            "configured": verdict["configured"],
+            "urls": verdict["urls"],
+            "channels": verdict["channels"],
+            "summary": verdict["summary"],
+            "failed_urls": failures,
+            "analyzer_text": cv.render_analyzer_text(verdict["urls"], legacy=params["legacy_text"]),
+        }
+        if failures:
+            extra["failed"] = True
+            extra["msg"] = "%d URL(s) failed the %s verdict (fail_policy=%s): %s" % (
+                len(failures), verdict_name, policy, ", ".join(failures))
+        return Outcome(changed=False, before=None, after=None, extra=extra, warnings=self._warnings(raw))
+
+    @staticmethod
+    def _warnings(raw: Dict[str, Any]) -> List[str]:
+        warnings = []
+        process = raw.get("process") or {}
+        if process.get("sid") and process["sid"] != SYSTEM_SID:
+            warnings.append(
+                "the probes ran as %s, not SYSTEM: the sensor runs as SYSTEM, so results may differ; use "
+                "become: true, become_method: ansible.builtin.runas, become_user: SYSTEM" % process.get("user"))
+        run = raw.get("run") or {}
+        if run.get("deadline_reached"):
+            warnings.append("the deadline (%s ms) stopped the run; raise deadline or max_concurrency"
+                            % run.get("deadline_ms"))
+        return warnings

@@ -1,0 +1,101 @@
+#!powershell
+
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -CSharpUtil ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe
+#AnsibleRequires -PowerShell ansible_collections.purview.device_proxy.plugins.module_utils.RawRegistry
+
+# The target half of purview.device_proxy.connectivity_test. The action plugin resolves the URLs
+# and validates every option; this script reads TelemetryProxyServer and WinHttpSettings raw,
+# runs the WinHTTP probes through the C# helper and returns the raw results. It changes nothing.
+
+$spec = @{
+    options = @{
+        urls = @{ type = 'list'; elements = 'raw' }
+        catalog = @{ type = 'bool' }
+        cloud = @{ type = 'str'; default = 'commercial' }
+        regions = @{ type = 'list'; elements = 'str' }
+        model = @{ type = 'str'; default = 'standard' }
+        required_only = @{ type = 'bool'; default = $false }
+        command_line_proxy = @{ type = 'str' }
+        methods = @{ type = 'list'; elements = 'str' }
+        max_concurrency = @{ type = 'int'; default = 16 }
+        probe_timeout = @{ type = 'int'; default = 10 }
+        deadline = @{ type = 'int'; default = 120 }
+        fail_policy = @{ type = 'str'; default = 'never' }
+        fail_verdict = @{ type = 'str'; default = 'strict' }
+        legacy_text = @{ type = 'bool'; default = $false }
+
+        # Set by the action plugin only.
+        _urls = @{ type = 'list'; elements = 'str'; required = $true }
+        _methods = @{ type = 'list'; elements = 'str'; required = $true }
+        _command_line_proxy = @{ type = 'str' }
+        _max_concurrency = @{ type = 'int'; required = $true }
+        _probe_timeout_ms = @{ type = 'int'; required = $true }
+        _deadline_ms = @{ type = 'int'; required = $true }
+    }
+    supports_check_mode = $true
+}
+
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+
+$dataCollectionKey = 'SOFTWARE\Policies\Microsoft\Windows\DataCollection'
+$connectionsKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections'
+$connectionsKeyWow64 = 'SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Internet Settings\Connections'
+
+Function Get-RawData {
+    param ([String]$Path, [String]$Name, [String]$Kind)
+
+    $value = Get-RawRegistryValue -Hive HKLM -Path $Path -Name $Name
+    if ($null -eq $value -or $value.kind -ne $Kind) {
+        return $null
+    }
+    $value.data
+}
+
+$telemetryProxyServer = Get-RawData -Path $dataCollectionKey -Name 'TelemetryProxyServer' -Kind 'String'
+$namedProxy = if ($null -ne $telemetryProxyServer) { $telemetryProxyServer.Trim() } else { $null }
+
+$plan = [ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe.ProbeScheduler]::Plan(
+    [String[]]@($module.Params._urls),
+    [String[]]@($module.Params._methods),
+    $namedProxy,
+    $module.Params._command_line_proxy)
+$transport = New-Object -TypeName ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe.WinHttpTransport
+$scheduler = New-Object -TypeName ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe.ProbeScheduler -ArgumentList @(
+    $transport, $module.Params._max_concurrency, $module.Params._probe_timeout_ms, $module.Params._deadline_ms)
+
+$clock = [System.Diagnostics.Stopwatch]::StartNew()
+$results = $scheduler.Run($plan)
+$clock.Stop()
+
+$identity = [System.Security.Principal.WindowsIdentity]::GetCurrent()
+$module.Result.changed = $false
+$module.Result.raw = @{
+    probes = @(foreach ($result in $results) { $result.ToDictionary() })
+    telemetry_proxy_server = $telemetryProxyServer
+    winhttp_settings = @{
+        native = Get-RawData -Path $connectionsKey -Name 'WinHttpSettings' -Kind 'Binary'
+        wow64 = Get-RawData -Path $connectionsKeyWow64 -Name 'WinHttpSettings' -Kind 'Binary'
+    }
+    process = @{
+        user = $identity.Name
+        sid = $identity.User.Value
+        is_system = $identity.User.Value -eq 'S-1-5-18'
+        is_64bit = [System.Environment]::Is64BitProcess
+        os_version = [System.Environment]::OSVersion.Version.ToString()
+    }
+    run = @{
+        elapsed_ms = $clock.ElapsedMilliseconds
+        probes = $plan.Count
+        peak_concurrency = $scheduler.PeakConcurrency
+        abandoned = $scheduler.Abandoned
+        deadline_reached = $scheduler.DeadlineReached
+        max_concurrency = $module.Params._max_concurrency
+        probe_timeout_ms = $module.Params._probe_timeout_ms
+        deadline_ms = $module.Params._deadline_ms
+    }
+}
+$module.ExitJson()
