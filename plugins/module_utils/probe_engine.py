@@ -78,6 +78,14 @@ CATEGORY_REASONS = {
     ERROR: "the exchange failed",
 }
 
+# The same for failures on the way to the proxy itself.
+PROXY_CATEGORY_REASONS = {
+    DNS_FAILURE: "the proxy's name did not resolve",
+    CONNECTION_REFUSED: "the proxy refused the connection (is it running, is the port right?)",
+    NETWORK_UNREACHABLE: "there is no route to the proxy",
+    TIMEOUT: "the proxy did not answer in time",
+}
+
 # --- routes ----------------------------------------------------------------------------------
 
 DIRECT = "direct"
@@ -1168,6 +1176,18 @@ def _route_label(route, results):
     return "%s %s" % (label, ", ".join(proxies)) if proxies else label
 
 
+def _main_reason(results):
+    # type: (Sequence[ProbeResult]) -> str
+    """The reason behind the most common failure, placed at the proxy when that is where it happened."""
+    failures = {}  # type: Dict[Tuple[str, bool], int]
+    for result in results:
+        at_proxy = result.observation.at == AT_PROXY and result.observation.proxy_status is None
+        key = (result.category, at_proxy and result.category in PROXY_CATEGORY_REASONS)
+        failures[key] = failures.get(key, 0) + 1
+    (category, at_proxy), _count = max(failures.items(), key=lambda item: (item[1], -CATEGORIES.index(item[0][0])))
+    return PROXY_CATEGORY_REASONS[category] if at_proxy else CATEGORY_REASONS[category]
+
+
 def verdict(results):
     # type: (Sequence[ProbeResult]) -> str
     """One paragraph: what was reachable, and when nothing was, why."""
@@ -1188,12 +1208,8 @@ def verdict(results):
         ok = counts.get(REACHABLE, 0)
         parts.append("%s: %d of %d reachable (%s)" % (_route_label(route, results), ok, len(mine), text))
     if not reachable_urls:
-        failures = {}  # type: Dict[str, int]
-        for result in results:
-            failures[result.category] = failures.get(result.category, 0) + 1
-        main = max(failures.items(), key=lambda item: (item[1], -CATEGORIES.index(item[0])))[0]
         return "Nothing was reachable from this host: %d URL(s) over %d probe(s) failed, mostly because %s. %s." % (
-            len(urls), len(results), CATEGORY_REASONS[main], "; ".join(parts))
+            len(urls), len(results), _main_reason(results), "; ".join(parts))
     return "%d of %d URL(s) reachable by at least one route. %s." % (len(reachable_urls), len(urls), "; ".join(parts))
 
 

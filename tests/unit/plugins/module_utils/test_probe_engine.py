@@ -339,6 +339,12 @@ def test_verdict_nothing_reachable_says_why():
     assert "named proxy 10.0.0.6:8080: 0 of 1 reachable (connection_refused 1)" in text
 
 
+def test_verdict_places_failures_at_the_proxy():
+    results = [result(HTTPS, pe.NAMED, pe.CONNECTION_REFUSED, failure=pe.F_REFUSED, at=pe.AT_PROXY),
+               result(CTL, pe.NAMED, pe.CONNECTION_REFUSED, failure=pe.F_REFUSED, at=pe.AT_PROXY)]
+    assert "mostly because the proxy refused the connection" in pe.verdict(results)
+
+
 def test_verdict_counts_reachable_urls():
     results = [result(HTTPS, pe.DIRECT, pe.TIMEOUT, failure=pe.F_TIMEOUT),
                result(HTTPS, pe.NAMED, pe.REACHABLE, status=200),

@@ -1,0 +1,420 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: service_url_probe
+short_description: Probe service URLs directly and through proxies, and judge the proxy requirements
+version_added: 0.1.0
+description:
+  - Sends one HTTP request to every URL over every configured route - directly, through a named proxy,
+    through the proxy the environment names (C(https_proxy), C(http_proxy), C(all_proxy), C(no_proxy)) and through
+    the proxy a PAC file chooses - concurrently, with a bound, a per-probe timeout and a run deadline.
+  - Classifies every probe as C(reachable) (with the HTTP status), C(blocked) by the proxy (403 and the like),
+    C(proxy_auth_required) (407, anonymous traffic not permitted), C(tls_intercepted) (the certificate does not
+    chain to the trust store in use, or its issuer is not one of O(expected_issuers); the issuer is reported),
+    C(tls_error), C(dns_failure), C(connection_refused), C(network_unreachable), C(timeout), C(proxy_error),
+    C(not_run) (the run deadline came first) or C(error).
+  - Judges the three proxy requirements of the Defender for Endpoint documentation from the proxied probes -
+    the service domains are allowed, their TLS is not inspected, anonymous traffic is permitted - and renders the
+    results in the text layout of Microsoft's MDE Client Analyzer.
+  - TLS verification is never switched off. When verification fails, one more handshake only reads the presented
+    certificate to name its issuer; it sends no request and never counts as success.
+  - Runs on any Linux or macOS host with Python 3.8 or later (use C(delegate_to) to probe from a particular host).
+    Only PAC support needs extra Python libraries (C(requests), C(pypac) and its JavaScript engine C(dukpy)).
+author:
+  - purview.device_proxy maintainers
+options:
+  urls:
+    description:
+      - The URLs to probe. Each item is a URL string or a mapping with the key C(url) and optionally C(channel),
+        C(expected_status) (list of codes), C(no_pinning) (skip the O(expected_issuers) check) and C(method)
+        (C(GET) or C(HEAD)), which is what the lookup P(purview.device_proxy.service_urls#lookup) returns with
+        C(output=probe). Other keys are ignored.
+      - Only C(http) and C(https) URLs with a concrete host name (no wildcard) are accepted.
+    type: list
+    elements: raw
+    required: true
+  routes:
+    description:
+      - Routes to probe. A route that is not configured is skipped and listed in RV(skipped_routes) -
+        C(named) needs O(proxy), C(environment) needs a proxy variable in the module's environment and
+        C(pac) needs O(pac_url) or O(pac_file). C(direct) always runs.
+    type: list
+    elements: str
+    choices: [direct, named, environment, pac]
+    default: [direct, named, environment, pac]
+  proxy:
+    description:
+      - The named proxy as C(host:port) or C(http://host:port). Credentials do not belong here; use
+        O(proxy_username) and O(proxy_password).
+    type: str
+  proxy_username:
+    description:
+      - User name for Basic authentication at the named proxy. With credentials, the C(anonymous) requirement
+        can only be judged from the other routes.
+    type: str
+  proxy_password:
+    description:
+      - Password for O(proxy_username). Never returned.
+    type: str
+  pac_url:
+    description:
+      - URL of a PAC file, fetched directly (without a proxy), or C(auto) for WPAD discovery through DNS.
+    type: str
+  pac_file:
+    description:
+      - Path of a PAC file on the probing host.
+    type: path
+  ca_path:
+    description:
+      - A CA bundle file or a directory of hashed CA certificates to verify servers against, instead of the
+        system trust store. Intercepted TLS is what does not chain to this trust store.
+    type: path
+  expected_issuers:
+    description:
+      - Text that the issuer of a service's certificate must contain (any of them, case-insensitive), for URLs
+        without C(no_pinning). A certificate from another issuer is reported as C(tls_intercepted) even when it
+        chains to the trust store, which is what a TLS-inspecting proxy with a company CA looks like.
+      - Empty means that any certificate the trust store accepts is the service's own.
+    type: list
+    elements: str
+    default: []
+  timeout:
+    description:
+      - Seconds one probe may take in all (name resolution, connect, TLS, the answer's status line).
+    type: float
+    default: 10
+  deadline:
+    description:
+      - Seconds the whole run may take. Probes not started by then are reported as C(not_run), and probes in
+        flight get only what is left.
+    type: float
+    default: 120
+  concurrency:
+    description:
+      - How many probes run at once at most.
+    type: int
+    default: 32
+  require:
+    description:
+      - Fail the task when one of these is not met after the run. C(reachable) means every URL was reachable by
+        at least one route; the others are the requirements in RV(summary) and must be C(met).
+    type: list
+    elements: str
+    choices: [reachable, allowed, not_inspected, anonymous]
+    default: []
+notes:
+  - Only Basic authentication is offered to a proxy.
+  - The module only reads; it runs the probes in check mode too.
+attributes:
+  check_mode:
+    support: full
+    details: The probes only read, so they run in check mode as well.
+  diff_mode:
+    support: none
+    details: Nothing is changed, so there is nothing to show.
+  platform:
+    platforms: posix
+seealso:
+  - module: purview.device_proxy.squid_allowlist
+  - name: Verify client connectivity to Microsoft Defender for Endpoint service URLs
+    description: The analyzer whose text layout RV(report) follows.
+    link: https://learn.microsoft.com/en-us/defender-endpoint/verify-connectivity
+"""
+
+EXAMPLES = r"""
+- name: Probe the service URLs for a US tenant directly and through the proxy
+  purview.device_proxy.service_url_probe:
+    urls: "{{ lookup('purview.device_proxy.service_urls', cloud='commercial', regions=['us'], output='probe') }}"
+    proxy: proxy.corp.example:3128
+  register: probe
+
+- name: Show the analyzer-style report
+  ansible.builtin.debug:
+    msg: "{{ probe.report }}"
+
+- name: Prove the proxy is ready, from a host on the device network
+  purview.device_proxy.service_url_probe:
+    urls:
+      - https://winatp-gw-cus.microsoft.com/test
+      - url: https://ussus1eastprod.blob.core.windows.net
+        expected_status: [400]
+        no_pinning: true
+    routes: [named]
+    proxy: http://10.0.0.6:8080
+    expected_issuers: [Microsoft, DigiCert]
+    require: [allowed, not_inspected, anonymous]
+  delegate_to: jumphost.corp.example
+
+- name: Probe through the proxy a PAC file chooses
+  purview.device_proxy.service_url_probe:
+    urls: [https://winatp-gw-eus.microsoft.com/test]
+    routes: [pac]
+    pac_url: http://wpad.corp.example/wpad.dat
+"""
+
+RETURN = r"""
+results:
+  description: One entry per probe, grouped by route in the order direct, named, environment, pac.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    url:
+      description: The URL probed.
+      type: str
+      sample: https://winatp-gw-cus.microsoft.com/test
+    channel:
+      description: The channel the catalog gives for the URL, or an empty string.
+      type: str
+      sample: command-and-control
+    route:
+      description: C(direct), C(named), C(environment) or C(pac).
+      type: str
+      sample: named
+    proxy:
+      description: The proxy used as C(host:port), or null for a direct connection. Never carries credentials.
+      type: str
+      sample: 10.0.0.6:8080
+    proxy_authenticated:
+      description: Whether credentials were offered to the proxy.
+      type: bool
+      sample: false
+    category:
+      description: The classification of the probe.
+      type: str
+      sample: reachable
+    reachable:
+      description: Whether the service answered.
+      type: bool
+      sample: true
+    status:
+      description: The HTTP status the service answered, or null.
+      type: int
+      sample: 200
+    proxy_status:
+      description: The status the proxy answered instead of the service (for example 403 or 407), or null.
+      type: int
+      sample: 407
+    status_expected:
+      description: Whether RV(results[].status) is one of the URL's expected codes; null when none are given.
+      type: bool
+      sample: true
+    issuer:
+      description: Issuer of the certificate presented for an https URL (also when verification failed), or null.
+      type: str
+      sample: C=US, O=Microsoft Corporation, CN=Microsoft Azure RSA TLS Issuing CA 03
+    detail:
+      description: A short explanation of the category.
+      type: str
+      sample: HTTP 200
+    elapsed:
+      description: Seconds the probe took.
+      type: float
+      sample: 0.213
+summary:
+  description:
+    - The three proxy requirements judged from the probes that went through a proxy, each with C(status)
+      (C(met), C(not_met) or C(unknown)), C(reason) and the C(urls) that failed it.
+  returned: always
+  type: dict
+  contains:
+    allowed:
+      description: The proxy lets the service URLs through.
+      type: dict
+    not_inspected:
+      description: The proxy does not intercept the service's TLS.
+      type: dict
+    anonymous:
+      description: The proxy lets anonymous traffic through (no 407).
+      type: dict
+  sample:
+    allowed: {status: met, reason: the proxy let every answered probe through, urls: []}
+    not_inspected: {status: met, reason: "every HTTPS answer came with the service's own certificate", urls: []}
+    anonymous: {status: not_met, reason: the proxy demanded authentication (407) for 1 URL(s), urls: [http://crl.microsoft.com/pki/crl/products/MicRooCerAut2011_2011_03_22.crl]}
+counts:
+  description: Number of probes per route and category.
+  returned: always
+  type: dict
+  sample: {direct: {dns_failure: 12}, named: {reachable: 11, blocked: 1}}
+reachable_urls:
+  description: How many distinct URLs were reachable by at least one route.
+  returned: always
+  type: int
+  sample: 11
+url_count:
+  description: How many distinct URLs were probed.
+  returned: always
+  type: int
+  sample: 12
+verdict:
+  description: One paragraph saying what was reachable and, when nothing was, why.
+  returned: always
+  type: str
+  sample: "Nothing was reachable from this host: 12 URL(s) over 12 probe(s) failed, mostly because the name did not resolve."
+report:
+  description: The results in the MDE Client Analyzer text layout, one block per URL.
+  returned: always
+  type: str
+  sample: |
+    Testing URL : https://winatp-gw-cus.microsoft.com/test
+    1 - Default proxy: Doesn't exist
+    2 - Proxy auto discovery (WPAD): Doesn't exist
+    3 - Proxy disabled: Failed (dns_failure)
+    4 - Named proxy (10.0.0.6:8080): Succeeded (200)
+    5 - Command line proxy: Doesn't exist
+skipped_routes:
+  description: Routes that were asked for but not configured, with the reason.
+  returned: always
+  type: dict
+  sample:
+    environment: no https_proxy, http_proxy or all_proxy variable is set
+    pac: neither pac_url nor pac_file is given
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as engine
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyAddressError, parse_endpoint
+
+
+def argument_spec():
+    return dict(
+        urls=dict(type="list", elements="raw", required=True),
+        routes=dict(type="list", elements="str", choices=list(engine.ROUTES), default=list(engine.ROUTES)),
+        proxy=dict(type="str"),
+        proxy_username=dict(type="str"),
+        proxy_password=dict(type="str", no_log=True),
+        pac_url=dict(type="str"),
+        pac_file=dict(type="path"),
+        ca_path=dict(type="path"),
+        expected_issuers=dict(type="list", elements="str", default=[]),
+        timeout=dict(type="float", default=10.0),
+        deadline=dict(type="float", default=120.0),
+        concurrency=dict(type="int", default=32),
+        require=dict(type="list", elements="str", choices=["reachable", "allowed", "not_inspected", "anonymous"], default=[]),
+    )
+
+
+def tls_policy(params):
+    ca_path = params["ca_path"]
+    if ca_path and not os.path.exists(ca_path):
+        raise engine.ProbeConfigError("ca_path", "exists", "%s does not exist" % ca_path)
+    is_dir = bool(ca_path) and os.path.isdir(ca_path)
+    return engine.TlsPolicy(
+        ca_file=ca_path if ca_path and not is_dir else None,
+        ca_dir=ca_path if is_dir else None,
+        expected_issuers=tuple(item for item in params["expected_issuers"] if item),
+    )
+
+
+def named_hop(params):
+    if not params["proxy"]:
+        return None
+    try:
+        endpoint = parse_endpoint(params["proxy"], field="proxy", allow_scheme=True)
+    except ProxyAddressError as exc:
+        raise engine.ProbeConfigError(exc.field, exc.rule, exc.message)
+    credentials = None
+    if params["proxy_username"]:
+        credentials = engine.Credentials(params["proxy_username"], params["proxy_password"] or "")
+    return engine.Hop(engine.NAMED, endpoint, credentials)
+
+
+def check_settings(params):
+    for name in ("timeout", "deadline"):
+        if params[name] <= 0:
+            raise engine.ProbeConfigError(name, "positive", "%s must be greater than 0" % name)
+    if params["concurrency"] < 1:
+        raise engine.ProbeConfigError("concurrency", "positive", "concurrency must be at least 1")
+    if params["proxy_password"] and not params["proxy_username"]:
+        raise engine.ProbeConfigError("proxy_password", "needs-username", "proxy_password needs proxy_username")
+
+
+def plan(params, environ):
+    """Validate everything and build the jobs before any probe leaves the host."""
+    check_settings(params)
+    targets = engine.make_targets(params["urls"], "urls")
+    policy = tls_policy(params)
+    routes = list(dict.fromkeys(params["routes"]))
+    skipped = {}
+    named = named_hop(params)
+    if engine.NAMED in routes and named is None:
+        skipped[engine.NAMED] = "no proxy is given"
+    if engine.ENVIRONMENT in routes:
+        if engine.environment_configured(environ):
+            engine.validate_environment(environ)
+        else:
+            skipped[engine.ENVIRONMENT] = "no https_proxy, http_proxy or all_proxy variable is set"
+    pac = None
+    if engine.PAC in routes:
+        if params["pac_url"] or params["pac_file"]:
+            pac = engine.load_pac(params["pac_url"], params["pac_file"], timeout=min(params["timeout"], params["deadline"]),
+                                  ca_file=policy.ca_file)
+        else:
+            skipped[engine.PAC] = "neither pac_url nor pac_file is given"
+    jobs = engine.plan_jobs(targets, routes, named=named, environ=environ, pac=pac)
+    return targets, policy, jobs, skipped
+
+
+def unmet(required, summary, reachable_urls, url_count):
+    problems = []
+    for name in required:
+        if name == "reachable":
+            if reachable_urls < url_count:
+                problems.append("reachable: only %d of %d URL(s) were reachable" % (reachable_urls, url_count))
+        elif summary[name]["status"] != engine.MET:
+            problems.append("%s: %s (%s)" % (name, summary[name]["status"], summary[name]["reason"]))
+    return problems
+
+
+def run_module():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[("pac_url", "pac_file")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        targets, policy, jobs, skipped = plan(params, os.environ)
+        results = engine.run_jobs(jobs, policy=policy, timeout=params["timeout"], deadline=params["deadline"],
+                                  concurrency=params["concurrency"], probe=engine.perform_probe)
+    except engine.ProbeConfigError as exc:
+        module.fail_json(msg=str(exc), field=exc.field, rule=exc.rule)
+    except engine.MissingLibraryError as exc:
+        module.fail_json(msg=str(exc))
+
+    summary = engine.summarize(results)
+    reachable_urls = len(set(r.target.url for r in results if r.reachable))
+    outcome = dict(
+        changed=False,
+        results=[r.as_dict() for r in results],
+        summary=summary,
+        counts=engine.count_by_route(results),
+        reachable_urls=reachable_urls,
+        url_count=len(targets),
+        verdict=engine.verdict(results),
+        report=engine.render_analyzer_text(results),
+        skipped_routes=skipped,
+    )
+    problems = unmet(params["require"], summary, reachable_urls, len(targets))
+    if problems:
+        module.fail_json(msg="Requirements not met: " + "; ".join(problems), **outcome)
+    module.exit_json(**outcome)
+
+
+def main():
+    run_module()
+
+
+if __name__ == "__main__":
+    main()
