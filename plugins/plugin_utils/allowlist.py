@@ -19,8 +19,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import List, Sequence
-
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     ProxyAddressError,
     parse_endpoint,

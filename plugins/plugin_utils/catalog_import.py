@@ -20,7 +20,6 @@ import hashlib
 import os
 import re
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import (
-    ALWAYS_INCLUDED_REGIONS,
     CLOUDS,
     DEVICE_LISTS,
     GOV_CLOUDS,
@@ -601,5 +600,5 @@ def _xlsx_date(path):
 
 __all__ = [
     "build_from_reference_csv", "import_table", "markdown_rows", "xlsx_rows", "rows_to_entries",
-    "os_from_notes", "required_from_notes", "probe_details", "probe_channel", "ALWAYS_INCLUDED_REGIONS",
+    "os_from_notes", "required_from_notes", "probe_details", "probe_channel",
 ]
