@@ -21,6 +21,12 @@ Bypass entries follow the WinHTTP documentation of ``WINHTTP_PROXY_INFO``
 (https://learn.microsoft.com/en-us/windows/win32/api/winhttp/ns-winhttp-winhttp_proxy_info):
 server names separated by semicolons, ``*`` wildcards, and ``<local>`` for "every name without a
 period". That page documents no port in bypass entries, so ``host:port`` entries are rejected.
+
+Rule names carried by ``ProxyAddressError.rule``: type, empty, too-long, no-credentials, non-ascii,
+control-character, whitespace, quote, no-path, forbidden-character, no-scheme, unsupported-scheme,
+port-required, port-format, port-range, empty-host, empty-label, label-length, hostname-length,
+hostname, ipv4, ipv6, ipv6-brackets, empty-part, unknown-scheme, duplicate-scheme, single-endpoint,
+mixed-forms, bypass-port, bypass-entry, not-normalised, duplicate-entry.
 """
 
 from __future__ import absolute_import, annotations, division, print_function
@@ -676,6 +682,21 @@ def parse_bypass_list(value, field="bypass"):
         if entry not in entries:
             entries.append(entry)
     return BypassList(tuple(entries))
+
+
+def requests_proxies(server):
+    # type: (ProxyServer) -> Dict[str, str]
+    """The ``proxies`` mapping for ``requests`` (and the matching environment variables).
+
+    WinHTTP speaks plain HTTP to the proxy for both schemes (CONNECT for https), so every URL
+    uses ``http://``. A scheme without an endpoint is left out: WinHTTP connects directly.
+    """
+    proxies = {}  # type: Dict[str, str]
+    for scheme in ("http", "https"):
+        endpoint = server.endpoint_for(scheme)
+        if endpoint is not None:
+            proxies[scheme] = endpoint.url("http")
+    return proxies
 
 
 def netsh_set_proxy_args(server, bypass):

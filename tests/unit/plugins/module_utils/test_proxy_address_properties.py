@@ -21,7 +21,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
     telemetry_proxy_server_value,
 )
 
-PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # What each rendering may contain; anything else (spaces, quotes, controls, non-ASCII, other shell or
 # netsh metacharacters) is a bug. ';' '=' '*' '<' '>' are the structure of the WinHTTP formats.
@@ -111,6 +111,14 @@ ANY_PROXY_TEXT = st.one_of(
     mutated(endpoint_texts().map(lambda case: case[0])),
     mutated(per_scheme_texts()),
 )
+ENDPOINT_TEXT = endpoint_texts().map(lambda case: case[0])
+ENDPOINT_LIKE_TEXT = st.one_of(
+    ENDPOINT_TEXT,
+    ENDPOINT_TEXT.map(lambda text: "http://" + text),
+    ENDPOINT_TEXT.map(lambda text: "HTTP://" + text + "/"),
+    mutated(ENDPOINT_TEXT),
+    st.text(alphabet=NEAR_ALPHABET, max_size=20),
+)
 ANY_BYPASS_TEXT = st.one_of(
     st.text(max_size=40),
     st.text(alphabet=NEAR_ALPHABET, max_size=30),
@@ -186,7 +194,7 @@ def test_accepted_proxies_round_trip_and_render_safely(text):
 
 
 @PROPERTY_SETTINGS
-@given(ANY_PROXY_TEXT, st.booleans())
+@given(ENDPOINT_LIKE_TEXT, st.booleans())
 def test_accepted_endpoints_round_trip(text, allow_scheme):
     endpoint = _accepted(lambda value: parse_endpoint(value, allow_scheme=allow_scheme), text)
     if endpoint is None:
