@@ -17,16 +17,10 @@ from typing import Any, Dict, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     BypassList,
-    ProxyAddressError,
     ProxyServer,
     netsh_set_proxy_args,
     parse_bypass_list,
     parse_proxy_server,
-)
-from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (
-    WinHttpSettings,
-    WinHttpSettingsError,
-    decode_hex,
 )
 from ansible_collections.purview.device_proxy.plugins.modules.winhttp_proxy import DOCUMENTATION
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
@@ -35,7 +29,9 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_modul
     TargetSession,
     WindowsModuleAction,
     WindowsModuleInputError,
+    WinHttpView,
     forward_options,
+    winhttp_drift,
 )
 
 ROAMING_REFUSAL = (
@@ -55,10 +51,6 @@ DRIFT_WARNING = (
     "saw %s, 64-bit processes %s)"
 )
 
-# Semantic comparison key of a setting: ("direct", autoconfig) or ("proxy", server, bypass, autoconfig).
-SettingKey = Tuple[Any, ...]
-
-
 @dataclasses.dataclass(frozen=True)
 class Desired:
     """The setting the task asks for."""
@@ -70,7 +62,8 @@ class Desired:
     def direct(self) -> bool:
         return self.server is None
 
-    def key(self) -> SettingKey:
+    def key(self) -> Tuple[Any, ...]:
+        """The semantic comparison key, as WinHttpView.key() computes it for what was read."""
         if self.server is None:
             return ("direct", None)
         return ("proxy", self.server.winhttp_string(), self.bypass.entries, None)
@@ -89,70 +82,6 @@ class Desired:
             "bypass": "" if self.server is None else self.bypass.winhttp_string(),
             "error": None,
         }
-
-
-@dataclasses.dataclass(frozen=True)
-class View:
-    """One registry view's WinHttpSettings as read: raw hex, decoded settings or the decode error."""
-
-    raw: Optional[str]
-    settings: Optional[WinHttpSettings] = None
-    error: Optional[str] = None
-
-    @classmethod
-    def from_hex(cls, raw: Optional[str]) -> "View":
-        if raw is None:
-            return cls(raw=None)
-        try:
-            return cls(raw=raw, settings=decode_hex(raw))
-        except WinHttpSettingsError as err:
-            return cls(raw=raw, error=str(err))
-
-    def key(self) -> SettingKey:
-        if self.error is not None:
-            return ("undecodable", self.raw)
-        settings = self.settings or WinHttpSettings.direct()  # a missing value means direct access
-        if not settings.uses_proxy:
-            return ("direct", settings.autoconfig_url)
-        return ("proxy", _normal_server(settings.proxy), _normal_bypass(settings.bypass), settings.autoconfig_url)
-
-    def to_dict(self) -> Dict[str, Any]:
-        settings = self.settings
-        if settings is None and self.error is None:
-            settings = WinHttpSettings.direct()
-        return {
-            "raw": self.raw,
-            "uses_proxy": bool(settings and settings.uses_proxy),
-            "proxy": settings.proxy if settings else None,
-            "bypass": settings.bypass if settings else None,
-            "error": self.error,
-        }
-
-    def netsh(self) -> str:
-        if self.error is not None:
-            return "# WinHttpSettings cannot be decoded: %s" % self.error
-        settings = self.settings or WinHttpSettings.direct()
-        if not settings.uses_proxy:
-            return "netsh winhttp reset proxy"
-        # Shown as stored, even when the stored text would not pass today's validation.
-        text = 'netsh winhttp set proxy proxy-server="%s"' % settings.proxy
-        if settings.bypass:
-            text += ' bypass-list="%s"' % settings.bypass
-        return text
-
-
-def _normal_server(text: str) -> str:
-    try:
-        return parse_proxy_server(text).winhttp_string()
-    except ProxyAddressError:
-        return text.strip().lower()
-
-
-def _normal_bypass(text: str) -> Tuple[str, ...]:
-    try:
-        return parse_bypass_list(text).entries
-    except ProxyAddressError:
-        return tuple(entry.strip().lower() for entry in text.split(";") if entry.strip())
 
 
 def desired_from_options(params: Dict[str, Any]) -> Optional[Desired]:
@@ -228,9 +157,9 @@ class ActionModule(WindowsModuleAction):
             warnings = ie_warnings + guard_topology(desired, params)
 
         is64 = bool(raw["is_64bit_os"])
-        native = View.from_hex(raw["native_before"])
-        wow64 = View.from_hex(raw["wow64_before"]) if is64 else None
-        drift = wow64 is not None and native.key() != wow64.key()
+        native = WinHttpView.from_hex(raw["native_before"])
+        wow64 = WinHttpView.from_hex(raw["wow64_before"]) if is64 else None
+        drift = winhttp_drift(native, wow64)
         if drift:
             warnings.append(DRIFT_WARNING % (wow64.netsh(), native.netsh()))
 
@@ -255,8 +184,8 @@ class ActionModule(WindowsModuleAction):
                 _mirror_wow64=mirror,
             ))
             raw.update(native_after=applied["raw"]["native_after"], wow64_after=applied["raw"]["wow64_after"])
-            after_native = View.from_hex(raw["native_after"])
-            after_wow64 = View.from_hex(raw["wow64_after"]) if is64 else None
+            after_native = WinHttpView.from_hex(raw["native_after"])
+            after_wow64 = WinHttpView.from_hex(raw["wow64_after"]) if is64 else None
             self._verify_or_restore(session, base_args, desired, native, wow64, after_native, after_wow64)
 
         return Outcome(

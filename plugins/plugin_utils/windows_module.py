@@ -19,14 +19,23 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyAddressError
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
+    ProxyAddressError,
+    parse_bypass_list,
+    parse_proxy_server,
+)
+from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (
+    WinHttpSettings,
+    WinHttpSettingsError,
+    decode_hex,
+)
 
 # Documentation keys that carry over to an argument spec unchanged.
 _SPEC_KEYS = ("type", "elements", "choices", "default", "required", "aliases", "no_log")
@@ -210,11 +219,106 @@ def registry_data(raw: Optional[Mapping[str, Any]]) -> Any:
     return None if value is None else value.data
 
 
+@dataclasses.dataclass(frozen=True)
+class WinHttpView:
+    """One registry view's ``WinHttpSettings`` as read: raw hex, the decoded settings or the decode error.
+
+    A missing value means direct access (what WinHTTP does without one). :meth:`key` is the
+    semantic comparison used for idempotence and drift: addresses and bypass entries are
+    normalised with the proxy address model, so another spelling of the same setting is equal.
+    """
+
+    raw: Optional[str]
+    settings: Optional[WinHttpSettings] = None
+    error: Optional[str] = None
+
+    @classmethod
+    def from_hex(cls, raw: Optional[str]) -> "WinHttpView":
+        if raw is None:
+            return cls(raw=None)
+        try:
+            return cls(raw=raw, settings=decode_hex(raw))
+        except WinHttpSettingsError as err:
+            return cls(raw=raw, error=str(err))
+
+    @property
+    def effective(self) -> Optional[WinHttpSettings]:
+        """The settings WinHTTP works with; None when the value cannot be decoded."""
+        if self.error is not None:
+            return None
+        return self.settings or WinHttpSettings.direct()
+
+    def key(self) -> Tuple[Any, ...]:
+        """("direct", autoconfig) or ("proxy", server, bypass entries, autoconfig); undecodable is unique."""
+        settings = self.effective
+        if settings is None:
+            return ("undecodable", self.raw)
+        if not settings.uses_proxy:
+            return ("direct", settings.autoconfig_url)
+        return ("proxy", _normal_server(settings.proxy), _normal_bypass(settings.bypass), settings.autoconfig_url)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The before/after form used by winhttp_proxy."""
+        settings = self.effective
+        return {
+            "raw": self.raw,
+            "uses_proxy": bool(settings and settings.uses_proxy),
+            "proxy": settings.proxy if settings else None,
+            "bypass": settings.bypass if settings else None,
+            "error": self.error,
+        }
+
+    def to_facts(self) -> Dict[str, Any]:
+        """The form device_facts reports: raw, decoded (as stored, null when missing) and error."""
+        return {
+            "raw": self.raw,
+            "decoded": self.settings.to_dict() if self.settings else None,
+            "error": self.error,
+        }
+
+    def netsh(self) -> str:
+        """The netsh command that produces this setting (as stored, even if it would not validate today)."""
+        settings = self.effective
+        if settings is None:
+            return "# WinHttpSettings cannot be decoded: %s" % self.error
+        if not settings.uses_proxy:
+            return "netsh winhttp reset proxy"
+        text = 'netsh winhttp set proxy proxy-server="%s"' % settings.proxy
+        if settings.bypass:
+            text += ' bypass-list="%s"' % settings.bypass
+        return text
+
+
+def _normal_server(text: str) -> str:
+    try:
+        return parse_proxy_server(text).winhttp_string()
+    except ProxyAddressError:
+        return text.strip().lower()
+
+
+def _normal_bypass(text: str) -> Tuple[str, ...]:
+    try:
+        return parse_bypass_list(text).entries
+    except ProxyAddressError:
+        return tuple(entry.strip().lower() for entry in text.split(";") if entry.strip())
+
+
+def winhttp_drift(native: WinHttpView, wow64: Optional[WinHttpView]) -> bool:
+    """Whether the two views hold different settings (never on a 32-bit OS, which has one view)."""
+    return wow64 is not None and native.key() != wow64.key()
+
+
 def shape_result(outcome: Outcome, diff: bool) -> Dict[str, Any]:
-    """The task result for an outcome: changed, before, after, extras, diff and warnings."""
-    result = {"changed": bool(outcome.changed), "before": outcome.before, "after": outcome.after}
+    """The task result for an outcome: changed, before, after, extras, diff and warnings.
+
+    ``before``/``after`` set to None (a read-only module) leave out before, after and diff.
+    """
+    result: Dict[str, Any] = {"changed": bool(outcome.changed)}
+    has_states = outcome.before is not None or outcome.after is not None
+    if has_states:
+        result.update(before=outcome.before, after=outcome.after)
     result.update(outcome.extra)
-    if diff:
+    if diff and has_states:
         result["diff"] = {
             "before": outcome.before if outcome.diff_before is None else outcome.diff_before,
             "after": outcome.after if outcome.diff_after is None else outcome.diff_after,

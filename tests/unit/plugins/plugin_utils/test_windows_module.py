@@ -90,6 +90,11 @@ def test_shape_result_prefers_diff_text():
     assert "warnings" not in wm.shape_result(outcome, diff=True)
 
 
+def test_shape_result_of_a_read_only_module_has_no_states_or_diff():
+    outcome = wm.Outcome(changed=False, before=None, after=None, extra={"ansible_facts": {"x": 1}})
+    assert wm.shape_result(outcome, diff=True) == {"changed": False, "ansible_facts": {"x": 1}}
+
+
 def _session(replies, check_mode=False):
     action = MagicMock()
     action.MODULE_NAME = "purview.device_proxy.sample"
