@@ -1,0 +1,14 @@
+#!powershell
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+
+$choices = 'a', 'b'
+$spec = @{
+    options = @{
+        mode = @{ type = 'str'; choices = $choices }
+    }
+    supports_check_mode = $true
+}
+
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+$module.ExitJson()

@@ -1,0 +1,7 @@
+#!powershell
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+
+$spec = @{ options = @{}; supports_check_mode = $true }
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+$module.ExitJson()

@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("tree_sitter_powershell", reason="tree-sitter-powershell is not installed")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+TOOL = os.path.join(ROOT, "tools", "ps_argspec_check.py")
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures_argspec")
+
+_spec = importlib.util.spec_from_file_location("ps_argspec_check", TOOL)
+checker = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(checker)
+
+
+def fixture(name):
+    return os.path.join(FIXTURES, name)
+
+
+def test_reads_every_literal_form():
+    spec = checker.read_ps_spec(fixture("agree.ps1"))
+    options = spec["options"]
+    assert spec["supports_check_mode"] is True
+    assert options["state"] == {"type": "str", "choices": ["present", "absent"], "default": "present"}
+    assert options["name"] == {"type": "str", "required": True, "aliases": ["n", "label"]}
+    assert options["retries"] == {"type": "int", "default": -1}
+    assert options["enabled"] == {"type": "bool", "default": False}
+    assert options["tags"]["default"] == ["a", "b"]
+    assert options["only"]["choices"] == ["ie"]
+    assert options["items"]["options"]["key"] == {"type": "str", "required": True}
+    assert options["untyped"] == {}
+    assert options["_internal"] == {"type": "dict"}
+
+
+def test_agreeing_module_passes():
+    assert checker.check_module(fixture("agree.ps1")) == []
+
+
+def test_every_mismatch_is_reported():
+    problems = checker.check_module(fixture("disagree.ps1"))
+    assert problems == [
+        "option '_private' is private (starts with '_') but documented",
+        "option 'count': type is 'int' in the argument spec, 'str' in the documentation",
+        "option 'force': default is None in the argument spec, False in the documentation",
+        "option 'items': elements is 'dict' in the argument spec, 'str' in the documentation",
+        "option 'items.key': required is False in the argument spec, True in the documentation",
+        "option 'name': aliases is ['n'] in the argument spec, ['m'] in the documentation",
+        "option 'only_documented' is documented but not in the argument spec",
+        "option 'secret': required is False in the argument spec, True in the documentation",
+        "option 'secret': no_log is False in the argument spec, True in the documentation",
+        "option 'state': choices is ['absent', 'present', 'query'] in the argument spec, ['absent', 'present'] in the documentation",
+        "option 'undocumented' is in the argument spec but not documented",
+    ]
+
+
+def test_missing_check_mode_support_is_reported():
+    assert checker.check_module(fixture("no_check_mode.ps1")) == [
+        "supports_check_mode is not $true (every module here supports check mode)"]
+
+
+def test_spec_built_at_run_time_cannot_pass():
+    assert checker.check_module(fixture("dynamic.ps1")) == [
+        "cannot be checked: line 8: variable $choices cannot be read statically; write the value"]
+
+
+def test_module_without_documentation_fails():
+    assert checker.check_module(fixture("orphan.ps1")) == ["no documentation file orphan.py"]
+
+
+def test_unparsable_module_fails(tmp_path):
+    broken = tmp_path / "broken.ps1"
+    broken.write_text("$spec = @{\n    options = @{ name = @{ type = 'str' }\n", encoding="utf-8")
+    (tmp_path / "broken.py").write_text('DOCUMENTATION = "options: {}"\n', encoding="utf-8")
+    problems = checker.check_module(str(broken))
+    assert len(problems) == 1
+    assert problems[0].startswith("cannot be checked: does not parse")
+
+
+def test_expanded_string_cannot_pass(tmp_path):
+    module = tmp_path / "expanded.ps1"
+    module.write_text('$spec = @{ options = @{ name = @{ type = "s$x" } }; supports_check_mode = $true }\n',
+                      encoding="utf-8")
+    (tmp_path / "expanded.py").write_text('DOCUMENTATION = """\noptions:\n  name:\n    type: str\n"""\n', encoding="utf-8")
+    assert checker.check_module(str(module)) == [
+        'cannot be checked: line 1: string "s$x" is expanded at run time; use a plain literal']
+
+
+def test_command_line_exit_status_and_output():
+    good = subprocess.run([sys.executable, TOOL, fixture("agree.ps1")], capture_output=True, text=True, timeout=120)
+    assert good.returncode == 0, good.stdout
+    assert "1 module(s) checked, 0 with mismatches" in good.stdout
+
+    bad = subprocess.run([sys.executable, TOOL, FIXTURES], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1
+    assert "disagree.ps1: option 'count': type is 'int'" in bad.stdout
+    assert "5 module(s) checked, 4 with mismatches" in bad.stdout
+
+
+@pytest.mark.parametrize("module", ["telemetry_proxy", "winhttp_proxy", "device_facts"])
+def test_the_windows_modules_agree_with_their_docs(module):
+    assert checker.check_module(os.path.join(ROOT, "plugins", "modules", module + ".ps1")) == []
+
+
+def test_a_changed_real_module_is_caught(tmp_path):
+    source = os.path.join(ROOT, "plugins", "modules", "winhttp_proxy")
+    with open(source + ".ps1", encoding="utf-8") as handle:
+        script = handle.read()
+    edited = script.replace("'stable', 'roaming', 'unknown'; default = 'unknown'", "'stable', 'roaming'; default = 'stable'")
+    assert edited != script
+    (tmp_path / "winhttp_proxy.ps1").write_text(edited, encoding="utf-8")
+    with open(source + ".py", encoding="utf-8") as handle:
+        (tmp_path / "winhttp_proxy.py").write_text(handle.read(), encoding="utf-8")
+    problems = checker.check_module(str(tmp_path / "winhttp_proxy.ps1"))
+    assert problems == [
+        "option 'device_topology': choices is ['roaming', 'stable'] in the argument spec, "
+        "['roaming', 'stable', 'unknown'] in the documentation",
+        "option 'device_topology': default is 'stable' in the argument spec, 'unknown' in the documentation",
+    ]
