@@ -82,6 +82,27 @@ def command_line_proxy(params: Dict[str, Any]) -> Any:
         raise WindowsModuleInputError("command_line_proxy", err.rule, str(err).split(": ", 1)[1]) from err
 
 
+def task_result(specs: List[Dict[str, Any]], raw: Dict[str, Any], params: Dict[str, Any]) -> Dict[str, Any]:
+    """The task result's fields from the target's raw answer (verdicts, text, policy outcome)."""
+    policy, verdict_name = params.get("fail_policy", "never"), params.get("fail_verdict", "strict")
+    verdict = cv.host_verdict(specs, raw)
+    failures = cv.policy_failures(verdict["summary"], policy, verdict_name)
+    result: Dict[str, Any] = {
+        "raw": raw,
+        "configured": verdict["configured"],
+        "urls": verdict["urls"],
+        "channels": verdict["channels"],
+        "summary": verdict["summary"],
+        "failed_urls": failures,
+        "analyzer_text": cv.render_analyzer_text(verdict["urls"], legacy=bool(params.get("legacy_text"))),
+    }
+    if failures:
+        result["failed"] = True
+        result["msg"] = "%d URL(s) failed the %s verdict (fail_policy=%s): %s" % (
+            len(failures), verdict_name, policy, ", ".join(failures))
+    return result
+
+
 class ActionModule(WindowsModuleAction):
     MODULE_NAME = "purview.device_proxy.connectivity_test"
     DOCUMENTATION = DOCUMENTATION
@@ -91,7 +112,6 @@ class ActionModule(WindowsModuleAction):
         specs = resolve_url_specs(params)
         proxy = command_line_proxy(params)
         methods = [m for m in cv.METHODS if m in params["methods"]]
-        policy, verdict_name = params["fail_policy"], params["fail_verdict"]
         private = {
             "_urls": [spec["url"] for spec in specs],
             "_methods": methods,
@@ -105,21 +125,7 @@ class ActionModule(WindowsModuleAction):
         module_args.update({k: v for k, v in private.items() if v is not None})
         raw = session.call(module_args, expect=("raw",))["raw"]
 
-        verdict = cv.host_verdict(specs, raw)
-        failures = cv.policy_failures(verdict["summary"], policy, verdict_name)
-        extra: Dict[str, Any] = {
-            "raw": raw,
-            "configured": verdict["configured"],
-            "urls": verdict["urls"],
-            "channels": verdict["channels"],
-            "summary": verdict["summary"],
-            "failed_urls": failures,
-            "analyzer_text": cv.render_analyzer_text(verdict["urls"], legacy=params["legacy_text"]),
-        }
-        if failures:
-            extra["failed"] = True
-            extra["msg"] = "%d URL(s) failed the %s verdict (fail_policy=%s): %s" % (
-                len(failures), verdict_name, policy, ", ".join(failures))
+        extra = task_result(specs, raw, params)
         return Outcome(changed=False, before=None, after=None, extra=extra, warnings=self._warnings(raw))
 
     @staticmethod

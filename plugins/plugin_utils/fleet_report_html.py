@@ -1,0 +1,241 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet connectivity report as one self-contained HTML page.
+
+A matrix of hosts (rows) by URLs (columns), failing hosts and URLs first, with filters and
+pages. Everything is inline (CSS, script, data), nothing is fetched. The data travels as compact
+JSON (one status letter per cell, method details only for cells that did not pass) and the
+script draws one page of rows at a time, so 10,000 hosts by 50 URLs stays a few thousand
+cells in the document.
+
+Cell letters: P passed, F failed (no method worked), W the configured method failed but
+another worked, U the configured method did not run, A passed strictly but not by the
+analyzer's codes, "." not tested on that host.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any, Dict, List, Mapping
+
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
+
+NO_RESULT = "no-result"
+
+
+def cell_letter(cell: Any, verdict: str) -> str:
+    """The status letter of one fleet cell (see the module docstring)."""
+    if cell is None:
+        return "."
+    strict, analyzer = cell["strict"], cell["analyzer"]
+    if strict == cv.UNTESTED:
+        return "U" if analyzer == cv.PASS or verdict == "strict" else "F"
+    if strict == cv.PASS and analyzer == cv.PASS:
+        return "P"
+    if strict == cv.FAIL and analyzer == cv.FAIL:
+        return "F"
+    if strict == cv.FAIL:
+        return "W" if verdict == "strict" else "P"
+    return "A" if verdict == "analyzer" else "P"
+
+
+def compact_data(fleet: Mapping[str, Any]) -> Dict[str, Any]:
+    """What the page's script needs, as small as it can be."""
+    verdict = fleet["verdict"]
+    hosts: List[List[Any]] = []
+    for host in fleet["hosts"]:
+        letters = []
+        details: Dict[str, str] = {}
+        for index, cell in enumerate(host["results"]):
+            letter = cell_letter(cell, verdict)
+            letters.append(letter)
+            if letter not in ("P", "."):
+                details[str(index)] = " ".join(cell["methods"])
+        configured = host["configured"] or {}
+        hosts.append([host["host"], host["verdict"], host["failed"], host["error"] or "",
+                      configured.get("method") or "", configured.get("proxy") or "", "".join(letters), details,
+                      {f["url"]: f["diagnosis"] for f in host["failures"]}])
+    return {
+        "title": fleet.get("title") or "Connectivity",
+        "generated_at": fleet["generated_at"],
+        "verdict": verdict,
+        "methods": list(fleet.get("methods") or [cv.METHOD_LABELS[m] for m in cv.METHODS]),
+        "channels": {name: info["label"] for name, info in cv.CHANNELS.items()},
+        "urls": [[u["url"], u["channel"], u["required"], u["failed_hosts"]] for u in fleet["urls"]],
+        "hosts": hosts,
+        "totals": fleet["totals"],
+    }
+
+
+def _script_json(data: Any) -> str:
+    # Inside <script>, "</" could end the element early; "\u003c" keeps the JSON valid.
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
+
+
+def render_html(fleet: Mapping[str, Any]) -> str:
+    """The whole page."""
+    data = compact_data(fleet)
+    totals = fleet["totals"]
+    title = html.escape(data["title"])
+    summary = (
+        f'<span class="card">{totals["hosts"]} hosts</span>'
+        f'<span class="card bad">{totals["failed"]} failing</span>'
+        f'<span class="card good">{totals["passed"]} passing</span>'
+        f'<span class="card none">{totals["no_result"]} without result</span>'
+        f'<span class="card">{totals["urls"]} URLs</span>'
+        f'<span class="card">verdict: {html.escape(fleet["verdict"])}</span>'
+    )
+    values = {"TITLE": title, "GENERATED": html.escape(fleet["generated_at"]), "SUMMARY": summary,
+              "DATA": _script_json(data)}
+    # One pass, so text inside a value is never taken for a placeholder.
+    return re.sub(r"@(TITLE|GENERATED|SUMMARY|DATA)@", lambda match: values[match.group(1)], _PAGE)
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>@TITLE@</title>
+<style>
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:16px;color:#1b1f24;background:#fff}
+h1{font-size:20px;margin:0 0 4px}
+.meta{color:#57606a;margin-bottom:10px}
+.card{display:inline-block;padding:4px 10px;margin:0 6px 6px 0;border-radius:4px;background:#eef1f4;font-weight:600}
+.card.bad{background:#ffd7d5;color:#82071e}.card.good{background:#d3f5dc;color:#0a4d1e}.card.none{background:#e6e6e6}
+.controls{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:8px 0;padding:8px;background:#f6f8fa;border:1px solid #d0d7de;border-radius:4px}
+.controls label{font-weight:600}
+.controls input[type=search]{width:14em}
+.legend span{display:inline-block;padding:1px 6px;margin-right:4px;border-radius:3px;font-size:12px}
+.wrap{overflow:auto;max-height:75vh;border:1px solid #d0d7de}
+table{border-collapse:collapse}
+th,td{border:1px solid #d0d7de;padding:0}
+thead th{position:sticky;top:0;background:#f6f8fa;z-index:1}
+th.host{position:sticky;left:0;background:#fff;z-index:2;text-align:left;padding:2px 8px;white-space:nowrap;font-weight:600}
+thead th.host{background:#f6f8fa;z-index:3}
+th.url{height:150px;width:22px;vertical-align:bottom;font-weight:500;font-size:11px}
+th.url div{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;padding:4px 2px;max-height:146px;overflow:hidden}
+th.url.hasfail{color:#82071e}
+td.c{width:22px;height:20px;text-align:center;font-size:11px;cursor:pointer}
+.cP{background:#2da44e}.cF{background:#cf222e;color:#fff}.cW{background:#d4a72c}.cU{background:#8c959f;color:#fff}.cA{background:#6cc644}.cN{background:#fff}
+tr.rowfail th.host{border-left:6px solid #cf222e}tr.rownone th.host{border-left:6px solid #57606a}tr.rowpass th.host{border-left:6px solid #2da44e}
+td.n{padding:0 6px;text-align:right;white-space:nowrap}
+#detail{white-space:pre-wrap;font:12px/1.4 ui-monospace,Consolas,monospace;background:#f6f8fa;border:1px solid #d0d7de;padding:8px;margin-top:8px;min-height:2em}
+.pager button{margin:0 2px}
+</style>
+</head>
+<body>
+<h1>@TITLE@</h1>
+<div class="meta">Generated @GENERATED@. Hosts by service URLs, failures first.</div>
+<div id="summary">@SUMMARY@</div>
+<div class="legend"><span class="cP">P passed</span><span class="cF">F failed</span><span class="cW">W configured method failed, another worked</span><span class="cU">U configured method not run</span><span class="cN">. not tested</span></div>
+<noscript><p><strong>This report needs JavaScript to draw the matrix.</strong> The same data is in connectivity-fleet.json.</p></noscript>
+<div class="controls">
+<label for="filter">Host</label><input id="filter" type="search" placeholder="name contains">
+<label for="status">Show</label><select id="status"><option value="all">all hosts</option><option value="fail" selected>failing and without result</option><option value="pass">passing</option><option value="no-result">without result</option></select>
+<label for="urlfilter">URL</label><input id="urlfilter" type="search" placeholder="URL contains">
+<label for="channel">Channel</label><select id="channel"><option value="">all</option></select>
+<label><input id="failcols" type="checkbox"> failing URLs only</label>
+<label for="pagesize">Rows</label><select id="pagesize"><option>25</option><option selected>50</option><option>100</option><option>200</option></select>
+<span class="pager"><button id="prev" type="button">&#8592;</button><span id="pageinfo"></span><button id="next" type="button">&#8594;</button></span>
+</div>
+<div class="wrap"><table id="matrix"><thead></thead><tbody></tbody></table></div>
+<div id="detail">Click a cell to see the five methods for that host and URL.</div>
+<script type="application/json" id="fleet-data">@DATA@</script>
+<script>
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("fleet-data").textContent);
+  var urls = data.urls, hosts = data.hosts;
+  var state = {page: 0, size: 50, host: "", status: "fail", url: "", channel: "", failcols: false};
+  var $ = function (id) { return document.getElementById(id); };
+  function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
+  function shortUrl(u) { return u.replace(/^https?:\\/\\//, ""); }
+  // URL columns: most failing hosts first, then the order tested.
+  var order = urls.map(function (u, i) { return i; });
+  order.sort(function (a, b) { return (urls[b][3] - urls[a][3]) || (a - b); });
+  var channelSelect = $("channel"), seen = {};
+  urls.forEach(function (u) {
+    if (!seen[u[1]]) { seen[u[1]] = 1; var o = document.createElement("option"); o.value = u[1]; o.textContent = data.channels[u[1]] || u[1]; channelSelect.appendChild(o); }
+  });
+  if (!hosts.some(function (h) { return h[1] !== "pass"; })) { state.status = "all"; $("status").value = "all"; }
+  function columns() {
+    var needle = state.url.toLowerCase();
+    return order.filter(function (i) {
+      var u = urls[i];
+      return (!needle || u[0].toLowerCase().indexOf(needle) >= 0) && (!state.channel || u[1] === state.channel) && (!state.failcols || u[3] > 0);
+    });
+  }
+  function rows() {
+    var needle = state.host.toLowerCase();
+    return hosts.filter(function (h) {
+      if (needle && h[0].toLowerCase().indexOf(needle) < 0) { return false; }
+      if (state.status === "fail") { return h[1] !== "pass"; }
+      if (state.status === "all") { return true; }
+      return h[1] === state.status;
+    });
+  }
+  function draw() {
+    var cols = columns(), list = rows();
+    var pages = Math.max(1, Math.ceil(list.length / state.size));
+    if (state.page >= pages) { state.page = pages - 1; }
+    var start = state.page * state.size, slice = list.slice(start, start + state.size);
+    var head = ["<tr><th class=\\"host\\">host (" + list.length + ")</th><th>failed</th><th>method</th>"];
+    cols.forEach(function (i) {
+      var u = urls[i];
+      head.push("<th class=\\"url" + (u[3] ? " hasfail" : "") + "\\" title=\\"" + esc(u[0] + " - " + (data.channels[u[1]] || u[1]) + (u[2] ? ", required" : ", optional") + ", failing on " + u[3] + " host(s)") + "\\"><div>" + esc(shortUrl(u[0])) + "</div></th>");
+    });
+    head.push("</tr>");
+    var body = [];
+    slice.forEach(function (h, r) {
+      var cls = h[1] === "pass" ? "rowpass" : (h[1] === "fail" ? "rowfail" : "rownone");
+      var line = ["<tr class=\\"" + cls + "\\" data-r=\\"" + (start + r) + "\\"><th class=\\"host\\" title=\\"" + esc(h[3] || h[4] + (h[5] ? " via " + h[5] : "")) + "\\">" + esc(h[0]) + "</th><td class=\\"n\\">" + (h[1] === "no-result" ? "-" : h[2]) + "</td><td class=\\"n\\">" + esc(h[4] || "no result") + "</td>"];
+      cols.forEach(function (i) {
+        var c = h[6].charAt(i) || ".";
+        line.push("<td class=\\"c c" + (c === "." ? "N" : c) + "\\" data-u=\\"" + i + "\\">" + (c === "P" ? "" : esc(c)) + "</td>");
+      });
+      line.push("</tr>");
+      body.push(line.join(""));
+    });
+    $("matrix").tHead.innerHTML = head.join("");
+    $("matrix").tBodies[0].innerHTML = body.join("");
+    $("pageinfo").textContent = " page " + (state.page + 1) + " of " + pages + " ";
+    draw.list = list;
+  }
+  function detail(host, i) {
+    var u = urls[i], c = host[6].charAt(i), tokens = host[7][i];
+    var lines = ["Host: " + host[0], "Testing URL : " + u[0]];
+    if (tokens) {
+      tokens.split(" ").forEach(function (t, m) {
+        var text = t === "-" ? "Doesn't exist" : t === "N" ? "Not run" : (t.charAt(0) === "S" ? "Succeeded" : "Failed") + " (" + t.slice(1) + ")";
+        lines.push((m + 1) + " - " + data.methods[m] + ": " + text);
+      });
+    } else {
+      lines.push(c === "P" ? "passed" : "not tested on this host");
+    }
+    if (host[8][u[0]]) { lines.push("", host[8][u[0]]); }
+    $("detail").textContent = lines.join("\\n");
+  }
+  $("matrix").addEventListener("click", function (e) {
+    var td = e.target.closest ? e.target.closest("td.c") : null;
+    if (!td) { return; }
+    detail(draw.list[+td.parentNode.getAttribute("data-r")], +td.getAttribute("data-u"));
+  });
+  function on(id, ev, fn) { $(id).addEventListener(ev, function (e) { fn(e.target); state.page = 0; draw(); }); }
+  on("filter", "input", function (t) { state.host = t.value; });
+  on("urlfilter", "input", function (t) { state.url = t.value; });
+  on("status", "change", function (t) { state.status = t.value; });
+  on("channel", "change", function (t) { state.channel = t.value; });
+  on("failcols", "change", function (t) { state.failcols = t.checked; });
+  on("pagesize", "change", function (t) { state.size = +t.value; });
+  $("prev").addEventListener("click", function () { if (state.page > 0) { state.page--; draw(); } });
+  $("next").addEventListener("click", function () { state.page++; draw(); });
+  draw();
+}());
+</script>
+</body>
+</html>
+"""
