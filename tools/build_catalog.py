@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Rebuild plugins/plugin_utils/service_url_catalog.json from mde-service-urls.csv.
 
-Usage: tools/build_catalog.py [--csv PATH] [--output PATH] [--check]
+Usage: python tools/build_catalog.py [--csv PATH] [--output PATH] [--check]
 
 --check compares a fresh build with the shipped file and exits 1 when they differ.
 """

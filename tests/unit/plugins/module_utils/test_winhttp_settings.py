@@ -339,7 +339,7 @@ def test_encode_hex_is_upper_case_without_separators():
     text = encode_hex(WinHttpSettings.named_proxy("proxy.corp.example:3128", "<local>"))
     assert text == text.upper()
     assert all(char in "0123456789ABCDEF" for char in text)
-    assert text.startswith("18000000" "00000000" "03000000" "17000000")
+    assert text.startswith("18000000" + "00000000" + "03000000" + "17000000")
 
 
 # ---------------------------------------------------------------- properties

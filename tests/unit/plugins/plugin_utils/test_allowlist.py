@@ -243,13 +243,13 @@ def squid_parse(folder, snippet):
         "ssl_bump bump all",
         "",
     ]), encoding="utf-8")
-    return subprocess.run([SQUID, "-k", "parse", "-f", str(conf)], capture_output=True, text=True, timeout=60)
+    return subprocess.run([SQUID, "-k", "parse", "-f", str(conf)], capture_output=True, text=True, timeout=60, check=False)
 
 
 @pytest.mark.parametrize("selection", ["us-windows", "everything", "gov-streamlined"])
 def test_squid_accepts_the_snippet_without_warnings(squid_dir, selection):
     chosen = {
-        "us-windows": lambda: items(),
+        "us-windows": items,
         "everything": everything,
         "gov-streamlined": lambda: items("dod", ("us",), "streamlined", "windows-legacy", ("portal",)),
     }[selection]()

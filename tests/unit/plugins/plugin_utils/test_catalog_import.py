@@ -24,11 +24,11 @@ HEADER = ["Service", "Geography", "Category", "Port", "Endpoint/URL", "Endpoint/
 MDE = "Microsoft Defender for Endpoint"
 
 
-def write_xlsx(path, rows, header=HEADER, title_rows=1):
+def write_xlsx(path, rows, header=tuple(HEADER), title_rows=1):
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = "URLs"
-    for _ in range(title_rows):
+    for _row in range(title_rows):
         sheet.append(["Microsoft Defender for Endpoint URL list"])
     sheet.append(header)
     for row in rows:
