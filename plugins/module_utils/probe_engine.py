@@ -13,9 +13,10 @@ The transport is a small HTTP/1.1 client on ``socket`` and ``ssl`` rather than `
 it reads the status a proxy answers to ``CONNECT`` (``requests`` only reports it as message
 text), reads the certificate that was presented, and spends one time budget across name
 resolution, connect, TLS and the response. TLS verification is never switched off: a probe
-succeeds only over a verified connection. When verification fails, one more handshake reads
-the presented certificate so the report can name its issuer; it sends no request and can
-never count as success.
+succeeds only over a verified connection. When verification fails, one more connection reads
+the presented certificate so the report can name its issuer, and reads whether the interceptor
+answers a request by itself (a bumping proxy delivers its 403 inside TLS); that request carries
+no credentials and its answer never counts as success.
 
 ``requests`` and ``pypac`` are needed only for PAC files (download and evaluation).
 """
@@ -598,6 +599,11 @@ def _proxy_answer_category(obs):
         number = int(token[6:])
         category = _ERRNO_CATEGORY.get(number, PROXY_ERROR)
         return category, "the proxy answered %d: it could not connect to the service (errno %d)" % (code, number)
+    if token == "err_cannot_forward":
+        # Squid 5 answers a CONNECT to a name that does not resolve this way (no address to try);
+        # with no parent proxies configured there is no other cause.
+        return DNS_FAILURE, ("the proxy answered %d (err_cannot_forward): it found no address for the name, "
+                             "which is how Squid 5 reports a name that does not resolve" % code)
     if token in _PROXY_ERROR_CATEGORY:
         return _PROXY_ERROR_CATEGORY[token], "the proxy answered %d (%s)" % (code, token)
     if code is not None and 400 <= code < 500:
@@ -634,6 +640,9 @@ def classify(target, obs, policy=None):
         return REACHABLE, "HTTP %d" % obs.status
     failure = obs.failure
     if failure == F_TLS_VERIFY:
+        if obs.proxy_status is not None:
+            category, detail = _proxy_answer_category(obs)
+            return category, "%s, delivered over intercepted TLS (issuer: %s)" % (detail, obs.issuer or "unknown")
         if obs.verify_code in UNTRUSTED_CHAIN_CODES:
             return TLS_INTERCEPTED, "the certificate does not chain to the trust store in use (issuer: %s)" % (obs.issuer or "unknown")
         return TLS_ERROR, "certificate verification failed: %s" % (obs.detail or "code %s" % obs.verify_code)
@@ -924,19 +933,32 @@ def _open_transport(target, hop, budget):
     return _connect(hop.proxy.host, hop.proxy.port, budget, AT_PROXY)
 
 
-def _presented_issuer(target, hop, policy, budget):
-    # type: (ProbeTarget, Hop, TlsPolicy, _Budget) -> Optional[str]
-    """Read the certificate a failed verification rejected, to name its issuer."""
+def _inspect_interceptor(target, hop, policy, budget):
+    # type: (ProbeTarget, Hop, TlsPolicy, _Budget) -> Dict[str, Any]
+    """After verification failed: name the issuer of the presented certificate, and read whether
+    the interceptor answers by itself (a bumping proxy delivers its denials and errors inside TLS).
+
+    The request sent here carries no credentials; whatever it returns never counts as success.
+    """
+    found = {"issuer": None}  # type: Dict[str, Any]
     try:
         sock = _open_transport(target, hop, budget)
         tls = _wrap_tls(sock, target, policy, budget, verify=False)
     except _ProbeFailure:
-        return None
+        return found
     try:
         der = tls.getpeercert(binary_form=True)
+        found["issuer"] = issuer_from_der(der) if der else None
+        _send(tls, _request_text(target, Hop(hop.route)), budget, AT_ORIGIN)
+        code, headers = _read_head(tls, budget, AT_ORIGIN)
+        if hop.proxy is not None and _is_proxy_answer(code, headers):
+            found["proxy_status"] = code
+            found["proxy_error"] = parse_proxy_error(headers)
+    except _ProbeFailure:
+        pass
     finally:
         tls.close()
-    return issuer_from_der(der) if der else None
+    return found
 
 
 def _request_text(target, hop):
@@ -983,7 +1005,7 @@ def perform_probe(target, hop, policy, timeout, clock=time.monotonic):
     except _ProbeFailure as failure:
         extra = dict(failure.extra)
         if failure.failure == F_TLS_VERIFY:
-            extra["issuer"] = _presented_issuer(target, hop, policy, budget)
+            extra.update(_inspect_interceptor(target, hop, policy, budget))
         return Observation(failure=failure.failure, at=failure.at, detail=failure.detail,
                            elapsed=clock() - started, **extra)
     except Exception as exc:  # a probe must never take the run down

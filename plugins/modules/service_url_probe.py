@@ -24,8 +24,10 @@ description:
   - Judges the three proxy requirements of the Defender for Endpoint documentation from the proxied probes -
     the service domains are allowed, their TLS is not inspected, anonymous traffic is permitted - and renders the
     results in the text layout of Microsoft's MDE Client Analyzer.
-  - TLS verification is never switched off. When verification fails, one more handshake only reads the presented
-    certificate to name its issuer; it sends no request and never counts as success.
+  - TLS verification is never switched off. When verification fails, one more connection reads the presented
+    certificate to name its issuer and whether the interceptor answers by itself (a TLS-inspecting proxy delivers
+    its denials inside TLS, which is then reported as C(blocked) with the issuer). That request carries no
+    credentials and its answer never counts as success.
   - Runs on any Linux or macOS host with Python 3.8 or later (use C(delegate_to) to probe from a particular host).
     Only PAC support needs extra Python libraries (C(requests), C(pypac) and its JavaScript engine C(dukpy)).
 author:

@@ -205,6 +205,8 @@ def test_parse_proxy_error(headers, token):
     (pe.Observation(proxy_status=503, proxy_error="errno:110", at=pe.AT_PROXY), pe.TIMEOUT),
     (pe.Observation(proxy_status=502, proxy_error="connection_timeout", at=pe.AT_PROXY), pe.TIMEOUT),
     (pe.Observation(proxy_status=503, at=pe.AT_PROXY), pe.PROXY_ERROR),
+    (pe.Observation(proxy_status=500, proxy_error="err_cannot_forward", at=pe.AT_PROXY), pe.DNS_FAILURE),
+    (pe.Observation(proxy_status=502, proxy_error="err_read_error", at=pe.AT_PROXY), pe.PROXY_ERROR),
     (pe.Observation(failure=pe.F_TLS_VERIFY, verify_code=20, issuer="CN=Corp Inspection CA"), pe.TLS_INTERCEPTED),
     (pe.Observation(failure=pe.F_TLS_VERIFY, verify_code=19), pe.TLS_INTERCEPTED),
     (pe.Observation(failure=pe.F_TLS_VERIFY, verify_code=62, detail="Hostname mismatch"), pe.TLS_ERROR),
@@ -394,3 +396,11 @@ def test_os_errors_map_to_failures():
     assert pe._os_failure(OSError(errno.ETIMEDOUT, "x"), pe.AT_ORIGIN).failure == pe.F_TIMEOUT
     assert pe._os_failure(ConnectionResetError(), pe.AT_ORIGIN).failure == pe.F_RESET
     assert pe._os_failure(OSError(errno.EIO, "x"), pe.AT_ORIGIN).failure == pe.F_OTHER
+
+
+def test_proxy_answer_delivered_over_intercepted_tls_keeps_the_proxy_verdict():
+    obs = pe.Observation(failure=pe.F_TLS_VERIFY, verify_code=20, issuer="CN=Bump CA",
+                         proxy_status=403, proxy_error="err_access_denied")
+    category, detail = pe.classify(HTTPS, obs)
+    assert category == pe.BLOCKED
+    assert "intercepted TLS" in detail and "CN=Bump CA" in detail

@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+"""Fixtures for the loopback Squid tests: run with ``pytest tests/integration/squid``.
+
+Every test talks to 127.0.0.0/8 (or to network namespaces a test creates) and stops what it
+started. The whole folder is skipped, with the reason, when Squid with OpenSSL is missing.
+"""
+
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+COLLECTIONS_DIR = os.path.join(ROOT, ".build", "pytest")
+LINK = os.path.join(COLLECTIONS_DIR, "ansible_collections", "purview", "device_proxy")
+
+# The collection is imported by its real name through a link to this checkout.
+if not os.path.islink(LINK):
+    os.makedirs(os.path.dirname(LINK), exist_ok=True)
+    os.symlink(ROOT, LINK)
+for path in (COLLECTIONS_DIR, HERE):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", COLLECTIONS_DIR)
+
+import squid_lab  # noqa: E402  (needs the path above)
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = squid_lab.squid_missing_reason()
+    if reason:
+        for item in items:
+            if HERE in str(item.fspath):
+                item.add_marker(pytest.mark.skip(reason="Squid tests skipped: " + reason))
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """Origins (HTTPS, HTTP, black hole), an NXDOMAIN resolver and a Squid with three ports."""
+    pytest.importorskip("trustme")
+    instance = squid_lab.Lab()
+    try:
+        instance.start_squid()
+        yield instance
+    finally:
+        instance.stop()
