@@ -16,6 +16,7 @@ from typing import Any, Dict, Mapping
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.purview.device_proxy.plugins.modules.connectivity_report import DOCUMENTATION
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     WindowsModuleInputError,
@@ -61,8 +62,12 @@ class ActionModule(ActionBase):
             if "json" in params["formats"] or "junit" in params["formats"] or "html" in params["formats"]:
                 # The generation time alone must not make a report "changed": compare without it.
                 files = _keep_unchanged_timestamps(params["dest"], files, fleet, results, params)
+            policy_failures = {
+                host: cv.policy_failures(res["summary"], params["fail_policy"], params["fail_verdict"])
+                for host, res in results.items() if isinstance(res, Mapping) and "summary" in res
+            }
             written = fleet_report.write_reports(params["dest"], files, check_mode=bool(self._task.check_mode))
-        except (WindowsModuleInputError, fleet_report.FleetReportError) as err:
+        except (WindowsModuleInputError, fleet_report.FleetReportError, cv.VerdictInputError) as err:
             result.update(failed=True, msg=str(err), invalid_option=err.field, rule=err.rule)
             return result
         except OSError as err:
@@ -75,6 +80,7 @@ class ActionModule(ActionBase):
             sizes=written["sizes"],
             totals=fleet["totals"],
             failed_hosts=[h["host"] for h in fleet["hosts"] if h["verdict"] != "pass"],
+            policy_failures=policy_failures,
         )
         if self._task.diff:
             result["diff"] = {

@@ -50,6 +50,15 @@ options:
     type: str
     default: strict
     choices: [strict, analyzer]
+  fail_policy:
+    description:
+      - Which URL failures RV(policy_failures) lists per host. V(any) every URL failing O(fail_verdict),
+        V(required) only URLs the catalog marks as required, V(never) none.
+      - The action itself never fails because of them; a later task decides (the role
+        C(purview.device_proxy.connectivity_check) fails those hosts after the reports are written).
+    type: str
+    default: never
+    choices: [any, required, never]
   title:
     description: The report title.
     type: str
@@ -98,6 +107,11 @@ totals:
   description: Fleet counts (hosts, tested, no_result, passed, failed, urls, cells, failed_cells).
   returned: success
   type: dict
+policy_failures:
+  description: For every tested host, the URLs that fail it under O(fail_policy) (an empty list when it passes).
+  returned: success
+  type: dict
+  sample: {"win10-01.corp.example": ["https://winatp-gw-cus.microsoft.com/commands/test"], "win10-02.corp.example": []}
 failed_hosts:
   description: Hosts that failed the fleet verdict, and hosts without a result.
   returned: success

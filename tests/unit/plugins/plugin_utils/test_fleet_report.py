@@ -263,3 +263,15 @@ def test_action_check_mode_and_bad_options(tmp_path, results):
     assert bad["failed"] is True and bad["invalid_option"] == "formats"
     empty = run_report({"dest": str(tmp_path)}, {"hostvars": {}, "ansible_play_hosts_all": []})
     assert empty["failed"] is True and empty["invalid_option"] == "hosts"
+
+
+@pytest.mark.parametrize("policy,expected", [
+    ("any", {"win11-hq-07.corp.example": 4, "win10-lab-03.corp.example": 2, "srv2022-dc-02.corp.example": 2}),
+    ("required", {"win11-hq-07.corp.example": 3, "win10-lab-03.corp.example": 1, "srv2022-dc-02.corp.example": 2}),
+    ("never", {}),
+])
+def test_action_lists_policy_failures_per_tested_host(tmp_path, results, policy, expected):
+    outcome = run_report({"dest": str(tmp_path), "results": results, "formats": ["json"], "fail_policy": policy}, {})
+    failures = outcome["policy_failures"]
+    assert set(failures) == set(golden.HOSTS.values())  # hosts without a result are not in it
+    assert {host: len(urls) for host, urls in failures.items() if urls} == expected
