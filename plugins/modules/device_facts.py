@@ -24,7 +24,7 @@ description:
     conclusion (virtual machine, topology, drift) happen on the controller.
 version_added: 0.1.0
 author:
-  - purview.device_proxy maintainers
+  - purview.device_proxy maintainers (@purview-device-proxy)
 options: {}
 notes:
   - Check mode is supported (nothing is ever changed); diff has nothing to show.

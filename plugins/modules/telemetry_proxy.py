@@ -24,7 +24,7 @@ description:
     this method suits devices that move between networks, unlike a system-wide WinHTTP proxy.
 version_added: 0.1.0
 author:
-  - purview.device_proxy maintainers
+  - purview.device_proxy maintainers (@purview-device-proxy)
 options:
   state:
     description:

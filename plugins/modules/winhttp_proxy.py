@@ -27,7 +27,7 @@ description:
     something costs two (read, then a write guarded by the bytes that were read).
 version_added: 0.1.0
 author:
-  - purview.device_proxy maintainers
+  - purview.device_proxy maintainers (@purview-device-proxy)
 options:
   state:
     description:
