@@ -1262,3 +1262,34 @@ def analyzer_blocks(results):
 def render_analyzer_text(results):
     # type: (Sequence[ProbeResult]) -> str
     return analyzer_text.render_report(analyzer_blocks(results))
+
+
+def _cell(result):
+    # type: (ProbeResult) -> str
+    obs = result.observation
+    if result.category == REACHABLE:
+        return "OK %d" % obs.status
+    if obs.proxy_status is not None:
+        return "%s %d" % (result.category, obs.proxy_status)
+    return result.category
+
+
+def render_table(results):
+    # type: (Sequence[ProbeResult]) -> str
+    """A plain-text verdict table: one row per URL, one column per route that ran."""
+    routes = [route for route in ROUTES if any(r.hop.route == route for r in results)]
+    if not routes:
+        return ""
+    order = []  # type: List[str]
+    cells = {}  # type: Dict[str, Dict[str, str]]
+    for result in results:
+        if result.target.url not in cells:
+            order.append(result.target.url)
+            cells[result.target.url] = {}
+        cells[result.target.url][result.hop.route] = _cell(result)
+    header = ["URL"] + [_route_label(route, results) for route in routes]
+    rows = [[url] + [cells[url].get(route, "-") for route in routes] for url in order]
+    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
+    lines = ["  ".join(text.ljust(width) for text, width in zip(row, widths)).rstrip() for row in [header] + rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines) + "\n"

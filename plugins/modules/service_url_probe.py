@@ -272,6 +272,14 @@ report:
     3 - Proxy disabled: Failed (dns_failure)
     4 - Named proxy (10.0.0.6:8080): Succeeded (200)
     5 - Command line proxy: Doesn't exist
+table:
+  description: A plain-text verdict table, one row per URL and one column per route that ran.
+  returned: always
+  type: str
+  sample: |
+    URL                                       direct       named proxy 10.0.0.6:8080
+    ----------------------------------------  -----------  -------------------------
+    https://winatp-gw-cus.microsoft.com/test  dns_failure  OK 200
 skipped_routes:
   description: Routes that were asked for but not configured, with the reason.
   returned: always
@@ -406,6 +414,7 @@ def run_module():
         url_count=len(targets),
         verdict=engine.verdict(results),
         report=engine.render_analyzer_text(results),
+        table=engine.render_table(results),
         skipped_routes=skipped,
     )
     problems = unmet(params["require"], summary, reachable_urls, len(targets))

@@ -404,3 +404,19 @@ def test_proxy_answer_delivered_over_intercepted_tls_keeps_the_proxy_verdict():
     category, detail = pe.classify(HTTPS, obs)
     assert category == pe.BLOCKED
     assert "intercepted TLS" in detail and "CN=Bump CA" in detail
+
+
+def test_verdict_table_one_row_per_url_one_column_per_route():
+    results = [
+        result(HTTPS, pe.DIRECT, pe.DNS_FAILURE, failure=pe.F_DNS),
+        result(CTL, pe.DIRECT, pe.DNS_FAILURE, failure=pe.F_DNS),
+        result(HTTPS, pe.NAMED, pe.REACHABLE, status=200),
+        result(CTL, pe.NAMED, pe.BLOCKED, proxy_status=403),
+    ]
+    lines = pe.render_table(results).splitlines()
+    assert lines[0].split("  ")[0] == "URL"
+    assert "direct" in lines[0] and "named proxy 10.0.0.6:8080" in lines[0]
+    assert set(lines[1]) == {"-", " "}
+    assert lines[2].startswith(HTTPS.url) and lines[2].endswith("OK 200") and "dns_failure" in lines[2]
+    assert lines[3].startswith(CTL.url) and lines[3].endswith("blocked 403")
+    assert pe.render_table([]) == ""
