@@ -39,6 +39,9 @@ check_units() {
 check_gates() {
     local rc=0
     python tools/ps_parse_gate.py || rc=1
+    # PowerShell argument specs against the modules' documentation (what
+    # validate-modules would check with pwsh).
+    python tools/ps_argspec_check.py || rc=1
     if command -v mcs >/dev/null; then
         python tools/cs_compile_gate.py || rc=1
     else
