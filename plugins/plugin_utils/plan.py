@@ -11,7 +11,7 @@ with the reason in the documentation's terms, and the module arguments that carr
 The plan is a plain, JSON-serialisable dict, so it can be printed for review before a change
 window, stored, and passed straight to the modules.
 
-The logic follows Microsoft's "configure device proxy" guidance (see docs/device-proxy-role.md):
+The logic follows Microsoft's device proxy guidance (decision table in roles/device_proxy/README.md):
 
 * transparent proxy or WPAD: configure nothing; report stale static settings;
 * static proxy: the registry-based static proxy (``TelemetryProxyServer`` +
@@ -829,6 +829,9 @@ def compute_plan(inputs: Optional[Mapping[str, Any]], facts: Any, field_prefix: 
     winhttp, winhttp_findings = decide_winhttp(parsed, current, topology["value"])
     actions = [telemetry, prefer, winhttp]
     findings = current.findings + winhttp_findings + _context_findings(parsed, device_facts)
+    if telemetry["action"] == REMOVE:
+        findings.append(_finding(INFO, "removing the static proxy also removes DisableEnterpriseAuthProxy, which security "
+                                       "baselines (CIS) require as 1: re-apply the baseline if it owns that value"))
     apply = _apply_calls(actions)
     return {
         "version": PLAN_VERSION,
