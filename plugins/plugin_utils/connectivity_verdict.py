@@ -368,6 +368,7 @@ def url_verdict(spec: Mapping[str, Any], raw_probes: Sequence[Mapping[str, Any]]
         strict = PASS if chosen["strict_ok"] else FAIL
     fallback_ok = [m for m in configured.get("fallbacks", ())
                    if next(p for p in probes if p["method"] == m)["strict_ok"]]
+    tokens = [method_token(p) for p in probes]
     return {
         "url": spec["url"],
         "channel": spec.get("channel", "other"),
@@ -378,9 +379,24 @@ def url_verdict(spec: Mapping[str, Any], raw_probes: Sequence[Mapping[str, Any]]
         "analyzer": analyzer,
         "strict": strict,
         "configured_method": configured["method"],
+        "configured_elapsed_ms": chosen["elapsed_ms"],
+        "tokens": tokens,
         "fallback_succeeded": fallback_ok,
         "diagnosis": _diagnosis(chosen, strict, fallback_ok, configured),
     }
+
+
+def method_token(probe: Mapping[str, Any]) -> str:
+    """A classified probe as one short token for compact reports: ``S<code>`` succeeded,
+    ``F<code>`` failed (HTTP status, WinHTTP error or reason), ``-`` doesn't exist, ``N`` not run."""
+    outcome = probe["outcome"]
+    if outcome == SUCCEEDED:
+        return "S%d" % probe["status_code"]
+    if outcome == ABSENT:
+        return "-"
+    if outcome == SKIPPED:
+        return "N"
+    return "F%s" % (probe.get("status_code") or probe.get("winhttp_error") or probe.get("reason") or "error")
 
 
 def _diagnosis(chosen: Mapping[str, Any], strict: str, fallback_ok: Sequence[str],

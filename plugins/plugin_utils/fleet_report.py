@@ -133,16 +133,7 @@ class FleetReportError(ValueError):
 
 
 # --- model -----------------------------------------------------------------------------------------
-def method_token(probe: Mapping[str, Any]) -> str:
-    """The compact token of one classified probe (see _TOKEN_RE)."""
-    if probe["outcome"] == cv.ABSENT:
-        return "-"
-    if probe["outcome"] == cv.SKIPPED:
-        return "N"
-    if probe["outcome"] == cv.SUCCEEDED:
-        return "S%d" % probe["status_code"]
-    code = probe.get("status_code") or probe.get("winhttp_error") or probe.get("reason") or "error"
-    return "F%s" % code
+method_token = cv.method_token
 
 
 def _is_test_result(result: Any) -> bool:
@@ -209,12 +200,14 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
     failures = []
     for url in result["urls"]:
         index = url_index[url["url"]]
-        configured = next((p for p in url["probes"] if p["method"] == url["configured_method"]), None)
+        tokens = url.get("tokens")
+        if tokens is None:  # a result from before tokens were part of the URL verdict
+            tokens = [method_token(p) for p in url["probes"]]
         cells[index] = {
             "strict": url["strict"],
             "analyzer": url["analyzer"],
-            "methods": [method_token(p) for p in url["probes"]],
-            "ms": configured.get("elapsed_ms") if configured else None,
+            "methods": tokens,
+            "ms": url.get("configured_elapsed_ms"),
         }
         if url[verdict] == cv.FAIL:
             url_rows[index]["failed_hosts"] += 1
@@ -275,8 +268,10 @@ def render_junit(fleet: Mapping[str, Any]) -> str:
     urls = fleet["urls"]
     suites = []
     total = failures_total = errors_total = skipped_total = 0
+    quoted_urls = [quoteattr(row["url"]) for row in urls]
     for host in fleet["hosts"]:
         name = host["host"]
+        classname = quoteattr("connectivity." + name)
         cases = []
         failures = errors = skipped = 0
         time_ms = 0
@@ -284,15 +279,15 @@ def render_junit(fleet: Mapping[str, Any]) -> str:
             errors = 1
             cases.append('    <testcase classname=%s name="connectivity_test" time="0.000">\n'
                          '      <error type="no-result" message=%s/>\n    </testcase>'
-                         % (quoteattr("connectivity." + name), quoteattr(host["error"])))
+                         % (classname, quoteattr(host["error"])))
         else:
             diagnoses = {f["url"]: f["diagnosis"] for f in host["failures"]}
-            for row, cell in zip(urls, host["results"]):
+            for row, quoted_url, cell in zip(urls, quoted_urls, host["results"]):
                 if cell is None:
                     continue
                 time_ms += cell.get("ms") or 0
-                head = '    <testcase classname=%s name=%s time="%s">' % (
-                    quoteattr("connectivity." + name), quoteattr(row["url"]), _seconds(cell.get("ms")))
+                head = '    <testcase classname=%s name=%s time="%.3f">' % (
+                    classname, quoted_url, (cell.get("ms") or 0) / 1000.0)
                 if cell[verdict] == cv.FAIL:
                     failures += 1
                     kind = "required" if row["required"] else "optional"

@@ -116,8 +116,8 @@ th,td{border:1px solid #d0d7de;padding:0}
 thead th{position:sticky;top:0;background:#f6f8fa;z-index:1}
 th.host{position:sticky;left:0;background:#fff;z-index:2;text-align:left;padding:2px 8px;white-space:nowrap;font-weight:600}
 thead th.host{background:#f6f8fa;z-index:3}
-th.url{height:150px;width:22px;vertical-align:bottom;font-weight:500;font-size:11px}
-th.url div{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;padding:4px 2px;max-height:146px;overflow:hidden}
+th.url{height:230px;width:22px;vertical-align:bottom;font-weight:500;font-size:11px}
+th.url div{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;padding:4px 2px;max-height:226px;overflow:hidden}
 th.url.hasfail{color:#82071e}
 td.c{width:22px;height:20px;text-align:center;font-size:11px;cursor:pointer}
 .cP{background:#2da44e}.cF{background:#cf222e;color:#fff}.cW{background:#d4a72c}.cU{background:#8c959f;color:#fff}.cA{background:#6cc644}.cN{background:#fff}
@@ -153,7 +153,8 @@ td.n{padding:0 6px;text-align:right;white-space:nowrap}
   var state = {page: 0, size: 50, host: "", status: "fail", url: "", channel: "", failcols: false};
   var $ = function (id) { return document.getElementById(id); };
   function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
-  function shortUrl(u) { return u.replace(/^https?:\\/\\//, ""); }
+  // Column labels: the host name (one probe URL per host); the full URL is in the tooltip.
+  function shortUrl(u) { return u.replace(/^https?:\\/\\//, "").replace(/[\\/?#].*$/, ""); }
   // URL columns: most failing hosts first, then the order tested.
   var order = urls.map(function (u, i) { return i; });
   order.sort(function (a, b) { return (urls[b][3] - urls[a][3]) || (a - b); });

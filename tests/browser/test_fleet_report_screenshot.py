@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet HTML report in a real headless Chromium: the rendered DOM and a screenshot.
+
+Skipped (with the reason) when Chromium is not installed (Debian package ``chromium``). The
+page is opened from a file:// URL in a fresh profile with networking features off; the test
+checks the rows the script drew (failures first, filter controls, one page only) and that the
+screenshot is a PNG of the window size that is not blank and shows the failure colours.
+"""
+
+import importlib.util
+import os
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from html.parser import HTMLParser
+
+import pytest
+
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report_html
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_spec = importlib.util.spec_from_file_location(
+    "regenerate_golden", os.path.join(ROOT, "tests", "unit", "fixtures", "connectivity", "regenerate_golden.py"))
+golden = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(golden)
+
+WIDTH, HEIGHT = 1280, 900
+RED = (0xCF, 0x22, 0x2E)      # .cF  failed
+AMBER = (0xD4, 0xA7, 0x2C)    # .cW  configured method failed, another worked
+GREEN = (0x2D, 0xA4, 0x4E)    # .cP  passed
+CHROMIUM_TIMEOUT = 120
+
+
+def chromium_binary():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def run_chromium(tmp_path, url, *extra):
+    binary = chromium_binary()
+    profile = tmp_path / ("profile-%d" % len(list(tmp_path.iterdir())))
+    profile.mkdir()
+    command = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--user-data-dir=%s" % profile, "--window-size=%d,%d" % (WIDTH, HEIGHT),
+               "--virtual-time-budget=5000"] + list(extra) + [url]
+    return subprocess.run(command, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT, check=False)
+
+
+@pytest.fixture(scope="module")
+def page_url(tmp_path_factory):
+    if chromium_binary() is None:
+        pytest.skip("Chromium is not installed (Debian package 'chromium'); the browser test needs it")
+    fleet = fleet_report.build_fleet(golden.fleet_inputs(), golden.GENERATED_AT)
+    folder = tmp_path_factory.mktemp("html")
+    path = folder / "connectivity-fleet.html"
+    path.write_text(fleet_report_html.render_html(fleet), encoding="utf-8")
+    return path.as_uri()
+
+
+class Rows(HTMLParser):
+    """Rows of the matrix body: (class, host name, cell classes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows = []
+        self.ids = set()
+        self._in_body = False
+        self._in_host = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "tbody":
+            self._in_body = True
+        elif tag == "tr" and self._in_body:
+            self.rows.append([attrs.get("class"), "", []])
+        elif tag == "th" and self._in_body and "host" in (attrs.get("class") or ""):
+            self._in_host = True
+        elif tag == "td" and self._in_body and "c" in (attrs.get("class") or "").split():
+            self.rows[-1][2].append(attrs["class"].split()[-1])
+
+    def handle_endtag(self, tag):
+        if tag == "tbody":
+            self._in_body = False
+        elif tag == "th":
+            self._in_host = False
+
+    def handle_data(self, data):
+        if self._in_host:
+            self.rows[-1][1] += data
+
+
+def test_rendered_matrix_lists_failures_first(tmp_path, page_url):
+    ran = run_chromium(tmp_path, page_url, "--dump-dom")
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    dom = Rows()
+    dom.feed(ran.stdout)
+    assert {"filter", "status", "urlfilter", "channel", "pagesize", "prev", "next"} <= dom.ids
+    classes = [row[0] for row in dom.rows]
+    # Default view: failing hosts and hosts without a result, no-result first, then by failures.
+    assert classes == ["rownone", "rownone", "rowfail", "rowfail", "rowfail"], classes
+    hosts = [row[1] for row in dom.rows]
+    assert hosts[2] == "win11-hq-07.corp.example"
+    assert dom.rows[2][2] == ["cW", "cW", "cW", "cW"]
+    assert "cF" in dom.rows[3][2] + dom.rows[4][2]
+    assert re.search(r'id="pageinfo"[^>]*> page 1 of 1 <', ran.stdout)
+
+
+def read_png(path):
+    """(width, height, rows of RGB tuples) of an 8-bit RGB/RGBA non-interlaced PNG."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    offset, chunks = 8, []
+    width = height = None
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        body = data[offset + 8:offset + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, color, _c, _f, interlace = struct.unpack(">IIBBBBB", body)
+            assert depth == 8 and color in (2, 6) and interlace == 0, (depth, color, interlace)
+            channels = 3 if color == 2 else 4
+        elif kind == b"IDAT":
+            chunks.append(body)
+        offset += 12 + length
+    raw = zlib.decompress(b"".join(chunks))
+    stride = width * channels
+    rows, previous = [], bytearray(stride)
+    for y in range(height):
+        kind = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            left = line[x - channels] if x >= channels else 0
+            up = previous[x]
+            corner = previous[x - channels] if x >= channels else 0
+            if kind == 1:
+                line[x] = (line[x] + left) & 0xFF
+            elif kind == 2:
+                line[x] = (line[x] + up) & 0xFF
+            elif kind == 3:
+                line[x] = (line[x] + ((left + up) >> 1)) & 0xFF
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                line[x] = (line[x] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
+        rows.append([tuple(line[i:i + 3]) for i in range(0, stride, channels)])
+        previous = line
+    return width, height, rows
+
+
+def near(pixel, colour, tolerance=24):
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour))
+
+
+def test_screenshot_is_readable_and_shows_failures(tmp_path, page_url):
+    shot = tmp_path / "fleet.png"
+    ran = run_chromium(tmp_path, page_url, "--screenshot=%s" % shot, "--hide-scrollbars")
+    assert ran.returncode == 0 and shot.exists(), ran.stderr[-2000:]
+    width, height, rows = read_png(str(shot))
+    assert (width, height) == (WIDTH, HEIGHT)
+    pixels = [p for row in rows[::2] for p in row[::2]]
+    luminance = [0.299 * r + 0.587 * g + 0.114 * b for r, g, b in pixels]
+    mean = sum(luminance) / len(luminance)
+    variance = sum((v - mean) ** 2 for v in luminance) / len(luminance)
+    assert variance > 100, "the screenshot looks blank (luminance variance %.1f)" % variance
+    red = sum(1 for p in pixels if near(p, RED))
+    amber = sum(1 for p in pixels if near(p, AMBER))
+    green = sum(1 for p in pixels if near(p, GREEN))
+    # Sampled every other pixel: a 22x20 cell gives ~100 samples.
+    assert red >= 150, "failure red barely visible (%d samples)" % red
+    assert amber >= 300, "fallback amber barely visible (%d samples)" % amber
+    assert green >= 100, "pass green barely visible (%d samples)" % green
+    # Failures first: the first red pixel row lies in the upper half of the window.
+    first_red = next(y for y, row in enumerate(rows) if any(near(p, RED) for p in row))
+    assert first_red < HEIGHT // 2
