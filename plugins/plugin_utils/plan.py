@@ -432,10 +432,12 @@ def read_current_state(facts: Mapping[str, Any]) -> CurrentState:
         current.prefer_static = _optional_int(
             telemetry.get("prefer_static_proxy_for_http_request"), "facts.telemetry_proxy.prefer_static_proxy_for_http_request")
     winhttp = _mapping(facts.get("winhttp"), "facts.winhttp")
-    current.winhttp_views = (
-        _winhttp_view("native", winhttp.get("native"), "facts.winhttp.native"),
-        _winhttp_view("wow64", winhttp.get("wow64"), "facts.winhttp.wow64"),
-    )
+    views = [_winhttp_view("native", winhttp.get("native"), "facts.winhttp.native")]
+    os_facts = facts.get("os")
+    if not (isinstance(os_facts, Mapping) and os_facts.get("architecture") == "32-bit"):
+        # A 32-bit Windows has no WOW6432Node copy.
+        views.append(_winhttp_view("wow64", winhttp.get("wow64"), "facts.winhttp.wow64"))
+    current.winhttp_views = tuple(views)
     if not current.winhttp_known:
         current.findings.append(_finding(INFO, "the facts do not report the WinHTTP settings"))
     for view in current.winhttp_views:
@@ -463,10 +465,13 @@ def resolve_topology(inputs: PlanInputs, facts: Mapping[str, Any]) -> Dict[str, 
             detected = derive_topology(hardware)
     except TopologyError as err:
         raise PlanFactsError(f"facts.{err.field}", "hardware", err.message) from None
-    if detected is None and facts.get("topology") in (ROAMING, STABLE):
-        evidence = facts.get("topology_evidence") or []
-        detected = {"topology": facts["topology"],
-                    "evidence": [str(item) for item in evidence] or ["reported by the device facts without evidence"]}
+    reported = facts.get("topology") if facts.get("topology") in (ROAMING, STABLE) else None
+    reported_evidence = [str(item) for item in facts.get("topology_evidence") or []]
+    if detected is None and reported is not None:
+        detected = {"topology": reported, "evidence": reported_evidence or ["reported by the device facts without evidence"]}
+    elif detected is not None and reported == detected["topology"] and reported_evidence:
+        # device_facts derives the same way and adds what it saw (hypervisor strings, for example).
+        detected = {"topology": reported, "evidence": reported_evidence}
 
     if inputs.topology != "auto":
         evidence = [f"set by {inputs.name('topology')}"]

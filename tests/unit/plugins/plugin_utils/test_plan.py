@@ -301,3 +301,25 @@ def test_summary_lines():
     assert lines[2].startswith("prefer_static_proxy: keep - ")
     assert lines[3].startswith("winhttp_proxy: refuse - static WinHTTP refused: roaming device")
     assert len(lines) == 4 + len(plan["findings"])
+
+
+def test_a_32_bit_windows_has_no_wow64_copy():
+    facts = clean_facts(os={"architecture": "32-bit", "build": 19045, "caption": "Windows 10 Pro", "version": "10.0.19045"},
+                        winhttp={"native": _view("10.0.0.6:8080"), "wow64": {"raw": None, "decoded": None, "error": None},
+                                 "drift": False})
+    plan = compute_plan({**STATIC, "winhttp_policy": "set"}, facts)
+    action = by_target(plan)["winhttp_proxy"]
+    assert action["action"] == "keep"
+    assert list(action["current"]["views"]) == ["native"]
+    assert not any("WOW6432Node" in finding["message"] for finding in plan["findings"])
+
+
+def test_device_facts_evidence_is_kept_when_it_agrees():
+    hardware = {"chassis_types": [3], "is_virtual": True, "manufacturer": "VMware, Inc.", "model": "VMware7,1"}
+    evidence = ["manufacturer 'VMware, Inc.' is a VMware virtual machine", "virtual machine (VMware, Inc. VMware7,1): ..."]
+    plan = compute_plan(STATIC, clean_facts(hardware=hardware, topology="stable", topology_evidence=evidence))
+    assert plan["topology"] == {"value": "stable", "source": "detected", "evidence": evidence}
+    # A stale topology in the facts does not win over the hardware.
+    stale = compute_plan(STATIC, clean_facts(hardware=dict(LAPTOP), topology="stable", topology_evidence=["asset class: desktop"]))
+    assert stale["topology"]["value"] == "roaming"
+    assert stale["topology"]["evidence"][0] == "chassis type 10 (Notebook) is portable"
