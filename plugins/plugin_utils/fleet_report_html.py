@@ -123,7 +123,8 @@ td.c{width:22px;height:20px;text-align:center;font-size:11px;cursor:pointer}
 .cP{background:#2da44e}.cF{background:#cf222e;color:#fff}.cW{background:#d4a72c}.cU{background:#8c959f;color:#fff}.cA{background:#6cc644}.cN{background:#fff}
 tr.rowfail th.host{border-left:6px solid #cf222e}tr.rownone th.host{border-left:6px solid #57606a}tr.rowpass th.host{border-left:6px solid #2da44e}
 td.n{padding:0 6px;text-align:right;white-space:nowrap}
-#detail{white-space:pre-wrap;font:12px/1.4 ui-monospace,Consolas,monospace;background:#f6f8fa;border:1px solid #d0d7de;padding:8px;margin-top:8px;min-height:2em}
+#detail{white-space:pre-wrap;font:12px/1.4 ui-monospace,Consolas,monospace;background:#f6f8fa;
+border:1px solid #d0d7de;padding:8px;margin-top:8px;min-height:2em}
 .pager button{margin:0 2px}
 </style>
 </head>
@@ -131,11 +132,15 @@ td.n{padding:0 6px;text-align:right;white-space:nowrap}
 <h1>@TITLE@</h1>
 <div class="meta">Generated @GENERATED@. Hosts by service URLs, failures first.</div>
 <div id="summary">@SUMMARY@</div>
-<div class="legend"><span class="cP">P passed</span><span class="cF">F failed</span><span class="cW">W configured method failed, another worked</span><span class="cU">U configured method not run</span><span class="cN">. not tested</span></div>
+<div class="legend"><span class="cP">P passed</span><span class="cF">F failed</span>
+<span class="cW">W configured method failed, another worked</span><span class="cU">U configured method not run</span>
+<span class="cN">. not tested</span></div>
 <noscript><p><strong>This report needs JavaScript to draw the matrix.</strong> The same data is in connectivity-fleet.json.</p></noscript>
 <div class="controls">
 <label for="filter">Host</label><input id="filter" type="search" placeholder="name contains">
-<label for="status">Show</label><select id="status"><option value="all">all hosts</option><option value="fail" selected>failing and without result</option><option value="pass">passing</option><option value="no-result">without result</option></select>
+<label for="status">Show</label><select id="status"><option value="all">all hosts</option>
+<option value="fail" selected>failing and without result</option><option value="pass">passing</option>
+<option value="no-result">without result</option></select>
 <label for="urlfilter">URL</label><input id="urlfilter" type="search" placeholder="URL contains">
 <label for="channel">Channel</label><select id="channel"><option value="">all</option></select>
 <label><input id="failcols" type="checkbox"> failing URLs only</label>
@@ -160,7 +165,12 @@ td.n{padding:0 6px;text-align:right;white-space:nowrap}
   order.sort(function (a, b) { return (urls[b][3] - urls[a][3]) || (a - b); });
   var channelSelect = $("channel"), seen = {};
   urls.forEach(function (u) {
-    if (!seen[u[1]]) { seen[u[1]] = 1; var o = document.createElement("option"); o.value = u[1]; o.textContent = data.channels[u[1]] || u[1]; channelSelect.appendChild(o); }
+    if (seen[u[1]]) { return; }
+    seen[u[1]] = 1;
+    var o = document.createElement("option");
+    o.value = u[1];
+    o.textContent = data.channels[u[1]] || u[1];
+    channelSelect.appendChild(o);
   });
   if (!hosts.some(function (h) { return h[1] !== "pass"; })) { state.status = "all"; $("status").value = "all"; }
   function columns() {
@@ -187,13 +197,19 @@ td.n{padding:0 6px;text-align:right;white-space:nowrap}
     var head = ["<tr><th class=\\"host\\">host (" + list.length + ")</th><th>failed</th><th>method</th>"];
     cols.forEach(function (i) {
       var u = urls[i];
-      head.push("<th class=\\"url" + (u[3] ? " hasfail" : "") + "\\" title=\\"" + esc(u[0] + " - " + (data.channels[u[1]] || u[1]) + (u[2] ? ", required" : ", optional") + ", failing on " + u[3] + " host(s)") + "\\"><div>" + esc(shortUrl(u[0])) + "</div></th>");
+      var tip = u[0] + " - " + (data.channels[u[1]] || u[1]) + (u[2] ? ", required" : ", optional") +
+        ", failing on " + u[3] + " host(s)";
+      head.push("<th class=\\"url" + (u[3] ? " hasfail" : "") + "\\" title=\\"" + esc(tip) + "\\"><div>" +
+        esc(shortUrl(u[0])) + "</div></th>");
     });
     head.push("</tr>");
     var body = [];
     slice.forEach(function (h, r) {
       var cls = h[1] === "pass" ? "rowpass" : (h[1] === "fail" ? "rowfail" : "rownone");
-      var line = ["<tr class=\\"" + cls + "\\" data-r=\\"" + (start + r) + "\\"><th class=\\"host\\" title=\\"" + esc(h[3] || h[4] + (h[5] ? " via " + h[5] : "")) + "\\">" + esc(h[0]) + "</th><td class=\\"n\\">" + (h[1] === "no-result" ? "-" : h[2]) + "</td><td class=\\"n\\">" + esc(h[4] || "no result") + "</td>"];
+      var title = h[3] || h[4] + (h[5] ? " via " + h[5] : "");
+      var line = ["<tr class=\\"" + cls + "\\" data-r=\\"" + (start + r) + "\\"><th class=\\"host\\" title=\\"" +
+        esc(title) + "\\">" + esc(h[0]) + "</th><td class=\\"n\\">" + (h[1] === "no-result" ? "-" : h[2]) +
+        "</td><td class=\\"n\\">" + esc(h[4] || "no result") + "</td>"];
       cols.forEach(function (i) {
         var c = h[6].charAt(i) || ".";
         line.push("<td class=\\"c c" + (c === "." ? "N" : c) + "\\" data-u=\\"" + i + "\\">" + (c === "P" ? "" : esc(c)) + "</td>");
