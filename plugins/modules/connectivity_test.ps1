@@ -15,17 +15,22 @@ $spec = @{
     options = @{
         urls = @{ type = 'list'; elements = 'raw' }
         catalog = @{ type = 'bool' }
-        cloud = @{ type = 'str'; default = 'commercial' }
-        regions = @{ type = 'list'; elements = 'str' }
-        model = @{ type = 'str'; default = 'standard' }
+        cloud = @{ type = 'str'; default = 'commercial'; choices = 'commercial', 'gcc', 'gcc-high', 'dod' }
+        regions = @{ type = 'list'; elements = 'str'; default = 'us', 'eu', 'uk' }
+        model = @{ type = 'str'; default = 'standard'; choices = 'standard', 'streamlined' }
         required_only = @{ type = 'bool'; default = $false }
         command_line_proxy = @{ type = 'str' }
-        methods = @{ type = 'list'; elements = 'str' }
+        methods = @{
+            type = 'list'
+            elements = 'str'
+            choices = 'default', 'wpad', 'disabled', 'named', 'command_line'
+            default = 'default', 'wpad', 'disabled', 'named', 'command_line'
+        }
         max_concurrency = @{ type = 'int'; default = 16 }
         probe_timeout = @{ type = 'int'; default = 10 }
         deadline = @{ type = 'int'; default = 120 }
-        fail_policy = @{ type = 'str'; default = 'never' }
-        fail_verdict = @{ type = 'str'; default = 'strict' }
+        fail_policy = @{ type = 'str'; default = 'never'; choices = 'any', 'required', 'never' }
+        fail_verdict = @{ type = 'str'; default = 'strict'; choices = 'strict', 'analyzer' }
         legacy_text = @{ type = 'bool'; default = $false }
 
         # Set by the action plugin only.
