@@ -51,6 +51,7 @@ DRIFT_WARNING = (
     "saw %s, 64-bit processes %s)"
 )
 
+
 @dataclasses.dataclass(frozen=True)
 class Desired:
     """The setting the task asks for."""

@@ -111,7 +111,7 @@ WINHTTP_ERRORS = {
     12038: ("ERROR_WINHTTP_SECURE_CERT_CN_INVALID", "tls", "the certificate does not name this host"),
     12044: ("ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED", "tls", "the server asks for a client certificate"),
     12045: ("ERROR_WINHTTP_SECURE_INVALID_CA", "tls",
-             "the certificate chain ends in an untrusted root (TLS inspection is likely)"),
+            "the certificate chain ends in an untrusted root (TLS inspection is likely)"),
     12057: ("ERROR_WINHTTP_SECURE_CERT_REV_FAILED", "tls",
             "revocation could not be checked (CRL endpoints on port 80 unreachable?)"),
     12152: ("ERROR_WINHTTP_INVALID_SERVER_RESPONSE", "bad-response", "the server answer was not HTTP"),
@@ -121,7 +121,7 @@ WINHTTP_ERRORS = {
     12169: ("ERROR_WINHTTP_SECURE_INVALID_CERT", "tls", "the server certificate is invalid"),
     12170: ("ERROR_WINHTTP_SECURE_CERT_REVOKED", "tls", "the server certificate is revoked"),
     12175: ("ERROR_WINHTTP_SECURE_FAILURE", "tls",
-             "the server certificate failed validation (TLS inspection is likely)"),
+            "the server certificate failed validation (TLS inspection is likely)"),
     12178: ("ERROR_WINHTTP_AUTO_PROXY_SERVICE_ERROR", "proxy-discovery", "the auto-proxy service failed"),
     12180: ("ERROR_WINHTTP_AUTODETECTION_FAILED", "proxy-discovery", "WPAD found no proxy configuration"),
 }
@@ -309,8 +309,8 @@ def configured_method(telemetry_proxy_server: Optional[str],
             notes.append(f"TelemetryProxyServer {server!r} is not in the documented host:port form "
                          f"({err}); whether the sensor accepts it is undocumented (FACTS.md section 7, question 1)")
         notes.append("if this proxy is unreachable the sensor falls back to a direct connection (DLP docs) "
-                      "or to the default proxy configuration (CSP docs); which one is undocumented "
-                      "(FACTS.md section 7, question 2)")
+                     "or to the default proxy configuration (CSP docs); which one is undocumented "
+                     "(FACTS.md section 7, question 2)")
         return {
             "method": "named",
             "proxy": server,

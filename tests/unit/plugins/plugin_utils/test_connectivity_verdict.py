@@ -223,7 +223,7 @@ def test_analyzer_rule_is_any_accepted_code(codes):
 
 # --- channels, hosts, policies ---------------------------------------------------------------------
 def _host(results):
-    specs = [cv.normalise_url_spec(item) for item, _ in results]
+    specs = [cv.normalise_url_spec(item) for item, _raws in results]
     probes = []
     for (item, raws) in results:
         probes.extend(raws)

@@ -1,4 +1,4 @@
-#!powershell
+# Sample module for the argument spec check (not shipped).
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
 
