@@ -9,7 +9,7 @@ REPO=$PWD
 export PATH="$PWD/.venv/bin:$PATH"
 export ANSIBLE_NOCOLOR=1 PY_COLORS=0
 
-ALL_CHECKS=(units gates sanity lint changelog)
+ALL_CHECKS=(units gates sanity lint changelog integration)
 checks=("$@")
 [ ${#checks[@]} -gt 0 ] || checks=("${ALL_CHECKS[@]}")
 
@@ -36,6 +36,11 @@ check_units() {
     python -m pytest -q -p no:cacheprovider tests/unit
 }
 
+# Tests that start real programs on loopback: Squid, headless Chromium.
+check_integration() {
+    python -m pytest -q -p no:cacheprovider tests/browser
+}
+
 check_gates() {
     local rc=0
     python tools/ps_parse_gate.py || rc=1
@@ -51,25 +56,27 @@ check_gates() {
 }
 
 check_sanity() {
-    local dest rc=0
+    local dest
     dest=$(collection_copy sanity)
     (
         cd "$dest" || exit 1
+        rc=0
         # validate-modules inspects PowerShell argument specs with pwsh,
-        # which is not available here; it runs on the Python files below.
-        ansible-test sanity --python 3.11 --skip-test validate-modules --color no || exit 1
+        # which is not available here; it runs on the Python files below
+        # (for a PowerShell module, its documentation file).
+        ansible-test sanity --python 3.11 --skip-test validate-modules --color no || rc=1
+        mapfile -t pyfiles < <(find plugins/modules -name '*.py')
+        if [ ${#pyfiles[@]} -gt 0 ]; then
+            ansible-test sanity --python 3.11 --test validate-modules --color no "${pyfiles[@]}" || rc=1
+        fi
         # Modules and module_utils run on managed hosts with older Pythons:
         # compile them with every target Python this machine has.
         target_pythons
         for v in "${TARGET_PYTHONS[@]}"; do
-            ansible-test sanity --python "$v" --test compile --color no || exit 1
+            ansible-test sanity --python "$v" --test compile --color no || rc=1
         done
-        mapfile -t pyfiles < <(find plugins -name '*.py' -path 'plugins/modules/*')
-        if [ ${#pyfiles[@]} -gt 0 ]; then
-            ansible-test sanity --python 3.11 --test validate-modules --color no "${pyfiles[@]}" || exit 1
-        fi
-    ) || rc=1
-    return $rc
+        exit $rc
+    )
 }
 
 # Target Pythons (other than 3.11) that can be run here. pyenv's shims fail
