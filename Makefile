@@ -1,5 +1,5 @@
 # One command runs everything: `make test` (see README.md).
-.PHONY: test bootstrap check units gates sanity lint changelog integration
+.PHONY: test bootstrap check units gates sanity lint changelog integration molecule
 
 test: bootstrap check
 
@@ -9,5 +9,5 @@ bootstrap:
 check:
 	scripts/run_checks.sh
 
-units gates sanity lint changelog integration:
+units gates sanity lint changelog integration molecule:
 	scripts/run_checks.sh $@
