@@ -1,7 +1,11 @@
 # One command runs everything: `make test` (see README.md).
-.PHONY: test bootstrap check units gates sanity lint changelog integration molecule
+.PHONY: test check-network bootstrap check units gates sanity lint changelog integration molecule
 
 test: bootstrap check
+
+# Probe the real service URLs from this machine: make check-network REGION=eu PROXY=10.0.0.6:8080
+check-network: bootstrap
+	scripts/check_network.sh
 
 bootstrap:
 	scripts/bootstrap.sh

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Probe the real service URLs from this machine (see README.md, "Quick start").
+# Settings come from the environment: CLOUD (commercial), REGION (us; a
+# comma-separated list is fine), MODEL (standard), PROXY (host:port, optional;
+# https_proxy/http_proxy in the environment are tried as well), DEADLINE
+# (seconds, 60). Extra arguments go to ansible-playbook.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export PATH="$root/.venv/bin:$PATH"
+
+# The playbook names the collection by its full name; resolve it from this
+# checkout.
+link="$root/.build/pytest/ansible_collections/purview/device_proxy"
+if [ ! -e "$link" ]; then
+    mkdir -p "$(dirname "$link")"
+    ln -s "$root" "$link"
+fi
+export ANSIBLE_COLLECTIONS_PATH="$root/.build/pytest"
+
+args=(-e "cloud=${CLOUD:-commercial}" -e "region=${REGION:-us}" -e "model=${MODEL:-standard}"
+      -e "deadline=${DEADLINE:-60}"
+      # the probe module runs here and needs requests and pypac from .venv
+      -e "ansible_python_interpreter=$root/.venv/bin/python")
+[ -z "${PROXY:-}" ] || args+=(-e "proxy=$PROXY")
+exec ansible-playbook -i localhost, playbooks/check_network.yml "${args[@]}" "$@"
