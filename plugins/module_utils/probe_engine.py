@@ -797,17 +797,29 @@ def _open_tunnel(target, hop, budget):
     return sock
 
 
+_CONTEXTS = {}  # type: Dict[Tuple[Optional[str], Optional[str], bool], ssl.SSLContext]
+_CONTEXTS_LOCK = threading.Lock()
+
+
 def _tls_context(policy, verify=True):
     # type: (TlsPolicy, bool) -> ssl.SSLContext
-    if not verify:
-        # Only for reading the certificate after verification already failed; no request follows.
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    if policy.ca_file or policy.ca_dir:
-        return ssl.create_default_context(cafile=policy.ca_file, capath=policy.ca_dir)
-    return ssl.create_default_context()
+    """One context per trust store, shared by all probes: loading a trust store costs far more
+    than a handshake, and a context is safe to use from several threads."""
+    key = (policy.ca_file, policy.ca_dir, verify)
+    with _CONTEXTS_LOCK:
+        context = _CONTEXTS.get(key)
+        if context is None:
+            if not verify:
+                # Only for reading the certificate after verification already failed.
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            elif policy.ca_file or policy.ca_dir:
+                context = ssl.create_default_context(cafile=policy.ca_file, capath=policy.ca_dir)
+            else:
+                context = ssl.create_default_context()
+            _CONTEXTS[key] = context
+    return context
 
 
 def format_name(rdns):
