@@ -1,5 +1,5 @@
 # One command runs everything: `make test` (see README.md).
-.PHONY: test check-network bootstrap check units gates sanity lint changelog integration molecule
+.PHONY: test check-network bootstrap check units gates sanity lint changelog integration molecule docs distribution
 
 test: bootstrap check
 
@@ -13,5 +13,5 @@ bootstrap:
 check:
 	scripts/run_checks.sh
 
-units gates sanity lint changelog integration molecule:
+units gates sanity lint changelog integration molecule docs distribution:
 	scripts/run_checks.sh $@

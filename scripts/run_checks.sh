@@ -9,7 +9,7 @@ REPO=$PWD
 export PATH="$PWD/.venv/bin:$PATH"
 export ANSIBLE_NOCOLOR=1 PY_COLORS=0
 
-ALL_CHECKS=(units gates sanity lint changelog integration molecule)
+ALL_CHECKS=(units gates sanity lint changelog integration molecule docs distribution)
 checks=("$@")
 [ ${#checks[@]} -gt 0 ] || checks=("${ALL_CHECKS[@]}")
 
@@ -102,6 +102,18 @@ target_pythons() {
 # ones that need a real Windows host say what they are missing and skip.
 check_molecule() {
     tools/run_molecule.sh
+}
+
+# antsibull-docs lint of every plugin, module and role doc, then the Sphinx
+# site with warnings as errors.
+check_docs() {
+    tools/build_docs.sh
+}
+
+# Build the collection tarball, install it offline, use it by its full name;
+# ansible-builder for the execution environment.
+check_distribution() {
+    python -m pytest -q -p no:cacheprovider tests/distribution
 }
 
 check_lint() {

@@ -6,7 +6,7 @@
 # skipped, with the reason printed, when any of them is empty. Scenario names given as arguments
 # limit the run to those. Exit status: non-zero when any scenario that ran failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root="$PWD"
 export PATH="$root/.venv/bin:$PATH"
 export ANSIBLE_NOCOLOR=1 PY_COLORS=0 NO_COLOR=1 ANSIBLE_FORCE_COLOR=0
@@ -41,7 +41,7 @@ for name in "${scenarios[@]}"; do
     missing=()
     if [ -f "$dir/requires_env" ]; then
         while read -r var; do
-            [ -n "$var" ] && [ "${var:0:1}" != "#" ] || continue
+            if [ -z "$var" ] || [ "${var:0:1}" = "#" ]; then continue; fi
             [ -n "${!var:-}" ] || missing+=("$var")
         done < "$dir/requires_env"
     fi

@@ -19,7 +19,7 @@ description:
   - Files are rewritten only when their content changes. Run it once per play (C(run_once)).
 version_added: 0.1.0
 author:
-  - purview.device_proxy maintainers
+  - purview.device_proxy maintainers (@purview-device-proxy)
 options:
   dest:
     description: The report directory on the controller; created when missing.

@@ -32,7 +32,7 @@ description:
   - Nothing on the device is changed, so the probes also run in check mode.
 version_added: 0.1.0
 author:
-  - purview.device_proxy maintainers
+  - purview.device_proxy maintainers (@purview-device-proxy)
 options:
   urls:
     description:

@@ -44,6 +44,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
     telemetry_proxy_server_value,
 )
 from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (
+    FLAG_PROXY,
     WinHttpSettingsError,
     decode_hex,
 )
@@ -401,7 +402,8 @@ def _winhttp_view(view_name: str, raw_view: Any, facts_name: str) -> WinHttpView
     proxy = str(decoded.get("proxy") or "")
     uses_proxy = decoded.get("uses_proxy")
     if uses_proxy is None:
-        uses_proxy = bool(proxy) and bool(_optional_int(decoded.get("flags"), f"{facts_name}.decoded.flags") or 0) & 0x2
+        flags = _optional_int(decoded.get("flags"), f"{facts_name}.decoded.flags") or 0
+        uses_proxy = bool(proxy) and bool(flags & FLAG_PROXY)
     return WinHttpView(view_name, known=True, uses_proxy=bool(uses_proxy) and bool(proxy),
                        proxy=proxy, bypass=str(decoded.get("bypass") or ""))
 

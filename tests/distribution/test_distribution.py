@@ -65,7 +65,7 @@ def tool(name: str) -> str:
 def run(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
         check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess:
     """Run a command; on failure show its whole output in the assertion message."""
-    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
     if check and proc.returncode != 0:
         pytest.fail(
             f"command failed ({proc.returncode}): {' '.join(cmd)}\n"
@@ -151,7 +151,6 @@ def installed(tmp_path_factory) -> Installed:
     run([tool("ansible-galaxy"), "collection", "install", "--offline", "-p", str(collections),
          str(tarballs[0])], env=installed.env())
     return installed
-
 
 
 # Nothing a user does not run: tests, development tools, local environments, caches, build output.
@@ -410,7 +409,7 @@ def test_plan_playbook_by_fqcn(installed: Installed):
         assert got == {**want, "apply": sorted(want["apply"])}, host
     # Plan mode contacts nothing and changes nothing.
     recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout, re.M)
-    assert {host for host, *_ in recap} >= set(expected)
+    assert {fields[0] for fields in recap} >= set(expected)
     assert all(counts == ["0", "0", "0"] for host, *counts in recap if host in expected), proc.stdout
 
 

@@ -190,6 +190,17 @@ def test_raw_hex_only_facts_are_decoded_with_the_codec():
     assert action["current"]["views"]["native"]["proxy"] == "10.0.0.6:8080"
 
 
+@pytest.mark.parametrize("flags, uses_proxy", [(3, True), (2, True), (1, False)])
+def test_decoded_facts_without_uses_proxy_are_judged_by_the_proxy_flag(flags, uses_proxy):
+    # A CMDB export may carry the decoded fields but not the derived uses_proxy.
+    decoded = {"flags": flags, "proxy": "10.0.0.6:8080", "bypass": ""}
+    view = {"raw": None, "decoded": decoded, "error": None}
+    facts = clean_facts(winhttp={"native": view, "wow64": dict(view), "drift": False})
+    action = by_target(compute_plan({"network_mode": "transparent"}, facts))["winhttp_proxy"]
+    assert action["current"]["views"]["native"]["uses_proxy"] is uses_proxy
+    assert action["action"] == ("report" if uses_proxy else "keep")
+
+
 def test_undecodable_winhttp_is_a_finding_and_counts_as_a_proxy():
     facts = clean_facts(hardware=dict(LAPTOP),
                         winhttp={"native": {"raw": "46000000", "decoded": None, "error": None}, "wow64": _view()})

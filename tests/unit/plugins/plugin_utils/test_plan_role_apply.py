@@ -168,7 +168,7 @@ def test_configure_reset_cost_and_effect(workspace):
     # Second run: the facts call only, and no change anywhere.
     recap, logged = run_playbook(workspace, "configure.yml")
     assert calls_by_host(logged) == {host: ["device_facts"] for host in expected}
-    assert all(changed == 0 for _, changed, _ in recap.values())
+    assert all(counts[1] == 0 for counts in recap.values())
 
     # Reset: the collection's own settings go, a foreign WinHTTP proxy stays (reported).
     recap, logged = run_playbook(workspace, "reset.yml")
@@ -179,4 +179,4 @@ def test_configure_reset_cost_and_effect(workspace):
     assert state_of(workspace, "dsk-wpad-09")["telemetry_proxy"]["server"] == "oldproxy.corp.example:8080"
     recap, logged = run_playbook(workspace, "reset.yml")
     assert calls_by_host(logged) == {host: ["device_facts"] for host in expected}
-    assert all(changed == 0 for _, changed, _ in recap.values())
+    assert all(counts[1] == 0 for counts in recap.values())
