@@ -140,6 +140,16 @@ class Origin:
         self.server.server_close()
 
 
+class _RemoteOrigin:
+    """The port of an origin that runs in another process (stopped with that process)."""
+
+    def __init__(self, port):
+        self.host, self.port = "127.0.0.1", port
+
+    def stop(self):
+        pass
+
+
 class BlackHole:
     """Accepts TCP connections and never answers: probes to it end in a read timeout."""
 
@@ -410,25 +420,50 @@ class Lab:
     host), ``auth`` (demands proxy_auth).
     """
 
-    def __init__(self, extra_addresses=(), origin_names=()):
+    def __init__(self, extra_addresses=(), origin_names=(), origins_in_subprocess=False):
         import trustme  # test-only dependency
 
         self.workdir = make_lab_dir()
-        self.origin_ca = trustme.CA(organization_name="Service Lab CA", key_type=trustme.KeyType.RSA)
-        self.bump_ca = trustme.CA(organization_name="Inspection Lab CA", key_type=trustme.KeyType.RSA)
         names = [ALLOWED, DENIED, BUMPED, BLACKHOLE, UNKNOWN, "localhost"] + list(origin_names)
-        leaf = self.origin_ca.issue_cert(*names, key_type=trustme.KeyType.RSA)
-        self.origin_ca_file = os.path.join(self.workdir, "origin-ca.pem")
+        self.origin_process = None
+        if origins_in_subprocess:
+            # Stand-in services in their own process, so they do not compete with the probes for
+            # this interpreter (the benchmark measures the probes, not the servers).
+            self._start_origin_process(names)
+        else:
+            self.origin_ca = trustme.CA(organization_name="Service Lab CA", key_type=trustme.KeyType.RSA)
+            leaf = self.origin_ca.issue_cert(*names, key_type=trustme.KeyType.RSA)
+            self.origin_ca_file = os.path.join(self.workdir, "origin-ca.pem")
+            self.origin_ca.cert_pem.write_to_path(self.origin_ca_file)
+            self.https = Origin(tls_cert=leaf, label="https-origin").start()
+            self.http = Origin(label="http-origin").start()
+        self.bump_ca = trustme.CA(organization_name="Inspection Lab CA", key_type=trustme.KeyType.RSA)
         self.bump_ca_file = os.path.join(self.workdir, "bump-ca.pem")
-        self.origin_ca.cert_pem.write_to_path(self.origin_ca_file)
         write_pem(self.bump_ca_file, self.bump_ca.cert_pem, self.bump_ca.private_key_pem)
-        self.https = Origin(tls_cert=leaf, label="https-origin").start()
-        self.http = Origin(label="http-origin").start()
         self.blackhole = BlackHole().start()
         self.user, self.password = "probe-user", "probe-Pa55word"
         self.squid = None
         self.extra_addresses = extra_addresses
         self.dns = start_dns()
+
+    def _start_origin_process(self, names):
+        folder = os.path.join(self.workdir, "origins")
+        os.makedirs(folder)
+        names_file = os.path.join(folder, "names")
+        with open(names_file, "w") as handle:
+            handle.write("\n".join(names) + "\n")
+        self.origin_process = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "serve", "--dir", folder, "--names", names_file,
+             "--https-port", "0", "--http-port", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        info_file = os.path.join(folder, "origins.json")
+        end = time.monotonic() + 30
+        while not os.path.exists(info_file) and time.monotonic() < end:
+            time.sleep(0.1)
+        with open(info_file) as handle:
+            info = json.load(handle)
+        self.origin_ca_file = info["origin_ca_file"]
+        self.https = _RemoteOrigin(info["https_port"])
+        self.http = _RemoteOrigin(info["http_port"])
 
     def hosts(self):
         mapping = {name: "127.0.0.1" for name in (ALLOWED, DENIED, BUMPED, BLACKHOLE, PLAIN, PLAIN_DENIED)}
@@ -460,6 +495,9 @@ class Lab:
             self.squid.stop()
         self.https.stop()
         self.http.stop()
+        if self.origin_process is not None:
+            self.origin_process.terminate()
+            self.origin_process.wait(10)
         self.blackhole.stop()
         if self.dns is not None:
             self.dns.stop()
@@ -489,8 +527,10 @@ def _serve(args):
             handle.write("%s %s\n" % (args.address, name))
     info = {"address": args.address, "https_port": https.port, "http_port": http_origin.port,
             "origin_ca_file": ca_file, "bump_ca_file": bump_file, "pid": os.getpid()}
-    with open(os.path.join(args.dir, "origins.json"), "w") as handle:
+    partial = os.path.join(args.dir, "origins.json.partial")
+    with open(partial, "w") as handle:
         json.dump(info, handle)
+    os.rename(partial, os.path.join(args.dir, "origins.json"))  # readers never see half a file
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
