@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 """Benchmark the probe engine against a sequential loop, through a real Squid on loopback.
 

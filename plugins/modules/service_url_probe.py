@@ -123,7 +123,10 @@ attributes:
     support: none
     details: Nothing is changed, so there is nothing to show.
   platform:
+    support: full
     platforms: posix
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 seealso:
   - module: purview.device_proxy.squid_allowlist
   - name: Verify client connectivity to Microsoft Defender for Endpoint service URLs
@@ -240,7 +243,10 @@ summary:
   sample:
     allowed: {status: met, reason: the proxy let every answered probe through, urls: []}
     not_inspected: {status: met, reason: "every HTTPS answer came with the service's own certificate", urls: []}
-    anonymous: {status: not_met, reason: the proxy demanded authentication (407) for 1 URL(s), urls: [http://crl.microsoft.com/pki/crl/products/MicRooCerAut2011_2011_03_22.crl]}
+    anonymous:
+      status: not_met
+      reason: the proxy demanded authentication (407) for 1 URL(s)
+      urls: [http://crl.microsoft.com/pki/crl/products/MicRooCerAut2011_2011_03_22.crl]
 counts:
   description: Number of probes per route and category.
   returned: always

@@ -81,7 +81,10 @@ attributes:
   diff_mode:
     support: full
   platform:
+    support: full
     platforms: posix
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 seealso:
   - module: purview.device_proxy.service_url_probe
   - name: Squid ssl_bump directive
@@ -149,7 +152,6 @@ parse_output:
 
 import os
 import re
-import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule

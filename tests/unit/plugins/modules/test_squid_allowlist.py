@@ -80,7 +80,7 @@ def test_comments_are_not_rules():
 
 
 def test_existing_block_in_a_good_place_stays_and_is_updated():
-    first, _, _ = mod.render(DEBIAN_LIKE.splitlines(), BLOCK.splitlines(), BEGIN, END, "present")
+    first = mod.render(DEBIAN_LIKE.splitlines(), BLOCK.splitlines(), BEGIN, END, "present")[0]
     moved = ["http_access allow localhost"] + [l for l in first if l != "http_access allow localhost"]
     lines, line, before = mod.render(moved, ["http_access allow other"], BEGIN, END, "present")
     assert before is None
@@ -98,7 +98,7 @@ def test_existing_block_after_an_authentication_rule_is_moved():
 
 
 def test_absent_removes_only_the_block():
-    lines, _, _ = mod.render(DEBIAN_LIKE.splitlines(), BLOCK.splitlines(), BEGIN, END, "present")
+    lines = mod.render(DEBIAN_LIKE.splitlines(), BLOCK.splitlines(), BEGIN, END, "present")[0]
     assert mod.render(lines, [], BEGIN, END, "absent")[0] == DEBIAN_LIKE.splitlines()
 
 
