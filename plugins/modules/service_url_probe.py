@@ -31,7 +31,7 @@ description:
   - Runs on any Linux or macOS host with Python 3.8 or later (use C(delegate_to) to probe from a particular host).
     Only PAC support needs extra Python libraries (C(requests), C(pypac) and its JavaScript engine C(dukpy)).
 author:
-  - purview.device_proxy maintainers
+  - purview.device_proxy maintainers (@purview-device-proxy)
 options:
   urls:
     description:

@@ -27,7 +27,7 @@ description:
   - After a change, a running Squid that uses this configuration is told to reload it (C(squid -k reconfigure)),
     which keeps it serving. A Squid that is not running is not started.
 author:
-  - purview.device_proxy maintainers
+  - purview.device_proxy maintainers (@purview-device-proxy)
 options:
   path:
     description:
