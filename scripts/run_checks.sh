@@ -38,7 +38,7 @@ check_units() {
 
 # Tests that start real programs on loopback: Squid, headless Chromium.
 check_integration() {
-    python -m pytest -q -p no:cacheprovider tests/browser
+    python -m pytest -q -p no:cacheprovider tests/integration/squid tests/browser
 }
 
 check_gates() {
