@@ -3,7 +3,8 @@
 #
 # A scenario that needs something from outside (a real Windows host, for example) lists the
 # environment variables it needs, one per line, in a file named requires_env in its folder; it is
-# skipped, with the reason printed, when any of them is empty. Scenario names given as arguments
+# skipped, with the reason printed, when any of them is empty. A file requires_root (its first
+# line says why) skips the scenario for other users; requires_programs lists programs it needs. Scenario names given as arguments
 # limit the run to those. Exit status: non-zero when any scenario that ran failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -48,6 +49,26 @@ for name in "${scenarios[@]}"; do
     if [ ${#missing[@]} -gt 0 ]; then
         echo "SKIP: molecule scenario $name: ${missing[*]} not set"
         skipped+=("$name (${missing[*]} not set)")
+        continue
+    fi
+    # requires_root: the scenario binds privileged ports or starts system
+    # services; the file says why.
+    if [ -f "$dir/requires_root" ] && [ "$(id -u)" -ne 0 ]; then
+        echo "SKIP: molecule scenario $name: needs root ($(head -n 1 "$dir/requires_root"))"
+        skipped+=("$name (needs root)")
+        continue
+    fi
+    # requires_programs: one program per line that must be installed.
+    absent=()
+    if [ -f "$dir/requires_programs" ]; then
+        while read -r program; do
+            if [ -z "$program" ] || [ "${program:0:1}" = "#" ]; then continue; fi
+            command -v "$program" >/dev/null 2>&1 || [ -x "$program" ] || absent+=("$program")
+        done < "$dir/requires_programs"
+    fi
+    if [ ${#absent[@]} -gt 0 ]; then
+        echo "SKIP: molecule scenario $name: ${absent[*]} not installed"
+        skipped+=("$name (${absent[*]} not installed)")
         continue
     fi
     echo "=== molecule scenario: $name"
