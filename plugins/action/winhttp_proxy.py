@@ -8,12 +8,18 @@ connection user's Internet Options proxy for ``source: ie``). The bytes are deco
 codec and compared semantically with the desired setting; only when a view differs, and not in
 check mode, a second call writes, guarded by the bytes the decision was based on. A write that
 does not produce the requested setting is undone with a third call and the task fails.
+
+With ``current_settings`` (the bytes device_facts read moments earlier in the same play) the
+read is skipped: no change costs no call, a change costs the guarded write alone. When the host
+refuses that write because its bytes changed since the facts were taken, the task reads the host
+and decides again, once.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Optional, Tuple
+import re
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     BypassList,
@@ -24,6 +30,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
 )
 from ansible_collections.purview.device_proxy.plugins.modules.winhttp_proxy import DOCUMENTATION
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
+    ModuleFailedError,
     Outcome,
     OutcomeError,
     TargetSession,
@@ -50,6 +57,14 @@ DRIFT_WARNING = (
     "the native and WOW6432Node copies of WinHttpSettings held different settings (32-bit processes "
     "saw %s, 64-bit processes %s)"
 )
+# The rule the target reports when the bytes on the host are not those the write was based on.
+CHANGED_SINCE_READ = "changed-since-read"
+STALE_WARNING = (
+    "WinHttpSettings changed on the host after current_settings were taken, so the host refused the "
+    "write; the task read the host again and decided from what it holds now"
+)
+SOURCE_HOST = "host"
+SOURCE_SUPPLIED = "current_settings"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +130,112 @@ def desired_from_ie(ie_proxy: Optional[Dict[str, Any]]) -> Tuple[Desired, list]:
     return Desired(server=server, bypass=bypass), warnings
 
 
+@dataclasses.dataclass(frozen=True)
+class CurrentViews:
+    """Both registry views a decision starts from, and where they came from.
+
+    ``wow64`` is None on a 32-bit OS (no WOW6432Node view). ``raw`` is the target's reply when
+    the host was read, None when the views were supplied with current_settings.
+    """
+
+    native: WinHttpView
+    wow64: Optional[WinHttpView]
+    source: str
+    raw: Optional[Dict[str, Any]] = None
+
+    @classmethod
+    def from_reply(cls, raw: Mapping[str, Any]) -> "CurrentViews":
+        wow64 = WinHttpView.from_hex(raw["wow64_before"]) if raw["is_64bit_os"] else None
+        return cls(WinHttpView.from_hex(raw["native_before"]), wow64, SOURCE_HOST, dict(raw))
+
+    def to_option(self) -> Dict[str, Optional[str]]:
+        """The normalised current_settings: upper-case hex or null per view."""
+        return {"native": self.native.raw, "wow64": self.wow64.raw if self.wow64 else None}
+
+
+_SETTINGS_KEYS = ("native", "wow64", "drift")
+_FACT_VIEW_KEYS = ("raw", "decoded", "error")
+_HEX_BYTES = re.compile(r"(?:[0-9A-Fa-f]{2})*")
+
+
+def current_views_from_option(value: Any) -> Optional[CurrentViews]:
+    """The views given with current_settings; bad input raises WindowsModuleInputError naming the key."""
+    if value is None:
+        return None
+    field = SOURCE_SUPPLIED
+    if not isinstance(value, Mapping):
+        raise WindowsModuleInputError(field, "type", "expected a mapping with native and wow64, got %s"
+                                      % type(value).__name__)
+    unknown = sorted(str(key) for key in value if key not in _SETTINGS_KEYS)
+    if unknown:
+        raise WindowsModuleInputError(
+            "%s.%s" % (field, unknown[0]), "unknown-key",
+            "not a key of current_settings, which holds native, wow64 and optionally drift "
+            "(the mapping ansible_facts.purview_device_proxy.winhttp)")
+    for name in ("native", "wow64"):
+        if name not in value:
+            raise WindowsModuleInputError(
+                "%s.%s" % (field, name), "required",
+                "missing; give the WinHttpSettings bytes of the view as hex, or null when the value does not exist")
+    native = WinHttpView.from_hex(supplied_hex(value["native"], field + ".native"))
+    wow64 = WinHttpView.from_hex(supplied_hex(value["wow64"], field + ".wow64"))
+    return CurrentViews(native, _wow64_view(native, wow64, value.get("drift")), SOURCE_SUPPLIED)
+
+
+def supplied_hex(value: Any, field: str) -> Optional[str]:
+    """One view's bytes as the target reports them (upper-case hex, None when the value does not exist).
+
+    Accepts hex text, null, or the device_facts view {raw, decoded, error} (only raw is used:
+    the controller decodes the bytes itself). Hex that is not valid WinHttpSettings is kept, as a
+    read would keep it: the host may really hold such a value, and the task replaces it.
+    """
+    if isinstance(value, Mapping):
+        unknown = sorted(str(key) for key in value if key not in _FACT_VIEW_KEYS)
+        if unknown:
+            raise WindowsModuleInputError(
+                "%s.%s" % (field, unknown[0]), "unknown-key",
+                "not a key of a WinHTTP view in the device_facts form {raw, decoded, error}")
+        if "raw" not in value:
+            raise WindowsModuleInputError(
+                field + ".raw", "required", "missing; a view in the device_facts form needs its raw bytes (hex or null)")
+        if isinstance(value["raw"], Mapping):
+            raise WindowsModuleInputError(field + ".raw", "type", "expected hex text or null, got a mapping")
+        return supplied_hex(value["raw"], field + ".raw")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise WindowsModuleInputError(field, "type", "expected hex text or null, got %s" % type(value).__name__)
+    text = value.strip()
+    if not _HEX_BYTES.fullmatch(text):
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise WindowsModuleInputError(
+            field, "hex", "%r is not hex bytes (pairs of hex digits without separators, as device_facts "
+            "reports them)" % shown)
+    return text.upper()
+
+
+def _wow64_view(native: WinHttpView, wow64: WinHttpView, drift: Any) -> Optional[WinHttpView]:
+    """The WOW6432Node view, or None for a 32-bit OS.
+
+    device_facts reports the view a 32-bit OS lacks as raw null and leaves it out of ``drift``;
+    the drift fact is therefore what tells a 32-bit OS apart from a missing 64-bit value.
+    Without drift the view is taken as present; the write's reply corrects that if needed.
+    """
+    if drift is None:
+        return wow64
+    if not isinstance(drift, bool):
+        raise WindowsModuleInputError(
+            SOURCE_SUPPLIED + ".drift", "type", "expected true or false (the drift fact), got %s" % type(drift).__name__)
+    if drift == winhttp_drift(native, wow64):
+        return wow64
+    if not drift and wow64.raw is None:
+        return None
+    raise WindowsModuleInputError(
+        SOURCE_SUPPLIED + ".drift", "inconsistent",
+        "is %s, but the native and wow64 bytes given %s; pass the winhttp facts of one device_facts run unchanged"
+        % (str(drift).lower(), "differ" if winhttp_drift(native, wow64) else "hold the same setting"))
+
+
 def guard_topology(desired: Desired, params: Dict[str, Any]) -> list:
     """Refuse a static proxy on a roaming device unless forced; return warnings."""
     if desired.direct:
@@ -141,7 +262,7 @@ class ActionModule(WindowsModuleAction):
     MODULE_NAME = "purview.device_proxy.winhttp_proxy"
     DOCUMENTATION = DOCUMENTATION
     ARGUMENT_RULES = {
-        "mutually_exclusive": [("proxy", "source"), ("bypass", "source")],
+        "mutually_exclusive": [("proxy", "source"), ("bypass", "source"), ("current_settings", "source")],
         "required_if": [("state", "present", ("proxy", "source"), True)],
         "required_by": {"bypass": ("proxy",)},
     }
@@ -149,21 +270,29 @@ class ActionModule(WindowsModuleAction):
     def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:
         desired = desired_from_options(params)
         warnings = guard_topology(desired, params) if desired is not None else []
-        base_args = forward_options(params, self.argument_spec(), _normalised_options(desired))
+        supplied = current_views_from_option(params.get("current_settings"))
+        base_args = forward_options(params, self.argument_spec(), _normalised_options(desired, supplied))
+
+        if supplied is not None:
+            try:
+                return self._settle(session, base_args, desired, supplied, list(warnings))
+            except ModuleFailedError as err:
+                if err.result.get("rule") != CHANGED_SINCE_READ:
+                    raise
+            # The facts were stale: decide again from the host's bytes, as without current_settings.
+            warnings.append(STALE_WARNING)
 
         reply = session.call(dict(base_args, _mode="read", _read_ie=desired is None))
-        raw = dict(reply["raw"])
+        current = CurrentViews.from_reply(reply["raw"])
         if desired is None:
-            desired, ie_warnings = desired_from_ie(raw.get("ie_proxy"))
+            desired, ie_warnings = desired_from_ie(current.raw.get("ie_proxy"))
             warnings = ie_warnings + guard_topology(desired, params)
+        return self._settle(session, base_args, desired, current, warnings)
 
-        is64 = bool(raw["is_64bit_os"])
-        native = WinHttpView.from_hex(raw["native_before"])
-        wow64 = WinHttpView.from_hex(raw["wow64_before"]) if is64 else None
-        drift = winhttp_drift(native, wow64)
-        if drift:
-            warnings.append(DRIFT_WARNING % (wow64.netsh(), native.netsh()))
-
+    def _settle(self, session: TargetSession, base_args: Dict[str, Any], desired: Desired,
+                current: CurrentViews, warnings: list) -> Outcome:
+        """Compare the current views with the desired setting; write (guarded) when they differ."""
+        native, wow64, raw = current.native, current.wow64, current.raw
         set_native = native.key() != desired.key()
         mirror = wow64 is not None and (set_native or wow64.key() != desired.key())
         changed = set_native or mirror
@@ -184,18 +313,31 @@ class ActionModule(WindowsModuleAction):
                 _bypass="" if desired.direct else desired.bypass.winhttp_string(),
                 _mirror_wow64=mirror,
             ))
-            raw.update(native_after=applied["raw"]["native_after"], wow64_after=applied["raw"]["wow64_after"])
+            written = applied["raw"]
+            is64 = bool(written["is_64bit_os"])
+            if raw is None:
+                # Supplied views: the write's reply is the first word from the host.
+                raw = dict(written)
+            else:
+                raw.update(native_after=written["native_after"], wow64_after=written["wow64_after"])
+            if not is64 and wow64 is not None:
+                # Supplied views without the drift fact cannot tell a 32-bit OS; it has no view to mirror.
+                wow64, mirror = None, False
+                changed = set_native
             after_native = WinHttpView.from_hex(raw["native_after"])
             after_wow64 = WinHttpView.from_hex(raw["wow64_after"]) if is64 else None
             self._verify_or_restore(session, base_args, desired, native, wow64, after_native, after_wow64)
 
+        drift = winhttp_drift(native, wow64)
+        if drift:
+            warnings.append(DRIFT_WARNING % (wow64.netsh(), native.netsh()))
         return Outcome(
             changed=changed,
             before={"native": native.to_dict(), "wow64": wow64.to_dict() if wow64 else None},
             after={"native": after_native.to_dict(), "wow64": after_wow64.to_dict() if after_wow64 else None},
             diff_before=diff_text(native, wow64),
             diff_after=diff_text(after_native, after_wow64),
-            extra={"drift": drift, "netsh": desired.netsh(), "raw": raw},
+            extra={"drift": drift, "netsh": desired.netsh(), "raw": raw, "before_source": current.source},
             warnings=warnings,
         )
 
@@ -225,7 +367,8 @@ class _Predicted:
         return self.desired.netsh()
 
 
-def _normalised_options(desired: Optional[Desired]) -> Dict[str, Any]:
-    if desired is None or desired.direct:
-        return {}
-    return {"proxy": desired.server.winhttp_string(), "bypass": list(desired.bypass.entries) or None}
+def _normalised_options(desired: Optional[Desired], supplied: Optional[CurrentViews]) -> Dict[str, Any]:
+    options: Dict[str, Any] = {"current_settings": supplied.to_option() if supplied else None}
+    if desired is not None and not desired.direct:
+        options.update(proxy=desired.server.winhttp_string(), bypass=list(desired.bypass.entries) or None)
+    return options

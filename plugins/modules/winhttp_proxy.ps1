@@ -20,6 +20,8 @@ $spec = @{
         source = @{ type = 'str'; choices = @('ie') }
         device_topology = @{ type = 'str'; choices = 'stable', 'roaming', 'unknown'; default = 'unknown' }
         force = @{ type = 'bool'; default = $false }
+        # Used by the action plugin only; accepted so that invocation shows it.
+        current_settings = @{ type = 'dict' }
 
         # Set by the action plugin only.
         _mode = @{ type = 'str'; choices = 'read', 'apply', 'restore'; default = 'read' }
@@ -87,6 +89,8 @@ if ($params._read_ie) {
 
 if ($params._mode -eq 'apply') {
     if ("$($before.native)" -cne $params._expected_native_hex -or "$($before.wow64)" -cne $params._expected_wow64_hex) {
+        # The rule lets the action plugin tell this refusal from other failures and read again.
+        $module.Result.rule = 'changed-since-read'
         $module.FailJson('WinHttpSettings changed on the host after it was read; nothing was written, run the task again')
     }
     $module.Result.changed = $params._set_native -or $params._mirror_wow64

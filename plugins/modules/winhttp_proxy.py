@@ -24,7 +24,8 @@ description:
   - Comparisons are semantic (addresses and bypass entries normalised, host names lower-cased), so
     settings written by C(netsh) or a Group Policy in another spelling are not rewritten.
   - An idempotent run or a check-mode run costs one round trip to the host; a run that changes
-    something costs two (read, then a write guarded by the bytes that were read).
+    something costs two (read, then a write guarded by the bytes that were read). With
+    O(current_settings) the read is skipped, see there.
 version_added: 0.1.0
 author:
   - purview.device_proxy maintainers (@purview-device-proxy)
@@ -73,6 +74,31 @@ options:
       - Set a static proxy even though O(device_topology=roaming).
     type: bool
     default: false
+  current_settings:
+    description:
+      - The C(WinHttpSettings) bytes both registry views hold now, as
+        M(purview.device_proxy.device_facts) read them earlier in the same play; with it the task
+        does not read the host itself. Pass the facts unchanged, that is the mapping
+        C(ansible_facts.purview_device_proxy.winhttp) (see the examples).
+      - Keys C(native) and C(wow64), each the bytes as hex text (any case, no separators), C(null)
+        when the value does not exist, or the facts' view C({raw, decoded, error}) of which only
+        C(raw) is used (the bytes are decoded again here). The optional key C(drift) is the
+        facts' drift flag; it is how a 32-bit OS (which has no C(WOW6432Node) view and reports
+        its C(wow64) as C(null)) is recognised. Hex that is not valid C(WinHttpSettings) is
+        accepted, as a read would accept it, and replaced.
+      - When the given bytes already hold the requested setting the task makes no call at all
+        and reports no change, trusting the facts; in check mode it never calls the host. When
+        something must change, the only call is the write, guarded by the given bytes; if the
+        host holds other bytes by then, it refuses the write, and the task reads the host and
+        decides again (at most one read and one more write) with a warning.
+      - Only bytes read moments earlier in the same play are fit for this, since a change made
+        on the host in between goes unnoticed when the decision is "no change". The
+        RV(before_source) return value says where the state came from.
+      - Mutually exclusive with O(source), which needs a read of the Internet Options anyway.
+      - Malformed input (not hex, a missing or unknown key, a C(drift) that contradicts the
+        bytes) fails before the host is contacted, naming the key, for example
+        C(current_settings.wow64).
+    type: dict
 notes:
   - Check mode and diff are supported. The diff shows, for each registry view, the C(netsh) command
     that produces its setting.
@@ -112,6 +138,12 @@ EXAMPLES = r"""
 - name: Back to direct access
   purview.device_proxy.winhttp_proxy:
     state: absent
+
+- name: Set the proxy in one round trip, from the facts gathered at the start of the play
+  purview.device_proxy.winhttp_proxy:
+    proxy: 10.0.0.6:8080
+    device_topology: "{{ ansible_facts.purview_device_proxy.topology }}"
+    current_settings: "{{ ansible_facts.purview_device_proxy.winhttp }}"
 """
 
 RETURN = r"""
@@ -163,8 +195,18 @@ netsh:
   returned: success
   type: str
   sample: netsh winhttp set proxy proxy-server="10.0.0.6:8080" bypass-list="<local>"
+before_source:
+  description:
+    - Where RV(before) came from; V(host) when the task read the host, V(current_settings) when it
+      was taken from O(current_settings).
+  returned: success
+  type: str
+  sample: current_settings
 raw:
-  description: The target's reply; C(*_before) from the first round trip, C(*_after) from the last.
+  description:
+    - The target's reply; C(*_before) from the first round trip, C(*_after) from the last.
+    - C(null) when the task made no call (O(current_settings) given and nothing to change, or
+      check mode with O(current_settings)).
   returned: success
   type: dict
   contains:
