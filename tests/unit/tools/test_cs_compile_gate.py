@@ -200,6 +200,21 @@ def test_full_run_compiles_module_utils_with_the_utils_they_use(tmp_path):
     assert summary == "cs_compile_gate: 3 file(s) compiled with mcs -langversion:5, 1 error(s)"
 
 
+def test_the_collection_has_csharp_module_utils_to_compile():
+    found = [os.path.relpath(path, ROOT).replace(os.sep, "/") for path in gate.find_csharp_files(ROOT)]
+    assert {"plugins/module_utils/WinHttpProbe.cs", "plugins/module_utils/WinHttpProxyConfig.cs"} <= set(found)
+
+
+@needs_mcs
+def test_default_run_compiles_every_csharp_module_util():
+    # The gate as the checks run it, without arguments: it must not pass by finding nothing.
+    result = run_tool()
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip().splitlines() == [
+        "cs_compile_gate: %d file(s) compiled with mcs -langversion:5, 0 error(s)" % len(gate.find_csharp_files(ROOT))
+    ]
+
+
 @needs_mcs
 def test_no_csharp_files_is_not_an_error(tmp_path):
     result = run_tool("--root", str(tmp_path))

@@ -103,9 +103,23 @@ def test_command_line_exit_status_and_output():
     assert "5 module(s) checked, 4 with mismatches" in bad.stdout
 
 
-@pytest.mark.parametrize("module", ["telemetry_proxy", "winhttp_proxy", "device_facts"])
+MODULES = sorted(name[:-4] for name in os.listdir(os.path.join(ROOT, "plugins", "modules")) if name.endswith(".ps1"))
+
+
+def test_every_windows_module_is_checked():
+    assert {"telemetry_proxy", "winhttp_proxy", "device_facts", "connectivity_test"} <= set(MODULES)
+
+
+@pytest.mark.parametrize("module", MODULES)
 def test_the_windows_modules_agree_with_their_docs(module):
     assert checker.check_module(os.path.join(ROOT, "plugins", "modules", module + ".ps1")) == []
+
+
+def test_default_run_checks_every_windows_module():
+    # The gate as the checks run it, without arguments: it must not pass by finding nothing.
+    result = subprocess.run([sys.executable, TOOL], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "ps_argspec_check: %d module(s) checked, 0 with mismatches" % len(MODULES)
 
 
 def test_a_changed_real_module_is_caught(tmp_path):
