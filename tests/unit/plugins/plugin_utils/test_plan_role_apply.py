@@ -3,12 +3,15 @@
 """The role's apply path, run for real with ansible-playbook over the simulated fleet.
 
 The collection is assembled in a temporary folder from this checkout (role, playbooks, filters,
-plugin_utils, module_utils) with stand-ins for the three Windows modules: action plugins that
-keep each device's state in a JSON file, apply the documented effect of the module arguments, and
-log every call. That shows what the plan-driven role costs and does on a device:
+plugin_utils, module_utils) with stand-ins for the Windows modules: action plugins that keep each
+device's state in a JSON file, apply the documented effect of the module arguments, and log every
+call. winhttp_proxy runs its real controller (plugins/action/winhttp_proxy.py) with only the
+target half simulated, so every logged call of it is one round trip the controller made. That
+shows what the plan-driven role costs and does on a device:
 
 * the first configure run calls device_facts once per host plus one call per module whose plan
-  changes something, exactly the modules the fleet inventory expects;
+  changes something, exactly the modules the fleet inventory expects; for winhttp_proxy that one
+  call is the guarded write, because the role hands it the facts it read (current_settings);
 * the second run calls device_facts only and reports no change;
 * reset removes what the collection wrote and leaves what it did not write.
 """
@@ -31,16 +34,6 @@ import json
 import os
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (
-    WinHttpSettings, decode_hex, encode_hex)
-
-
-def _view(settings):
-    return {"raw": encode_hex(settings), "error": None,
-            "decoded": {"version": settings.version, "counter": settings.counter, "flags": settings.flags,
-                        "proxy": settings.proxy, "bypass": settings.bypass, "autoconfig_url": None,
-                        "uses_proxy": settings.uses_proxy}}
-
 
 class ActionModule(ActionBase):
     _requires_connection = False
@@ -55,7 +48,7 @@ class ActionModule(ActionBase):
             facts = json.load(handle)
         args = dict(self._task.args)
         with open(os.path.join(folder, "calls.jsonl"), "a") as handle:
-            handle.write(json.dumps({"host": host, "module": self.NAME, "args": args}) + "\\n")
+            handle.write(json.dumps({"host": host, "module": self.NAME, "task": self._task._uuid, "args": args}) + "\\n")
         before = json.dumps(facts, sort_keys=True)
         if self.NAME == "device_facts":
             result.update(changed=False, ansible_facts={"purview_device_proxy": facts})
@@ -71,20 +64,60 @@ class ActionModule(ActionBase):
                 values["disable_enterprise_auth_proxy"] = None
             if "prefer_static_proxy_for_http_request" in args:
                 values["prefer_static_proxy_for_http_request"] = 1 if args["prefer_static_proxy_for_http_request"] else None
-        if self.NAME == "winhttp_proxy":
-            if args.get("state", "present") == "present":
-                if args.get("device_topology") == "roaming" and not args.get("force"):
-                    result.update(failed=True, msg="refused on a roaming device")
-                    return result
-                bypass = args.get("bypass") or []
-                settings = WinHttpSettings.named_proxy(args["proxy"], ";".join(bypass) if isinstance(bypass, list) else bypass)
-            else:
-                settings = WinHttpSettings.direct()
-            facts["winhttp"] = {"native": _view(settings), "wow64": _view(settings), "drift": False}
         result["changed"] = json.dumps(facts, sort_keys=True) != before
         with open(path, "w") as handle:
             json.dump(facts, handle)
         return result
+'''
+
+
+# The real winhttp_proxy controller; only the target half (winhttp_proxy.ps1) is played here, by
+# the documented effect of each _mode on the device's WinHttpSettings bytes.
+WINHTTP_STAND_IN = '''
+import json
+import os
+
+from ansible_collections.purview.device_proxy.plugins.action.winhttp_proxy_controller import ActionModule as Controller
+from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import WinHttpSettings, encode_hex
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import WinHttpView, winhttp_drift
+
+
+# Facts supplied without WinHTTP (cmdb-transp-11): the device still holds the site's previous proxy.
+_PREVIOUS = WinHttpView.from_hex(encode_hex(WinHttpSettings.named_proxy("10.0.0.6:8080"))).to_facts()
+UNREPORTED = {"native": _PREVIOUS, "wow64": _PREVIOUS, "drift": False}
+
+
+class ActionModule(Controller):
+    _requires_connection = False
+
+    def _execute_module(self, module_name=None, module_args=None, task_vars=None, **kwargs):
+        host = task_vars["inventory_hostname"]
+        folder = os.environ["STAND_IN_STATE"]
+        path = os.path.join(folder, host + ".json")
+        with open(path) as handle:
+            facts = json.load(handle)
+        with open(os.path.join(folder, "calls.jsonl"), "a") as handle:
+            handle.write(json.dumps({"host": host, "module": "winhttp_proxy", "task": self._task._uuid,
+                                     "mode": module_args["_mode"], "args": dict(self._task.args)}) + "\\n")
+        views = facts.get("winhttp") or UNREPORTED
+        native, wow64 = views["native"]["raw"], views["wow64"]["raw"]
+        raw = {"is_64bit_os": True, "native_before": native, "wow64_before": wow64, "ie_proxy": None}
+        if module_args["_mode"] == "apply":
+            if (native or "") != module_args["_expected_native_hex"] or (wow64 or "") != module_args["_expected_wow64_hex"]:
+                return {"failed": True, "rule": "changed-since-read", "msg": "WinHttpSettings changed on the host"}
+            if module_args["_set_native"]:
+                named = module_args["_access_type"] == "named_proxy"
+                native = encode_hex(WinHttpSettings.named_proxy(module_args["_proxy"], module_args["_bypass"])
+                                    if named else WinHttpSettings.direct())
+            if module_args["_mirror_wow64"]:
+                wow64 = native
+            views = WinHttpView.from_hex(native), WinHttpView.from_hex(wow64)
+            facts["winhttp"] = {"native": views[0].to_facts(), "wow64": views[1].to_facts(),
+                                "drift": winhttp_drift(*views)}
+            with open(path, "w") as handle:
+                json.dump(facts, handle)
+        raw.update(native_after=native, wow64_after=wow64)
+        return {"changed": module_args["_mode"] == "apply", "raw": raw}
 '''
 
 
@@ -95,10 +128,13 @@ def workspace(tmp_path_factory):
     (collection / "plugins" / "action").mkdir(parents=True)
     for part in ("roles", "playbooks", "meta"):
         os.symlink(os.path.join(ROOT, part), collection / part)
-    for part in ("filter", "plugin_utils", "module_utils"):
+    for part in ("filter", "plugin_utils", "module_utils", "modules"):
         os.symlink(os.path.join(ROOT, "plugins", part), collection / "plugins" / part)
-    for name in ("device_facts", "telemetry_proxy", "winhttp_proxy"):
+    for name in ("device_facts", "telemetry_proxy"):
         (collection / "plugins" / "action" / f"{name}.py").write_text(STAND_IN % {"name": name})
+    os.symlink(os.path.join(ROOT, "plugins", "action", "winhttp_proxy.py"),
+               collection / "plugins" / "action" / "winhttp_proxy_controller.py")
+    (collection / "plugins" / "action" / "winhttp_proxy.py").write_text(WINHTTP_STAND_IN)
     state = base / "state"
     state.mkdir()
     for name in os.listdir(os.path.join(FLEET, "facts")):
@@ -135,10 +171,27 @@ def fleet_expectations():
 
 
 def calls_by_host(logged):
+    """The module tasks that reached each host, in order (a task's round trips count once)."""
+    result, seen = {}, set()
+    for call in logged:
+        if (call["host"], call["task"]) not in seen:
+            seen.add((call["host"], call["task"]))
+            result.setdefault(call["host"], []).append(call["module"])
+    return result
+
+
+def winhttp_round_trips(logged):
+    """The winhttp_proxy round trips each host saw, by the _mode the controller sent."""
     result = {}
     for call in logged:
-        result.setdefault(call["host"], []).append(call["module"])
+        if call["module"] == "winhttp_proxy":
+            result.setdefault(call["host"], []).append(call["mode"])
     return result
+
+
+def initial_facts(host):
+    with open(os.path.join(FLEET, "facts", f"{host}.json")) as handle:
+        return json.load(handle)
 
 
 def state_of(workspace, host):
@@ -157,9 +210,20 @@ def test_configure_reset_cost_and_effect(workspace):
         assert calls[host] == ["device_facts"] + wanted["apply"], host
         assert recap[host][1] == len(wanted["apply"]), host
         assert recap[host][2] == 0
-    applied = {call["host"]: call["args"] for call in logged if call["module"] == "winhttp_proxy"}
+    # winhttp_proxy costs one round trip, the guarded write: the facts of the run were its read.
+    # Only facts that do not report WinHTTP (cmdb-transp-11) leave the module to read first.
+    trips = winhttp_round_trips(logged)
+    assert set(trips) == {host for host, wanted in expected.items() if "winhttp_proxy" in wanted["apply"]}
+    for host, modes in trips.items():
+        assert modes == (["apply"] if "winhttp" in initial_facts(host) else ["read", "apply"]), host
+    assert trips["cmdb-transp-11"] == ["read", "apply"]
+    applied = {call["host"]: dict(call["args"]) for call in logged if call["module"] == "winhttp_proxy"}
+    assert "current_settings" not in applied["cmdb-transp-11"]
+    assert applied["dsk-static-04"].pop("current_settings") == initial_facts("dsk-static-04")["winhttp"]
     assert applied["dsk-static-04"] == {"state": "present", "proxy": "10.0.0.6:8080", "bypass": ["<local>", "*.corp.example"],
                                         "device_topology": "stable", "force": False}
+    assert state_of(workspace, "dsk-static-04")["winhttp"]["native"]["decoded"]["proxy"] == "10.0.0.6:8080"
+    assert state_of(workspace, "dsk-static-04")["winhttp"]["drift"] is False
     telemetry = {call["host"]: call["args"] for call in logged if call["module"] == "telemetry_proxy"}
     assert telemetry["srv-offline-06"] == {"state": "present", "proxy": "10.0.0.6:8080",
                                            "prefer_static_proxy_for_http_request": True}
@@ -172,6 +236,7 @@ def test_configure_reset_cost_and_effect(workspace):
 
     # Reset: the collection's own settings go, a foreign WinHTTP proxy stays (reported).
     recap, logged = run_playbook(workspace, "reset.yml")
+    assert winhttp_round_trips(logged) and all(modes == ["apply"] for modes in winhttp_round_trips(logged).values())
     assert state_of(workspace, "dsk-static-04")["telemetry_proxy"]["server"] is None
     assert state_of(workspace, "dsk-static-04")["winhttp"]["native"]["decoded"]["uses_proxy"] is False
     assert state_of(workspace, "cnv-static-02")["telemetry_proxy"]["server"] is None
