@@ -322,7 +322,7 @@ class ActionModule(WindowsModuleAction):
                 raw.update(native_after=written["native_after"], wow64_after=written["wow64_after"])
             if not is64 and wow64 is not None:
                 # Supplied views without the drift fact cannot tell a 32-bit OS; it has no view to mirror.
-                wow64, mirror = None, False
+                wow64 = None
                 changed = set_native
             after_native = WinHttpView.from_hex(raw["native_after"])
             after_wow64 = WinHttpView.from_hex(raw["wow64_after"]) if is64 else None

@@ -35,6 +35,7 @@ import os
 
 from ansible.plugins.action import ActionBase
 
+
 class ActionModule(ActionBase):
     _requires_connection = False
     NAME = "%(name)s"
