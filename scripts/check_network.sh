@@ -11,12 +11,8 @@ export PATH="$root/.venv/bin:$PATH"
 
 # The playbook names the collection by its full name; resolve it from this
 # checkout.
-link="$root/.build/pytest/ansible_collections/purview/device_proxy"
-if [ ! -e "$link" ]; then
-    mkdir -p "$(dirname "$link")"
-    ln -s "$root" "$link"
-fi
-export ANSIBLE_COLLECTIONS_PATH="$root/.build/pytest"
+# shellcheck source=scripts/collection_path.sh
+source "$root/scripts/collection_path.sh" "$root"
 
 args=(-e "cloud=${CLOUD:-commercial}" -e "region=${REGION:-us}" -e "model=${MODEL:-standard}"
       -e "deadline=${DEADLINE:-60}"

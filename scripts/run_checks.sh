@@ -133,6 +133,10 @@ check_distribution() {
 }
 
 check_lint() {
+    # Roles and playbooks name purview.device_proxy by its full name: lint
+    # resolves it from this checkout, never from a copy installed elsewhere.
+    # shellcheck source=scripts/collection_path.sh
+    source "$REPO/scripts/collection_path.sh" "$REPO"
     ansible-lint --offline --profile production
 }
 

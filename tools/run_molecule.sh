@@ -12,11 +12,9 @@ root="$PWD"
 export PATH="$root/.venv/bin:$PATH"
 export ANSIBLE_NOCOLOR=1 PY_COLORS=0 NO_COLOR=1 ANSIBLE_FORCE_COLOR=0
 
-# The scenarios resolve purview.device_proxy from this checkout through this link.
-link="$root/.build/pytest/ansible_collections/purview/device_proxy"
-if [ ! -e "$link" ]; then
-    mkdir -p "$(dirname "$link")" && ln -s "$root" "$link"
-fi
+# The scenarios resolve purview.device_proxy from this checkout.
+# shellcheck source=scripts/collection_path.sh
+source "$root/scripts/collection_path.sh" "$root"
 
 if ! command -v molecule >/dev/null; then
     echo "SKIP: molecule scenarios: molecule is not installed (.venv)"
