@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-DEBIAN_PACKAGES=(mono-mcs mono-runtime squid-openssl shellcheck chromium)
+DEBIAN_PACKAGES=(mono-mcs mono-runtime squid-openssl shellcheck chromium iproute2)
 
 missing_debs=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
