@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
+# mono-mcs/mono-runtime: the C# gate and the C# logic tests; squid-openssl: the
+# Squid tests, renderer checks and molecule scenario; shellcheck: its sanity
+# test; chromium: the HTML report screenshot test; iproute2: the network
+# namespace scenario.
 DEBIAN_PACKAGES=(mono-mcs mono-runtime squid-openssl shellcheck chromium iproute2)
 
 missing_debs=()
