@@ -297,6 +297,26 @@ def split_proxy_url(value, field_name):
     return endpoint, credentials
 
 
+def proxy_url_secrets(value):
+    # type: (Any) -> List[str]
+    """The secret texts of ``scheme://user:password@host:port`` (the userinfo, raw and decoded, and the
+    password), so a caller can mask them wherever the value might be echoed. [] without userinfo."""
+    if not isinstance(value, str):
+        return []
+    text = value.strip()
+    scheme_end = text.find("://")
+    rest_start = scheme_end + 3 if scheme_end >= 0 else 0
+    at = text.rfind("@")
+    if at < rest_start:
+        return []
+    userinfo = text[rest_start:at]
+    _user, sep, password = userinfo.partition(":")
+    secrets = [userinfo]
+    if sep and password:
+        secrets.extend((password, unquote(password)))
+    return [item for item in dict.fromkeys(secrets) if item]
+
+
 def _env_value(environ, name):
     # type: (Mapping[str, str], str) -> str
     # Lower case wins, as in curl and requests.

@@ -55,7 +55,8 @@ options:
   proxy:
     description:
       - The named proxy as C(host:port) or C(http://host:port). Credentials do not belong here; use
-        O(proxy_username) and O(proxy_password).
+        O(proxy_username) and O(proxy_password). A value with C(user:password@) is refused, and its
+        user information is masked in everything the module returns.
     type: str
   proxy_username:
     description:
@@ -400,6 +401,9 @@ def run_module():
         supports_check_mode=True,
     )
     params = module.params
+    # Credentials written into the proxy option would otherwise be echoed in invocation.module_args
+    # and in messages; the option itself refuses them, but the value must not be shown either.
+    module.no_log_values.update(engine.proxy_url_secrets(params["proxy"]))
     try:
         targets, policy, jobs, skipped = plan(params, os.environ)
         results = engine.run_jobs(jobs, policy=policy, timeout=params["timeout"], deadline=params["deadline"],

@@ -420,3 +420,15 @@ def test_verdict_table_one_row_per_url_one_column_per_route():
     assert lines[2].startswith(HTTPS.url) and lines[2].endswith("OK 200") and "dns_failure" in lines[2]
     assert lines[3].startswith(CTL.url) and lines[3].endswith("blocked 403")
     assert pe.render_table([]) == ""
+
+
+@pytest.mark.parametrize("value, secrets", [
+    ("http://u:p%40ss@h:3128", ["u:p%40ss", "p%40ss", "p@ss"]),
+    ("u:pw@h:3128", ["u:pw", "pw"]),
+    ("http://user@h:3128", ["user"]),
+    ("http://h:3128", []),
+    ("h:3128", []),
+    (None, []),
+])
+def test_proxy_url_secrets_names_what_must_be_masked(value, secrets):
+    assert pe.proxy_url_secrets(value) == secrets

@@ -147,3 +147,14 @@ def test_pac_file_route(wire, capsys, tmp_path):
 def test_check_mode_runs_the_probes(wire, capsys):
     result = run({"urls": ["https://a.example/"], "routes": ["direct"], "_ansible_check_mode": True}, capsys)
     assert result["_rc"] == 0 and len(wire) == 1
+
+
+@pytest.mark.parametrize("proxy", ["http://svc:Opt1onSecret@10.0.0.6:8080", "svc:Opt1onSecret@10.0.0.6:8080",
+                                   "http://svc:Opt1on%53ecret@10.0.0.6:8080"])
+def test_credentials_written_into_the_proxy_option_are_refused_and_never_echoed(wire, capsys, proxy):
+    result = run({"urls": ["https://a.example/"], "proxy": proxy}, capsys)
+    assert result["_rc"] == 1 and result["field"] == "proxy" and result["rule"] == "no-credentials"
+    text = json.dumps(result)
+    assert "Opt1onSecret" not in text and "Opt1on%53ecret" not in text
+    assert "10.0.0.6:8080" in result["invocation"]["module_args"]["proxy"]
+    assert wire == []
