@@ -118,6 +118,13 @@ def desired_from_ie(ie_proxy: Optional[Dict[str, Any]]) -> Tuple[Desired, list]:
     """What ``netsh winhttp import proxy source=ie`` would set, and warnings about what it drops."""
     if ie_proxy is None:
         raise OutcomeError("the target did not report the Internet Options proxy that source=ie needs")
+    if ie_proxy.get("found") is False:
+        # Nothing to import is not the same as "no manual proxy": refuse rather than reset the
+        # machine-wide setting to direct access on the strength of a missing profile.
+        raise WindowsModuleInputError(
+            "source", "no-ie-settings",
+            "WinHTTP found no Internet Options settings for the connection user, so there is no proxy to "
+            "import; give proxy and bypass instead, or connect as a user whose Internet Options hold the proxy")
     warnings = []
     if ie_proxy.get("auto_detect") or ie_proxy.get("auto_config_url"):
         warnings.append(

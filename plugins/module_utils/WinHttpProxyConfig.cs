@@ -37,6 +37,9 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
     /// <summary>WinINet (Internet Options) proxy of the user the module runs as.</summary>
     public class IeProxySetting
     {
+        // False when WinHTTP finds no Internet Options settings at all for the user (as opposed
+        // to settings without a manual proxy); the controller decides what that means.
+        public bool Found = true;
         public bool AutoDetect;
         public string AutoConfigUrl;
         public string Proxy;
@@ -135,6 +138,10 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         [DllImport("kernel32.dll")]
         private static extern IntPtr GlobalFree(IntPtr hMem);
 
+        // WinHttpGetIEProxyConfigForCurrentUser's documented "no Internet Explorer proxy settings
+        // can be found" error (for example an account whose profile never had any).
+        private const int ERROR_FILE_NOT_FOUND = 2;
+
         // Strings returned by WinHTTP are allocated with GlobalAlloc and freed by the caller.
         private static string TakeString(IntPtr pointer)
         {
@@ -195,7 +202,14 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             WINHTTP_CURRENT_USER_IE_PROXY_CONFIG config = new WINHTTP_CURRENT_USER_IE_PROXY_CONFIG();
             if (!WinHttpGetIEProxyConfigForCurrentUser(ref config))
             {
-                throw new Win32Exception(Marshal.GetLastWin32Error(), "WinHttpGetIEProxyConfigForCurrentUser failed");
+                int error = Marshal.GetLastWin32Error();
+                if (error == ERROR_FILE_NOT_FOUND)
+                {
+                    IeProxySetting none = new IeProxySetting();
+                    none.Found = false;
+                    return none;
+                }
+                throw new Win32Exception(error, "WinHttpGetIEProxyConfigForCurrentUser failed");
             }
             IeProxySetting setting = new IeProxySetting();
             setting.AutoDetect = config.fAutoDetect;

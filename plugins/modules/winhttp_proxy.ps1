@@ -80,6 +80,7 @@ $ieProxy = $null
 if ($params._read_ie) {
     $ie = $api.GetIeProxyForCurrentUser()
     $ieProxy = @{
+        found = $ie.Found
         auto_detect = $ie.AutoDetect
         auto_config_url = $ie.AutoConfigUrl
         proxy = $ie.Proxy
@@ -93,19 +94,44 @@ if ($params._mode -eq 'apply') {
         $module.Result.rule = 'changed-since-read'
         $module.FailJson('WinHttpSettings changed on the host after it was read; nothing was written, run the task again')
     }
+    if ($params._set_native -and $is64BitOs -and -not [System.Environment]::Is64BitProcess) {
+        # WinHTTP writes the registry view of the calling process: from 32-bit PowerShell the
+        # API call would land in WOW6432Node and the native copy would stay as it is.
+        $module.Result.rule = 'process-not-64bit'
+        $module.FailJson('winhttp_proxy needs 64-bit PowerShell on 64-bit Windows (a 32-bit process writes only the WOW6432Node copy of WinHttpSettings); nothing was written')
+    }
     $module.Result.changed = $params._set_native -or $params._mirror_wow64
     if (-not $module.CheckMode) {
-        if ($params._set_native) {
-            $accessType = if ($params._access_type -eq 'named_proxy') { 'NamedProxy' } else { 'NoProxy' }
-            $setting = New-Object -TypeName "$helper.DefaultProxySetting" -ArgumentList @(
-                [Enum]::Parse(("$helper.AccessType" -as [Type]), $accessType),
-                $params._proxy,
-                $params._bypass
-            )
-            ("$helper.DefaultProxy" -as [Type])::Apply($api, $setting)
+        try {
+            if ($params._set_native) {
+                $accessType = if ($params._access_type -eq 'named_proxy') { 'NamedProxy' } else { 'NoProxy' }
+                $setting = New-Object -TypeName "$helper.DefaultProxySetting" -ArgumentList @(
+                    [Enum]::Parse(("$helper.AccessType" -as [Type]), $accessType),
+                    $params._proxy,
+                    $params._bypass
+                )
+                ("$helper.DefaultProxy" -as [Type])::Apply($api, $setting)
+            }
+            if ($params._mirror_wow64 -and $is64BitOs) {
+                Set-SettingsHex -Path $wow64Path -Hex "$(Get-SettingsHex -Path $nativePath)"
+            }
         }
-        if ($params._mirror_wow64 -and $is64BitOs) {
-            Set-SettingsHex -Path $wow64Path -Hex "$(Get-SettingsHex -Path $nativePath)"
+        catch {
+            # Put both views back to the bytes read before, so a failure never leaves one copy
+            # changed and the other not.
+            $failure = $_
+            $outcome = 'the previous values were restored'
+            try {
+                Set-SettingsHex -Path $nativePath -Hex "$($before.native)"
+                if ($is64BitOs) {
+                    Set-SettingsHex -Path $wow64Path -Hex "$($before.wow64)"
+                }
+                $module.Result.changed = $false
+            }
+            catch {
+                $outcome = "restoring the previous values failed too: $($_.Exception.Message)"
+            }
+            $module.FailJson("writing WinHttpSettings failed: $($failure.Exception.Message); $outcome", $failure)
         }
     }
 }

@@ -103,7 +103,12 @@ notes:
   - Check mode and diff are supported. The diff shows, for each registry view, the C(netsh) command
     that produces its setting.
   - O(source=ie) reads the Internet Options of the connection user; over WinRM that user's profile
-    may hold no proxy even when an interactive user's does.
+    may hold no proxy even when an interactive user's does. When WinHTTP finds no Internet Options
+    settings for that user at all, the task fails without writing anything.
+  - When a write fails part-way (for example the WOW6432Node copy cannot be written after the native
+    one was), both copies are put back to the bytes read before and the task fails saying so.
+  - Needs 64-bit PowerShell on 64-bit Windows (the default over WinRM and SSH); from a 32-bit process
+    WinHTTP would write only the WOW6432Node copy, so the task refuses before writing.
   - Runs only through its action plugin (the controller half); calling the PowerShell script
     directly is not supported.
 seealso:
@@ -234,6 +239,12 @@ raw:
       description: The Internet Options proxy of the connection user; only with O(source=ie), else C(null).
       type: dict
       contains:
+        found:
+          description:
+            - Whether WinHTTP found Internet Options settings for the user at all.
+            - C(false) when the account has none (for example a profile that never had any); the task then
+              fails without writing, since there is nothing to import.
+          type: bool
         auto_detect:
           description: Automatic detection is on.
           type: bool

@@ -171,6 +171,15 @@ def test_source_ie_without_manual_proxy_means_direct(run_action):
     assert result["netsh"] == "netsh winhttp reset proxy"
 
 
+def test_source_ie_without_any_ie_settings_fails_without_writing(run_action):
+    result, target = run_action(action, {"source": "ie", "device_topology": "stable"}, reply("read_ie_not_found"))
+    assert result["failed"] is True
+    assert result["invalid_option"] == "source"
+    assert result["rule"] == "no-ie-settings"
+    assert result["msg"].startswith("source: WinHTTP found no Internet Options settings")
+    assert len(target.calls) == 1  # the read only; nothing written
+
+
 def test_source_ie_on_roaming_device_is_refused_after_the_read(run_action):
     result, target = run_action(action, {"source": "ie", "device_topology": "roaming"}, reply("read_ie"))
     assert result["failed"] is True
