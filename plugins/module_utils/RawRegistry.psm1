@@ -109,18 +109,22 @@ Function Set-RawRegistryValue {
         [Parameter(Mandatory = $true)]
         [String]$Name,
 
+        # Every kind Get-RawRegistryValue reports data for, so a value read can be put back.
         [Parameter(Mandatory = $true)]
-        [ValidateSet('String', 'DWord', 'Binary')]
+        [ValidateSet('String', 'ExpandString', 'MultiString', 'DWord', 'QWord', 'Binary')]
         [String]$Kind,
 
         [Parameter(Mandatory = $true)]
         [AllowEmptyString()]
+        [AllowEmptyCollection()]
         [Object]$Data
     )
 
     $value = switch ($Kind) {
         'DWord' { [System.BitConverter]::ToInt32([System.BitConverter]::GetBytes([UInt32]$Data), 0) }
+        'QWord' { [System.BitConverter]::ToInt64([System.BitConverter]::GetBytes([UInt64]$Data), 0) }
         'Binary' { ConvertFrom-RawHex -Hex ([String]$Data) }
+        'MultiString' { , [String[]]@($Data) }
         default { [String]$Data }
     }
     $base = Open-RawRegistryBase -Hive $Hive

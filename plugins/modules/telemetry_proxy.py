@@ -54,6 +54,8 @@ notes:
     the Group Policy registry location that this module writes.
   - Removing C(DisableEnterpriseAuthProxy) also removes a value that security baselines (CIS)
     require; re-apply the baseline afterwards if it owns that value.
+  - When writing one of the values fails, the values already written in the task are put back to what
+    they were before and the task fails saying so; no half-applied configuration is left behind.
   - Runs only through its action plugin (the controller half); calling the PowerShell script
     directly is not supported.
 seealso:
