@@ -18,12 +18,15 @@ description:
     codes they accept.
   - Rows for the C(worldwide) geography are always included; for the US Government clouds every row
     is listed under C(us), which is always included too.
-  - Unknown cloud, region, model, OS or list names fail with the list of valid names.
+  - Unknown cloud, region, model, OS or list names fail with the list of valid names, and so do
+    unknown option names (a misspelt O(regions) would otherwise give a list without the tenant's region).
   - Hosts that are in no Microsoft list (for example hosts seen only in third-party scripts or in
     the analyzer's data files) are never returned.
 options:
   _terms:
-    description: Not used; every choice is an option.
+    description:
+      - Not used; every choice is an option. Terms are rejected, so that a region written as a term
+        is not silently ignored.
     required: false
   cloud:
     description:
@@ -134,6 +137,7 @@ _raw:
   elements: dict
 """
 
+import yaml
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
@@ -148,10 +152,14 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog impor
 
 display = Display()
 
+# The documented options are the only ones accepted: ansible-core ignores unknown keyword arguments.
+OPTION_NAMES = tuple(name for name in yaml.safe_load(DOCUMENTATION)["options"] if name != "_terms")
+
 
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
+        self._check_call(terms, kwargs)
         self.set_options(var_options=variables, direct=kwargs)
         output = self.get_option("output")
         if output not in OUTPUTS:
@@ -174,6 +182,18 @@ class LookupModule(LookupBase):
         if output == "entries":
             return entries_as_dicts(entries)
         return allowlist_items(entries)
+
+    @staticmethod
+    def _check_call(terms, kwargs):
+        unknown = sorted(name for name in kwargs if name not in OPTION_NAMES)
+        if unknown:
+            raise AnsibleLookupError("purview.device_proxy.service_urls: %s" % CatalogError(
+                "options", "unknown-name", "unknown option %s" % ", ".join(repr(name) for name in unknown),
+                valid=OPTION_NAMES))
+        if terms:
+            raise AnsibleLookupError("purview.device_proxy.service_urls: %s" % CatalogError(
+                "terms", "no-terms", "the lookup takes no terms (got %r); pass every choice as an option, "
+                "e.g. regions=['eu']" % (list(terms),), valid=OPTION_NAMES))
 
     def _catalog(self):
         path = self.get_option("catalog_file")

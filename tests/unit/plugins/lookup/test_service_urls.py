@@ -8,6 +8,7 @@ tests import it by its real name before the loader's collection finder is instal
 import os
 
 import pytest
+import yaml
 from ansible.errors import AnsibleError
 from ansible.plugins.loader import lookup_loader
 
@@ -81,3 +82,29 @@ def test_bad_catalog_file_fails_or_falls_back(lookup, tmp_path):
     assert "row 14" in str(caught.value) and "Port" in str(caught.value)
     fallback = lookup.run([], variables={}, regions=["us"], catalog_file=str(bad), catalog_fallback=True)
     assert "winatp-gw-cus3.microsoft.com" in {i["host"] for i in fallback}  # the shipped catalog
+
+
+@pytest.mark.parametrize("kwargs,unknown", [
+    ({"region": ["eu"]}, "'region'"),
+    ({"regions": ["eu"], "clouds": "gcc", "required": True}, "'clouds', 'required'"),
+])
+def test_unknown_option_names_fail_with_the_valid_ones(lookup, kwargs, unknown):
+    # ansible-core itself ignores unknown keywords: a misspelt 'regions' would drop the tenant's region.
+    with pytest.raises(AnsibleError) as caught:
+        lookup.run([], variables={}, **kwargs)
+    message = str(caught.value)
+    assert "options: unknown option " + unknown in message
+    assert message.endswith("valid: cloud, regions, model, os, required_only, extra_lists, output, "
+                            "catalog_file, catalog_model, catalog_fallback")
+
+
+def test_terms_are_rejected_instead_of_ignored(lookup):
+    with pytest.raises(AnsibleError) as caught:
+        lookup.run(["eu"], variables={})
+    assert "terms: the lookup takes no terms (got ['eu'])" in str(caught.value)
+    assert "regions=['eu']" in str(caught.value)
+
+
+def test_accepted_option_names_are_the_documented_ones():
+    documented = set(yaml.safe_load(service_urls.DOCUMENTATION)["options"]) - {"_terms"}
+    assert set(service_urls.OPTION_NAMES) == documented
