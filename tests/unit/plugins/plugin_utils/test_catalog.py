@@ -87,6 +87,34 @@ def test_csv_row_counts_match_the_published_table():
     assert counts[("dod", "standard")] == 35
 
 
+# FACTS.md 4.6 "Row counts (computed from the CSV)": (cloud, region) -> rows per list
+# (standard, streamlined, portal, mdav-page, probe).
+PUBLISHED_ROW_COUNTS = {
+    ("commercial", "worldwide"): (42, 32, 18, 19, 17),
+    ("commercial", "us"): (24, 22, 0, 12, 59),
+    ("commercial", "eu"): (16, 14, 0, 4, 47),
+    ("commercial", "uk"): (12, 10, 0, 4, 35),
+    ("commercial", "au"): (12, 8, 0, 0, 18),
+    ("commercial", "uae"): (2, 0, 0, 0, 0),
+    ("commercial", "asm (undocumented)"): (0, 0, 0, 0, 2),
+    ("commercial", "us (undocumented)"): (0, 0, 0, 0, 1),
+    ("gcc", "us"): (35, 16, 8, 0, 8),
+    ("gcc-high", "us"): (33, 16, 8, 0, 10),
+    ("dod", "us"): (35, 16, 8, 0, 10),
+}
+LIST_COLUMNS = ("standard", "streamlined", "portal", "mdav-page", "probe")
+
+
+def test_csv_rows_per_cloud_region_and_list_match_the_published_table():
+    counts = {}
+    for row in csv_rows():
+        list_name = row["category"].split(":", 1)[0]
+        key = (row["cloud"], row["region"])
+        counts.setdefault(key, dict.fromkeys(LIST_COLUMNS, 0))[list_name] += 1
+    assert {key: tuple(per_list[name] for name in LIST_COLUMNS) for key, per_list in counts.items()} == (
+        PUBLISHED_ROW_COUNTS)
+
+
 # --- selections counted against the CSV ----------------------------------------------------------
 
 def _csv_count(rows, cloud, region, model):
