@@ -133,6 +133,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         public const int UnrecognizedScheme = 12006;
         public const int OperationCancelled = 12017;
         public const int InvalidParameter = 87;
+        public const int InvalidHandle = 6;
     }
 
     // How WinHTTP is opened for one method (FACTS.md section 5 table, cpprestsdk's modes).
@@ -555,35 +556,85 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         }
     }
 
+    // The WinHTTP handles of one probe. Close may come from the scheduler's thread at any time,
+    // even before a handle exists: a handle stored after Close is closed at once and never kept,
+    // so a cancelled probe cannot go on to open a connection nobody can stop any more.
+    public sealed class ProbeHandles
+    {
+        private readonly object sync = new object();
+        private readonly Action<IntPtr> closeHandle;
+        private bool closed;
+        private IntPtr session;
+        private IntPtr connection;
+        private IntPtr request;
+
+        public ProbeHandles(Action<IntPtr> closeHandle)
+        {
+            if (closeHandle == null) throw new ArgumentNullException("closeHandle");
+            this.closeHandle = closeHandle;
+        }
+
+        public bool IsClosed
+        {
+            get { lock (sync) { return closed; } }
+        }
+
+        public IntPtr Session
+        {
+            get { lock (sync) { return session; } }
+            set { Keep(ref session, value); }
+        }
+
+        public IntPtr Connection
+        {
+            get { lock (sync) { return connection; } }
+            set { Keep(ref connection, value); }
+        }
+
+        public IntPtr Request
+        {
+            get { lock (sync) { return request; } }
+            set { Keep(ref request, value); }
+        }
+
+        private void Keep(ref IntPtr slot, IntPtr value)
+        {
+            bool closeNow;
+            lock (sync)
+            {
+                closeNow = closed;
+                if (!closed) slot = value;
+            }
+            if (closeNow && value != IntPtr.Zero)
+            {
+                closeHandle(value);
+            }
+        }
+
+        // Idempotent and safe from any thread: every handle is closed exactly once, children first.
+        public void Close()
+        {
+            IntPtr[] open;
+            lock (sync)
+            {
+                closed = true;
+                open = new IntPtr[] { request, connection, session };
+                request = IntPtr.Zero;
+                connection = IntPtr.Zero;
+                session = IntPtr.Zero;
+            }
+            foreach (IntPtr handle in open)
+            {
+                if (handle != IntPtr.Zero) closeHandle(handle);
+            }
+        }
+    }
+
     // The real transport: synchronous WinHTTP, one session per probe so each method's proxy
     // configuration stays separate.
     public sealed class WinHttpTransport : IProbeTransport
     {
         public string UserAgent = "purview.device_proxy-connectivity-test/1";
-
-        private sealed class Handles
-        {
-            public IntPtr Session;
-            public IntPtr Connection;
-            public IntPtr Request;
-
-            // Idempotent and safe from any thread: a handle is closed exactly once.
-            public void Close()
-            {
-                CloseOne(ref Request);
-                CloseOne(ref Connection);
-                CloseOne(ref Session);
-            }
-
-            private static void CloseOne(ref IntPtr handle)
-            {
-                IntPtr value = Interlocked.Exchange(ref handle, IntPtr.Zero);
-                if (value != IntPtr.Zero)
-                {
-                    NativeMethods.WinHttpCloseHandle(value);
-                }
-            }
-        }
 
         public ProbeResult Execute(ProbeRequest request, int timeoutMs, ProbeCancellation cancel)
         {
@@ -597,7 +648,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 return result;
             }
             SessionPlan plan = SessionPlan.For(request.Method, request.Proxy);
-            Handles handles = new Handles();
+            ProbeHandles handles = new ProbeHandles(CloseHandle);
             cancel.Register(handles.Close);
             try
             {
@@ -610,21 +661,21 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return result;
         }
 
-        private void Probe(SessionPlan plan, ProbeTarget target, string url, int timeoutMs, Handles handles, ProbeResult result)
+        private void Probe(SessionPlan plan, ProbeTarget target, string url, int timeoutMs, ProbeHandles handles, ProbeResult result)
         {
             if (!Open(plan, handles, result)) return;
             NativeMethods.WinHttpSetTimeouts(handles.Session, timeoutMs, timeoutMs, timeoutMs, timeoutMs);
             handles.Connection = NativeMethods.WinHttpConnect(handles.Session, target.Host, (ushort)target.Port, 0);
             if (handles.Connection == IntPtr.Zero)
             {
-                Fail(result, "connect");
+                Fail(result, "connect", handles);
                 return;
             }
             handles.Request = NativeMethods.WinHttpOpenRequest(handles.Connection, "GET", target.PathAndQuery, null,
                 IntPtr.Zero, IntPtr.Zero, target.Secure ? NativeMethods.WINHTTP_FLAG_SECURE : 0);
             if (handles.Request == IntPtr.Zero)
             {
-                Fail(result, "open");
+                Fail(result, "open", handles);
                 return;
             }
             // Report redirects as they are (a captive portal must not look like success) and never
@@ -639,12 +690,12 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             }
             if (!NativeMethods.WinHttpSendRequest(handles.Request, IntPtr.Zero, 0, IntPtr.Zero, 0, 0, IntPtr.Zero))
             {
-                Fail(result, "send");
+                Fail(result, "send", handles);
                 return;
             }
             if (!NativeMethods.WinHttpReceiveResponse(handles.Request, IntPtr.Zero))
             {
-                Fail(result, "receive");
+                Fail(result, "receive", handles);
                 return;
             }
             int status = 0;
@@ -653,13 +704,13 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 NativeMethods.WINHTTP_QUERY_STATUS_CODE | NativeMethods.WINHTTP_QUERY_FLAG_NUMBER,
                 IntPtr.Zero, ref status, ref size, IntPtr.Zero))
             {
-                Fail(result, "status");
+                Fail(result, "status", handles);
                 return;
             }
             result.StatusCode = status;
         }
 
-        private bool Open(SessionPlan plan, Handles handles, ProbeResult result)
+        private bool Open(SessionPlan plan, ProbeHandles handles, ProbeResult result)
         {
             handles.Session = NativeMethods.WinHttpOpen(UserAgent, plan.AccessType, plan.ProxyName, null, 0);
             int accessType = plan.AccessType;
@@ -673,7 +724,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             result.Access = plan.AutoDetect ? "auto-detect" : SessionPlan.AccessName(accessType);
             if (handles.Session == IntPtr.Zero)
             {
-                Fail(result, "open");
+                Fail(result, "open", handles);
                 return false;
             }
             return true;
@@ -681,7 +732,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
 
         // WPAD discovery for this URL; when a proxy is found the request uses it, otherwise the
         // request goes direct and the discovery error is reported alongside.
-        private static void Discover(Handles handles, string url, ProbeResult result)
+        private static void Discover(ProbeHandles handles, string url, ProbeResult result)
         {
             NativeMethods.WINHTTP_AUTOPROXY_OPTIONS options = new NativeMethods.WINHTTP_AUTOPROXY_OPTIONS();
             options.dwFlags = NativeMethods.WINHTTP_AUTOPROXY_AUTO_DETECT;
@@ -709,10 +760,21 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             }
         }
 
-        private static void Fail(ProbeResult result, string stage)
+        private static void Fail(ProbeResult result, string stage, ProbeHandles handles)
         {
-            result.WinHttpError = Marshal.GetLastWin32Error();
+            int error = Marshal.GetLastWin32Error();
+            if (handles.IsClosed && (error == 0 || error == WinHttpErrors.InvalidHandle))
+            {
+                // The scheduler closed the handles (time limit or deadline) before this call.
+                error = WinHttpErrors.OperationCancelled;
+            }
+            result.WinHttpError = error;
             result.ErrorStage = stage;
+        }
+
+        private static void CloseHandle(IntPtr handle)
+        {
+            NativeMethods.WinHttpCloseHandle(handle);
         }
     }
 

@@ -285,6 +285,39 @@ namespace WinHttpProbeTests
                 Check(threw, "concurrency 0 accepted");
             });
 
+            Run("handles_close_children_first_and_only_once", delegate
+            {
+                List<IntPtr> closed = new List<IntPtr>();
+                ProbeHandles handles = new ProbeHandles(delegate(IntPtr h) { lock (closed) { closed.Add(h); } });
+                handles.Session = new IntPtr(1);
+                handles.Connection = new IntPtr(2);
+                handles.Request = new IntPtr(3);
+                handles.Close();
+                handles.Close();
+                Equal(3, closed.Count, "handles closed");
+                Equal(new IntPtr(3), closed[0], "request first");
+                Equal(new IntPtr(1), closed[2], "session last");
+                Equal(IntPtr.Zero, handles.Session, "session forgotten");
+            });
+
+            Run("a_handle_opened_after_cancel_is_closed_at_once", delegate
+            {
+                // The scheduler may cancel before the transport has opened anything; whatever the
+                // probe opens afterwards must not stay open (and so cannot run past its limit).
+                List<IntPtr> closed = new List<IntPtr>();
+                ProbeHandles handles = new ProbeHandles(delegate(IntPtr h) { lock (closed) { closed.Add(h); } });
+                ProbeCancellation cancel = new ProbeCancellation();
+                cancel.Cancel();
+                cancel.Register(handles.Close);
+                Check(handles.IsClosed, "Register after Cancel did not close");
+                handles.Session = new IntPtr(7);
+                Equal(1, closed.Count, "late session closed");
+                Equal(new IntPtr(7), closed[0], "the late handle");
+                Equal(IntPtr.Zero, handles.Session, "late session not kept");
+                handles.Close();
+                Equal(1, closed.Count, "no second close");
+            });
+
             Console.WriteLine(failures == 0 ? "ALL PASSED" : failures + " FAILED");
             return failures == 0 ? 0 : 1;
         }
