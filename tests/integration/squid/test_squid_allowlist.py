@@ -71,12 +71,40 @@ def wait_for(predicate, timeout=15.0):
         time.sleep(0.3)
 
 
+def read_pid(squid):
+    with open(squid.pid_file) as handle:
+        return int(handle.read().strip())
+
+
+def test_check_mode_validates_with_the_real_squid_and_changes_nothing(lab, locked, capsys):
+    before = open(locked.conf).read()
+    inode = os.stat(locked.conf).st_ino
+    folder = sorted(os.listdir(os.path.dirname(locked.conf)))
+    args = {"path": locked.conf, "block": BLOCK.format(host=L.ALLOWED), "squid_binary": L.SQUID,
+            "_ansible_check_mode": True, "_ansible_diff": True}
+    result = run_module(args, capsys)
+    assert result["_rc"] == 0, result
+    assert result["changed"] is True and result["validated"] is True and result["reloaded"] is False
+    assert "acl svc_sites dstdomain" in result["diff"]["after"] and result["diff"]["before"] == before
+    assert open(locked.conf).read() == before and os.stat(locked.conf).st_ino == inode
+    assert sorted(os.listdir(os.path.dirname(locked.conf))) == folder
+    assert probe_allowed(lab, locked).category == pe.PROXY_AUTH_REQUIRED
+
+    broken = dict(args, block=args["block"] + "this_is_not_a_directive on\n")
+    refused = run_module(broken, capsys)
+    assert refused["_rc"] == 1 and "this_is_not_a_directive" in refused["parse_output"]
+    assert open(locked.conf).read() == before
+
+
 def test_block_makes_the_host_allowed_spliced_and_anonymous_then_stays_put(lab, locked, capsys):
     assert probe_allowed(lab, locked).category == pe.PROXY_AUTH_REQUIRED
+    pid = read_pid(locked)
     args = {"path": locked.conf, "block": BLOCK.format(host=L.ALLOWED), "squid_binary": L.SQUID}
     first = run_module(args, capsys)
     assert first["_rc"] == 0, first
     assert first["changed"] and first["validated"] and first["reloaded"]
+    # Reloaded in place: the same master process keeps serving, no restart.
+    assert locked.running() and read_pid(locked) == pid
     assert first["placed_before"] == "http_access allow authenticated"
     result = wait_for(lambda: probe_allowed(lab, locked) if probe_allowed(lab, locked).category == pe.REACHABLE else None)
     assert result is not None, locked.log_tail()
@@ -98,4 +126,5 @@ def test_broken_block_never_replaces_the_working_configuration(lab, locked, caps
     assert open(locked.conf).read() == before
     assert os.stat(locked.conf).st_ino == stat_before.st_ino
     assert locked.running()
+    assert not any(name.endswith(".candidate") for name in os.listdir(os.path.dirname(locked.conf)))
     assert probe_allowed(lab, locked).category == (pe.REACHABLE if "svc_sites" in before else pe.PROXY_AUTH_REQUIRED)
