@@ -6,7 +6,8 @@
 #   2. lint every module, plugin and role doc and the guides with
 #      antsibull-docs lint-collection-docs,
 #   3. build the Sphinx site with antsibull-docs and sphinx-build -W (any
-#      warning fails the build).
+#      warning fails the build),
+#   4. check that every module, lookup, filter and role has its page.
 # Nothing is fetched from the network: the only external references the
 # generated pages make (to the Ansible documentation) resolve from a small
 # local inventory written below.
@@ -95,6 +96,29 @@ with (site / "conf.py").open("a", encoding="utf-8") as conf:
 PY
 
 (cd "$SITE" && ./build.sh)
+
+# Every module, lookup, filter and role of the collection has its page (a plugin
+# whose documentation cannot be loaded is otherwise left out without a warning).
+"${PYTHON:-python3}" - "$COLL" "$SITE/build/html/collections/purview/device_proxy" <<'PY'
+import ast
+import sys
+from pathlib import Path
+
+coll, pages = Path(sys.argv[1]), Path(sys.argv[2])
+expected = [f"{p.stem}_module" for p in (coll / "plugins" / "modules").glob("*.py") if p.stem != "__init__"]
+expected += [f"{p.stem}_lookup" for p in (coll / "plugins" / "lookup").glob("*.py") if p.stem != "__init__"]
+expected += [f"{p.name}_role" for p in (coll / "roles").iterdir() if p.is_dir()]
+for source in (coll / "plugins" / "filter").glob("*.py"):
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef) and node.name == "filters":
+            for ret in ast.walk(node):
+                if isinstance(ret, ast.Return) and isinstance(ret.value, ast.Dict):
+                    expected += [f"{key.value}_filter" for key in ret.value.keys]
+missing = sorted(name for name in expected if not (pages / f"{name}.html").is_file())
+if missing:
+    sys.exit(f"docs: no page for {', '.join(missing)}")
+print(f"docs: {len(expected)} plugin and role pages, none missing")
+PY
 rm -rf "$OUTPUT"
 mkdir -p "$(dirname "$OUTPUT")"
 cp -r "$SITE/build/html" "$OUTPUT"
