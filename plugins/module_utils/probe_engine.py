@@ -15,8 +15,11 @@ text), reads the certificate that was presented, and spends one time budget acro
 resolution, connect, TLS and the response. TLS verification is never switched off: a probe
 succeeds only over a verified connection. When verification fails, one more connection reads
 the presented certificate so the report can name its issuer, and reads whether the interceptor
-answers a request by itself (a bumping proxy delivers its 403 inside TLS); that request carries
-no credentials and its answer never counts as success.
+answers a request by itself (a bumping proxy delivers its 403 inside TLS). Through a proxy it
+repeats the same CONNECT (with the proxy credentials the first attempt already sent to that
+proxy); inside the unverified TLS it sends a bare GET/HEAD without credentials or body, and its
+answer never counts as success. Python's ssl gives no certificate after a failed verification
+(below 3.13), hence the second connection.
 
 ``requests`` and ``pypac`` are needed only for PAC files (download and evaluation).
 """
@@ -970,7 +973,9 @@ def _inspect_interceptor(target, hop, policy, budget):
     """After verification failed: name the issuer of the presented certificate, and read whether
     the interceptor answers by itself (a bumping proxy delivers its denials and errors inside TLS).
 
-    The request sent here carries no credentials; whatever it returns never counts as success.
+    The CONNECT is the same as the verified attempt's (same proxy, same Proxy-Authorization); the
+    request inside the unverified TLS carries no credentials and no body, and whatever it returns
+    never counts as success.
     """
     found = {"issuer": None}  # type: Dict[str, Any]
     try:
