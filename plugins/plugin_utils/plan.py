@@ -53,6 +53,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology impo
     STABLE,
     TopologyError,
     derive_topology,
+    is_conclusive,
 )
 
 PLAN_VERSION = 1
@@ -458,32 +459,51 @@ def read_current_state(facts: Mapping[str, Any]) -> CurrentState:
 # topology
 # ---------------------------------------------------------------------------------------------
 
-def resolve_topology(inputs: PlanInputs, facts: Mapping[str, Any]) -> Dict[str, Any]:
-    """The topology used for the decision, where it came from, and the evidence."""
+def _detected_topology(facts: Mapping[str, Any]) -> Tuple[Optional[Dict[str, Any]], str, bool]:
+    """What the facts say about the topology: (result or None, source, whether facts said nothing conclusive).
+
+    Stable for want of any chassis type, PCSystemType or battery is not known to be stable, so such a
+    result counts as no detection (a laptop whose inventory record names only its maker looks the same).
+    """
     hardware = facts.get("hardware")
-    detected = None
+    derived = None
     try:
         if isinstance(hardware, Mapping) and hardware:
-            detected = derive_topology(hardware)
+            derived = derive_topology(hardware)
     except TopologyError as err:
         raise PlanFactsError(f"facts.{err.field}", "hardware", err.message) from None
+    inconclusive = derived is not None and not is_conclusive(derived)
+    if inconclusive:
+        derived = None
     reported = facts.get("topology") if facts.get("topology") in (ROAMING, STABLE) else None
     reported_evidence = [str(item) for item in facts.get("topology_evidence") or []]
-    if detected is None and reported is not None:
-        detected = {"topology": reported, "evidence": reported_evidence or ["reported by the device facts without evidence"]}
-    elif detected is not None and reported == detected["topology"] and reported_evidence:
-        # device_facts derives the same way and adds what it saw (hypervisor strings, for example).
-        detected = {"topology": reported, "evidence": reported_evidence}
+    if reported is not None and reported_evidence and not is_conclusive({"evidence": reported_evidence}):
+        inconclusive, reported = True, None
 
+    if derived is not None:
+        if reported == derived["topology"] and reported_evidence:
+            # device_facts derives the same way and adds what it saw (hypervisor strings, for example).
+            return {"topology": reported, "evidence": reported_evidence}, "detected", False
+        return derived, "detected", False
+    if reported is not None:
+        evidence = reported_evidence or ["reported by the device facts without evidence"]
+        return {"topology": reported, "evidence": evidence}, "facts", False
+    return None, "none", inconclusive
+
+
+def resolve_topology(inputs: PlanInputs, facts: Mapping[str, Any]) -> Dict[str, Any]:
+    """The topology used for the decision, where it came from, and the evidence."""
+    detected, source, inconclusive = _detected_topology(facts)
     if inputs.topology != "auto":
         evidence = [f"set by {inputs.name('topology')}"]
         if detected is not None and detected["topology"] != inputs.topology:
             evidence.append(f"detection would say {detected['topology']}: " + "; ".join(detected["evidence"]))
         return {"value": inputs.topology, "source": "inventory", "evidence": evidence}
     if detected is None:
+        facts_words = ("the hardware facts report no chassis type, PCSystemType or battery" if inconclusive
+                       else "no hardware facts")
         return {"value": UNKNOWN, "source": "none",
-                "evidence": [f"no hardware facts and no {inputs.name('topology')}: the topology cannot be detected"]}
-    source = "detected" if isinstance(hardware, Mapping) and hardware else "facts"
+                "evidence": [f"{facts_words} and no {inputs.name('topology')}: the topology cannot be detected"]}
     return {"value": detected["topology"], "source": source, "evidence": list(detected["evidence"])}
 
 
@@ -727,7 +747,8 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
     if topology in roaming_words:
         if not inputs.winhttp_force:
             why_topology = ("roaming device" if topology == ROAMING else
-                            f"unknown topology (no hardware facts and no {inputs.name('topology')}); the system-wide proxy "
+                            f"unknown topology (the facts do not show whether the device roams, and no {inputs.name('topology')} "
+                            "is set); the system-wide proxy "
                             "suits only desktops known to be stable")
             if proxies:
                 findings.append(_finding(WARNING, f"system-wide WinHTTP proxy ({described}) is already set on "

@@ -82,6 +82,9 @@ PC_SYSTEM_TYPE_NAMES = {
 
 MOBILE_PC_SYSTEM_TYPES = frozenset({2, 8})
 
+# The only evidence when the hardware facts name no chassis type, PCSystemType or battery.
+NO_EVIDENCE = "no chassis type, PCSystemType or battery reported: no sign of a portable device"
+
 
 class TopologyError(ValueError):
     """The hardware facts have the wrong shape. ``field`` names the offending key."""
@@ -196,5 +199,14 @@ def derive_topology(hardware: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
         # The conflicting facts are listed too: a reviewer may know better (a desktop on a UPS).
         return {"topology": ROAMING, "evidence": roaming_evidence + stable_evidence}
     if not stable_evidence:
-        stable_evidence.append("no chassis type, PCSystemType or battery reported: no sign of a portable device")
+        stable_evidence.append(NO_EVIDENCE)
     return {"topology": STABLE, "evidence": stable_evidence}
+
+
+def is_conclusive(result: Mapping[str, Any]) -> bool:
+    """Whether a derive_topology result rests on a hardware fact, not on the absence of all of them.
+
+    Stable for lack of evidence is fine for a report, but not enough to allow a system-wide WinHTTP
+    proxy: a laptop whose inventory record lists only its manufacturer looks the same.
+    """
+    return list(result.get("evidence") or []) != [NO_EVIDENCE]

@@ -334,3 +334,36 @@ def test_device_facts_evidence_is_kept_when_it_agrees():
     stale = compute_plan(STATIC, clean_facts(hardware=dict(LAPTOP), topology="stable", topology_evidence=["asset class: desktop"]))
     assert stale["topology"]["value"] == "roaming"
     assert stale["topology"]["evidence"][0] == "chassis type 10 (Notebook) is portable"
+
+
+@pytest.mark.parametrize("facts", [
+    # An inventory record with the machine's name only.
+    {"hardware": {"manufacturer": "Contoso", "model": "Traveller 14"}},
+    # device_facts' own conclusion from the same nothing.
+    {"hardware": {"manufacturer": "Contoso", "chassis_types": []}, "topology": "stable",
+     "topology_evidence": ["no chassis type, PCSystemType or battery reported: no sign of a portable device"]},
+    {"topology": "stable",
+     "topology_evidence": ["no chassis type, PCSystemType or battery reported: no sign of a portable device"]},
+])
+def test_hardware_facts_without_evidence_leave_the_topology_unknown(facts):
+    """Stable for want of any chassis type, PCSystemType or battery would allow netsh on a laptop."""
+    plan = compute_plan({**STATIC, "winhttp_policy": "set"}, facts)
+    assert plan["topology"]["value"] == "unknown" and plan["topology"]["source"] == "none"
+    assert "the topology cannot be detected" in plan["topology"]["evidence"][0]
+    winhttp = by_target(plan)["winhttp_proxy"]
+    assert winhttp["action"] == "refuse"
+    assert "unknown topology (the facts do not show whether the device roams, and no topology is set)" in winhttp["reason"]
+    assert "winhttp_proxy" not in plan["apply"]
+    # The inventory still decides when it says so.
+    stable = compute_plan({**STATIC, "winhttp_policy": "set", "topology": "stable"}, facts)
+    assert by_target(stable)["winhttp_proxy"]["action"] == "set"
+
+
+def test_hardware_without_evidence_keeps_a_conclusive_topology_from_the_facts():
+    facts = {"hardware": {"manufacturer": "Fujitsu"}, "topology": "stable", "topology_evidence": ["CMDB asset class: desktop"]}
+    plan = compute_plan({**STATIC, "winhttp_policy": "set"}, facts)
+    assert plan["topology"] == {"value": "stable", "source": "facts", "evidence": ["CMDB asset class: desktop"]}
+    assert by_target(plan)["winhttp_proxy"]["action"] == "set"
+    # One real fact is enough: a desktop chassis type.
+    desktop = compute_plan({**STATIC, "winhttp_policy": "set"}, {"hardware": {"chassis_types": [3]}})
+    assert desktop["topology"]["value"] == "stable" and by_target(desktop)["winhttp_proxy"]["action"] == "set"

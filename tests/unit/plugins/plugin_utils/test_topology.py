@@ -7,8 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import (
+    NO_EVIDENCE,
     TopologyError,
     derive_topology,
+    is_conclusive,
 )
 
 # Portable SMBIOS chassis types named in the contract (DMTF DSP0134 table 17).
@@ -123,3 +125,13 @@ def test_contract_rule_holds_for_any_hardware(chassis, pc_type, battery, virtual
     assert result["topology"] == ("roaming" if portable and not virtual else "stable")
     assert result["evidence"], "every conclusion lists its evidence"
     assert all(isinstance(item, str) and item for item in result["evidence"])
+
+
+def test_conclusive_means_a_hardware_fact_was_used():
+    assert not is_conclusive(derive_topology({"manufacturer": "Contoso"}))
+    assert not is_conclusive(derive_topology(None))
+    assert is_conclusive(derive_topology({"chassis_types": [3]}))
+    assert is_conclusive(derive_topology({"has_battery": False}))
+    assert is_conclusive(derive_topology({"is_virtual": True}))
+    assert is_conclusive({"topology": "stable", "evidence": ["CMDB asset class: desktop"]})
+    assert NO_EVIDENCE in derive_topology({})["evidence"]
