@@ -13,7 +13,7 @@ import re
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.modules.device_facts import DOCUMENTATION
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import derive_topology
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import derive_topology, is_conclusive
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
     TargetSession,
@@ -116,7 +116,9 @@ def build_facts(raw: Mapping[str, Any]) -> Tuple[Dict[str, Any], List[str]]:
             "system_account": wininet_facts(raw["wininet"]["system_account"]),
         },
         "hardware": hardware,
-        "topology": topology["topology"],
+        # "stable" only for lack of any hardware evidence would let a static
+        # WinHTTP proxy through on a laptop whose WMI answered nothing.
+        "topology": topology["topology"] if is_conclusive(topology) else "unknown",
         "topology_evidence": virtual_evidence + list(topology["evidence"]),
         "services": {name: service_facts(raw["services"].get(name)) for name in ("sense", "diagtrack")},
         "os": os_facts(raw["os"]),

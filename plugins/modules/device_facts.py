@@ -96,7 +96,10 @@ ansible_facts:
           sample: {chassis_types: [10], pc_system_type: 2, has_battery: true, is_virtual: false,
                    manufacturer: "LENOVO", model: "20XW0026GE"}
         topology:
-          description: C(roaming) (the device moves between networks) or C(stable).
+          description:
+            - C(roaming) (the device moves between networks) or C(stable).
+            - C(unknown) when the device reported no chassis type, PCSystemType or battery at all;
+              M(purview.device_proxy.winhttp_proxy) refuses a static proxy for it, as for a roaming device.
           type: str
           sample: roaming
         topology_evidence:

@@ -95,6 +95,14 @@ def test_32bit_desktop_has_one_view(run_action):
     assert facts["topology"] == "stable"
 
 
+def test_no_hardware_evidence_is_unknown_not_stable(run_action):
+    raw = reply("laptop_win11")
+    raw["raw"]["hardware"].update(chassis_types=None, pc_system_type=None, battery_count=None)
+    facts = facts_of(run_action(action, {}, raw)[0])
+    assert facts["topology"] == "unknown"
+    assert any("no chassis type" in item for item in facts["topology_evidence"])
+
+
 def test_read_errors_become_warnings_and_nulls(run_action):
     result, _target = run_action(action, {}, reply("wmi_errors"))
     facts = facts_of(result)
