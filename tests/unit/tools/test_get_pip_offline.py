@@ -40,7 +40,7 @@ def bare_venv(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    assert subprocess.run([str(python), "-c", "import pip"], capture_output=True).returncode != 0
+    assert subprocess.run([str(python), "-c", "import pip"], capture_output=True, check=False).returncode != 0
     return python
 
 
@@ -64,7 +64,7 @@ def _bootstrap(python, quiet_pip, tmp_path, pip_version):
     env["GET_PIP"] = str(cached)
     command = [str(python), quiet_pip, "--disable-pip-version-check", "pip==%s" % pip_version,
                "--no-setuptools", "--no-wheel"]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
 def _installed(python, distribution):
@@ -85,7 +85,8 @@ def test_bootstrap_installs_the_bundled_pip_offline_without_setuptools(bare_venv
     assert "could not install" not in result.stderr
     # ansible-test's next step: pip itself, through the same wrapper without GET_PIP
     env = _offline_env(tmp_path)
-    version = subprocess.run([str(bare_venv), quiet_pip, "--version"], env=env, capture_output=True, text=True)
+    version = subprocess.run([str(bare_venv), quiet_pip, "--version"], env=env, capture_output=True, text=True,
+                             check=False)
     assert version.returncode == 0 and ("pip " + bundled) in version.stdout
 
 
