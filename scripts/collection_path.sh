@@ -2,7 +2,7 @@
 # Sourced by the project's scripts. Makes `purview.device_proxy` resolvable
 # from this checkout by its full name, without installing it: a link
 # .build/pytest/ansible_collections/purview/device_proxy -> the checkout (the
-# same link tests/unit/conftest.py makes), and ANSIBLE_COLLECTIONS_PATH
+# same link tools/collection_link.py makes for Python), and ANSIBLE_COLLECTIONS_PATH
 # pointing at it. Only ansible-test needs a real copy; it makes its own.
 # Usage: source scripts/collection_path.sh "<checkout root>"
 collection_path_root=$1

@@ -16,13 +16,10 @@ import os
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-COLLECTIONS_DIR = os.path.join(ROOT, ".build", "pytest")
-LINK = os.path.join(COLLECTIONS_DIR, "ansible_collections", "purview", "device_proxy")
-if not os.path.islink(LINK):
-    os.makedirs(os.path.dirname(LINK), exist_ok=True)
-    os.symlink(ROOT, LINK)
-sys.path.insert(0, COLLECTIONS_DIR)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from collection_link import ROOT, ensure_collection_importable  # noqa: E402
+
+ensure_collection_importable()
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "squid"))
 
 import squid_lab  # noqa: E402

@@ -26,8 +26,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _import_collection():
-    sys.path.insert(0, os.path.join(ROOT, "tests", "unit"))
-    import conftest  # noqa: F401  (links the checkout as ansible_collections.purview.device_proxy)
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    from collection_link import ensure_collection_importable
+    ensure_collection_importable()
 
 
 def synthetic_urls(count):

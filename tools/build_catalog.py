@@ -17,12 +17,9 @@ DEFAULT_CSV = os.path.join(os.path.dirname(ROOT), "shared", "reference", "mde-se
 
 def _import_collection():
     # The collection imports itself by its full name; make that name point at this checkout.
-    collections_dir = os.path.join(ROOT, ".build", "pytest")
-    link = os.path.join(collections_dir, "ansible_collections", "purview", "device_proxy")
-    if not os.path.islink(link) and not os.path.isdir(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(ROOT, link)
-    sys.path.insert(0, collections_dir)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from collection_link import ensure_collection_importable
+    ensure_collection_importable()
 
 
 def main(argv=None):

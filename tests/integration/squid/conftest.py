@@ -11,18 +11,9 @@ import sys
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
-COLLECTIONS_DIR = os.path.join(ROOT, ".build", "pytest")
-LINK = os.path.join(COLLECTIONS_DIR, "ansible_collections", "purview", "device_proxy")
-
-# The collection is imported by its real name through a link to this checkout.
-if not os.path.islink(LINK):
-    os.makedirs(os.path.dirname(LINK), exist_ok=True)
-    os.symlink(ROOT, LINK)
-for path in (COLLECTIONS_DIR, HERE):
-    if path not in sys.path:
-        sys.path.insert(0, path)
-os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", COLLECTIONS_DIR)
+# The collection itself is made importable by tests/conftest.py; squid_lab lives here.
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
 
 import squid_lab  # noqa: E402  (needs the path above)
 
