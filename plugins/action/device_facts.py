@@ -18,10 +18,9 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_modul
     Outcome,
     TargetSession,
     WindowsModuleAction,
-    WinHttpView,
     registry_data,
-    winhttp_drift,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import WinHttpView, winhttp_drift
 
 FACTS_KEY = "purview_device_proxy"
 

@@ -24,7 +24,6 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     BypassList,
     ProxyServer,
-    netsh_set_proxy_args,
     parse_bypass_list,
     parse_proxy_server,
 )
@@ -36,8 +35,11 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_modul
     TargetSession,
     WindowsModuleAction,
     WindowsModuleInputError,
-    WinHttpView,
     forward_options,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import (
+    WinHttpView,
+    views_differ,
     winhttp_drift,
 )
 
@@ -78,26 +80,14 @@ class Desired:
     def direct(self) -> bool:
         return self.server is None
 
-    def key(self) -> Tuple[Any, ...]:
-        """The semantic comparison key, as WinHttpView.key() computes it for what was read."""
+    def view(self) -> WinHttpView:
+        """The setting as a view, so it is compared and rendered as what was read (no bytes yet)."""
         if self.server is None:
-            return ("direct", None)
-        return ("proxy", self.server.winhttp_string(), self.bypass.entries, None)
+            return WinHttpView.proxy_setting("")
+        return WinHttpView.proxy_setting(self.server.winhttp_string(), self.bypass.winhttp_string())
 
     def netsh(self) -> str:
-        if self.server is None:
-            return "netsh winhttp reset proxy"
-        return " ".join(["netsh"] + netsh_set_proxy_args(self.server, self.bypass))
-
-    def view(self) -> Dict[str, Any]:
-        """The before/after form of this setting as a prediction (no raw bytes yet)."""
-        return {
-            "raw": None,
-            "uses_proxy": not self.direct,
-            "proxy": "" if self.server is None else self.server.winhttp_string(),
-            "bypass": "" if self.server is None else self.bypass.winhttp_string(),
-            "error": None,
-        }
+        return self.view().netsh()
 
 
 def desired_from_options(params: Dict[str, Any]) -> Optional[Desired]:
@@ -300,14 +290,15 @@ class ActionModule(WindowsModuleAction):
                 current: CurrentViews, warnings: list) -> Outcome:
         """Compare the current views with the desired setting; write (guarded) when they differ."""
         native, wow64, raw = current.native, current.wow64, current.raw
-        set_native = native.key() != desired.key()
-        mirror = wow64 is not None and (set_native or wow64.key() != desired.key())
+        wanted = desired.view()
+        set_native = views_differ(native, wanted)
+        mirror = wow64 is not None and (set_native or views_differ(wow64, wanted))
         changed = set_native or mirror
 
         after_native, after_wow64 = native, wow64
         if changed and session.check_mode:
-            after_native = _Predicted(desired) if set_native else native
-            after_wow64 = _Predicted(desired) if mirror else wow64
+            after_native = wanted if set_native else native
+            after_wow64 = wanted if mirror else wow64
         elif changed:
             applied = session.call(dict(
                 base_args,
@@ -351,7 +342,7 @@ class ActionModule(WindowsModuleAction):
     @staticmethod
     def _verify_or_restore(session, base_args, desired, native, wow64, after_native, after_wow64):
         wrong = [name for name, view in (("native", after_native), ("WOW6432Node", after_wow64))
-                 if view is not None and view.key() != desired.key()]
+                 if view is not None and views_differ(view, desired.view())]
         if not wrong:
             return
         session.call(dict(base_args, _mode="restore", _native_hex=native.raw or "",
@@ -359,19 +350,6 @@ class ActionModule(WindowsModuleAction):
         raise OutcomeError(
             "WinHttpSettings of the %s view did not hold the requested setting after the write (%s); the previous "
             "values were restored" % (" and ".join(wrong), desired.netsh()))
-
-
-@dataclasses.dataclass(frozen=True)
-class _Predicted:
-    """A view as check mode predicts it: the desired setting, bytes unknown."""
-
-    desired: Desired
-
-    def to_dict(self) -> Dict[str, Any]:
-        return self.desired.view()
-
-    def netsh(self) -> str:
-        return self.desired.netsh()
 
 
 def _normalised_options(desired: Optional[Desired], supplied: Optional[CurrentViews]) -> Dict[str, Any]:

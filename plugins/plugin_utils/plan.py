@@ -43,17 +43,19 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
     parse_proxy_server,
     telemetry_proxy_server_value,
 )
-from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (
-    FLAG_PROXY,
-    WinHttpSettingsError,
-    decode_hex,
-)
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import (
     ROAMING,
     STABLE,
     TopologyError,
     derive_topology,
     is_conclusive,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import (
+    WinHttpView,
+    proxy_key,
+    views_differ,
+    winhttp_drift,
 )
 
 PLAN_VERSION = 1
@@ -313,31 +315,6 @@ def parse_inputs(raw: Optional[Mapping[str, Any]], field_prefix: str = "") -> Pl
 # facts
 # ---------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class WinHttpView:
-    """One registry copy of WinHttpSettings. ``known`` is False when the facts do not say."""
-
-    name: str
-    known: bool
-    uses_proxy: bool = False
-    proxy: str = ""
-    bypass: str = ""
-    error: Optional[str] = None
-
-    def describe(self) -> str:
-        if not self.known:
-            return "not reported"
-        if self.error:
-            return f"unreadable ({self.error})"
-        if not self.uses_proxy:
-            return "direct access"
-        return f"proxy {self.proxy}" + (f" bypass {self.bypass}" if self.bypass else "")
-
-    def as_dict(self) -> Dict[str, Any]:
-        return {"known": self.known, "uses_proxy": self.uses_proxy, "proxy": self.proxy or None,
-                "bypass": self.bypass or None, "error": self.error}
-
-
 @dataclass
 class CurrentState:
     telemetry_known: bool = False
@@ -353,7 +330,7 @@ class CurrentState:
 
     def winhttp_proxies(self) -> List[WinHttpView]:
         """Views that hold a proxy or cannot be read (either may route traffic)."""
-        return [view for view in self.winhttp_views if view.known and (view.uses_proxy or view.error)]
+        return [view for view in self.winhttp_views if view.routes_traffic()]
 
     def describe_winhttp(self) -> str:
         described = {view.describe() for view in self.winhttp_views}
@@ -383,30 +360,10 @@ def _optional_int(value: Any, name: str) -> Optional[int]:
 
 
 def _winhttp_view(view_name: str, raw_view: Any, facts_name: str) -> WinHttpView:
-    if raw_view is None:
-        return WinHttpView(view_name, known=False)
-    view = _mapping(raw_view, facts_name)
-    if view.get("error"):
-        return WinHttpView(view_name, known=True, error=str(view["error"]))
-    decoded = view.get("decoded")
-    if decoded is None and view.get("raw"):
-        # A CMDB export may carry only the hex; decode it with the one codec.
-        try:
-            settings = decode_hex(str(view["raw"]))
-        except WinHttpSettingsError as err:
-            return WinHttpView(view_name, known=True, error=str(err))
-        decoded = {"uses_proxy": settings.uses_proxy, "proxy": settings.proxy, "bypass": settings.bypass}
-    if decoded is None:
-        # No value at all: WinHTTP's default is direct access.
-        return WinHttpView(view_name, known=True)
-    decoded = _mapping(decoded, f"{facts_name}.decoded")
-    proxy = str(decoded.get("proxy") or "")
-    uses_proxy = decoded.get("uses_proxy")
-    if uses_proxy is None:
-        flags = _optional_int(decoded.get("flags"), f"{facts_name}.decoded.flags") or 0
-        uses_proxy = bool(proxy) and bool(flags & FLAG_PROXY)
-    return WinHttpView(view_name, known=True, uses_proxy=bool(uses_proxy) and bool(proxy),
-                       proxy=proxy, bypass=str(decoded.get("bypass") or ""))
+    try:
+        return WinHttpView.from_facts(raw_view, facts_name, name=view_name)
+    except InputError as err:
+        raise PlanFactsError(err.field, err.rule, err.message) from None
 
 
 def unwrap_facts(facts: Any) -> Mapping[str, Any]:
@@ -446,9 +403,7 @@ def read_current_state(facts: Mapping[str, Any]) -> CurrentState:
     for view in current.winhttp_views:
         if view.error:
             current.findings.append(_finding(WARNING, f"the {view.name} WinHttpSettings value cannot be decoded: {view.error}"))
-    known = [view for view in current.winhttp_views if view.known and not view.error]
-    if len(known) == 2 and (known[0].uses_proxy, known[0].proxy.lower(), known[0].bypass.lower()) != (
-            known[1].uses_proxy, known[1].proxy.lower(), known[1].bypass.lower()):
+    if len(current.winhttp_views) == 2 and winhttp_drift(*current.winhttp_views):
         current.findings.append(_finding(
             WARNING, f"the 64-bit and 32-bit (WOW6432Node) WinHTTP settings differ: {current.describe_winhttp()}; "
                      "32-bit processes see a different proxy"))
@@ -534,14 +489,6 @@ def _normal_telemetry(value: str) -> str:
     """A current TelemetryProxyServer in normal form, or as found when it does not parse."""
     try:
         return telemetry_proxy_server_value(value)
-    except ProxyAddressError:
-        return value
-
-
-@lru_cache(maxsize=1024)
-def _normal_winhttp(value: str) -> str:
-    try:
-        return parse_proxy_server(value).winhttp_string()
     except ProxyAddressError:
         return value
 
@@ -652,34 +599,25 @@ def decide_prefer_static(inputs: PlanInputs, current: CurrentState) -> Dict[str,
     return _action(PREFER_STATIC_PROXY, action, reason, params, now, desired)
 
 
-@lru_cache(maxsize=1024)
-def _normal_bypass(value: str) -> str:
-    try:
-        return parse_bypass_list(value).winhttp_string()
-    except ProxyAddressError:
-        return value
+def _view_matches(view: WinHttpView, wanted: WinHttpView) -> bool:
+    return view.known and not views_differ(view, wanted)
 
 
-def _view_matches(view: WinHttpView, server: str, bypass: str) -> bool:
-    return (view.known and not view.error and view.uses_proxy
-            and _normal_winhttp(view.proxy) == server and _normal_bypass(view.bypass) == bypass)
+def _winhttp_matches(current: CurrentState, wanted: WinHttpView) -> bool:
+    return all(_view_matches(view, wanted) for view in current.winhttp_views)
 
 
-def _winhttp_matches(current: CurrentState, server: str, bypass: str) -> bool:
-    return all(_view_matches(view, server, bypass) for view in current.winhttp_views)
-
-
-def _winhttp_set_detail(current: CurrentState, server: str, bypass: str, inputs: PlanInputs) -> str:
+def _winhttp_set_detail(current: CurrentState, wanted: WinHttpView, inputs: PlanInputs) -> str:
     proxies = current.winhttp_proxies()
     if not current.winhttp_known:
         return "the current setting is not reported by the facts"
     if not proxies:
         return "currently direct access"
-    matching = [view.name for view in current.winhttp_views if _view_matches(view, server, bypass)]
+    matching = [view.name for view in current.winhttp_views if _view_matches(view, wanted)]
     if matching:
         stale = [view.name for view in current.winhttp_views if view.name not in matching]
         return f"the {', '.join(stale)} copy differs ({current.describe_winhttp()}); both registry views are written"
-    owners = {_normal_winhttp(view.proxy) in inputs.managed_winhttp_values for view in proxies}
+    owners = {proxy_key(view.proxy) in inputs.managed_winhttp_values for view in proxies}
     whose = "an earlier proxy this collection wrote" if owners == {True} else "not written by this collection"
     return f"replaces {current.describe_winhttp()} ({whose})"
 
@@ -687,9 +625,9 @@ def _winhttp_set_detail(current: CurrentState, server: str, bypass: str, inputs:
 def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
     findings: List[Dict[str, str]] = []
     proxies = current.winhttp_proxies()
-    now = {"views": {view.name: view.as_dict() for view in current.winhttp_views}, "summary": current.describe_winhttp()}
+    now = {"views": {view.name: view.to_plan() for view in current.winhttp_views}, "summary": current.describe_winhttp()}
     described = current.describe_winhttp()
-    ours = bool(proxies) and all(not view.error and _normal_winhttp(view.proxy) in inputs.managed_winhttp_values
+    ours = bool(proxies) and all(not view.error and proxy_key(view.proxy) in inputs.managed_winhttp_values
                                  for view in proxies)
     roaming_words = {ROAMING: "a roaming device", UNKNOWN: "a device of unknown topology"}
 
@@ -766,10 +704,11 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
         reason = (f"stable topology and {inputs.name('winhttp_policy')} is set: the system-wide WinHTTP proxy "
                   f"(netsh winhttp set proxy {server}) is acceptable for a desktop that always sits behind the same proxy; "
                   "it affects every WinHTTP client on the device")
-    if _winhttp_matches(current, server, bypass):
+    wanted = WinHttpView.proxy_setting(server, bypass)
+    if _winhttp_matches(current, wanted):
         return _action(WINHTTP_PROXY, KEEP, f"{reason}; already set on both registry views", current=now,
                        desired=desired), findings
-    return _action(WINHTTP_PROXY, SET, f"{reason}; {_winhttp_set_detail(current, server, bypass, inputs)}",
+    return _action(WINHTTP_PROXY, SET, f"{reason}; {_winhttp_set_detail(current, wanted, inputs)}",
                    params, now, desired), findings
 
 

@@ -19,23 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence
 
 import yaml
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
-    ProxyAddressError,
-    parse_bypass_list,
-    parse_proxy_server,
-)
-from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (
-    WinHttpSettings,
-    WinHttpSettingsError,
-    decode_hex,
-)
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyAddressError
 
 # Documentation keys that carry over to an argument spec unchanged.
 _SPEC_KEYS = ("type", "elements", "choices", "default", "required", "aliases", "no_log")
@@ -217,95 +208,6 @@ def registry_data(raw: Optional[Mapping[str, Any]]) -> Any:
     """The data of a reported registry value, or None when it does not exist."""
     value = RegistryValue.from_raw(raw)
     return None if value is None else value.data
-
-
-@dataclasses.dataclass(frozen=True)
-class WinHttpView:
-    """One registry view's ``WinHttpSettings`` as read: raw hex, the decoded settings or the decode error.
-
-    A missing value means direct access (what WinHTTP does without one). :meth:`key` is the
-    semantic comparison used for idempotence and drift: addresses and bypass entries are
-    normalised with the proxy address model, so another spelling of the same setting is equal.
-    """
-
-    raw: Optional[str]
-    settings: Optional[WinHttpSettings] = None
-    error: Optional[str] = None
-
-    @classmethod
-    def from_hex(cls, raw: Optional[str]) -> "WinHttpView":
-        if raw is None:
-            return cls(raw=None)
-        try:
-            return cls(raw=raw, settings=decode_hex(raw))
-        except WinHttpSettingsError as err:
-            return cls(raw=raw, error=str(err))
-
-    @property
-    def effective(self) -> Optional[WinHttpSettings]:
-        """The settings WinHTTP works with; None when the value cannot be decoded."""
-        if self.error is not None:
-            return None
-        return self.settings or WinHttpSettings.direct()
-
-    def key(self) -> Tuple[Any, ...]:
-        """("direct", autoconfig) or ("proxy", server, bypass entries, autoconfig); undecodable is unique."""
-        settings = self.effective
-        if settings is None:
-            return ("undecodable", self.raw)
-        if not settings.uses_proxy:
-            return ("direct", settings.autoconfig_url)
-        return ("proxy", _normal_server(settings.proxy), _normal_bypass(settings.bypass), settings.autoconfig_url)
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The before/after form used by winhttp_proxy."""
-        settings = self.effective
-        return {
-            "raw": self.raw,
-            "uses_proxy": bool(settings and settings.uses_proxy),
-            "proxy": settings.proxy if settings else None,
-            "bypass": settings.bypass if settings else None,
-            "error": self.error,
-        }
-
-    def to_facts(self) -> Dict[str, Any]:
-        """The form device_facts reports: raw, decoded (as stored, null when missing) and error."""
-        return {
-            "raw": self.raw,
-            "decoded": self.settings.to_dict() if self.settings else None,
-            "error": self.error,
-        }
-
-    def netsh(self) -> str:
-        """The netsh command that produces this setting (as stored, even if it would not validate today)."""
-        settings = self.effective
-        if settings is None:
-            return "# WinHttpSettings cannot be decoded: %s" % self.error
-        if not settings.uses_proxy:
-            return "netsh winhttp reset proxy"
-        text = 'netsh winhttp set proxy proxy-server="%s"' % settings.proxy
-        if settings.bypass:
-            text += ' bypass-list="%s"' % settings.bypass
-        return text
-
-
-def _normal_server(text: str) -> str:
-    try:
-        return parse_proxy_server(text).winhttp_string()
-    except ProxyAddressError:
-        return text.strip().lower()
-
-
-def _normal_bypass(text: str) -> Tuple[str, ...]:
-    try:
-        return parse_bypass_list(text).entries
-    except ProxyAddressError:
-        return tuple(entry.strip().lower() for entry in text.split(";") if entry.strip())
-
-
-def winhttp_drift(native: WinHttpView, wow64: Optional[WinHttpView]) -> bool:
-    """Whether the two views hold different settings (never on a 32-bit OS, which has one view)."""
-    return wow64 is not None and native.key() != wow64.key()
 
 
 def shape_result(outcome: Outcome, diff: bool) -> Dict[str, Any]:
