@@ -28,6 +28,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
     parse_proxy_server,
 )
 from ansible_collections.purview.device_proxy.plugins.modules.winhttp_proxy import DOCUMENTATION
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import static_winhttp_decision
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     ModuleFailedError,
     Outcome,
@@ -43,18 +44,6 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view 
     winhttp_drift,
 )
 
-ROAMING_REFUSAL = (
-    "refusing a static system-wide WinHTTP proxy on a roaming device: Microsoft documents that devices "
-    "which move between networks malfunction with it, because off the corporate network every WinHTTP "
-    "client (the sensor, certificate revocation checks, Windows Update) keeps sending its traffic to a "
-    "proxy it cannot reach. Use purview.device_proxy.telemetry_proxy (TelemetryProxyServer, which falls "
-    "back to a direct connection) for such devices, or set force: true if this device really stays "
-    "behind this proxy"
-)
-UNKNOWN_TOPOLOGY_WARNING = (
-    "device_topology is unknown: a static WinHTTP proxy breaks connectivity of devices that move between "
-    "networks; pass the topology fact of purview.device_proxy.device_facts to have roaming devices refused"
-)
 DRIFT_WARNING = (
     "the native and WOW6432Node copies of WinHttpSettings held different settings (32-bit processes "
     "saw %s, 64-bit processes %s)"
@@ -234,17 +223,14 @@ def _wow64_view(native: WinHttpView, wow64: WinHttpView, drift: Any) -> Optional
 
 
 def guard_topology(desired: Desired, params: Dict[str, Any]) -> list:
-    """Refuse a static proxy on a roaming device unless forced; return warnings."""
+    """Refuse a static proxy on a roaming device unless forced (the plan's rule); return warnings."""
     if desired.direct:
         return []
-    topology = params["device_topology"]
-    if topology == "roaming":
-        if not params["force"]:
-            raise WindowsModuleInputError("device_topology", "roaming-static-proxy", ROAMING_REFUSAL)
-        return ["force: setting a static WinHTTP proxy on a roaming device; it loses connectivity off the corporate network"]
-    if topology == "unknown":
-        return [UNKNOWN_TOPOLOGY_WARNING]
-    return []
+    # Unknown (the default) is warned about only: on its own the module has no facts to go by.
+    decision = static_winhttp_decision(params["device_topology"], bool(params["force"]), unknown_refused=False)
+    if not decision.allowed:
+        raise WindowsModuleInputError("device_topology", "roaming-static-proxy", decision.refusal)
+    return [decision.warning] if decision.warning else []
 
 
 def diff_text(native: Any, wow64: Any) -> str:

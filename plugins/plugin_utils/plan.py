@@ -46,10 +46,13 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import (
     ROAMING,
+    ROAMING_WHY,
     STABLE,
+    UNKNOWN,
     TopologyError,
     derive_topology,
-    is_conclusive,
+    reported_topology,
+    static_winhttp_decision,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import (
     WinHttpView,
@@ -64,7 +67,6 @@ STATES = ("present", "absent")
 NETWORK_MODES = ("transparent", "wpad", "static")
 TOPOLOGY_CHOICES = ("auto", "stable", "roaming")
 WINHTTP_POLICIES = ("leave", "set", "reset")
-UNKNOWN = "unknown"
 
 # Targets and the module that manages each one.
 TELEMETRY_PROXY = "telemetry_proxy"
@@ -109,8 +111,6 @@ _NO_CONFIG_WHY = {
     "transparent": "the network's transparent proxy carries the traffic, so no device configuration is needed",
     "wpad": "WinHTTP discovers the proxy through WPAD by itself, so no device configuration is needed",
 }
-_NETSH_ROAMING = ("laptops that change topology (office, home, travel) malfunction with a static WinHTTP proxy "
-                  "(netsh winhttp set proxy): every WinHTTP client, CRL fetches included, fails off the corporate network")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -426,23 +426,23 @@ def _detected_topology(facts: Mapping[str, Any]) -> Tuple[Optional[Dict[str, Any
         if isinstance(hardware, Mapping) and hardware:
             derived = derive_topology(hardware)
     except TopologyError as err:
-        raise PlanFactsError(f"facts.{err.field}", "hardware", err.message) from None
-    inconclusive = derived is not None and not is_conclusive(derived)
+        raise PlanFactsError(f"facts.{err.field}", err.rule, err.message) from None
+    inconclusive = derived is not None and derived["topology"] == UNKNOWN
     if inconclusive:
         derived = None
-    reported = facts.get("topology") if facts.get("topology") in (ROAMING, STABLE) else None
-    reported_evidence = [str(item) for item in facts.get("topology_evidence") or []]
-    if reported is not None and reported_evidence and not is_conclusive({"evidence": reported_evidence}):
-        inconclusive, reported = True, None
+    reported = reported_topology(facts.get("topology"), facts.get("topology_evidence"))
+    if reported is None and facts.get("topology") in (ROAMING, STABLE):
+        # Facts of an earlier release: "stable" for want of any evidence.
+        inconclusive = True
 
     if derived is not None:
-        if reported == derived["topology"] and reported_evidence:
+        if reported is not None and reported["topology"] == derived["topology"] and reported["evidence"]:
             # device_facts derives the same way and adds what it saw (hypervisor strings, for example).
-            return {"topology": reported, "evidence": reported_evidence}, "detected", False
+            return reported, "detected", False
         return derived, "detected", False
     if reported is not None:
-        evidence = reported_evidence or ["reported by the device facts without evidence"]
-        return {"topology": reported, "evidence": evidence}, "facts", False
+        evidence = reported["evidence"] or ["reported by the device facts without evidence"]
+        return {"topology": reported["topology"], "evidence": evidence}, "facts", False
     return None, "none", inconclusive
 
 
@@ -651,10 +651,10 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
             return _action(WINHTTP_PROXY, KEEP, f"{reason} (direct access)", current=now), findings
         if topology in roaming_words:
             findings.append(_finding(WARNING, f"system-wide WinHTTP proxy ({described}) on {roaming_words[topology]}: "
-                                              f"{_NETSH_ROAMING}"))
+                                              f"{ROAMING_WHY}"))
             return _action(WINHTTP_PROXY, REPORT,
                            f"{reason}, but the system-wide WinHTTP proxy ({described}) is set on {roaming_words[topology]}: "
-                           f"{_NETSH_ROAMING}; reported only (set {inputs.name('winhttp_policy')} to reset to remove it)",
+                           f"{ROAMING_WHY}; reported only (set {inputs.name('winhttp_policy')} to reset to remove it)",
                            current=now), findings
         if inputs.network_mode != "static":
             whose = "written by this collection" if ours else "not written by this collection"
@@ -682,24 +682,19 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
     desired = {"proxy": server, "bypass": bypass or None}
     params = {"state": "present", "proxy": server, "bypass": list(inputs.bypass), "device_topology": topology,
               "force": False}
-    if topology in roaming_words:
-        if not inputs.winhttp_force:
-            why_topology = ("roaming device" if topology == ROAMING else
-                            f"unknown topology (the facts do not show whether the device roams, and no {inputs.name('topology')} "
-                            "is set); the system-wide proxy "
-                            "suits only desktops known to be stable")
-            if proxies:
-                findings.append(_finding(WARNING, f"system-wide WinHTTP proxy ({described}) is already set on "
-                                                  f"{roaming_words[topology]}: {_NETSH_ROAMING}"))
-            return _action(WINHTTP_PROXY, REFUSE,
-                           f"static WinHTTP refused: {why_topology}; {_NETSH_ROAMING}. The registry-based static proxy covers "
-                           f"Sense and falls back to direct access off the network (set {inputs.name('winhttp_force')} "
-                           "to override)", current=now, desired=desired), findings
+    decision = static_winhttp_decision(
+        topology, inputs.winhttp_force, unknown_refused=True, force_option=inputs.name("winhttp_force"),
+        topology_option=inputs.name("topology"),
+        unknown_hint=f"the facts do not show whether the device roams, and no {inputs.name('topology')} is set")
+    if not decision.allowed:
+        if proxies:
+            findings.append(_finding(WARNING, f"system-wide WinHTTP proxy ({described}) is already set on "
+                                              f"{roaming_words[topology]}: {ROAMING_WHY}"))
+        return _action(WINHTTP_PROXY, REFUSE, decision.refusal, current=now, desired=desired), findings
+    if decision.warning:
         params["force"] = True
-        findings.append(_finding(WARNING, f"static WinHTTP forced on {roaming_words[topology]} "
-                                          f"({inputs.name('winhttp_force')} is true): {_NETSH_ROAMING}"))
-        reason = (f"{inputs.name('winhttp_policy')} is set and forced ({inputs.name('winhttp_force')}) on "
-                  f"{roaming_words[topology]}, against the documentation: {_NETSH_ROAMING}")
+        findings.append(_finding(WARNING, decision.warning))
+        reason = f"{inputs.name('winhttp_policy')} is set and {decision.warning}"
     else:
         reason = (f"stable topology and {inputs.name('winhttp_policy')} is set: the system-wide WinHTTP proxy "
                   f"(netsh winhttp set proxy {server}) is acceptable for a desktop that always sits behind the same proxy; "

@@ -119,34 +119,3 @@ def test_options_are_refused_before_the_host_is_contacted(run_action):
     assert result["failed"] is True
     assert result["invalid_option"] == "gather"
     assert target.calls == []
-
-
-@pytest.mark.parametrize(
-    "hardware, hypervisor",
-    [
-        ({"manufacturer": "VMware, Inc.", "model": "VMware7,1"}, "VMware"),
-        ({"manufacturer": "innotek GmbH", "model": "VirtualBox"}, "VirtualBox"),
-        ({"manufacturer": "QEMU", "model": "Standard PC (Q35 + ICH9, 2009)"}, "QEMU"),
-        ({"manufacturer": "Xen", "model": "HVM domU"}, "Xen"),
-        ({"manufacturer": "Amazon EC2", "model": "t3.large"}, "Amazon EC2"),
-        ({"manufacturer": "Google", "model": "Google Compute Engine"}, "Google Compute Engine"),
-        ({"manufacturer": "Parallels International GmbH.", "model": "Parallels ARM Virtual Machine"}, "Parallels"),
-    ],
-)
-def test_hypervisors_are_recognised(hardware, hypervisor):
-    is_virtual, evidence = action.classify_virtual(hardware)
-    assert is_virtual is True
-    assert any(hypervisor in line for line in evidence)
-
-
-@pytest.mark.parametrize(
-    "hardware",
-    [
-        {"manufacturer": "Microsoft Corporation", "model": "Surface Laptop 5", "bios_version": "1.2.3"},
-        {"manufacturer": "LENOVO", "model": "20XW0026GE"},
-        {"manufacturer": None, "model": None},
-        {},
-    ],
-)
-def test_physical_machines_are_not_virtual(hardware):
-    assert action.classify_virtual(hardware) == (False, [])
