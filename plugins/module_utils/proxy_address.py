@@ -29,14 +29,14 @@ hostname, ipv4, ipv6, ipv6-brackets, empty-part, unknown-scheme, duplicate-schem
 mixed-forms, bypass-port, bypass-entry, not-normalised, duplicate-entry.
 """
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 
 # Schemes a WinHTTP per-scheme proxy string may name, in the order ansible.windows.win_http_proxy
 # and this collection serialise them.
@@ -88,7 +88,7 @@ def _safe_value(value):
     return text
 
 
-class ProxyAddressError(ValueError):
+class ProxyAddressError(InputError):
     """Invalid proxy address or bypass list.
 
     ``field`` is the option name the user wrote (``proxy``, ``bypass``...), ``rule`` a short rule
@@ -96,16 +96,9 @@ class ProxyAddressError(ValueError):
     ``str(err)`` is ``"<field>: <message>"``.
     """
 
-    def __init__(self, field, rule, message, value=None):
-        # type: (str, str, str, Any) -> None
-        self.field = field
-        self.rule = rule
-        self.message = message
+    def __init__(self, field: str, rule: str, message: str, value: Any = None) -> None:
+        super().__init__(field, rule, message)
         self.value = _safe_value(value) if value is not None else None
-        super(ProxyAddressError, self).__init__("%s: %s" % (field, message))
-
-    def __str__(self):
-        return "%s: %s" % (self.field, self.message)
 
 
 def _describe_char(char):

@@ -25,7 +25,9 @@ import fnmatch
 import json
 import os
 from dataclasses import asdict, dataclass
-from typing import Tuple
+from typing import Iterable, Optional, Tuple
+
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 
 CATALOG_FORMAT = 1
 SHIPPED_CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "service_url_catalog.json")
@@ -71,23 +73,21 @@ NOT_IN_MICROSOFT_LISTS = frozenset((
 SHARED_STORAGE_WILDCARDS = frozenset(("*.blob.core.windows.net", "*.blob.core.usgovcloudapi.net"))
 
 
-class CatalogError(ValueError):
+class CatalogError(InputError):
     """Bad selection option or bad catalog file.
 
     Attributes: field (option name or file), rule (short rule name), valid (tuple of valid
     choices, may be empty), row and column (1-based position in a file, or None).
     """
 
-    def __init__(self, field, rule, message, valid=(), row=None, column=None):
-        super().__init__(message)
-        self.field = field
-        self.rule = rule
-        self.message = message
+    def __init__(self, field: str, rule: str, message: str, valid: Iterable[str] = (),
+                 row: Optional[int] = None, column: Optional[int] = None) -> None:
+        super().__init__(field, rule, message)
         self.valid = tuple(valid)
         self.row = row
         self.column = column
 
-    def __str__(self):
+    def __str__(self) -> str:
         where = ""
         if self.row is not None:
             where = " (row %s" % self.row

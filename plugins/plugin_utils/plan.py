@@ -117,17 +117,8 @@ _NO_CONFIG_WHY = {
 # errors
 # ---------------------------------------------------------------------------------------------
 
-class PlanError(ValueError):
+class PlanError(InputError):
     """Bad input or facts. ``field`` names what the user wrote, ``rule`` the rule it broke."""
-
-    def __init__(self, field_name: str, rule: str, message: str):
-        self.field = field_name
-        self.rule = rule
-        self.message = message
-        super().__init__(f"{field_name}: {message}")
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
 
 
 class PlanInputError(PlanError):

@@ -26,24 +26,18 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyAddressError
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 
 # Documentation keys that carry over to an argument spec unchanged.
 _SPEC_KEYS = ("type", "elements", "choices", "default", "required", "aliases", "no_log")
 
 
-class WindowsModuleInputError(ValueError):
+class WindowsModuleInputError(InputError):
     """Bad task input, found before the host is contacted.
 
     ``field`` is the option the user wrote, ``rule`` a short name of the rule it breaks.
     ``str(err)`` is ``"<field>: <message>"``.
     """
-
-    def __init__(self, field: str, rule: str, message: str):
-        self.field = field
-        self.rule = rule
-        self.message = message
-        super().__init__(f"{field}: {message}")
 
 
 class ModuleFailedError(RuntimeError):
@@ -260,8 +254,8 @@ class WindowsModuleAction(ActionBase):
         try:
             params = validate_arguments(self._task.args, self.argument_spec(), self.ARGUMENT_RULES)
             outcome = self.decide(params, session)
-        except (WindowsModuleInputError, ProxyAddressError) as err:
-            # Both name the option and the rule; nothing was changed on the host.
+        except InputError as err:
+            # Every validator's error names the option and the rule; nothing was changed on the host.
             result.update(failed=True, msg=str(err), invalid_option=err.field, rule=err.rule)
             return result
         except ModuleFailedError as err:
