@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.modules.device_facts import DOCUMENTATION
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import device_facts_reads
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import classify_virtual, derive_topology
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
@@ -95,7 +96,7 @@ class ActionModule(WindowsModuleAction):
     DOCUMENTATION = DOCUMENTATION
 
     def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:
-        reply = session.call({})
+        reply = session.call({"_registry": device_facts_reads()})
         facts, warnings = build_facts(reply["raw"])
         # Read-only: no before/after and nothing to diff.
         return Outcome(

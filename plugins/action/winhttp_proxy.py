@@ -28,6 +28,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
     parse_proxy_server,
 )
 from ansible_collections.purview.device_proxy.plugins.modules.winhttp_proxy import DOCUMENTATION
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import winhttp_views_option
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import static_winhttp_decision
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     ModuleFailedError,
@@ -255,6 +256,7 @@ class ActionModule(WindowsModuleAction):
         warnings = guard_topology(desired, params) if desired is not None else []
         supplied = current_views_from_option(params.get("current_settings"))
         base_args = forward_options(params, self.argument_spec(), _normalised_options(desired, supplied))
+        base_args["_registry"] = winhttp_views_option()
 
         if supplied is not None:
             try:

@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.purview.device_proxy.plugins.action import device_facts as action
 from ansible_collections.purview.device_proxy.plugins.modules import device_facts as doc
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import device_facts_reads
 
 from .conftest import all_replies, assert_shaped_like, documented_return, load_reply
 
@@ -39,7 +40,8 @@ def test_laptop(run_action):
     result, target = run_action(action, {}, reply("laptop_win11"), check_mode=True, diff=True)
     facts = facts_of(result)
 
-    assert target.args == {}
+    # No user option reaches the target, only the registry locations the controller owns.
+    assert target.args == {"_registry": device_facts_reads()}
     assert facts["telemetry_proxy"] == {
         "server": "10.0.0.6:8080", "disable_enterprise_auth_proxy": 1, "prefer_static_proxy_for_http_request": None}
     assert facts["winhttp"]["native"] == {
