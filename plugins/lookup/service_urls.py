@@ -149,6 +149,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog impor
     entries_as_dicts,
     load_catalog,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_import import load_catalog_file
 
 display = Display()
 
@@ -198,7 +199,7 @@ class LookupModule(LookupBase):
     def _catalog(self):
         path = self.get_option("catalog_file")
         try:
-            return load_catalog(path, model=self.get_option("catalog_model")) if path else load_catalog()
+            return load_catalog_file(path, model=self.get_option("catalog_model")) if path else load_catalog()
         except CatalogError as exc:
             if path and self.get_option("catalog_fallback"):
                 display.warning("purview.device_proxy.service_urls: %s; using the shipped catalog" % exc)

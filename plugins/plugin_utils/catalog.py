@@ -24,6 +24,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
 from typing import Iterable, Optional, Tuple
 
@@ -143,7 +144,11 @@ class CatalogEntry:
         return cls(**values)
 
 
-def split_url(url):
+# A list host: dotted, lower case, "*" wildcards allowed.
+_HOST_PATTERN = re.compile(r"^(?=.*\.)[a-z0-9*](?:[a-z0-9*.-]*[a-z0-9])?$")
+
+
+def split_url(url: str) -> Tuple[str, str, str]:
     """Split a list URL as Microsoft writes it into (scheme or '', host, path).
 
     ``www.microsoft.com/pkiops/*`` -> ('', 'www.microsoft.com', '/pkiops/*');
@@ -156,6 +161,18 @@ def split_url(url):
         scheme = scheme.lower()
     host, sep, rest = text.partition("/")
     return scheme, host.lower(), (sep + rest) if sep else ""
+
+
+def parse_host(url: str, field_name: str, row: Optional[int] = None,
+               column: Optional[int] = None) -> Tuple[str, str, str]:
+    """(scheme, host, path) of a list URL, or CatalogError naming where it came from."""
+    scheme, host, path = split_url(url)
+    if scheme not in ("", "http", "https"):
+        raise CatalogError(field_name, "scheme", "URL %r has scheme %r; only http and https are listed" % (url, scheme),
+                           row=row, column=column)
+    if not host or not _HOST_PATTERN.match(host) or ".." in host:
+        raise CatalogError(field_name, "host", "URL %r has no valid host name" % url, row=row, column=column)
+    return scheme, host, path
 
 
 def host_matches(pattern, host):
@@ -363,17 +380,13 @@ def most_specific(entries, host, port=None):
     return best
 
 
-def load_catalog(path=None, model=None, cloud=None):
-    """The shipped catalog, or one refreshed from ``path`` (a catalog JSON, or Microsoft's
-    Markdown table or xlsx download; see ``catalog_import``). A bad file raises CatalogError and
-    never changes the shipped data."""
-    if path is None:
-        return _load_json(SHIPPED_CATALOG)
-    if str(path).lower().endswith(".json"):
-        return _load_json(path)
-    from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_import import import_table
+def load_catalog(path: Optional[str] = None) -> "Catalog":
+    """The shipped catalog, or a catalog JSON written by ``Catalog.to_json_text``.
 
-    return import_table(path, base=_load_json(SHIPPED_CATALOG), model=model, cloud=cloud)
+    Microsoft's Markdown and xlsx tables are read by ``catalog_import.load_catalog_file``. A bad
+    file raises CatalogError and never changes the shipped data.
+    """
+    return _load_json(SHIPPED_CATALOG if path is None else path)
 
 
 def _load_json(path):

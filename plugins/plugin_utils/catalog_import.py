@@ -7,7 +7,10 @@
   ``cloud,region,category,url,port,protocol,notes,source``); used by ``tools/build_catalog.py``.
 * ``import_table``: a newer copy of one of Microsoft's tables supplied by a user, either the Learn
   page's Markdown source or the xlsx download, read into a catalog whose list entries for that
-  cloud and connectivity model replace the shipped ones.
+  cloud and connectivity model replace the shipped ones;
+* ``load_catalog_file``: any catalog file a user names (JSON, Markdown or xlsx).
+
+This module imports ``catalog``; ``catalog`` never imports this one.
 
 Every problem in a file is reported with its row and column; nothing is written anywhere.
 """
@@ -19,6 +22,8 @@ import datetime
 import hashlib
 import os
 import re
+from typing import Optional
+
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import (
     CLOUDS,
     DEVICE_LISTS,
@@ -31,7 +36,8 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog impor
     CatalogEntry,
     CatalogError,
     host_matches,
-    split_url,
+    load_catalog,
+    parse_host,
 )
 
 CSV_COLUMNS = ("cloud", "region", "category", "url", "port", "protocol", "notes", "source")
@@ -39,7 +45,6 @@ ALL_OS = OS_NAMES
 WINDOWS_ALL = ("windows", "windows-legacy")
 ANALYZER_ACCEPTED = (200, 400, 404)  # MDEClientAnalyzer ValidateURLs passes on any of these (FACTS 5)
 
-_HOST_PATTERN = re.compile(r"^(?=.*\.)[a-z0-9*](?:[a-z0-9*.-]*[a-z0-9])?$")
 _SNAPSHOT_DATE = re.compile(r"snapshot (\d{4}-\d{2}-\d{2})")
 _OS_FLAG = re.compile(r"(Win10/11/Server[^=,;]*unified|Win7/8\.1|Server MMA|macOS|Linux)=(Yes|No)")
 _EXPECTED_CODE = re.compile(r"expected HTTP (\d{3})")
@@ -49,17 +54,6 @@ _LEGACY_FUNCTIONS = ("mma", "mma-downlevel", "win1607-1803")
 
 
 # --- shared row model ----------------------------------------------------------------------------
-
-def parse_host(url, field_name, row=None, column=None):
-    """(scheme, host, path) of a list URL, or CatalogError naming where it came from."""
-    scheme, host, path = split_url(url)
-    if scheme not in ("", "http", "https"):
-        raise CatalogError(field_name, "scheme", "URL %r has scheme %r; only http and https are listed" % (url, scheme),
-                           row=row, column=column)
-    if not host or not _HOST_PATTERN.match(host) or ".." in host:
-        raise CatalogError(field_name, "host", "URL %r has no valid host name" % url, row=row, column=column)
-    return scheme, host, path
-
 
 def parse_ports(text, field_name, row=None, column=None):
     """'443', '80', '443;80' or '443, 80' -> (443, 80)."""
@@ -586,6 +580,14 @@ def import_table(path, base, model=None, cloud=None):
                    excluded=tuple(base.excluded) + tuple(excluded), origin=field_name)
 
 
+def load_catalog_file(path: str, model: Optional[str] = None, cloud: Optional[str] = None) -> Catalog:
+    """A catalog from a file: a catalog JSON as it is, or Microsoft's Markdown or xlsx table
+    imported over the shipped catalog (``import_table``)."""
+    if str(path).lower().endswith(".json"):
+        return load_catalog(path)
+    return import_table(path, base=load_catalog(), model=model, cloud=cloud)
+
+
 def _xlsx_date(path):
     try:
         import openpyxl
@@ -599,6 +601,6 @@ def _xlsx_date(path):
 
 
 __all__ = [
-    "build_from_reference_csv", "import_table", "markdown_rows", "xlsx_rows", "rows_to_entries",
+    "build_from_reference_csv", "import_table", "load_catalog_file", "markdown_rows", "xlsx_rows", "rows_to_entries",
     "os_from_notes", "required_from_notes", "probe_details", "probe_channel",
 ]
