@@ -22,7 +22,7 @@ import datetime
 import hashlib
 import os
 import re
-from typing import Optional
+from typing import Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import (
     CLOUDS,
@@ -49,6 +49,14 @@ _SNAPSHOT_DATE = re.compile(r"snapshot (\d{4}-\d{2}-\d{2})")
 _OS_FLAG = re.compile(r"(Win10/11/Server[^=,;]*unified|Win7/8\.1|Server MMA|macOS|Linux)=(Yes|No)")
 _EXPECTED_CODE = re.compile(r"expected HTTP (\d{3})")
 
+# Certificate revocation (CRL) and trust list (CTL) rows: the lists mark some of them for the unified
+# agent, macOS and Linux only, but every Windows device, MMA-based and Windows 7/8.1 included,
+# validates the service's TLS certificates and so needs them. The build applies them to both Windows
+# columns and says so in the entry's notes and the catalog's source.
+CERTIFICATE_FUNCTIONS = ("crl",)
+CERTIFICATE_RULE = ("applies to every Windows device (catalog build rule): every Windows device validates the "
+                    "service certificates, so it needs the revocation and trust lists on port 80")
+
 # Functions whose rows serve only down-level Windows when the row names no OS.
 _LEGACY_FUNCTIONS = ("mma", "mma-downlevel", "win1607-1803")
 
@@ -74,6 +82,8 @@ def entries_for_row(url, ports, protocol, cloud, region, list_name, function, re
     """One CatalogEntry per port of a source row. Port 80 is plain http; anything else uses the
     URL's scheme, else the row's protocol, else https."""
     scheme, host, path = parse_host(url, field_name, row, column)
+    if list_name in DEVICE_LISTS:
+        os_names, notes = certificate_rule(function, tuple(os_names), notes)
     result = []
     for port in ports:
         if port == 80:
@@ -85,6 +95,14 @@ def entries_for_row(url, ports, protocol, cloud, region, list_name, function, re
             list_name=list_name, function=function, required=required, os=tuple(os_names), notes=notes,
             source=source, **probe))
     return result
+
+
+def certificate_rule(function: str, os_names: Tuple[str, ...], notes: str) -> Tuple[Tuple[str, ...], str]:
+    """A certificate row that names some Windows applies to every Windows; other rows are unchanged."""
+    if function not in CERTIFICATE_FUNCTIONS or not set(os_names) & set(WINDOWS_ALL) or set(WINDOWS_ALL) <= set(os_names):
+        return os_names, notes
+    widened = tuple(name for name in OS_NAMES if name in set(os_names) | set(WINDOWS_ALL))
+    return widened, "%s; %s" % (notes, CERTIFICATE_RULE) if notes else CERTIFICATE_RULE
 
 
 def exclusion_reason(host, function=""):
@@ -244,7 +262,8 @@ def build_from_reference_csv(path):
         list_entries + probes,
         source="mde-service-urls.csv: Microsoft Learn device connectivity URL lists (standard and "
                "streamlined, commercial and US Government), the Defender Antivirus network connections "
-               "page and the connectivity analyzers' test URLs",
+               "page and the connectivity analyzers' test URLs; certificate revocation and trust list rows "
+               + CERTIFICATE_RULE,
         date=max(dates) if dates else "",
         excluded=excluded,
         origin="sha256:" + _sha256(path),
