@@ -194,9 +194,6 @@ class RegistryValue:
             return None
         return cls(kind=str(raw["kind"]), data=raw.get("data"))
 
-    def to_raw(self) -> Dict[str, Any]:
-        return {"kind": self.kind, "data": self.data}
-
 
 def registry_data(raw: Optional[Mapping[str, Any]]) -> Any:
     """The data of a reported registry value, or None when it does not exist."""
