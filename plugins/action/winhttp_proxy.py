@@ -328,7 +328,9 @@ class ActionModule(WindowsModuleAction):
         )
 
     @staticmethod
-    def _verify_or_restore(session, base_args, desired, native, wow64, after_native, after_wow64):
+    def _verify_or_restore(session: TargetSession, base_args: Dict[str, Any], desired: Desired, native: WinHttpView,
+                           wow64: Optional[WinHttpView], after_native: WinHttpView,
+                           after_wow64: Optional[WinHttpView]) -> None:
         wrong = [name for name, view in (("native", after_native), ("WOW6432Node", after_wow64))
                  if view is not None and views_differ(view, desired.view())]
         if not wrong:

@@ -125,7 +125,7 @@ VIRTUAL_MARKERS: Tuple[Tuple[str, str, str], ...] = (
 class TopologyError(InputError):
     """The hardware facts have the wrong shape. ``field`` names the offending key."""
 
-    def __init__(self, field: str, message: str, rule: str = "hardware"):
+    def __init__(self, field: str, message: str, rule: str = "hardware") -> None:
         super().__init__(field, rule, message)
 
 

@@ -43,7 +43,7 @@ class WindowsModuleInputError(InputError):
 class ModuleFailedError(RuntimeError):
     """The target reported a failure; ``result`` is its answer, passed on to the user."""
 
-    def __init__(self, result: Mapping[str, Any]):
+    def __init__(self, result: Mapping[str, Any]) -> None:
         self.result = dict(result)
         super().__init__(self.result.get("msg", "the module failed"))
 
@@ -149,7 +149,7 @@ def forward_options(params: Mapping[str, Any], argument_spec: Mapping[str, Any],
 class TargetSession:
     """One module on one host: each :meth:`call` is one round trip."""
 
-    def __init__(self, action: "WindowsModuleAction", task_vars: Mapping[str, Any]):
+    def __init__(self, action: "WindowsModuleAction", task_vars: Mapping[str, Any]) -> None:
         self._action = action
         self._task_vars = task_vars
         self.calls = 0
@@ -242,7 +242,7 @@ class WindowsModuleAction(ActionBase):
     def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:
         raise NotImplementedError
 
-    def run(self, tmp=None, task_vars=None):
+    def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         self._supports_check_mode = True
         self._supports_async = False
         result = super().run(tmp, task_vars)
