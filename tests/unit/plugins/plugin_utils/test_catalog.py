@@ -27,8 +27,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_impor
 
 # A copy of the reference CSV the shipped catalog is built from (every row names its Microsoft
 # Learn source); kept with the tests so that these checks run on every checkout.
-CSV_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                        "fixtures", "catalog", "mde-service-urls.csv")
+CSV_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "catalog", "mde-service-urls.csv")
 
 CATALOG = load_catalog()
 

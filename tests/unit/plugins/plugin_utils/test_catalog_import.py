@@ -15,8 +15,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog impor
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_import import load_catalog_file
 
-FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                        "fixtures", "catalog")
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "catalog")
 MARKDOWN = os.path.join(FIXTURES, "standard-commercial-excerpt.md")
 
 HEADER = ["Service", "Geography", "Category", "Port", "Endpoint/URL", "Endpoint/URL Description",
