@@ -43,6 +43,8 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
     parse_proxy_server,
     telemetry_proxy_server_value,
 )
+from ansible.module_utils.common.validation import check_type_bool
+
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import (
     ROAMING,
@@ -155,16 +157,12 @@ class PlanInputs:
         return f"{self.prefix}{option}"
 
 
-_TRUE_WORDS = ("true", "yes", "on", "1")
-_FALSE_WORDS = ("false", "no", "off", "0")
-
-
 def _boolean(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS + _FALSE_WORDS:
-        return value.strip().lower() in _TRUE_WORDS
-    raise PlanInputError(name, "type", f"must be true or false, got {value!r}")
+    """A boolean as an argument spec's ``type: bool`` converts it (the role validates with the same rule)."""
+    try:
+        return check_type_bool(value)
+    except TypeError:
+        raise PlanInputError(name, "type", f"must be true or false, got {value!r}") from None
 
 
 def _choice(value: Any, name: str, choices: Tuple[str, ...]) -> str:

@@ -62,3 +62,22 @@ def test_the_plan_choices_are_the_role_argument_spec_choices():
     for name in ("os_has_other_route", "winhttp_force", "remove_stale"):
         assert options[f"device_proxy_{name}"]["type"] == "bool"
         assert options[f"device_proxy_{name}"]["default"] == plan.DEFAULT_INPUTS[name]
+
+
+@pytest.mark.parametrize("value", ["y", "off", 1, 0, "TRUE", True])
+def test_the_plan_converts_booleans_as_the_argument_spec_does(value):
+    from ansible.module_utils.common.validation import check_type_bool
+
+    inputs = {"network_mode": "static", "proxy": "10.0.0.6:8080", "remove_stale": value}
+    assert plan.parse_inputs(inputs).remove_stale is check_type_bool(value)
+
+
+@pytest.mark.parametrize("value", ["perhaps", 2, [], {}])
+def test_the_plan_refuses_what_the_argument_spec_refuses(value):
+    from ansible.module_utils.common.validation import check_type_bool
+
+    with pytest.raises(TypeError):
+        check_type_bool(value)
+    with pytest.raises(plan.PlanInputError) as info:
+        plan.parse_inputs({"network_mode": "static", "proxy": "10.0.0.6:8080", "remove_stale": value})
+    assert (info.value.field, info.value.rule) == ("remove_stale", "type")
