@@ -94,3 +94,12 @@ def winhttp_views_option() -> Dict[str, str]:
     """The ``_registry`` argument of winhttp_proxy.ps1: the key of each view and the value name."""
     return {"native": WINHTTP_SETTINGS_NATIVE.path, "wow64": WINHTTP_SETTINGS_WOW64.path,
             "name": WINHTTP_SETTINGS_NATIVE.name}
+
+
+def connectivity_test_option() -> Dict[str, Any]:
+    """The ``_registry`` argument for connectivity_test.ps1: the static proxy it probes through
+    (method 3) and both WinHttpSettings views it reports (method 1). All HKLM."""
+    return {
+        "telemetry_proxy_server": {"path": TELEMETRY_PROXY_SERVER.path, "name": TELEMETRY_PROXY_SERVER.name},
+        "winhttp": winhttp_views_option(),
+    }

@@ -74,3 +74,10 @@ def test_winhttp_proxy_gets_both_views():
         "wow64": r"SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Internet Settings\Connections",
         "name": "WinHttpSettings",
     }
+
+
+def test_connectivity_test_gets_the_same_locations():
+    option = reg.connectivity_test_option()
+    assert option["telemetry_proxy_server"] == {
+        "path": r"SOFTWARE\Policies\Microsoft\Windows\DataCollection", "name": "TelemetryProxyServer"}
+    assert option["winhttp"] == reg.winhttp_views_option()
