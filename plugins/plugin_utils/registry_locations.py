@@ -98,7 +98,7 @@ def winhttp_views_option() -> Dict[str, str]:
 
 def connectivity_test_option() -> Dict[str, Any]:
     """The ``_registry`` argument for connectivity_test.ps1: the static proxy it probes through
-    (method 3) and both WinHttpSettings views it reports (method 1). All HKLM."""
+    (method 4, named proxy) and both WinHttpSettings views it reports. All HKLM."""
     return {
         "telemetry_proxy_server": {"path": TELEMETRY_PROXY_SERVER.path, "name": TELEMETRY_PROXY_SERVER.name},
         "winhttp": winhttp_views_option(),
