@@ -7,22 +7,25 @@ Usage: python tools/build_catalog.py [--csv PATH] [--output PATH] [--check]
 --check compares a fresh build with the shipped file and exits 1 when they differ.
 """
 
+from __future__ import annotations
+
 import argparse
 import os
 import sys
+from typing import List, Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CSV = os.path.join(os.path.dirname(ROOT), "shared", "reference", "mde-service-urls.csv")
 
 
-def _import_collection():
+def _import_collection() -> None:
     # The collection imports itself by its full name; make that name point at this checkout.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from collection_link import ensure_collection_importable
     ensure_collection_importable()
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", default=DEFAULT_CSV, help="the reference CSV (default: %(default)s)")
     parser.add_argument("--output", default=None, help="where to write (default: the shipped catalog)")

@@ -9,13 +9,21 @@ to hold (one round trip), and decides changed/before/after/diff from the raw val
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     telemetry_proxy_server_value,
 )
 from ansible_collections.purview.device_proxy.plugins.modules.telemetry_proxy import DOCUMENTATION
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import (
+    ATP_POLICY_KEY,
+    DATA_COLLECTION_KEY,
+    DISABLE_ENTERPRISE_AUTH_PROXY,
+    PREFER_STATIC_PROXY_FOR_HTTP_REQUEST,
+    TELEMETRY_PROXY_SERVER,
+    TELEMETRY_PROXY_VALUES,
+    RegistryLocation,
+)
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
     OutcomeError,
@@ -26,25 +34,12 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_modul
     forward_options,
 )
 
-DATA_COLLECTION_KEY = r"SOFTWARE\Policies\Microsoft\Windows\DataCollection"
-ATP_POLICY_KEY = r"SOFTWARE\Policies\Microsoft\Windows Advanced Threat Protection"
-
-
-@dataclasses.dataclass(frozen=True)
-class ManagedValue:
-    """A registry value this module owns; ``field`` is its key in before/after."""
-
-    field: str
-    path: str
-    name: str
-    kind: str
-
-
-SERVER = ManagedValue("server", DATA_COLLECTION_KEY, "TelemetryProxyServer", "String")
-DISABLE_AUTH_PROXY = ManagedValue("disable_enterprise_auth_proxy", DATA_COLLECTION_KEY, "DisableEnterpriseAuthProxy", "DWord")
-PREFER_STATIC = ManagedValue(
-    "prefer_static_proxy_for_http_request", ATP_POLICY_KEY, "PreferStaticProxyForHttpRequest", "DWord")
-MANAGED_VALUES = (SERVER, DISABLE_AUTH_PROXY, PREFER_STATIC)
+# The values this module owns; ``field`` is each one's key in before/after.
+ManagedValue = RegistryLocation
+SERVER = TELEMETRY_PROXY_SERVER
+DISABLE_AUTH_PROXY = DISABLE_ENTERPRISE_AUTH_PROXY
+PREFER_STATIC = PREFER_STATIC_PROXY_FOR_HTTP_REQUEST
+MANAGED_VALUES = TELEMETRY_PROXY_VALUES
 
 # A desired value: "present" with the RegistryValue to hold, "absent", or "read" (left as it is).
 Desired = Tuple[str, Optional[RegistryValue]]

@@ -24,11 +24,12 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     BypassList,
     ProxyServer,
-    netsh_set_proxy_args,
     parse_bypass_list,
     parse_proxy_server,
 )
 from ansible_collections.purview.device_proxy.plugins.modules.winhttp_proxy import DOCUMENTATION
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import winhttp_views_option
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import static_winhttp_decision
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     ModuleFailedError,
     Outcome,
@@ -36,23 +37,14 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_modul
     TargetSession,
     WindowsModuleAction,
     WindowsModuleInputError,
-    WinHttpView,
     forward_options,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import (
+    WinHttpView,
+    views_differ,
     winhttp_drift,
 )
 
-ROAMING_REFUSAL = (
-    "refusing a static system-wide WinHTTP proxy on a roaming device: Microsoft documents that devices "
-    "which move between networks malfunction with it, because off the corporate network every WinHTTP "
-    "client (the sensor, certificate revocation checks, Windows Update) keeps sending its traffic to a "
-    "proxy it cannot reach. Use purview.device_proxy.telemetry_proxy (TelemetryProxyServer, which falls "
-    "back to a direct connection) for such devices, or set force: true if this device really stays "
-    "behind this proxy"
-)
-UNKNOWN_TOPOLOGY_WARNING = (
-    "device_topology is unknown: a static WinHTTP proxy breaks connectivity of devices that move between "
-    "networks; pass the topology fact of purview.device_proxy.device_facts to have roaming devices refused"
-)
 DRIFT_WARNING = (
     "the native and WOW6432Node copies of WinHttpSettings held different settings (32-bit processes "
     "saw %s, 64-bit processes %s)"
@@ -78,26 +70,14 @@ class Desired:
     def direct(self) -> bool:
         return self.server is None
 
-    def key(self) -> Tuple[Any, ...]:
-        """The semantic comparison key, as WinHttpView.key() computes it for what was read."""
+    def view(self) -> WinHttpView:
+        """The setting as a view, so it is compared and rendered as what was read (no bytes yet)."""
         if self.server is None:
-            return ("direct", None)
-        return ("proxy", self.server.winhttp_string(), self.bypass.entries, None)
+            return WinHttpView.proxy_setting("")
+        return WinHttpView.proxy_setting(self.server.winhttp_string(), self.bypass.winhttp_string())
 
     def netsh(self) -> str:
-        if self.server is None:
-            return "netsh winhttp reset proxy"
-        return " ".join(["netsh"] + netsh_set_proxy_args(self.server, self.bypass))
-
-    def view(self) -> Dict[str, Any]:
-        """The before/after form of this setting as a prediction (no raw bytes yet)."""
-        return {
-            "raw": None,
-            "uses_proxy": not self.direct,
-            "proxy": "" if self.server is None else self.server.winhttp_string(),
-            "bypass": "" if self.server is None else self.bypass.winhttp_string(),
-            "error": None,
-        }
+        return self.view().netsh()
 
 
 def desired_from_options(params: Dict[str, Any]) -> Optional[Desired]:
@@ -244,17 +224,14 @@ def _wow64_view(native: WinHttpView, wow64: WinHttpView, drift: Any) -> Optional
 
 
 def guard_topology(desired: Desired, params: Dict[str, Any]) -> list:
-    """Refuse a static proxy on a roaming device unless forced; return warnings."""
+    """Refuse a static proxy on a roaming device unless forced (the plan's rule); return warnings."""
     if desired.direct:
         return []
-    topology = params["device_topology"]
-    if topology == "roaming":
-        if not params["force"]:
-            raise WindowsModuleInputError("device_topology", "roaming-static-proxy", ROAMING_REFUSAL)
-        return ["force: setting a static WinHTTP proxy on a roaming device; it loses connectivity off the corporate network"]
-    if topology == "unknown":
-        return [UNKNOWN_TOPOLOGY_WARNING]
-    return []
+    # Unknown (the default) is warned about only: on its own the module has no facts to go by.
+    decision = static_winhttp_decision(params["device_topology"], bool(params["force"]), unknown_refused=False)
+    if not decision.allowed:
+        raise WindowsModuleInputError("device_topology", "roaming-static-proxy", decision.refusal)
+    return [decision.warning] if decision.warning else []
 
 
 def diff_text(native: Any, wow64: Any) -> str:
@@ -279,6 +256,7 @@ class ActionModule(WindowsModuleAction):
         warnings = guard_topology(desired, params) if desired is not None else []
         supplied = current_views_from_option(params.get("current_settings"))
         base_args = forward_options(params, self.argument_spec(), _normalised_options(desired, supplied))
+        base_args["_registry"] = winhttp_views_option()
 
         if supplied is not None:
             try:
@@ -300,14 +278,15 @@ class ActionModule(WindowsModuleAction):
                 current: CurrentViews, warnings: list) -> Outcome:
         """Compare the current views with the desired setting; write (guarded) when they differ."""
         native, wow64, raw = current.native, current.wow64, current.raw
-        set_native = native.key() != desired.key()
-        mirror = wow64 is not None and (set_native or wow64.key() != desired.key())
+        wanted = desired.view()
+        set_native = views_differ(native, wanted)
+        mirror = wow64 is not None and (set_native or views_differ(wow64, wanted))
         changed = set_native or mirror
 
         after_native, after_wow64 = native, wow64
         if changed and session.check_mode:
-            after_native = _Predicted(desired) if set_native else native
-            after_wow64 = _Predicted(desired) if mirror else wow64
+            after_native = wanted if set_native else native
+            after_wow64 = wanted if mirror else wow64
         elif changed:
             applied = session.call(dict(
                 base_args,
@@ -349,9 +328,11 @@ class ActionModule(WindowsModuleAction):
         )
 
     @staticmethod
-    def _verify_or_restore(session, base_args, desired, native, wow64, after_native, after_wow64):
+    def _verify_or_restore(session: TargetSession, base_args: Dict[str, Any], desired: Desired, native: WinHttpView,
+                           wow64: Optional[WinHttpView], after_native: WinHttpView,
+                           after_wow64: Optional[WinHttpView]) -> None:
         wrong = [name for name, view in (("native", after_native), ("WOW6432Node", after_wow64))
-                 if view is not None and view.key() != desired.key()]
+                 if view is not None and views_differ(view, desired.view())]
         if not wrong:
             return
         session.call(dict(base_args, _mode="restore", _native_hex=native.raw or "",
@@ -359,19 +340,6 @@ class ActionModule(WindowsModuleAction):
         raise OutcomeError(
             "WinHttpSettings of the %s view did not hold the requested setting after the write (%s); the previous "
             "values were restored" % (" and ".join(wrong), desired.netsh()))
-
-
-@dataclasses.dataclass(frozen=True)
-class _Predicted:
-    """A view as check mode predicts it: the desired setting, bytes unknown."""
-
-    desired: Desired
-
-    def to_dict(self) -> Dict[str, Any]:
-        return self.desired.view()
-
-    def netsh(self) -> str:
-        return self.desired.netsh()
 
 
 def _normalised_options(desired: Optional[Desired], supplied: Optional[CurrentViews]) -> Dict[str, Any]:

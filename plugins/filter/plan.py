@@ -7,21 +7,21 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import (
-    PlanError,
-    compute_plan,
-    summarize_plan,
-)
+from typing import Any, Dict, List, Optional
+
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import compute_plan, summarize_plan
 
 
-def device_proxy_plan(facts, inputs=None, field_prefix="", host=None):
+def device_proxy_plan(facts: Any, inputs: Optional[Dict[str, Any]] = None, field_prefix: str = "",
+                      host: Optional[str] = None) -> Dict[str, Any]:
     try:
         return compute_plan(inputs, facts, field_prefix=field_prefix, host=host)
-    except PlanError as exc:
+    except InputError as exc:
         raise AnsibleFilterError(f"purview.device_proxy.device_proxy_plan: {exc}") from exc
 
 
-def device_proxy_plan_summary(plan):
+def device_proxy_plan_summary(plan: Any) -> List[str]:
     if not isinstance(plan, dict) or "actions" not in plan:
         raise AnsibleFilterError("purview.device_proxy.device_proxy_plan_summary: the input must be a plan "
                                  "returned by purview.device_proxy.device_proxy_plan")
@@ -30,7 +30,7 @@ def device_proxy_plan_summary(plan):
 
 class FilterModule:
 
-    def filters(self):
+    def filters(self) -> Dict[str, Any]:
         return {
             "device_proxy_plan": device_proxy_plan,
             "device_proxy_plan_summary": device_proxy_plan_summary,

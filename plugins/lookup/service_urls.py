@@ -137,6 +137,8 @@ _raw:
   elements: dict
 """
 
+from typing import Any, Dict, List, Optional
+
 import yaml
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
@@ -144,11 +146,13 @@ from ansible.utils.display import Display
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import (
     OUTPUTS,
+    Catalog,
     CatalogError,
     allowlist_items,
     entries_as_dicts,
     load_catalog,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_import import load_catalog_file
 
 display = Display()
 
@@ -158,7 +162,7 @@ OPTION_NAMES = tuple(name for name in yaml.safe_load(DOCUMENTATION)["options"] i
 
 class LookupModule(LookupBase):
 
-    def run(self, terms, variables=None, **kwargs):
+    def run(self, terms: List[Any], variables: Optional[Dict[str, Any]] = None, **kwargs: Any) -> List[Any]:
         self._check_call(terms, kwargs)
         self.set_options(var_options=variables, direct=kwargs)
         output = self.get_option("output")
@@ -184,7 +188,7 @@ class LookupModule(LookupBase):
         return allowlist_items(entries)
 
     @staticmethod
-    def _check_call(terms, kwargs):
+    def _check_call(terms: List[Any], kwargs: Dict[str, Any]) -> None:
         unknown = sorted(name for name in kwargs if name not in OPTION_NAMES)
         if unknown:
             raise AnsibleLookupError("purview.device_proxy.service_urls: %s" % CatalogError(
@@ -195,10 +199,10 @@ class LookupModule(LookupBase):
                 "terms", "no-terms", "the lookup takes no terms (got %r); pass every choice as an option, "
                 "e.g. regions=['eu']" % (list(terms),), valid=OPTION_NAMES))
 
-    def _catalog(self):
+    def _catalog(self) -> Catalog:
         path = self.get_option("catalog_file")
         try:
-            return load_catalog(path, model=self.get_option("catalog_model")) if path else load_catalog()
+            return load_catalog_file(path, model=self.get_option("catalog_model")) if path else load_catalog()
         except CatalogError as exc:
             if path and self.get_option("catalog_fallback"):
                 display.warning("purview.device_proxy.service_urls: %s; using the shipped catalog" % exc)

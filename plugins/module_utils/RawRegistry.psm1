@@ -5,6 +5,7 @@
 # @{ kind = '<RegistryValueKind name>'; data = <value> } or $null when the value does not exist:
 # DWord/QWord as unsigned numbers, Binary as upper-case hex without separators, String and
 # ExpandString unexpanded, MultiString as a list. Nothing here interprets what a value means.
+# Internal to purview.device_proxy: not a public API, and it may change without notice.
 
 Function Open-RawRegistryBase {
     [CmdletBinding()]

@@ -4,6 +4,7 @@
 // The WinHTTP default proxy and the connection user's Internet Options proxy, through the
 // documented API (winhttp.dll). Plain .NET and C# 5 only: it is compiled by Add-Type on
 // Windows PowerShell 5.1. What to set is decided on the controller; this only carries it out.
+// Internal to purview.device_proxy: not a public API, and it may change without notice.
 
 using System;
 using System.ComponentModel;

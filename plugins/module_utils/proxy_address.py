@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one model of proxy addresses and proxy bypass lists.
 
+Internal to purview.device_proxy: not a public API, and it may change without notice.
+
 Everything a user writes for a proxy or a bypass list goes through this module before any host
 is contacted. It parses, validates and normalises the text and renders it in the forms the
 targets need:
@@ -10,7 +12,7 @@ targets need:
 * ``TelemetryProxyServer`` (REG_SZ): ``host:port``, no scheme, no spaces.
 * ``netsh winhttp set proxy``: ``proxy-server="..."`` and ``bypass-list="..."``; the proxy is
   ``host:port`` or per scheme ``http=a:3128;https=b:8443``.
-* a proxy URL for ``requests``/environment variables (``http://host:port``) and a PAC directive.
+* a proxy URL (``http://host:port``) and a PAC directive.
 
 Accepted proxy endpoints are ``host:port`` where host is a DNS name (letters, digits, hyphens,
 dots; punycode for IDNs), a dotted-quad IPv4 address or a bracketed IPv6 address. The accepted
@@ -29,14 +31,14 @@ hostname, ipv4, ipv6, ipv6-brackets, empty-part, unknown-scheme, duplicate-schem
 mixed-forms, bypass-port, bypass-entry, not-normalised, duplicate-entry.
 """
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 
 # Schemes a WinHTTP per-scheme proxy string may name, in the order ansible.windows.win_http_proxy
 # and this collection serialise them.
@@ -68,8 +70,7 @@ _DIGITS = re.compile(r"^[0-9]+$")
 _VALUE_PREVIEW = 200
 
 
-def _mask_credentials(text):
-    # type: (str) -> str
+def _mask_credentials(text: str) -> str:
     """Hide everything up to the last '@': that is where a user name and password would be."""
     at = text.rfind("@")
     if at < 0:
@@ -79,8 +80,7 @@ def _mask_credentials(text):
     return prefix + "***@" + text[at + 1:]
 
 
-def _safe_value(value):
-    # type: (Any) -> str
+def _safe_value(value: Any) -> str:
     text = value if isinstance(value, str) else repr(value)
     text = _mask_credentials(text)
     if len(text) > _VALUE_PREVIEW:
@@ -88,7 +88,7 @@ def _safe_value(value):
     return text
 
 
-class ProxyAddressError(ValueError):
+class ProxyAddressError(InputError):
     """Invalid proxy address or bypass list.
 
     ``field`` is the option name the user wrote (``proxy``, ``bypass``...), ``rule`` a short rule
@@ -96,20 +96,12 @@ class ProxyAddressError(ValueError):
     ``str(err)`` is ``"<field>: <message>"``.
     """
 
-    def __init__(self, field, rule, message, value=None):
-        # type: (str, str, str, Any) -> None
-        self.field = field
-        self.rule = rule
-        self.message = message
+    def __init__(self, field: str, rule: str, message: str, value: Any = None) -> None:
+        super().__init__(field, rule, message)
         self.value = _safe_value(value) if value is not None else None
-        super(ProxyAddressError, self).__init__("%s: %s" % (field, message))
-
-    def __str__(self):
-        return "%s: %s" % (self.field, self.message)
 
 
-def _describe_char(char):
-    # type: (str) -> str
+def _describe_char(char: str) -> str:
     """A character in a form that is safe and readable in a message."""
     code = ord(char)
     if 32 < code < 127:
@@ -123,22 +115,19 @@ def _describe_char(char):
 # checks shared by every parser
 # ---------------------------------------------------------------------------------------------
 
-def _require_text(value, field, what):
-    # type: (Any, str, str) -> str
+def _require_text(value: Any, field: str, what: str) -> str:
     if not isinstance(value, str):
         raise ProxyAddressError(field, "type", "%s must be a string, got %s" % (what, type(value).__name__), value)
     return value
 
 
-def _check_length(text, field, limit, what):
-    # type: (str, str, int, str) -> None
+def _check_length(text: str, field: str, limit: int, what: str) -> None:
     if len(text) > limit:
         raise ProxyAddressError(
             field, "too-long", "%s is %d characters long; the limit is %d" % (what, len(text), limit), text)
 
 
-def _check_characters(text, field, allowed_meta=""):
-    # type: (str, str, str) -> None
+def _check_characters(text: str, field: str, allowed_meta: str = "") -> None:
     """Reject credentials, non-ASCII, control characters, whitespace, quotes and metacharacters.
 
     Credentials are looked for first so that no later message can echo a password.
@@ -180,8 +169,7 @@ def _check_characters(text, field, allowed_meta=""):
 # hosts and ports
 # ---------------------------------------------------------------------------------------------
 
-def _parse_port(text, field, context):
-    # type: (str, str, str) -> int
+def _parse_port(text: str, field: str, context: str) -> int:
     if text == "":
         raise ProxyAddressError(field, "port-required", "%s has no port; write host:port, e.g. proxy.corp.example:3128" % context, context)
     if text[0] in "+-":
@@ -195,8 +183,7 @@ def _parse_port(text, field, context):
     return int(text)
 
 
-def _check_ipv4(text, field):
-    # type: (str, str) -> str
+def _check_ipv4(text: str, field: str) -> str:
     parts = text.split(".")
     if len(parts) != 4:
         raise ProxyAddressError(field, "ipv4", "'%s' is not a valid IPv4 address: it needs four dot-separated numbers" % text, text)
@@ -211,8 +198,7 @@ def _check_ipv4(text, field):
     return text
 
 
-def _check_ipv6(text, field):
-    # type: (str, str) -> str
+def _check_ipv6(text: str, field: str) -> str:
     """Return the compressed lower-case form of an IPv6 literal (without brackets)."""
     if "%" in text:
         raise ProxyAddressError(field, "ipv6", "IPv6 zone identifiers ('%') are not allowed", text)
@@ -223,8 +209,7 @@ def _check_ipv6(text, field):
     return address.compressed
 
 
-def _check_labels(labels, name, field, label_pattern, what):
-    # type: (List[str], str, str, Any, str) -> None
+def _check_labels(labels: List[str], name: str, field: str, label_pattern: Any, what: str) -> None:
     for label in labels:
         if label == "":
             raise ProxyAddressError(field, "empty-label", "%s '%s' has an empty label (two dots in a row or a leading dot)" % (what, name), name)
@@ -238,16 +223,14 @@ def _check_labels(labels, name, field, label_pattern, what):
                 field, "hostname", "%s '%s' may contain only letters, digits, hyphens and dots" % (what, name), name)
 
 
-def _strip_trailing_dot(text):
-    # type: (str) -> str
+def _strip_trailing_dot(text: str) -> str:
     # One trailing dot marks an absolute DNS name; WinHTTP compares names as written.
     if text.endswith(".") and not text.endswith(".."):
         return text[:-1]
     return text
 
 
-def _check_hostname(text, field):
-    # type: (str, str) -> str
+def _check_hostname(text: str, field: str) -> str:
     """Return the normal form of a DNS name or IPv4 literal: lower-case, no trailing dot."""
     name = _strip_trailing_dot(text.lower())
     if name == "":
@@ -265,8 +248,7 @@ def _check_hostname(text, field):
     return name
 
 
-def _normalise_host(text, field):
-    # type: (str, str) -> str
+def _normalise_host(text: str, field: str) -> str:
     if text.startswith("[") and text.endswith("]"):
         return _check_ipv6(text[1:-1], field)
     if "[" in text or "]" in text:
@@ -277,8 +259,7 @@ def _normalise_host(text, field):
     return _check_hostname(text, field)
 
 
-def _split_host_port(text, field):
-    # type: (str, str) -> Tuple[str, str]
+def _split_host_port(text: str, field: str) -> Tuple[str, str]:
     if text.startswith("["):
         close = text.find("]")
         if close < 0:
@@ -311,7 +292,7 @@ class ProxyEndpoint:
     host: str
     port: int
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Direct construction must obey the same rules as parsing, so every instance renders safely.
         if not isinstance(self.port, int) or isinstance(self.port, bool) or not 1 <= self.port <= 65535:
             raise ProxyAddressError("proxy", "port-range", "port %r is out of range 1-65535" % (self.port,), self.port)
@@ -321,24 +302,20 @@ class ProxyEndpoint:
             raise ProxyAddressError("proxy", "not-normalised", "host '%s' is not in normal form (expected '%s')" % (host, normal), host)
 
     @property
-    def is_ipv6(self):
-        # type: () -> bool
+    def is_ipv6(self) -> bool:
         return ":" in self.host
 
-    def host_port(self):
-        # type: () -> str
+    def host_port(self) -> str:
         if self.is_ipv6:
             return "[%s]:%d" % (self.host, self.port)
         return "%s:%d" % (self.host, self.port)
 
-    def url(self, scheme="http"):
-        # type: (str) -> str
+    def url(self, scheme: str = "http") -> str:
         if not isinstance(scheme, str) or not re.match(r"^[a-z][a-z0-9+.-]*$", scheme):
             raise ProxyAddressError("scheme", "scheme", "URL scheme %r must be lower-case letters, digits, '+', '.' or '-'" % (scheme,), scheme)
         return "%s://%s" % (scheme, self.host_port())
 
-    def pac_directive(self):
-        # type: () -> str
+    def pac_directive(self) -> str:
         return "PROXY %s" % self.host_port()
 
 
@@ -349,21 +326,19 @@ class ProxyServer:
     default: Optional[ProxyEndpoint]
     per_scheme: Tuple[Tuple[str, ProxyEndpoint], ...] = ()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if (self.default is None) == (not self.per_scheme):
             raise ProxyAddressError("proxy", "single-endpoint", "a proxy server is either one endpoint or per-scheme endpoints, not both or neither")
         keys = [key for key, _endpoint in self.per_scheme]
         if any(key not in SCHEMES for key in keys) or keys != sorted(keys, key=SCHEMES.index) or len(set(keys)) != len(keys):
             raise ProxyAddressError("proxy", "unknown-scheme", "per-scheme keys must be distinct and among %s, in that order" % ", ".join(SCHEMES))
 
-    def winhttp_string(self):
-        # type: () -> str
+    def winhttp_string(self) -> str:
         if self.default is not None:
             return self.default.host_port()
         return ";".join("%s=%s" % (key, endpoint.host_port()) for key, endpoint in self.per_scheme)
 
-    def endpoint_for(self, scheme):
-        # type: (str) -> Optional[ProxyEndpoint]
+    def endpoint_for(self, scheme: str) -> Optional[ProxyEndpoint]:
         """The endpoint a request of this scheme uses; None means WinHTTP connects directly."""
         if self.default is not None:
             return self.default
@@ -374,8 +349,7 @@ class ProxyServer:
         return None
 
 
-def parse_endpoint(value, field="proxy", allow_scheme=False):
-    # type: (Any, str, bool) -> ProxyEndpoint
+def parse_endpoint(value: Any, field: str = "proxy", allow_scheme: bool = False) -> ProxyEndpoint:
     """Parse ``host:port`` or ``[v6]:port``; with ``allow_scheme`` an ``http://`` prefix is dropped."""
     if isinstance(value, ProxyEndpoint):
         return value
@@ -387,8 +361,7 @@ def parse_endpoint(value, field="proxy", allow_scheme=False):
     return _parse_endpoint_text(text, field, allow_scheme)
 
 
-def _strip_scheme(text, field, allow_scheme):
-    # type: (str, str, bool) -> str
+def _strip_scheme(text: str, field: str, allow_scheme: bool) -> str:
     scheme = _SCHEME_PREFIX.match(text)
     if scheme is None:
         if "://" in text:
@@ -405,8 +378,7 @@ def _strip_scheme(text, field, allow_scheme):
     return rest[:-1] if rest.endswith("/") and rest.count("/") == 1 else rest
 
 
-def _parse_endpoint_text(text, field, allow_scheme):
-    # type: (str, str, bool) -> ProxyEndpoint
+def _parse_endpoint_text(text: str, field: str, allow_scheme: bool) -> ProxyEndpoint:
     rest = _strip_scheme(text, field, allow_scheme)
     for char in "/?#":
         if char in rest:
@@ -421,8 +393,7 @@ def _parse_endpoint_text(text, field, allow_scheme):
     return ProxyEndpoint(host, port)
 
 
-def _parse_scheme_key(key, field, seen):
-    # type: (str, str, Dict[str, Any]) -> str
+def _parse_scheme_key(key: str, field: str, seen: Dict[str, Any]) -> str:
     if key == "":
         raise ProxyAddressError(field, "empty-part", "a per-scheme entry has no scheme before '='", key)
     name = key.lower()
@@ -433,9 +404,8 @@ def _parse_scheme_key(key, field, seen):
     return name
 
 
-def _server_from_pairs(pairs, field):
-    # type: (Iterable[Tuple[str, Any]], str) -> ProxyServer
-    found = {}  # type: Dict[str, ProxyEndpoint]
+def _server_from_pairs(pairs: Iterable[Tuple[str, Any]], field: str) -> ProxyServer:
+    found: Dict[str, ProxyEndpoint] = {}
     for key, endpoint_text in pairs:
         name = _parse_scheme_key(key, field, found)
         if endpoint_text is None or endpoint_text == "":
@@ -452,8 +422,7 @@ def _server_from_pairs(pairs, field):
     return ProxyServer(default=None, per_scheme=ordered)
 
 
-def parse_proxy_server(value, field="proxy"):
-    # type: (Any, str) -> ProxyServer
+def parse_proxy_server(value: Any, field: str = "proxy") -> ProxyServer:
     """Parse a single ``host:port``, a per-scheme ``http=a:3128;https=b:8443`` or a dict."""
     if isinstance(value, ProxyServer):
         return value
@@ -490,8 +459,7 @@ def parse_proxy_server(value, field="proxy"):
     return _server_from_pairs(pairs, field)
 
 
-def telemetry_proxy_server_value(value, field="proxy"):
-    # type: (Any, str) -> str
+def telemetry_proxy_server_value(value: Any, field: str = "proxy") -> str:
     """The exact REG_SZ for ``TelemetryProxyServer``: ``host:port``, no scheme.
 
     Per-scheme forms are refused: Microsoft documents only ``<name-or-ip>:<port>`` for this value.
@@ -511,13 +479,11 @@ def telemetry_proxy_server_value(value, field="proxy"):
 # bypass lists
 # ---------------------------------------------------------------------------------------------
 
-def _is_ip_pattern(labels):
-    # type: (List[str]) -> bool
+def _is_ip_pattern(labels: List[str]) -> bool:
     return all(re.match(r"^[0-9*]+$", label) for label in labels) and any(re.search(r"[0-9]", label) for label in labels)
 
 
-def _check_ipv4_pattern(name, labels, field):
-    # type: (str, List[str], str) -> str
+def _check_ipv4_pattern(name: str, labels: List[str], field: str) -> str:
     if len(labels) > 4:
         raise ProxyAddressError(field, "ipv4", "IPv4 pattern '%s' has more than four parts" % name, name)
     if "*" not in name:
@@ -534,8 +500,7 @@ def _check_ipv4_pattern(name, labels, field):
     return name
 
 
-def _normalise_bypass_entry(entry, field, position):
-    # type: (str, str, int) -> str
+def _normalise_bypass_entry(entry: str, field: str, position: int) -> str:
     where = "entry %d ('%s')" % (position, entry)
     lowered = entry.lower()
     if lowered == LOCAL:
@@ -576,8 +541,7 @@ def _normalise_bypass_entry(entry, field, position):
     return name
 
 
-def _bypass_items(value, field):
-    # type: (Any, str) -> List[str]
+def _bypass_items(value: Any, field: str) -> List[str]:
     if value is None:
         return []
     if isinstance(value, str):
@@ -603,13 +567,11 @@ def _bypass_items(value, field):
     raise ProxyAddressError(field, "type", "the bypass list must be a string or a list of strings, got %s" % type(value).__name__, value)
 
 
-def _glob_regex(pattern):
-    # type: (str) -> Any
+def _glob_regex(pattern: str) -> Any:
     return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$")
 
 
-def _normalise_lookup_host(host):
-    # type: (str) -> str
+def _normalise_lookup_host(host: str) -> str:
     name = host.strip().lower()
     if name.startswith("[") and name.endswith("]"):
         name = name[1:-1]
@@ -640,7 +602,7 @@ class BypassList:
 
     entries: Tuple[str, ...] = ()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Direct construction must obey the parser's rules, so renderings stay safe.
         if not isinstance(self.entries, tuple):
             raise ProxyAddressError("bypass", "type", "entries must be a tuple of strings", self.entries)
@@ -652,12 +614,10 @@ class BypassList:
         if len(set(self.entries)) != len(self.entries):
             raise ProxyAddressError("bypass", "duplicate-entry", "bypass entries must be distinct", self.winhttp_string())
 
-    def winhttp_string(self):
-        # type: () -> str
+    def winhttp_string(self) -> str:
         return ";".join(self.entries)
 
-    def matches(self, host):
-        # type: (str) -> bool
+    def matches(self, host: str) -> bool:
         if not isinstance(host, str) or host.strip() == "":
             return False
         name = _normalise_lookup_host(host)
@@ -671,12 +631,11 @@ class BypassList:
         return False
 
 
-def parse_bypass_list(value, field="bypass"):
-    # type: (Any, str) -> BypassList
+def parse_bypass_list(value: Any, field: str = "bypass") -> BypassList:
     """Parse a ``;``-separated string or a list of strings; None and "" give an empty list."""
     if isinstance(value, BypassList):
         return value
-    entries = []  # type: List[str]
+    entries: List[str] = []
     for position, item in enumerate(_bypass_items(value, field), 1):
         entry = _normalise_bypass_entry(item, field, position)
         if entry not in entries:
@@ -684,23 +643,7 @@ def parse_bypass_list(value, field="bypass"):
     return BypassList(tuple(entries))
 
 
-def requests_proxies(server):
-    # type: (ProxyServer) -> Dict[str, str]
-    """The ``proxies`` mapping for ``requests`` (and the matching environment variables).
-
-    WinHTTP speaks plain HTTP to the proxy for both schemes (CONNECT for https), so every URL
-    uses ``http://``. A scheme without an endpoint is left out: WinHTTP connects directly.
-    """
-    proxies = {}  # type: Dict[str, str]
-    for scheme in ("http", "https"):
-        endpoint = server.endpoint_for(scheme)
-        if endpoint is not None:
-            proxies[scheme] = endpoint.url("http")
-    return proxies
-
-
-def netsh_set_proxy_args(server, bypass):
-    # type: (ProxyServer, BypassList) -> List[str]
+def netsh_set_proxy_args(server: ProxyServer, bypass: BypassList) -> List[str]:
     """``netsh`` arguments for the setting, used to show changes in netsh's own terms."""
     args = ["winhttp", "set", "proxy", 'proxy-server="%s"' % server.winhttp_string()]
     if bypass is not None and bypass.entries:

@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Codec for the ``WinHttpSettings`` registry value (the WinHTTP default proxy).
 
+Internal to purview.device_proxy: not a public API, and it may change without notice.
+
 Microsoft does not document the layout. What is known (all integers u32 little-endian,
 strings single-byte ASCII, length-prefixed, not NUL-terminated):
 
@@ -23,10 +25,12 @@ than 255 characters. The WinINet ``DefaultConnectionSettings`` format (version 0
 or 0x3C) looks similar but is a different value and is rejected here.
 """
 
+from __future__ import annotations
+
 import re
 import struct
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 FLAG_DIRECT = 0x1
 FLAG_PROXY = 0x2
@@ -53,7 +57,7 @@ class WinHttpSettingsError(ValueError):
     ``field`` is the field name alone (or None).
     """
 
-    def __init__(self, offset, reason, field=None):
+    def __init__(self, offset: int, reason: str, field: Optional[str] = None) -> None:
         self.offset = offset
         self.reason = reason
         self.field = field
@@ -72,22 +76,21 @@ class WinHttpSettings:
     autoconfig_url: Optional[str] = None
 
     @property
-    def uses_proxy(self):
-        # type: () -> bool
+    def uses_proxy(self) -> bool:
         return bool(self.flags & FLAG_PROXY) and self.proxy != ""
 
     @classmethod
-    def direct(cls, version=VERSION_KB):
+    def direct(cls, version: int = VERSION_KB) -> "WinHttpSettings":
         return cls(version=version, flags=FLAG_DIRECT)
 
     @classmethod
-    def named_proxy(cls, proxy, bypass="", version=VERSION_KB):
+    def named_proxy(cls, proxy: str, bypass: str = "", version: int = VERSION_KB) -> "WinHttpSettings":
         # Flags 3 (direct | proxy) is what vbfox/proxyconf's captured sample holds (FACTS W3).
         if not proxy:
             raise WinHttpSettingsError(0x0C, "proxy: a named proxy needs a non-empty proxy string", "proxy")
         return cls(version=version, flags=FLAG_DIRECT | FLAG_PROXY, proxy=proxy, bypass=bypass)
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         """The mapping reported in facts (``winhttp.native.decoded``)."""
         return {
             "version": self.version,
@@ -100,16 +103,14 @@ class WinHttpSettings:
         }
 
 
-def _read_u32(data, offset, field):
-    # type: (bytes, int, str) -> int
+def _read_u32(data: bytes, offset: int, field: str) -> int:
     left = len(data) - offset
     if left < 4:
         raise WinHttpSettingsError(offset, "%s: needs 4 bytes, only %d left" % (field, left), field)
     return _U32.unpack_from(data, offset)[0]
 
 
-def _read_string(data, offset, field):
-    # type: (bytes, int, str) -> Tuple[str, int]
+def _read_string(data: bytes, offset: int, field: str) -> Tuple[str, int]:
     """Read a u32 length and that many ASCII bytes; return the text and the next offset."""
     length = _read_u32(data, offset, field)
     start = offset + 4
@@ -126,7 +127,7 @@ def _read_string(data, offset, field):
     return text, start + length
 
 
-def _check_version(version, offset):
+def _check_version(version: int, offset: int) -> None:
     if version in KNOWN_VERSIONS:
         return
     hint = ""
@@ -136,8 +137,7 @@ def _check_version(version, offset):
         offset, "version: unknown version word 0x%X, expected 0x18 or 0x28%s" % (version, hint), "version")
 
 
-def decode(data):
-    # type: (bytes) -> WinHttpSettings
+def decode(data: bytes) -> WinHttpSettings:
     """Decode WinHttpSettings bytes. Raises WinHttpSettingsError, never anything else."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise WinHttpSettingsError(0, "data: expected bytes, got %s" % type(data).__name__, "data")
@@ -179,8 +179,7 @@ def decode(data):
     )
 
 
-def _u32_field(value, field, offset):
-    # type: (object, str, int) -> bytes
+def _u32_field(value: object, field: str, offset: int) -> bytes:
     if isinstance(value, bool) or not isinstance(value, int):
         raise WinHttpSettingsError(offset, "%s: expected an integer, got %s" % (field, type(value).__name__), field)
     if not 0 <= value <= U32_MAX:
@@ -188,8 +187,7 @@ def _u32_field(value, field, offset):
     return _U32.pack(value)
 
 
-def _string_field(value, field, offset):
-    # type: (object, str, int) -> bytes
+def _string_field(value: object, field: str, offset: int) -> bytes:
     if not isinstance(value, str):
         raise WinHttpSettingsError(offset, "%s: expected a string, got %s" % (field, type(value).__name__), field)
     try:
@@ -201,8 +199,7 @@ def _string_field(value, field, offset):
     return _u32_field(len(raw), field + " length", offset) + raw
 
 
-def encode(settings):
-    # type: (WinHttpSettings) -> bytes
+def encode(settings: WinHttpSettings) -> bytes:
     """Encode settings as WinHttpSettings bytes; invalid settings raise WinHttpSettingsError."""
     if not isinstance(settings, WinHttpSettings):
         raise WinHttpSettingsError(
@@ -218,8 +215,7 @@ def encode(settings):
     return out
 
 
-def decode_hex(text):
-    # type: (str) -> WinHttpSettings
+def decode_hex(text: str) -> WinHttpSettings:
     """Decode hex text: any case, optional "hex:" prefix, bytes optionally separated by
     whitespace, commas, dashes or backslash line continuations (as Windows tools print them).
 
@@ -244,7 +240,6 @@ def decode_hex(text):
     return decode(bytes.fromhex("".join(groups)))
 
 
-def encode_hex(settings):
-    # type: (WinHttpSettings) -> str
+def encode_hex(settings: WinHttpSettings) -> str:
     """Upper-case hex without separators: the transport form of REG_BINARY values."""
     return encode(settings).hex().upper()

@@ -8,20 +8,33 @@
 
 # The target half of purview.device_proxy.device_facts: read the raw proxy-related state in one
 # round trip. Registry values travel as @{kind; data}, WinHttpSettings as hex, WMI properties as
-# WMI reports them (numbers and non-localized enumeration names). The action plugin decodes and
-# derives everything else (decoded settings, drift, virtual machine, topology).
+# WMI reports them (numbers and non-localized enumeration names). The action plugin says which
+# registry values to read (_registry), decodes and derives everything else (decoded settings,
+# drift, virtual machine, topology).
 
 $spec = @{
-    options = @{}
+    options = @{
+        # Set by the action plugin only: the registry values to read and where each goes in the
+        # reply. The locations are owned by the controller (plugin_utils/registry_locations.py).
+        _registry = @{
+            type = 'list'
+            elements = 'dict'
+            required = $true
+            options = @{
+                at = @{ type = 'list'; elements = 'str'; required = $true }
+                hive = @{ type = 'str'; required = $true; choices = 'HKLM', 'HKU' }
+                path = @{ type = 'str'; required = $true }
+                name = @{ type = 'str'; required = $true }
+                hex_data = @{ type = 'bool'; default = $false }
+                only_64bit_os = @{ type = 'bool'; default = $false }
+            }
+        }
+    }
     supports_check_mode = $true
 }
 
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
-$dataCollection = 'SOFTWARE\Policies\Microsoft\Windows\DataCollection'
-$atpPolicy = 'SOFTWARE\Policies\Microsoft\Windows Advanced Threat Protection'
-$connections = 'Microsoft\Windows\CurrentVersion\Internet Settings\Connections'
-$internetSettings = 'Software\Microsoft\Windows\CurrentVersion\Internet Settings'
 $is64BitOs = [System.Environment]::Is64BitOperatingSystem
 $errors = [System.Collections.Generic.List[String]]@()
 
@@ -42,16 +55,6 @@ Function Get-Cim {
     }
 }
 
-Function Get-WinInetProxy {
-    param ([String]$Hive, [String]$Path)
-
-    @{
-        proxy_enable = Get-RawRegistryValue -Hive $Hive -Path $Path -Name ProxyEnable
-        proxy_server = Get-RawRegistryValue -Hive $Hive -Path $Path -Name ProxyServer
-        auto_config_url = Get-RawRegistryValue -Hive $Hive -Path $Path -Name AutoConfigURL
-    }
-}
-
 Function Get-ServiceState {
     param ([Object[]]$Services, [String]$Name)
 
@@ -59,11 +62,30 @@ Function Get-ServiceState {
     if ($null -eq $service) { $null } else { @{ state = [String]$service.State; start_mode = [String]$service.StartMode } }
 }
 
-Function Get-WinHttpHex {
-    param ([String]$Path)
+Function Read-RegistryEntries {
+    # Each entry's value lands at the nested keys its "at" names, e.g. winhttp.native.
+    param ([Object[]]$Entries)
 
-    $value = Get-RawRegistryValue -Hive HKLM -Path $Path -Name WinHttpSettings
-    if ($null -eq $value) { $null } else { [String]$value.data }
+    $tree = @{}
+    foreach ($entry in $Entries) {
+        $value = $null
+        if ($is64BitOs -or -not $entry.only_64bit_os) {
+            $value = Get-RawRegistryValue -Hive $entry.hive -Path $entry.path -Name $entry.name
+            if ($entry.hex_data -and $null -ne $value) {
+                $value = [String]$value.data
+            }
+        }
+        $keys = @($entry.at)
+        $node = $tree
+        for ($i = 0; $i -lt $keys.Count - 1; $i++) {
+            if (-not $node.ContainsKey($keys[$i])) {
+                $node[$keys[$i]] = @{}
+            }
+            $node = $node[$keys[$i]]
+        }
+        $node[$keys[-1]] = $value
+    }
+    $tree
 }
 
 $enclosures = Get-Cim -ClassName Win32_SystemEnclosure
@@ -85,20 +107,11 @@ $computerSystem = @($computer)[0]
 $biosInfo = @($bios)[0]
 $osInfo = @($os)[0]
 
+$registry = Read-RegistryEntries -Entries @($module.Params._registry)
 $module.Result.raw = @{
-    telemetry_proxy = @{
-        server = Get-RawRegistryValue -Hive HKLM -Path $dataCollection -Name TelemetryProxyServer
-        disable_enterprise_auth_proxy = Get-RawRegistryValue -Hive HKLM -Path $dataCollection -Name DisableEnterpriseAuthProxy
-        prefer_static_proxy_for_http_request = Get-RawRegistryValue -Hive HKLM -Path $atpPolicy -Name PreferStaticProxyForHttpRequest
-    }
-    winhttp = @{
-        native = Get-WinHttpHex -Path "SOFTWARE\$connections"
-        wow64 = if ($is64BitOs) { Get-WinHttpHex -Path "SOFTWARE\WOW6432Node\$connections" } else { $null }
-    }
-    wininet = @{
-        machine = Get-WinInetProxy -Hive HKLM -Path $internetSettings
-        system_account = Get-WinInetProxy -Hive HKU -Path "S-1-5-18\$internetSettings"
-    }
+    telemetry_proxy = $registry.telemetry_proxy
+    winhttp = $registry.winhttp
+    wininet = $registry.wininet
     hardware = @{
         chassis_types = @($chassisTypes)
         pc_system_type = if ($null -ne $computerSystem) { $computerSystem.PCSystemType } else { $null }

@@ -35,6 +35,16 @@ $spec = @{
         _mirror_wow64 = @{ type = 'bool'; default = $false }
         _native_hex = @{ type = 'str'; default = '' }
         _wow64_hex = @{ type = 'str'; default = '' }
+        # Where the two views of the value live (plugin_utils/registry_locations.py).
+        _registry = @{
+            type = 'dict'
+            required = $true
+            options = @{
+                native = @{ type = 'str'; required = $true }
+                wow64 = @{ type = 'str'; required = $true }
+                name = @{ type = 'str'; required = $true }
+            }
+        }
     }
     supports_check_mode = $true
 }
@@ -43,14 +53,15 @@ $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 $params = $module.Params
 
 $helper = 'ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProxyConfig'
-$nativePath = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections'
-$wow64Path = 'SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Internet Settings\Connections'
+$nativePath = $params._registry.native
+$wow64Path = $params._registry.wow64
+$valueName = $params._registry.name
 $is64BitOs = [System.Environment]::Is64BitOperatingSystem
 
 Function Get-SettingsHex {
     param ([String]$Path)
 
-    $value = Get-RawRegistryValue -Hive HKLM -Path $Path -Name WinHttpSettings
+    $value = Get-RawRegistryValue -Hive HKLM -Path $Path -Name $valueName
     if ($null -eq $value) { $null } else { [String]$value.data }
 }
 
@@ -59,10 +70,10 @@ Function Set-SettingsHex {
     param ([String]$Path, [String]$Hex)
 
     if ($Hex -eq '') {
-        Remove-RawRegistryValue -Hive HKLM -Path $Path -Name WinHttpSettings
+        Remove-RawRegistryValue -Hive HKLM -Path $Path -Name $valueName
     }
     else {
-        Set-RawRegistryValue -Hive HKLM -Path $Path -Name WinHttpSettings -Kind Binary -Data $Hex
+        Set-RawRegistryValue -Hive HKLM -Path $Path -Name $valueName -Kind Binary -Data $Hex
     }
 }
 

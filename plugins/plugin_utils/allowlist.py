@@ -29,7 +29,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog impor
     CatalogEntry,
     pattern_covers,
 )
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_import import parse_host
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import parse_host
 
 _ACL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,40}$")
 _PAC_KEYWORDS = ("PROXY", "HTTPS", "SOCKS", "SOCKS4", "SOCKS5")

@@ -24,8 +24,11 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
-from typing import Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 
 CATALOG_FORMAT = 1
 SHIPPED_CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "service_url_catalog.json")
@@ -71,23 +74,21 @@ NOT_IN_MICROSOFT_LISTS = frozenset((
 SHARED_STORAGE_WILDCARDS = frozenset(("*.blob.core.windows.net", "*.blob.core.usgovcloudapi.net"))
 
 
-class CatalogError(ValueError):
+class CatalogError(InputError):
     """Bad selection option or bad catalog file.
 
     Attributes: field (option name or file), rule (short rule name), valid (tuple of valid
     choices, may be empty), row and column (1-based position in a file, or None).
     """
 
-    def __init__(self, field, rule, message, valid=(), row=None, column=None):
-        super().__init__(message)
-        self.field = field
-        self.rule = rule
-        self.message = message
+    def __init__(self, field: str, rule: str, message: str, valid: Iterable[str] = (),
+                 row: Optional[int] = None, column: Optional[int] = None) -> None:
+        super().__init__(field, rule, message)
         self.valid = tuple(valid)
         self.row = row
         self.column = column
 
-    def __str__(self):
+    def __str__(self) -> str:
         where = ""
         if self.row is not None:
             where = " (row %s" % self.row
@@ -120,14 +121,14 @@ class CatalogEntry:
     models: Tuple[str, ...] = ()
 
     @property
-    def is_probe(self):
+    def is_probe(self) -> bool:
         return self.list_name.startswith("probe:")
 
     @property
-    def tool(self):
+    def tool(self) -> str:
         return self.list_name.split(":", 1)[1] if self.is_probe else ""
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         data = asdict(self)
         data["os"] = list(self.os)
         data["expected_status"] = list(self.expected_status)
@@ -135,7 +136,7 @@ class CatalogEntry:
         return data
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: Mapping[str, Any]) -> "CatalogEntry":
         values = dict(data)
         values["os"] = tuple(values.get("os", ()))
         values["expected_status"] = tuple(values.get("expected_status", ()))
@@ -143,7 +144,11 @@ class CatalogEntry:
         return cls(**values)
 
 
-def split_url(url):
+# A list host: dotted, lower case, "*" wildcards allowed.
+_HOST_PATTERN = re.compile(r"^(?=.*\.)[a-z0-9*](?:[a-z0-9*.-]*[a-z0-9])?$")
+
+
+def split_url(url: str) -> Tuple[str, str, str]:
     """Split a list URL as Microsoft writes it into (scheme or '', host, path).
 
     ``www.microsoft.com/pkiops/*`` -> ('', 'www.microsoft.com', '/pkiops/*');
@@ -158,7 +163,19 @@ def split_url(url):
     return scheme, host.lower(), (sep + rest) if sep else ""
 
 
-def host_matches(pattern, host):
+def parse_host(url: str, field_name: str, row: Optional[int] = None,
+               column: Optional[int] = None) -> Tuple[str, str, str]:
+    """(scheme, host, path) of a list URL, or CatalogError naming where it came from."""
+    scheme, host, path = split_url(url)
+    if scheme not in ("", "http", "https"):
+        raise CatalogError(field_name, "scheme", "URL %r has scheme %r; only http and https are listed" % (url, scheme),
+                           row=row, column=column)
+    if not host or not _HOST_PATTERN.match(host) or ".." in host:
+        raise CatalogError(field_name, "host", "URL %r has no valid host name" % url, row=row, column=column)
+    return scheme, host, path
+
+
+def host_matches(pattern: str, host: str) -> bool:
     """True when a list host pattern covers a concrete host name.
 
     ``*.x.com`` covers subdomains of x.com (not x.com itself); a ``*`` elsewhere (``*ecs.office.com``)
@@ -173,7 +190,7 @@ def host_matches(pattern, host):
     return fnmatch.fnmatchcase(host, pattern)
 
 
-def pattern_covers(outer, inner):
+def pattern_covers(outer: str, inner: str) -> bool:
     """True when every host matched by pattern ``inner`` is also matched by ``outer``."""
     if outer == inner:
         return True
@@ -189,13 +206,13 @@ def pattern_covers(outer, inner):
     return fnmatch.fnmatchcase(inner, outer)
 
 
-def _check_choice(field_name, value, valid):
+def _check_choice(field_name: str, value: Any, valid: Sequence[str]) -> str:
     if not isinstance(value, str) or value not in valid:
         raise CatalogError(field_name, "unknown-name", "unknown %s %r" % (field_name, value), valid=valid)
     return value
 
 
-def _as_name_list(field_name, value):
+def _as_name_list(field_name: str, value: Any) -> Tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
@@ -208,7 +225,8 @@ def _as_name_list(field_name, value):
 class Catalog:
     """An immutable set of entries with the source and date of the list they came from."""
 
-    def __init__(self, entries, source, date, excluded=(), origin=""):
+    def __init__(self, entries: Iterable[CatalogEntry], source: str, date: str,
+                 excluded: Iterable[Mapping[str, Any]] = (), origin: str = "") -> None:
         self.entries = tuple(entries)
         self.source = source
         self.date = date
@@ -216,14 +234,15 @@ class Catalog:
         self.origin = origin
 
     # --- valid names -------------------------------------------------------------------------
-    def regions(self, cloud):
+    def regions(self, cloud: str) -> Tuple[str, ...]:
         """Region names a selection for this cloud may use (from the list entries)."""
         _check_choice("cloud", cloud, CLOUDS)
         found = {e.region for e in self.entries if e.cloud == cloud and not e.is_probe}
         found.update(ALWAYS_INCLUDED_REGIONS[cloud])
         return tuple(sorted(found, key=lambda name: (name != "worldwide", name)))
 
-    def _validated(self, cloud, regions, model, os_name, extra_lists):
+    def _validated(self, cloud: str, regions: Any, model: str, os_name: str,
+                   extra_lists: Any) -> Tuple[Set[str], Set[str]]:
         _check_choice("cloud", cloud, CLOUDS)
         _check_choice("model", model, MODELS)
         _check_choice("os", os_name, OS_NAMES)
@@ -237,8 +256,8 @@ class Catalog:
         return wanted, lists
 
     # --- selection ---------------------------------------------------------------------------
-    def select(self, cloud="commercial", regions=("worldwide",), model="standard", os="windows",
-               required_only=False, extra_lists=()):
+    def select(self, cloud: str = "commercial", regions: Any = ("worldwide",), model: str = "standard",
+               os: str = "windows", required_only: bool = False, extra_lists: Any = ()) -> List[CatalogEntry]:
         """List entries (no probes) a device of ``os`` in ``cloud``/``regions`` needs for ``model``."""
         wanted_regions, lists = self._validated(cloud, regions, model, os, extra_lists)
         if not isinstance(required_only, bool):
@@ -249,8 +268,8 @@ class Catalog:
             and os in e.os and (e.required or not required_only)
         ]
 
-    def probe_urls(self, cloud="commercial", regions=("worldwide",), model="standard", os="windows",
-                   required_only=False, extra_lists=()):
+    def probe_urls(self, cloud: str = "commercial", regions: Any = ("worldwide",), model: str = "standard",
+                   os: str = "windows", required_only: bool = False, extra_lists: Any = ()) -> List[Dict[str, Any]]:
         """Analyzer-style test URLs for the hosts of the same selection, one per host and channel.
 
         A probe is offered when the most specific list entry for its host (any OS, same cloud,
@@ -298,7 +317,7 @@ class Catalog:
         return probes
 
     # --- serialisation -----------------------------------------------------------------------
-    def to_document(self):
+    def to_document(self) -> Dict[str, Any]:
         return {
             "format": CATALOG_FORMAT,
             "source": self.source,
@@ -308,7 +327,7 @@ class Catalog:
             "excluded": [dict(item) for item in self.excluded],
         }
 
-    def to_json_text(self):
+    def to_json_text(self) -> str:
         """The exact text of a catalog file: stable key order, one entry per line (small diffs)."""
         document = self.to_document()
         parts = []
@@ -322,7 +341,7 @@ class Catalog:
         return "{\n" + ",\n".join(parts) + "\n}\n"
 
     @classmethod
-    def from_document(cls, data, field_name="catalog"):
+    def from_document(cls, data: Any, field_name: str = "catalog") -> "Catalog":
         if not isinstance(data, dict) or data.get("format") != CATALOG_FORMAT:
             raise CatalogError(field_name, "format", "not a service URL catalog of format %d" % CATALOG_FORMAT)
         entries = []
@@ -335,7 +354,7 @@ class Catalog:
                    data.get("origin", ""))
 
 
-def probe_tool_order(os_name):
+def probe_tool_order(os_name: str) -> Tuple[str, ...]:
     """Probe sources in order of preference for a device OS: its own tool first, then the XMDE
     tool's service URLs (they name the expected status exactly). The Linux/macOS command's sample
     output is used for those systems only; the analyzer's built-in fallback strings never."""
@@ -347,7 +366,7 @@ def probe_tool_order(os_name):
     return windows + ("xmde-connectivitytest",)
 
 
-def most_specific(entries, host, port=None):
+def most_specific(entries: Iterable[CatalogEntry], host: str, port: Optional[int] = None) -> Optional[CatalogEntry]:
     """The entry whose host pattern covers ``host`` most narrowly (exact name first, then the
     longest wildcard), or None."""
     best = None
@@ -363,20 +382,16 @@ def most_specific(entries, host, port=None):
     return best
 
 
-def load_catalog(path=None, model=None, cloud=None):
-    """The shipped catalog, or one refreshed from ``path`` (a catalog JSON, or Microsoft's
-    Markdown table or xlsx download; see ``catalog_import``). A bad file raises CatalogError and
-    never changes the shipped data."""
-    if path is None:
-        return _load_json(SHIPPED_CATALOG)
-    if str(path).lower().endswith(".json"):
-        return _load_json(path)
-    from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_import import import_table
+def load_catalog(path: Optional[str] = None) -> "Catalog":
+    """The shipped catalog, or a catalog JSON written by ``Catalog.to_json_text``.
 
-    return import_table(path, base=_load_json(SHIPPED_CATALOG), model=model, cloud=cloud)
+    Microsoft's Markdown and xlsx tables are read by ``catalog_import.load_catalog_file``. A bad
+    file raises CatalogError and never changes the shipped data.
+    """
+    return _load_json(SHIPPED_CATALOG if path is None else path)
 
 
-def _load_json(path):
+def _load_json(path: str) -> Catalog:
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -389,12 +404,12 @@ def _load_json(path):
     return Catalog.from_document(data, field_name=str(path))
 
 
-def entries_as_dicts(entries):
+def entries_as_dicts(entries: Iterable[Any]) -> List[Dict[str, Any]]:
     """Entries as plain dicts (what the lookup returns for output='entries')."""
     return [e.to_dict() if isinstance(e, CatalogEntry) else dict(e) for e in entries]
 
 
-def allowlist_items(entries):
+def allowlist_items(entries: Iterable[CatalogEntry]) -> List[Dict[str, Any]]:
     """One dict per distinct (scheme, host, port, path): what the allowlist renderers need."""
     items = {}
     for entry in entries:

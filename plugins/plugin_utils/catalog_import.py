@@ -7,7 +7,10 @@
   ``cloud,region,category,url,port,protocol,notes,source``); used by ``tools/build_catalog.py``.
 * ``import_table``: a newer copy of one of Microsoft's tables supplied by a user, either the Learn
   page's Markdown source or the xlsx download, read into a catalog whose list entries for that
-  cloud and connectivity model replace the shipped ones.
+  cloud and connectivity model replace the shipped ones;
+* ``load_catalog_file``: any catalog file a user names (JSON, Markdown or xlsx).
+
+This module imports ``catalog``; ``catalog`` never imports this one.
 
 Every problem in a file is reported with its row and column; nothing is written anywhere.
 """
@@ -19,6 +22,8 @@ import datetime
 import hashlib
 import os
 import re
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import (
     CLOUDS,
     DEVICE_LISTS,
@@ -31,7 +36,8 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog impor
     CatalogEntry,
     CatalogError,
     host_matches,
-    split_url,
+    load_catalog,
+    parse_host,
 )
 
 CSV_COLUMNS = ("cloud", "region", "category", "url", "port", "protocol", "notes", "source")
@@ -39,10 +45,17 @@ ALL_OS = OS_NAMES
 WINDOWS_ALL = ("windows", "windows-legacy")
 ANALYZER_ACCEPTED = (200, 400, 404)  # MDEClientAnalyzer ValidateURLs passes on any of these (FACTS 5)
 
-_HOST_PATTERN = re.compile(r"^(?=.*\.)[a-z0-9*](?:[a-z0-9*.-]*[a-z0-9])?$")
 _SNAPSHOT_DATE = re.compile(r"snapshot (\d{4}-\d{2}-\d{2})")
 _OS_FLAG = re.compile(r"(Win10/11/Server[^=,;]*unified|Win7/8\.1|Server MMA|macOS|Linux)=(Yes|No)")
 _EXPECTED_CODE = re.compile(r"expected HTTP (\d{3})")
+
+# Certificate revocation (CRL) and trust list (CTL) rows: the lists mark some of them for the unified
+# agent, macOS and Linux only, but every Windows device, MMA-based and Windows 7/8.1 included,
+# validates the service's TLS certificates and so needs them. The build applies them to both Windows
+# columns and says so in the entry's notes and the catalog's source.
+CERTIFICATE_FUNCTIONS = ("crl",)
+CERTIFICATE_RULE = ("applies to every Windows device (catalog build rule): every Windows device validates the "
+                    "service certificates, so it needs the revocation and trust lists on port 80")
 
 # Functions whose rows serve only down-level Windows when the row names no OS.
 _LEGACY_FUNCTIONS = ("mma", "mma-downlevel", "win1607-1803")
@@ -50,18 +63,7 @@ _LEGACY_FUNCTIONS = ("mma", "mma-downlevel", "win1607-1803")
 
 # --- shared row model ----------------------------------------------------------------------------
 
-def parse_host(url, field_name, row=None, column=None):
-    """(scheme, host, path) of a list URL, or CatalogError naming where it came from."""
-    scheme, host, path = split_url(url)
-    if scheme not in ("", "http", "https"):
-        raise CatalogError(field_name, "scheme", "URL %r has scheme %r; only http and https are listed" % (url, scheme),
-                           row=row, column=column)
-    if not host or not _HOST_PATTERN.match(host) or ".." in host:
-        raise CatalogError(field_name, "host", "URL %r has no valid host name" % url, row=row, column=column)
-    return scheme, host, path
-
-
-def parse_ports(text, field_name, row=None, column=None):
+def parse_ports(text: Any, field_name: str, row: Optional[int] = None, column: Optional[int] = None) -> Tuple[int, ...]:
     """'443', '80', '443;80' or '443, 80' -> (443, 80)."""
     parts = [p for p in re.split(r"[;,/\s]+", str(text).strip()) if p]
     ports = []
@@ -75,11 +77,15 @@ def parse_ports(text, field_name, row=None, column=None):
     return tuple(ports)
 
 
-def entries_for_row(url, ports, protocol, cloud, region, list_name, function, required, os_names,
-                    notes, source, field_name, row=None, column=None, **probe):
+def entries_for_row(url: str, ports: Sequence[int], protocol: str, cloud: str, region: str, list_name: str,
+                    function: str, required: bool, os_names: Sequence[str], notes: str, source: str,
+                    field_name: str, row: Optional[int] = None, column: Any = None,
+                    **probe: Any) -> List[CatalogEntry]:
     """One CatalogEntry per port of a source row. Port 80 is plain http; anything else uses the
     URL's scheme, else the row's protocol, else https."""
     scheme, host, path = parse_host(url, field_name, row, column)
+    if list_name in DEVICE_LISTS:
+        os_names, notes = certificate_rule(function, tuple(os_names), notes)
     result = []
     for port in ports:
         if port == 80:
@@ -93,7 +99,15 @@ def entries_for_row(url, ports, protocol, cloud, region, list_name, function, re
     return result
 
 
-def exclusion_reason(host, function=""):
+def certificate_rule(function: str, os_names: Tuple[str, ...], notes: str) -> Tuple[Tuple[str, ...], str]:
+    """A certificate row that names some Windows applies to every Windows; other rows are unchanged."""
+    if function not in CERTIFICATE_FUNCTIONS or not set(os_names) & set(WINDOWS_ALL) or set(WINDOWS_ALL) <= set(os_names):
+        return os_names, notes
+    widened = tuple(name for name in OS_NAMES if name in set(os_names) | set(WINDOWS_ALL))
+    return widened, "%s; %s" % (notes, CERTIFICATE_RULE) if notes else CERTIFICATE_RULE
+
+
+def exclusion_reason(host: str, function: str = "") -> str:
     if host in NOT_IN_MICROSOFT_LISTS:
         return "host is in no current Microsoft list"
     if "historical" in function:
@@ -103,7 +117,7 @@ def exclusion_reason(host, function=""):
 
 # --- the reference CSV ---------------------------------------------------------------------------
 
-def os_from_notes(notes, list_name, function):
+def os_from_notes(notes: str, list_name: str, function: str) -> Tuple[str, ...]:
     """OS applicability from the CSV notes ("OS: Win10/11/... unified=Yes, macOS=Yes", "OS: All",
     "Win/Mac/Linux", "; Windows;"), else a default for the list and function."""
     found = set()
@@ -137,7 +151,7 @@ def os_from_notes(notes, list_name, function):
     return ALL_OS
 
 
-def required_from_notes(notes, list_name):
+def required_from_notes(notes: str, list_name: str) -> bool:
     """Required/Optional as the source marks it; unmarked device-list rows count as required."""
     mark = notes.split(";", 1)[0].strip()
     if mark == "Required":
@@ -147,7 +161,7 @@ def required_from_notes(notes, list_name):
     return list_name in DEVICE_LISTS
 
 
-def probe_details(tool, url, notes):
+def probe_details(tool: str, url: str, notes: str) -> Dict[str, Any]:
     """expected_status, no_pinning, method and models of an analyzer probe row."""
     lowered = notes.lower()
     if tool.startswith("mdeclientanalyzer"):
@@ -164,7 +178,7 @@ def probe_details(tool, url, notes):
     return {"expected_status": expected, "no_pinning": no_pinning, "method": method, "models": models}
 
 
-def probe_os(tool):
+def probe_os(tool: str) -> Tuple[str, ...]:
     if tool.startswith("mdeclientanalyzer"):
         return WINDOWS_ALL
     if tool.endswith("-macos"):
@@ -183,7 +197,7 @@ _PATH_CHANNELS = (
 )
 
 
-def probe_channel(host, path, notes, list_entries):
+def probe_channel(host: str, path: str, notes: str, list_entries: Sequence[CatalogEntry]) -> str:
     """The service channel a probe tests, or "" when no list entry covers its host (such probes are
     dropped). The analyzer's own label or the URL path decide when they say; else the function of
     the most specific list entry covering the host. The shared blob-storage wildcards do not count
@@ -202,7 +216,7 @@ def probe_channel(host, path, notes, list_entries):
     return covering[0].function
 
 
-def _reference_rows(path):
+def _reference_rows(path: str) -> Iterator[Tuple[int, Dict[str, str]]]:
     with open(path, encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
@@ -212,7 +226,7 @@ def _reference_rows(path):
             yield line, row
 
 
-def build_from_reference_csv(path):
+def build_from_reference_csv(path: str) -> Catalog:
     """The catalog built from mde-service-urls.csv (deterministic: same CSV, same document)."""
     name = str(path)
     list_entries, probe_rows, excluded = [], [], []
@@ -250,14 +264,16 @@ def build_from_reference_csv(path):
         list_entries + probes,
         source="mde-service-urls.csv: Microsoft Learn device connectivity URL lists (standard and "
                "streamlined, commercial and US Government), the Defender Antivirus network connections "
-               "page and the connectivity analyzers' test URLs",
+               "page and the connectivity analyzers' test URLs; certificate revocation and trust list rows "
+               + CERTIFICATE_RULE,
         date=max(dates) if dates else "",
         excluded=excluded,
         origin="sha256:" + _sha256(path),
     )
 
 
-def _probe_entries(name, line, row, ports, list_entries, excluded):
+def _probe_entries(name: str, line: int, row: Mapping[str, str], ports: Sequence[int],
+                   list_entries: Sequence[CatalogEntry], excluded: List[Dict[str, str]]) -> List[CatalogEntry]:
     tool = row["category"].split(":", 1)[1]
     _scheme, host, path = parse_host(row["url"], name, line, CSV_COLUMNS.index("url") + 1)
     device_entries = [e for e in list_entries if e.cloud == row["cloud"] and e.list_name in DEVICE_LISTS]
@@ -274,11 +290,11 @@ def _probe_entries(name, line, row, ports, list_entries, excluded):
         CSV_COLUMNS.index("url") + 1, **probe_details(tool, row["url"], row["notes"]))
 
 
-def _excluded_record(url, cloud, region, list_name, reason):
+def _excluded_record(url: str, cloud: str, region: str, list_name: str, reason: str) -> Dict[str, str]:
     return {"url": url, "cloud": cloud, "region": region, "list_name": list_name, "reason": reason}
 
 
-def _sha256(path):
+def _sha256(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         digest.update(handle.read())
@@ -314,7 +330,7 @@ _FUNCTION_KEYWORDS = (
 class _Columns:
     """Which column of a header row holds what. Indexes are 0-based."""
 
-    def __init__(self, header, field_name, row):
+    def __init__(self, header: Sequence[Any], field_name: str, row: int) -> None:
         self.url = self.port = self.geography = self.required = self.os_single = None
         self.description = self.category = self.service = self.comments = None
         self.os_flags = {}
@@ -352,23 +368,23 @@ class _Columns:
                 self.os_flags[index] = "linux"
 
     @property
-    def is_url_table(self):
+    def is_url_table(self) -> bool:
         return self.url is not None and self.port is not None
 
 
-def _cell(cells, index):
+def _cell(cells: Sequence[Any], index: Optional[int]) -> str:
     if index is None or index >= len(cells):
         return ""
     value = cells[index]
     return "" if value is None else str(value).strip()
 
 
-def _split_urls(text):
+def _split_urls(text: str) -> List[str]:
     text = re.sub(r"<br\s*/?>", " ", text, flags=re.IGNORECASE).replace("\\*", "*").replace("`", "")
     return [part for part in re.split(r"[\s,]+", text) if part]
 
 
-def _function_for(description, category, service):
+def _function_for(description: str, category: str, service: str) -> str:
     text = " ".join((description, category, service)).lower()
     for keyword, function in _FUNCTION_KEYWORDS:
         if keyword in text:
@@ -377,7 +393,7 @@ def _function_for(description, category, service):
     return slug or "other"
 
 
-def _os_for(columns, cells, field_name, line):
+def _os_for(columns: "_Columns", cells: Sequence[Any], field_name: str, line: int) -> Tuple[str, ...]:
     if columns.os_flags:
         found = [name for index, name in columns.os_flags.items() if _cell(cells, index).lower().startswith("yes")]
         return tuple(n for n in OS_NAMES if n in found) or ALL_OS
@@ -396,7 +412,7 @@ def _os_for(columns, cells, field_name, line):
     return ALL_OS
 
 
-def _clouds_for(geography, cloud):
+def _clouds_for(geography: str, cloud: Optional[str]) -> Tuple[str, ...]:
     key = geography.lower()
     if cloud:
         return (cloud,)
@@ -407,7 +423,8 @@ def _clouds_for(geography, cloud):
     return ("commercial",)
 
 
-def rows_to_entries(rows, field_name, model, cloud=None, source=""):
+def rows_to_entries(rows: Iterable[Any], field_name: str, model: str, cloud: Optional[str] = None,
+                    source: str = "") -> Tuple[List[CatalogEntry], List[Dict[str, str]]]:
     """Turn table rows into entries. ``rows`` yields (row number, header row number, columns, cells,
     column label function). Empty port/geography cells repeat the row above (merged cells)."""
     entries, excluded = [], []
@@ -453,7 +470,7 @@ def rows_to_entries(rows, field_name, model, cloud=None, source=""):
     return entries, excluded
 
 
-def _split_markdown_row(line):
+def _split_markdown_row(line: str) -> List[str]:
     body = line.strip()
     if body.startswith("|"):
         body = body[1:]
@@ -465,7 +482,7 @@ def _split_markdown_row(line):
 _SEPARATOR = re.compile(r"^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
 
-def markdown_rows(text, field_name):
+def markdown_rows(text: str, field_name: str) -> Iterator[Any]:
     """(line, columns, cells, label) for every data row of every URL table in a Markdown text."""
     lines = text.splitlines()
     found_table = False
@@ -494,11 +511,11 @@ def markdown_rows(text, field_name):
         raise CatalogError(field_name, "no-table", "no Markdown table with a URL column and a Port column")
 
 
-def _markdown_label(columns):
+def _markdown_label(columns: "_Columns") -> Callable[[Optional[int]], Optional[str]]:
     return lambda col: "%d (%s)" % (col + 1, columns.header[col]) if col is not None else None
 
 
-def xlsx_rows(path, field_name):
+def xlsx_rows(path: str, field_name: str) -> Iterator[Any]:
     """(row, columns, cells, label) for the data rows of every sheet with a URL table."""
     try:
         import openpyxl
@@ -531,13 +548,13 @@ def xlsx_rows(path, field_name):
         raise CatalogError(field_name, "no-table", "no sheet with a URL column and a Port column in its first 20 rows")
 
 
-def _xlsx_label(sheet, columns):
+def _xlsx_label(sheet: str, columns: "_Columns") -> Callable[[Optional[int]], Optional[str]]:
     from openpyxl.utils import get_column_letter
 
     return lambda col: "%s (%s, sheet %s)" % (get_column_letter(col + 1), columns.header[col], sheet) if col is not None else None
 
 
-def _markdown_date(text):
+def _markdown_date(text: str) -> str:
     match = re.search(r"^ms\.date:\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$", text, flags=re.MULTILINE)
     if match:
         month, day, year = (int(g) for g in match.groups())
@@ -545,11 +562,11 @@ def _markdown_date(text):
     return ""
 
 
-def _file_date(path):
+def _file_date(path: str) -> str:
     return datetime.date.fromtimestamp(os.path.getmtime(path)).isoformat()
 
 
-def import_table(path, base, model=None, cloud=None):
+def import_table(path: str, base: Catalog, model: Optional[str] = None, cloud: Optional[str] = None) -> Catalog:
     """A catalog equal to ``base`` except that the list entries for the imported cloud(s) and
     model are those of the file. ``model`` defaults to "streamlined" when the file name or title
     says so, else "standard"; ``cloud`` defaults to what the Geography column says."""
@@ -586,7 +603,15 @@ def import_table(path, base, model=None, cloud=None):
                    excluded=tuple(base.excluded) + tuple(excluded), origin=field_name)
 
 
-def _xlsx_date(path):
+def load_catalog_file(path: str, model: Optional[str] = None, cloud: Optional[str] = None) -> Catalog:
+    """A catalog from a file: a catalog JSON as it is, or Microsoft's Markdown or xlsx table
+    imported over the shipped catalog (``import_table``)."""
+    if str(path).lower().endswith(".json"):
+        return load_catalog(path)
+    return import_table(path, base=load_catalog(), model=model, cloud=cloud)
+
+
+def _xlsx_date(path: str) -> str:
     try:
         import openpyxl
 
@@ -599,6 +624,6 @@ def _xlsx_date(path):
 
 
 __all__ = [
-    "build_from_reference_csv", "import_table", "markdown_rows", "xlsx_rows", "rows_to_entries",
+    "build_from_reference_csv", "import_table", "load_catalog_file", "markdown_rows", "xlsx_rows", "rows_to_entries",
     "os_from_notes", "required_from_notes", "probe_details", "probe_channel",
 ]

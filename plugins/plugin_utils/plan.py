@@ -43,17 +43,24 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
     parse_proxy_server,
     telemetry_proxy_server_value,
 )
-from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (
-    FLAG_PROXY,
-    WinHttpSettingsError,
-    decode_hex,
-)
+from ansible.module_utils.common.validation import check_type_bool
+
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import (
     ROAMING,
+    ROAMING_WHY,
     STABLE,
+    UNKNOWN,
     TopologyError,
     derive_topology,
-    is_conclusive,
+    reported_topology,
+    static_winhttp_decision,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import (
+    WinHttpView,
+    proxy_key,
+    views_differ,
+    winhttp_drift,
 )
 
 PLAN_VERSION = 1
@@ -62,7 +69,6 @@ STATES = ("present", "absent")
 NETWORK_MODES = ("transparent", "wpad", "static")
 TOPOLOGY_CHOICES = ("auto", "stable", "roaming")
 WINHTTP_POLICIES = ("leave", "set", "reset")
-UNKNOWN = "unknown"
 
 # Targets and the module that manages each one.
 TELEMETRY_PROXY = "telemetry_proxy"
@@ -107,25 +113,14 @@ _NO_CONFIG_WHY = {
     "transparent": "the network's transparent proxy carries the traffic, so no device configuration is needed",
     "wpad": "WinHTTP discovers the proxy through WPAD by itself, so no device configuration is needed",
 }
-_NETSH_ROAMING = ("laptops that change topology (office, home, travel) malfunction with a static WinHTTP proxy "
-                  "(netsh winhttp set proxy): every WinHTTP client, CRL fetches included, fails off the corporate network")
 
 
 # ---------------------------------------------------------------------------------------------
 # errors
 # ---------------------------------------------------------------------------------------------
 
-class PlanError(ValueError):
+class PlanError(InputError):
     """Bad input or facts. ``field`` names what the user wrote, ``rule`` the rule it broke."""
-
-    def __init__(self, field_name: str, rule: str, message: str):
-        self.field = field_name
-        self.rule = rule
-        self.message = message
-        super().__init__(f"{field_name}: {message}")
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
 
 
 class PlanInputError(PlanError):
@@ -162,16 +157,12 @@ class PlanInputs:
         return f"{self.prefix}{option}"
 
 
-_TRUE_WORDS = ("true", "yes", "on", "1")
-_FALSE_WORDS = ("false", "no", "off", "0")
-
-
 def _boolean(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS + _FALSE_WORDS:
-        return value.strip().lower() in _TRUE_WORDS
-    raise PlanInputError(name, "type", f"must be true or false, got {value!r}")
+    """A boolean as an argument spec's ``type: bool`` converts it (the role validates with the same rule)."""
+    try:
+        return check_type_bool(value)
+    except TypeError:
+        raise PlanInputError(name, "type", f"must be true or false, got {value!r}") from None
 
 
 def _choice(value: Any, name: str, choices: Tuple[str, ...]) -> str:
@@ -313,31 +304,6 @@ def parse_inputs(raw: Optional[Mapping[str, Any]], field_prefix: str = "") -> Pl
 # facts
 # ---------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class WinHttpView:
-    """One registry copy of WinHttpSettings. ``known`` is False when the facts do not say."""
-
-    name: str
-    known: bool
-    uses_proxy: bool = False
-    proxy: str = ""
-    bypass: str = ""
-    error: Optional[str] = None
-
-    def describe(self) -> str:
-        if not self.known:
-            return "not reported"
-        if self.error:
-            return f"unreadable ({self.error})"
-        if not self.uses_proxy:
-            return "direct access"
-        return f"proxy {self.proxy}" + (f" bypass {self.bypass}" if self.bypass else "")
-
-    def as_dict(self) -> Dict[str, Any]:
-        return {"known": self.known, "uses_proxy": self.uses_proxy, "proxy": self.proxy or None,
-                "bypass": self.bypass or None, "error": self.error}
-
-
 @dataclass
 class CurrentState:
     telemetry_known: bool = False
@@ -353,7 +319,7 @@ class CurrentState:
 
     def winhttp_proxies(self) -> List[WinHttpView]:
         """Views that hold a proxy or cannot be read (either may route traffic)."""
-        return [view for view in self.winhttp_views if view.known and (view.uses_proxy or view.error)]
+        return [view for view in self.winhttp_views if view.routes_traffic()]
 
     def describe_winhttp(self) -> str:
         described = {view.describe() for view in self.winhttp_views}
@@ -383,30 +349,10 @@ def _optional_int(value: Any, name: str) -> Optional[int]:
 
 
 def _winhttp_view(view_name: str, raw_view: Any, facts_name: str) -> WinHttpView:
-    if raw_view is None:
-        return WinHttpView(view_name, known=False)
-    view = _mapping(raw_view, facts_name)
-    if view.get("error"):
-        return WinHttpView(view_name, known=True, error=str(view["error"]))
-    decoded = view.get("decoded")
-    if decoded is None and view.get("raw"):
-        # A CMDB export may carry only the hex; decode it with the one codec.
-        try:
-            settings = decode_hex(str(view["raw"]))
-        except WinHttpSettingsError as err:
-            return WinHttpView(view_name, known=True, error=str(err))
-        decoded = {"uses_proxy": settings.uses_proxy, "proxy": settings.proxy, "bypass": settings.bypass}
-    if decoded is None:
-        # No value at all: WinHTTP's default is direct access.
-        return WinHttpView(view_name, known=True)
-    decoded = _mapping(decoded, f"{facts_name}.decoded")
-    proxy = str(decoded.get("proxy") or "")
-    uses_proxy = decoded.get("uses_proxy")
-    if uses_proxy is None:
-        flags = _optional_int(decoded.get("flags"), f"{facts_name}.decoded.flags") or 0
-        uses_proxy = bool(proxy) and bool(flags & FLAG_PROXY)
-    return WinHttpView(view_name, known=True, uses_proxy=bool(uses_proxy) and bool(proxy),
-                       proxy=proxy, bypass=str(decoded.get("bypass") or ""))
+    try:
+        return WinHttpView.from_facts(raw_view, facts_name, name=view_name)
+    except InputError as err:
+        raise PlanFactsError(err.field, err.rule, err.message) from None
 
 
 def unwrap_facts(facts: Any) -> Mapping[str, Any]:
@@ -446,9 +392,7 @@ def read_current_state(facts: Mapping[str, Any]) -> CurrentState:
     for view in current.winhttp_views:
         if view.error:
             current.findings.append(_finding(WARNING, f"the {view.name} WinHttpSettings value cannot be decoded: {view.error}"))
-    known = [view for view in current.winhttp_views if view.known and not view.error]
-    if len(known) == 2 and (known[0].uses_proxy, known[0].proxy.lower(), known[0].bypass.lower()) != (
-            known[1].uses_proxy, known[1].proxy.lower(), known[1].bypass.lower()):
+    if len(current.winhttp_views) == 2 and winhttp_drift(*current.winhttp_views):
         current.findings.append(_finding(
             WARNING, f"the 64-bit and 32-bit (WOW6432Node) WinHTTP settings differ: {current.describe_winhttp()}; "
                      "32-bit processes see a different proxy"))
@@ -471,23 +415,23 @@ def _detected_topology(facts: Mapping[str, Any]) -> Tuple[Optional[Dict[str, Any
         if isinstance(hardware, Mapping) and hardware:
             derived = derive_topology(hardware)
     except TopologyError as err:
-        raise PlanFactsError(f"facts.{err.field}", "hardware", err.message) from None
-    inconclusive = derived is not None and not is_conclusive(derived)
+        raise PlanFactsError(f"facts.{err.field}", err.rule, err.message) from None
+    inconclusive = derived is not None and derived["topology"] == UNKNOWN
     if inconclusive:
         derived = None
-    reported = facts.get("topology") if facts.get("topology") in (ROAMING, STABLE) else None
-    reported_evidence = [str(item) for item in facts.get("topology_evidence") or []]
-    if reported is not None and reported_evidence and not is_conclusive({"evidence": reported_evidence}):
-        inconclusive, reported = True, None
+    reported = reported_topology(facts.get("topology"), facts.get("topology_evidence"))
+    if reported is None and facts.get("topology") in (ROAMING, STABLE):
+        # Facts of an earlier release: "stable" for want of any evidence.
+        inconclusive = True
 
     if derived is not None:
-        if reported == derived["topology"] and reported_evidence:
+        if reported is not None and reported["topology"] == derived["topology"] and reported["evidence"]:
             # device_facts derives the same way and adds what it saw (hypervisor strings, for example).
-            return {"topology": reported, "evidence": reported_evidence}, "detected", False
+            return reported, "detected", False
         return derived, "detected", False
     if reported is not None:
-        evidence = reported_evidence or ["reported by the device facts without evidence"]
-        return {"topology": reported, "evidence": evidence}, "facts", False
+        evidence = reported["evidence"] or ["reported by the device facts without evidence"]
+        return {"topology": reported["topology"], "evidence": evidence}, "facts", False
     return None, "none", inconclusive
 
 
@@ -534,14 +478,6 @@ def _normal_telemetry(value: str) -> str:
     """A current TelemetryProxyServer in normal form, or as found when it does not parse."""
     try:
         return telemetry_proxy_server_value(value)
-    except ProxyAddressError:
-        return value
-
-
-@lru_cache(maxsize=1024)
-def _normal_winhttp(value: str) -> str:
-    try:
-        return parse_proxy_server(value).winhttp_string()
     except ProxyAddressError:
         return value
 
@@ -652,34 +588,25 @@ def decide_prefer_static(inputs: PlanInputs, current: CurrentState) -> Dict[str,
     return _action(PREFER_STATIC_PROXY, action, reason, params, now, desired)
 
 
-@lru_cache(maxsize=1024)
-def _normal_bypass(value: str) -> str:
-    try:
-        return parse_bypass_list(value).winhttp_string()
-    except ProxyAddressError:
-        return value
+def _view_matches(view: WinHttpView, wanted: WinHttpView) -> bool:
+    return view.known and not views_differ(view, wanted)
 
 
-def _view_matches(view: WinHttpView, server: str, bypass: str) -> bool:
-    return (view.known and not view.error and view.uses_proxy
-            and _normal_winhttp(view.proxy) == server and _normal_bypass(view.bypass) == bypass)
+def _winhttp_matches(current: CurrentState, wanted: WinHttpView) -> bool:
+    return all(_view_matches(view, wanted) for view in current.winhttp_views)
 
 
-def _winhttp_matches(current: CurrentState, server: str, bypass: str) -> bool:
-    return all(_view_matches(view, server, bypass) for view in current.winhttp_views)
-
-
-def _winhttp_set_detail(current: CurrentState, server: str, bypass: str, inputs: PlanInputs) -> str:
+def _winhttp_set_detail(current: CurrentState, wanted: WinHttpView, inputs: PlanInputs) -> str:
     proxies = current.winhttp_proxies()
     if not current.winhttp_known:
         return "the current setting is not reported by the facts"
     if not proxies:
         return "currently direct access"
-    matching = [view.name for view in current.winhttp_views if _view_matches(view, server, bypass)]
+    matching = [view.name for view in current.winhttp_views if _view_matches(view, wanted)]
     if matching:
         stale = [view.name for view in current.winhttp_views if view.name not in matching]
         return f"the {', '.join(stale)} copy differs ({current.describe_winhttp()}); both registry views are written"
-    owners = {_normal_winhttp(view.proxy) in inputs.managed_winhttp_values for view in proxies}
+    owners = {proxy_key(view.proxy) in inputs.managed_winhttp_values for view in proxies}
     whose = "an earlier proxy this collection wrote" if owners == {True} else "not written by this collection"
     return f"replaces {current.describe_winhttp()} ({whose})"
 
@@ -687,9 +614,9 @@ def _winhttp_set_detail(current: CurrentState, server: str, bypass: str, inputs:
 def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
     findings: List[Dict[str, str]] = []
     proxies = current.winhttp_proxies()
-    now = {"views": {view.name: view.as_dict() for view in current.winhttp_views}, "summary": current.describe_winhttp()}
+    now = {"views": {view.name: view.to_plan() for view in current.winhttp_views}, "summary": current.describe_winhttp()}
     described = current.describe_winhttp()
-    ours = bool(proxies) and all(not view.error and _normal_winhttp(view.proxy) in inputs.managed_winhttp_values
+    ours = bool(proxies) and all(not view.error and proxy_key(view.proxy) in inputs.managed_winhttp_values
                                  for view in proxies)
     roaming_words = {ROAMING: "a roaming device", UNKNOWN: "a device of unknown topology"}
 
@@ -713,10 +640,10 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
             return _action(WINHTTP_PROXY, KEEP, f"{reason} (direct access)", current=now), findings
         if topology in roaming_words:
             findings.append(_finding(WARNING, f"system-wide WinHTTP proxy ({described}) on {roaming_words[topology]}: "
-                                              f"{_NETSH_ROAMING}"))
+                                              f"{ROAMING_WHY}"))
             return _action(WINHTTP_PROXY, REPORT,
                            f"{reason}, but the system-wide WinHTTP proxy ({described}) is set on {roaming_words[topology]}: "
-                           f"{_NETSH_ROAMING}; reported only (set {inputs.name('winhttp_policy')} to reset to remove it)",
+                           f"{ROAMING_WHY}; reported only (set {inputs.name('winhttp_policy')} to reset to remove it)",
                            current=now), findings
         if inputs.network_mode != "static":
             whose = "written by this collection" if ours else "not written by this collection"
@@ -744,32 +671,28 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
     desired = {"proxy": server, "bypass": bypass or None}
     params = {"state": "present", "proxy": server, "bypass": list(inputs.bypass), "device_topology": topology,
               "force": False}
-    if topology in roaming_words:
-        if not inputs.winhttp_force:
-            why_topology = ("roaming device" if topology == ROAMING else
-                            f"unknown topology (the facts do not show whether the device roams, and no {inputs.name('topology')} "
-                            "is set); the system-wide proxy "
-                            "suits only desktops known to be stable")
-            if proxies:
-                findings.append(_finding(WARNING, f"system-wide WinHTTP proxy ({described}) is already set on "
-                                                  f"{roaming_words[topology]}: {_NETSH_ROAMING}"))
-            return _action(WINHTTP_PROXY, REFUSE,
-                           f"static WinHTTP refused: {why_topology}; {_NETSH_ROAMING}. The registry-based static proxy covers "
-                           f"Sense and falls back to direct access off the network (set {inputs.name('winhttp_force')} "
-                           "to override)", current=now, desired=desired), findings
+    decision = static_winhttp_decision(
+        topology, inputs.winhttp_force, unknown_refused=True, force_option=inputs.name("winhttp_force"),
+        topology_option=inputs.name("topology"),
+        unknown_hint=f"the facts do not show whether the device roams, and no {inputs.name('topology')} is set")
+    if not decision.allowed:
+        if proxies:
+            findings.append(_finding(WARNING, f"system-wide WinHTTP proxy ({described}) is already set on "
+                                              f"{roaming_words[topology]}: {ROAMING_WHY}"))
+        return _action(WINHTTP_PROXY, REFUSE, decision.refusal, current=now, desired=desired), findings
+    if decision.warning:
         params["force"] = True
-        findings.append(_finding(WARNING, f"static WinHTTP forced on {roaming_words[topology]} "
-                                          f"({inputs.name('winhttp_force')} is true): {_NETSH_ROAMING}"))
-        reason = (f"{inputs.name('winhttp_policy')} is set and forced ({inputs.name('winhttp_force')}) on "
-                  f"{roaming_words[topology]}, against the documentation: {_NETSH_ROAMING}")
+        findings.append(_finding(WARNING, decision.warning))
+        reason = f"{inputs.name('winhttp_policy')} is set and {decision.warning}"
     else:
         reason = (f"stable topology and {inputs.name('winhttp_policy')} is set: the system-wide WinHTTP proxy "
                   f"(netsh winhttp set proxy {server}) is acceptable for a desktop that always sits behind the same proxy; "
                   "it affects every WinHTTP client on the device")
-    if _winhttp_matches(current, server, bypass):
+    wanted = WinHttpView.proxy_setting(server, bypass)
+    if _winhttp_matches(current, wanted):
         return _action(WINHTTP_PROXY, KEEP, f"{reason}; already set on both registry views", current=now,
                        desired=desired), findings
-    return _action(WINHTTP_PROXY, SET, f"{reason}; {_winhttp_set_detail(current, server, bypass, inputs)}",
+    return _action(WINHTTP_PROXY, SET, f"{reason}; {_winhttp_set_detail(current, wanted, inputs)}",
                    params, now, desired), findings
 
 

@@ -11,18 +11,30 @@ reviewer can check it.
 
 Rules:
 
-* a virtual machine is stable: its chassis and battery are virtual and say nothing about roaming;
+* a virtual machine is stable: its chassis and battery are virtual and say nothing about roaming.
+  ``is_virtual`` says so; when the facts do not carry it (a CMDB export), the SMBIOS manufacturer,
+  model and BIOS version strings of the well-known hypervisors do;
 * a portable SMBIOS chassis type, ``PCSystemType`` 2 (Mobile) or 8 (Slate), or a battery on
   physical hardware makes a device roaming;
-* anything else (desktops, towers, all-in-ones, servers, or no evidence at all) is stable.
+* desktops, towers, all-in-ones and servers are stable;
+* no chassis type, ``PCSystemType``, battery or hypervisor at all is ``unknown``: a laptop whose
+  inventory record names only its maker looks the same, so it is not called stable.
+
+The same module decides whether a static system-wide WinHTTP proxy may be set on a device of a
+given topology (:func:`static_winhttp_decision`), for the plan and for ``winhttp_proxy`` alike.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional
+import dataclasses
+import re
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 
 ROAMING = "roaming"
 STABLE = "stable"
+UNKNOWN = "unknown"
 
 # SMBIOS "System Enclosure or Chassis Types" (DMTF DSP0134, table 17), as Windows reports them in
 # Win32_SystemEnclosure.ChassisTypes.
@@ -82,17 +94,49 @@ PC_SYSTEM_TYPE_NAMES = {
 
 MOBILE_PC_SYSTEM_TYPES = frozenset({2, 8})
 
-# The only evidence when the hardware facts name no chassis type, PCSystemType or battery.
+# The only evidence when the hardware facts name no chassis type, PCSystemType, battery or
+# hypervisor. Releases before the topology could be unknown reported it with "stable".
 NO_EVIDENCE = "no chassis type, PCSystemType or battery reported: no sign of a portable device"
 
+# (hardware key, pattern, hypervisor): strings the well-known hypervisors put in SMBIOS, as
+# Win32_ComputerSystem and Win32_BIOS report them. Matched case-insensitively.
+VIRTUAL_MARKERS: Tuple[Tuple[str, str, str], ...] = (
+    ("model", r"^virtual machine$", "Hyper-V"),
+    ("bios_version", r"^hyper-v\b", "Hyper-V"),
+    ("manufacturer", r"^vmware", "VMware"),
+    ("model", r"^vmware", "VMware"),
+    ("model", r"^virtualbox$", "VirtualBox"),
+    ("manufacturer", r"^innotek gmbh$", "VirtualBox"),
+    ("manufacturer", r"^qemu$", "QEMU"),
+    ("model", r"^kvm$", "KVM"),
+    ("manufacturer", r"^xen$", "Xen"),
+    ("model", r"^hvm domu$", "Xen"),
+    ("manufacturer", r"^amazon ec2$", "Amazon EC2"),
+    ("model", r"^google compute engine$", "Google Compute Engine"),
+    ("manufacturer", r"^parallels", "Parallels"),
+    ("model", r"^parallels", "Parallels"),
+    ("manufacturer", r"^nutanix$", "Nutanix AHV"),
+    ("model", r"^openstack", "OpenStack"),
+    ("model", r"^(rhev hypervisor|ovirt node)", "oVirt/RHV"),
+    ("manufacturer", r"^bochs$", "Bochs"),
+)
 
-class TopologyError(ValueError):
+
+class TopologyError(InputError):
     """The hardware facts have the wrong shape. ``field`` names the offending key."""
 
-    def __init__(self, field: str, message: str):
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, message: str, rule: str = "hardware") -> None:
+        super().__init__(field, rule, message)
+
+
+def classify_virtual(hardware: Mapping[str, Any]) -> Tuple[bool, List[str]]:
+    """Whether the SMBIOS strings name a hypervisor, and which strings said so."""
+    evidence = []
+    for key, pattern, hypervisor in VIRTUAL_MARKERS:
+        value = hardware.get(key)
+        if isinstance(value, str) and re.search(pattern, value.strip(), re.IGNORECASE):
+            evidence.append("%s '%s' is a %s virtual machine" % (key.replace("_", " "), value.strip(), hypervisor))
+    return bool(evidence), evidence
 
 
 def _as_int(value: Any) -> Optional[int]:
@@ -150,7 +194,7 @@ def _machine_label(hardware: Mapping[str, Any]) -> str:
 
 
 def derive_topology(hardware: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-    """Return ``{"topology": "roaming"|"stable", "evidence": [str, ...]}`` for hardware facts.
+    """Return ``{"topology": "roaming"|"stable"|"unknown", "evidence": [str, ...]}`` for hardware facts.
 
     ``hardware`` is the ``hardware`` mapping of the device facts; missing keys count as "not
     reported", and ``None`` as no hardware facts at all.
@@ -166,9 +210,12 @@ def derive_topology(hardware: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
         raise TopologyError("hardware.pc_system_type", f"must be an integer, got {hardware.get('pc_system_type')!r}")
     has_battery = _flag(hardware, "has_battery")
     is_virtual = _flag(hardware, "is_virtual")
+    named_hypervisor, marker_evidence = classify_virtual(hardware)
+    if is_virtual is None:
+        is_virtual = named_hypervisor
 
     if is_virtual:
-        evidence = [f"virtual machine{_machine_label(hardware)}: its chassis and battery are virtual "
+        evidence = marker_evidence + [f"virtual machine{_machine_label(hardware)}: its chassis and battery are virtual "
                     "and say nothing about roaming"]
         if has_battery:
             evidence.append("battery ignored: it belongs to the virtual machine")
@@ -199,14 +246,68 @@ def derive_topology(hardware: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
         # The conflicting facts are listed too: a reviewer may know better (a desktop on a UPS).
         return {"topology": ROAMING, "evidence": roaming_evidence + stable_evidence}
     if not stable_evidence:
-        stable_evidence.append(NO_EVIDENCE)
+        return {"topology": UNKNOWN, "evidence": [NO_EVIDENCE]}
     return {"topology": STABLE, "evidence": stable_evidence}
 
 
-def is_conclusive(result: Mapping[str, Any]) -> bool:
-    """Whether a derive_topology result rests on a hardware fact, not on the absence of all of them.
+def reported_topology(topology: Any, evidence: Any) -> Optional[Dict[str, Any]]:
+    """A roaming or stable conclusion that facts carry, or None when they carry none.
 
-    Stable for lack of evidence is fine for a report, but not enough to allow a system-wide WinHTTP
-    proxy: a laptop whose inventory record lists only its manufacturer looks the same.
+    Earlier releases reported ``stable`` with :data:`NO_EVIDENCE` alone; that is no conclusion.
     """
-    return list(result.get("evidence") or []) != [NO_EVIDENCE]
+    if topology not in (ROAMING, STABLE):
+        return None
+    evidence = [str(item) for item in evidence or []]
+    if evidence == [NO_EVIDENCE]:
+        return None
+    return {"topology": topology, "evidence": evidence}
+
+
+# ---------------------------------------------------------------------------------------------
+# the static WinHTTP proxy and the topology
+# ---------------------------------------------------------------------------------------------
+
+ROAMING_WHY = (
+    "devices that move between networks (office, home, travel) malfunction with a static WinHTTP proxy "
+    "(netsh winhttp set proxy): off the corporate network every WinHTTP client (the sensor, certificate "
+    "revocation checks, Windows Update) keeps sending its traffic to a proxy it cannot reach")
+STATIC_ALTERNATIVE = (
+    "the registry-based static proxy (purview.device_proxy.telemetry_proxy, TelemetryProxyServer) covers Sense "
+    "and falls back to a direct connection off the network")
+
+
+@dataclasses.dataclass(frozen=True)
+class StaticWinHttpDecision:
+    """Whether a static WinHTTP proxy may be set: ``allowed``, and the refusal or warning text."""
+
+    allowed: bool
+    refusal: str = ""
+    warning: str = ""
+
+
+def static_winhttp_decision(topology: str, force: bool, unknown_refused: bool,
+                            force_option: str = "force", topology_option: str = "device_topology",
+                            unknown_hint: str = "") -> StaticWinHttpDecision:
+    """The one rule for a static system-wide WinHTTP proxy on a device of ``topology``.
+
+    Stable devices may have it. Roaming devices are refused unless forced (then warned). A device
+    of unknown topology is refused like a roaming one when ``unknown_refused`` (the plan, which
+    knows the facts), otherwise warned about (the module on its own, whose default is unknown).
+    """
+    if topology == STABLE:
+        return StaticWinHttpDecision(True)
+    roaming = topology == ROAMING
+    if roaming or unknown_refused:
+        if force:
+            device = "a roaming device" if roaming else "a device of unknown topology"
+            return StaticWinHttpDecision(True, warning=(
+                f"static WinHTTP forced on {device} ({force_option} is true), against the documentation: {ROAMING_WHY}"))
+        subject = "roaming device" if roaming else (
+            f"unknown topology ({unknown_hint or f'{topology_option} is unknown'}); the system-wide proxy "
+            "suits only desktops known to be stable")
+        return StaticWinHttpDecision(False, refusal=(
+            f"static WinHTTP refused: {subject}; {ROAMING_WHY}. Instead, {STATIC_ALTERNATIVE} "
+            f"(set {force_option} to override)"))
+    return StaticWinHttpDecision(True, warning=(
+        f"{topology_option} is unknown: {ROAMING_WHY}; pass the topology fact of purview.device_proxy.device_facts "
+        "to have roaming devices refused"))

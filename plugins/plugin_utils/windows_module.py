@@ -19,46 +19,31 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence
 
 import yaml
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
-    ProxyAddressError,
-    parse_bypass_list,
-    parse_proxy_server,
-)
-from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (
-    WinHttpSettings,
-    WinHttpSettingsError,
-    decode_hex,
-)
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 
 # Documentation keys that carry over to an argument spec unchanged.
 _SPEC_KEYS = ("type", "elements", "choices", "default", "required", "aliases", "no_log")
 
 
-class WindowsModuleInputError(ValueError):
+class WindowsModuleInputError(InputError):
     """Bad task input, found before the host is contacted.
 
     ``field`` is the option the user wrote, ``rule`` a short name of the rule it breaks.
     ``str(err)`` is ``"<field>: <message>"``.
     """
 
-    def __init__(self, field: str, rule: str, message: str):
-        self.field = field
-        self.rule = rule
-        self.message = message
-        super().__init__(f"{field}: {message}")
-
 
 class ModuleFailedError(RuntimeError):
     """The target reported a failure; ``result`` is its answer, passed on to the user."""
 
-    def __init__(self, result: Mapping[str, Any]):
+    def __init__(self, result: Mapping[str, Any]) -> None:
         self.result = dict(result)
         super().__init__(self.result.get("msg", "the module failed"))
 
@@ -164,7 +149,7 @@ def forward_options(params: Mapping[str, Any], argument_spec: Mapping[str, Any],
 class TargetSession:
     """One module on one host: each :meth:`call` is one round trip."""
 
-    def __init__(self, action: "WindowsModuleAction", task_vars: Mapping[str, Any]):
+    def __init__(self, action: "WindowsModuleAction", task_vars: Mapping[str, Any]) -> None:
         self._action = action
         self._task_vars = task_vars
         self.calls = 0
@@ -209,103 +194,11 @@ class RegistryValue:
             return None
         return cls(kind=str(raw["kind"]), data=raw.get("data"))
 
-    def to_raw(self) -> Dict[str, Any]:
-        return {"kind": self.kind, "data": self.data}
-
 
 def registry_data(raw: Optional[Mapping[str, Any]]) -> Any:
     """The data of a reported registry value, or None when it does not exist."""
     value = RegistryValue.from_raw(raw)
     return None if value is None else value.data
-
-
-@dataclasses.dataclass(frozen=True)
-class WinHttpView:
-    """One registry view's ``WinHttpSettings`` as read: raw hex, the decoded settings or the decode error.
-
-    A missing value means direct access (what WinHTTP does without one). :meth:`key` is the
-    semantic comparison used for idempotence and drift: addresses and bypass entries are
-    normalised with the proxy address model, so another spelling of the same setting is equal.
-    """
-
-    raw: Optional[str]
-    settings: Optional[WinHttpSettings] = None
-    error: Optional[str] = None
-
-    @classmethod
-    def from_hex(cls, raw: Optional[str]) -> "WinHttpView":
-        if raw is None:
-            return cls(raw=None)
-        try:
-            return cls(raw=raw, settings=decode_hex(raw))
-        except WinHttpSettingsError as err:
-            return cls(raw=raw, error=str(err))
-
-    @property
-    def effective(self) -> Optional[WinHttpSettings]:
-        """The settings WinHTTP works with; None when the value cannot be decoded."""
-        if self.error is not None:
-            return None
-        return self.settings or WinHttpSettings.direct()
-
-    def key(self) -> Tuple[Any, ...]:
-        """("direct", autoconfig) or ("proxy", server, bypass entries, autoconfig); undecodable is unique."""
-        settings = self.effective
-        if settings is None:
-            return ("undecodable", self.raw)
-        if not settings.uses_proxy:
-            return ("direct", settings.autoconfig_url)
-        return ("proxy", _normal_server(settings.proxy), _normal_bypass(settings.bypass), settings.autoconfig_url)
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The before/after form used by winhttp_proxy."""
-        settings = self.effective
-        return {
-            "raw": self.raw,
-            "uses_proxy": bool(settings and settings.uses_proxy),
-            "proxy": settings.proxy if settings else None,
-            "bypass": settings.bypass if settings else None,
-            "error": self.error,
-        }
-
-    def to_facts(self) -> Dict[str, Any]:
-        """The form device_facts reports: raw, decoded (as stored, null when missing) and error."""
-        return {
-            "raw": self.raw,
-            "decoded": self.settings.to_dict() if self.settings else None,
-            "error": self.error,
-        }
-
-    def netsh(self) -> str:
-        """The netsh command that produces this setting (as stored, even if it would not validate today)."""
-        settings = self.effective
-        if settings is None:
-            return "# WinHttpSettings cannot be decoded: %s" % self.error
-        if not settings.uses_proxy:
-            return "netsh winhttp reset proxy"
-        text = 'netsh winhttp set proxy proxy-server="%s"' % settings.proxy
-        if settings.bypass:
-            text += ' bypass-list="%s"' % settings.bypass
-        return text
-
-
-def _normal_server(text: str) -> str:
-    try:
-        return parse_proxy_server(text).winhttp_string()
-    except ProxyAddressError:
-        return text.strip().lower()
-
-
-def _normal_bypass(text: str) -> Tuple[str, ...]:
-    try:
-        return parse_bypass_list(text).entries
-    except ProxyAddressError:
-        return tuple(entry.strip().lower() for entry in text.split(";") if entry.strip())
-
-
-def winhttp_drift(native: WinHttpView, wow64: Optional[WinHttpView]) -> bool:
-    """Whether the two views hold different settings (never on a 32-bit OS, which has one view)."""
-    return wow64 is not None and native.key() != wow64.key()
 
 
 def shape_result(outcome: Outcome, diff: bool) -> Dict[str, Any]:
@@ -349,7 +242,7 @@ class WindowsModuleAction(ActionBase):
     def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:
         raise NotImplementedError
 
-    def run(self, tmp=None, task_vars=None):
+    def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         self._supports_check_mode = True
         self._supports_async = False
         result = super().run(tmp, task_vars)
@@ -358,8 +251,8 @@ class WindowsModuleAction(ActionBase):
         try:
             params = validate_arguments(self._task.args, self.argument_spec(), self.ARGUMENT_RULES)
             outcome = self.decide(params, session)
-        except (WindowsModuleInputError, ProxyAddressError) as err:
-            # Both name the option and the rule; nothing was changed on the host.
+        except InputError as err:
+            # Every validator's error names the option and the rule; nothing was changed on the host.
             result.update(failed=True, msg=str(err), invalid_option=err.field, rule=err.rule)
             return result
         except ModuleFailedError as err:

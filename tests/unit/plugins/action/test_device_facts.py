@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.purview.device_proxy.plugins.action import device_facts as action
 from ansible_collections.purview.device_proxy.plugins.modules import device_facts as doc
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import device_facts_reads
 
 from .conftest import all_replies, assert_shaped_like, documented_return, load_reply
 
@@ -39,7 +40,8 @@ def test_laptop(run_action):
     result, target = run_action(action, {}, reply("laptop_win11"), check_mode=True, diff=True)
     facts = facts_of(result)
 
-    assert target.args == {}
+    # No user option reaches the target, only the registry locations the controller owns.
+    assert target.args == {"_registry": device_facts_reads()}
     assert facts["telemetry_proxy"] == {
         "server": "10.0.0.6:8080", "disable_enterprise_auth_proxy": 1, "prefer_static_proxy_for_http_request": None}
     assert facts["winhttp"]["native"] == {
@@ -119,34 +121,3 @@ def test_options_are_refused_before_the_host_is_contacted(run_action):
     assert result["failed"] is True
     assert result["invalid_option"] == "gather"
     assert target.calls == []
-
-
-@pytest.mark.parametrize(
-    "hardware, hypervisor",
-    [
-        ({"manufacturer": "VMware, Inc.", "model": "VMware7,1"}, "VMware"),
-        ({"manufacturer": "innotek GmbH", "model": "VirtualBox"}, "VirtualBox"),
-        ({"manufacturer": "QEMU", "model": "Standard PC (Q35 + ICH9, 2009)"}, "QEMU"),
-        ({"manufacturer": "Xen", "model": "HVM domU"}, "Xen"),
-        ({"manufacturer": "Amazon EC2", "model": "t3.large"}, "Amazon EC2"),
-        ({"manufacturer": "Google", "model": "Google Compute Engine"}, "Google Compute Engine"),
-        ({"manufacturer": "Parallels International GmbH.", "model": "Parallels ARM Virtual Machine"}, "Parallels"),
-    ],
-)
-def test_hypervisors_are_recognised(hardware, hypervisor):
-    is_virtual, evidence = action.classify_virtual(hardware)
-    assert is_virtual is True
-    assert any(hypervisor in line for line in evidence)
-
-
-@pytest.mark.parametrize(
-    "hardware",
-    [
-        {"manufacturer": "Microsoft Corporation", "model": "Surface Laptop 5", "bios_version": "1.2.3"},
-        {"manufacturer": "LENOVO", "model": "20XW0026GE"},
-        {"manufacturer": None, "model": None},
-        {},
-    ],
-)
-def test_physical_machines_are_not_virtual(hardware):
-    assert action.classify_virtual(hardware) == (False, [])

@@ -6,7 +6,7 @@
 import pytest
 
 from ansible_collections.purview.device_proxy.plugins.action import winhttp_proxy as action
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import WinHttpView, winhttp_drift
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import WinHttpView, winhttp_drift
 
 from .conftest import load_reply
 

@@ -17,8 +17,9 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog impor
 
 NAME = "purview.device_proxy.service_urls"
 
-FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                       "fixtures", "catalog", "standard-commercial-excerpt.md")
+# The catalog's own fixtures, beside the catalog tests (plugin_utils).
+FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugin_utils", "fixtures", "catalog",
+                       "standard-commercial-excerpt.md")
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
     ProxyServer,
     netsh_set_proxy_args,
     parse_bypass_list,
-    requests_proxies,
     parse_endpoint,
     parse_proxy_server,
     telemetry_proxy_server_value,
@@ -330,16 +329,6 @@ def test_good_servers_normalise_and_route(value, winhttp, routes):
     assert parse_proxy_server(winhttp) == server
     assert (server.default is None) == ("=" in winhttp)
     assert netsh_set_proxy_args(server, BypassList()) == ["winhttp", "set", "proxy", 'proxy-server="%s"' % winhttp]
-
-
-@pytest.mark.parametrize("value,expected", [
-    ("10.0.0.6:8080", {"http": "http://10.0.0.6:8080", "https": "http://10.0.0.6:8080"}),
-    ("http=a:3128;https=b:8443", {"http": "http://a:3128", "https": "http://b:8443"}),
-    ("https=[2001:db8::1]:8443;ftp=f:21", {"https": "http://[2001:db8::1]:8443"}),
-    ("socks=s:1080", {}),
-])
-def test_requests_proxies_use_http_urls(value, expected):
-    assert requests_proxies(parse_proxy_server(value)) == expected
 
 
 def test_per_scheme_order_is_canonical():

@@ -27,8 +27,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_impor
 
 # A copy of the reference CSV the shipped catalog is built from (every row names its Microsoft
 # Learn source); kept with the tests so that these checks run on every checkout.
-CSV_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                        "fixtures", "catalog", "mde-service-urls.csv")
+CSV_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "catalog", "mde-service-urls.csv")
 
 CATALOG = load_catalog()
 
@@ -198,6 +197,38 @@ def test_port_80_certificate_rows_are_http():
     assert crl and all(e.port == 80 and e.scheme == "http" for e in crl)
     pkiops = [e for e in crl if e.url == "www.microsoft.com/pkiops/*"]
     assert pkiops[0].host == "www.microsoft.com" and pkiops[0].path == "/pkiops/*"
+
+
+def _certificate_urls(cloud, model, os_name):
+    return sorted((e.url, e.port) for e in CATALOG.select(cloud, [], model, os_name) if e.function == "crl")
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_every_windows_selection_has_the_certificate_revocation_and_trust_lists(cloud, model):
+    """Every Windows device validates the service certificates: a legacy (MMA, Windows 7/8.1) device without
+    the CRL/CTL rows would pass an allowlist review and then fail the TLS revocation check."""
+    legacy = _certificate_urls(cloud, model, "windows-legacy")
+    assert legacy, (cloud, model)
+    assert legacy == _certificate_urls(cloud, model, "windows")
+    assert all(port == 80 for _url, port in legacy)
+
+
+def test_commercial_legacy_certificate_rows_say_why_they_apply():
+    rows = [e for e in CATALOG.select("commercial", [], "standard", "windows-legacy") if e.function == "crl"]
+    assert sorted(e.url for e in rows) == [
+        "crl.microsoft.com", "ctldl.windowsupdate.com", "www.microsoft.com/pki/*", "www.microsoft.com/pkiops/*"]
+    assert all("every Windows device validates the service certificates" in e.notes for e in rows)
+    assert "every Windows device validates the service certificates" in CATALOG.source
+
+
+@pytest.mark.parametrize("model,os_name,count", [
+    # The published per-OS columns, plus the four CRL/CTL rows for legacy Windows in the standard list.
+    ("standard", "windows", 35), ("standard", "windows-legacy", 27),
+    ("streamlined", "windows", 24), ("streamlined", "windows-legacy", 27),
+])
+def test_commercial_worldwide_windows_selection_counts(model, os_name, count):
+    assert len(CATALOG.select("commercial", [], model, os_name)) == count
 
 
 def test_dual_port_row_becomes_one_entry_per_port():

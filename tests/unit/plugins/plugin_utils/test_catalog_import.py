@@ -13,9 +13,9 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog impor
     CatalogError,
     load_catalog,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_import import load_catalog_file
 
-FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                        "fixtures", "catalog")
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "catalog")
 MARKDOWN = os.path.join(FIXTURES, "standard-commercial-excerpt.md")
 
 HEADER = ["Service", "Geography", "Category", "Port", "Endpoint/URL", "Endpoint/URL Description",
@@ -45,7 +45,7 @@ def xlsx_row(geo, port, url, description, required="Required", win="Yes", legacy
 
 def test_markdown_table_replaces_the_standard_commercial_list():
     shipped = load_catalog()
-    imported = load_catalog(MARKDOWN)
+    imported = load_catalog_file(MARKDOWN)
     assert imported.date == "2026-05-20"  # the page's ms.date
     assert "standard-commercial-excerpt.md" in imported.source
     selection = imported.select("commercial", ["us"], "standard", "windows")
@@ -63,7 +63,7 @@ def test_markdown_table_replaces_the_standard_commercial_list():
 
 
 def test_markdown_columns_are_understood():
-    imported = load_catalog(MARKDOWN)
+    imported = load_catalog_file(MARKDOWN)
     entries = {e.url: e for e in imported.entries if e.list_name == "standard" and e.cloud == "commercial"}
     pki = entries["www.microsoft.com/pkiops/*"]  # escaped \* in the Markdown source
     assert (pki.port, pki.scheme, pki.path) == (80, "http", "/pkiops/*")
@@ -76,7 +76,7 @@ def test_markdown_columns_are_understood():
 
 
 def test_probes_follow_the_imported_list():
-    imported = load_catalog(MARKDOWN)
+    imported = load_catalog_file(MARKDOWN)
     urls = {p["url"] for p in imported.probe_urls("commercial", ["us"])}
     assert "https://winatp-gw-cus.microsoft.com/commands/test" in urls
     # winatp-gw-cus3 is not in the imported excerpt, so it is no longer probed
@@ -87,7 +87,7 @@ def test_streamlined_model_is_taken_from_the_title(tmp_path):
     text = open(MARKDOWN, encoding="utf-8").read().replace("Standard connectivity", "Streamlined connectivity")
     path = tmp_path / "copy.md"
     path.write_text(text, encoding="utf-8")
-    imported = load_catalog(str(path))
+    imported = load_catalog_file(str(path))
     assert {e.host for e in imported.select("commercial", ["eu"], "streamlined")} >= {"winatp-gw-weu.microsoft.com"}
     assert imported.select("commercial", ["eu"], "standard") == load_catalog().select("commercial", ["eu"], "standard")
 
@@ -113,7 +113,7 @@ def _bad_markdown(tmp_path, old, new):
 def test_malformed_markdown_is_rejected_with_row_and_column(tmp_path, old, new, rule, row, column):
     path = _bad_markdown(tmp_path, old, new)
     with pytest.raises(CatalogError) as caught:
-        load_catalog(path)
+        load_catalog_file(path)
     assert caught.value.rule == rule
     assert caught.value.row == row
     if column is not None:
@@ -125,7 +125,7 @@ def test_markdown_without_a_url_table_is_rejected(tmp_path):
     path = tmp_path / "none.md"
     path.write_text("# Nothing here\n\n|a|b|\n|-|-|\n|1|2|\n", encoding="utf-8")
     with pytest.raises(CatalogError) as caught:
-        load_catalog(str(path))
+        load_catalog_file(str(path))
     assert caught.value.rule == "no-table"
 
 
@@ -134,7 +134,7 @@ def test_a_rejected_file_leaves_the_shipped_catalog_in_use(tmp_path):
         before = handle.read()
     path = _bad_markdown(tmp_path, "|WW|CRL|80|crl.microsoft.com|", "|WW|CRL|x|crl.microsoft.com|")
     with pytest.raises(CatalogError):
-        load_catalog(path)
+        load_catalog_file(path)
     with open(SHIPPED_CATALOG, "rb") as handle:
         assert handle.read() == before
     assert load_catalog().to_json_text() == before.decode("utf-8")
@@ -151,7 +151,7 @@ def test_xlsx_download_is_imported(tmp_path):
         [None] * len(HEADER),
         xlsx_row("UK", "443", "uk-v20.events.data.microsoft.com", "EDR Cyber Data"),
     ])
-    imported = load_catalog(path)
+    imported = load_catalog_file(path)
     selected = {e.host: e for e in imported.select("commercial", ["uk"], "standard", "windows")}
     assert set(selected) == {"crl.microsoft.com", "*.wns.windows.com", "winatp-gw-uks.microsoft.com",
                              "automatedirstrprduks.blob.core.windows.net", "uk-v20.events.data.microsoft.com"}
@@ -159,7 +159,8 @@ def test_xlsx_download_is_imported(tmp_path):
     assert selected["*.wns.windows.com"].required is False
     assert selected["crl.microsoft.com"].scheme == "http"
     legacy = {e.host for e in imported.select("commercial", ["uk"], "standard", "windows-legacy")}
-    assert legacy == {"winatp-gw-uks.microsoft.com"}
+    # The legacy column says Yes for the gateway only; the CRL row applies to every Windows device (build rule).
+    assert legacy == {"winatp-gw-uks.microsoft.com", "crl.microsoft.com"}
     assert len(imported.date) == 10
 
 
@@ -168,7 +169,7 @@ def test_xlsx_gov_geography_applies_to_every_gov_cloud(tmp_path):
         xlsx_row("US Gov", 443, "winatp-gw-usgt.microsoft.com", "Command and Control"),
         xlsx_row("GCC", 443, "winatp-gw-usmt.microsoft.com", "Command and Control"),
     ])
-    imported = load_catalog(path)
+    imported = load_catalog_file(path)
     assert {e.host for e in imported.select("gcc")} == {"winatp-gw-usgt.microsoft.com", "winatp-gw-usmt.microsoft.com"}
     assert {e.host for e in imported.select("dod")} == {"winatp-gw-usgt.microsoft.com"}
     assert imported.select("commercial", ["us"]) == load_catalog().select("commercial", ["us"])
@@ -185,7 +186,7 @@ def test_malformed_xlsx_is_rejected_with_row_and_column(tmp_path, row, rule, col
     good = xlsx_row("WW", 80, "crl.microsoft.com", "Certificate Revocation Lists")
     path = write_xlsx(tmp_path / "bad.xlsx", [good, row], title_rows=2)
     with pytest.raises(CatalogError) as caught:
-        load_catalog(path)
+        load_catalog_file(path)
     assert caught.value.rule == rule
     assert caught.value.row == 5  # two title rows, the header, one good row
     assert caught.value.column == column
@@ -194,7 +195,7 @@ def test_malformed_xlsx_is_rejected_with_row_and_column(tmp_path, row, rule, col
 def test_xlsx_without_url_columns_is_rejected(tmp_path):
     path = write_xlsx(tmp_path / "other.xlsx", [["a", "b"]], header=["Name", "Value"])
     with pytest.raises(CatalogError) as caught:
-        load_catalog(path)
+        load_catalog_file(path)
     assert caught.value.rule == "no-table"
 
 
@@ -202,7 +203,7 @@ def test_damaged_xlsx_is_rejected(tmp_path):
     path = tmp_path / "broken.xlsx"
     path.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(CatalogError) as caught:
-        load_catalog(str(path))
+        load_catalog_file(str(path))
     assert caught.value.rule == "xlsx"
 
 
@@ -211,14 +212,14 @@ def test_damaged_xlsx_is_rejected(tmp_path):
 def test_catalog_json_round_trips(tmp_path):
     path = tmp_path / "catalog.json"
     path.write_text(load_catalog().to_json_text(), encoding="utf-8")
-    assert load_catalog(str(path)).to_json_text() == load_catalog().to_json_text()
+    assert load_catalog_file(str(path)).to_json_text() == load_catalog().to_json_text()
 
 
 def test_broken_json_names_line_and_column(tmp_path):
     path = tmp_path / "catalog.json"
     path.write_text('{\n "format": 1,\n "entries": [,]\n}\n', encoding="utf-8")
     with pytest.raises(CatalogError) as caught:
-        load_catalog(str(path))
+        load_catalog_file(str(path))
     assert (caught.value.rule, caught.value.row, caught.value.column) == ("json", 3, 14)
 
 
@@ -228,5 +229,17 @@ def test_unsupported_or_missing_files_are_rejected(tmp_path, name, rule):
     if name.endswith(".csv"):
         path.write_text("a,b\n", encoding="utf-8")
     with pytest.raises(CatalogError) as caught:
-        load_catalog(str(path))
+        load_catalog_file(str(path))
     assert caught.value.rule == rule
+
+
+def test_catalog_does_not_import_the_importer():
+    """catalog_import builds on catalog; the reverse import would make a cycle."""
+    import ast
+
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import catalog
+
+    with open(catalog.__file__, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not any(name.endswith("catalog_import") for name in imported)

@@ -367,3 +367,12 @@ def test_hardware_without_evidence_keeps_a_conclusive_topology_from_the_facts():
     # One real fact is enough: a desktop chassis type.
     desktop = compute_plan({**STATIC, "winhttp_policy": "set"}, {"hardware": {"chassis_types": [3]}})
     assert desktop["topology"]["value"] == "stable" and by_target(desktop)["winhttp_proxy"]["action"] == "set"
+
+
+def test_plan_only_cmdb_facts_recognise_a_virtual_machine():
+    """A CMDB export names the hypervisor but has no is_virtual; its virtual battery must not make it roam."""
+    hardware = {"manufacturer": "VMware, Inc.", "model": "VMware7,1", "chassis_types": [1], "has_battery": True}
+    plan = compute_plan({**STATIC, "winhttp_policy": "set"}, {"hardware": hardware})
+    assert plan["topology"]["value"] == "stable", plan["topology"]
+    assert any("VMware virtual machine" in line for line in plan["topology"]["evidence"])
+    assert by_target(plan)["winhttp_proxy"]["action"] == "set"

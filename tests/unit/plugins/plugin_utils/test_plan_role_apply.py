@@ -80,7 +80,7 @@ import os
 
 from ansible_collections.purview.device_proxy.plugins.action.winhttp_proxy_controller import ActionModule as Controller
 from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import WinHttpSettings, encode_hex
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import WinHttpView, winhttp_drift
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import WinHttpView, winhttp_drift
 
 
 # Facts supplied without WinHTTP (cmdb-transp-11): the device still holds the site's previous proxy.

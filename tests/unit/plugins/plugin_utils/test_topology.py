@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import (
     NO_EVIDENCE,
     TopologyError,
+    classify_virtual,
     derive_topology,
-    is_conclusive,
+    reported_topology,
+    static_winhttp_decision,
 )
 
 # Portable SMBIOS chassis types named in the contract (DMTF DSP0134 table 17).
@@ -84,9 +86,9 @@ def test_device_profiles(profile, hardware, expected, phrases):
 
 
 @pytest.mark.parametrize("hardware", [None, {}, {"manufacturer": "Contoso", "model": "X"}, {"chassis_types": []}])
-def test_no_evidence_is_stable_and_says_so(hardware):
+def test_no_evidence_is_unknown_and_says_so(hardware):
     result = derive_topology(hardware)
-    assert result["topology"] == "stable"
+    assert result["topology"] == "unknown"
     assert result["evidence"] == ["no chassis type, PCSystemType or battery reported: no sign of a portable device"]
 
 
@@ -122,16 +124,87 @@ def test_contract_rule_holds_for_any_hardware(chassis, pc_type, battery, virtual
     hardware = {"chassis_types": chassis, "pc_system_type": pc_type, "has_battery": battery, "is_virtual": virtual}
     result = derive_topology(hardware)
     portable = bool(set(chassis) & set(PORTABLE)) or pc_type in (2, 8) or bool(battery)
-    assert result["topology"] == ("roaming" if portable and not virtual else "stable")
+    any_evidence = bool(chassis) or pc_type is not None or battery is not None or bool(virtual)
+    expected = "roaming" if portable and not virtual else "stable" if any_evidence else "unknown"
+    assert result["topology"] == expected
     assert result["evidence"], "every conclusion lists its evidence"
     assert all(isinstance(item, str) and item for item in result["evidence"])
 
 
-def test_conclusive_means_a_hardware_fact_was_used():
-    assert not is_conclusive(derive_topology({"manufacturer": "Contoso"}))
-    assert not is_conclusive(derive_topology(None))
-    assert is_conclusive(derive_topology({"chassis_types": [3]}))
-    assert is_conclusive(derive_topology({"has_battery": False}))
-    assert is_conclusive(derive_topology({"is_virtual": True}))
-    assert is_conclusive({"topology": "stable", "evidence": ["CMDB asset class: desktop"]})
+def test_unknown_means_no_hardware_fact_was_used():
+    assert derive_topology({"manufacturer": "Contoso"})["topology"] == "unknown"
+    assert derive_topology(None)["topology"] == "unknown"
+    assert derive_topology({"chassis_types": [3]})["topology"] == "stable"
+    assert derive_topology({"has_battery": False})["topology"] == "stable"
+    assert derive_topology({"is_virtual": True})["topology"] == "stable"
     assert NO_EVIDENCE in derive_topology({})["evidence"]
+
+
+def test_a_reported_conclusion_needs_evidence_beyond_the_old_no_evidence_line():
+    assert reported_topology("stable", ["CMDB asset class: desktop"]) == {
+        "topology": "stable", "evidence": ["CMDB asset class: desktop"]}
+    assert reported_topology("stable", [NO_EVIDENCE]) is None
+    assert reported_topology("unknown", ["anything"]) is None
+    assert reported_topology(None, None) is None
+
+
+@pytest.mark.parametrize("hardware,hypervisor", [
+    ({"manufacturer": "VMware, Inc.", "model": "VMware7,1"}, "VMware"),
+    ({"manufacturer": "Microsoft Corporation", "model": "Virtual Machine"}, "Hyper-V"),
+    ({"manufacturer": "QEMU", "model": "Standard PC (Q35 + ICH9, 2009)"}, "QEMU"),
+])
+def test_cmdb_hardware_without_is_virtual_is_recognised_as_a_virtual_machine(hardware, hypervisor):
+    """A CMDB export names the hypervisor but carries no is_virtual: the battery must not make it roam."""
+    result = derive_topology(dict(hardware, chassis_types=[10], has_battery=True))
+    assert result["topology"] == "stable", result
+    assert any(hypervisor in line for line in result["evidence"])
+    assert "battery ignored: it belongs to the virtual machine" in result["evidence"]
+
+
+def test_an_explicit_is_virtual_false_wins_over_the_strings():
+    result = derive_topology({"manufacturer": "VMware, Inc.", "is_virtual": False, "chassis_types": [10]})
+    assert result["topology"] == "roaming"
+
+
+def test_static_winhttp_rule():
+    assert static_winhttp_decision("stable", False, unknown_refused=True).allowed
+    refused = static_winhttp_decision("roaming", False, unknown_refused=False)
+    assert not refused.allowed
+    assert refused.refusal.startswith("static WinHTTP refused: roaming device; ")
+    assert "off the corporate network" in refused.refusal and "telemetry_proxy" in refused.refusal
+    forced = static_winhttp_decision("roaming", True, unknown_refused=False)
+    assert forced.allowed and "against the documentation" in forced.warning
+    assert not static_winhttp_decision("unknown", False, unknown_refused=True).allowed
+    warned = static_winhttp_decision("unknown", False, unknown_refused=False)
+    assert warned.allowed and warned.warning.startswith("device_topology is unknown")
+
+
+@pytest.mark.parametrize(
+    "hardware, hypervisor",
+    [
+        ({"manufacturer": "VMware, Inc.", "model": "VMware7,1"}, "VMware"),
+        ({"manufacturer": "innotek GmbH", "model": "VirtualBox"}, "VirtualBox"),
+        ({"manufacturer": "QEMU", "model": "Standard PC (Q35 + ICH9, 2009)"}, "QEMU"),
+        ({"manufacturer": "Xen", "model": "HVM domU"}, "Xen"),
+        ({"manufacturer": "Amazon EC2", "model": "t3.large"}, "Amazon EC2"),
+        ({"manufacturer": "Google", "model": "Google Compute Engine"}, "Google Compute Engine"),
+        ({"manufacturer": "Parallels International GmbH.", "model": "Parallels ARM Virtual Machine"}, "Parallels"),
+    ],
+)
+def test_hypervisors_are_recognised(hardware, hypervisor):
+    is_virtual, evidence = classify_virtual(hardware)
+    assert is_virtual is True
+    assert any(hypervisor in line for line in evidence)
+
+
+@pytest.mark.parametrize(
+    "hardware",
+    [
+        {"manufacturer": "Microsoft Corporation", "model": "Surface Laptop 5", "bios_version": "1.2.3"},
+        {"manufacturer": "LENOVO", "model": "20XW0026GE"},
+        {"manufacturer": None, "model": None},
+        {},
+    ],
+)
+def test_physical_machines_are_not_virtual(hardware):
+    assert classify_virtual(hardware) == (False, [])

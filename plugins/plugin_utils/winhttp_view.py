@@ -1,0 +1,256 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one model of a WinHTTP default-proxy setting as one registry view holds it.
+
+Windows keeps the system-wide WinHTTP proxy twice on 64-bit systems: the native
+``WinHttpSettings`` value (64-bit processes) and the WOW6432Node copy (32-bit processes). Every
+part of the collection that looks at those copies uses :class:`WinHttpView`:
+
+* ``device_facts`` decodes what the host reported (:meth:`WinHttpView.from_hex`) and reports drift;
+* the plan reads the facts, or a CMDB export of them (:meth:`WinHttpView.from_facts`);
+* ``winhttp_proxy`` compares what was read with what the task asks for (:meth:`WinHttpView.proxy_setting`).
+
+Whether two copies hold the same setting is answered by :func:`views_differ` alone. The comparison
+is semantic, as WinHTTP reads the value: the proxy and bypass lists are split on semicolons *or
+whitespace* (the separators ``WINHTTP_PROXY_INFO`` documents,
+https://learn.microsoft.com/en-us/windows/win32/api/winhttp/ns-winhttp-winhttp_proxy_info), host
+names are compared without regard to case, and proxy addresses in normal form
+(``proxy_address``). So ``<local>;*.corp`` and ``<local>; *.corp`` are the same setting: WinHTTP
+bypasses the same hosts for both, and rewriting one copy would change nothing a process sees.
+The order of bypass entries is kept in the comparison (reordering is a change the user asked for),
+and a value that cannot be decoded equals only the same bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
+    ProxyAddressError,
+    parse_bypass_list,
+    parse_proxy_server,
+)
+from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (
+    FLAG_DIRECT,
+    FLAG_PROXY,
+    WinHttpSettings,
+    WinHttpSettingsError,
+    decode_hex,
+)
+
+# WINHTTP_PROXY_INFO: both lists are "separated by semicolons or whitespace".
+_LIST_SEPARATORS = re.compile(r"[;\s]+")
+
+
+def _list_items(text: str) -> Tuple[str, ...]:
+    return tuple(item for item in _LIST_SEPARATORS.split(text) if item)
+
+
+def proxy_key(text: str) -> str:
+    """A proxy string in normal form; text the address model refuses is compared case-folded."""
+    items = _list_items(text)
+    try:
+        return parse_proxy_server(";".join(items)).winhttp_string()
+    except ProxyAddressError:
+        return ";".join(item.lower() for item in items)
+
+
+def bypass_key(text: str) -> Tuple[str, ...]:
+    """Bypass entries in normal form and their order; entries the model refuses are case-folded."""
+    items = _list_items(text)
+    try:
+        return parse_bypass_list(list(items)).entries
+    except ProxyAddressError:
+        return tuple(dict.fromkeys(item.lower() for item in items))
+
+
+@dataclasses.dataclass(frozen=True)
+class WinHttpView:
+    """One registry view's ``WinHttpSettings``.
+
+    ``raw`` is the upper-case hex as read (None when the value does not exist or only its decoded
+    form is known), ``settings`` the decoded value, ``error`` why it cannot be decoded. ``known``
+    is False when the facts do not report the view at all. ``name`` labels the view in messages
+    and is not part of the comparison. A missing value means direct access, as for WinHTTP.
+    """
+
+    raw: Optional[str] = None
+    settings: Optional[WinHttpSettings] = None
+    error: Optional[str] = None
+    known: bool = True
+    name: str = ""
+
+    # -- construction ----------------------------------------------------------------------
+
+    @classmethod
+    def from_hex(cls, raw: Optional[str], name: str = "") -> "WinHttpView":
+        """A view from the bytes the target reports (upper-case hex, None when missing)."""
+        if raw is None:
+            return cls(name=name)
+        try:
+            return cls(raw=raw, settings=decode_hex(raw), name=name)
+        except WinHttpSettingsError as err:
+            return cls(raw=raw, error=str(err), name=name)
+
+    @classmethod
+    def unknown(cls, name: str = "") -> "WinHttpView":
+        return cls(known=False, name=name)
+
+    @classmethod
+    def proxy_setting(cls, proxy: str, bypass: str = "", name: str = "") -> "WinHttpView":
+        """The view a named proxy produces (bytes not known yet); an empty proxy is direct access."""
+        if not proxy:
+            return cls(settings=WinHttpSettings.direct(), name=name)
+        return cls(settings=WinHttpSettings.named_proxy(proxy, bypass), name=name)
+
+    @classmethod
+    def from_facts(cls, view: Any, field: str, name: str = "") -> "WinHttpView":
+        """A view from the device_facts form ``{raw, decoded, error}``, or a CMDB export of it.
+
+        None means the facts do not report the view. The raw bytes, when given, are decoded with
+        the one codec; a ``decoded`` mapping alone is taken as it is. Bad shapes raise
+        :class:`InputError` naming ``field``.
+        """
+        if view is None:
+            return cls.unknown(name)
+        if not isinstance(view, Mapping):
+            raise InputError(field, "type", f"must be a mapping, got {type(view).__name__}")
+        if view.get("error"):
+            return cls(raw=_text_or_none(view.get("raw")), error=str(view["error"]), name=name)
+        if view.get("raw"):
+            return cls.from_hex(str(view["raw"]).upper(), name)
+        decoded = view.get("decoded")
+        if decoded is None:
+            return cls(name=name)
+        if not isinstance(decoded, Mapping):
+            raise InputError(f"{field}.decoded", "type", f"must be a mapping, got {type(decoded).__name__}")
+        proxy = str(decoded.get("proxy") or "")
+        uses_proxy = decoded.get("uses_proxy")
+        if uses_proxy is None:
+            flags = _flags(decoded.get("flags"), f"{field}.decoded.flags")
+        else:
+            flags = FLAG_DIRECT | FLAG_PROXY if uses_proxy else FLAG_DIRECT
+        settings = WinHttpSettings(flags=flags, proxy=proxy, bypass=str(decoded.get("bypass") or ""),
+                                   autoconfig_url=decoded.get("autoconfig_url") or None)
+        return cls(settings=settings, name=name)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def effective(self) -> Optional[WinHttpSettings]:
+        """The settings WinHTTP works with; None when unknown or undecodable."""
+        if not self.known or self.error is not None:
+            return None
+        return self.settings or WinHttpSettings.direct()
+
+    @property
+    def uses_proxy(self) -> bool:
+        settings = self.effective
+        return bool(settings and settings.uses_proxy)
+
+    @property
+    def proxy(self) -> str:
+        """The proxy text as stored (kept even when the flags say direct access)."""
+        settings = self.effective
+        return settings.proxy if settings else ""
+
+    @property
+    def bypass(self) -> str:
+        settings = self.effective
+        return settings.bypass if settings else ""
+
+    def routes_traffic(self) -> bool:
+        """Holds a proxy, or cannot be read (either may send traffic somewhere)."""
+        return self.known and (self.uses_proxy or self.error is not None)
+
+    def key(self) -> Tuple[Any, ...]:
+        """The semantic comparison key (see the module documentation)."""
+        if not self.known:
+            return ("unknown",)
+        settings = self.effective
+        if settings is None:
+            return ("undecodable", (self.raw or "").upper())
+        if not settings.uses_proxy:
+            return ("direct", settings.autoconfig_url)
+        return ("proxy", proxy_key(settings.proxy), bypass_key(settings.bypass), settings.autoconfig_url)
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def describe(self) -> str:
+        """The setting in words, as stored."""
+        if not self.known:
+            return "not reported"
+        if self.error:
+            return f"unreadable ({self.error})"
+        if not self.uses_proxy:
+            return "direct access"
+        return f"proxy {self.proxy}" + (f" bypass {self.bypass}" if self.bypass else "")
+
+    def netsh(self) -> str:
+        """The netsh command that produces this setting (as stored, even if it would not validate today)."""
+        if not self.known:
+            return "# WinHttpSettings not reported"
+        if self.error is not None:
+            return f"# WinHttpSettings cannot be decoded: {self.error}"
+        if not self.uses_proxy:
+            return "netsh winhttp reset proxy"
+        text = f'netsh winhttp set proxy proxy-server="{self.proxy}"'
+        if self.bypass:
+            text += f' bypass-list="{self.bypass}"'
+        return text
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The before/after form winhttp_proxy returns."""
+        settings = self.effective
+        return {
+            "raw": self.raw,
+            "uses_proxy": self.uses_proxy,
+            "proxy": settings.proxy if settings else None,
+            "bypass": settings.bypass if settings else None,
+            "error": self.error,
+        }
+
+    def to_facts(self) -> Dict[str, Any]:
+        """The form device_facts reports: raw, decoded (as stored, null when missing) and error."""
+        return {
+            "raw": self.raw,
+            "decoded": self.settings.to_dict() if self.settings else None,
+            "error": self.error,
+        }
+
+    def to_plan(self) -> Dict[str, Any]:
+        """The form a plan shows as the current state of a view."""
+        return {"known": self.known, "uses_proxy": self.uses_proxy, "proxy": self.proxy or None,
+                "bypass": self.bypass or None, "error": self.error}
+
+
+def views_differ(first: WinHttpView, second: WinHttpView) -> bool:
+    """Whether two views hold different settings; a view the facts do not report differs from nothing."""
+    if not (first.known and second.known):
+        return False
+    return first.key() != second.key()
+
+
+def winhttp_drift(native: WinHttpView, wow64: Optional[WinHttpView]) -> bool:
+    """Whether the native and WOW6432Node copies differ (never on a 32-bit OS, which has one copy)."""
+    return wow64 is not None and views_differ(native, wow64)
+
+
+def _text_or_none(value: Any) -> Optional[str]:
+    return None if value in (None, "") else str(value)
+
+
+def _flags(value: Any, field: str) -> int:
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise InputError(field, "type", f"must be an integer or null, got {value!r}")

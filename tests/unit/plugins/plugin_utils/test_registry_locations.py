@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one table of registry locations: the controller owns them, the PowerShell halves receive them."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import registry_locations as reg
+
+from ..action.conftest import all_replies
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 4)
+MODULES = os.path.join(ROOT, "plugins", "modules")
+
+
+def place(entries, read):
+    """What device_facts.ps1's Read-RegistryEntries builds, with ``read(entry)`` standing in for the registry."""
+    tree = {}
+    for entry in entries:
+        node = tree
+        for key in entry["at"][:-1]:
+            node = node.setdefault(key, {})
+        node[entry["at"][-1]] = read(entry)
+    return tree
+
+
+def key_paths(tree, prefix=()):
+    paths = set()
+    for key, value in tree.items():
+        if isinstance(value, dict) and not {"kind", "data"} & set(value):
+            paths |= key_paths(value, prefix + (key,))
+        else:
+            paths.add(prefix + (key,))
+    return paths
+
+
+@pytest.mark.parametrize("name", sorted(all_replies("device_facts")))
+def test_the_reads_fill_exactly_the_registry_part_of_the_recorded_replies(name):
+    raw = all_replies("device_facts")[name]["raw"]
+    recorded = {section: raw[section] for section in ("telemetry_proxy", "winhttp", "wininet")}
+    built = place(reg.device_facts_reads(), lambda entry: None)
+    assert key_paths(built) == key_paths(recorded)
+
+
+def test_every_location_is_read_once_and_wow64_only_on_64_bit_windows():
+    entries = reg.device_facts_reads()
+    locations = [(entry["hive"], entry["path"].lower(), entry["name"].lower()) for entry in entries]
+    assert len(locations) == len(set(locations))
+    only_64 = [entry["at"] for entry in entries if entry["only_64bit_os"]]
+    assert only_64 == [["winhttp", "wow64"]]
+    assert [entry["at"] for entry in entries if entry["hex_data"]] == [["winhttp", "native"], ["winhttp", "wow64"]]
+
+
+# A registry key written out, or a value name given as a literal rather than from the arguments.
+SPELLED = re.compile(r"""(['"]?(?:SOFTWARE|S-1-5-18)\\|RawRegistryValue\b.*-(?:Name|Path)\s+['"]?[A-Za-z])""", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("script", ["device_facts.ps1", "telemetry_proxy.ps1", "winhttp_proxy.ps1"])
+def test_the_powershell_halves_spell_no_registry_location(script):
+    with open(os.path.join(MODULES, script), encoding="utf-8") as handle:
+        code = [line for line in handle if not line.lstrip().startswith("#")]
+    spelled = [line.strip() for line in code if SPELLED.search(line)]
+    assert spelled == []
+
+
+def test_winhttp_proxy_gets_both_views():
+    assert reg.winhttp_views_option() == {
+        "native": r"SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections",
+        "wow64": r"SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Internet Settings\Connections",
+        "name": "WinHttpSettings",
+    }
+
+
+def test_connectivity_test_gets_the_same_locations():
+    option = reg.connectivity_test_option()
+    assert option["telemetry_proxy_server"] == {
+        "path": r"SOFTWARE\Policies\Microsoft\Windows\DataCollection", "name": "TelemetryProxyServer"}
+    assert option["winhttp"] == reg.winhttp_views_option()
