@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable, Dict, List, Optional
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.allowlist import (
@@ -13,10 +15,11 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.allowlist imp
     render_pac,
     render_squid,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.proxy_team_table import render_table
 
 
-def _wrap(name, function):
-    def run(entries, *args, **kwargs):
+def _wrap(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    def run(entries: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return function(entries, *args, **kwargs)
         except AllowlistError as exc:
@@ -25,23 +28,29 @@ def _wrap(name, function):
     return run
 
 
-def allowlist_domains(entries, style="wildcard", collapse=False):
+def allowlist_domains(entries: Any, style: str = "wildcard", collapse: bool = False) -> List[str]:
     return render_domains(entries, style=style, collapse_covered=collapse)
 
 
-def allowlist_pac(entries, proxy=None, route="proxy", otherwise="DIRECT", header=""):
+def allowlist_pac(entries: Any, proxy: Optional[str] = None, route: str = "proxy", otherwise: str = "DIRECT",
+                  header: str = "") -> str:
     return render_pac(entries, proxy=proxy, route=route, otherwise=otherwise, header=header)
 
 
-def allowlist_squid(entries, acl_name="mde_service"):
+def allowlist_squid(entries: Any, acl_name: str = "mde_service") -> str:
     return render_squid(entries, acl_name=acl_name)
+
+
+def allowlist_table(entries: Any, output: str = "csv") -> Any:
+    return render_table(entries, output=output)
 
 
 class FilterModule:
 
-    def filters(self):
+    def filters(self) -> Dict[str, Callable[..., Any]]:
         return {
             "allowlist_domains": _wrap("allowlist_domains", allowlist_domains),
             "allowlist_pac": _wrap("allowlist_pac", allowlist_pac),
             "allowlist_squid": _wrap("allowlist_squid", allowlist_squid),
+            "allowlist_table": _wrap("allowlist_table", allowlist_table),
         }

@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""playbooks/allowlist.yml, run with ansible-playbook: the five files for the proxy team, the same
+text the filters render, a second run that changes nothing, and bad input that writes nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.allowlist import render_squid
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import entries_as_dicts, load_catalog
+
+ROOT = Path(__file__).resolve().parents[3]
+COLLECTIONS = ROOT / ".build" / "pytest"
+FILES = ("mde-domains.txt", "mde-proxy.pac", "mde-squid.conf", "mde-proxy-team.csv", "mde-proxy-team.md")
+
+
+def run(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+    command: List[str] = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+                          str(ROOT / "playbooks" / "allowlist.yml"), *extra]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_writes_the_five_files_for_a_cloud_and_regions_and_a_second_run_changes_nothing(tmp_path):
+    dest = tmp_path / "handover"
+    first = run(tmp_path, "-e", f"dest={dest}", "-e", "region=eu,uk", "-e", "proxy=10.0.0.6:8080")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert sorted(p.name for p in dest.iterdir()) == sorted(FILES)
+
+    selection = entries_as_dicts(load_catalog().select("commercial", ["eu", "uk"]))
+    assert (dest / "mde-squid.conf").read_text(encoding="utf-8") == render_squid(selection)
+    domains = (dest / "mde-domains.txt").read_text(encoding="utf-8").splitlines()
+    assert "winatp-gw-uks.microsoft.com" in domains and "winatp-gw-neu.microsoft.com" in domains
+    assert not any(d.startswith("winatp-gw-cus") for d in domains), "a US gateway in an EU/UK selection"
+    pac = (dest / "mde-proxy.pac").read_text(encoding="utf-8")
+    assert '"PROXY 10.0.0.6:8080"' in pac and "regions worldwide, eu, uk" in pac
+
+    table = list(csv.DictReader(io.StringIO((dest / "mde-proxy-team.csv").read_text(encoding="utf-8"))))
+    pkiops = [r for r in table if r["host"] == "www.microsoft.com" and r["path"] == "/pkiops/*"]
+    assert [(r["port"], r["scheme"], r["must not be TLS-inspected"], r["must allow anonymous"]) for r in pkiops] == [
+        ("80", "http", "n/a (plain http)", "yes")]
+    assert {r["host"] for r in table if r["port"] == "80"} >= {"crl.microsoft.com", "ctldl.windowsupdate.com"}
+    assert "| `www.microsoft.com` | 80 | http | `/pkiops/*` |" in (dest / "mde-proxy-team.md").read_text(encoding="utf-8")
+
+    second = run(tmp_path, "-e", f"dest={dest}", "-e", "region=eu,uk", "-e", "proxy=10.0.0.6:8080")
+    assert second.returncode == 0 and "changed=0" in second.stdout, second.stdout
+
+
+@pytest.mark.parametrize("give_dest,extra,message", [
+    (False, ["-e", "proxy=10.0.0.6:8080"], "dest: required"),
+    (True, [], "proxy: required"),
+    (True, ["-e", "proxy=10.0.0.6:99999"], "proxy: port 99999 is out of range 1-65535"),
+    (True, ["-e", "proxy=10.0.0.6:8080", "-e", "region=mars"], "regions: unknown regions 'mars'; valid:"),
+])
+def test_bad_input_fails_naming_the_field_and_writes_nothing(tmp_path, give_dest, extra, message):
+    dest = tmp_path / "handover"
+    proc = run(tmp_path, *(["-e", f"dest={dest}"] if give_dest else []), *extra)
+    assert proc.returncode != 0
+    assert message in proc.stdout, proc.stdout
+    assert not dest.exists(), "nothing may be written before the input is checked"
+
+
+def test_check_mode_writes_nothing(tmp_path):
+    dest = tmp_path / "handover"
+    proc = run(tmp_path, "-e", f"dest={dest}", "-e", "proxy=10.0.0.6:8080", "--check", "--diff")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "mde-proxy-team.csv" in proc.stdout
+    assert not dest.exists()
