@@ -42,7 +42,6 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_locati
     TELEMETRY_PROXY_SERVER,
     ManagedLocation,
     find_location,
-    normal_key,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_registry_pol import (
     RegistryPolError,
