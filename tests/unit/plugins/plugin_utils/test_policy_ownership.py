@@ -26,14 +26,17 @@ GPO = "CN={2B7E1F40-5A3C-4C1B-9E2D-7F0A1B2C3D4E},CN=Policies,CN=System,DC=corp,D
 ALL_READ = {"rsop": {"settings": [], "gpos": []}, "local_registry_pol": "", "mdm": {}, "gpp": []}
 
 
+def u16(text):
+    return text.encode("utf-16-le")
+
+
 def sz(text):
     return (text + "\x00").encode("utf-16-le")
 
 
 def pol_hex(key, name, reg_type, data):
-    u = lambda text: text.encode("utf-16-le")  # noqa: E731
-    body = (u("[") + u(key + "\x00") + u(";") + u(name + "\x00") + u(";") + struct.pack("<I", reg_type) + u(";")
-            + struct.pack("<I", len(data)) + u(";") + data + u("]"))
+    body = (u16("[") + u16(key + "\x00") + u16(";") + u16(name + "\x00") + u16(";") + struct.pack("<I", reg_type) + u16(";")
+            + struct.pack("<I", len(data)) + u16(";") + data + u16("]"))
     return (b"PReg\x01\x00\x00\x00" + body).hex()
 
 

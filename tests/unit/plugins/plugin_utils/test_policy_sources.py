@@ -33,10 +33,13 @@ def fixture(name):
 def pol_hex(*records):
     body = b""
     for key, name, reg_type, data in records:
-        u = lambda text: text.encode("utf-16-le")  # noqa: E731
-        body += (u("[") + u(key + "\x00") + u(";") + u(name + "\x00") + u(";") + struct.pack("<I", reg_type) + u(";")
-                 + struct.pack("<I", len(data)) + u(";") + data + u("]"))
+        body += (u16("[") + u16(key + "\x00") + u16(";") + u16(name + "\x00") + u16(";") + struct.pack("<I", reg_type) + u16(";")
+                 + struct.pack("<I", len(data)) + u16(";") + data + u16("]"))
     return (b"PReg" + struct.pack("<I", 1) + body).hex().upper()
+
+
+def u16(text):
+    return text.encode("utf-16-le")
 
 
 def sz(text):
