@@ -325,10 +325,13 @@ def mdm_owners(mdm: Any) -> Dict[str, List[PolicyOwner]]:
                 "and Microsoft asks not to deploy TelemetryProxyServer through MDM%s" % (name, provider))]
             continue
         action, value = _admx_value(data, policy) if isinstance(data, str) else (SET, data)
-        owners[location.field] = [PolicyOwner(
-            MDM, name, action, "String" if action == SET else None, value, True,
-            "ADMX-backed Policy CSP ./Device/Vendor/MSFT/Policy/Config/%s, which writes the Group Policy value%s"
-            % (name, provider))]
+        detail = ("ADMX-backed Policy CSP ./Device/Vendor/MSFT/Policy/Config/%s, which writes the Group Policy value%s"
+                  % (name, provider))
+        if action == SET and value is None:
+            # Enabled, but no value could be read from its data: named, never taken for a deletion.
+            owners[location.field] = [PolicyOwner(MDM, name, SET, None, None, False, detail + "; its data names no value")]
+            continue
+        owners[location.field] = [PolicyOwner(MDM, name, action, "String" if action == SET else None, value, True, detail)]
     return owners
 
 

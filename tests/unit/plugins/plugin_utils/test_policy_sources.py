@@ -144,6 +144,13 @@ def test_mdm_admx_defender_policies_are_decoded():
     assert report.values["defender_proxy_pac_url"].source == "none"
 
 
+def test_enabled_admx_policy_without_readable_data_is_named_not_taken_for_a_deletion():
+    mdm = {"ADMX_MicrosoftDefenderAntivirus": {"ProxyServer": {"kind": "String", "data": '<enabled/><data id="Other"/>'}}}
+    owner = resolve_ownership(dict(ALL_READ, mdm=mdm)).values["defender_proxy_server"].owners[0]
+    assert (owner.action, owner.value, owner.enforced) == ("set", None, False)
+    assert "names no value" in owner.detail
+
+
 def test_no_mdm_telemetry_proxy_no_caveat():
     mdm = copy.deepcopy(fixture("mdm_intune.json")["mdm"])
     del mdm["System"]["TelemetryProxy"]
