@@ -33,9 +33,9 @@ from __future__ import annotations
 
 import binascii
 import re
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from xml.etree import ElementTree
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_locations import (
     MANAGED_LOCATIONS,
