@@ -1,0 +1,212 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller half of purview.device_proxy.defender_av_proxy.
+
+Validates every option (addresses with the shared proxy address model) before the host is
+contacted, tells the target the exact registry values to hold (one round trip), and decides
+changed/before/after/diff from the raw values it reports.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+from ansible_collections.purview.device_proxy.plugins.modules.defender_av_proxy import DOCUMENTATION
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.defender_av_values import (
+    bypass_entries,
+    bypass_value,
+    pac_url_value,
+    proxy_server_value,
+    ssl_options_warning,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_locations import (
+    DEFENDER_POLICY_KEY,
+    DEFENDER_PROXY_BYPASS,
+    DEFENDER_PROXY_PAC_URL,
+    DEFENDER_PROXY_SERVER,
+    DEFENDER_SPYNET_KEY,
+    DEFENDER_SSL_OPTIONS,
+    ManagedLocation,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
+    Outcome,
+    OutcomeError,
+    RegistryValue,
+    TargetSession,
+    WindowsModuleAction,
+    WindowsModuleInputError,
+    forward_options,
+)
+
+# (registry location, key in before/after)
+MANAGED: Tuple[Tuple[ManagedLocation, str], ...] = (
+    (DEFENDER_PROXY_SERVER, "proxy_server"),
+    (DEFENDER_PROXY_PAC_URL, "proxy_pac_url"),
+    (DEFENDER_PROXY_BYPASS, "proxy_bypass"),
+    (DEFENDER_SSL_OPTIONS, "ssl_options"),
+)
+
+# A desired value: "present" with the RegistryValue to hold, "absent", or "read" (left as it is).
+Desired = Tuple[str, Optional[RegistryValue]]
+
+READ: Desired = ("read", None)
+ABSENT: Desired = ("absent", None)
+
+
+def _text_value(text: Optional[str]) -> Desired:
+    return ABSENT if text is None else ("present", RegistryValue("String", text))
+
+
+def desired_values(params: Dict[str, Any]) -> Tuple[Dict[str, Desired], Dict[str, Any], List[str]]:
+    """(desired per field, normalised options to forward, warnings). Raises on bad or contradicting input."""
+    state = params["state"]
+    server, pac, bypass = params.get("proxy_server"), params.get("proxy_pac_url"), params.get("proxy_bypass")
+    ssl_options, reset_ssl = params.get("ssl_options"), params.get("reset_ssl_options")
+    warnings: List[str] = []
+    normalised: Dict[str, Any] = {}
+    wanted: Dict[str, Desired] = {}
+
+    if state == "absent":
+        for option, value in (("proxy_server", server), ("proxy_pac_url", pac), ("proxy_bypass", bypass)):
+            if value is not None:
+                raise WindowsModuleInputError(option, "absent-takes-no-value",
+                                              "not used with state=absent, which removes every proxy value; remove it")
+        if ssl_options is not None:
+            raise WindowsModuleInputError("ssl_options", "absent-takes-no-value",
+                                          "not used with state=absent; use reset_ssl_options to remove SSLOptions")
+        wanted.update(proxy_server=ABSENT, proxy_pac_url=ABSENT, proxy_bypass=ABSENT)
+    else:
+        if not server and not pac:
+            raise WindowsModuleInputError(
+                "proxy_server", "required-one-of",
+                "state=present needs proxy_server or proxy_pac_url with a non-empty value")
+        wanted["proxy_server"] = READ
+        if server is not None:
+            normalised["proxy_server"] = proxy_server_value(server) if server != "" else None
+            wanted["proxy_server"] = _text_value(normalised["proxy_server"])
+        wanted["proxy_pac_url"] = READ
+        if pac is not None:
+            normalised["proxy_pac_url"] = pac_url_value(pac) if pac != "" else None
+            wanted["proxy_pac_url"] = _text_value(normalised["proxy_pac_url"])
+        wanted["proxy_bypass"] = READ
+        if bypass is not None:
+            if bypass and not server:
+                raise WindowsModuleInputError(
+                    "proxy_bypass", "needs-proxy-server",
+                    "bypass entries apply to proxy_server; give it in the same task (a PAC file decides its own bypass)")
+            entries = bypass_entries(bypass)
+            normalised["proxy_bypass"] = entries
+            wanted["proxy_bypass"] = _text_value(bypass_value(entries))
+
+    if ssl_options is not None and reset_ssl:
+        raise WindowsModuleInputError("ssl_options", "mutually-exclusive", "cannot be combined with reset_ssl_options: true")
+    if ssl_options is not None:
+        wanted["ssl_options"] = ("present", RegistryValue("DWord", ssl_options))
+        warning = ssl_options_warning(ssl_options)
+        if warning:
+            warnings.append(warning)
+    else:
+        wanted["ssl_options"] = ABSENT if reset_ssl else READ
+    return wanted, normalised, warnings
+
+
+def module_values(wanted: Dict[str, Desired]) -> List[Dict[str, Any]]:
+    """The ``_values`` argument of defender_av_proxy.ps1."""
+    values = []
+    for location, field in MANAGED:
+        state, value = wanted[field]
+        entry = {"path": location.key, "name": location.name, "state": state}
+        if value is not None:
+            entry.update(kind=value.kind, data=value.data)
+        values.append(entry)
+    return values
+
+
+def reported_values(raw: Dict[str, Any]) -> Dict[str, Tuple[Optional[RegistryValue], Optional[RegistryValue]]]:
+    """(before, after) per field from the target's ``raw.values``."""
+    entries = raw.get("values") if isinstance(raw, dict) else None
+    if not isinstance(entries, list):
+        raise OutcomeError("the target's reply has no list of values")
+    by_location = {(str(entry.get("path", "")).lower(), str(entry.get("name", "")).lower()): entry for entry in entries}
+    reported = {}
+    for location, field in MANAGED:
+        entry = by_location.get((location.key.lower(), location.name.lower()))
+        if entry is None:
+            raise OutcomeError("the target did not report %s\\%s" % (location.key, location.name))
+        reported[field] = (RegistryValue.from_raw(entry.get("before")), RegistryValue.from_raw(entry.get("after")))
+    return reported
+
+
+def holds(current: Optional[RegistryValue], desired: Desired) -> bool:
+    """Whether a value already is what it must become (exact kind and data, as the target compares)."""
+    state, value = desired
+    if state == "read":
+        return True
+    if state == "absent":
+        return current is None
+    if current is None or current.kind != value.kind:
+        return False
+    if value.kind == "DWord":
+        return isinstance(current.data, int) and current.data == value.data
+    return str(current.data) == str(value.data)
+
+
+def as_fields(values: Dict[str, Optional[RegistryValue]]) -> Dict[str, Any]:
+    return {field: (None if values[field] is None else values[field].data) for _location, field in MANAGED}
+
+
+def reg_file_text(values: Dict[str, Optional[RegistryValue]]) -> str:
+    """The values in .reg file notation, grouped by key: what the diff shows."""
+    lines = []
+    for path in (DEFENDER_POLICY_KEY, DEFENDER_SPYNET_KEY):
+        lines.append("[HKEY_LOCAL_MACHINE\\%s]" % path)
+        for location, field in MANAGED:
+            if location.key == path:
+                lines.append(_reg_line(location.name, values[field]))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _reg_line(name: str, value: Optional[RegistryValue]) -> str:
+    if value is None:
+        return "; %s is not set" % name
+    if value.kind == "String":
+        return '"%s"="%s"' % (name, str(value.data).replace("\\", "\\\\").replace('"', '\\"'))
+    if value.kind == "DWord" and isinstance(value.data, int):
+        return '"%s"=dword:%08x' % (name, value.data)
+    return '"%s"=%s:%s' % (name, value.kind, value.data)
+
+
+class ActionModule(WindowsModuleAction):
+    MODULE_NAME = "purview.device_proxy.defender_av_proxy"
+    DOCUMENTATION = DOCUMENTATION
+
+    def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:
+        wanted, normalised, warnings = desired_values(params)
+        args = forward_options(params, self.argument_spec(), normalised)
+        args["_values"] = module_values(wanted)
+
+        reply = session.call(args)
+        reported = reported_values(reply["raw"])
+        before = {field: reported[field][0] for _location, field in MANAGED}
+        expected = {field: before[field] if wanted[field][0] == "read" else wanted[field][1] for _location, field in MANAGED}
+        changed = not all(holds(before[field], wanted[field]) for _location, field in MANAGED)
+
+        if session.check_mode:
+            after = expected
+        else:
+            after = {field: reported[field][1] for _location, field in MANAGED}
+            stuck = [location.name for location, field in MANAGED if not holds(after[field], wanted[field])]
+            if stuck:
+                raise OutcomeError("the target did not hold the requested value of %s after writing it" % ", ".join(stuck))
+
+        return Outcome(
+            changed=changed,
+            before=as_fields(before),
+            after=as_fields(after),
+            diff_before=reg_file_text(before),
+            diff_after=reg_file_text(after),
+            extra={"raw": reply["raw"]},
+            warnings=warnings,
+        )

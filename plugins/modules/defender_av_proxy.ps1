@@ -1,0 +1,104 @@
+#!powershell
+
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -PowerShell ansible_collections.purview.device_proxy.plugins.module_utils.RawRegistry
+
+# The target half of purview.device_proxy.defender_av_proxy. The action plugin validates the
+# options and sends the exact registry values to hold in _values; this script reads each value,
+# writes it only when the raw value differs, and reports the raw value before and after.
+
+$spec = @{
+    options = @{
+        state = @{ type = 'str'; choices = 'present', 'absent'; default = 'present' }
+        proxy_server = @{ type = 'str' }
+        proxy_pac_url = @{ type = 'str' }
+        proxy_bypass = @{ type = 'list'; elements = 'str' }
+        ssl_options = @{ type = 'int'; choices = 0, 1, 2, 3 }
+        reset_ssl_options = @{ type = 'bool'; default = $false }
+
+        # Set by the action plugin only.
+        _values = @{
+            type = 'list'
+            elements = 'dict'
+            required = $true
+            options = @{
+                path = @{ type = 'str'; required = $true }
+                name = @{ type = 'str'; required = $true }
+                state = @{ type = 'str'; required = $true; choices = 'present', 'absent', 'read' }
+                kind = @{ type = 'str'; choices = 'String', 'DWord' }
+                data = @{ type = 'raw' }
+            }
+        }
+    }
+    supports_check_mode = $true
+}
+
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+
+# What was written, with the value it replaced, so that a failure part-way can put it back.
+$written = [System.Collections.Generic.List[Object]]@()
+
+Function Restore-Written {
+    # Put back the replaced values, newest first; return what could not be restored.
+    $problems = [System.Collections.Generic.List[String]]@()
+    for ($i = $written.Count - 1; $i -ge 0; $i--) {
+        $item = $written[$i]
+        try {
+            if ($null -eq $item.before) {
+                Remove-RawRegistryValue -Hive HKLM -Path $item.path -Name $item.name
+            }
+            else {
+                Set-RawRegistryValue -Hive HKLM -Path $item.path -Name $item.name -Kind $item.before.kind -Data $item.before.data
+            }
+        }
+        catch {
+            $problems.Add("$($item.path)\$($item.name): $($_.Exception.Message)")
+        }
+    }
+    , $problems
+}
+
+try {
+    $values = foreach ($entry in $module.Params._values) {
+        $before = Get-RawRegistryValue -Hive HKLM -Path $entry.path -Name $entry.name
+        $desired = if ($entry.state -eq 'present') { @{ kind = $entry.kind; data = $entry.data } } else { $null }
+
+        if ($entry.state -ne 'read' -and -not (Test-RawRegistryValueEqual -Current $before -Desired $desired)) {
+            $module.Result.changed = $true
+            if (-not $module.CheckMode) {
+                $written.Add(@{ path = $entry.path; name = $entry.name; before = $before })
+                if ($entry.state -eq 'present') {
+                    Set-RawRegistryValue -Hive HKLM -Path $entry.path -Name $entry.name -Kind $entry.kind -Data $entry.data
+                }
+                else {
+                    Remove-RawRegistryValue -Hive HKLM -Path $entry.path -Name $entry.name
+                }
+            }
+        }
+
+        @{
+            path = $entry.path
+            name = $entry.name
+            before = $before
+            after = Get-RawRegistryValue -Hive HKLM -Path $entry.path -Name $entry.name
+        }
+    }
+}
+catch {
+    $failure = $_
+    $problems = Restore-Written
+    if ($problems.Count -eq 0) {
+        $module.Result.changed = $false
+        $outcome = 'the previous values were restored'
+    }
+    else {
+        $outcome = 'restoring the previous values failed for ' + ($problems -join '; ')
+    }
+    $module.FailJson("changing the Defender Antivirus proxy registry values failed: $($failure.Exception.Message); $outcome", $failure)
+}
+
+$module.Result.raw = @{ values = @($values) }
+$module.ExitJson()

@@ -1,0 +1,288 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A parser for ``Registry.pol``, the registry half of a Group Policy object (PReg format).
+
+The target returns the local Group Policy's ``Machine\\Registry.pol`` as bytes; everything is
+decided here. The format is Microsoft's "Registry Policy File Format"
+(https://learn.microsoft.com/en-us/previous-versions/windows/desktop/policy/registry-policy-file-format)
+and [MS-GPREG] 2.2.1 (https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-gpreg/5c092c22-bf6b-4e7f-b180-b20743d368f5):
+
+* a header: the signature ``PReg`` (the DWORD 0x67655250) and the version DWORD 1;
+* a body of records ``[key;value;type;size;data]``: the brackets and semicolons are UTF-16LE
+  characters, ``key`` and ``value`` NUL-terminated UTF-16LE strings, ``type`` (a REG_* number)
+  and ``size`` little-endian DWORDs, ``data`` exactly ``size`` raw bytes;
+* value names starting with ``**`` are instructions rather than values: ``**del.<name>``
+  deletes one value, ``**delvals.`` every value of the key, ``**DeleteValues`` and
+  ``**DeleteKeys`` the ``;``-separated values or keys in the data, ``**SecureKey`` sets the key's
+  permissions, and ``**soft.<name>`` writes the value only when it does not exist yet.
+
+Anything that does not follow the format raises :class:`RegistryPolError` with the byte offset
+and a rule name; the parser never reads past the buffer and never trusts a length it has not
+checked against it.
+"""
+
+from __future__ import annotations
+
+import binascii
+import struct
+from dataclasses import dataclass
+from typing import Any, Iterable, List, Optional, Tuple
+
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_locations import normal_key
+
+SIGNATURE = b"PReg"
+VERSION = 1
+
+# REG_* numbers (winnt.h) and the .NET RegistryValueKind names the target's RawRegistry uses.
+KIND_NAMES = {
+    0: "None",
+    1: "String",
+    2: "ExpandString",
+    3: "Binary",
+    4: "DWord",
+    5: "DWordBigEndian",
+    7: "MultiString",
+    11: "QWord",
+}
+
+SET = "set"
+SET_IF_ABSENT = "set_if_absent"
+DELETE_VALUE = "delete_value"
+DELETE_ALL_VALUES = "delete_all_values"
+DELETE_VALUES = "delete_values"
+DELETE_KEYS = "delete_keys"
+SECURE_KEY = "secure_key"
+UNKNOWN_DIRECTIVE = "unknown_directive"
+
+_OPEN = "[".encode("utf-16-le")
+_SEMICOLON = ";".encode("utf-16-le")
+_CLOSE = "]".encode("utf-16-le")
+_NUL = b"\x00\x00"
+
+
+class RegistryPolError(ValueError):
+    """The bytes are not a readable Registry.pol. ``rule`` names the broken rule, ``offset`` the byte."""
+
+    def __init__(self, rule: str, offset: int, message: str):
+        self.rule = rule
+        self.offset = offset
+        self.message = message
+        super().__init__("Registry.pol: %s (at byte %d)" % (message, offset))
+
+
+@dataclass(frozen=True)
+class PolRecord:
+    """One ``[key;value;type;size;data]`` record.
+
+    ``directive`` says what the record does (``set``, ``set_if_absent``, ``delete_value``...);
+    ``target`` is the value name it is about (the name after ``**del.``/``**soft.``, or the value
+    name of a plain record). ``kind``/``value`` are the data in the target's RawRegistry form
+    (number, text, list of text, upper-case hex); ``names`` the list of a ``**DeleteValues`` or
+    ``**DeleteKeys`` record.
+    """
+
+    key: str
+    value_name: str
+    type: int
+    data: bytes
+    offset: int
+    directive: str
+    target: str
+    kind: str
+    value: Any
+    names: Tuple[str, ...] = ()
+
+
+def _u32(data: bytes, offset: int, what: str) -> int:
+    if offset + 4 > len(data):
+        raise RegistryPolError("truncated", offset, "the file ends inside the %s field" % what)
+    return struct.unpack_from("<I", data, offset)[0]
+
+
+def _expect(data: bytes, offset: int, token: bytes, what: str) -> int:
+    if offset + 2 > len(data):
+        raise RegistryPolError("truncated", offset, "the file ends where '%s' was expected" % what)
+    if data[offset:offset + 2] != token:
+        raise RegistryPolError("separator", offset, "'%s' was expected here" % what)
+    return offset + 2
+
+
+def _string(data: bytes, offset: int, what: str) -> Tuple[str, int]:
+    """A NUL-terminated UTF-16LE string starting at ``offset``; returns it and the offset after the NUL."""
+    end = offset
+    while True:
+        if end + 2 > len(data):
+            raise RegistryPolError("truncated", offset, "the %s is not NUL-terminated before the end of the file" % what)
+        if data[end:end + 2] == _NUL:
+            break
+        end += 2
+    try:
+        text = data[offset:end].decode("utf-16-le")
+    except UnicodeDecodeError:
+        raise RegistryPolError("encoding", offset, "the %s is not valid UTF-16LE" % what) from None
+    return text, end + 2
+
+
+def _decode_text(raw: bytes, offset: int, what: str) -> str:
+    if len(raw) % 2:
+        raise RegistryPolError("odd-string-size", offset, "%s has %d bytes; UTF-16LE text needs an even number" % (what, len(raw)))
+    try:
+        text = raw.decode("utf-16-le")
+    except UnicodeDecodeError:
+        raise RegistryPolError("encoding", offset, "%s is not valid UTF-16LE" % what) from None
+    return text
+
+
+def decode_data(type_number: int, raw: bytes, offset: int) -> Tuple[str, Any]:
+    """(kind, value) of a record's data in RawRegistry form; sizes that cannot be right raise."""
+    kind = KIND_NAMES.get(type_number, "Unknown")
+    if type_number in (1, 2):
+        # The stored text usually carries its terminating NUL; the value ends at the first one.
+        return kind, _decode_text(raw, offset, "the text data").split("\x00", 1)[0]
+    if type_number == 7:
+        parts = _decode_text(raw, offset, "the multi-string data").split("\x00")
+        while parts and parts[-1] == "":
+            parts.pop()
+        return kind, parts
+    if type_number in (4, 5):
+        if len(raw) != 4:
+            raise RegistryPolError("dword-size", offset, "a DWORD needs 4 bytes of data, the record has %d" % len(raw))
+        return kind, struct.unpack("<I" if type_number == 4 else ">I", raw)[0]
+    if type_number == 11:
+        if len(raw) != 8:
+            raise RegistryPolError("qword-size", offset, "a QWORD needs 8 bytes of data, the record has %d" % len(raw))
+        return kind, struct.unpack("<Q", raw)[0]
+    return kind, binascii.hexlify(raw).decode("ascii").upper()
+
+
+def _directive(value_name: str) -> Tuple[str, str]:
+    lowered = value_name.lower()
+    if lowered.startswith("**del."):
+        return DELETE_VALUE, value_name[len("**del."):]
+    if lowered.startswith("**soft."):
+        return SET_IF_ABSENT, value_name[len("**soft."):]
+    if lowered == "**delvals.":
+        return DELETE_ALL_VALUES, ""
+    if lowered == "**deletevalues":
+        return DELETE_VALUES, ""
+    if lowered == "**deletekeys":
+        return DELETE_KEYS, ""
+    if lowered == "**securekey":
+        return SECURE_KEY, ""
+    if lowered.startswith("**"):
+        return UNKNOWN_DIRECTIVE, ""
+    return SET, value_name
+
+
+def _record(data: bytes, start: int) -> Tuple[PolRecord, int]:
+    offset = _expect(data, start, _OPEN, "[")
+    key, offset = _string(data, offset, "key")
+    if key == "":
+        raise RegistryPolError("empty-key", start, "a record has an empty key")
+    offset = _expect(data, offset, _SEMICOLON, ";")
+    value_name, offset = _string(data, offset, "value name")
+    offset = _expect(data, offset, _SEMICOLON, ";")
+    type_number = _u32(data, offset, "type")
+    offset = _expect(data, offset + 4, _SEMICOLON, ";")
+    size = _u32(data, offset, "size")
+    offset = _expect(data, offset + 4, _SEMICOLON, ";")
+    if size > len(data) - offset:
+        raise RegistryPolError("truncated", offset, "the record says %d bytes of data, only %d remain" % (size, len(data) - offset))
+    raw = bytes(data[offset:offset + size])
+    data_offset = offset
+    offset = _expect(data, offset + size, _CLOSE, "]")
+
+    directive, target = _directive(value_name)
+    names: Tuple[str, ...] = ()
+    if directive in (SET, SET_IF_ABSENT):
+        kind, value = decode_data(type_number, raw, data_offset)
+    elif directive in (DELETE_VALUES, DELETE_KEYS):
+        text = _decode_text(raw, data_offset, "the list of names").split("\x00", 1)[0]
+        names = tuple(name.strip() for name in text.split(";") if name.strip())
+        kind, value = KIND_NAMES.get(type_number, "Unknown"), text
+    else:
+        # Deletions and permissions carry no value that matters here; keep the bytes as they are.
+        kind, value = KIND_NAMES.get(type_number, "Unknown"), binascii.hexlify(raw).decode("ascii").upper()
+    record = PolRecord(key=key, value_name=value_name, type=type_number, data=raw, offset=start,
+                       directive=directive, target=target, kind=kind, value=value, names=names)
+    return record, offset
+
+
+def parse_registry_pol(data: Any) -> Tuple[PolRecord, ...]:
+    """Every record of a Registry.pol, in file order. Raises :class:`RegistryPolError`."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise RegistryPolError("type", 0, "expected bytes, got %s" % type(data).__name__)
+    data = bytes(data)
+    if len(data) < 8:
+        raise RegistryPolError("truncated", 0, "%d bytes is shorter than the 8-byte header" % len(data))
+    if data[:4] != SIGNATURE:
+        raise RegistryPolError("signature", 0, "the file does not start with the PReg signature")
+    version = struct.unpack_from("<I", data, 4)[0]
+    if version != VERSION:
+        raise RegistryPolError("version", 4, "version %d is not the documented version 1" % version)
+    records: List[PolRecord] = []
+    offset = 8
+    while offset < len(data):
+        record, offset = _record(data, offset)
+        records.append(record)
+    return tuple(records)
+
+
+def parse_registry_pol_hex(text: Any) -> Tuple[PolRecord, ...]:
+    """The same for the upper- or lower-case hex the target sends (RawRegistry form)."""
+    if not isinstance(text, str):
+        raise RegistryPolError("type", 0, "expected hex text, got %s" % type(text).__name__)
+    try:
+        data = binascii.unhexlify(text.strip())
+    except (binascii.Error, ValueError):
+        raise RegistryPolError("hex", 0, "the file content is not an even number of hex digits") from None
+    return parse_registry_pol(data)
+
+
+@dataclass(frozen=True)
+class PolEffect:
+    """What the file does to one value once every record is applied in order.
+
+    ``action`` is ``set`` (the value is written on every refresh), ``set_if_absent`` (written only
+    when missing: it does not put a changed value back) or ``delete`` (removed on every refresh).
+    """
+
+    action: str
+    kind: Optional[str]
+    value: Any
+    offset: int
+
+
+def _key_within(key: str, deleted: str) -> bool:
+    return key == deleted or key.startswith(deleted + "\\")
+
+
+def policy_effect(records: Iterable[PolRecord], key: str, name: str) -> Optional[PolEffect]:
+    """The effect of the records on ``key``\\``name``, or None when they do not touch it."""
+    wanted_key = normal_key(key)
+    wanted_name = name.lower()
+    effect: Optional[PolEffect] = None
+    for record in records:
+        record_key = normal_key(record.key)
+        directive = record.directive
+        if directive == DELETE_KEYS:
+            # The names are subkeys of the record's key; deleting a key deletes every value below it.
+            deleted = [normal_key(record.key + "\\" + item) for item in record.names]
+            if any(_key_within(wanted_key, item) for item in deleted):
+                effect = PolEffect("delete", None, None, record.offset)
+            continue
+        if record_key != wanted_key:
+            continue
+        if directive == SET and record.target.lower() == wanted_name:
+            effect = PolEffect(SET, record.kind, record.value, record.offset)
+        elif directive == SET_IF_ABSENT and record.target.lower() == wanted_name:
+            if effect is None or effect.action == "delete":
+                effect = PolEffect(SET_IF_ABSENT, record.kind, record.value, record.offset)
+        elif directive == DELETE_VALUE and record.target.lower() == wanted_name:
+            effect = PolEffect("delete", None, None, record.offset)
+        elif directive == DELETE_ALL_VALUES:
+            effect = PolEffect("delete", None, None, record.offset)
+        elif directive == DELETE_VALUES and wanted_name in (item.lower() for item in record.names):
+            effect = PolEffect("delete", None, None, record.offset)
+    return effect

@@ -1,0 +1,493 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Who sets each value the collection manages: domain GPO, local GPO, MDM, GPP, or nothing known.
+
+The target only reads; this module turns what it read into one owner model. The evidence is a
+mapping (every part optional, ``None`` meaning "not read"):
+
+``rsop``
+    the Resultant Set of Policy of the computer (``root\\rsop\\computer``):
+    ``{"settings": [...], "gpos": [...], "error": null}``. ``settings`` are
+    ``RSOP_RegistryPolicySetting`` instances with ``registryKey``, ``valueName``, ``valueType``
+    (REG_* number), ``value`` (the raw bytes as hex text or a list of byte numbers, as
+    ``ConvertTo-Json`` writes a ``uint8[]``), ``deleted``, ``GPOID`` and ``precedence`` (1 wins);
+    ``gpos`` are ``RSOP_GPO`` instances with ``id`` (what ``GPOID`` refers to), ``name`` and
+    ``guidName``. Classes: https://learn.microsoft.com/en-us/previous-versions/windows/desktop/policy/rsop-registrypolicysetting
+    and https://learn.microsoft.com/en-us/previous-versions/windows/desktop/policy/rsop-gpo.
+``local_registry_pol``
+    the local Group Policy's ``Machine\\Registry.pol`` as hex text (parsed by
+    :mod:`policy_registry_pol`); an empty string when the file does not exist.
+``mdm``
+    ``HKLM\\SOFTWARE\\Microsoft\\PolicyManager\\current\\device``: ``{area: {value name: {kind, data}}}``
+    as the target's RawRegistry reads the values of each area key.
+``gpp``
+    Group Policy Preferences registry items: a list of ``{"gpo_id", "gpo_name", "xml"}`` with the
+    Registry client-side extension's ``Registry.xml`` of each applied GPO that has one.
+
+:func:`resolve_ownership` returns, per managed value, every owner found, in the order Group Policy
+applies them (domain GPOs win over the local GPO), and findings such as the MDM caveat.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from xml.etree import ElementTree
+
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_locations import (
+    MANAGED_LOCATIONS,
+    TELEMETRY_PROXY_SERVER,
+    ManagedLocation,
+    find_location,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_registry_pol import (
+    RegistryPolError,
+    decode_data,
+    parse_registry_pol_hex,
+    policy_effect,
+)
+
+DOMAIN_GPO = "domain_gpo"
+LOCAL_GPO = "local_gpo"
+MDM = "mdm"
+GPP = "gpp"
+NONE = "none"
+SOURCES = (DOMAIN_GPO, LOCAL_GPO, GPP, MDM)
+
+SET = "set"
+SET_IF_ABSENT = "set_if_absent"
+DELETE = "delete"
+
+LOCAL_GPO_ID = "LocalGPO"
+LOCAL_GPO_NAME = "Local Group Policy"
+
+# A Registry.xml is a few kilobytes; anything far larger is not one.
+MAX_GPP_XML = 1024 * 1024
+
+_GPP_ACTIONS = {"C": "create", "R": "replace", "U": "update", "D": "delete"}
+
+
+class PolicyEvidenceError(ValueError):
+    """The evidence has the wrong shape. ``field`` names the part, ``rule`` the broken rule."""
+
+    def __init__(self, field_name: str, rule: str, message: str):
+        self.field = field_name
+        self.rule = rule
+        self.message = message
+        super().__init__("%s: %s" % (field_name, message))
+
+
+@dataclass(frozen=True)
+class PolicyOwner:
+    """One policy that sets (or deletes) a value.
+
+    ``enforced`` is True when the next policy refresh puts the owner's value back (a GPO setting,
+    a GPP item that updates, replaces or deletes, an ADMX-backed MDM policy); False for
+    "create only" items, ``**soft.`` values, run-once items and MDM settings whose effect on the
+    value is not documented. ``value`` is None when the owner deletes the value.
+    """
+
+    source: str
+    name: str
+    action: str
+    kind: Optional[str]
+    value: Any
+    enforced: bool
+    detail: str = ""
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"source": self.source, "name": self.name, "action": self.action, "kind": self.kind,
+                "value": self.value, "enforced": self.enforced, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class ValueOwnership:
+    """Every owner found for one managed value; ``unread`` lists the sources that could not be read."""
+
+    location: ManagedLocation
+    owners: Tuple[PolicyOwner, ...] = ()
+    unread: Tuple[str, ...] = ()
+
+    @property
+    def source(self) -> str:
+        """The first owner's source, ``none`` when no source read sets it, ``unknown`` when one was not read."""
+        if self.owners:
+            return self.owners[0].source
+        return "unknown" if self.unread else NONE
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"location": self.location.display, "source": self.source,
+                "owners": [owner.as_dict() for owner in self.owners], "unread": list(self.unread)}
+
+
+@dataclass
+class OwnershipReport:
+    values: Dict[str, ValueOwnership]
+    findings: List[Dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"values": {name: value.as_dict() for name, value in self.values.items()}, "findings": list(self.findings)}
+
+
+def _finding(severity: str, message: str) -> Dict[str, str]:
+    return {"severity": severity, "message": message}
+
+
+def _mapping(value: Any, name: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise PolicyEvidenceError(name, "type", "must be a mapping, got %s" % type(value).__name__)
+    return value
+
+
+def _sequence(value: Any, name: str) -> Sequence[Any]:
+    if not isinstance(value, (list, tuple)):
+        raise PolicyEvidenceError(name, "type", "must be a list, got %s" % type(value).__name__)
+    return value
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise PolicyEvidenceError(name, "type", "must be text, got %s" % type(value).__name__)
+    return value
+
+
+def _int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        raise PolicyEvidenceError(name, "type", "must be a number, got %r" % (value,))
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# RSoP
+# ---------------------------------------------------------------------------------------------
+
+def _rsop_bytes(value: Any, name: str) -> bytes:
+    if value is None:
+        return b""
+    if isinstance(value, str):
+        try:
+            return binascii.unhexlify(value.strip())
+        except (binascii.Error, ValueError):
+            raise PolicyEvidenceError(name, "hex", "must be hex text or a list of byte numbers") from None
+    if isinstance(value, (list, tuple)) and all(isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 255 for b in value):
+        return bytes(value)
+    raise PolicyEvidenceError(name, "type", "must be hex text or a list of byte numbers 0-255")
+
+
+def _gpo_names(rsop: Mapping[str, Any]) -> Dict[str, str]:
+    names = {}
+    for position, gpo in enumerate(_sequence(rsop.get("gpos") or [], "rsop.gpos")):
+        where = "rsop.gpos[%d]" % position
+        gpo = _mapping(gpo, where)
+        gpo_id = _text(gpo.get("id", ""), where + ".id")
+        name = gpo.get("name")
+        if isinstance(name, str) and name:
+            names[gpo_id.lower()] = name
+            guid = gpo.get("guidName")
+            if isinstance(guid, str) and guid:
+                names[guid.lower()] = name
+    return names
+
+
+def _gpo_guid(gpo_id: str) -> Optional[str]:
+    match = re.search(r"\{[0-9A-Fa-f-]{36}\}", gpo_id)
+    return match.group(0) if match else None
+
+
+def _gpo_name(gpo_id: str, names: Mapping[str, str]) -> str:
+    name = names.get(gpo_id.lower())
+    if name is None:
+        guid = _gpo_guid(gpo_id)
+        name = names.get(guid.lower()) if guid else None
+    return name or gpo_id
+
+
+def rsop_owners(rsop: Any) -> Dict[str, List[PolicyOwner]]:
+    """Owners per managed field from an RSoP answer: the winning instance (lowest precedence) of each."""
+    rsop = _mapping(rsop, "rsop")
+    names = _gpo_names(rsop)
+    winners: Dict[str, Tuple[int, Dict[str, Any], List[str]]] = {}
+    for position, setting in enumerate(_sequence(rsop.get("settings") or [], "rsop.settings")):
+        where = "rsop.settings[%d]" % position
+        setting = _mapping(setting, where)
+        location = find_location(_text(setting.get("registryKey", ""), where + ".registryKey"),
+                                 _text(setting.get("valueName", ""), where + ".valueName"))
+        if location is None:
+            continue
+        precedence = _int(setting.get("precedence", 1), where + ".precedence")
+        gpo_id = _text(setting.get("GPOID", ""), where + ".GPOID")
+        current = winners.get(location.field)
+        if current is None or precedence < current[0]:
+            others = ([] if current is None else current[2] + [_gpo_name(current[1]["GPOID"], names)])
+            winners[location.field] = (precedence, dict(setting, _where=where), others)
+        else:
+            current[2].append(_gpo_name(gpo_id, names))
+    owners: Dict[str, List[PolicyOwner]] = {}
+    for field_name, (precedence, setting, others) in winners.items():
+        where = setting["_where"]
+        gpo_id = setting["GPOID"]
+        local = gpo_id == LOCAL_GPO_ID
+        detail = "RSoP precedence %d" % precedence
+        if others:
+            detail += "; also set by %s, which lose%s" % (", ".join(sorted(set(others))), "" if len(set(others)) > 1 else "s")
+        if setting.get("deleted") is True:
+            owner = PolicyOwner(LOCAL_GPO if local else DOMAIN_GPO, LOCAL_GPO_NAME if local else _gpo_name(gpo_id, names),
+                                DELETE, None, None, True, detail)
+        else:
+            raw = _rsop_bytes(setting.get("value"), where + ".value")
+            try:
+                kind, value = decode_data(_int(setting.get("valueType", 0), where + ".valueType"), raw, 0)
+            except RegistryPolError as err:
+                raise PolicyEvidenceError(where + ".value", err.rule, err.message) from None
+            owner = PolicyOwner(LOCAL_GPO if local else DOMAIN_GPO, LOCAL_GPO_NAME if local else _gpo_name(gpo_id, names),
+                                SET, kind, value, True, detail)
+        owners[field_name] = [owner]
+    return owners
+
+
+# ---------------------------------------------------------------------------------------------
+# local Group Policy (Registry.pol)
+# ---------------------------------------------------------------------------------------------
+
+def local_pol_owners(hex_text: Any) -> Dict[str, List[PolicyOwner]]:
+    """Owners per managed field from the local GPO's Registry.pol (hex). Raises RegistryPolError."""
+    if hex_text == "":
+        return {}
+    records = parse_registry_pol_hex(hex_text)
+    owners: Dict[str, List[PolicyOwner]] = {}
+    for location in MANAGED_LOCATIONS:
+        effect = policy_effect(records, location.key, location.name)
+        if effect is None:
+            continue
+        action = DELETE if effect.action == "delete" else effect.action
+        owners[location.field] = [PolicyOwner(
+            LOCAL_GPO, LOCAL_GPO_NAME, action, effect.kind, effect.value, action != SET_IF_ABSENT,
+            "Registry.pol record at byte %d" % effect.offset)]
+    return owners
+
+
+# ---------------------------------------------------------------------------------------------
+# MDM (PolicyManager\current\device)
+# ---------------------------------------------------------------------------------------------
+
+_ADMX_STATE = re.compile(r"^\s*<\s*(enabled|disabled)\s*/\s*>", re.IGNORECASE)
+_ADMX_DATA = re.compile(r"<\s*data\s+id\s*=\s*\"([^\"]*)\"\s+value\s*=\s*\"([^\"]*)\"\s*/\s*>", re.IGNORECASE)
+
+
+def _admx_value(text: str, element_id: str) -> Tuple[str, Optional[str]]:
+    """(action, value) of an ADMX-backed policy's data: ``<enabled/><data id="..." value="..."/>``."""
+    state = _ADMX_STATE.match(text)
+    if state is None:
+        return SET, text
+    if state.group(1).lower() == "disabled":
+        return DELETE, None
+    data = {key.lower(): value for key, value in _ADMX_DATA.findall(text)}
+    value = data.get(element_id.lower())
+    if value is None and len(data) == 1:
+        value = next(iter(data.values()))
+    return SET, value
+
+
+def mdm_owners(mdm: Any) -> Dict[str, List[PolicyOwner]]:
+    mdm = _mapping(mdm, "mdm")
+    areas = {str(area).lower(): (str(area), values) for area, values in mdm.items()}
+    owners: Dict[str, List[PolicyOwner]] = {}
+    for location in MANAGED_LOCATIONS:
+        if location.mdm is None:
+            continue
+        area, policy = location.mdm
+        found = areas.get(area.lower())
+        if found is None:
+            continue
+        values = _mapping(found[1], "mdm.%s" % found[0])
+        by_name = {str(name).lower(): (str(name), raw) for name, raw in values.items()}
+        entry = by_name.get(policy.lower())
+        if entry is None or entry[1] is None:
+            continue
+        where = "mdm.%s.%s" % (found[0], entry[0])
+        raw = _mapping(entry[1], where)
+        data = raw.get("data")
+        kind = str(raw.get("kind", ""))
+        winning = by_name.get((policy + "_WinningProvider").lower())
+        provider = ""
+        if winning and isinstance(winning[1], Mapping) and isinstance(winning[1].get("data"), str):
+            provider = "; winning provider %s" % winning[1]["data"]
+        name = "%s/%s" % (area, policy)
+        if location is TELEMETRY_PROXY_SERVER:
+            owners[location.field] = [PolicyOwner(
+                MDM, name, SET, kind, data, False,
+                "Policy CSP ./Device/Vendor/MSFT/Policy/Config/%s; which registry value it writes is not documented, "
+                "and Microsoft asks not to deploy TelemetryProxyServer through MDM%s" % (name, provider))]
+            continue
+        action, value = _admx_value(data, policy) if isinstance(data, str) else (SET, data)
+        detail = ("ADMX-backed Policy CSP ./Device/Vendor/MSFT/Policy/Config/%s, which writes the Group Policy value%s"
+                  % (name, provider))
+        if action == SET and value is None:
+            # Enabled, but no value could be read from its data: named, never taken for a deletion.
+            owners[location.field] = [PolicyOwner(MDM, name, SET, None, None, False, detail + "; its data names no value")]
+            continue
+        owners[location.field] = [PolicyOwner(MDM, name, action, "String" if action == SET else None, value, True, detail)]
+    return owners
+
+
+# ---------------------------------------------------------------------------------------------
+# Group Policy Preferences (Registry.xml)
+# ---------------------------------------------------------------------------------------------
+
+def _gpp_value(kind: str, text: str, where: str) -> Tuple[str, Any]:
+    kind = kind.upper()
+    try:
+        if kind == "REG_SZ":
+            return "String", text
+        if kind == "REG_EXPAND_SZ":
+            return "ExpandString", text
+        if kind == "REG_DWORD":
+            return "DWord", int(text, 16)
+        if kind == "REG_QWORD":
+            return "QWord", int(text, 16)
+        if kind == "REG_BINARY":
+            binascii.unhexlify(text)
+            return "Binary", text.upper()
+        if kind == "REG_MULTI_SZ":
+            return "MultiString", [part for part in text.split(" ") if part]
+    except (ValueError, binascii.Error):
+        raise PolicyEvidenceError(where, "value", "value %r is not valid %s as Group Policy Preferences write it" % (text, kind)) from None
+    return kind, text
+
+
+def _registry_items(element: ElementTree.Element) -> List[ElementTree.Element]:
+    """Registry items in document order, through collections; disabled items and collections skipped."""
+    items = []
+    for child in element:
+        if child.get("disabled") == "1":
+            continue
+        if child.tag == "Registry":
+            items.append(child)
+        elif child.tag == "Collection":
+            items.extend(_registry_items(child))
+    return items
+
+
+def gpp_owners(gpp: Any, gpo_names: Optional[Mapping[str, str]] = None) -> Dict[str, List[PolicyOwner]]:
+    owners: Dict[str, List[PolicyOwner]] = {}
+    for position, entry in enumerate(_sequence(gpp, "gpp")):
+        where = "gpp[%d]" % position
+        entry = _mapping(entry, where)
+        xml_text = _text(entry.get("xml", ""), where + ".xml")
+        gpo_id = str(entry.get("gpo_id") or "")
+        name = entry.get("gpo_name") or _gpo_name(gpo_id, gpo_names or {}) or "an unnamed GPO"
+        if len(xml_text) > MAX_GPP_XML:
+            raise PolicyEvidenceError(where + ".xml", "too-long", "is %d characters; a Registry.xml is far smaller" % len(xml_text))
+        if re.search(r"<!\s*(DOCTYPE|ENTITY)", xml_text, re.IGNORECASE):
+            # Preference files have no DTD; refusing one keeps entity expansion out of the parser.
+            raise PolicyEvidenceError(where + ".xml", "dtd", "a document type declaration is not allowed")
+        try:
+            root = ElementTree.fromstring(xml_text)
+        except ElementTree.ParseError as err:
+            raise PolicyEvidenceError(where + ".xml", "xml", "is not well-formed XML: %s" % err) from None
+        if root.tag != "RegistrySettings":
+            raise PolicyEvidenceError(where + ".xml", "root", "the root element is %s, not RegistrySettings" % root.tag)
+        for item in _registry_items(root):
+            props = item.find("Properties")
+            if props is None or (props.get("hive") or "").upper() not in ("HKEY_LOCAL_MACHINE", "HKLM"):
+                continue
+            if props.get("default") == "1":
+                continue
+            location = find_location(props.get("key") or "", props.get("name") or "")
+            if location is None:
+                continue
+            action = _GPP_ACTIONS.get((props.get("action") or "U").upper(), "update")
+            filters = item.find("Filters")
+            run_once = filters is not None and filters.find("FilterRunOnce") is not None
+            targeted = filters is not None and any(child.tag != "FilterRunOnce" for child in filters)
+            notes = ["item %s" % action]
+            if run_once:
+                notes.append("applied once")
+            if targeted:
+                notes.append("with item-level targeting")
+            if action == "delete":
+                owner = PolicyOwner(GPP, name, DELETE, None, None, not run_once, ", ".join(notes))
+            else:
+                kind, value = _gpp_value(props.get("type") or "REG_SZ", props.get("value") or "", where + ".xml")
+                enforced = action in ("replace", "update") and not run_once
+                owner = PolicyOwner(GPP, name, SET if enforced else SET_IF_ABSENT, kind, value, enforced, ", ".join(notes))
+            # Items apply in document order; a later item for the same value wins.
+            owners[location.field] = [owner]
+    return owners
+
+
+# ---------------------------------------------------------------------------------------------
+# all sources together
+# ---------------------------------------------------------------------------------------------
+
+def resolve_ownership(evidence: Any) -> OwnershipReport:
+    """Owners of every managed value from the evidence; unreadable sources become findings."""
+    evidence = _mapping(evidence if evidence is not None else {}, "policy")
+    unknown = sorted(set(evidence) - {"rsop", "local_registry_pol", "mdm", "gpp"})
+    if unknown:
+        raise PolicyEvidenceError("policy.%s" % unknown[0], "unknown-key",
+                                  "unknown part; the parts are rsop, local_registry_pol, mdm and gpp")
+    findings: List[Dict[str, str]] = []
+    unread: List[str] = []
+    per_source: Dict[str, Dict[str, List[PolicyOwner]]] = {}
+    gpo_names: Dict[str, str] = {}
+
+    rsop = evidence.get("rsop")
+    if rsop is None:
+        unread.append("RSoP")
+    elif isinstance(rsop, Mapping) and rsop.get("error"):
+        unread.append("RSoP")
+        findings.append(_finding("info", "RSoP could not be read (%s): domain GPOs that set these values are not known"
+                                 % rsop["error"]))
+    else:
+        rsop_found = rsop_owners(rsop)
+        gpo_names = _gpo_names(_mapping(rsop, "rsop"))
+        per_source[DOMAIN_GPO] = {f: [o for o in owners if o.source == DOMAIN_GPO] for f, owners in rsop_found.items()}
+        per_source[LOCAL_GPO] = {f: [o for o in owners if o.source == LOCAL_GPO] for f, owners in rsop_found.items()}
+
+    pol = evidence.get("local_registry_pol")
+    if pol is not None:
+        try:
+            # The file itself is the local GPO; it replaces what RSoP said about the local GPO.
+            per_source[LOCAL_GPO] = local_pol_owners(pol)
+        except RegistryPolError as err:
+            findings.append(_finding("warning", "the local Group Policy file cannot be read: %s" % err))
+    if LOCAL_GPO not in per_source:
+        unread.append("local Group Policy")
+
+    gpp = evidence.get("gpp")
+    if gpp is None:
+        unread.append("Group Policy Preferences")
+    else:
+        per_source[GPP] = gpp_owners(gpp, gpo_names)
+
+    mdm = evidence.get("mdm")
+    if mdm is None:
+        unread.append("MDM")
+    else:
+        per_source[MDM] = mdm_owners(mdm)
+
+    values: Dict[str, ValueOwnership] = {}
+    for location in MANAGED_LOCATIONS:
+        owners = tuple(owner for source in SOURCES for owner in per_source.get(source, {}).get(location.field, []))
+        values[location.field] = ValueOwnership(location, owners, tuple(unread))
+    findings.extend(mdm_caveat(values[TELEMETRY_PROXY_SERVER.field]))
+    return OwnershipReport(values, findings)
+
+
+def mdm_caveat(ownership: ValueOwnership) -> List[Dict[str, str]]:
+    """Microsoft: do not deploy TelemetryProxyServer through MDM (the sensor reads the Group Policy location)."""
+    findings = []
+    for owner in ownership.owners:
+        if owner.source == MDM:
+            findings.append(_finding(
+                "warning",
+                "TelemetryProxyServer is deployed through MDM (%s = %s): Microsoft asks not to deploy it by MDM because "
+                "the Defender for Endpoint sensor reads it from the Group Policy registry location; set it through "
+                "Group Policy or purview.device_proxy.telemetry_proxy and remove the MDM setting" % (owner.name, owner.value)))
+    return findings
