@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from functools import lru_cache
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
@@ -50,6 +51,8 @@ def _list_items(text: str) -> Tuple[str, ...]:
     return tuple(item for item in _LIST_SEPARATORS.split(text) if item)
 
 
+# A fleet shares a handful of settings; decoding and normalising each once keeps a 10,000-host plan cheap.
+@lru_cache(maxsize=1024)
 def proxy_key(text: str) -> str:
     """A proxy string in normal form; text the address model refuses is compared case-folded."""
     items = _list_items(text)
@@ -59,6 +62,7 @@ def proxy_key(text: str) -> str:
         return ";".join(item.lower() for item in items)
 
 
+@lru_cache(maxsize=1024)
 def bypass_key(text: str) -> Tuple[str, ...]:
     """Bypass entries in normal form and their order; entries the model refuses are case-folded."""
     items = _list_items(text)
@@ -91,10 +95,8 @@ class WinHttpView:
         """A view from the bytes the target reports (upper-case hex, None when missing)."""
         if raw is None:
             return cls(name=name)
-        try:
-            return cls(raw=raw, settings=decode_hex(raw), name=name)
-        except WinHttpSettingsError as err:
-            return cls(raw=raw, error=str(err), name=name)
+        settings, error = _decoded(raw)
+        return cls(raw=raw, settings=settings, error=error, name=name)
 
     @classmethod
     def unknown(cls, name: str = "") -> "WinHttpView":
@@ -238,6 +240,14 @@ def views_differ(first: WinHttpView, second: WinHttpView) -> bool:
 def winhttp_drift(native: WinHttpView, wow64: Optional[WinHttpView]) -> bool:
     """Whether the native and WOW6432Node copies differ (never on a 32-bit OS, which has one copy)."""
     return wow64 is not None and views_differ(native, wow64)
+
+
+@lru_cache(maxsize=1024)
+def _decoded(raw: str) -> Tuple[Optional[WinHttpSettings], Optional[str]]:
+    try:
+        return decode_hex(raw), None
+    except WinHttpSettingsError as err:
+        return None, str(err)
 
 
 def _text_or_none(value: Any) -> Optional[str]:
