@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
+
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     ProxyAddressError,
     parse_endpoint,
@@ -31,7 +33,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog impor
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_import import parse_host
 
-_ACL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,40}$")
+_ACL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,40}")  # used with fullmatch: '$' also matches before a final newline
 _PAC_KEYWORDS = ("PROXY", "HTTPS", "SOCKS", "SOCKS4", "SOCKS5")
 
 
@@ -55,6 +57,23 @@ class Rule:
     @property
     def is_wildcard(self):
         return "*" in self.host
+
+
+def _unsafe_character(text):
+    """The first white space or control character of ``text``, or None. Squid splits an ACL line at
+    white space and reads a line up to the first newline or CR, so one such character in a value
+    would add values of its own (a path '/a .*' adds '.*', which allows every URL)."""
+    for char in text:
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
+            return char
+    return None
+
+
+def _check_text(text, where, part):
+    char = _unsafe_character(text)
+    if char is not None:
+        raise AllowlistError(where, part, "the %s %r holds white space or a control character (%r); a proxy rule "
+                                          "cannot carry it" % (part, text, char))
 
 
 def _rule_from_item(item, index):
@@ -88,6 +107,10 @@ def _rule_from_item(item, index):
     if scheme not in ("http", "https"):
         raise AllowlistError(where, "scheme", "scheme %r is neither http nor https" % scheme)
     path = item.get("path", path) or ""
+    if not isinstance(path, str):
+        raise AllowlistError(where, "path", "path %r is not a string" % (path,))
+    _check_text(host, where, "host")
+    _check_text(path, where, "path")
     # https paths are invisible to a proxy that does not decrypt; keep the host only.
     return Rule(host=host, port=port, scheme=scheme, path=path if scheme == "http" else "")
 
@@ -262,7 +285,7 @@ def render_squid(entries, acl_name="mde_service"):
     ``ssl_bump bump`` rule: the service's devices connect anonymously as LocalSystem and the service
     pins certificates.
     """
-    if not isinstance(acl_name, str) or not _ACL_NAME.match(acl_name):
+    if not isinstance(acl_name, str) or not _ACL_NAME.fullmatch(acl_name):
         raise AllowlistError("acl_name", "acl-name", "must start with a letter and contain only letters, digits and '_' (at most 41)")
     rules = rules_from(entries)
     if not rules:

@@ -36,3 +36,14 @@ def test_bad_options_raise_filter_errors(filters, name, kwargs, text):
     with pytest.raises(AnsibleFilterError) as caught:
         filters(name)(ITEMS, **kwargs)
     assert ("purview.device_proxy.%s: %s" % (name, text)) in str(caught.value)
+
+
+def test_a_plain_http_path_with_white_space_fails_the_filter_naming_the_entry(filters):
+    entry = {"host": "crl.example.com", "port": 80, "scheme": "http", "path": "/pki/ .*"}
+    with pytest.raises(AnsibleFilterError, match=r"allowlist_squid: entries\[0\]: the path '/pki/ \.\*'"):
+        filters("allowlist_squid")([entry])
+
+
+def test_an_acl_name_with_a_trailing_newline_fails_the_filter(filters):
+    with pytest.raises(AnsibleFilterError, match="acl_name"):
+        filters("allowlist_squid")(ITEMS, acl_name="mde\n")
