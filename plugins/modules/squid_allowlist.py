@@ -19,6 +19,10 @@ description:
     C(http_access allow all) or C(http_access deny all), and before the first C(ssl_bump) rule, whichever comes
     first, so the service URLs are allowed for anonymous clients and spliced, never bumped. An existing block that
     already sits before those rules stays where it is.
+  - Files named by C(include) lines (absolute paths, globbed as Squid does) are read too: when they hold such a
+    rule the block goes before the C(include) line, and authentication ACLs they define count for the rules after
+    it. An include the module cannot read (a relative path, a pattern that matches nothing, an unreadable file) is
+    treated as if it held such a rule.
   - The file is read as Squid reads it. Only C(\n) ends a line, so a form feed, vertical tab or other character
     that Python also treats as a line break never turns part of a comment into a directive; every line outside the
     managed block is written back byte for byte, including bytes that are not UTF-8 and C(\r\n) line ends.
@@ -165,13 +169,18 @@ parse_output:
 """
 
 import errno
+import glob
 import os
 import re
 import shutil
 import stat
 import tempfile
+from typing import Callable, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule
+
+# Reads the files an ``include`` line names (its words after ``include``); None when it cannot.
+IncludeReader = Callable[[List[str]], Optional[List[List[str]]]]  # typing names: targets run Python 3.8
 
 # ACL types that make a rule ask clients for credentials.
 AUTH_ACL_TYPES = frozenset(("proxy_auth", "proxy_auth_regex", "ext_user", "ext_user_regex", "max_user_ip"))
@@ -179,6 +188,8 @@ AUTH_ACL_TYPES = frozenset(("proxy_auth", "proxy_auth_regex", "ext_user", "ext_u
 # Squid reads its configuration with fgets() into a BUFSIZ (8192) buffer: a longer line is read as
 # several lines, and the part after the cut is parsed as a directive of its own.
 SQUID_LINE_BYTES = 8191
+# Squid refuses includes nested deeper than this.
+SQUID_INCLUDE_DEPTH = 16
 # Squid's idea of white space (C isspace in the C locale), not Python's (which also has \x1c-\x1f,
 # \x85, U+2028, ...).
 _C_SPACE = " \t\n\v\f\r"
@@ -237,12 +248,13 @@ def _chunks(line: str) -> list[str]:
 class Statement:
     """One directive as Squid reads it: ``first``/``last`` physical line indexes (a trailing ``\\``
     continues a directive on the next non-comment line), its words, and the indexes of the first
-    lines of the ``if`` statements it sits in."""
+    lines of the ``if`` statements it sits in. A directive read from an included file carries the
+    indexes of the ``include`` line; ``opaque`` marks an ``include`` whose files could not be read."""
 
-    __slots__ = ("first", "last", "words", "inside")
+    __slots__ = ("first", "last", "words", "inside", "opaque")
 
-    def __init__(self, first: int, last: int, words: list[str], inside: tuple[int, ...]) -> None:
-        self.first, self.last, self.words, self.inside = first, last, words, inside
+    def __init__(self, first: int, last: int, words: list[str], inside: tuple[int, ...], opaque: bool = False) -> None:
+        self.first, self.last, self.words, self.inside, self.opaque = first, last, words, inside, opaque
 
     @property
     def text(self) -> str:
@@ -253,7 +265,7 @@ class Scan:
     """The statements of a list of lines, and where a block can be inserted without Squid reading it
     as part of something else (inside a continued directive or an ``if`` ... ``endif``)."""
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], include: IncludeReader | None = None, depth: int = 0) -> None:
         self.statements: list[Statement] = []
         self.unsafe: set[int] = set()  # insertion indexes (before lines[i]) that are not safe
         self.unterminated: str | None = None
@@ -261,7 +273,8 @@ class Scan:
         pending: tuple[int, str] | None = None
         for index, line in enumerate(lines):
             for chunk in _chunks(line):
-                text = chunk.split("\r", 1)[0].lstrip(_C_SPACE)  # Squid ignores what follows a CR
+                # Squid's C strings end at a NUL, and it cuts each line at the first CR.
+                text = chunk.split("\x00", 1)[0].split("\r", 1)[0].lstrip(_C_SPACE)
                 if not text or text.startswith("#"):
                     continue  # comments and blank lines are skipped even inside a continuation
                 first, text = (index, text) if pending is None else (pending[0], pending[1] + text)
@@ -282,6 +295,9 @@ class Scan:
                     if not open_ifs:
                         self.unsafe.update(range(start + 1, index + 1))
                     continue
+                if keyword == "include" and len(words) > 1:
+                    self._include(first, index, words, tuple(open_ifs), include, depth)
+                    continue
                 self.statements.append(Statement(first, index, words, tuple(open_ifs)))
         if pending is not None:
             self.unsafe.update(range(pending[0] + 1, len(lines) + 1))
@@ -289,6 +305,18 @@ class Scan:
         elif open_ifs:
             self.unsafe.update(range(open_ifs[0] + 1, len(lines) + 1))
             self.unterminated = "the 'if' on line %d has no 'endif'" % (open_ifs[0] + 1)
+
+    def _include(self, first: int, last: int, words: list[str], inside: tuple[int, ...],
+                 include: IncludeReader | None, depth: int) -> None:
+        """The directives of included files count as if they stood on the ``include`` line: an
+        authentication rule or a catch-all in them must come after the block too."""
+        files = include(words[1:]) if include is not None and depth < SQUID_INCLUDE_DEPTH else None
+        if files is None:
+            self.statements.append(Statement(first, last, words, inside, opaque=True))
+            return
+        for file_lines in files:
+            for statement in Scan(file_lines, include, depth + 1).statements:
+                self.statements.append(Statement(first, last, statement.words, inside, statement.opaque))
 
     def acl_types(self) -> dict[str, set[str]]:
         """ACL name -> set of types, from the ``acl NAME TYPE ...`` statements."""
@@ -298,6 +326,25 @@ class Scan:
             if len(words) >= 3 and words[0] == "acl":
                 types.setdefault(words[1], set()).add(words[2])
         return types
+
+
+def include_reader(patterns: list[str]) -> list[list[str]] | None:
+    """The lines of the files an ``include`` line names, in the order Squid reads them (each
+    pattern globbed, sorted), or None when any of them cannot be read here: a relative path (Squid
+    resolves it against its own working folder), a pattern that matches nothing, an unreadable file."""
+    files = []
+    for pattern in patterns:
+        if not os.path.isabs(pattern):
+            return None
+        names = sorted(glob.glob(pattern))
+        if not names:
+            return None
+        for name in names:
+            try:
+                files.append(split_config(read_bytes(name))[0])
+            except OSError:
+                return None
+    return files
 
 
 def markers(template: str) -> tuple[str, str]:
@@ -338,7 +385,10 @@ def acl_types(lines: list[str]) -> dict[str, set[str]]:
     return Scan(lines).acl_types()
 
 
-def _is_barrier(words: list[str], types: dict[str, set[str]]) -> bool:
+def _is_barrier(statement: Statement, types: dict[str, set[str]]) -> bool:
+    if statement.opaque:
+        return True  # an include the module cannot read may hold any rule: stay before it
+    words = statement.words
     if words[0] == "ssl_bump":
         return True
     if words[0] == "http_access" and len(words) >= 3:
@@ -347,23 +397,24 @@ def _is_barrier(words: list[str], types: dict[str, set[str]]) -> bool:
     return False
 
 
-def barrier(lines: list[str], scan: Scan | None = None) -> tuple[int, str | None]:
+def barrier(lines: list[str], scan: Scan | None = None, include: IncludeReader | None = None) -> tuple[int, str | None]:
     """(index, rule) of the first rule the block must precede, or (len(lines), None).
 
     A rule inside ``if`` ... ``endif`` is preceded by placing the block before the outermost ``if``,
     so the block never depends on a condition.
     """
-    scan = scan or Scan(lines)
+    scan = scan or Scan(lines, include)
     types = scan.acl_types()
     for statement in scan.statements:
-        if _is_barrier(statement.words, types):
+        if _is_barrier(statement, types):
             return (statement.inside[0] if statement.inside else statement.first), statement.text
     return len(lines), None
 
 
-def render(lines: list[str], block_lines: list[str], begin: str, end: str, state: str
-           ) -> tuple[list[str], int | None, str | None]:
-    """The new list of lines and (line number of the begin marker, rule placed before)."""
+def render(lines: list[str], block_lines: list[str], begin: str, end: str, state: str,
+           include: IncludeReader | None = None) -> tuple[list[str], int | None, str | None]:
+    """The new list of lines and (line number of the begin marker, rule placed before).
+    ``include`` reads the files an ``include`` line names (see include_reader)."""
     found = find_block(lines, begin, end)
     rest = list(lines)
     old_start = None
@@ -373,7 +424,7 @@ def render(lines: list[str], block_lines: list[str], begin: str, end: str, state
     if state == "absent":
         return rest, None, None
     managed = [begin] + block_lines + [end]
-    scan = Scan(rest)
+    scan = Scan(rest, include)
     limit, rule = barrier(rest, scan)
     if old_start is not None and old_start <= limit and old_start not in scan.unsafe:
         return rest[:old_start] + managed + rest[old_start:], old_start + 1, None
@@ -506,7 +557,7 @@ def run_module() -> None:
             raise AllowlistError("path", "exists", "%s is not a file; install Squid first" % path)
         before = read_bytes(real)
         lines, final_newline = split_config(before)
-        new_lines, line, placed_before = render(lines, block_lines, begin, end, params["state"])
+        new_lines, line, placed_before = render(lines, block_lines, begin, end, params["state"], include_reader)
     except AllowlistError as exc:
         module.fail_json(msg=printable(str(exc)), field=exc.field, rule=exc.rule, **result)
     except OSError as exc:

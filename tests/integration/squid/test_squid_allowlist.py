@@ -209,3 +209,37 @@ def test_a_form_feed_in_a_comment_never_opens_the_proxy(lab, form_feed_squid, ca
     written = open(squid.conf, "rb").read()
     assert written.replace(("# BEGIN purview.device_proxy allowlist\n%s# END purview.device_proxy allowlist\n"
                             % block).encode(), b"") == original
+
+
+# --- an authentication rule in an included file ------------------------------------------------------
+
+INCLUDED_AUTH = """acl authenticated proxy_auth REQUIRED
+http_access allow authenticated
+"""
+
+
+@pytest.fixture
+def include_squid(lab):
+    workdir = L.make_lab_dir()
+    included = os.path.join(workdir, "auth.conf")
+    with open(included, "w") as handle:
+        handle.write(INCLUDED_AUTH)
+    squid = L.Squid(workdir, "include %s\nhttp_access deny all\n" % included, lab.hosts(), lab.origin_ca_file,
+                    auth_users={lab.user: lab.password}, dns_server=lab.dns.host if lab.dns else None)
+    try:
+        squid.start()
+        yield squid
+    finally:
+        squid.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_the_block_precedes_an_authentication_rule_in_an_included_file(lab, include_squid, capsys):
+    squid = include_squid
+    assert connect_status(squid.port, L.ALLOWED, lab.https.port) == 407
+    result = run_module({"path": squid.conf, "block": BLOCK.format(host=L.ALLOWED), "squid_binary": L.SQUID}, capsys)
+    assert result["_rc"] == 0 and result["reloaded"], result
+    assert result["placed_before"] == "http_access allow authenticated"
+    # Anonymous devices reach the service; everything else still needs credentials.
+    assert wait_for(lambda: settled_status(squid.port, L.ALLOWED, lab.https.port) == 200), squid.log_tail()
+    assert connect_status(squid.port, L.DENIED, lab.https.port) == 407

@@ -484,3 +484,68 @@ def test_a_dangling_continuation_at_the_end_is_refused():
     with pytest.raises(mod.AllowlistError) as info:
         mod.render(["http_access allow localhost \\"], ["http_access allow mde"], BEGIN, END, "present")
     assert info.value.rule == "unterminated"
+
+
+# --- included files ----------------------------------------------------------------------------------
+
+def test_rules_in_an_included_file_are_preceded(tmp_path):
+    included = tmp_path / "auth.conf"
+    included.write_text("acl staff proxy_auth REQUIRED\nhttp_access allow staff\n")
+    text = ["acl localnet src 10.0.0.0/8", "include %s" % included, "http_access allow localnet",
+            "http_access deny all"]
+    lines, _line, before = mod.render(text, ["http_access allow mde"], BEGIN, END, "present", mod.include_reader)
+    assert before == "http_access allow staff"
+    assert lines.index(BEGIN) == 1 and lines[lines.index(END) + 1] == "include %s" % included
+
+
+def test_an_authentication_acl_defined_in_an_included_file_is_known(tmp_path):
+    folder = tmp_path / "conf.d"
+    folder.mkdir()
+    (folder / "10-acls.conf").write_text("acl staff proxy_auth REQUIRED\n")
+    (folder / "20-other.conf").write_text("logfile_rotate 0\n")
+    text = ["include %s/*.conf" % folder, "http_access allow staff", "http_access deny all"]
+    lines, _line, before = mod.render(text, ["http_access allow mde"], BEGIN, END, "present", mod.include_reader)
+    assert before == "http_access allow staff"
+    assert lines.index(BEGIN) == 1
+
+
+def test_an_included_file_without_rules_does_not_move_the_block(tmp_path):
+    included = tmp_path / "debian.conf"
+    included.write_text("# Debian settings\nlogfile_rotate 0\n")
+    text = ["include %s" % included, "http_access allow localhost", "http_access deny all"]
+    lines, _line, before = mod.render(text, ["http_access allow mde"], BEGIN, END, "present", mod.include_reader)
+    assert before == "http_access deny all" and lines.index(BEGIN) == 2
+
+
+@pytest.mark.parametrize("name", ["relative/auth.conf", "/nonexistent/squid-include-*.conf"])
+def test_an_include_the_module_cannot_read_is_preceded(name):
+    text = ["include %s" % name, "http_access allow localhost", "http_access deny all"]
+    lines, _line, before = mod.render(text, ["http_access allow mde"], BEGIN, END, "present", mod.include_reader)
+    assert before == "include %s" % name and lines.index(BEGIN) == 0
+
+
+def test_the_module_reads_included_files(setup, capsys, tmp_path):
+    conf, _log, make_squid = setup
+    included = tmp_path / "auth.conf"
+    included.write_text("acl staff proxy_auth REQUIRED\nhttp_access allow staff\n")
+    conf.write_text("acl localnet src 10.0.0.0/8\ninclude %s\nhttp_access deny all\n" % included)
+    result = run({"path": str(conf), "block": BLOCK, "squid_binary": make_squid()}, capsys)
+    assert result["_rc"] == 0 and result["placed_before"] == "http_access allow staff", result
+    assert conf.read_text().splitlines()[1] == BEGIN
+
+
+def test_text_after_a_nul_is_not_read_by_squid():
+    # Squid's C strings end at a NUL: what follows it on the line is not a rule.
+    text = ["http_access allow localnet", "http_access deny all\x00 trailing bytes"]
+    _lines, line, before = mod.render(text, ["http_access allow mde"], BEGIN, END, "present")
+    assert before == "http_access deny all" and line == 2
+
+
+def test_parse_output_masks_credentials(setup, capsys, tmp_path):
+    conf, _log, _make_squid = setup
+    squid = tmp_path / "echo-squid"
+    squid.write_text("#!/bin/sh\necho \"ERROR: cache_peer parent 3128 0 login=proxyuser:S3cret-peer-pass\" >&2\nexit 1\n")
+    squid.chmod(0o755)
+    result = run({"path": str(conf), "block": BLOCK, "squid_binary": str(squid)}, capsys)
+    assert result["_rc"] == 1 and "login=********" in result["parse_output"]
+    assert "S3cret" not in json.dumps(result)
