@@ -352,7 +352,8 @@ def markers(template: str) -> tuple[str, str]:
         raise AllowlistError("marker", "mark-placeholder", "the marker must be one line containing {mark}")
     if _CONTROL.search(template):
         raise AllowlistError("marker", "one-line", "the marker must be one line without control characters")
-    begin, end = template.replace("{mark}", "BEGIN"), template.replace("{mark}", "END")
+    # Written and compared without trailing blanks (lines are compared that way), so it is found again.
+    begin, end = (template.replace("{mark}", mark).rstrip(" \t") for mark in ("BEGIN", "END"))
     # Squid skips leading white space, then a line starting with '#' is a comment; anything else
     # would be read as a directive.
     if not begin.lstrip(_C_SPACE).startswith("#") or not end.lstrip(_C_SPACE).startswith("#"):

@@ -549,3 +549,13 @@ def test_parse_output_masks_credentials(setup, capsys, tmp_path):
     result = run({"path": str(conf), "block": BLOCK, "squid_binary": str(squid)}, capsys)
     assert result["_rc"] == 1 and "login=********" in result["parse_output"]
     assert "S3cret" not in json.dumps(result)
+
+
+def test_a_marker_with_trailing_blanks_is_found_again(setup, capsys):
+    # Lines are compared without trailing blanks; the marker must be too, or every run adds a block.
+    conf, _log, make_squid = setup
+    args = {"path": str(conf), "block": BLOCK, "marker": "# {mark} ours  ", "squid_binary": make_squid()}
+    assert run(args, capsys)["changed"] is True
+    again = run(args, capsys)
+    assert again["_rc"] == 0 and again["changed"] is False, again
+    assert conf.read_text().count("# BEGIN ours") == 1
