@@ -23,6 +23,8 @@ description:
     rule the block goes before the C(include) line, and authentication ACLs they define count for the rules after
     it. An include the module cannot read (a relative path, a pattern that matches nothing, an unreadable file) is
     treated as if it held such a rule.
+  - An ACL name the block defines must not be defined outside it (in the file or an included file): Squid merges
+    every C(acl) line of one name, so the block's rules would match those values too. Such a block is refused.
   - The file is read as Squid reads it. Only C(\n) ends a line, so a form feed, vertical tab or other character
     that Python also treats as a line break never turns part of a comment into a directive; every line outside the
     managed block is written back byte for byte, including bytes that are not UTF-8 and C(\r\n) line ends.
@@ -426,6 +428,14 @@ def render(lines: list[str], block_lines: list[str], begin: str, end: str, state
         return rest, None, None
     managed = [begin] + block_lines + [end]
     scan = Scan(rest, include)
+    # Squid merges every 'acl' line of one name, wherever it stands: an ACL of the block defined
+    # again outside it would make the block's rules match those values too.
+    shared = sorted(set(Scan(block_lines).acl_types()) & set(scan.acl_types()))
+    if shared:
+        raise AllowlistError("block", "acl-name-collision", "the ACL name(s) %s of the block are also defined outside "
+                                                            "it; Squid merges them, so the block's rules would match "
+                                                            "those values too. Use another ACL name prefix"
+                             % ", ".join(shared))
     limit, rule = barrier(rest, scan)
     if old_start is not None and old_start <= limit and old_start not in scan.unsafe:
         return rest[:old_start] + managed + rest[old_start:], old_start + 1, None

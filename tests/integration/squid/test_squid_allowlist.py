@@ -239,7 +239,7 @@ def test_the_block_precedes_an_authentication_rule_in_an_included_file(lab, incl
     assert connect_status(squid.port, L.ALLOWED, lab.https.port) == 407
     result = run_module({"path": squid.conf, "block": BLOCK.format(host=L.ALLOWED), "squid_binary": L.SQUID}, capsys)
     assert result["_rc"] == 0 and result["reloaded"], result
-    assert result["placed_before"] == "http_access allow authenticated"
     # Anonymous devices reach the service; everything else still needs credentials.
     assert wait_for(lambda: settled_status(squid.port, L.ALLOWED, lab.https.port) == 200), squid.log_tail()
     assert connect_status(squid.port, L.DENIED, lab.https.port) == 407
+    assert result["placed_before"] == "http_access allow authenticated"

@@ -559,3 +559,29 @@ def test_a_marker_with_trailing_blanks_is_found_again(setup, capsys):
     again = run(args, capsys)
     assert again["_rc"] == 0 and again["changed"] is False, again
     assert conf.read_text().count("# BEGIN ours") == 1
+
+
+@pytest.mark.parametrize("outside", [
+    "acl mde dstdomain .example.org",                  # same name, same type: Squid merges the values
+    "acl mde dstdomain \\\n    .example.org",          # the same, continued
+])
+def test_an_acl_of_the_block_defined_outside_it_is_refused(outside):
+    text = ["acl localnet src 10.0.0.0/8"] + outside.split("\n") + ["http_access deny all"]
+    with pytest.raises(mod.AllowlistError) as info:
+        mod.render(text, BLOCK.splitlines(), BEGIN, END, "present")
+    assert info.value.field == "block" and info.value.rule == "acl-name-collision"
+    assert "mde" in str(info.value)
+
+
+def test_an_acl_defined_in_an_included_file_counts_as_outside(tmp_path):
+    included = tmp_path / "extra.conf"
+    included.write_text("acl mde dstdomain .example.org\n")
+    with pytest.raises(mod.AllowlistError) as info:
+        mod.render(["include %s" % included, "http_access deny all"], BLOCK.splitlines(), BEGIN, END, "present",
+                   mod.include_reader)
+    assert info.value.rule == "acl-name-collision"
+
+
+def test_the_block_s_own_acls_are_not_a_collision_when_it_is_updated():
+    first = mod.render(DEBIAN_LIKE.splitlines(), BLOCK.splitlines(), BEGIN, END, "present")[0]
+    assert mod.render(first, BLOCK.splitlines(), BEGIN, END, "present")[0] == first
