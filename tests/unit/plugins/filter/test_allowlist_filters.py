@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The allowlist filters as Jinja2 sees them (FilterModule.filters())."""
 
+from __future__ import annotations
+
 import pytest
 from ansible.errors import AnsibleFilterError
 

@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Allowlist renderers: plain list, PAC evaluated by pypac's engine, Squid snippet parsed by squid."""
 
+from __future__ import annotations
+
 import os
 import re
 import shutil
