@@ -19,11 +19,11 @@ description:
     C(http_access allow all) or C(http_access deny all), and before the first C(ssl_bump) rule, whichever comes
     first, so the service URLs are allowed for anonymous clients and spliced, never bumped. An existing block that
     already sits before those rules stays where it is.
-  - Files named by C(include) lines (absolute paths, globbed as Squid does) are read too: when they hold such a
+  - Files named by C(include) lines (absolute paths, globbed as Squid does) are read too. When they hold such a
     rule the block goes before the C(include) line, and authentication ACLs they define count for the rules after
     it. An include the module cannot read (a relative path, a pattern that matches nothing, an unreadable file) is
     treated as if it held such a rule.
-  - An ACL name the block defines must not be defined outside it (in the file or an included file): Squid merges
+  - An ACL name the block defines must not be defined outside it (in the file or an included file), because Squid merges
     every C(acl) line of one name, so the block's rules would match those values too. Such a block is refused.
   - The file is read as Squid reads it. Only C(\n) ends a line, so a form feed, vertical tab or other character
     that Python also treats as a line break never turns part of a comment into a directive; every line outside the
@@ -35,7 +35,7 @@ description:
     replaces a working one.
   - Just before the replace the file is read again; if it changed since it was first read (another tool or person
     edited it), the module fails and writes nothing.
-  - A symlinked O(path) is followed: the file it points to is changed and the link is kept.
+  - A symlinked O(path) is followed. The file it points to is changed and the link is kept.
   - After a change, a running Squid that uses this configuration is told to reload it (C(squid -k reconfigure)),
     which keeps it serving. A Squid that is not running is not started.
 author:
