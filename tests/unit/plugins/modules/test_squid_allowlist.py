@@ -585,3 +585,16 @@ def test_an_acl_defined_in_an_included_file_counts_as_outside(tmp_path):
 def test_the_block_s_own_acls_are_not_a_collision_when_it_is_updated():
     first = mod.render(DEBIAN_LIKE.splitlines(), BLOCK.splitlines(), BEGIN, END, "present")[0]
     assert mod.render(first, BLOCK.splitlines(), BEGIN, END, "present")[0] == first
+
+
+def test_the_documentation_parses_and_every_description_is_text():
+    import yaml
+
+    doc = yaml.safe_load(mod.DOCUMENTATION)
+    assert set(doc["options"]) == {"path", "block", "state", "marker", "squid_binary", "validate", "reload", "backup"}
+    texts = doc["description"] + doc["notes"] + [line for option in doc["options"].values()
+                                                 for line in option["description"]]
+    # A ': ' inside a plain YAML item turns it into a mapping, which ansible-doc cannot render.
+    assert all(isinstance(text, str) for text in texts)
+    yaml.safe_load(mod.EXAMPLES)
+    yaml.safe_load(mod.RETURN)
