@@ -192,6 +192,9 @@ AUTH_ACL_TYPES = frozenset(("proxy_auth", "proxy_auth_regex", "ext_user", "ext_u
 SQUID_LINE_BYTES = 8191
 # Squid refuses includes nested deeper than this.
 SQUID_INCLUDE_DEPTH = 16
+# Include lines read per placement at most: files that include each other through globs would
+# otherwise multiply at every level. An include beyond it counts as unreadable.
+INCLUDE_BUDGET = 256
 # Squid's idea of white space (C isspace in the C locale), not Python's (which also has \x1c-\x1f,
 # \x85, U+2028, ...).
 _C_SPACE = " \t\n\v\f\r"
@@ -267,8 +270,10 @@ class Scan:
     """The statements of a list of lines, and where a block can be inserted without Squid reading it
     as part of something else (inside a continued directive or an ``if`` ... ``endif``)."""
 
-    def __init__(self, lines: list[str], include: IncludeReader | None = None, depth: int = 0) -> None:
+    def __init__(self, lines: list[str], include: IncludeReader | None = None, depth: int = 0,
+                 budget: list[int] | None = None) -> None:
         self.statements: list[Statement] = []
+        self._budget = [INCLUDE_BUDGET] if budget is None else budget  # shared with nested scans
         self.unsafe: set[int] = set()  # insertion indexes (before lines[i]) that are not safe
         self.unterminated: str | None = None
         open_ifs: list[int] = []
@@ -312,12 +317,15 @@ class Scan:
                  include: IncludeReader | None, depth: int) -> None:
         """The directives of included files count as if they stood on the ``include`` line: an
         authentication rule or a catch-all in them must come after the block too."""
-        files = include(words[1:]) if include is not None and depth < SQUID_INCLUDE_DEPTH else None
+        files = None
+        if include is not None and depth < SQUID_INCLUDE_DEPTH and self._budget[0] > 0:
+            self._budget[0] -= 1
+            files = include(words[1:])
         if files is None:
             self.statements.append(Statement(first, last, words, inside, opaque=True))
             return
         for file_lines in files:
-            for statement in Scan(file_lines, include, depth + 1).statements:
+            for statement in Scan(file_lines, include, depth + 1, self._budget).statements:
                 self.statements.append(Statement(first, last, statement.words, inside, statement.opaque))
 
     def acl_types(self) -> dict[str, set[str]]:

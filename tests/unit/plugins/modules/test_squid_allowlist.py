@@ -598,3 +598,13 @@ def test_the_documentation_parses_and_every_description_is_text():
     assert all(isinstance(text, str) for text in texts)
     yaml.safe_load(mod.EXAMPLES)
     yaml.safe_load(mod.RETURN)
+
+
+def test_files_that_include_each_other_end_quickly_and_are_preceded(tmp_path):
+    folder = tmp_path / "conf.d"
+    folder.mkdir()
+    for name in ("a", "b", "c", "d", "e"):
+        (folder / ("%s.conf" % name)).write_text("include %s/*.conf\n" % folder)
+    text = ["include %s/*.conf" % folder, "http_access allow localhost", "http_access deny all"]
+    lines, _line, before = mod.render(text, ["http_access allow mde"], BEGIN, END, "present", mod.include_reader)
+    assert lines.index(BEGIN) == 0 and before.startswith("include ")
