@@ -3,9 +3,7 @@
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
@@ -21,9 +19,23 @@ description:
     C(http_access allow all) or C(http_access deny all), and before the first C(ssl_bump) rule, whichever comes
     first, so the service URLs are allowed for anonymous clients and spliced, never bumped. An existing block that
     already sits before those rules stays where it is.
-  - The new configuration is written to a temporary file next to the old one and checked with
-    C(squid -k parse -f <candidate>). Only a configuration that passes replaces the old file, atomically (same
-    owner and mode). A configuration that fails validation never replaces a working one.
+  - Files named by C(include) lines (absolute paths, globbed as Squid does) are read too. When they hold such a
+    rule the block goes before the C(include) line, and authentication ACLs they define count for the rules after
+    it. An include the module cannot read (a relative path, a pattern that matches nothing, an unreadable file) is
+    treated as if it held such a rule.
+  - An ACL name the block defines must not be defined outside it (in the file or an included file), because Squid merges
+    every C(acl) line of one name, so the block's rules would match those values too. Such a block is refused.
+  - The file is read as Squid reads it. Only C(\n) ends a line, so a form feed, vertical tab or other character
+    that Python also treats as a line break never turns part of a comment into a directive; every line outside the
+    managed block is written back byte for byte, including bytes that are not UTF-8 and C(\r\n) line ends.
+    A directive continued with a trailing C(\) and the inside of C(if) ... C(endif) are never split by the block.
+  - The new configuration is written to a candidate file next to the old one, with the old file's owner, group and
+    mode minus any access for others, and checked with C(squid -k parse -f <candidate>). Only a configuration that
+    passes replaces the old file, atomically (same owner and mode). A configuration that fails validation never
+    replaces a working one.
+  - Just before the replace the file is read again; if it changed since it was first read (another tool or person
+    edited it), the module fails and writes nothing.
+  - A symlinked O(path) is followed. The file it points to is changed and the link is kept.
   - After a change, a running Squid that uses this configuration is told to reload it (C(squid -k reconfigure)),
     which keeps it serving. A Squid that is not running is not started.
 author:
@@ -37,7 +49,9 @@ options:
   block:
     description:
       - The directives to place between the markers. Required when O(state=present).
-      - Lines that look like one of the markers are refused.
+      - Lines that look like one of the markers are refused, and so are lines with control characters other than
+        tab, lines longer than 8191 bytes, a last directive continued with C(\) and an C(if) without its C(endif)
+        (Squid would read any of them differently, or together with the lines after the block).
     type: str
   state:
     description:
@@ -49,6 +63,8 @@ options:
     description:
       - The marker line template; C({mark}) is replaced with V(BEGIN) or V(END). Use different markers for
         different blocks in one file.
+      - It must be a Squid comment (its first non-blank character is C(#)), one line without control characters and
+        at most 8191 bytes (Squid reads longer lines as two); anything else is refused before the file is read.
     type: str
     default: "# {mark} purview.device_proxy allowlist"
   squid_binary:
@@ -69,17 +85,21 @@ options:
   backup:
     description:
       - Keep a timestamped copy of the old file next to it when the file changes.
+      - The role P(purview.device_proxy.proxy_allowlist#role) turns this on by default.
     type: bool
     default: false
 notes:
   - Validation and reload run Squid with C(-f path), so the pid file named in that configuration tells which Squid
     is reloaded.
+  - When the folder of the file does not take new files, a change fails with a clear message (C(field=path),
+    C(rule=writable-folder)) and nothing is changed; check mode still works there.
 attributes:
   check_mode:
     support: full
-    details: In check mode the candidate is still validated (in a temporary folder) and the diff is shown; nothing is replaced or reloaded.
+    details: In check mode the candidate is still validated (in a private temporary folder) and the diff is shown; nothing is replaced or reloaded.
   diff_mode:
     support: full
+    details: The diff shows the managed block only (with its line number), never the rest of the file, which can hold credentials.
   platform:
     support: full
     platforms: posix
@@ -150,43 +170,219 @@ parse_output:
   sample: "squid.conf.candidate(61): unrecognized: 'this_is_not_a_directive'"
 """
 
+import errno
+import glob
 import os
 import re
+import shutil
+import stat
 import tempfile
+from typing import Callable, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
+# Reads the files an ``include`` line names (its words after ``include``); None when it cannot.
+IncludeReader = Callable[[List[str]], Optional[List[List[str]]]]  # typing names: targets run Python 3.8
+
 # ACL types that make a rule ask clients for credentials.
 AUTH_ACL_TYPES = frozenset(("proxy_auth", "proxy_auth_regex", "ext_user", "ext_user_regex", "max_user_ip"))
+
+# Squid reads its configuration with fgets() into a BUFSIZ (8192) buffer: a longer line is read as
+# several lines, and the part after the cut is parsed as a directive of its own.
+SQUID_LINE_BYTES = 8191
+# Squid refuses includes nested deeper than this.
+SQUID_INCLUDE_DEPTH = 16
+# Include lines read per placement at most: files that include each other through globs would
+# otherwise multiply at every level. An include beyond it counts as unreadable.
+INCLUDE_BUDGET = 256
+# Squid's idea of white space (C isspace in the C locale), not Python's (which also has \x1c-\x1f,
+# \x85, U+2028, ...).
+_C_SPACE = " \t\n\v\f\r"
+_WORDS = re.compile(r"[^ \t\n\v\f\r]+")
+# Control characters other than tab: Squid would read a line holding one differently from how it
+# reads on screen (a carriage return ends the line for Squid, for example).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_SECRETS = re.compile(r"((?:login|password|pass|key)=)[^\s'\"]+", re.IGNORECASE)
+ENCODING = "utf-8"
 
 
 class AllowlistError(ValueError):
     """A configuration the block cannot be placed in safely. ``field`` names the option."""
 
-    def __init__(self, field, rule, message):
+    def __init__(self, field: str, rule: str, message: str) -> None:
         self.field = field
         self.rule = rule
-        super(AllowlistError, self).__init__("%s: %s" % (field, message))
+        super().__init__("%s: %s" % (field, message))
 
 
-def markers(template):
-    if "{mark}" not in template or "\n" in template:
+# --- reading the file the way Squid does ---------------------------------------------------------
+
+def split_config(data: bytes) -> tuple[list[str], bool]:
+    """Lines of a configuration file and whether it ends with a newline.
+
+    Squid ends a line at ``\\n`` only, so only ``\\n`` splits (``str.splitlines`` would also split at
+    form feed, vertical tab, ``\\x1c``-``\\x1e``, ``\\x85``, U+2028/2029 and a lone CR, and turn part of
+    a comment into a live directive). Bytes that are not UTF-8 survive as surrogates and are written
+    back unchanged.
+    """
+    text = data.decode(ENCODING, "surrogateescape")
+    if not text:
+        return [], False
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+        return lines, True
+    return lines, False
+
+
+def join_config(lines: list[str], final_newline: bool) -> bytes:
+    if not lines:
+        return b""
+    text = "\n".join(lines) + ("\n" if final_newline else "")
+    return text.encode(ENCODING, "surrogateescape")
+
+
+def _chunks(line: str) -> list[str]:
+    """The pieces Squid's fgets() reads a physical line in."""
+    raw = line.encode(ENCODING, "surrogateescape")
+    if len(raw) <= SQUID_LINE_BYTES:
+        return [line]
+    return [raw[i:i + SQUID_LINE_BYTES].decode(ENCODING, "surrogateescape") for i in range(0, len(raw), SQUID_LINE_BYTES)]
+
+
+class Statement:
+    """One directive as Squid reads it: ``first``/``last`` physical line indexes (a trailing ``\\``
+    continues a directive on the next non-comment line), its words, and the indexes of the first
+    lines of the ``if`` statements it sits in. A directive read from an included file carries the
+    indexes of the ``include`` line; ``opaque`` marks an ``include`` whose files could not be read."""
+
+    __slots__ = ("first", "last", "words", "inside", "opaque")
+
+    def __init__(self, first: int, last: int, words: list[str], inside: tuple[int, ...], opaque: bool = False) -> None:
+        self.first, self.last, self.words, self.inside, self.opaque = first, last, words, inside, opaque
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+class Scan:
+    """The statements of a list of lines, and where a block can be inserted without Squid reading it
+    as part of something else (inside a continued directive or an ``if`` ... ``endif``)."""
+
+    def __init__(self, lines: list[str], include: IncludeReader | None = None, depth: int = 0,
+                 budget: list[int] | None = None) -> None:
+        self.statements: list[Statement] = []
+        self._budget = [INCLUDE_BUDGET] if budget is None else budget  # shared with nested scans
+        self.unsafe: set[int] = set()  # insertion indexes (before lines[i]) that are not safe
+        self.unterminated: str | None = None
+        open_ifs: list[int] = []
+        pending: tuple[int, str] | None = None
+        for index, line in enumerate(lines):
+            for chunk in _chunks(line):
+                # Squid's C strings end at a NUL, and it cuts each line at the first CR.
+                text = chunk.split("\x00", 1)[0].split("\r", 1)[0].lstrip(_C_SPACE)
+                if not text or text.startswith("#"):
+                    continue  # comments and blank lines are skipped even inside a continuation
+                first, text = (index, text) if pending is None else (pending[0], pending[1] + text)
+                if text.endswith("\\"):
+                    pending = (first, text[:-1])
+                    continue
+                pending = None
+                self.unsafe.update(range(first + 1, index + 1))
+                words = _WORDS.findall(text)
+                keyword = words[0]
+                if keyword == "if":
+                    self.statements.append(Statement(first, index, words, tuple(open_ifs)))
+                    open_ifs.append(first)
+                    continue
+                if keyword == "endif" and open_ifs:
+                    start = open_ifs.pop()
+                    self.statements.append(Statement(first, index, words, tuple(open_ifs)))
+                    if not open_ifs:
+                        self.unsafe.update(range(start + 1, index + 1))
+                    continue
+                if keyword == "include" and len(words) > 1:
+                    self._include(first, index, words, tuple(open_ifs), include, depth)
+                    continue
+                self.statements.append(Statement(first, index, words, tuple(open_ifs)))
+        if pending is not None:
+            self.unsafe.update(range(pending[0] + 1, len(lines) + 1))
+            self.unterminated = "line %d ends with '\\' and no directive follows it" % (pending[0] + 1)
+        elif open_ifs:
+            self.unsafe.update(range(open_ifs[0] + 1, len(lines) + 1))
+            self.unterminated = "the 'if' on line %d has no 'endif'" % (open_ifs[0] + 1)
+
+    def _include(self, first: int, last: int, words: list[str], inside: tuple[int, ...],
+                 include: IncludeReader | None, depth: int) -> None:
+        """The directives of included files count as if they stood on the ``include`` line: an
+        authentication rule or a catch-all in them must come after the block too."""
+        files = None
+        if include is not None and depth < SQUID_INCLUDE_DEPTH and self._budget[0] > 0:
+            self._budget[0] -= 1
+            files = include(words[1:])
+        if files is None:
+            self.statements.append(Statement(first, last, words, inside, opaque=True))
+            return
+        for file_lines in files:
+            for statement in Scan(file_lines, include, depth + 1, self._budget).statements:
+                self.statements.append(Statement(first, last, statement.words, inside, statement.opaque))
+
+    def acl_types(self) -> dict[str, set[str]]:
+        """ACL name -> set of types, from the ``acl NAME TYPE ...`` statements."""
+        types: dict[str, set[str]] = {}
+        for statement in self.statements:
+            words = statement.words
+            if len(words) >= 3 and words[0] == "acl":
+                types.setdefault(words[1], set()).add(words[2])
+        return types
+
+
+def include_reader(patterns: list[str]) -> list[list[str]] | None:
+    """The lines of the files an ``include`` line names, in the order Squid reads them (each
+    pattern globbed, sorted), or None when any of them cannot be read here: a relative path (Squid
+    resolves it against its own working folder), a pattern that matches nothing, an unreadable file."""
+    files = []
+    for pattern in patterns:
+        if not os.path.isabs(pattern):
+            return None
+        names = sorted(glob.glob(pattern))
+        if not names:
+            return None
+        for name in names:
+            try:
+                files.append(split_config(read_bytes(name))[0])
+            except OSError:
+                return None
+    return files
+
+
+def markers(template: str) -> tuple[str, str]:
+    if not isinstance(template, str) or "{mark}" not in template:
         raise AllowlistError("marker", "mark-placeholder", "the marker must be one line containing {mark}")
-    return template.replace("{mark}", "BEGIN"), template.replace("{mark}", "END")
+    if _CONTROL.search(template):
+        raise AllowlistError("marker", "one-line", "the marker must be one line without control characters")
+    # Written and compared without trailing blanks (lines are compared that way), so it is found again.
+    begin, end = (template.replace("{mark}", mark).rstrip(" \t") for mark in ("BEGIN", "END"))
+    # Squid skips leading white space, then a line starting with '#' is a comment; anything else
+    # would be read as a directive.
+    if not begin.lstrip(_C_SPACE).startswith("#") or not end.lstrip(_C_SPACE).startswith("#"):
+        raise AllowlistError("marker", "comment", "the marker must be a Squid comment (start with '#'), "
+                                                  "or it would be read as a directive: %r" % begin)
+    if max(len(begin.encode(ENCODING)), len(end.encode(ENCODING))) > SQUID_LINE_BYTES:
+        raise AllowlistError("marker", "line-length", "the marker is longer than the %d bytes Squid reads as "
+                                                      "one line" % SQUID_LINE_BYTES)
+    return begin, end
 
 
-def _directive(line):
-    """The words of a configuration line without its comment, or [] for blank and comment lines."""
-    text = line.strip()
-    if not text or text.startswith("#"):
-        return []
-    return text.split()
+def _is_marker(line: str, marker: str) -> bool:
+    return line.rstrip(" \t\r") == marker
 
 
-def find_block(lines, begin, end):
+def find_block(lines: list[str], begin: str, end: str) -> tuple[int, int] | None:
     """(start, stop) indexes of the managed block (stop is the END line), or None."""
-    starts = [i for i, line in enumerate(lines) if line.rstrip() == begin]
-    stops = [i for i, line in enumerate(lines) if line.rstrip() == end]
+    starts = [i for i, line in enumerate(lines) if _is_marker(line, begin)]
+    stops = [i for i, line in enumerate(lines) if _is_marker(line, end)]
     if not starts and not stops:
         return None
     if len(starts) != 1 or len(stops) != 1 or stops[0] < starts[0]:
@@ -195,34 +391,41 @@ def find_block(lines, begin, end):
     return starts[0], stops[0]
 
 
-def acl_types(lines):
+def acl_types(lines: list[str]) -> dict[str, set[str]]:
     """ACL name -> set of types, from the ``acl NAME TYPE ...`` lines."""
-    types = {}
-    for line in lines:
-        words = _directive(line)
-        if len(words) >= 3 and words[0] == "acl":
-            types.setdefault(words[1], set()).add(words[2])
-    return types
+    return Scan(lines).acl_types()
 
 
-def barrier(lines):
-    """(index, line) of the first rule the block must precede, or (len(lines), None)."""
-    types = acl_types(lines)
-    for index, line in enumerate(lines):
-        words = _directive(line)
-        if not words:
-            continue
-        if words[0] == "ssl_bump":
-            return index, line.strip()
-        if words[0] == "http_access" and len(words) >= 3:
-            names = [word.lstrip("!") for word in words[2:]]
-            if names == ["all"] or any(types.get(name, set()) & AUTH_ACL_TYPES for name in names):
-                return index, line.strip()
+def _is_barrier(statement: Statement, types: dict[str, set[str]]) -> bool:
+    if statement.opaque:
+        return True  # an include the module cannot read may hold any rule: stay before it
+    words = statement.words
+    if words[0] == "ssl_bump":
+        return True
+    if words[0] == "http_access" and len(words) >= 3:
+        names = [word.lstrip("!") for word in words[2:]]
+        return names == ["all"] or any(types.get(name, set()) & AUTH_ACL_TYPES for name in names)
+    return False
+
+
+def barrier(lines: list[str], scan: Scan | None = None, include: IncludeReader | None = None) -> tuple[int, str | None]:
+    """(index, rule) of the first rule the block must precede, or (len(lines), None).
+
+    A rule inside ``if`` ... ``endif`` is preceded by placing the block before the outermost ``if``,
+    so the block never depends on a condition.
+    """
+    scan = scan or Scan(lines, include)
+    types = scan.acl_types()
+    for statement in scan.statements:
+        if _is_barrier(statement, types):
+            return (statement.inside[0] if statement.inside else statement.first), statement.text
     return len(lines), None
 
 
-def render(lines, block_lines, begin, end, state):
-    """The new list of lines and (line number of the begin marker, rule placed before)."""
+def render(lines: list[str], block_lines: list[str], begin: str, end: str, state: str,
+           include: IncludeReader | None = None) -> tuple[list[str], int | None, str | None]:
+    """The new list of lines and (line number of the begin marker, rule placed before).
+    ``include`` reads the files an ``include`` line names (see include_reader)."""
     found = find_block(lines, begin, end)
     rest = list(lines)
     old_start = None
@@ -232,52 +435,121 @@ def render(lines, block_lines, begin, end, state):
     if state == "absent":
         return rest, None, None
     managed = [begin] + block_lines + [end]
-    limit, rule = barrier(rest)
-    if old_start is not None and old_start <= limit:
+    scan = Scan(rest, include)
+    # Squid merges every 'acl' line of one name, wherever it stands: an ACL of the block defined
+    # again outside it would make the block's rules match those values too.
+    shared = sorted(set(Scan(block_lines).acl_types()) & set(scan.acl_types()))
+    if shared:
+        raise AllowlistError("block", "acl-name-collision", "the ACL name(s) %s of the block are also defined outside "
+                                                            "it; Squid merges them, so the block's rules would match "
+                                                            "those values too. Use another ACL name prefix"
+                             % ", ".join(shared))
+    limit, rule = barrier(rest, scan)
+    if old_start is not None and old_start <= limit and old_start not in scan.unsafe:
         return rest[:old_start] + managed + rest[old_start:], old_start + 1, None
+    if limit in scan.unsafe:
+        raise AllowlistError("path", "unterminated", "%s; the block cannot be placed after it safely, fix the "
+                                                     "file by hand" % scan.unterminated)
     return rest[:limit] + managed + rest[limit:], limit + 1, rule
 
 
-def block_lines_from(block, begin, end):
+def block_lines_from(block: str | None, begin: str, end: str) -> list[str]:
     if block is None:
         raise AllowlistError("block", "required", "block is required when state=present")
-    lines = [line.rstrip() for line in block.replace("\r\n", "\n").split("\n")]
+    lines = [line.rstrip(" \t") for line in block.replace("\r\n", "\n").split("\n")]
     while lines and not lines[-1]:
         lines.pop()
     if not lines:
         raise AllowlistError("block", "non-empty", "block is empty")
     for number, line in enumerate(lines, start=1):
-        if line in (begin, end):
+        if _CONTROL.search(line):
+            raise AllowlistError("block", "control-character", "line %d of block holds a control character (%r); Squid "
+                                                               "would not read it as it reads here" % (number, line))
+        if len(line.encode(ENCODING, "surrogateescape")) > SQUID_LINE_BYTES:
+            raise AllowlistError("block", "line-length", "line %d of block is longer than the %d bytes Squid reads as "
+                                                         "one line" % (number, SQUID_LINE_BYTES))
+        if _is_marker(line, begin) or _is_marker(line, end):
             raise AllowlistError("block", "no-markers", "line %d of block is a marker line" % number)
+    scan = Scan(lines)
+    if scan.unterminated:
+        raise AllowlistError("block", "self-contained", "in block, %s: it would take in the lines after the block"
+                             % scan.unterminated)
+    if any(s.words[0] in ("else", "endif") and not s.inside for s in scan.statements):
+        raise AllowlistError("block", "self-contained", "block has an 'else' or 'endif' without its 'if'")
     return lines
 
 
-def squid_errors(output):
+# --- output --------------------------------------------------------------------------------------
+
+def printable(text: str) -> str:
+    """Text safe to return: undecodable bytes shown as U+FFFD, never as lone surrogates."""
+    return text.encode(ENCODING, "surrogateescape").decode(ENCODING, "replace")
+
+
+def mask(text: str) -> str:
+    """Hide credentials Squid may echo from a configuration line (cache_peer login=..., ...)."""
+    return _SECRETS.sub(r"\1********", text)
+
+
+def squid_errors(output: str) -> str:
     """The lines of ``squid -k parse`` output that explain a failure."""
     keep = [line for line in output.splitlines()
             if re.search(r"FATAL|ERROR|unrecognized|Bungled|WARNING", line)]
-    return "\n".join(keep[-20:]) if keep else output[-2000:]
+    return mask("\n".join(keep[-20:]) if keep else output[-2000:])
 
 
-def validate(module, squid, text, path):
-    """Run ``squid -k parse`` on a candidate file next to ``path`` (or in a temp folder in check mode)."""
-    folder = os.path.dirname(path) or "."
-    if module.check_mode or not os.access(folder, os.W_OK):
-        folder = None
-    handle, candidate = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".candidate", dir=folder)
-    with os.fdopen(handle, "w") as stream:
-        stream.write(text)
-    os.chmod(candidate, 0o644)  # Squid may read it after dropping privileges
-    rc, out, err = module.run_command([squid, "-k", "parse", "-f", candidate])
-    return rc, squid_errors(out + err), candidate
+def managed_text(lines: list[str], begin: str, end: str) -> tuple[str, int | None]:
+    """The managed block of a file (markers included) and the line number of its begin marker."""
+    found = find_block(lines, begin, end)
+    if found is None:
+        return "", None
+    return printable("\n".join(lines[found[0]:found[1] + 1]) + "\n"), found[0] + 1
 
 
-def squid_running(module, squid, path):
+# --- files ---------------------------------------------------------------------------------------
+
+class FolderNotWritable(Exception):
+    pass
+
+
+def write_candidate(data: bytes, original: str, folder: str) -> str:
+    """Write ``data`` to a new file in ``folder`` with the original's owner, group and mode, minus
+    any access for others and the set-id bits (the file may hold credentials). Raises
+    FolderNotWritable when the folder does not take new files."""
+    info = os.stat(original)
+    try:
+        handle, name = tempfile.mkstemp(prefix=".%s." % os.path.basename(original), suffix=".candidate", dir=folder)
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise FolderNotWritable(str(exc)) from exc
+        raise
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            try:
+                os.fchown(stream.fileno(), info.st_uid, info.st_gid)
+            except PermissionError:
+                pass  # only root can give a file away; it stays the caller's, still private
+            os.fchmod(stream.fileno(), stat.S_IMODE(info.st_mode) & 0o770)
+            os.fsync(stream.fileno())
+    except BaseException:
+        os.unlink(name)
+        raise
+    return name
+
+
+def squid_running(module: AnsibleModule, squid: str, path: str) -> bool:
     rc, _out, _err = module.run_command([squid, "-k", "check", "-f", path])
     return rc == 0
 
 
-def run_module():
+def read_bytes(path: str) -> bytes:
+    with open(path, "rb") as stream:
+        return stream.read()
+
+
+def run_module() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", default="/etc/squid/squid.conf"),
@@ -299,69 +571,87 @@ def run_module():
     try:
         begin, end = markers(params["marker"])
         block_lines = block_lines_from(params["block"], begin, end) if params["state"] == "present" else []
-        if not os.path.isfile(path):
+        real = os.path.realpath(path)  # a symlinked path: change the file it points to, keep the link
+        if not os.path.isfile(real):
             raise AllowlistError("path", "exists", "%s is not a file; install Squid first" % path)
-        with open(path, "r") as stream:
-            before = stream.read()
-        lines = before.splitlines()
-        new_lines, line, placed_before = render(lines, block_lines, begin, end, params["state"])
+        before = read_bytes(real)
+        lines, final_newline = split_config(before)
+        new_lines, line, placed_before = render(lines, block_lines, begin, end, params["state"], include_reader)
     except AllowlistError as exc:
-        module.fail_json(msg=str(exc), field=exc.field, rule=exc.rule, **result)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="path: cannot read %s: %s" % (path, exc), **result)
+        module.fail_json(msg=printable(str(exc)), field=exc.field, rule=exc.rule, **result)
+    except OSError as exc:
+        module.fail_json(msg="path: cannot read %s: %s" % (path, exc), field="path", rule="readable", **result)
 
-    after = "\n".join(new_lines) + "\n" if new_lines else ""
-    result.update(line=line, placed_before=placed_before)
-    changed = after != before
+    after = join_config(new_lines, final_newline or bool(new_lines and new_lines[-1] == end))
+    result.update(line=line, placed_before=printable(placed_before) if placed_before else None)
     squid = None
     if params["validate"] or params["reload"]:
         squid = params["squid_binary"] or module.get_bin_path("squid", required=params["validate"], opt_dirs=["/usr/sbin"])
 
-    if not changed:
-        result["validated"] = False
+    if after == before:
         module.exit_json(**result)
 
     result["changed"] = True
     if module._diff:
-        result["diff"] = dict(before=before, after=after, before_header=path, after_header=path)
+        # Only the managed block: the rest of squid.conf can hold credentials (cache_peer login=...).
+        old_text, old_line = managed_text(lines, begin, end)
+        new_text, new_line = managed_text(new_lines, begin, end)
+        result["diff"] = dict(before=old_text, after=new_text,
+                              before_header="%s (managed block%s)" % (path, " at line %d" % old_line if old_line else ""),
+                              after_header="%s (managed block%s)" % (path, " at line %d" % new_line if new_line else ""))
 
+    folder = os.path.dirname(real) or "."
+    private = None
     candidate = None
     try:
+        writable = not module.check_mode
+        if writable:
+            try:
+                candidate = write_candidate(after, real, folder)
+            except FolderNotWritable:
+                writable = False
+        if candidate is None:
+            private = tempfile.mkdtemp(prefix="squid_allowlist.")  # 0700, ours alone
+            candidate = write_candidate(after, real, private)
         if params["validate"]:
-            rc, errors, candidate = validate(module, squid, after, path)
+            rc, out, err = module.run_command([squid, "-k", "parse", "-f", candidate])
             if rc != 0:
                 result["changed"] = False
                 result.pop("diff", None)
                 module.fail_json(msg="The new Squid configuration does not pass 'squid -k parse'; %s was not changed" % path,
-                                 parse_output=errors, **result)
+                                 parse_output=printable(squid_errors(out + err)), **result)
             result["validated"] = True
         if module.check_mode:
             module.exit_json(**result)
+        if not writable:
+            result["changed"] = False
+            module.fail_json(msg="path: the folder %s is not writable, so %s cannot be replaced safely; nothing was "
+                                 "changed" % (folder, path), field="path", rule="writable-folder", **result)
+        # Someone else may have edited the file since it was read: never overwrite their change.
+        if os.path.realpath(path) != real or read_bytes(real) != before:
+            result["changed"] = False
+            module.fail_json(msg="path: %s changed while the new configuration was prepared; nothing was written, "
+                                 "run again" % path, field="path", rule="unchanged-since-read", **result)
         if params["backup"]:
-            result["backup_file"] = module.backup_local(path)
-        if candidate is None or os.path.dirname(candidate) != os.path.dirname(path):
-            handle, staged = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=os.path.dirname(path) or ".")
-            with os.fdopen(handle, "w") as stream:
-                stream.write(after)
-            if candidate is not None:
-                os.unlink(candidate)
-            candidate = staged
-        module.atomic_move(candidate, path)
+            result["backup_file"] = module.backup_local(real)
+        module.atomic_move(candidate, real)
         candidate = None
     finally:
         if candidate is not None and os.path.exists(candidate):
             os.unlink(candidate)
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
 
     if params["reload"] and squid and squid_running(module, squid, path):
         rc, out, err = module.run_command([squid, "-k", "reconfigure", "-f", path])
         if rc != 0:
             module.fail_json(msg="%s was updated but Squid did not accept the reload request" % path,
-                             stderr=(out + err)[-2000:], **result)
+                             stderr=printable(mask((out + err)[-2000:])), **result)
         result["reloaded"] = True
     module.exit_json(**result)
 
 
-def main():
+def main() -> None:
     run_module()
 
 

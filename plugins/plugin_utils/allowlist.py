@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
+from typing import Any, Iterable
+
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     ProxyAddressError,
     parse_endpoint,
@@ -31,14 +34,14 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog impor
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import parse_host
 
-_ACL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,40}$")
+_ACL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,40}")  # used with fullmatch: '$' also matches before a final newline
 _PAC_KEYWORDS = ("PROXY", "HTTPS", "SOCKS", "SOCKS4", "SOCKS5")
 
 
 class AllowlistError(ValueError):
     """Bad renderer input. Attributes: field (option name or 'entries[<index>]'), rule."""
 
-    def __init__(self, field, rule, message):
+    def __init__(self, field: str, rule: str, message: str) -> None:
         super().__init__("%s: %s" % (field, message))
         self.field = field
         self.rule = rule
@@ -53,11 +56,28 @@ class Rule:
     path: str = ""
 
     @property
-    def is_wildcard(self):
+    def is_wildcard(self) -> bool:
         return "*" in self.host
 
 
-def _rule_from_item(item, index):
+def _unsafe_character(text: str) -> str | None:
+    """The first white space or control character of ``text``, or None. Squid splits an ACL line at
+    white space and reads a line up to the first newline or CR, so one such character in a value
+    would add values of its own (a path '/a .*' adds '.*', which allows every URL)."""
+    for char in text:
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
+            return char
+    return None
+
+
+def _check_text(text: str, where: str, part: str) -> None:
+    char = _unsafe_character(text)
+    if char is not None:
+        raise AllowlistError(where, part, "the %s %r holds white space or a control character (%r); a proxy rule "
+                                          "cannot carry it" % (part, text, char))
+
+
+def _rule_from_item(item: Any, index: int) -> Rule:
     where = "entries[%d]" % index
     if isinstance(item, CatalogEntry):
         item = {"host": item.host, "port": item.port, "scheme": item.scheme, "path": item.path}
@@ -88,11 +108,15 @@ def _rule_from_item(item, index):
     if scheme not in ("http", "https"):
         raise AllowlistError(where, "scheme", "scheme %r is neither http nor https" % scheme)
     path = item.get("path", path) or ""
+    if not isinstance(path, str):
+        raise AllowlistError(where, "path", "path %r is not a string" % (path,))
+    _check_text(host, where, "host")
+    _check_text(path, where, "path")
     # https paths are invisible to a proxy that does not decrypt; keep the host only.
     return Rule(host=host, port=port, scheme=scheme, path=path if scheme == "http" else "")
 
 
-def rules_from(entries):
+def rules_from(entries: Any) -> list[Rule]:
     """Normalise lookup output (allowlist items, entries, probe dicts) or URL strings into Rules."""
     if isinstance(entries, (str, dict)) or entries is None:
         entries = [] if entries is None else [entries]
@@ -104,16 +128,16 @@ def rules_from(entries):
     return rules
 
 
-def collapse(patterns):
+def collapse(patterns: Iterable[str]) -> list[str]:
     """Drop patterns another pattern of the set already covers; sorted by domain for reading."""
     unique = sorted(set(patterns), key=_domain_order)
     return [p for p in unique if not any(o != p and pattern_covers(o, p) for o in unique)]
 
 
-def collapse_paths(rules):
+def collapse_paths(rules: Iterable[Rule]) -> list[Rule]:
     """Drop path rules whose path is inside another rule's path for the same host and port (paths
     are prefixes: the lists name folders)."""
-    def prefix(rule):
+    def prefix(rule: Rule) -> str:
         return rule.path[:-1] if rule.path.endswith("*") else rule.path
 
     unique = sorted(set(rules), key=lambda r: (_domain_order(r.host), r.port, prefix(r)))
@@ -122,13 +146,13 @@ def collapse_paths(rules):
         for o in unique)]
 
 
-def _domain_order(pattern):
+def _domain_order(pattern: str) -> tuple[list[str], str]:
     return (list(reversed(pattern.lstrip("*.").split("."))), pattern)
 
 
 # --- plain list ------------------------------------------------------------------------------
 
-def render_domains(entries, style="wildcard", collapse_covered=False):
+def render_domains(entries: Any, style: str = "wildcard", collapse_covered: bool = False) -> list[str]:
     """Distinct host patterns. style 'wildcard' keeps ``*.x.com``; 'dot' writes ``.x.com`` (which
     most firewalls read as x.com and its subdomains)."""
     if style not in ("wildcard", "dot"):
@@ -142,7 +166,7 @@ def render_domains(entries, style="wildcard", collapse_covered=False):
 
 # --- PAC -------------------------------------------------------------------------------------
 
-def pac_result(value, field):
+def pac_result(value: Any, field: str) -> str:
     """Validate a PAC result string ("DIRECT", "PROXY h:p; DIRECT", ...) and return it normalised."""
     if not isinstance(value, str) or not value.strip():
         raise AllowlistError(field, "pac-result", "must be a PAC result such as 'DIRECT' or 'PROXY host:port'")
@@ -162,7 +186,8 @@ def pac_result(value, field):
     return "; ".join(parts)
 
 
-def render_pac(entries, proxy=None, route="proxy", otherwise="DIRECT", header=""):
+def render_pac(entries: Any, proxy: str | None = None, route: str = "proxy", otherwise: str = "DIRECT",
+               header: str = "") -> str:
     """A complete PAC file (wpad.dat): the catalog's hosts go through ``proxy`` (route='proxy') or
     DIRECT (route='direct'); every other URL gets ``otherwise`` unchanged."""
     if route == "proxy":
@@ -220,11 +245,11 @@ def render_pac(entries, proxy=None, route="proxy", otherwise="DIRECT", header=""
 
 # --- Squid -----------------------------------------------------------------------------------
 
-def _glob_regex(glob, any_chars):
+def _glob_regex(glob: str, any_chars: str) -> str:
     return "".join(any_chars if char == "*" else re.escape(char) for char in glob)
 
 
-def host_regex(pattern):
+def host_regex(pattern: str) -> str:
     """POSIX extended regex (for dstdom_regex / ssl::server_name_regex) matching exactly the hosts
     of a list pattern."""
     body = _glob_regex(pattern, ".*").replace("\\-", "-") + "$"
@@ -232,14 +257,14 @@ def host_regex(pattern):
     return body[2:] if body.startswith(".*") else "^" + body
 
 
-def _url_regex(rule):
+def _url_regex(rule: Rule) -> str:
     path = rule.path[:-1] if rule.path.endswith("*") else rule.path
     port = "(:80)?" if rule.port == 80 else ":%d" % rule.port
     host = _glob_regex(rule.host, "[^/:]*").replace("\\-", "-")
     return "^http://%s%s%s" % (host, port, _glob_regex(path, ".*").replace("\\-", "-").replace("\\/", "/"))
 
 
-def _split_domains(patterns):
+def _split_domains(patterns: list[str]) -> tuple[list[str], list[str]]:
     """dstdomain values (exact names, '.x.com' when both x.com and *.x.com are allowed) and the
     wildcard patterns that need a regex."""
     names, regexes = [], []
@@ -255,14 +280,14 @@ def _split_domains(patterns):
     return names, regexes
 
 
-def render_squid(entries, acl_name="mde_service"):
+def render_squid(entries: Any, acl_name: str = "mde_service") -> str:
     """A Squid (5+) snippet: ACLs, ``http_access allow`` lines and ``ssl_bump splice`` lines.
 
     Put it before any ``http_access`` rule that requires authentication (proxy_auth) and before any
     ``ssl_bump bump`` rule: the service's devices connect anonymously as LocalSystem and the service
     pins certificates.
     """
-    if not isinstance(acl_name, str) or not _ACL_NAME.match(acl_name):
+    if not isinstance(acl_name, str) or not _ACL_NAME.fullmatch(acl_name):
         raise AllowlistError("acl_name", "acl-name", "must start with a letter and contain only letters, digits and '_' (at most 41)")
     rules = rules_from(entries)
     if not rules:
@@ -270,7 +295,7 @@ def render_squid(entries, acl_name="mde_service"):
     acls, access = [], []
     connect_acl = "%s_connect" % acl_name
 
-    def add(name, kind, values, flags=""):
+    def add(name: str, kind: str, values: list[str], flags: str = "") -> bool:
         for value in values:
             acls.append("acl %s %s %s%s" % (name, kind, flags, value))
         return bool(values)

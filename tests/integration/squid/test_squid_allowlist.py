@@ -1,9 +1,15 @@
 # -*- coding: utf-8 -*-
 """squid_allowlist against a real running Squid: the block makes a host allowed, spliced and anonymous;
-a block that fails validation leaves the file and the running Squid as they were."""
+a block that fails validation leaves the file and the running Squid as they were; a comment holding a
+form feed stays a comment."""
+
+from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
+import subprocess
 import time
 
 import pytest
@@ -85,7 +91,9 @@ def test_check_mode_validates_with_the_real_squid_and_changes_nothing(lab, locke
     result = run_module(args, capsys)
     assert result["_rc"] == 0, result
     assert result["changed"] is True and result["validated"] is True and result["reloaded"] is False
-    assert "acl svc_sites dstdomain" in result["diff"]["after"] and result["diff"]["before"] == before
+    # The diff is the managed block alone: the rest of squid.conf (auth_param, ...) stays out of it.
+    assert "acl svc_sites dstdomain" in result["diff"]["after"] and result["diff"]["before"] == ""
+    assert "auth_param" not in result["diff"]["after"]
     assert open(locked.conf).read() == before and os.stat(locked.conf).st_ino == inode
     assert sorted(os.listdir(os.path.dirname(locked.conf))) == folder
     assert probe_allowed(lab, locked).category == pe.PROXY_AUTH_REQUIRED
@@ -128,3 +136,110 @@ def test_broken_block_never_replaces_the_working_configuration(lab, locked, caps
     assert locked.running()
     assert not any(name.endswith(".candidate") for name in os.listdir(os.path.dirname(locked.conf)))
     assert probe_allowed(lab, locked).category == (pe.REACHABLE if "svc_sites" in before else pe.PROXY_AUTH_REQUIRED)
+
+
+# --- a comment that holds a form feed stays a comment ----------------------------------------------
+
+# Squid ends a line at "\n" only: the form feed below is part of a comment. A rewrite that splits
+# the file at every line break Python knows writes the tail back as a live "http_access allow all".
+FORM_FEED_POLICY = """
+acl svc_sites dstdomain {allowed}
+# old rule:\x0chttp_access allow all
+http_access deny all
+"""
+
+
+def connect_status(port: int, host: str, target_port: int) -> int:
+    """The status code a Squid answers to a CONNECT for host:target_port."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(("CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (host, target_port, host, target_port)).encode())
+        head = b""
+        while b"\r\n" not in head:
+            data = sock.recv(4096)
+            if not data:
+                break
+            head += data
+    return int(head.split(b" ", 2)[1])
+
+
+def settled_status(port: int, host: str, target_port: int) -> int:
+    """connect_status, or 0 while a reloading Squid has its port closed."""
+    try:
+        return connect_status(port, host, target_port)
+    except OSError:
+        return 0
+
+
+def processed(conf: str) -> list[str]:
+    """The directives 'squid -k parse' reports it processed."""
+    done = subprocess.run([L.SQUID, "-k", "parse", "-f", conf], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return [line.split("Processing: ", 1)[1].strip() for line in done.stderr.splitlines() if "Processing: " in line]
+
+
+@pytest.fixture
+def form_feed_squid(lab):
+    workdir = L.make_lab_dir()
+    squid = L.Squid(workdir, FORM_FEED_POLICY.format(allowed=L.ALLOWED), lab.hosts(), lab.origin_ca_file,
+                    dns_server=lab.dns.host if lab.dns else None)
+    try:
+        squid.start()
+        yield squid
+    finally:
+        squid.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_a_form_feed_in_a_comment_never_opens_the_proxy(lab, form_feed_squid, capsys):
+    squid = form_feed_squid
+    original = open(squid.conf, "rb").read()
+    assert b"# old rule:\x0chttp_access allow all\n" in original
+    assert "http_access allow all" not in processed(squid.conf)
+    assert connect_status(squid.port, L.DENIED, lab.https.port) == 403
+
+    block = "acl svc_extra dstdomain %s\nhttp_access allow svc_extra\n" % L.BUMPED
+    result = run_module({"path": squid.conf, "block": block, "squid_binary": L.SQUID}, capsys)
+    assert result["_rc"] == 0 and result["changed"] and result["validated"] and result["reloaded"], result
+
+    # The reloaded Squid allows the block's host and still refuses everything else.
+    assert wait_for(lambda: settled_status(squid.port, L.BUMPED, lab.https.port) == 200), squid.log_tail()
+    assert connect_status(squid.port, L.DENIED, lab.https.port) == 403
+    # Squid itself still reads the comment as a comment: no live allow-all rule.
+    assert "http_access allow all" not in processed(squid.conf)
+    written = open(squid.conf, "rb").read()
+    assert written.replace(("# BEGIN purview.device_proxy allowlist\n%s# END purview.device_proxy allowlist\n"
+                            % block).encode(), b"") == original
+
+
+# --- an authentication rule in an included file ------------------------------------------------------
+
+INCLUDED_AUTH = """acl authenticated proxy_auth REQUIRED
+http_access allow authenticated
+"""
+
+
+@pytest.fixture
+def include_squid(lab):
+    workdir = L.make_lab_dir()
+    included = os.path.join(workdir, "auth.conf")
+    with open(included, "w") as handle:
+        handle.write(INCLUDED_AUTH)
+    squid = L.Squid(workdir, "include %s\nhttp_access deny all\n" % included, lab.hosts(), lab.origin_ca_file,
+                    auth_users={lab.user: lab.password}, dns_server=lab.dns.host if lab.dns else None)
+    try:
+        squid.start()
+        yield squid
+    finally:
+        squid.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_the_block_precedes_an_authentication_rule_in_an_included_file(lab, include_squid, capsys):
+    squid = include_squid
+    assert connect_status(squid.port, L.ALLOWED, lab.https.port) == 407
+    result = run_module({"path": squid.conf, "block": BLOCK.format(host=L.ALLOWED), "squid_binary": L.SQUID}, capsys)
+    assert result["_rc"] == 0 and result["reloaded"], result
+    # Anonymous devices reach the service; everything else still needs credentials.
+    assert wait_for(lambda: settled_status(squid.port, L.ALLOWED, lab.https.port) == 200), squid.log_tail()
+    assert connect_status(squid.port, L.DENIED, lab.https.port) == 407
+    assert result["placed_before"] == "http_access allow authenticated"

@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The allowlist filters as Jinja2 sees them (FilterModule.filters())."""
 
+from __future__ import annotations
+
 import pytest
 from ansible.errors import AnsibleFilterError
 
@@ -36,3 +38,14 @@ def test_bad_options_raise_filter_errors(filters, name, kwargs, text):
     with pytest.raises(AnsibleFilterError) as caught:
         filters(name)(ITEMS, **kwargs)
     assert ("purview.device_proxy.%s: %s" % (name, text)) in str(caught.value)
+
+
+def test_a_plain_http_path_with_white_space_fails_the_filter_naming_the_entry(filters):
+    entry = {"host": "crl.example.com", "port": 80, "scheme": "http", "path": "/pki/ .*"}
+    with pytest.raises(AnsibleFilterError, match=r"allowlist_squid: entries\[0\]: the path '/pki/ \.\*'"):
+        filters("allowlist_squid")([entry])
+
+
+def test_an_acl_name_with_a_trailing_newline_fails_the_filter(filters):
+    with pytest.raises(AnsibleFilterError, match="acl_name"):
+        filters("allowlist_squid")(ITEMS, acl_name="mde\n")

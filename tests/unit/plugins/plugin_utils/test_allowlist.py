@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Allowlist renderers: plain list, PAC evaluated by pypac's engine, Squid snippet parsed by squid."""
 
+from __future__ import annotations
+
 import os
 import re
 import shutil
@@ -269,3 +271,32 @@ def test_squid_reports_an_overlapping_acl(squid_dir):
     result = squid_parse(squid_dir, "acl overlap dstdomain .microsoft.com\nacl overlap dstdomain www.microsoft.com\n"
                                     "http_access allow overlap")
     assert re.search(r"WARNING|ERROR", result.stdout + result.stderr)
+
+
+@pytest.mark.parametrize("acl_name", ["mde\n", "mde\r\n", "mde_service\n"])
+def test_an_acl_name_with_a_trailing_newline_is_rejected(acl_name):
+    # '$' also matches before a final newline; the name must match in full.
+    with pytest.raises(AllowlistError) as caught:
+        render_squid(items(), acl_name=acl_name)
+    assert caught.value.field == "acl_name"
+
+
+@pytest.mark.parametrize("path", ["/a .*", "/a\t.*", "/pki/\n.*", "/a\x0b.*", "/a\x00b", "/a\u2028.*", "/a\xa0.*"])
+def test_white_space_and_control_characters_in_a_plain_http_path_are_rejected(path):
+    # Squid splits an ACL line at white space: '/a .*' would add the value '.*', which allows
+    # every plain-http URL on the port.
+    entry = {"host": "crl.example.com", "port": 80, "scheme": "http", "path": path}
+    with pytest.raises(AllowlistError) as caught:
+        render_squid([entry])
+    assert caught.value.field == "entries[0]" and caught.value.rule == "path"
+    with pytest.raises(AllowlistError):
+        render_pac([entry], proxy="proxy.example.com:3128")
+    with pytest.raises(AllowlistError):
+        render_squid(["http://crl.example.com%s" % path])
+
+
+def test_a_host_with_a_newline_is_rejected():
+    # The URL splitter leaves the newline on the host ('$' matches before it); the renderer refuses it.
+    with pytest.raises(AllowlistError) as caught:
+        render_squid(["http://crl.example.com\n/pki"])
+    assert caught.value.field == "entries[0]" and caught.value.rule == "host"
