@@ -292,6 +292,25 @@ raw:
         autodetect_error:
           description: The WPAD discovery error for method 2, when discovery found nothing.
           type: int
+        autodetect_attempt:
+          description:
+            - Which discovery attempt of method 2 found a proxy configuration, C(service) (the
+              auto-proxy service), C(in-process) (retried in the test's own process because the service
+              failed, 12178), or C(autologon) (retried with automatic logon after 12015); null when none did.
+          type: str
+        server_chain:
+          description:
+            - The server certificate chain WinHTTP saw for an https URL, leaf first, each with
+              C(thumbprint) (SHA-1, lower-case hex), C(subject) and C(issuer); null when no server
+              certificate was seen (plain HTTP, no answer, or an answer the proxy gave to CONNECT).
+            - The controller decides whether it ends in a Microsoft service root.
+          type: list
+          elements: dict
+        proxy_headers:
+          description:
+            - Headers of the answer that show a proxy made or relayed it (C(via), C(x_squid_error),
+              C(proxy_status)); null when none was present or no answer was read.
+          type: dict
         proxy:
           description: The proxy used (named, command line, or discovered).
           type: str
