@@ -136,6 +136,11 @@ class ActionModule(WindowsModuleAction):
             warnings.append(
                 "the probes ran as %s, not SYSTEM: the sensor runs as SYSTEM, so results may differ; use "
                 "become: true, become_method: ansible.builtin.runas, become_user: SYSTEM" % process.get("user"))
+        if process.get("is_64bit_os") and process.get("is_64bit") is False:
+            warnings.append(
+                "the probes ran in a 32-bit PowerShell on 64-bit Windows: method 1 (default proxy) used the "
+                "WOW6432Node copy of the WinHTTP settings, not the 64-bit one the sensor uses; run the task "
+                "in the 64-bit PowerShell (the default WinRM/SSH endpoints are 64-bit)")
         run = raw.get("run") or {}
         if run.get("deadline_reached"):
             warnings.append("the deadline (%s ms) stopped the run; raise deadline or max_concurrency"

@@ -14,6 +14,8 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using System.Threading;
 
 namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe
@@ -80,6 +82,12 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         public string Access;          // how WinHTTP was configured: automatic, default, no-proxy, named, auto-detect
         public long ElapsedMs;
         public bool TimedOut;
+        // Which WPAD attempt found a configuration: service, in-process or autologon (null: none).
+        public string AutoDetectAttempt;
+        // The server certificate chain, leaf first (null: no server certificate was seen).
+        public List<Dictionary<string, object>> ServerChain;
+        // Via, X-Squid-Error and Proxy-Status of the answer (null: none of them present).
+        public Dictionary<string, object> ProxyHeaders;
 
         public ProbeResult(ProbeRequest request)
         {
@@ -122,6 +130,9 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             data["access"] = Access;
             data["elapsed_ms"] = ElapsedMs;
             data["timed_out"] = TimedOut;
+            data["autodetect_attempt"] = AutoDetectAttempt;
+            data["server_chain"] = ServerChain;
+            data["proxy_headers"] = ProxyHeaders;
             return data;
         }
     }
@@ -229,6 +240,15 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         private readonly object sync = new object();
         private Action abort;
         private bool cancelled;
+        private string stage;
+
+        // Where the probe is (wpad, resolve, connect, tls, send, receive): set by the transport,
+        // read by the scheduler to label a probe it has to abandon.
+        public string Stage
+        {
+            get { lock (sync) { return stage; } }
+            set { lock (sync) { stage = value; } }
+        }
 
         public bool IsCancelled
         {
@@ -399,7 +419,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                     long abandonAt = cancelAt + AbandonGraceMs;
                     if (now >= abandonAt)
                     {
-                        Abandon(i, "receive");
+                        Abandon(i, slot.Cancel.Stage ?? "unknown");
                         continue;
                     }
                     if (now >= cancelAt)
@@ -564,6 +584,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         private readonly object sync = new object();
         private readonly Action<IntPtr> closeHandle;
         private bool closed;
+        private bool requestCancelled;
         private IntPtr session;
         private IntPtr connection;
         private IntPtr request;
@@ -594,16 +615,21 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         public IntPtr Request
         {
             get { lock (sync) { return request; } }
-            set { Keep(ref request, value); }
+            set { Keep(ref request, value, true); }
         }
 
         private void Keep(ref IntPtr slot, IntPtr value)
         {
+            Keep(ref slot, value, false);
+        }
+
+        private void Keep(ref IntPtr slot, IntPtr value, bool isRequest)
+        {
             bool closeNow;
             lock (sync)
             {
-                closeNow = closed;
-                if (!closed) slot = value;
+                closeNow = closed || (isRequest && requestCancelled);
+                if (!closeNow) slot = value;
             }
             if (closeNow && value != IntPtr.Zero)
             {
@@ -611,7 +637,29 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             }
         }
 
-        // Idempotent and safe from any thread: every handle is closed exactly once, children first.
+        // Cancellation from another thread: close the request handle only, which makes WinHTTP
+        // fail the synchronous call on it. The session and connection stay with the probe's own
+        // thread, which may still be using them, and are closed by Close when it returns. A
+        // request handle stored after this is closed at once.
+        public void CancelRequest()
+        {
+            IntPtr open;
+            lock (sync)
+            {
+                requestCancelled = true;
+                open = request;
+                request = IntPtr.Zero;
+            }
+            if (open != IntPtr.Zero) closeHandle(open);
+        }
+
+        public bool IsRequestCancelled
+        {
+            get { lock (sync) { return requestCancelled || closed; } }
+        }
+
+        // Idempotent; called by the probe's owner when it is done: every handle still open is
+        // closed exactly once, children first.
         public void Close()
         {
             IntPtr[] open;
@@ -649,10 +697,10 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             }
             SessionPlan plan = SessionPlan.For(request.Method, request.Proxy);
             ProbeHandles handles = new ProbeHandles(CloseHandle);
-            cancel.Register(handles.Close);
+            cancel.Register(handles.CancelRequest);
             try
             {
-                Probe(plan, target, request.Url, timeoutMs, handles, result);
+                Probe(plan, target, request.Url, timeoutMs, handles, result, cancel);
             }
             finally
             {
@@ -661,9 +709,11 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return result;
         }
 
-        private void Probe(SessionPlan plan, ProbeTarget target, string url, int timeoutMs, ProbeHandles handles, ProbeResult result)
+        private void Probe(SessionPlan plan, ProbeTarget target, string url, int timeoutMs, ProbeHandles handles,
+            ProbeResult result, ProbeCancellation cancel)
         {
             if (!Open(plan, handles, result)) return;
+            StageTracker.Watch(handles.Session, cancel, target.Secure);
             NativeMethods.WinHttpSetTimeouts(handles.Session, timeoutMs, timeoutMs, timeoutMs, timeoutMs);
             handles.Connection = NativeMethods.WinHttpConnect(handles.Session, target.Host, (ushort)target.Port, 0);
             if (handles.Connection == IntPtr.Zero)
@@ -686,8 +736,10 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             NativeMethods.WinHttpSetOption(handles.Request, NativeMethods.WINHTTP_OPTION_AUTOLOGON_POLICY, ref autologon, 4);
             if (plan.AutoDetect)
             {
+                cancel.Stage = "wpad";
                 Discover(handles, url, result);
             }
+            cancel.Stage = "resolve";
             if (!NativeMethods.WinHttpSendRequest(handles.Request, IntPtr.Zero, 0, IntPtr.Zero, 0, 0, IntPtr.Zero))
             {
                 Fail(result, "send", handles);
@@ -708,6 +760,84 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 return;
             }
             result.StatusCode = status;
+            result.ProxyHeaders = ProxyHeaders(handles.Request);
+            if (target.Secure)
+            {
+                result.ServerChain = ServerChain(handles.Request);
+            }
+        }
+
+        // The answer's headers that show a proxy made or relayed it; the controller decides.
+        private static Dictionary<string, object> ProxyHeaders(IntPtr request)
+        {
+            Dictionary<string, object> found = null;
+            string[][] wanted = { new string[] { "via", "Via" }, new string[] { "x_squid_error", "X-Squid-Error" },
+                new string[] { "proxy_status", "Proxy-Status" } };
+            foreach (string[] header in wanted)
+            {
+                string value = CustomHeader(request, header[1]);
+                if (value == null) continue;
+                if (found == null)
+                {
+                    found = new Dictionary<string, object>();
+                    foreach (string[] key in wanted) found[key[0]] = null;
+                }
+                found[header[0]] = value;
+            }
+            return found;
+        }
+
+        private static string CustomHeader(IntPtr request, string name)
+        {
+            StringBuilder buffer = new StringBuilder(name, 2048);
+            int size = buffer.Capacity * 2;
+            if (!NativeMethods.WinHttpQueryHeaders(request, NativeMethods.WINHTTP_QUERY_CUSTOM, IntPtr.Zero, buffer, ref size, IntPtr.Zero))
+            {
+                return null;
+            }
+            return buffer.ToString();
+        }
+
+        // The certificate the server presented in this request's TLS handshake and the chain
+        // Windows builds for it (revocation not checked here: WinHTTP already did what it does).
+        // Null when no certificate was seen: then the answer came from a proxy refusing CONNECT.
+        private static List<Dictionary<string, object>> ServerChain(IntPtr request)
+        {
+            IntPtr context = IntPtr.Zero;
+            int size = IntPtr.Size;
+            if (!NativeMethods.WinHttpQueryOption(request, NativeMethods.WINHTTP_OPTION_SERVER_CERT_CONTEXT, ref context, ref size)
+                || context == IntPtr.Zero)
+            {
+                return null;
+            }
+            try
+            {
+                X509Certificate2 leaf = new X509Certificate2(context);
+                X509Chain chain = new X509Chain();
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                chain.ChainPolicy.VerificationFlags = X509VerificationFlags.AllFlags;
+                chain.Build(leaf);
+                List<Dictionary<string, object>> elements = new List<Dictionary<string, object>>();
+                foreach (X509ChainElement element in chain.ChainElements)
+                {
+                    elements.Add(CertificateFacts(element.Certificate));
+                }
+                if (elements.Count == 0) elements.Add(CertificateFacts(leaf));
+                return elements;
+            }
+            finally
+            {
+                NativeMethods.CertFreeCertificateContext(context);
+            }
+        }
+
+        public static Dictionary<string, object> CertificateFacts(X509Certificate2 certificate)
+        {
+            Dictionary<string, object> facts = new Dictionary<string, object>();
+            facts["thumbprint"] = certificate.Thumbprint.ToLowerInvariant();
+            facts["subject"] = certificate.Subject;
+            facts["issuer"] = certificate.Issuer;
+            return facts;
         }
 
         private bool Open(SessionPlan plan, ProbeHandles handles, ProbeResult result)
@@ -730,19 +860,43 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return true;
         }
 
-        // WPAD discovery for this URL; when a proxy is found the request uses it, otherwise the
-        // request goes direct and the discovery error is reported alongside.
+        // WPAD discovery for this URL. Up to three attempts, as WinHTTP documents: through the
+        // auto-proxy service; in-process when the service failed (12178); with automatic logon when
+        // the script's server refused the anonymous request (12015). The attempt that found a
+        // configuration is reported; when none did, the error is, and the controller fails method 2
+        // whatever the request (then sent direct) answered.
         private static void Discover(ProbeHandles handles, string url, ProbeResult result)
         {
+            int flags = NativeMethods.WINHTTP_AUTOPROXY_AUTO_DETECT;
+            bool autoLogon = false;
+            string attempt = "service";
+            for (int tries = 0; tries < 3; tries++)
+            {
+                int error = TryDiscover(handles, url, result, flags, autoLogon);
+                if (error == 0)
+                {
+                    result.AutoDetectAttempt = attempt;
+                    result.AutoDetectError = 0;
+                    return;
+                }
+                result.AutoDetectError = error;
+                if (!DiscoveryErrors.Retry(error, ref flags, ref autoLogon, out attempt))
+                {
+                    return;
+                }
+            }
+        }
+
+        private static int TryDiscover(ProbeHandles handles, string url, ProbeResult result, int flags, bool autoLogon)
+        {
             NativeMethods.WINHTTP_AUTOPROXY_OPTIONS options = new NativeMethods.WINHTTP_AUTOPROXY_OPTIONS();
-            options.dwFlags = NativeMethods.WINHTTP_AUTOPROXY_AUTO_DETECT;
+            options.dwFlags = flags;
             options.dwAutoDetectFlags = NativeMethods.WINHTTP_AUTO_DETECT_TYPE_DHCP | NativeMethods.WINHTTP_AUTO_DETECT_TYPE_DNS_A;
-            options.fAutoLogonIfChallenged = false;
+            options.fAutoLogonIfChallenged = autoLogon;
             NativeMethods.WINHTTP_PROXY_INFO info;
             if (!NativeMethods.WinHttpGetProxyForUrl(handles.Session, url, ref options, out info))
             {
-                result.AutoDetectError = Marshal.GetLastWin32Error();
-                return;
+                return Marshal.GetLastWin32Error();
             }
             try
             {
@@ -758,14 +912,15 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 if (info.lpszProxy != IntPtr.Zero) NativeMethods.GlobalFree(info.lpszProxy);
                 if (info.lpszProxyBypass != IntPtr.Zero) NativeMethods.GlobalFree(info.lpszProxyBypass);
             }
+            return 0;
         }
 
         private static void Fail(ProbeResult result, string stage, ProbeHandles handles)
         {
             int error = Marshal.GetLastWin32Error();
-            if (handles.IsClosed && (error == 0 || error == WinHttpErrors.InvalidHandle))
+            if (handles.IsRequestCancelled && (error == 0 || error == WinHttpErrors.InvalidHandle))
             {
-                // The scheduler closed the handles (time limit or deadline) before this call.
+                // The scheduler closed the request handle (time limit or deadline) before this call.
                 error = WinHttpErrors.OperationCancelled;
             }
             result.WinHttpError = error;
@@ -778,8 +933,132 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         }
     }
 
+    public static class DiscoveryErrors
+    {
+        public const int LoginFailure = 12015;
+        public const int ServiceError = 12178;
+
+        // Whether a failed discovery is worth one more attempt, and how: in-process once when the
+        // auto-proxy service failed, with automatic logon once when the script's server refused
+        // the anonymous request. Every other error is final.
+        public static bool Retry(int error, ref int flags, ref bool autoLogon, out string attempt)
+        {
+            attempt = null;
+            if (error == ServiceError && (flags & NativeMethods.WINHTTP_AUTOPROXY_RUN_INPROCESS) == 0)
+            {
+                flags |= NativeMethods.WINHTTP_AUTOPROXY_RUN_INPROCESS;
+                attempt = "in-process";
+                return true;
+            }
+            if (error == LoginFailure && !autoLogon)
+            {
+                autoLogon = true;
+                attempt = "autologon";
+                return true;
+            }
+            return false;
+        }
+    }
+
+    // Follows a probe through WinHTTP's status notifications (they arrive in synchronous mode too)
+    // so an abandoned probe can say where it was stuck.
+    internal static class StageTracker
+    {
+        private static readonly object sync = new object();
+        private static readonly Dictionary<IntPtr, KeyValuePair<ProbeCancellation, bool>> watched =
+            new Dictionary<IntPtr, KeyValuePair<ProbeCancellation, bool>>();
+        // Kept in a static field so the delegate outlives every native call that may use it.
+        private static readonly NativeMethods.StatusCallback callback = OnStatus;
+
+        public static void Watch(IntPtr session, ProbeCancellation cancel, bool secure)
+        {
+            lock (sync) { watched[session] = new KeyValuePair<ProbeCancellation, bool>(cancel, secure); }
+            NativeMethods.WinHttpSetStatusCallback(session, callback, NativeMethods.WINHTTP_CALLBACK_FLAG_STAGES, IntPtr.Zero);
+        }
+
+        private static void OnStatus(IntPtr handle, IntPtr context, int status, IntPtr info, int length)
+        {
+            // Request notifications carry the request handle; find the session via WinHTTP's parent.
+            KeyValuePair<ProbeCancellation, bool> entry;
+            IntPtr session = NativeMethods.ParentSession(handle);
+            lock (sync)
+            {
+                if (status == NativeMethods.WINHTTP_CALLBACK_STATUS_HANDLE_CLOSING)
+                {
+                    watched.Remove(handle);
+                    return;
+                }
+                if (!watched.TryGetValue(session, out entry) && !watched.TryGetValue(handle, out entry)) return;
+            }
+            string stage = StageOf(status, entry.Value);
+            if (stage != null) entry.Key.Stage = stage;
+        }
+
+        public static string StageOf(int status, bool secure)
+        {
+            switch (status)
+            {
+                case NativeMethods.WINHTTP_CALLBACK_STATUS_RESOLVING_NAME: return "resolve";
+                case NativeMethods.WINHTTP_CALLBACK_STATUS_CONNECTING_TO_SERVER: return "connect";
+                case NativeMethods.WINHTTP_CALLBACK_STATUS_CONNECTED_TO_SERVER: return secure ? "tls" : "send";
+                case NativeMethods.WINHTTP_CALLBACK_STATUS_SENDING_REQUEST: return "send";
+                case NativeMethods.WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE: return "receive";
+                default: return null;
+            }
+        }
+    }
+
     internal static class NativeMethods
     {
+        public const int WINHTTP_QUERY_CUSTOM = 65535;
+        public const int WINHTTP_OPTION_PARENT_HANDLE = 21;
+        public const int WINHTTP_OPTION_SERVER_CERT_CONTEXT = 78;
+        public const int WINHTTP_AUTOPROXY_RUN_INPROCESS = 0x00010000;
+        public const int WINHTTP_CALLBACK_STATUS_RESOLVING_NAME = 0x00000001;
+        public const int WINHTTP_CALLBACK_STATUS_CONNECTING_TO_SERVER = 0x00000004;
+        public const int WINHTTP_CALLBACK_STATUS_CONNECTED_TO_SERVER = 0x00000008;
+        public const int WINHTTP_CALLBACK_STATUS_SENDING_REQUEST = 0x00000010;
+        public const int WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE = 0x00000040;
+        public const int WINHTTP_CALLBACK_STATUS_HANDLE_CLOSING = 0x00000800;
+        // RESOLVE_NAME, CONNECT_TO_SERVER, SEND_REQUEST, RECEIVE_RESPONSE, HANDLES.
+        public const int WINHTTP_CALLBACK_FLAG_STAGES = 0x000000FF | 0x00000C00;
+
+        [UnmanagedFunctionPointer(CallingConvention.StdCall)]
+        public delegate void StatusCallback(IntPtr handle, IntPtr context, int status, IntPtr info, int length);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        public static extern IntPtr WinHttpSetStatusCallback(IntPtr handle, StatusCallback callback, int flags, IntPtr reserved);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpQueryOption(IntPtr handle, int option, ref IntPtr buffer, ref int bufferLength);
+
+        [DllImport("winhttp.dll", SetLastError = true, CharSet = CharSet.Unicode, EntryPoint = "WinHttpQueryHeaders")]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpQueryHeaders(IntPtr request, int infoLevel, IntPtr name, StringBuilder buffer,
+            ref int bufferLength, IntPtr index);
+
+        [DllImport("crypt32.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool CertFreeCertificateContext(IntPtr context);
+
+        // The session a request (or connection) handle belongs to.
+        public static IntPtr ParentSession(IntPtr handle)
+        {
+            IntPtr current = handle;
+            for (int depth = 0; depth < 2; depth++)
+            {
+                IntPtr parent = IntPtr.Zero;
+                int size = IntPtr.Size;
+                if (!WinHttpQueryOption(current, WINHTTP_OPTION_PARENT_HANDLE, ref parent, ref size) || parent == IntPtr.Zero)
+                {
+                    return current;
+                }
+                current = parent;
+            }
+            return current;
+        }
+
         public const int WINHTTP_FLAG_SECURE = 0x00800000;
         public const int WINHTTP_QUERY_STATUS_CODE = 19;
         public const int WINHTTP_QUERY_FLAG_NUMBER = 0x20000000;

@@ -90,6 +90,7 @@ $module.Result.raw = @{
         sid = $identity.User.Value
         is_system = $identity.User.Value -eq 'S-1-5-18'
         is_64bit = [System.Environment]::Is64BitProcess
+        is_64bit_os = [System.Environment]::Is64BitOperatingSystem
         os_version = [System.Environment]::OSVersion.Version.ToString()
     }
     run = @{

@@ -119,6 +119,8 @@ notes:
     cannot reveal TLS inspection either way.
   - The probes run in a 64-bit PowerShell on 64-bit Windows, like the sensor; the analyzer itself is a
     32-bit program, so its C(Default proxy) line may reflect the WOW64 copy of the WinHTTP settings.
+    When the module itself ran in a 32-bit PowerShell on 64-bit Windows (for example a 32-bit
+    remoting endpoint), the result warns, since method 1 then read the WOW6432Node copy, not the sensor's.
   - Supports check mode (the probes run, nothing is changed) and diff (there is never a difference).
   - Runs only through its action plugin (the controller half).
 seealso:
@@ -351,6 +353,11 @@ raw:
           type: bool
         is_64bit:
           description: Whether the PowerShell process is 64-bit.
+          type: bool
+        is_64bit_os:
+          description:
+            - Whether Windows is 64-bit. A 32-bit process on 64-bit Windows reads the C(WOW6432Node) copy
+              of the WinHTTP settings for method 1, so the result warns then.
           type: bool
         os_version:
           description: The Windows version.

@@ -51,6 +51,12 @@ namespace WinHttpProbeTests
                         Thread.Sleep(30000);
                         result.StatusCode = 200;
                         return result;
+                    case "stuck-connect.test":
+                        // Where a real probe would be when a TCP connect hangs and ignores the cancel.
+                        cancel.Stage = "connect";
+                        Thread.Sleep(30000);
+                        result.StatusCode = 200;
+                        return result;
                     case "boom.test":
                         throw new InvalidOperationException("transport exploded");
                     default:
@@ -272,7 +278,7 @@ namespace WinHttpProbeTests
                 Equal<object>(null, ok["winhttp_error"], "no error");
                 Equal<object>("disabled", ok["method"], "method");
                 Equal<object>("no-proxy", ok["access"], "access");
-                Equal(13, ok.Count, "keys");
+                Equal(16, ok.Count, "keys");
                 Dictionary<string, object> absent = results[1].ToDictionary();
                 Equal<object>(false, absent["attempted"], "named attempted");
                 Equal<object>(null, absent["status_code"], "named status");
@@ -316,6 +322,71 @@ namespace WinHttpProbeTests
                 Equal(IntPtr.Zero, handles.Session, "late session not kept");
                 handles.Close();
                 Equal(1, closed.Count, "no second close");
+            });
+
+            Run("cancel_closes_only_the_request_handle_and_the_owner_closes_the_rest", delegate
+            {
+                // The probe's own thread may still be inside a call on the session or connection
+                // when the scheduler cancels: only the request handle may be closed from outside.
+                List<IntPtr> closed = new List<IntPtr>();
+                ProbeHandles handles = new ProbeHandles(delegate(IntPtr h) { lock (closed) { closed.Add(h); } });
+                ProbeCancellation cancel = new ProbeCancellation();
+                handles.Session = new IntPtr(1);
+                handles.Connection = new IntPtr(2);
+                handles.Request = new IntPtr(3);
+                cancel.Register(handles.CancelRequest);
+                cancel.Cancel();
+                Equal(1, closed.Count, "handles closed by the cancel");
+                Equal(new IntPtr(3), closed[0], "the request handle");
+                Equal(new IntPtr(1), handles.Session, "session kept for its owner");
+                Equal(new IntPtr(2), handles.Connection, "connection kept for its owner");
+                Check(handles.IsRequestCancelled, "request not marked cancelled");
+                handles.Request = new IntPtr(4);
+                Equal(2, closed.Count, "a request opened after the cancel is closed at once");
+                handles.Close();
+                Equal(4, closed.Count, "the owner closed the rest");
+                Equal(new IntPtr(2), closed[2], "connection before session");
+                Equal(new IntPtr(1), closed[3], "session last");
+                handles.Close();
+                Equal(4, closed.Count, "nothing closed twice");
+            });
+
+            Run("an_abandoned_probe_is_labelled_with_the_stage_it_was_stuck_in", delegate
+            {
+                FakeTransport fake = new FakeTransport();
+                ProbeScheduler scheduler = new ProbeScheduler(fake, 1, 100, 60000);
+                scheduler.AbandonGraceMs = 100;
+                ProbeResult[] results = scheduler.Run(Requests("https://stuck-connect.test/", "https://a.test/200"));
+                Equal(1, scheduler.Abandoned, "abandoned");
+                Check(results[0].TimedOut, "stuck probe not timed out");
+                Equal("connect", results[0].ErrorStage, "stage");
+                Equal(200, results[1].StatusCode, "the next probe still ran");
+            });
+
+            Run("winhttp_notifications_map_to_stages", delegate
+            {
+                Equal("resolve", StageTracker.StageOf(0x1, true), "resolving name");
+                Equal("connect", StageTracker.StageOf(0x4, true), "connecting");
+                Equal("tls", StageTracker.StageOf(0x8, true), "connected, https: the handshake is next");
+                Equal("send", StageTracker.StageOf(0x8, false), "connected, http");
+                Equal("receive", StageTracker.StageOf(0x40, true), "receiving");
+                Equal<string>(null, StageTracker.StageOf(0x800, true), "handle closing is no stage");
+            });
+
+            Run("wpad_discovery_retries_in_process_then_with_autologon_once_each", delegate
+            {
+                int flags = 1;
+                bool autoLogon = false;
+                string attempt;
+                Check(DiscoveryErrors.Retry(12178, ref flags, ref autoLogon, out attempt), "service error not retried");
+                Equal("in-process", attempt, "first retry");
+                Check((flags & 0x10000) != 0, "in-process flag not set");
+                Check(!DiscoveryErrors.Retry(12178, ref flags, ref autoLogon, out attempt), "in-process retried twice");
+                Check(DiscoveryErrors.Retry(12015, ref flags, ref autoLogon, out attempt), "login failure not retried");
+                Equal("autologon", attempt, "second retry");
+                Check(autoLogon, "automatic logon not switched on");
+                Check(!DiscoveryErrors.Retry(12015, ref flags, ref autoLogon, out attempt), "autologon retried twice");
+                Check(!DiscoveryErrors.Retry(12180, ref flags, ref autoLogon, out attempt), "no WPAD retried");
             });
 
             Console.WriteLine(failures == 0 ? "ALL PASSED" : failures + " FAILED");

@@ -339,3 +339,17 @@ def test_pinned_answer_without_a_reported_chain_is_not_a_pass(run_action):
     result, _target = run_action(action, {"urls": urls}, reply)
     assert result["urls"][0]["probes"][0]["reason"] == "tls_unverified"
     assert result["urls"][0]["strict"] == "fail"
+
+
+def test_32bit_powershell_on_64bit_windows_warns(run_action):
+    urls, reply = recorded("named_proxy_ok")
+    reply = json.loads(json.dumps(reply))
+    reply["raw"]["process"]["is_64bit"] = False
+    result, _target = run_action(action, {"urls": urls}, reply)
+    assert any("32-bit PowerShell on 64-bit Windows" in w and "WOW6432Node" in w for w in result.get("warnings", []))
+
+
+def test_64bit_powershell_does_not_warn_about_bitness(run_action):
+    urls, reply = recorded("named_proxy_ok")
+    result, _target = run_action(action, {"urls": urls}, reply)
+    assert not any("32-bit" in w for w in result.get("warnings", []))
