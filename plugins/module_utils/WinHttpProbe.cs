@@ -88,6 +88,10 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         public List<Dictionary<string, object>> ServerChain;
         // Via, X-Squid-Error and Proxy-Status of the answer (null: none of them present).
         public Dictionary<string, object> ProxyHeaders;
+        // A shared failure this result was reported for without its own request
+        // (proxy_unreachable, wpad_failed), and on how many probes it was established.
+        public string Established;
+        public int EstablishedOn;
 
         public ProbeResult(ProbeRequest request)
         {
@@ -133,6 +137,8 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             data["autodetect_attempt"] = AutoDetectAttempt;
             data["server_chain"] = ServerChain;
             data["proxy_headers"] = ProxyHeaders;
+            data["established"] = Established;
+            data["established_on"] = Established == null ? null : (object)EstablishedOn;
             return data;
         }
     }
@@ -140,6 +146,9 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
     public static class WinHttpErrors
     {
         public const int Timeout = 12002;
+        public const int InternalError = 12004;
+        public const int NameNotResolved = 12007;
+        public const int CannotConnect = 12029;
         public const int InvalidUrl = 12005;
         public const int UnrecognizedScheme = 12006;
         public const int OperationCancelled = 12017;
@@ -293,8 +302,43 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         // Run one probe synchronously. Give up after timeoutMs, and return promptly when
         // cancel is cancelled. Fill in everything but ElapsedMs, which the scheduler measures.
         ProbeResult Execute(ProbeRequest request, int timeoutMs, ProbeCancellation cancel);
+
+        // WPAD discovery for the run (method 2), as one step: DHCP/DNS detection, script download
+        // and evaluation for url, with the documented retries. Same time rules as Execute.
+        WpadDiscovery Discover(string url, int timeoutMs, ProbeCancellation cancel);
     }
 
+    // What the run's one WPAD discovery found.
+    public sealed class WpadDiscovery
+    {
+        public int Error;            // 0 when a configuration was found
+        public string Attempt;       // service, in-process or autologon when found
+        public string Proxy;         // the proxy the script named for the sample URL (null: DIRECT)
+        public long ElapsedMs;
+        public bool TimedOut;
+
+        public Dictionary<string, object> ToDictionary()
+        {
+            Dictionary<string, object> data = new Dictionary<string, object>();
+            data["error"] = Error == 0 ? null : (object)Error;
+            data["attempt"] = Attempt;
+            data["proxy"] = Proxy;
+            data["elapsed_ms"] = ElapsedMs;
+            data["timed_out"] = TimedOut;
+            return data;
+        }
+    }
+
+    // Runs the plan. Work is ordered so the probes that decide a shared failure go first:
+    //  * the run's WPAD discovery (once; method 2 probes wait for it, and when it finds nothing
+    //    every method 2 result is that failure, without a request);
+    //  * for the named and command-line methods, EstablishAfter probes on different URLs; the
+    //    method's other probes wait for them. When every one of them found the proxy unreachable
+    //    (no TCP connection, proxy name not resolved, or stuck connecting to it) the method's other
+    //    URLs are reported failed for that established reason; otherwise they all run.
+    // Nothing else is ever generalised: the default and disabled methods, and any failure that
+    // names a URL (an HTTP answer, TLS), are per URL. EstablishAfter = 0 turns all of it off
+    // (every probe made, discovery per probe): the exhaustive run the benchmark compares with.
     public sealed class ProbeScheduler
     {
         private readonly IProbeTransport transport;
@@ -306,19 +350,31 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         // left to finish in the background and its late result discarded).
         public int AbandonGraceMs = 1000;
 
-        // The highest number of probes that ran at once (for the run summary and tests).
+        // Probes on different URLs that must all find a proxy unreachable before the method's
+        // other URLs are reported so (two: one lost packet must not condemn a method).
+        public int EstablishAfter = 2;
+
         public int PeakConcurrency { get; private set; }
         public bool DeadlineReached { get; private set; }
         public int Abandoned { get; private set; }
+        public int ProbesMade { get; private set; }
+        public WpadDiscovery Discovery { get; private set; }
+
+        private const int DiscoveryJob = -2;
+        private const int NoJob = -1;
 
         private readonly object sync = new object();
         private IList<ProbeRequest> requests;
         private ProbeResult[] results;
         private Slot[] slots;
-        private int next;
+        private Slot discoverySlot;
+        private LinkedList<int> ready;
+        private bool discoveryQueued;
         private int running;
         private int finished;
+        private int workers;
         private Stopwatch clock;
+        private readonly Dictionary<ProbeMethod, Group> groups = new Dictionary<ProbeMethod, Group>();
 
         private sealed class Slot
         {
@@ -326,6 +382,14 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             public int TimeoutMs;
             public ProbeCancellation Cancel;
             public bool Abandoned;
+        }
+
+        // The probes of one method that wait for a shared decision.
+        private sealed class Group
+        {
+            public List<int> Deciders = new List<int>();
+            public List<int> Held = new List<int>();
+            public bool Decided;
         }
 
         public ProbeScheduler(IProbeTransport transport, int maxConcurrency, int probeTimeoutMs, int deadlineMs)
@@ -359,32 +423,105 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return plan;
         }
 
-        // Results in request order. Returns by the deadline (plus nothing): probes still running
-        // then are cancelled and reported as timed out, probes not started as skipped.
+        // Whether a failure belongs to the method's proxy rather than to the URL: through a named
+        // proxy WinHTTP connects to the proxy only (a destination problem comes back as the
+        // proxy's HTTP answer), so no connection, an unresolvable proxy name, or a probe stuck
+        // resolving or connecting means the proxy itself is unreachable.
+        public static bool ProxyUnreachable(ProbeResult result)
+        {
+            if (result == null || !NeedsProxy(result.Method) || result.StatusCode != 0) return false;
+            if (result.WinHttpError == WinHttpErrors.CannotConnect || result.WinHttpError == WinHttpErrors.NameNotResolved)
+            {
+                return true;
+            }
+            return result.TimedOut && (result.ErrorStage == "connect" || result.ErrorStage == "resolve");
+        }
+
+        // Results in request order. Returns by the deadline: probes still running then are
+        // cancelled and reported as timed out, probes not started as skipped.
         public ProbeResult[] Run(IList<ProbeRequest> plan)
         {
             requests = plan;
             results = new ProbeResult[plan.Count];
             slots = new Slot[plan.Count];
+            ready = new LinkedList<int>();
             clock = Stopwatch.StartNew();
             lock (sync)
             {
+                List<int> later = new List<int>();
+                string discoveryUrl = null;
                 for (int i = 0; i < plan.Count; i++)
                 {
-                    if (NeedsProxy(plan[i].Method) && plan[i].Proxy == null)
+                    ProbeMethod method = plan[i].Method;
+                    if (NeedsProxy(method) && plan[i].Proxy == null)
                     {
                         results[i] = ProbeResult.Skipped(plan[i], "not-configured");
                         finished++;
+                        continue;
+                    }
+                    if (EstablishAfter > 0 && method == ProbeMethod.AutoDiscovery)
+                    {
+                        if (discoveryUrl == null) discoveryUrl = plan[i].Url;
+                        GroupOf(method).Held.Add(i);
+                        continue;
+                    }
+                    if (EstablishAfter > 0 && NeedsProxy(method))
+                    {
+                        Group group = GroupOf(method);
+                        if (group.Deciders.Count < EstablishAfter && !HasUrl(group.Deciders, plan[i].Url))
+                        {
+                            group.Deciders.Add(i);
+                            ready.AddLast(i);   // deciding probes first
+                        }
+                        else
+                        {
+                            group.Held.Add(i);
+                        }
+                        continue;
+                    }
+                    later.Add(i);
+                }
+                foreach (KeyValuePair<ProbeMethod, Group> entry in groups)
+                {
+                    if (entry.Key != ProbeMethod.AutoDiscovery && entry.Value.Deciders.Count < EstablishAfter)
+                    {
+                        // Too few URLs to establish anything: every probe runs.
+                        Release(entry.Value);
                     }
                 }
-                int workers = Math.Min(maxConcurrency, plan.Count - finished);
-                for (int w = 0; w < workers; w++)
+                foreach (int i in later) ready.AddLast(i);
+                if (discoveryUrl != null)
                 {
-                    StartWorker();
+                    discoveryQueued = true;
+                    Discovery = null;
+                    pendingDiscoveryUrl = discoveryUrl;
                 }
+                EnsureWorkers();
                 Supervise();
             }
             return results;
+        }
+
+        private string pendingDiscoveryUrl;
+
+        private Group GroupOf(ProbeMethod method)
+        {
+            Group group;
+            if (!groups.TryGetValue(method, out group))
+            {
+                group = new Group();
+                groups[method] = group;
+            }
+            return group;
+        }
+
+        private bool HasUrl(List<int> indices, string url)
+        {
+            foreach (int i in indices)
+            {
+                if (String.Equals(requests[i].Url, url, StringComparison.OrdinalIgnoreCase)) return true;
+            }
+            return false;
         }
 
         private static bool NeedsProxy(ProbeMethod method)
@@ -392,11 +529,91 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return method == ProbeMethod.NamedProxy || method == ProbeMethod.CommandLineProxy;
         }
 
-        private void StartWorker()
+        // Called with the lock held: as many workers as there is work, within the bound.
+        private void EnsureWorkers()
         {
-            Thread thread = new Thread(Work);
-            thread.IsBackground = true;
-            thread.Start();
+            int jobs = ready.Count + (discoveryQueued ? 1 : 0);
+            int idle = workers - running;
+            while (workers < maxConcurrency && jobs > idle)
+            {
+                workers++;
+                idle++;
+                Thread thread = new Thread(Work);
+                thread.IsBackground = true;
+                thread.Start();
+            }
+            Monitor.PulseAll(sync);
+        }
+
+        // Called with the lock held.
+        private void Release(Group group)
+        {
+            group.Decided = true;
+            foreach (int i in group.Held)
+            {
+                if (results[i] == null) ready.AddLast(i);
+            }
+            group.Held.Clear();
+        }
+
+        // Called with the lock held, after a probe of a grouped method finished.
+        private void Decide(ProbeMethod method)
+        {
+            Group group;
+            if (!groups.TryGetValue(method, out group) || group.Decided || method == ProbeMethod.AutoDiscovery) return;
+            int unreachable = 0;
+            foreach (int i in group.Deciders)
+            {
+                if (results[i] == null) return;   // not decided yet
+                if (ProxyUnreachable(results[i])) unreachable++;
+            }
+            if (unreachable == group.Deciders.Count && unreachable >= EstablishAfter)
+            {
+                group.Decided = true;
+                ProbeResult first = results[group.Deciders[0]];
+                foreach (int i in group.Held)
+                {
+                    ProbeResult established = ProbeResult.Failed(requests[i], first.WinHttpError == 0 ? WinHttpErrors.Timeout : first.WinHttpError, first.ErrorStage);
+                    established.Attempted = false;
+                    established.TimedOut = first.TimedOut;
+                    established.Established = "proxy_unreachable";
+                    established.EstablishedOn = group.Deciders.Count;
+                    results[i] = established;
+                    finished++;
+                }
+                group.Held.Clear();
+            }
+            else
+            {
+                Release(group);
+                EnsureWorkers();
+            }
+        }
+
+        // Called with the lock held, when the run's discovery finished.
+        private void DiscoveryDone(WpadDiscovery found)
+        {
+            Discovery = found;
+            Group group = GroupOf(ProbeMethod.AutoDiscovery);
+            if (found.Error == 0)
+            {
+                Release(group);
+                EnsureWorkers();
+                return;
+            }
+            group.Decided = true;
+            foreach (int i in group.Held)
+            {
+                ProbeResult established = ProbeResult.Failed(requests[i], 0, "wpad");
+                established.Attempted = false;
+                established.AutoDetectError = found.Error;
+                established.Access = "auto-detect";
+                established.Established = "wpad_failed";
+                established.EstablishedOn = 1;
+                results[i] = established;
+                finished++;
+            }
+            group.Held.Clear();
         }
 
         // Called with the lock held: wait for results, cancel late probes, enforce the deadline.
@@ -411,31 +628,38 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                     return;
                 }
                 long wake = deadlineMs;
+                if (discoverySlot != null && Discovery == null)
+                {
+                    wake = Math.Min(wake, Watch(discoverySlot, now, -1));
+                }
                 for (int i = 0; i < slots.Length; i++)
                 {
                     Slot slot = slots[i];
                     if (slot == null || results[i] != null) continue;
-                    long cancelAt = slot.StartedMs + slot.TimeoutMs;
-                    long abandonAt = cancelAt + AbandonGraceMs;
-                    if (now >= abandonAt)
-                    {
-                        Abandon(i, slot.Cancel.Stage ?? "unknown");
-                        continue;
-                    }
-                    if (now >= cancelAt)
-                    {
-                        CancelOutsideLock(slot.Cancel);
-                        wake = Math.Min(wake, abandonAt);
-                    }
-                    else
-                    {
-                        wake = Math.Min(wake, cancelAt);
-                    }
+                    wake = Math.Min(wake, Watch(slot, now, i));
                 }
                 if (finished >= results.Length) break;
                 int wait = (int)Math.Max(1, Math.Min(wake - clock.ElapsedMilliseconds, 1000));
                 Monitor.Wait(sync, wait);
             }
+        }
+
+        // Called with the lock held: cancel or abandon one late job; returns when to look again.
+        private long Watch(Slot slot, long now, int index)
+        {
+            long cancelAt = slot.StartedMs + slot.TimeoutMs;
+            long abandonAt = cancelAt + AbandonGraceMs;
+            if (now >= abandonAt)
+            {
+                Abandon(index, slot, slot.Cancel.Stage ?? "unknown");
+                return long.MaxValue;
+            }
+            if (now >= cancelAt)
+            {
+                CancelOutsideLock(slot.Cancel);
+                return abandonAt;
+            }
+            return cancelAt;
         }
 
         private void CancelOutsideLock(ProbeCancellation cancel)
@@ -452,22 +676,31 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             }
         }
 
-        private void Abandon(int index, string stage)
+        private void Abandon(int index, Slot slot, string stage)
         {
-            Slot slot = slots[index];
             slot.Abandoned = true;
-            ProbeResult result = ProbeResult.Failed(requests[index], WinHttpErrors.Timeout, stage);
-            result.TimedOut = true;
-            result.ElapsedMs = clock.ElapsedMilliseconds - slot.StartedMs;
-            results[index] = result;
-            finished++;
             running--;
+            workers--;
             Abandoned++;
-            // The stuck thread keeps its probe; a new worker keeps the bound filled.
-            if (next < requests.Count)
+            if (index == -1)
             {
-                StartWorker();
+                WpadDiscovery lost = new WpadDiscovery();
+                lost.Error = WinHttpErrors.Timeout;
+                lost.TimedOut = true;
+                lost.ElapsedMs = clock.ElapsedMilliseconds - slot.StartedMs;
+                DiscoveryDone(lost);
             }
+            else
+            {
+                ProbeResult result = ProbeResult.Failed(requests[index], WinHttpErrors.Timeout, stage);
+                result.TimedOut = true;
+                result.ElapsedMs = clock.ElapsedMilliseconds - slot.StartedMs;
+                results[index] = result;
+                finished++;
+                Decide(requests[index].Method);
+            }
+            // The stuck thread keeps its probe; a new worker keeps the bound filled.
+            EnsureWorkers();
         }
 
         private void StopAtDeadline()
@@ -475,6 +708,11 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             DeadlineReached = true;
             List<ProbeCancellation> toCancel = new List<ProbeCancellation>();
             long now = clock.ElapsedMilliseconds;
+            if (discoverySlot != null && Discovery == null)
+            {
+                discoverySlot.Abandoned = true;
+                toCancel.Add(discoverySlot.Cancel);
+            }
             for (int i = 0; i < results.Length; i++)
             {
                 if (results[i] != null) continue;
@@ -493,11 +731,44 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 }
                 finished++;
             }
-            next = requests.Count;
+            ready.Clear();
+            discoveryQueued = false;
             foreach (ProbeCancellation cancel in toCancel)
             {
                 CancelOutsideLock(cancel);
             }
+        }
+
+        // Called with the lock held: the next job, waiting while only held work remains.
+        private int NextJob()
+        {
+            while (true)
+            {
+                if (discoveryQueued)
+                {
+                    discoveryQueued = false;
+                    return DiscoveryJob;
+                }
+                while (ready.Count > 0)
+                {
+                    int index = ready.First.Value;
+                    ready.RemoveFirst();
+                    if (results[index] == null && slots[index] == null) return index;
+                }
+                return NoJob;
+            }
+        }
+
+        private Slot NewSlot()
+        {
+            Slot slot = new Slot();
+            long now = clock.ElapsedMilliseconds;
+            slot.StartedMs = now;
+            slot.TimeoutMs = (int)Math.Max(1, Math.Min(probeTimeoutMs, deadlineMs - now));
+            slot.Cancel = new ProbeCancellation();
+            running++;
+            if (running > PeakConcurrency) PeakConcurrency = running;
+            return slot;
         }
 
         private void Work()
@@ -505,18 +776,31 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             while (true)
             {
                 int index;
-                Slot slot = new Slot();
+                Slot slot;
                 lock (sync)
                 {
-                    index = NextPending();
-                    if (index < 0) return;
-                    long now = clock.ElapsedMilliseconds;
-                    slot.StartedMs = now;
-                    slot.TimeoutMs = (int)Math.Max(1, Math.Min(probeTimeoutMs, deadlineMs - now));
-                    slot.Cancel = new ProbeCancellation();
-                    slots[index] = slot;
-                    running++;
-                    if (running > PeakConcurrency) PeakConcurrency = running;
+                    index = NextJob();
+                    if (index == NoJob)
+                    {
+                        workers--;
+                        return;
+                    }
+                    slot = NewSlot();
+                    if (index == DiscoveryJob) discoverySlot = slot;
+                    else slots[index] = slot;
+                }
+                if (index == DiscoveryJob)
+                {
+                    WpadDiscovery found = RunDiscovery(slot);
+                    lock (sync)
+                    {
+                        if (slot.Abandoned) return;
+                        running--;
+                        found.ElapsedMs = clock.ElapsedMilliseconds - slot.StartedMs;
+                        DiscoveryDone(found);
+                        Monitor.PulseAll(sync);
+                    }
+                    continue;
                 }
                 ProbeResult result = RunOne(requests[index], slot);
                 lock (sync)
@@ -530,20 +814,34 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                     results[index] = result;
                     finished++;
                     running--;
+                    ProbesMade++;
+                    Decide(requests[index].Method);
                     Monitor.PulseAll(sync);
                 }
             }
         }
 
-        // Called with the lock held: the next request that still needs a probe, or -1.
-        private int NextPending()
+        private WpadDiscovery RunDiscovery(Slot slot)
         {
-            while (next < requests.Count)
+            WpadDiscovery found;
+            try
             {
-                int index = next++;
-                if (results[index] == null) return index;
+                found = transport.Discover(pendingDiscoveryUrl, slot.TimeoutMs, slot.Cancel) ?? new WpadDiscovery();
             }
-            return -1;
+            catch (Exception)
+            {
+                found = new WpadDiscovery();
+                found.Error = WinHttpErrors.InternalError;
+            }
+            if (slot.Cancel.IsCancelled && found.Error == 0 && found.Attempt == null)
+            {
+                found.Error = WinHttpErrors.Timeout;
+            }
+            if (found.Error == WinHttpErrors.Timeout || found.Error == WinHttpErrors.OperationCancelled)
+            {
+                found.TimedOut = true;
+            }
+            return found;
         }
 
         private ProbeResult RunOne(ProbeRequest request, Slot slot)
@@ -571,6 +869,11 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             if (result.WinHttpError == WinHttpErrors.Timeout)
             {
                 result.TimedOut = true;
+            }
+            if (result.TimedOut && slot.Cancel.Stage != null)
+            {
+                // Where it was when the time ran out, rather than which call failed.
+                result.ErrorStage = slot.Cancel.Stage;
             }
             return result;
         }
@@ -707,6 +1010,36 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 handles.Close();
             }
             return result;
+        }
+
+        // The run's one discovery: a session of its own (no request is sent), the same attempts as a
+        // method 2 probe. Cancellation closes nothing here (there is no request handle; the
+        // scheduler abandons a discovery that overruns), the session is closed when it returns.
+        public WpadDiscovery Discover(string url, int timeoutMs, ProbeCancellation cancel)
+        {
+            WpadDiscovery found = new WpadDiscovery();
+            ProbeHandles handles = new ProbeHandles(CloseHandle);
+            cancel.Stage = "wpad";
+            try
+            {
+                handles.Session = NativeMethods.WinHttpOpen(UserAgent, SessionPlan.AccessNoProxy, null, null, 0);
+                if (handles.Session == IntPtr.Zero)
+                {
+                    found.Error = Marshal.GetLastWin32Error();
+                    return found;
+                }
+                NativeMethods.WinHttpSetTimeouts(handles.Session, timeoutMs, timeoutMs, timeoutMs, timeoutMs);
+                ProbeResult scratch = new ProbeResult(new ProbeRequest(url, ProbeMethod.AutoDiscovery, null));
+                Discover(handles, url, scratch);
+                found.Error = scratch.AutoDetectError;
+                found.Attempt = scratch.AutoDetectAttempt;
+                found.Proxy = scratch.Proxy;
+                return found;
+            }
+            finally
+            {
+                handles.Close();
+            }
         }
 
         private void Probe(SessionPlan plan, ProbeTarget target, string url, int timeoutMs, ProbeHandles handles,
@@ -904,8 +1237,11 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 {
                     result.Proxy = Marshal.PtrToStringUni(info.lpszProxy);
                 }
-                NativeMethods.WinHttpSetOption(handles.Request, NativeMethods.WINHTTP_OPTION_PROXY, ref info,
-                    Marshal.SizeOf(typeof(NativeMethods.WINHTTP_PROXY_INFO)));
+                if (handles.Request != IntPtr.Zero)
+                {
+                    NativeMethods.WinHttpSetOption(handles.Request, NativeMethods.WINHTTP_OPTION_PROXY, ref info,
+                        Marshal.SizeOf(typeof(NativeMethods.WINHTTP_PROXY_INFO)));
+                }
             }
             finally
             {

@@ -80,17 +80,34 @@ options:
     choices: [default, wpad, disabled, named, command_line]
     default: [default, wpad, disabled, named, command_line]
   max_concurrency:
-    description: How many probes run at once (1-64).
+    description:
+      - How many probes run at once (1-256).
+      - When not given, every planned probe may run at once, up to 256
+        (C(min(256, URLs x methods))), so a broken network costs about one O(probe_timeout), not one per
+        batch; see RV(raw.run.max_concurrency) for the value used.
     type: int
-    default: 16
   probe_timeout:
     description: Seconds one probe may take (1-300); it is cancelled and reported as timed out after that.
     type: int
     default: 10
   deadline:
-    description: Seconds the whole run may take (1-3600); what has not finished by then is reported as timed out or skipped.
+    description:
+      - Seconds the whole run may take (1-3600); what has not finished by then is reported as timed out or skipped.
+      - When not given, O(probe_timeout) x (batches + 1.5), where batches is C(ceil(URLs x methods / max_concurrency)).
+        That leaves room for the deciding probes (one timeout), the probes that waited for them (one more) and
+        WinHTTP's overhead, so no URL is cut off as not run.
     type: int
-    default: 120
+  establish_after:
+    description:
+      - 'How many probes on different URLs must all find the named (or command-line) proxy unreachable
+        (no TCP connection, name not resolved, stuck connecting) before that method''s other URLs are
+        reported failed for that reason without their own probe, as in
+        C(4 - Named proxy (10.0.0.6:8080): Failed (proxy unreachable, established on 2 URLs)).'
+      - With it, WPAD discovery also runs once per run and its failure answers method 2 for every URL.
+      - V(0) makes every probe (and a discovery per method 2 probe): slower on a broken network, same verdicts.
+      - Failures that belong to one URL (an HTTP answer, a TLS problem, a direct connection) are never generalised.
+    type: int
+    default: 2
   fail_policy:
     description:
       - When the task fails. V(never) reports only; V(any) fails when any URL fails; V(required) when a
@@ -313,6 +330,16 @@ raw:
             - Headers of the answer that show a proxy made or relayed it (C(via), C(x_squid_error),
               C(proxy_status)); null when none was present or no answer was read.
           type: dict
+        established:
+          description:
+            - Set when this result was reported without a request of its own, for a failure shared by the
+              whole method and established by other probes - C(proxy_unreachable) (the named or
+              command-line proxy took no connection on O(establish_after) URLs) or C(wpad_failed) (the
+              run's one WPAD discovery found nothing); null for a probe that ran.
+          type: str
+        established_on:
+          description: On how many probes the shared failure was established (discovery counts as one).
+          type: int
         proxy:
           description: The proxy used (named, command line, or discovered).
           type: str
@@ -375,6 +402,14 @@ raw:
         peak_concurrency:
           description: The most probes that ran at once.
           type: int
+        probes_made:
+          description: Requests actually sent (planned probes less those not configured, established or not run).
+          type: int
+        wpad_discovery:
+          description:
+            - The run's one WPAD discovery for method 2 (C(error), C(attempt), C(proxy), C(elapsed_ms),
+              C(timed_out)); null when method 2 was not run or O(establish_after) is 0.
+          type: dict
         abandoned:
           description: Probes that did not return after cancellation.
           type: int

@@ -222,8 +222,19 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
     if method == "wpad":
         result["autodetect_error"] = _optional_int(raw.get("autodetect_error"), "probes.autodetect_error")
         result["autodetect_attempt"] = raw.get("autodetect_attempt") or None
+    established = raw.get("established")
+    if established == fk.PROXY_UNREACHABLE:
+        count = _optional_int(raw.get("established_on"), "probes.established_on") or 0
+        result.update(outcome=FAILED, reason=fk.PROXY_UNREACHABLE, established_on=count,
+                      detail=f"the proxy took no connection on {count} other URLs, so this URL was not probed "
+                             f"through it (a shared failure, established on {count} URLs)",
+                      line_code=f"proxy unreachable, established on {count} URLs")
+        return result
+    if established is not None and established != fk.WPAD_FAILED:
+        raise VerdictInputError("probes.established", "choices",
+                                f"{established!r} is not one of {fk.PROXY_UNREACHABLE}, {fk.WPAD_FAILED}")
     skip = raw.get("skip_reason")
-    if not raw.get("attempted", True) or skip:
+    if (not raw.get("attempted", True) or skip) and established is None:
         if skip == "deadline":
             result.update(outcome=SKIPPED, reason=fk.DEADLINE, detail="not run: the run's deadline had passed",
                           line_code="not run: deadline")
@@ -238,6 +249,8 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
         code = result["autodetect_error"]
         name, _kind, words = WINHTTP_ERRORS.get(code, (winhttp_error_name(code), fk.WPAD_FAILED, "discovery failed"))
         went = " (the request then went direct and is not counted)" if status else ""
+        if established:
+            went = " (the run's one discovery; method 2 was not probed for this URL)"
         result.update(outcome=FAILED, reason=fk.WPAD_FAILED,
                       detail=f"{name}: {words}; no proxy was discovered{went}",
                       line_code=f"{_WPAD_WORDS}, {code}")

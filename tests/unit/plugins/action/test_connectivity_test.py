@@ -41,7 +41,9 @@ def test_one_round_trip_with_resolved_private_options(run_action):
     assert args["_urls"] == [u["url"] for u in urls]
     assert args["_methods"] == ["default", "wpad", "disabled", "named", "command_line"]
     assert args["_command_line_proxy"] == "proxy.corp.example:3128"
-    assert (args["_probe_timeout_ms"], args["_deadline_ms"], args["_max_concurrency"]) == (5000, 60000, 16)
+    # 4 URLs x 5 methods: every probe may run at once when max_concurrency is not given.
+    assert (args["_probe_timeout_ms"], args["_deadline_ms"], args["_max_concurrency"]) == (5000, 60000, 20)
+    assert args["_establish_after"] == 2
     assert "urls" not in args
     assert result["changed"] is False
     assert "failed" not in result
@@ -353,3 +355,42 @@ def test_64bit_powershell_does_not_warn_about_bitness(run_action):
     urls, reply = recorded("named_proxy_ok")
     result, _target = run_action(action, {"urls": urls}, reply)
     assert not any("32-bit" in w for w in result.get("warnings", []))
+
+
+# --- shared failures and run limits ----------------------------------------------------------------
+def test_run_limits_let_every_probe_run_at_once_and_leave_room_for_deciding_probes():
+    assert action.run_limits(300, 10) == {"max_concurrency": 256, "deadline_ms": 35000}
+    assert action.run_limits(20, 10) == {"max_concurrency": 20, "deadline_ms": 25000}
+    assert action.run_limits(300, 10, max_concurrency=16, deadline_s=120) == {"max_concurrency": 16,
+                                                                            "deadline_ms": 120000}
+
+
+def test_established_proxy_failure_is_worded_and_not_a_pass(run_action):
+    urls, reply = recorded("named_proxy_ok")
+    reply = json.loads(json.dumps(reply))
+    named = [p for p in reply["raw"]["probes"] if p["method"] == "named"]
+    for index, probe in enumerate(named):
+        probe.update(status_code=None, winhttp_error=12029, error_stage="send", server_chain=None)
+        if index >= 2:
+            probe.update(attempted=False, established="proxy_unreachable", established_on=2)
+    result, _target = run_action(action, {"urls": urls}, reply)
+    text = result["analyzer_text"]
+    assert "4 - Named proxy (10.0.0.6:8080): Failed (12029)" in text            # a deciding probe
+    assert "4 - Named proxy (10.0.0.6:8080): Failed (proxy unreachable, established on 2 URLs)" in text
+    third = result["urls"][2]["probes"][3]
+    assert (third["outcome"], third["reason"]) == ("failed", "proxy_unreachable")
+    assert result["urls"][2]["strict"] == "fail"
+    # Still one block of five method lines per URL.
+    blocks = analyzer_text.parse_report(text)
+    assert len(blocks) == len(urls)
+    assert len(text.splitlines()) == 6 * len(urls)
+
+
+def test_unknown_established_kind_is_refused(run_action):
+    urls, reply = recorded("named_proxy_ok")
+    reply = json.loads(json.dumps(reply))
+    reply["raw"]["probes"][3]["established"] = "everything_is_fine"
+    with pytest.raises(Exception, match="probes.established"):
+        from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
+        specs = [cv.normalise_url_spec(u) for u in urls]
+        cv.host_verdict(specs, reply["raw"])
