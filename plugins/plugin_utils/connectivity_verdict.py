@@ -264,8 +264,9 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
         by_proxy = proxy_produced(url, raw, status)
         if by_proxy:
             kind = fk.PROXY_AUTH_REQUIRED if status == 407 else fk.BLOCKED if 400 <= status < 500 else fk.PROXY_ERROR
+            advice = "; " + _HTTP_REASONS[status][1] if status in _HTTP_REASONS else ""
             result.update(outcome=FAILED, reason=kind, answered_by="proxy",
-                          detail=f"{status} came from the proxy, not the service: {by_proxy}",
+                          detail=f"{status} came from the proxy, not the service: {by_proxy}{advice}",
                           line_code=str(status) if status == 407 else f"{status} from the proxy")
             return result
         result["answered_by"] = "service"
