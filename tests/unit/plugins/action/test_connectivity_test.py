@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The connectivity_test action plugin against recorded target results."""
 
+from __future__ import annotations
+
 import json
 import os
 

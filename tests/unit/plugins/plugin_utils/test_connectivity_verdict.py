@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Classification and verdicts of connectivity probes (FACTS.md section 5 rules)."""
 
+from __future__ import annotations
+
 import pytest
 from hypothesis import given, strategies as st
 
