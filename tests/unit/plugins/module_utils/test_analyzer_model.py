@@ -80,3 +80,14 @@ def test_strict_accepts_exactly_200_and_the_documented_codes():
     assert model.strict_accepted([]) == (200,)
     assert model.strict_accepted([400]) == (200, 400)
     assert model.strict_accepted([404, 200]) == (200, 404)
+
+
+def test_role_method_choices_and_default_are_the_model():
+    role = os.path.join(ROOT, "roles", "connectivity_check")
+    with open(os.path.join(role, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
+        spec = yaml.safe_load(handle)["argument_specs"]["main"]["options"]["connectivity_check_methods"]
+    with open(os.path.join(role, "defaults", "main.yml"), encoding="utf-8") as handle:
+        defaults = yaml.safe_load(handle)
+    assert tuple(spec["choices"]) == model.METHOD_KEYS
+    assert tuple(spec["default"]) == model.METHOD_KEYS
+    assert tuple(defaults["connectivity_check_methods"]) == model.METHOD_KEYS
