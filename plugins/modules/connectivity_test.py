@@ -18,15 +18,16 @@ description:
       (O(command_line_proxy)).
   - Probes run concurrently (at most O(max_concurrency) at once), each within O(probe_timeout)
     seconds, and the whole run ends by O(deadline) seconds; probes that could not start by then
-    are reported as skipped.
+    are reported as skipped. A proxy that takes no connection, and WPAD finding nothing, are
+    established once (see O(establish_after)), so a broken network costs about one probe timeout.
   - The target only runs the probes and returns raw results (HTTP status, WinHTTP error, elapsed
     time). The controller classifies them, gives a verdict per URL and per channel (command and
     control, cyber data, AutoIR and sample storage, configuration) and renders the analyzer's text,
     one C(Testing URL) block per URL with one line per method (see RV(analyzer_text)).
   - Two verdicts are given. The B(analyzer) verdict passes a URL when any method answers C(200),
     C(400) or C(404), like the analyzer script. The B(strict) verdict passes it only when the method
-    this device is configured to use answers an accepted code - the named proxy when
-    C(TelemetryProxyServer) is set, otherwise the default proxy.
+    this device is configured to use answers C(200) or a code the catalog documents for that URL - the
+    named proxy when C(TelemetryProxyServer) is set, otherwise the default proxy.
   - URLs come from the collection's service URL catalog (O(cloud), O(regions), O(model)) or from
     O(urls), or both.
   - Nothing on the device is changed, so the probes also run in check mode.
@@ -132,8 +133,12 @@ notes:
     was not SYSTEM.
   - Redirects are reported as they are (not followed) and no credentials are sent to proxies, because
     the sensor connects anonymously; a proxy that demands authentication shows as C(Failed (407)).
-  - Certificate pinning is not checked; URLs tested by the analyzer with C(NoPinning) (blob storage)
-    cannot reveal TLS inspection either way.
+  - For URLs the sensor pins (every URL without C(no_pinning)) the server certificate chain must end in a
+    Microsoft service root, otherwise the method fails as C(tls_intercepted) naming the issuer, even when the
+    device trusts the inspection CA. C(no_pinning) URLs (blob storage) cannot reveal TLS inspection.
+  - An answer the proxy produced (a refused C(CONNECT), a block page marked by C(X-Squid-Error),
+    C(Proxy-Status) or C(Via)) never counts as success; method 2 fails when WPAD discovery found no proxy,
+    even if the request then went direct and was answered.
   - The probes run in a 64-bit PowerShell on 64-bit Windows, like the sensor; the analyzer itself is a
     32-bit program, so its C(Default proxy) line may reflect the WOW64 copy of the WinHTTP settings.
     When the module itself ran in a 32-bit PowerShell on 64-bit Windows (for example a 32-bit
