@@ -91,3 +91,10 @@ def test_role_method_choices_and_default_are_the_model():
     assert tuple(spec["choices"]) == model.METHOD_KEYS
     assert tuple(spec["default"]) == model.METHOD_KEYS
     assert tuple(defaults["connectivity_check_methods"]) == model.METHOD_KEYS
+
+
+def test_the_network_probe_speaks_the_shared_vocabulary():
+    # Read-only: the probe's own categories must be exactly the shared kinds, same spelling.
+    from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine
+
+    assert tuple(probe_engine.CATEGORIES) == fk.SHARED
