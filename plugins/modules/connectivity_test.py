@@ -105,7 +105,7 @@ options:
         reported failed for that reason without their own probe, as in
         C(4 - Named proxy (10.0.0.6:8080): Failed (proxy unreachable, established on 2 URLs)).'
       - With it, WPAD discovery also runs once per run and its failure answers method 2 for every URL.
-      - V(0) makes every probe (and a discovery per method 2 probe): slower on a broken network, same verdicts.
+      - V(0) makes every probe, with a discovery per method 2 probe; that is slower on a broken network and gives the same verdicts.
       - Failures that belong to one URL (an HTTP answer, a TLS problem, a direct connection) are never generalised.
     type: int
     default: 2
