@@ -10,7 +10,8 @@ renders the analyzer text (plugin_utils.connectivity_verdict).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+import math
+from typing import Any, Dict, List, Optional
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     ProxyAddressError,
@@ -26,15 +27,34 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_modul
     forward_options,
 )
 
-LIMITS = {"max_concurrency": (1, 64), "probe_timeout": (1, 300), "deadline": (1, 3600)}
+LIMITS = {"max_concurrency": (1, 256), "probe_timeout": (1, 300), "deadline": (1, 3600), "establish_after": (0, 10)}
+MAX_AUTO_CONCURRENCY = 256
 SYSTEM_SID = "S-1-5-18"
 
 
 def check_limits(params: Dict[str, Any]) -> None:
     for name, (low, high) in LIMITS.items():
-        value = params[name]
+        value = params.get(name)
+        if value is None:
+            continue  # chosen by run_limits
         if not low <= value <= high:
             raise WindowsModuleInputError(name, "range", f"{value} is out of range {low}-{high}")
+
+
+def run_limits(probes: int, probe_timeout_s: int, max_concurrency: Optional[int] = None,
+               deadline_s: Optional[int] = None) -> Dict[str, int]:
+    """The concurrency bound and deadline (ms) for ``probes`` planned probes.
+
+    Defaults: every probe may run at once (up to MAX_AUTO_CONCURRENCY threads on the target), so a
+    broken network costs about one probe timeout instead of one per batch; the deadline leaves one
+    timeout per batch plus one and a half: the deciding probes of a shared failure (one timeout),
+    the probes that waited for them when nothing was established (one more) and WinHTTP's
+    overhead. docs/connectivity-check.md, "Scheduling", gives the bound and the measured figures.
+    """
+    concurrency = max_concurrency or max(1, min(MAX_AUTO_CONCURRENCY, probes))
+    batches = max(1, math.ceil(probes / concurrency))
+    deadline_ms = deadline_s * 1000 if deadline_s else int(probe_timeout_s * 1000 * (batches + 1.5))
+    return {"max_concurrency": concurrency, "deadline_ms": deadline_ms}
 
 
 def catalog_probe_items(params: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -112,13 +132,16 @@ class ActionModule(WindowsModuleAction):
         specs = resolve_url_specs(params)
         proxy = command_line_proxy(params)
         methods = [m for m in cv.METHODS if m in params["methods"]]
+        limits = run_limits(len(specs) * len(methods), params["probe_timeout"],
+                            params.get("max_concurrency"), params.get("deadline"))
         private = {
             "_urls": [spec["url"] for spec in specs],
             "_methods": methods,
             "_command_line_proxy": proxy,
-            "_max_concurrency": params["max_concurrency"],
+            "_max_concurrency": limits["max_concurrency"],
             "_probe_timeout_ms": params["probe_timeout"] * 1000,
-            "_deadline_ms": params["deadline"] * 1000,
+            "_deadline_ms": limits["deadline_ms"],
+            "_establish_after": params["establish_after"],
         }
         module_args = forward_options(params, self.argument_spec(), {"command_line_proxy": proxy})
         module_args.pop("urls", None)  # resolved into _urls; dict items need not travel twice
@@ -136,6 +159,11 @@ class ActionModule(WindowsModuleAction):
             warnings.append(
                 "the probes ran as %s, not SYSTEM: the sensor runs as SYSTEM, so results may differ; use "
                 "become: true, become_method: ansible.builtin.runas, become_user: SYSTEM" % process.get("user"))
+        if process.get("is_64bit_os") and process.get("is_64bit") is False:
+            warnings.append(
+                "the probes ran in a 32-bit PowerShell on 64-bit Windows: method 1 (default proxy) used the "
+                "WOW6432Node copy of the WinHTTP settings, not the 64-bit one the sensor uses; run the task "
+                "in the 64-bit PowerShell (the default WinRM/SSH endpoints are 64-bit)")
         run = raw.get("run") or {}
         if run.get("deadline_reached"):
             warnings.append("the deadline (%s ms) stopped the run; raise deadline or max_concurrency"

@@ -14,6 +14,8 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using System.Threading;
 
 namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe
@@ -80,6 +82,16 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         public string Access;          // how WinHTTP was configured: automatic, default, no-proxy, named, auto-detect
         public long ElapsedMs;
         public bool TimedOut;
+        // Which WPAD attempt found a configuration: service, in-process or autologon (null: none).
+        public string AutoDetectAttempt;
+        // The server certificate chain, leaf first (null: no server certificate was seen).
+        public List<Dictionary<string, object>> ServerChain;
+        // Via, X-Squid-Error and Proxy-Status of the answer (null: none of them present).
+        public Dictionary<string, object> ProxyHeaders;
+        // A shared failure this result was reported for without its own request
+        // (proxy_unreachable, wpad_failed), and on how many probes it was established.
+        public string Established;
+        public int EstablishedOn;
 
         public ProbeResult(ProbeRequest request)
         {
@@ -122,6 +134,11 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             data["access"] = Access;
             data["elapsed_ms"] = ElapsedMs;
             data["timed_out"] = TimedOut;
+            data["autodetect_attempt"] = AutoDetectAttempt;
+            data["server_chain"] = ServerChain;
+            data["proxy_headers"] = ProxyHeaders;
+            data["established"] = Established;
+            data["established_on"] = Established == null ? null : (object)EstablishedOn;
             return data;
         }
     }
@@ -129,6 +146,9 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
     public static class WinHttpErrors
     {
         public const int Timeout = 12002;
+        public const int InternalError = 12004;
+        public const int NameNotResolved = 12007;
+        public const int CannotConnect = 12029;
         public const int InvalidUrl = 12005;
         public const int UnrecognizedScheme = 12006;
         public const int OperationCancelled = 12017;
@@ -229,6 +249,15 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         private readonly object sync = new object();
         private Action abort;
         private bool cancelled;
+        private string stage;
+
+        // Where the probe is (wpad, resolve, connect, tls, send, receive): set by the transport,
+        // read by the scheduler to label a probe it has to abandon.
+        public string Stage
+        {
+            get { lock (sync) { return stage; } }
+            set { lock (sync) { stage = value; } }
+        }
 
         public bool IsCancelled
         {
@@ -273,8 +302,43 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         // Run one probe synchronously. Give up after timeoutMs, and return promptly when
         // cancel is cancelled. Fill in everything but ElapsedMs, which the scheduler measures.
         ProbeResult Execute(ProbeRequest request, int timeoutMs, ProbeCancellation cancel);
+
+        // WPAD discovery for the run (method 2), as one step: DHCP/DNS detection, script download
+        // and evaluation for url, with the documented retries. Same time rules as Execute.
+        WpadDiscovery Discover(string url, int timeoutMs, ProbeCancellation cancel);
     }
 
+    // What the run's one WPAD discovery found.
+    public sealed class WpadDiscovery
+    {
+        public int Error;            // 0 when a configuration was found
+        public string Attempt;       // service, in-process or autologon when found
+        public string Proxy;         // the proxy the script named for the sample URL (null: DIRECT)
+        public long ElapsedMs;
+        public bool TimedOut;
+
+        public Dictionary<string, object> ToDictionary()
+        {
+            Dictionary<string, object> data = new Dictionary<string, object>();
+            data["error"] = Error == 0 ? null : (object)Error;
+            data["attempt"] = Attempt;
+            data["proxy"] = Proxy;
+            data["elapsed_ms"] = ElapsedMs;
+            data["timed_out"] = TimedOut;
+            return data;
+        }
+    }
+
+    // Runs the plan. Work is ordered so the probes that decide a shared failure go first:
+    //  * the run's WPAD discovery (once; method 2 probes wait for it, and when it finds nothing
+    //    every method 2 result is that failure, without a request);
+    //  * for the named and command-line methods, EstablishAfter probes on different URLs; the
+    //    method's other probes wait for them. When every one of them found the proxy unreachable
+    //    (no TCP connection, proxy name not resolved, or stuck connecting to it) the method's other
+    //    URLs are reported failed for that established reason; otherwise they all run.
+    // Nothing else is ever generalised: the default and disabled methods, and any failure that
+    // names a URL (an HTTP answer, TLS), are per URL. EstablishAfter = 0 turns all of it off
+    // (every probe made, discovery per probe): the exhaustive run the benchmark compares with.
     public sealed class ProbeScheduler
     {
         private readonly IProbeTransport transport;
@@ -286,19 +350,31 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         // left to finish in the background and its late result discarded).
         public int AbandonGraceMs = 1000;
 
-        // The highest number of probes that ran at once (for the run summary and tests).
+        // Probes on different URLs that must all find a proxy unreachable before the method's
+        // other URLs are reported so (two: one lost packet must not condemn a method).
+        public int EstablishAfter = 2;
+
         public int PeakConcurrency { get; private set; }
         public bool DeadlineReached { get; private set; }
         public int Abandoned { get; private set; }
+        public int ProbesMade { get; private set; }
+        public WpadDiscovery Discovery { get; private set; }
+
+        private const int DiscoveryJob = -2;
+        private const int NoJob = -1;
 
         private readonly object sync = new object();
         private IList<ProbeRequest> requests;
         private ProbeResult[] results;
         private Slot[] slots;
-        private int next;
+        private Slot discoverySlot;
+        private LinkedList<int> ready;
+        private bool discoveryQueued;
         private int running;
         private int finished;
+        private int workers;
         private Stopwatch clock;
+        private readonly Dictionary<ProbeMethod, Group> groups = new Dictionary<ProbeMethod, Group>();
 
         private sealed class Slot
         {
@@ -306,6 +382,14 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             public int TimeoutMs;
             public ProbeCancellation Cancel;
             public bool Abandoned;
+        }
+
+        // The probes of one method that wait for a shared decision.
+        private sealed class Group
+        {
+            public List<int> Deciders = new List<int>();
+            public List<int> Held = new List<int>();
+            public bool Decided;
         }
 
         public ProbeScheduler(IProbeTransport transport, int maxConcurrency, int probeTimeoutMs, int deadlineMs)
@@ -339,32 +423,105 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return plan;
         }
 
-        // Results in request order. Returns by the deadline (plus nothing): probes still running
-        // then are cancelled and reported as timed out, probes not started as skipped.
+        // Whether a failure belongs to the method's proxy rather than to the URL: through a named
+        // proxy WinHTTP connects to the proxy only (a destination problem comes back as the
+        // proxy's HTTP answer), so no connection, an unresolvable proxy name, or a probe stuck
+        // resolving or connecting means the proxy itself is unreachable.
+        public static bool ProxyUnreachable(ProbeResult result)
+        {
+            if (result == null || !NeedsProxy(result.Method) || result.StatusCode != 0) return false;
+            if (result.WinHttpError == WinHttpErrors.CannotConnect || result.WinHttpError == WinHttpErrors.NameNotResolved)
+            {
+                return true;
+            }
+            return result.TimedOut && (result.ErrorStage == "connect" || result.ErrorStage == "resolve");
+        }
+
+        // Results in request order. Returns by the deadline: probes still running then are
+        // cancelled and reported as timed out, probes not started as skipped.
         public ProbeResult[] Run(IList<ProbeRequest> plan)
         {
             requests = plan;
             results = new ProbeResult[plan.Count];
             slots = new Slot[plan.Count];
+            ready = new LinkedList<int>();
             clock = Stopwatch.StartNew();
             lock (sync)
             {
+                List<int> later = new List<int>();
+                string discoveryUrl = null;
                 for (int i = 0; i < plan.Count; i++)
                 {
-                    if (NeedsProxy(plan[i].Method) && plan[i].Proxy == null)
+                    ProbeMethod method = plan[i].Method;
+                    if (NeedsProxy(method) && plan[i].Proxy == null)
                     {
                         results[i] = ProbeResult.Skipped(plan[i], "not-configured");
                         finished++;
+                        continue;
+                    }
+                    if (EstablishAfter > 0 && method == ProbeMethod.AutoDiscovery)
+                    {
+                        if (discoveryUrl == null) discoveryUrl = plan[i].Url;
+                        GroupOf(method).Held.Add(i);
+                        continue;
+                    }
+                    if (EstablishAfter > 0 && NeedsProxy(method))
+                    {
+                        Group group = GroupOf(method);
+                        if (group.Deciders.Count < EstablishAfter && !HasUrl(group.Deciders, plan[i].Url))
+                        {
+                            group.Deciders.Add(i);
+                            ready.AddLast(i);   // deciding probes first
+                        }
+                        else
+                        {
+                            group.Held.Add(i);
+                        }
+                        continue;
+                    }
+                    later.Add(i);
+                }
+                foreach (KeyValuePair<ProbeMethod, Group> entry in groups)
+                {
+                    if (entry.Key != ProbeMethod.AutoDiscovery && entry.Value.Deciders.Count < EstablishAfter)
+                    {
+                        // Too few URLs to establish anything: every probe runs.
+                        Release(entry.Value);
                     }
                 }
-                int workers = Math.Min(maxConcurrency, plan.Count - finished);
-                for (int w = 0; w < workers; w++)
+                foreach (int i in later) ready.AddLast(i);
+                if (discoveryUrl != null)
                 {
-                    StartWorker();
+                    discoveryQueued = true;
+                    Discovery = null;
+                    pendingDiscoveryUrl = discoveryUrl;
                 }
+                EnsureWorkers();
                 Supervise();
             }
             return results;
+        }
+
+        private string pendingDiscoveryUrl;
+
+        private Group GroupOf(ProbeMethod method)
+        {
+            Group group;
+            if (!groups.TryGetValue(method, out group))
+            {
+                group = new Group();
+                groups[method] = group;
+            }
+            return group;
+        }
+
+        private bool HasUrl(List<int> indices, string url)
+        {
+            foreach (int i in indices)
+            {
+                if (String.Equals(requests[i].Url, url, StringComparison.OrdinalIgnoreCase)) return true;
+            }
+            return false;
         }
 
         private static bool NeedsProxy(ProbeMethod method)
@@ -372,11 +529,91 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return method == ProbeMethod.NamedProxy || method == ProbeMethod.CommandLineProxy;
         }
 
-        private void StartWorker()
+        // Called with the lock held: as many workers as there is work, within the bound.
+        private void EnsureWorkers()
         {
-            Thread thread = new Thread(Work);
-            thread.IsBackground = true;
-            thread.Start();
+            int jobs = ready.Count + (discoveryQueued ? 1 : 0);
+            int idle = workers - running;
+            while (workers < maxConcurrency && jobs > idle)
+            {
+                workers++;
+                idle++;
+                Thread thread = new Thread(Work);
+                thread.IsBackground = true;
+                thread.Start();
+            }
+            Monitor.PulseAll(sync);
+        }
+
+        // Called with the lock held.
+        private void Release(Group group)
+        {
+            group.Decided = true;
+            foreach (int i in group.Held)
+            {
+                if (results[i] == null) ready.AddLast(i);
+            }
+            group.Held.Clear();
+        }
+
+        // Called with the lock held, after a probe of a grouped method finished.
+        private void Decide(ProbeMethod method)
+        {
+            Group group;
+            if (!groups.TryGetValue(method, out group) || group.Decided || method == ProbeMethod.AutoDiscovery) return;
+            int unreachable = 0;
+            foreach (int i in group.Deciders)
+            {
+                if (results[i] == null) return;   // not decided yet
+                if (ProxyUnreachable(results[i])) unreachable++;
+            }
+            if (unreachable == group.Deciders.Count && unreachable >= EstablishAfter)
+            {
+                group.Decided = true;
+                ProbeResult first = results[group.Deciders[0]];
+                foreach (int i in group.Held)
+                {
+                    ProbeResult established = ProbeResult.Failed(requests[i], first.WinHttpError == 0 ? WinHttpErrors.Timeout : first.WinHttpError, first.ErrorStage);
+                    established.Attempted = false;
+                    established.TimedOut = first.TimedOut;
+                    established.Established = "proxy_unreachable";
+                    established.EstablishedOn = group.Deciders.Count;
+                    results[i] = established;
+                    finished++;
+                }
+                group.Held.Clear();
+            }
+            else
+            {
+                Release(group);
+                EnsureWorkers();
+            }
+        }
+
+        // Called with the lock held, when the run's discovery finished.
+        private void DiscoveryDone(WpadDiscovery found)
+        {
+            Discovery = found;
+            Group group = GroupOf(ProbeMethod.AutoDiscovery);
+            if (found.Error == 0)
+            {
+                Release(group);
+                EnsureWorkers();
+                return;
+            }
+            group.Decided = true;
+            foreach (int i in group.Held)
+            {
+                ProbeResult established = ProbeResult.Failed(requests[i], 0, "wpad");
+                established.Attempted = false;
+                established.AutoDetectError = found.Error;
+                established.Access = "auto-detect";
+                established.Established = "wpad_failed";
+                established.EstablishedOn = 1;
+                results[i] = established;
+                finished++;
+            }
+            group.Held.Clear();
         }
 
         // Called with the lock held: wait for results, cancel late probes, enforce the deadline.
@@ -391,31 +628,38 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                     return;
                 }
                 long wake = deadlineMs;
+                if (discoverySlot != null && Discovery == null)
+                {
+                    wake = Math.Min(wake, Watch(discoverySlot, now, -1));
+                }
                 for (int i = 0; i < slots.Length; i++)
                 {
                     Slot slot = slots[i];
                     if (slot == null || results[i] != null) continue;
-                    long cancelAt = slot.StartedMs + slot.TimeoutMs;
-                    long abandonAt = cancelAt + AbandonGraceMs;
-                    if (now >= abandonAt)
-                    {
-                        Abandon(i, "receive");
-                        continue;
-                    }
-                    if (now >= cancelAt)
-                    {
-                        CancelOutsideLock(slot.Cancel);
-                        wake = Math.Min(wake, abandonAt);
-                    }
-                    else
-                    {
-                        wake = Math.Min(wake, cancelAt);
-                    }
+                    wake = Math.Min(wake, Watch(slot, now, i));
                 }
                 if (finished >= results.Length) break;
                 int wait = (int)Math.Max(1, Math.Min(wake - clock.ElapsedMilliseconds, 1000));
                 Monitor.Wait(sync, wait);
             }
+        }
+
+        // Called with the lock held: cancel or abandon one late job; returns when to look again.
+        private long Watch(Slot slot, long now, int index)
+        {
+            long cancelAt = slot.StartedMs + slot.TimeoutMs;
+            long abandonAt = cancelAt + AbandonGraceMs;
+            if (now >= abandonAt)
+            {
+                Abandon(index, slot, slot.Cancel.Stage ?? "unknown");
+                return long.MaxValue;
+            }
+            if (now >= cancelAt)
+            {
+                CancelOutsideLock(slot.Cancel);
+                return abandonAt;
+            }
+            return cancelAt;
         }
 
         private void CancelOutsideLock(ProbeCancellation cancel)
@@ -432,22 +676,31 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             }
         }
 
-        private void Abandon(int index, string stage)
+        private void Abandon(int index, Slot slot, string stage)
         {
-            Slot slot = slots[index];
             slot.Abandoned = true;
-            ProbeResult result = ProbeResult.Failed(requests[index], WinHttpErrors.Timeout, stage);
-            result.TimedOut = true;
-            result.ElapsedMs = clock.ElapsedMilliseconds - slot.StartedMs;
-            results[index] = result;
-            finished++;
             running--;
+            workers--;
             Abandoned++;
-            // The stuck thread keeps its probe; a new worker keeps the bound filled.
-            if (next < requests.Count)
+            if (index == -1)
             {
-                StartWorker();
+                WpadDiscovery lost = new WpadDiscovery();
+                lost.Error = WinHttpErrors.Timeout;
+                lost.TimedOut = true;
+                lost.ElapsedMs = clock.ElapsedMilliseconds - slot.StartedMs;
+                DiscoveryDone(lost);
             }
+            else
+            {
+                ProbeResult result = ProbeResult.Failed(requests[index], WinHttpErrors.Timeout, stage);
+                result.TimedOut = true;
+                result.ElapsedMs = clock.ElapsedMilliseconds - slot.StartedMs;
+                results[index] = result;
+                finished++;
+                Decide(requests[index].Method);
+            }
+            // The stuck thread keeps its probe; a new worker keeps the bound filled.
+            EnsureWorkers();
         }
 
         private void StopAtDeadline()
@@ -455,6 +708,11 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             DeadlineReached = true;
             List<ProbeCancellation> toCancel = new List<ProbeCancellation>();
             long now = clock.ElapsedMilliseconds;
+            if (discoverySlot != null && Discovery == null)
+            {
+                discoverySlot.Abandoned = true;
+                toCancel.Add(discoverySlot.Cancel);
+            }
             for (int i = 0; i < results.Length; i++)
             {
                 if (results[i] != null) continue;
@@ -473,11 +731,44 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 }
                 finished++;
             }
-            next = requests.Count;
+            ready.Clear();
+            discoveryQueued = false;
             foreach (ProbeCancellation cancel in toCancel)
             {
                 CancelOutsideLock(cancel);
             }
+        }
+
+        // Called with the lock held: the next job, waiting while only held work remains.
+        private int NextJob()
+        {
+            while (true)
+            {
+                if (discoveryQueued)
+                {
+                    discoveryQueued = false;
+                    return DiscoveryJob;
+                }
+                while (ready.Count > 0)
+                {
+                    int index = ready.First.Value;
+                    ready.RemoveFirst();
+                    if (results[index] == null && slots[index] == null) return index;
+                }
+                return NoJob;
+            }
+        }
+
+        private Slot NewSlot()
+        {
+            Slot slot = new Slot();
+            long now = clock.ElapsedMilliseconds;
+            slot.StartedMs = now;
+            slot.TimeoutMs = (int)Math.Max(1, Math.Min(probeTimeoutMs, deadlineMs - now));
+            slot.Cancel = new ProbeCancellation();
+            running++;
+            if (running > PeakConcurrency) PeakConcurrency = running;
+            return slot;
         }
 
         private void Work()
@@ -485,18 +776,31 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             while (true)
             {
                 int index;
-                Slot slot = new Slot();
+                Slot slot;
                 lock (sync)
                 {
-                    index = NextPending();
-                    if (index < 0) return;
-                    long now = clock.ElapsedMilliseconds;
-                    slot.StartedMs = now;
-                    slot.TimeoutMs = (int)Math.Max(1, Math.Min(probeTimeoutMs, deadlineMs - now));
-                    slot.Cancel = new ProbeCancellation();
-                    slots[index] = slot;
-                    running++;
-                    if (running > PeakConcurrency) PeakConcurrency = running;
+                    index = NextJob();
+                    if (index == NoJob)
+                    {
+                        workers--;
+                        return;
+                    }
+                    slot = NewSlot();
+                    if (index == DiscoveryJob) discoverySlot = slot;
+                    else slots[index] = slot;
+                }
+                if (index == DiscoveryJob)
+                {
+                    WpadDiscovery found = RunDiscovery(slot);
+                    lock (sync)
+                    {
+                        if (slot.Abandoned) return;
+                        running--;
+                        found.ElapsedMs = clock.ElapsedMilliseconds - slot.StartedMs;
+                        DiscoveryDone(found);
+                        Monitor.PulseAll(sync);
+                    }
+                    continue;
                 }
                 ProbeResult result = RunOne(requests[index], slot);
                 lock (sync)
@@ -510,20 +814,34 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                     results[index] = result;
                     finished++;
                     running--;
+                    ProbesMade++;
+                    Decide(requests[index].Method);
                     Monitor.PulseAll(sync);
                 }
             }
         }
 
-        // Called with the lock held: the next request that still needs a probe, or -1.
-        private int NextPending()
+        private WpadDiscovery RunDiscovery(Slot slot)
         {
-            while (next < requests.Count)
+            WpadDiscovery found;
+            try
             {
-                int index = next++;
-                if (results[index] == null) return index;
+                found = transport.Discover(pendingDiscoveryUrl, slot.TimeoutMs, slot.Cancel) ?? new WpadDiscovery();
             }
-            return -1;
+            catch (Exception)
+            {
+                found = new WpadDiscovery();
+                found.Error = WinHttpErrors.InternalError;
+            }
+            if (slot.Cancel.IsCancelled && found.Error == 0 && found.Attempt == null)
+            {
+                found.Error = WinHttpErrors.Timeout;
+            }
+            if (found.Error == WinHttpErrors.Timeout || found.Error == WinHttpErrors.OperationCancelled)
+            {
+                found.TimedOut = true;
+            }
+            return found;
         }
 
         private ProbeResult RunOne(ProbeRequest request, Slot slot)
@@ -552,6 +870,11 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             {
                 result.TimedOut = true;
             }
+            if (result.TimedOut && slot.Cancel.Stage != null)
+            {
+                // Where it was when the time ran out, rather than which call failed.
+                result.ErrorStage = slot.Cancel.Stage;
+            }
             return result;
         }
     }
@@ -564,6 +887,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         private readonly object sync = new object();
         private readonly Action<IntPtr> closeHandle;
         private bool closed;
+        private bool requestCancelled;
         private IntPtr session;
         private IntPtr connection;
         private IntPtr request;
@@ -594,16 +918,21 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         public IntPtr Request
         {
             get { lock (sync) { return request; } }
-            set { Keep(ref request, value); }
+            set { Keep(ref request, value, true); }
         }
 
         private void Keep(ref IntPtr slot, IntPtr value)
         {
+            Keep(ref slot, value, false);
+        }
+
+        private void Keep(ref IntPtr slot, IntPtr value, bool isRequest)
+        {
             bool closeNow;
             lock (sync)
             {
-                closeNow = closed;
-                if (!closed) slot = value;
+                closeNow = closed || (isRequest && requestCancelled);
+                if (!closeNow) slot = value;
             }
             if (closeNow && value != IntPtr.Zero)
             {
@@ -611,7 +940,29 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             }
         }
 
-        // Idempotent and safe from any thread: every handle is closed exactly once, children first.
+        // Cancellation from another thread: close the request handle only, which makes WinHTTP
+        // fail the synchronous call on it. The session and connection stay with the probe's own
+        // thread, which may still be using them, and are closed by Close when it returns. A
+        // request handle stored after this is closed at once.
+        public void CancelRequest()
+        {
+            IntPtr open;
+            lock (sync)
+            {
+                requestCancelled = true;
+                open = request;
+                request = IntPtr.Zero;
+            }
+            if (open != IntPtr.Zero) closeHandle(open);
+        }
+
+        public bool IsRequestCancelled
+        {
+            get { lock (sync) { return requestCancelled || closed; } }
+        }
+
+        // Idempotent; called by the probe's owner when it is done: every handle still open is
+        // closed exactly once, children first.
         public void Close()
         {
             IntPtr[] open;
@@ -649,10 +1000,10 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             }
             SessionPlan plan = SessionPlan.For(request.Method, request.Proxy);
             ProbeHandles handles = new ProbeHandles(CloseHandle);
-            cancel.Register(handles.Close);
+            cancel.Register(handles.CancelRequest);
             try
             {
-                Probe(plan, target, request.Url, timeoutMs, handles, result);
+                Probe(plan, target, request.Url, timeoutMs, handles, result, cancel);
             }
             finally
             {
@@ -661,9 +1012,41 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return result;
         }
 
-        private void Probe(SessionPlan plan, ProbeTarget target, string url, int timeoutMs, ProbeHandles handles, ProbeResult result)
+        // The run's one discovery: a session of its own (no request is sent), the same attempts as a
+        // method 2 probe. Cancellation closes nothing here (there is no request handle; the
+        // scheduler abandons a discovery that overruns), the session is closed when it returns.
+        public WpadDiscovery Discover(string url, int timeoutMs, ProbeCancellation cancel)
+        {
+            WpadDiscovery found = new WpadDiscovery();
+            ProbeHandles handles = new ProbeHandles(CloseHandle);
+            cancel.Stage = "wpad";
+            try
+            {
+                handles.Session = NativeMethods.WinHttpOpen(UserAgent, SessionPlan.AccessNoProxy, null, null, 0);
+                if (handles.Session == IntPtr.Zero)
+                {
+                    found.Error = Marshal.GetLastWin32Error();
+                    return found;
+                }
+                NativeMethods.WinHttpSetTimeouts(handles.Session, timeoutMs, timeoutMs, timeoutMs, timeoutMs);
+                ProbeResult scratch = new ProbeResult(new ProbeRequest(url, ProbeMethod.AutoDiscovery, null));
+                Discover(handles, url, scratch);
+                found.Error = scratch.AutoDetectError;
+                found.Attempt = scratch.AutoDetectAttempt;
+                found.Proxy = scratch.Proxy;
+                return found;
+            }
+            finally
+            {
+                handles.Close();
+            }
+        }
+
+        private void Probe(SessionPlan plan, ProbeTarget target, string url, int timeoutMs, ProbeHandles handles,
+            ProbeResult result, ProbeCancellation cancel)
         {
             if (!Open(plan, handles, result)) return;
+            StageTracker.Watch(handles.Session, cancel, target.Secure);
             NativeMethods.WinHttpSetTimeouts(handles.Session, timeoutMs, timeoutMs, timeoutMs, timeoutMs);
             handles.Connection = NativeMethods.WinHttpConnect(handles.Session, target.Host, (ushort)target.Port, 0);
             if (handles.Connection == IntPtr.Zero)
@@ -686,8 +1069,10 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             NativeMethods.WinHttpSetOption(handles.Request, NativeMethods.WINHTTP_OPTION_AUTOLOGON_POLICY, ref autologon, 4);
             if (plan.AutoDetect)
             {
+                cancel.Stage = "wpad";
                 Discover(handles, url, result);
             }
+            cancel.Stage = "resolve";
             if (!NativeMethods.WinHttpSendRequest(handles.Request, IntPtr.Zero, 0, IntPtr.Zero, 0, 0, IntPtr.Zero))
             {
                 Fail(result, "send", handles);
@@ -708,6 +1093,84 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 return;
             }
             result.StatusCode = status;
+            result.ProxyHeaders = ProxyHeaders(handles.Request);
+            if (target.Secure)
+            {
+                result.ServerChain = ServerChain(handles.Request);
+            }
+        }
+
+        // The answer's headers that show a proxy made or relayed it; the controller decides.
+        private static Dictionary<string, object> ProxyHeaders(IntPtr request)
+        {
+            Dictionary<string, object> found = null;
+            string[][] wanted = { new string[] { "via", "Via" }, new string[] { "x_squid_error", "X-Squid-Error" },
+                new string[] { "proxy_status", "Proxy-Status" } };
+            foreach (string[] header in wanted)
+            {
+                string value = CustomHeader(request, header[1]);
+                if (value == null) continue;
+                if (found == null)
+                {
+                    found = new Dictionary<string, object>();
+                    foreach (string[] key in wanted) found[key[0]] = null;
+                }
+                found[header[0]] = value;
+            }
+            return found;
+        }
+
+        private static string CustomHeader(IntPtr request, string name)
+        {
+            StringBuilder buffer = new StringBuilder(name, 2048);
+            int size = buffer.Capacity * 2;
+            if (!NativeMethods.WinHttpQueryHeaders(request, NativeMethods.WINHTTP_QUERY_CUSTOM, IntPtr.Zero, buffer, ref size, IntPtr.Zero))
+            {
+                return null;
+            }
+            return buffer.ToString();
+        }
+
+        // The certificate the server presented in this request's TLS handshake and the chain
+        // Windows builds for it (revocation not checked here: WinHTTP already did what it does).
+        // Null when no certificate was seen: then the answer came from a proxy refusing CONNECT.
+        private static List<Dictionary<string, object>> ServerChain(IntPtr request)
+        {
+            IntPtr context = IntPtr.Zero;
+            int size = IntPtr.Size;
+            if (!NativeMethods.WinHttpQueryOption(request, NativeMethods.WINHTTP_OPTION_SERVER_CERT_CONTEXT, ref context, ref size)
+                || context == IntPtr.Zero)
+            {
+                return null;
+            }
+            try
+            {
+                X509Certificate2 leaf = new X509Certificate2(context);
+                X509Chain chain = new X509Chain();
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                chain.ChainPolicy.VerificationFlags = X509VerificationFlags.AllFlags;
+                chain.Build(leaf);
+                List<Dictionary<string, object>> elements = new List<Dictionary<string, object>>();
+                foreach (X509ChainElement element in chain.ChainElements)
+                {
+                    elements.Add(CertificateFacts(element.Certificate));
+                }
+                if (elements.Count == 0) elements.Add(CertificateFacts(leaf));
+                return elements;
+            }
+            finally
+            {
+                NativeMethods.CertFreeCertificateContext(context);
+            }
+        }
+
+        public static Dictionary<string, object> CertificateFacts(X509Certificate2 certificate)
+        {
+            Dictionary<string, object> facts = new Dictionary<string, object>();
+            facts["thumbprint"] = certificate.Thumbprint.ToLowerInvariant();
+            facts["subject"] = certificate.Subject;
+            facts["issuer"] = certificate.Issuer;
+            return facts;
         }
 
         private bool Open(SessionPlan plan, ProbeHandles handles, ProbeResult result)
@@ -730,19 +1193,43 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return true;
         }
 
-        // WPAD discovery for this URL; when a proxy is found the request uses it, otherwise the
-        // request goes direct and the discovery error is reported alongside.
+        // WPAD discovery for this URL. Up to three attempts, as WinHTTP documents: through the
+        // auto-proxy service; in-process when the service failed (12178); with automatic logon when
+        // the script's server refused the anonymous request (12015). The attempt that found a
+        // configuration is reported; when none did, the error is, and the controller fails method 2
+        // whatever the request (then sent direct) answered.
         private static void Discover(ProbeHandles handles, string url, ProbeResult result)
         {
+            int flags = NativeMethods.WINHTTP_AUTOPROXY_AUTO_DETECT;
+            bool autoLogon = false;
+            string attempt = "service";
+            for (int tries = 0; tries < 3; tries++)
+            {
+                int error = TryDiscover(handles, url, result, flags, autoLogon);
+                if (error == 0)
+                {
+                    result.AutoDetectAttempt = attempt;
+                    result.AutoDetectError = 0;
+                    return;
+                }
+                result.AutoDetectError = error;
+                if (!DiscoveryErrors.Retry(error, ref flags, ref autoLogon, out attempt))
+                {
+                    return;
+                }
+            }
+        }
+
+        private static int TryDiscover(ProbeHandles handles, string url, ProbeResult result, int flags, bool autoLogon)
+        {
             NativeMethods.WINHTTP_AUTOPROXY_OPTIONS options = new NativeMethods.WINHTTP_AUTOPROXY_OPTIONS();
-            options.dwFlags = NativeMethods.WINHTTP_AUTOPROXY_AUTO_DETECT;
+            options.dwFlags = flags;
             options.dwAutoDetectFlags = NativeMethods.WINHTTP_AUTO_DETECT_TYPE_DHCP | NativeMethods.WINHTTP_AUTO_DETECT_TYPE_DNS_A;
-            options.fAutoLogonIfChallenged = false;
+            options.fAutoLogonIfChallenged = autoLogon;
             NativeMethods.WINHTTP_PROXY_INFO info;
             if (!NativeMethods.WinHttpGetProxyForUrl(handles.Session, url, ref options, out info))
             {
-                result.AutoDetectError = Marshal.GetLastWin32Error();
-                return;
+                return Marshal.GetLastWin32Error();
             }
             try
             {
@@ -750,22 +1237,26 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 {
                     result.Proxy = Marshal.PtrToStringUni(info.lpszProxy);
                 }
-                NativeMethods.WinHttpSetOption(handles.Request, NativeMethods.WINHTTP_OPTION_PROXY, ref info,
-                    Marshal.SizeOf(typeof(NativeMethods.WINHTTP_PROXY_INFO)));
+                if (handles.Request != IntPtr.Zero)
+                {
+                    NativeMethods.WinHttpSetOption(handles.Request, NativeMethods.WINHTTP_OPTION_PROXY, ref info,
+                        Marshal.SizeOf(typeof(NativeMethods.WINHTTP_PROXY_INFO)));
+                }
             }
             finally
             {
                 if (info.lpszProxy != IntPtr.Zero) NativeMethods.GlobalFree(info.lpszProxy);
                 if (info.lpszProxyBypass != IntPtr.Zero) NativeMethods.GlobalFree(info.lpszProxyBypass);
             }
+            return 0;
         }
 
         private static void Fail(ProbeResult result, string stage, ProbeHandles handles)
         {
             int error = Marshal.GetLastWin32Error();
-            if (handles.IsClosed && (error == 0 || error == WinHttpErrors.InvalidHandle))
+            if (handles.IsRequestCancelled && (error == 0 || error == WinHttpErrors.InvalidHandle))
             {
-                // The scheduler closed the handles (time limit or deadline) before this call.
+                // The scheduler closed the request handle (time limit or deadline) before this call.
                 error = WinHttpErrors.OperationCancelled;
             }
             result.WinHttpError = error;
@@ -778,8 +1269,132 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         }
     }
 
+    public static class DiscoveryErrors
+    {
+        public const int LoginFailure = 12015;
+        public const int ServiceError = 12178;
+
+        // Whether a failed discovery is worth one more attempt, and how: in-process once when the
+        // auto-proxy service failed, with automatic logon once when the script's server refused
+        // the anonymous request. Every other error is final.
+        public static bool Retry(int error, ref int flags, ref bool autoLogon, out string attempt)
+        {
+            attempt = null;
+            if (error == ServiceError && (flags & NativeMethods.WINHTTP_AUTOPROXY_RUN_INPROCESS) == 0)
+            {
+                flags |= NativeMethods.WINHTTP_AUTOPROXY_RUN_INPROCESS;
+                attempt = "in-process";
+                return true;
+            }
+            if (error == LoginFailure && !autoLogon)
+            {
+                autoLogon = true;
+                attempt = "autologon";
+                return true;
+            }
+            return false;
+        }
+    }
+
+    // Follows a probe through WinHTTP's status notifications (they arrive in synchronous mode too)
+    // so an abandoned probe can say where it was stuck.
+    internal static class StageTracker
+    {
+        private static readonly object sync = new object();
+        private static readonly Dictionary<IntPtr, KeyValuePair<ProbeCancellation, bool>> watched =
+            new Dictionary<IntPtr, KeyValuePair<ProbeCancellation, bool>>();
+        // Kept in a static field so the delegate outlives every native call that may use it.
+        private static readonly NativeMethods.StatusCallback callback = OnStatus;
+
+        public static void Watch(IntPtr session, ProbeCancellation cancel, bool secure)
+        {
+            lock (sync) { watched[session] = new KeyValuePair<ProbeCancellation, bool>(cancel, secure); }
+            NativeMethods.WinHttpSetStatusCallback(session, callback, NativeMethods.WINHTTP_CALLBACK_FLAG_STAGES, IntPtr.Zero);
+        }
+
+        private static void OnStatus(IntPtr handle, IntPtr context, int status, IntPtr info, int length)
+        {
+            // Request notifications carry the request handle; find the session via WinHTTP's parent.
+            KeyValuePair<ProbeCancellation, bool> entry;
+            IntPtr session = NativeMethods.ParentSession(handle);
+            lock (sync)
+            {
+                if (status == NativeMethods.WINHTTP_CALLBACK_STATUS_HANDLE_CLOSING)
+                {
+                    watched.Remove(handle);
+                    return;
+                }
+                if (!watched.TryGetValue(session, out entry) && !watched.TryGetValue(handle, out entry)) return;
+            }
+            string stage = StageOf(status, entry.Value);
+            if (stage != null) entry.Key.Stage = stage;
+        }
+
+        public static string StageOf(int status, bool secure)
+        {
+            switch (status)
+            {
+                case NativeMethods.WINHTTP_CALLBACK_STATUS_RESOLVING_NAME: return "resolve";
+                case NativeMethods.WINHTTP_CALLBACK_STATUS_CONNECTING_TO_SERVER: return "connect";
+                case NativeMethods.WINHTTP_CALLBACK_STATUS_CONNECTED_TO_SERVER: return secure ? "tls" : "send";
+                case NativeMethods.WINHTTP_CALLBACK_STATUS_SENDING_REQUEST: return "send";
+                case NativeMethods.WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE: return "receive";
+                default: return null;
+            }
+        }
+    }
+
     internal static class NativeMethods
     {
+        public const int WINHTTP_QUERY_CUSTOM = 65535;
+        public const int WINHTTP_OPTION_PARENT_HANDLE = 21;
+        public const int WINHTTP_OPTION_SERVER_CERT_CONTEXT = 78;
+        public const int WINHTTP_AUTOPROXY_RUN_INPROCESS = 0x00010000;
+        public const int WINHTTP_CALLBACK_STATUS_RESOLVING_NAME = 0x00000001;
+        public const int WINHTTP_CALLBACK_STATUS_CONNECTING_TO_SERVER = 0x00000004;
+        public const int WINHTTP_CALLBACK_STATUS_CONNECTED_TO_SERVER = 0x00000008;
+        public const int WINHTTP_CALLBACK_STATUS_SENDING_REQUEST = 0x00000010;
+        public const int WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE = 0x00000040;
+        public const int WINHTTP_CALLBACK_STATUS_HANDLE_CLOSING = 0x00000800;
+        // RESOLVE_NAME, CONNECT_TO_SERVER, SEND_REQUEST, RECEIVE_RESPONSE, HANDLES.
+        public const int WINHTTP_CALLBACK_FLAG_STAGES = 0x000000FF | 0x00000C00;
+
+        [UnmanagedFunctionPointer(CallingConvention.StdCall)]
+        public delegate void StatusCallback(IntPtr handle, IntPtr context, int status, IntPtr info, int length);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        public static extern IntPtr WinHttpSetStatusCallback(IntPtr handle, StatusCallback callback, int flags, IntPtr reserved);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpQueryOption(IntPtr handle, int option, ref IntPtr buffer, ref int bufferLength);
+
+        [DllImport("winhttp.dll", SetLastError = true, CharSet = CharSet.Unicode, EntryPoint = "WinHttpQueryHeaders")]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpQueryHeaders(IntPtr request, int infoLevel, IntPtr name, StringBuilder buffer,
+            ref int bufferLength, IntPtr index);
+
+        [DllImport("crypt32.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool CertFreeCertificateContext(IntPtr context);
+
+        // The session a request (or connection) handle belongs to.
+        public static IntPtr ParentSession(IntPtr handle)
+        {
+            IntPtr current = handle;
+            for (int depth = 0; depth < 2; depth++)
+            {
+                IntPtr parent = IntPtr.Zero;
+                int size = IntPtr.Size;
+                if (!WinHttpQueryOption(current, WINHTTP_OPTION_PARENT_HANDLE, ref parent, ref size) || parent == IntPtr.Zero)
+                {
+                    return current;
+                }
+                current = parent;
+            }
+            return current;
+        }
+
         public const int WINHTTP_FLAG_SECURE = 0x00800000;
         public const int WINHTTP_QUERY_STATUS_CODE = 19;
         public const int WINHTTP_QUERY_FLAG_NUMBER = 0x20000000;

@@ -20,24 +20,18 @@ parentheses (``4 - Named proxy (10.0.0.6:8080): ...``), as the analyzer binary's
 suggest. Both the Linux probe and the Windows connectivity test render through this module.
 """
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Union
 
-METHODS = (
-    (1, "Default proxy"),
-    (2, "Proxy auto discovery (WPAD)"),
-    (3, "Proxy disabled"),
-    (4, "Named proxy"),
-    (5, "Command line proxy"),
-)
+from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model
+
+# Numbers and labels come from the one analyzer model.
+METHODS = tuple((m.number, m.label) for m in analyzer_model.METHODS)
 METHOD_NAMES = dict(METHODS)
-LEGACY_METHOD_NAMES = dict(METHODS)
-LEGACY_METHOD_NAMES[5] = "Command-line proxy"
+LEGACY_METHOD_NAMES = {m.number: m.legacy_label for m in analyzer_model.METHODS}
 
 HEADING = "Testing URL : "
 LEGACY_HEADING = "Testing URL: "
@@ -46,9 +40,8 @@ SUCCEEDED = "Succeeded"
 FAILED = "Failed"
 MISSING = "Doesn't exist"
 
-# The analyzer script's ValidateURLs passes a URL when a method line shows one of these codes
-# (architectaj/getTSS: scripts/tss_MDEClientAnalyzer.ps1); the docs only name 200.
-PASSING_CODES = (200, 400, 404)
+# The analyzer script's ValidateURLs passes a URL when a method line shows one of these codes.
+PASSING_CODES = analyzer_model.ANALYZER_ACCEPTED
 
 
 class AnalyzerTextError(ValueError):

@@ -26,9 +26,10 @@ $spec = @{
             choices = 'default', 'wpad', 'disabled', 'named', 'command_line'
             default = 'default', 'wpad', 'disabled', 'named', 'command_line'
         }
-        max_concurrency = @{ type = 'int'; default = 16 }
+        max_concurrency = @{ type = 'int' }
         probe_timeout = @{ type = 'int'; default = 10 }
-        deadline = @{ type = 'int'; default = 120 }
+        deadline = @{ type = 'int' }
+        establish_after = @{ type = 'int'; default = 2 }
         fail_policy = @{ type = 'str'; default = 'never'; choices = 'any', 'required', 'never' }
         fail_verdict = @{ type = 'str'; default = 'strict'; choices = 'strict', 'analyzer' }
         legacy_text = @{ type = 'bool'; default = $false }
@@ -40,6 +41,7 @@ $spec = @{
         _max_concurrency = @{ type = 'int'; required = $true }
         _probe_timeout_ms = @{ type = 'int'; required = $true }
         _deadline_ms = @{ type = 'int'; required = $true }
+        _establish_after = @{ type = 'int'; required = $true }
     }
     supports_check_mode = $true
 }
@@ -71,6 +73,7 @@ $plan = [ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpPr
 $transport = New-Object -TypeName ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe.WinHttpTransport
 $scheduler = New-Object -TypeName ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe.ProbeScheduler -ArgumentList @(
     $transport, $module.Params._max_concurrency, $module.Params._probe_timeout_ms, $module.Params._deadline_ms)
+$scheduler.EstablishAfter = $module.Params._establish_after
 
 $clock = [System.Diagnostics.Stopwatch]::StartNew()
 $results = $scheduler.Run($plan)
@@ -90,6 +93,7 @@ $module.Result.raw = @{
         sid = $identity.User.Value
         is_system = $identity.User.Value -eq 'S-1-5-18'
         is_64bit = [System.Environment]::Is64BitProcess
+        is_64bit_os = [System.Environment]::Is64BitOperatingSystem
         os_version = [System.Environment]::OSVersion.Version.ToString()
     }
     run = @{
@@ -98,6 +102,8 @@ $module.Result.raw = @{
         peak_concurrency = $scheduler.PeakConcurrency
         abandoned = $scheduler.Abandoned
         deadline_reached = $scheduler.DeadlineReached
+        probes_made = $scheduler.ProbesMade
+        wpad_discovery = if ($null -ne $scheduler.Discovery) { $scheduler.Discovery.ToDictionary() } else { $null }
         max_concurrency = $module.Params._max_concurrency
         probe_timeout_ms = $module.Params._probe_timeout_ms
         deadline_ms = $module.Params._deadline_ms

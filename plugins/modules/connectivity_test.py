@@ -18,15 +18,16 @@ description:
       (O(command_line_proxy)).
   - Probes run concurrently (at most O(max_concurrency) at once), each within O(probe_timeout)
     seconds, and the whole run ends by O(deadline) seconds; probes that could not start by then
-    are reported as skipped.
+    are reported as skipped. A proxy that takes no connection, and WPAD finding nothing, are
+    established once (see O(establish_after)), so a broken network costs about one probe timeout.
   - The target only runs the probes and returns raw results (HTTP status, WinHTTP error, elapsed
     time). The controller classifies them, gives a verdict per URL and per channel (command and
     control, cyber data, AutoIR and sample storage, configuration) and renders the analyzer's text,
     one C(Testing URL) block per URL with one line per method (see RV(analyzer_text)).
   - Two verdicts are given. The B(analyzer) verdict passes a URL when any method answers C(200),
     C(400) or C(404), like the analyzer script. The B(strict) verdict passes it only when the method
-    this device is configured to use answers an accepted code - the named proxy when
-    C(TelemetryProxyServer) is set, otherwise the default proxy.
+    this device is configured to use answers C(200) or a code the catalog documents for that URL - the
+    named proxy when C(TelemetryProxyServer) is set, otherwise the default proxy.
   - URLs come from the collection's service URL catalog (O(cloud), O(regions), O(model)) or from
     O(urls), or both.
   - Nothing on the device is changed, so the probes also run in check mode.
@@ -80,17 +81,34 @@ options:
     choices: [default, wpad, disabled, named, command_line]
     default: [default, wpad, disabled, named, command_line]
   max_concurrency:
-    description: How many probes run at once (1-64).
+    description:
+      - How many probes run at once (1-256).
+      - When not given, every planned probe may run at once, up to 256
+        (C(min(256, URLs x methods))), so a broken network costs about one O(probe_timeout), not one per
+        batch; see RV(raw.run.max_concurrency) for the value used.
     type: int
-    default: 16
   probe_timeout:
     description: Seconds one probe may take (1-300); it is cancelled and reported as timed out after that.
     type: int
     default: 10
   deadline:
-    description: Seconds the whole run may take (1-3600); what has not finished by then is reported as timed out or skipped.
+    description:
+      - Seconds the whole run may take (1-3600); what has not finished by then is reported as timed out or skipped.
+      - When not given, O(probe_timeout) x (batches + 1.5), where batches is C(ceil(URLs x methods / max_concurrency)).
+        That leaves room for the deciding probes (one timeout), the probes that waited for them (one more) and
+        WinHTTP's overhead, so no URL is cut off as not run.
     type: int
-    default: 120
+  establish_after:
+    description:
+      - 'How many probes on different URLs must all find the named (or command-line) proxy unreachable
+        (no TCP connection, name not resolved, stuck connecting) before that method''s other URLs are
+        reported failed for that reason without their own probe, as in
+        C(4 - Named proxy (10.0.0.6:8080): Failed (proxy unreachable, established on 2 URLs)).'
+      - With it, WPAD discovery also runs once per run and its failure answers method 2 for every URL.
+      - V(0) makes every probe, with a discovery per method 2 probe; that is slower on a broken network and gives the same verdicts.
+      - Failures that belong to one URL (an HTTP answer, a TLS problem, a direct connection) are never generalised.
+    type: int
+    default: 2
   fail_policy:
     description:
       - When the task fails. V(never) reports only; V(any) fails when any URL fails; V(required) when a
@@ -115,10 +133,16 @@ notes:
     was not SYSTEM.
   - Redirects are reported as they are (not followed) and no credentials are sent to proxies, because
     the sensor connects anonymously; a proxy that demands authentication shows as C(Failed (407)).
-  - Certificate pinning is not checked; URLs tested by the analyzer with C(NoPinning) (blob storage)
-    cannot reveal TLS inspection either way.
+  - For URLs the sensor pins (every URL without C(no_pinning)) the server certificate chain must end in a
+    Microsoft service root, otherwise the method fails as C(tls_intercepted) naming the issuer, even when the
+    device trusts the inspection CA. C(no_pinning) URLs (blob storage) cannot reveal TLS inspection.
+  - An answer the proxy produced (a refused C(CONNECT), a block page marked by C(X-Squid-Error),
+    C(Proxy-Status) or C(Via)) never counts as success; method 2 fails when WPAD discovery found no proxy,
+    even if the request then went direct and was answered.
   - The probes run in a 64-bit PowerShell on 64-bit Windows, like the sensor; the analyzer itself is a
     32-bit program, so its C(Default proxy) line may reflect the WOW64 copy of the WinHTTP settings.
+    When the module itself ran in a 32-bit PowerShell on 64-bit Windows (for example a 32-bit
+    remoting endpoint), the result warns, since method 1 then read the WOW6432Node copy, not the sensor's.
   - Supports check mode (the probes run, nothing is changed) and diff (there is never a difference).
   - Runs only through its action plugin (the controller half).
 seealso:
@@ -292,6 +316,35 @@ raw:
         autodetect_error:
           description: The WPAD discovery error for method 2, when discovery found nothing.
           type: int
+        autodetect_attempt:
+          description:
+            - Which discovery attempt of method 2 found a proxy configuration, C(service) (the
+              auto-proxy service), C(in-process) (retried in the test's own process because the service
+              failed, 12178), or C(autologon) (retried with automatic logon after 12015); null when none did.
+          type: str
+        server_chain:
+          description:
+            - The server certificate chain WinHTTP saw for an https URL, leaf first, each with
+              C(thumbprint) (SHA-1, lower-case hex), C(subject) and C(issuer); null when no server
+              certificate was seen (plain HTTP, no answer, or an answer the proxy gave to CONNECT).
+            - The controller decides whether it ends in a Microsoft service root.
+          type: list
+          elements: dict
+        proxy_headers:
+          description:
+            - Headers of the answer that show a proxy made or relayed it (C(via), C(x_squid_error),
+              C(proxy_status)); null when none was present or no answer was read.
+          type: dict
+        established:
+          description:
+            - Set when this result was reported without a request of its own, for a failure shared by the
+              whole method and established by other probes - C(proxy_unreachable) (the named or
+              command-line proxy took no connection on O(establish_after) URLs) or C(wpad_failed) (the
+              run's one WPAD discovery found nothing); null for a probe that ran.
+          type: str
+        established_on:
+          description: On how many probes the shared failure was established (discovery counts as one).
+          type: int
         proxy:
           description: The proxy used (named, command line, or discovered).
           type: str
@@ -333,6 +386,11 @@ raw:
         is_64bit:
           description: Whether the PowerShell process is 64-bit.
           type: bool
+        is_64bit_os:
+          description:
+            - Whether Windows is 64-bit. A 32-bit process on 64-bit Windows reads the C(WOW6432Node) copy
+              of the WinHTTP settings for method 1, so the result warns then.
+          type: bool
         os_version:
           description: The Windows version.
           type: str
@@ -349,6 +407,14 @@ raw:
         peak_concurrency:
           description: The most probes that ran at once.
           type: int
+        probes_made:
+          description: Requests actually sent (planned probes less those not configured, established or not run).
+          type: int
+        wpad_discovery:
+          description:
+            - The run's one WPAD discovery for method 2 (C(error), C(attempt), C(proxy), C(elapsed_ms),
+              C(timed_out)); null when method 2 was not run or O(establish_after) is 0.
+          type: dict
         abandoned:
           description: Probes that did not return after cancellation.
           type: int

@@ -25,7 +25,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
+from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model as model
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
+from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds as fk
+from ansible_collections.purview.device_proxy.plugins.module_utils import microsoft_tls_trust
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     ProxyAddressError,
     telemetry_proxy_server_value,
@@ -35,19 +38,11 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_setti
     decode_hex,
 )
 
-# The analyzer's five methods, in its order and with its wording (FACTS.md section 5).
-METHODS = ("default", "wpad", "disabled", "named", "command_line")
-METHOD_NUMBERS = {"default": 1, "wpad": 2, "disabled": 3, "named": 4, "command_line": 5}
-METHOD_LABELS = {
-    "default": "Default proxy",
-    "wpad": "Proxy auto discovery (WPAD)",
-    "disabled": "Proxy disabled",
-    "named": "Named proxy",
-    "command_line": "Command line proxy",
-}
-
-# Codes the analyzer script accepts on any method ([TSS] ValidateURLs, FACTS.md section 5).
-ANALYZER_ACCEPTED = (200, 400, 404)
+# The analyzer's five methods, numbers, labels and accepted codes: the one model.
+METHODS = model.METHOD_KEYS
+METHOD_NUMBERS = {m.key: m.number for m in model.METHODS}
+METHOD_LABELS = {m.key: m.label for m in model.METHODS}
+ANALYZER_ACCEPTED = model.ANALYZER_ACCEPTED
 
 PASS = "pass"
 FAIL = "fail"
@@ -96,55 +91,53 @@ _CHANNEL_ALIASES = {
 
 # WinHTTP error numbers (winhttp.h) the probes can end with, and what they usually mean.
 WINHTTP_ERRORS = {
-    12002: ("ERROR_WINHTTP_TIMEOUT", "timeout", "the request timed out"),
-    12004: ("ERROR_WINHTTP_INTERNAL_ERROR", "other", "WinHTTP internal error"),
-    12005: ("ERROR_WINHTTP_INVALID_URL", "bad-url", "the URL is not valid"),
-    12006: ("ERROR_WINHTTP_UNRECOGNIZED_SCHEME", "bad-url", "the URL scheme is not http or https"),
-    12007: ("ERROR_WINHTTP_NAME_NOT_RESOLVED", "name-not-resolved",
+    12002: ("ERROR_WINHTTP_TIMEOUT", fk.TIMEOUT, "the request timed out"),
+    12004: ("ERROR_WINHTTP_INTERNAL_ERROR", fk.ERROR, "WinHTTP internal error"),
+    12005: ("ERROR_WINHTTP_INVALID_URL", fk.BAD_URL, "the URL is not valid"),
+    12006: ("ERROR_WINHTTP_UNRECOGNIZED_SCHEME", fk.BAD_URL, "the URL scheme is not http or https"),
+    12007: ("ERROR_WINHTTP_NAME_NOT_RESOLVED", fk.DNS_FAILURE,
             "the host name (or the proxy name) could not be resolved"),
-    12017: ("ERROR_WINHTTP_OPERATION_CANCELLED", "timeout", "the request was cancelled at its time limit"),
-    12029: ("ERROR_WINHTTP_CANNOT_CONNECT", "cannot-connect", "no TCP connection to the server or proxy"),
-    12030: ("ERROR_WINHTTP_CONNECTION_ERROR", "connection-reset",
+    12017: ("ERROR_WINHTTP_OPERATION_CANCELLED", fk.TIMEOUT, "the request was cancelled at its time limit"),
+    12029: ("ERROR_WINHTTP_CANNOT_CONNECT", fk.CONNECTION_REFUSED, "no TCP connection to the server or proxy"),
+    12030: ("ERROR_WINHTTP_CONNECTION_ERROR", fk.CONNECTION_RESET,
             "the connection was reset or closed (a firewall or TLS-inspecting device may be in the way)"),
-    12032: ("ERROR_WINHTTP_RESEND_REQUEST", "other", "WinHTTP asked for the request to be sent again"),
-    12037: ("ERROR_WINHTTP_SECURE_CERT_DATE_INVALID", "tls", "the server certificate has expired"),
-    12038: ("ERROR_WINHTTP_SECURE_CERT_CN_INVALID", "tls", "the certificate does not name this host"),
-    12044: ("ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED", "tls", "the server asks for a client certificate"),
-    12045: ("ERROR_WINHTTP_SECURE_INVALID_CA", "tls",
+    12032: ("ERROR_WINHTTP_RESEND_REQUEST", fk.ERROR, "WinHTTP asked for the request to be sent again"),
+    12037: ("ERROR_WINHTTP_SECURE_CERT_DATE_INVALID", fk.TLS_ERROR, "the server certificate has expired"),
+    12038: ("ERROR_WINHTTP_SECURE_CERT_CN_INVALID", fk.TLS_ERROR, "the certificate does not name this host"),
+    12044: ("ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED", fk.TLS_ERROR, "the server asks for a client certificate"),
+    12045: ("ERROR_WINHTTP_SECURE_INVALID_CA", fk.TLS_ERROR,
             "the certificate chain ends in an untrusted root (TLS inspection is likely)"),
-    12057: ("ERROR_WINHTTP_SECURE_CERT_REV_FAILED", "tls",
+    12057: ("ERROR_WINHTTP_SECURE_CERT_REV_FAILED", fk.TLS_ERROR,
             "revocation could not be checked (CRL endpoints on port 80 unreachable?)"),
-    12152: ("ERROR_WINHTTP_INVALID_SERVER_RESPONSE", "bad-response", "the server answer was not HTTP"),
-    12157: ("ERROR_WINHTTP_SECURE_CHANNEL_ERROR", "tls", "the TLS handshake failed"),
-    12166: ("ERROR_WINHTTP_BAD_AUTO_PROXY_SCRIPT", "proxy-discovery", "the PAC script has an error"),
-    12167: ("ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT", "proxy-discovery", "the PAC script could not be downloaded"),
-    12169: ("ERROR_WINHTTP_SECURE_INVALID_CERT", "tls", "the server certificate is invalid"),
-    12170: ("ERROR_WINHTTP_SECURE_CERT_REVOKED", "tls", "the server certificate is revoked"),
-    12175: ("ERROR_WINHTTP_SECURE_FAILURE", "tls",
+    12152: ("ERROR_WINHTTP_INVALID_SERVER_RESPONSE", fk.BAD_RESPONSE, "the server answer was not HTTP"),
+    12157: ("ERROR_WINHTTP_SECURE_CHANNEL_ERROR", fk.TLS_ERROR, "the TLS handshake failed"),
+    12166: ("ERROR_WINHTTP_BAD_AUTO_PROXY_SCRIPT", fk.WPAD_FAILED, "the PAC script has an error"),
+    12167: ("ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT", fk.WPAD_FAILED, "the PAC script could not be downloaded"),
+    12169: ("ERROR_WINHTTP_SECURE_INVALID_CERT", fk.TLS_ERROR, "the server certificate is invalid"),
+    12170: ("ERROR_WINHTTP_SECURE_CERT_REVOKED", fk.TLS_ERROR, "the server certificate is revoked"),
+    12175: ("ERROR_WINHTTP_SECURE_FAILURE", fk.TLS_ERROR,
             "the server certificate failed validation (TLS inspection is likely)"),
-    12178: ("ERROR_WINHTTP_AUTO_PROXY_SERVICE_ERROR", "proxy-discovery", "the auto-proxy service failed"),
-    12180: ("ERROR_WINHTTP_AUTODETECTION_FAILED", "proxy-discovery", "WPAD found no proxy configuration"),
+    12178: ("ERROR_WINHTTP_AUTO_PROXY_SERVICE_ERROR", fk.WPAD_FAILED, "the auto-proxy service failed"),
+    12180: ("ERROR_WINHTTP_AUTODETECTION_FAILED", fk.WPAD_FAILED, "WPAD found no proxy configuration"),
+    12015: ("ERROR_WINHTTP_LOGIN_FAILURE", fk.WPAD_FAILED,
+            "the server of the proxy configuration script refused the logon"),
 }
 
 # HTTP answers that point at the proxy rather than the service (FACTS.md section 6).
 _HTTP_REASONS = {
-    403: ("http-forbidden", "403: the proxy (or a firewall) refuses this destination; allow the domain"),
-    407: ("proxy-auth-required",
+    403: (fk.BLOCKED, "403: the proxy (or a firewall) refuses this destination; allow the domain"),
+    407: (fk.PROXY_AUTH_REQUIRED,
           "407: the proxy demands authentication; the sensor connects anonymously as LocalSystem, "
           "so allow unauthenticated access to the service URLs"),
-    502: ("bad-gateway", "502: the proxy could not reach the service"),
-    503: ("service-unavailable", "503: the proxy or the service is unavailable"),
-    504: ("gateway-timeout", "504: the proxy timed out reaching the service"),
+    502: (fk.PROXY_ERROR, "502: the proxy could not reach the service"),
+    503: (fk.PROXY_ERROR, "503: the proxy or the service is unavailable"),
+    504: (fk.PROXY_ERROR, "504: the proxy timed out reaching the service"),
 }
 
+VerdictInputError = model.AnalyzerInputError
 
-class VerdictInputError(ValueError):
-    """A raw probe result or URL description is malformed. ``field`` names it, ``rule`` says why."""
-
-    def __init__(self, field: str, rule: str, message: str):
-        self.field = field
-        self.rule = rule
-        super().__init__(f"{field}: {message}")
+# What the analyzer line shows for a method whose discovery found nothing.
+_WPAD_WORDS = "no proxy found by WPAD"
 
 
 # --- URL descriptions ----------------------------------------------------------------------------
@@ -159,49 +152,20 @@ def channel_of(name: Optional[str]) -> str:
 def normalise_url_spec(item: Any, index: int = 0, field: str = "urls") -> Dict[str, Any]:
     """One URL to test as a dict: url, channel, function, expected_status, no_pinning, required.
 
-    ``item`` is a URL string or a dict shaped like the catalog's ``output='probe'`` items.
+    ``item`` is a URL string or a dict shaped like the catalog's ``output='probe'`` items
+    (analyzer_model.normalise_url_spec); ``channel`` is mapped to the analyzer's channels here.
     """
-    where = f"{field}[{index}]"
-    if isinstance(item, str):
-        item = {"url": item}
-    if not isinstance(item, Mapping):
-        raise VerdictInputError(where, "type", "must be a URL string or a dict with a 'url' key")
-    url = str(item.get("url") or "").strip()
-    if not url.lower().startswith(("http://", "https://")):
-        raise VerdictInputError(where + ".url", "scheme", f"{url!r} must start with http:// or https://")
-    if any(ch.isspace() for ch in url) or "*" in url:
-        raise VerdictInputError(where + ".url", "forbidden-character",
-                                f"{url!r} must be a concrete URL without spaces or wildcards")
-    expected = item.get("expected_status") or []
-    if isinstance(expected, int):
-        expected = [expected]
-    try:
-        expected = sorted({int(code) for code in expected})
-    except (TypeError, ValueError):
-        raise VerdictInputError(where + ".expected_status", "type", "must be a list of HTTP status codes") from None
-    if any(code < 100 or code > 599 for code in expected):
-        raise VerdictInputError(where + ".expected_status", "range", "HTTP status codes are 100-599")
-    function = item.get("channel") or item.get("function") or ""
-    return {
-        "url": url,
-        "channel": channel_of(function),
-        "function": str(function),
-        "expected_status": expected,
-        "no_pinning": bool(item.get("no_pinning", False)),
-        "required": bool(item.get("required", True)),
-    }
+    spec = model.normalise_url_spec(item, index, field)
+    function = spec["channel"]
+    spec["channel"] = channel_of(function)
+    spec["function"] = function
+    return spec
 
 
 def accepted_statuses(spec: Mapping[str, Any]) -> Sequence[int]:
-    """Codes that count as reachable for the strict verdict.
-
-    200 always; plus the URL's own expected codes when the catalog knows them (blob URLs answer
-    400, some test paths 404), otherwise the analyzer's 400 and 404.
-    """
-    expected = list(spec.get("expected_status") or ())
-    if expected:
-        return tuple(sorted({200, *expected}))
-    return ANALYZER_ACCEPTED
+    """Codes that count as reachable for the strict verdict: 200 plus exactly the URL's own
+    expected codes (blob URLs answer 400, some test paths 404); nothing else."""
+    return model.strict_accepted(spec.get("expected_status") or ())
 
 
 # --- one probe -----------------------------------------------------------------------------------
@@ -212,11 +176,28 @@ def winhttp_error_name(code: Optional[int]) -> str:
     return f"error {code}"
 
 
-def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_ACCEPTED) -> Dict[str, Any]:
+def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_ACCEPTED,
+                   spec: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """Outcome of one raw probe (the module's ``probes`` item) against the accepted codes.
 
-    Returns method, number, label, outcome, reason (short key), detail (sentence), status_code,
-    winhttp_error, error_name, elapsed_ms, proxy and access (how WinHTTP was configured).
+    ``spec`` is the URL's description (``no_pinning``); without it the URL is taken as pinned.
+    Returns method, number, label, outcome, reason (a failure_kinds word), detail (sentence),
+    line_code (what the analyzer line shows in parentheses), status_code, winhttp_error,
+    error_name, elapsed_ms, proxy, access (how WinHTTP was configured), answered_by
+    (``service``, ``proxy`` or None) and the WPAD and certificate facts it relied on.
+
+    The rules, in order (docs/connectivity-check.md, "Verdicts"):
+
+    1. not run or nothing to test -> skipped / absent;
+    2. method 2 whose discovery found no proxy -> failed ``wpad_failed``, whatever the request
+       that then went direct answered (the sensor would not have used that direct path as WPAD);
+    3. time limit -> ``timeout``;
+    4. an answer the proxy produced (no server certificate on an https URL, i.e. a refused
+       CONNECT; or proxy error headers on plain HTTP) -> failed, never success, whatever its code;
+    5. a pinned https URL whose chain does not end in a Microsoft service root ->
+       ``tls_intercepted`` with the issuer; no chain reported -> ``tls_unverified``;
+    6. the service's status: accepted -> succeeded, else failed by code;
+    7. a WinHTTP error -> its kind.
     """
     method = raw.get("method")
     if method not in METHOD_NUMBERS:
@@ -224,6 +205,7 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
     accepted = frozenset(accepted)
     status = _optional_int(raw.get("status_code"), "probes.status_code")
     error = _optional_int(raw.get("winhttp_error"), "probes.winhttp_error") or None
+    url = str((spec or {}).get("url") or raw.get("url") or "")
     result = {
         "method": method,
         "number": METHOD_NUMBERS[method],
@@ -234,36 +216,136 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
         "elapsed_ms": _optional_int(raw.get("elapsed_ms"), "probes.elapsed_ms") or 0,
         "proxy": raw.get("proxy") or None,
         "access": raw.get("access") or None,
+        "answered_by": None,
+        "line_code": None,
     }
+    if method == "wpad":
+        result["autodetect_error"] = _optional_int(raw.get("autodetect_error"), "probes.autodetect_error")
+        result["autodetect_attempt"] = raw.get("autodetect_attempt") or None
+    established = raw.get("established")
+    if established == fk.PROXY_UNREACHABLE:
+        count = _optional_int(raw.get("established_on"), "probes.established_on") or 0
+        result.update(outcome=FAILED, reason=fk.PROXY_UNREACHABLE, established_on=count,
+                      detail=f"the proxy took no connection on {count} other URLs, so this URL was not probed "
+                             f"through it (a shared failure, established on {count} URLs)",
+                      line_code=f"proxy unreachable, established on {count} URLs")
+        return result
+    if established is not None and established != fk.WPAD_FAILED:
+        raise VerdictInputError("probes.established", "choices",
+                                f"{established!r} is not one of {fk.PROXY_UNREACHABLE}, {fk.WPAD_FAILED}")
     skip = raw.get("skip_reason")
-    if not raw.get("attempted", True) or skip:
+    if (not raw.get("attempted", True) or skip) and established is None:
         if skip == "deadline":
-            result.update(outcome=SKIPPED, reason="deadline", detail="not run: the run's deadline had passed")
-        elif skip == "not-requested":
-            result.update(outcome=SKIPPED, reason="not-requested", detail="not run: method not requested")
+            result.update(outcome=SKIPPED, reason=fk.DEADLINE, detail="not run: the run's deadline had passed",
+                          line_code="not run: deadline")
+        elif skip in ("not-requested", fk.NOT_REQUESTED):
+            result.update(outcome=SKIPPED, reason=fk.NOT_REQUESTED, detail="not run: method not requested",
+                          line_code="not run: not requested")
         else:
             what = "TelemetryProxyServer is not set" if method == "named" else "no command-line proxy was given"
-            result.update(outcome=ABSENT, reason="not-configured", detail=what)
+            result.update(outcome=ABSENT, reason=fk.NOT_CONFIGURED, detail=what)
+        return result
+    if method == "wpad" and result["autodetect_error"] and not result["proxy"]:
+        code = result["autodetect_error"]
+        name, _kind, words = WINHTTP_ERRORS.get(code, (winhttp_error_name(code), fk.WPAD_FAILED, "discovery failed"))
+        went = " (the request then went direct and is not counted)" if status else ""
+        if established:
+            went = " (the run's one discovery; method 2 was not probed for this URL)"
+        result.update(outcome=FAILED, reason=fk.WPAD_FAILED,
+                      detail=f"{name}: {words}; no proxy was discovered{went}",
+                      line_code=f"{_WPAD_WORDS}, {code}")
         return result
     if raw.get("timed_out"):
-        result.update(outcome=FAILED, reason="timeout", detail="no answer within the probe time limit")
+        stage = raw.get("error_stage")
+        result.update(outcome=FAILED, reason=fk.TIMEOUT, detail="no answer within the probe time limit"
+                      + (f" (stuck in {stage})" if stage else ""))
         return result
     if status is not None and status > 0:
+        by_proxy = proxy_produced(url, raw, status)
+        if by_proxy:
+            kind = fk.PROXY_AUTH_REQUIRED if status == 407 else fk.BLOCKED if 400 <= status < 500 else fk.PROXY_ERROR
+            advice = "; " + _HTTP_REASONS[status][1] if status in _HTTP_REASONS else ""
+            result.update(outcome=FAILED, reason=kind, answered_by="proxy",
+                          detail=f"{status} came from the proxy, not the service: {by_proxy}{advice}",
+                          line_code=str(status) if status == 407 else f"{status} from the proxy")
+            return result
+        result["answered_by"] = "service"
+        if url.lower().startswith("https://") and not (spec or {}).get("no_pinning", False):
+            tls = chain_verdict(raw.get("server_chain"))
+            result["tls_root"] = tls["root"]
+            if tls["kind"]:
+                result.update(outcome=FAILED, reason=tls["kind"], detail=tls["detail"], line_code=tls["line_code"])
+                return result
         if status in accepted:
-            result.update(outcome=SUCCEEDED, reason="http-%d" % status, detail=f"answered {status}")
+            result.update(outcome=SUCCEEDED, reason=fk.REACHABLE, detail=f"answered {status}")
+            if method == "wpad" and result.get("autodetect_attempt") not in (None, "service"):
+                result["detail"] += " through the discovered proxy %s (discovery succeeded on the %s attempt)" % (
+                    result["proxy"], result["autodetect_attempt"])
         else:
-            reason, detail = _HTTP_REASONS.get(status, ("http-%d" % status, f"{status}: not an expected answer"))
+            reason, detail = _HTTP_REASONS.get(status, (fk.UNEXPECTED_STATUS, f"{status}: not an expected answer"))
             result.update(outcome=FAILED, reason=reason, detail=detail)
         return result
     if error:
-        name, reason, detail = WINHTTP_ERRORS.get(error, (winhttp_error_name(error), "other", "WinHTTP error"))
+        name, reason, detail = WINHTTP_ERRORS.get(error, (winhttp_error_name(error), fk.ERROR, "WinHTTP error"))
         stage = raw.get("error_stage")
         if stage:
             detail = f"{detail} (during {stage})"
         result.update(outcome=FAILED, reason=reason, detail=f"{name}: {detail}")
         return result
-    result.update(outcome=FAILED, reason="no-answer", detail="neither a status code nor an error was reported")
+    result.update(outcome=FAILED, reason=fk.ERROR, detail="neither a status code nor an error was reported")
     return result
+
+
+def proxy_produced(url: str, raw: Mapping[str, Any], status: int) -> Optional[str]:
+    """Why an answer must be the proxy's rather than the service's, or None.
+
+    * https: the service can only answer inside TLS, so a status read while no server
+      certificate was seen (``server_chain`` null) is the proxy's answer to CONNECT;
+    * plain HTTP: ``X-Squid-Error`` or a ``Proxy-Status`` with an ``error`` parameter (RFC 9209)
+      mark an answer the proxy made; ``Via`` alone is on relayed answers too, so it only
+      disqualifies a code other than 200 (a relayed 404 cannot be told from a proxy's 404).
+    """
+    if url.lower().startswith("https://"):
+        if "server_chain" in raw and not raw.get("server_chain"):
+            return "no server certificate was seen, so the answer is the proxy's refusal of the CONNECT tunnel"
+        return None
+    headers = {str(k).lower().replace("-", "_"): v for k, v in (raw.get("proxy_headers") or {}).items() if v}
+    if headers.get("x_squid_error"):
+        return "X-Squid-Error: %s" % headers["x_squid_error"]
+    proxy_status = str(headers.get("proxy_status") or "")
+    if any(part.strip().lower().startswith("error=") for part in proxy_status.split(";")[1:]):
+        return "Proxy-Status: %s" % proxy_status
+    if headers.get("via") and status != 200:
+        return "Via: %s on a %d answer (a proxy's own answer cannot be told from a relayed one)" % (
+            headers["via"], status)
+    return None
+
+
+def chain_verdict(chain: Any) -> Dict[str, Any]:
+    """Whether a reported certificate chain (leaf first) ends in a Microsoft service root.
+
+    ``kind`` is None when it does, ``tls_intercepted`` when it ends elsewhere (even in a root
+    the device trusts: an inspection CA), ``tls_unverified`` when no chain was reported.
+    """
+    if not chain:
+        return {"kind": fk.TLS_UNVERIFIED, "root": None, "line_code": fk.TLS_UNVERIFIED,
+                "detail": "the server certificate chain was not reported, so TLS inspection cannot be ruled out"}
+    if not isinstance(chain, list) or not all(isinstance(c, Mapping) for c in chain):
+        raise VerdictInputError("probes.server_chain", "type", "must be a list of certificates (dicts)")
+    root = chain[-1]
+    thumbprint = str(root.get("thumbprint") or "").replace(":", "").replace(" ", "").lower()
+    if thumbprint in microsoft_tls_trust.root_thumbprints():
+        return {"kind": None, "root": root.get("subject"), "line_code": None, "detail": ""}
+    issuer = chain[0].get("issuer") or root.get("subject") or "unknown issuer"
+    return {"kind": fk.TLS_INTERCEPTED, "root": root.get("subject"),
+            "line_code": "tls_intercepted, issuer %s" % _line_safe(issuer),
+            "detail": "the certificate was issued by %s and chains to %s, not to a Microsoft service root: "
+                      "TLS inspection, which the sensor's pinning rejects" % (issuer, root.get("subject"))}
+
+
+def _line_safe(text: str) -> str:
+    # The analyzer line keeps its code in parentheses: none inside, one line only.
+    return " ".join(str(text).replace("(", "[").replace(")", "]").split())
 
 
 def _optional_int(value: Any, field: str) -> Optional[int]:
@@ -357,7 +439,7 @@ def url_verdict(spec: Mapping[str, Any], raw_probes: Sequence[Mapping[str, Any]]
     probes = []
     for method in METHODS:
         raw = by_method.get(method) or {"method": method, "attempted": False, "skip_reason": "not-requested"}
-        probe = classify_probe(raw, ANALYZER_ACCEPTED)
+        probe = classify_probe(raw, ANALYZER_ACCEPTED, spec)
         probe["strict_ok"] = probe["outcome"] == SUCCEEDED and probe["status_code"] in strict_codes
         probes.append(probe)
     analyzer = PASS if any(p["outcome"] == SUCCEEDED for p in probes) else FAIL
@@ -396,6 +478,11 @@ def method_token(probe: Mapping[str, Any]) -> str:
         return "-"
     if outcome == SKIPPED:
         return "N"
+    # A status that the verdict does not count must not show as the token: say why instead.
+    if probe.get("reason") == fk.WPAD_FAILED and probe.get("autodetect_error"):
+        return "F%d" % probe["autodetect_error"]
+    if probe.get("reason") in (fk.TLS_INTERCEPTED, fk.TLS_UNVERIFIED):
+        return "F%s" % probe["reason"].replace("_", "-")  # the fleet token pattern has no underscore
     return "F%s" % (probe.get("status_code") or probe.get("winhttp_error") or probe.get("reason") or "error")
 
 
@@ -501,12 +588,12 @@ def analyzer_outcome(probe: Mapping[str, Any]) -> Optional[analyzer_text.MethodO
     if probe["outcome"] == ABSENT:
         return None
     proxy = probe.get("proxy") if probe["method"] in ("named", "command_line") else None
-    if probe["outcome"] == SKIPPED:
-        return analyzer_text.MethodOutcome(False, "not run: %s" % probe["reason"], proxy)
     if probe["outcome"] == SUCCEEDED:
         return analyzer_text.MethodOutcome(True, probe["status_code"], proxy)
-    if probe.get("status_code"):
-        code: Any = probe["status_code"]
+    if probe.get("line_code"):
+        code: Any = probe["line_code"]
+    elif probe.get("status_code"):
+        code = probe["status_code"]
     elif probe.get("winhttp_error"):
         code = probe["winhttp_error"]
     else:

@@ -23,12 +23,75 @@ namespace WinHttpProbeTests
         public int Calls;
         public List<int> Timeouts = new List<int>();
         public int DelayMs = 0;
+        public List<string> Order = new List<string>();
+        public int Discoveries;
+        public int DiscoverError;
+        public int DiscoverDelayMs;
+        private int flakyCalls;
+
+        public WpadDiscovery Discover(string url, int timeoutMs, ProbeCancellation cancel)
+        {
+            lock (sync) { Discoveries++; }
+            Thread.Sleep(DiscoverDelayMs);
+            WpadDiscovery found = new WpadDiscovery();
+            found.Error = DiscoverError;
+            if (DiscoverError == 0) found.Attempt = "service";
+            return found;
+        }
+
+        // Through a proxy, the proxy's name decides: "refuse.*" takes no connection, "hole.*"
+        // never completes the TCP handshake, "flaky.*" loses the first connection only,
+        // "deny.*" answers 403, "tls.*" fails the handshake; anything else answers as the URL says.
+        private ProbeResult ThroughProxy(ProbeRequest request, ProbeCancellation cancel, ProbeResult result)
+        {
+            string proxy = request.Proxy;
+            if (proxy.StartsWith("refuse."))
+            {
+                result.WinHttpError = WinHttpErrors.CannotConnect;
+                result.ErrorStage = "send";
+                return result;
+            }
+            if (proxy.StartsWith("hole."))
+            {
+                cancel.Stage = "connect";
+                ManualResetEvent released = new ManualResetEvent(false);
+                cancel.Register(delegate { released.Set(); });
+                released.WaitOne();
+                result.WinHttpError = WinHttpErrors.OperationCancelled;
+                result.ErrorStage = "send";
+                return result;
+            }
+            if (proxy.StartsWith("flaky."))
+            {
+                bool first;
+                lock (sync) { first = flakyCalls++ == 0; }
+                if (first)
+                {
+                    result.WinHttpError = WinHttpErrors.CannotConnect;
+                    result.ErrorStage = "send";
+                    return result;
+                }
+            }
+            if (proxy.StartsWith("deny."))
+            {
+                result.StatusCode = 403;
+                return result;
+            }
+            if (proxy.StartsWith("tls."))
+            {
+                result.WinHttpError = 12175;
+                result.ErrorStage = "send";
+                return result;
+            }
+            return null;
+        }
 
         public ProbeResult Execute(ProbeRequest request, int timeoutMs, ProbeCancellation cancel)
         {
             lock (sync)
             {
                 Calls++;
+                Order.Add(request.Method + " " + request.Url);
                 active++;
                 if (active > MaxActive) MaxActive = active;
                 Timeouts.Add(timeoutMs);
@@ -38,6 +101,11 @@ namespace WinHttpProbeTests
                 Uri uri = new Uri(request.Url);
                 ProbeResult result = new ProbeResult(request);
                 result.Access = SessionPlan.AccessName(SessionPlan.For(request.Method, request.Proxy).AccessType);
+                if (request.Proxy != null)
+                {
+                    ProbeResult proxied = ThroughProxy(request, cancel, result);
+                    if (proxied != null) return proxied;
+                }
                 switch (uri.Host)
                 {
                     case "hang.test":
@@ -48,6 +116,12 @@ namespace WinHttpProbeTests
                         result.ErrorStage = "receive";
                         return result;
                     case "stuck.test":
+                        Thread.Sleep(30000);
+                        result.StatusCode = 200;
+                        return result;
+                    case "stuck-connect.test":
+                        // Where a real probe would be when a TCP connect hangs and ignores the cancel.
+                        cancel.Stage = "connect";
                         Thread.Sleep(30000);
                         result.StatusCode = 200;
                         return result;
@@ -99,6 +173,13 @@ namespace WinHttpProbeTests
                 failures++;
                 Console.WriteLine("FAIL " + name + ": " + e.Message.Replace("\n", " "));
             }
+        }
+
+        private static List<string> Urls(int count)
+        {
+            List<string> urls = new List<string>();
+            for (int i = 0; i < count; i++) urls.Add("https://u" + i + ".test/200");
+            return urls;
         }
 
         private static List<ProbeRequest> Requests(params string[] urls)
@@ -272,7 +353,7 @@ namespace WinHttpProbeTests
                 Equal<object>(null, ok["winhttp_error"], "no error");
                 Equal<object>("disabled", ok["method"], "method");
                 Equal<object>("no-proxy", ok["access"], "access");
-                Equal(13, ok.Count, "keys");
+                Equal(18, ok.Count, "keys");
                 Dictionary<string, object> absent = results[1].ToDictionary();
                 Equal<object>(false, absent["attempted"], "named attempted");
                 Equal<object>(null, absent["status_code"], "named status");
@@ -316,6 +397,196 @@ namespace WinHttpProbeTests
                 Equal(IntPtr.Zero, handles.Session, "late session not kept");
                 handles.Close();
                 Equal(1, closed.Count, "no second close");
+            });
+
+            Run("cancel_closes_only_the_request_handle_and_the_owner_closes_the_rest", delegate
+            {
+                // The probe's own thread may still be inside a call on the session or connection
+                // when the scheduler cancels: only the request handle may be closed from outside.
+                List<IntPtr> closed = new List<IntPtr>();
+                ProbeHandles handles = new ProbeHandles(delegate(IntPtr h) { lock (closed) { closed.Add(h); } });
+                ProbeCancellation cancel = new ProbeCancellation();
+                handles.Session = new IntPtr(1);
+                handles.Connection = new IntPtr(2);
+                handles.Request = new IntPtr(3);
+                cancel.Register(handles.CancelRequest);
+                cancel.Cancel();
+                Equal(1, closed.Count, "handles closed by the cancel");
+                Equal(new IntPtr(3), closed[0], "the request handle");
+                Equal(new IntPtr(1), handles.Session, "session kept for its owner");
+                Equal(new IntPtr(2), handles.Connection, "connection kept for its owner");
+                Check(handles.IsRequestCancelled, "request not marked cancelled");
+                handles.Request = new IntPtr(4);
+                Equal(2, closed.Count, "a request opened after the cancel is closed at once");
+                handles.Close();
+                Equal(4, closed.Count, "the owner closed the rest");
+                Equal(new IntPtr(2), closed[2], "connection before session");
+                Equal(new IntPtr(1), closed[3], "session last");
+                handles.Close();
+                Equal(4, closed.Count, "nothing closed twice");
+            });
+
+            Run("an_abandoned_probe_is_labelled_with_the_stage_it_was_stuck_in", delegate
+            {
+                FakeTransport fake = new FakeTransport();
+                ProbeScheduler scheduler = new ProbeScheduler(fake, 1, 100, 60000);
+                scheduler.AbandonGraceMs = 100;
+                ProbeResult[] results = scheduler.Run(Requests("https://stuck-connect.test/", "https://a.test/200"));
+                Equal(1, scheduler.Abandoned, "abandoned");
+                Check(results[0].TimedOut, "stuck probe not timed out");
+                Equal("connect", results[0].ErrorStage, "stage");
+                Equal(200, results[1].StatusCode, "the next probe still ran");
+            });
+
+            Run("winhttp_notifications_map_to_stages", delegate
+            {
+                Equal("resolve", StageTracker.StageOf(0x1, true), "resolving name");
+                Equal("connect", StageTracker.StageOf(0x4, true), "connecting");
+                Equal("tls", StageTracker.StageOf(0x8, true), "connected, https: the handshake is next");
+                Equal("send", StageTracker.StageOf(0x8, false), "connected, http");
+                Equal("receive", StageTracker.StageOf(0x40, true), "receiving");
+                Equal<string>(null, StageTracker.StageOf(0x800, true), "handle closing is no stage");
+            });
+
+            Run("wpad_discovery_retries_in_process_then_with_autologon_once_each", delegate
+            {
+                int flags = 1;
+                bool autoLogon = false;
+                string attempt;
+                Check(DiscoveryErrors.Retry(12178, ref flags, ref autoLogon, out attempt), "service error not retried");
+                Equal("in-process", attempt, "first retry");
+                Check((flags & 0x10000) != 0, "in-process flag not set");
+                Check(!DiscoveryErrors.Retry(12178, ref flags, ref autoLogon, out attempt), "in-process retried twice");
+                Check(DiscoveryErrors.Retry(12015, ref flags, ref autoLogon, out attempt), "login failure not retried");
+                Equal("autologon", attempt, "second retry");
+                Check(autoLogon, "automatic logon not switched on");
+                Check(!DiscoveryErrors.Retry(12015, ref flags, ref autoLogon, out attempt), "autologon retried twice");
+                Check(!DiscoveryErrors.Retry(12180, ref flags, ref autoLogon, out attempt), "no WPAD retried");
+            });
+
+            Run("a_refusing_named_proxy_is_established_on_two_urls_and_not_probed_again", delegate
+            {
+                FakeTransport fake = new FakeTransport();
+                List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(10), new string[] { "named" }, "refuse.proxy.test:8080", null);
+                ProbeScheduler scheduler = new ProbeScheduler(fake, 16, 5000, 60000);
+                ProbeResult[] results = scheduler.Run(plan);
+                Equal(2, fake.Calls, "real probes");
+                Equal(2, scheduler.ProbesMade, "probes made");
+                Check(fake.Order[0] != fake.Order[1], "the two deciding probes used the same URL");
+                for (int i = 2; i < results.Length; i++)
+                {
+                    Equal("proxy_unreachable", results[i].Established, "established " + i);
+                    Equal(2, results[i].EstablishedOn, "established on " + i);
+                    Equal(WinHttpErrors.CannotConnect, results[i].WinHttpError, "error " + i);
+                    Check(!results[i].Attempted, "established result " + i + " claims a request");
+                }
+                Equal<string>(null, results[0].Established, "a deciding probe is its own result");
+            });
+
+            Run("a_black_holed_proxy_is_established_after_one_timeout", delegate
+            {
+                FakeTransport fake = new FakeTransport();
+                List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(12), new string[] { "named", "disabled" }, "hole.proxy.test:8080", null);
+                ProbeScheduler scheduler = new ProbeScheduler(fake, 64, 300, 60000);
+                ProbeResult[] results = scheduler.Run(plan);
+                // (How long this takes is the benchmark's business: tools/bench_device_test.py.)
+                int established = 0;
+                foreach (ProbeResult r in results)
+                {
+                    if (r.Method == ProbeMethod.NamedProxy && r.Established == "proxy_unreachable") established++;
+                    if (r.Method == ProbeMethod.ProxyDisabled) Equal(200, r.StatusCode, "direct " + r.Url);
+                }
+                Equal(10, established, "named results established");
+                Equal(14, fake.Calls, "12 direct + 2 deciding");
+            });
+
+            Run("one_lost_connection_does_not_condemn_a_method", delegate
+            {
+                FakeTransport fake = new FakeTransport();
+                List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(8), new string[] { "named" }, "flaky.proxy.test:8080", null);
+                ProbeResult[] results = new ProbeScheduler(fake, 16, 5000, 60000).Run(plan);
+                Equal(8, fake.Calls, "every URL probed");
+                int ok = 0;
+                foreach (ProbeResult r in results)
+                {
+                    Equal<string>(null, r.Established, "nothing established for " + r.Url);
+                    if (r.StatusCode == 200) ok++;
+                }
+                Equal(7, ok, "URLs through the proxy after the lost connection");
+            });
+
+            Run("per_url_failures_are_never_generalised", delegate
+            {
+                string[] proxies = { "deny.proxy.test:8080", "tls.proxy.test:8080" };
+                foreach (string proxy in proxies)
+                {
+                    FakeTransport fake = new FakeTransport();
+                    List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(6), new string[] { "named" }, proxy, null);
+                    ProbeResult[] results = new ProbeScheduler(fake, 16, 5000, 60000).Run(plan);
+                    Equal(6, fake.Calls, proxy + ": every URL probed");
+                    foreach (ProbeResult r in results) Equal<string>(null, r.Established, proxy + " " + r.Url);
+                }
+                // Direct failures belong to the destination: the disabled method is never grouped.
+                FakeTransport direct = new FakeTransport();
+                List<string> holes = new List<string>();
+                for (int i = 0; i < 5; i++) holes.Add("https://hang.test/" + i);
+                ProbeResult[] directResults = new ProbeScheduler(direct, 16, 100, 60000).Run(
+                    ProbeScheduler.Plan(holes, new string[] { "disabled" }, null, null));
+                Equal(5, direct.Calls, "every direct probe made");
+                foreach (ProbeResult r in directResults) Check(r.Attempted && r.TimedOut, "direct " + r.Url);
+            });
+
+            Run("wpad_discovery_runs_once_and_its_failure_answers_method_2", delegate
+            {
+                FakeTransport fake = new FakeTransport();
+                fake.DiscoverError = 12180;
+                List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(20), new string[] { "wpad", "disabled" }, null, null);
+                ProbeScheduler scheduler = new ProbeScheduler(fake, 16, 5000, 60000);
+                ProbeResult[] results = scheduler.Run(plan);
+                Equal(1, fake.Discoveries, "discoveries");
+                Equal(20, fake.Calls, "only the direct probes were made");
+                Equal(12180, scheduler.Discovery.Error, "discovery error");
+                foreach (ProbeResult r in results)
+                {
+                    if (r.Method != ProbeMethod.AutoDiscovery) continue;
+                    Equal("wpad_failed", r.Established, "wpad " + r.Url);
+                    Equal(12180, r.AutoDetectError, "autodetect error " + r.Url);
+                    Equal(0, r.StatusCode, "no status for " + r.Url);
+                }
+            });
+
+            Run("wpad_discovery_success_lets_every_method_2_probe_run", delegate
+            {
+                FakeTransport fake = new FakeTransport();
+                List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(5), new string[] { "wpad" }, null, null);
+                ProbeScheduler scheduler = new ProbeScheduler(fake, 16, 5000, 60000);
+                ProbeResult[] results = scheduler.Run(plan);
+                Equal(1, fake.Discoveries, "discoveries");
+                Equal(5, fake.Calls, "every URL probed");
+                Equal("service", scheduler.Discovery.Attempt, "attempt");
+                foreach (ProbeResult r in results) Equal(200, r.StatusCode, r.Url);
+            });
+
+            Run("an_exhaustive_run_makes_every_probe", delegate
+            {
+                FakeTransport fake = new FakeTransport();
+                fake.DiscoverError = 12180;
+                List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(6), new string[] { "wpad", "named" }, "refuse.proxy.test:8080", null);
+                ProbeScheduler scheduler = new ProbeScheduler(fake, 16, 5000, 60000);
+                scheduler.EstablishAfter = 0;
+                ProbeResult[] results = scheduler.Run(plan);
+                Equal(12, fake.Calls, "every probe made");
+                Equal(0, fake.Discoveries, "no run-level discovery");
+                foreach (ProbeResult r in results) Equal<string>(null, r.Established, r.Method + " " + r.Url);
+            });
+
+            Run("deciding_probes_run_before_the_rest", delegate
+            {
+                FakeTransport fake = new FakeTransport();
+                List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(6), new string[] { "disabled", "named" }, "proxy.test:8080", null);
+                new ProbeScheduler(fake, 1, 5000, 60000).Run(plan);
+                Equal("NamedProxy https://u0.test/200", fake.Order[0], "first probe");
+                Equal("NamedProxy https://u1.test/200", fake.Order[1], "second probe");
             });
 
             Console.WriteLine(failures == 0 ? "ALL PASSED" : failures + " FAILED");

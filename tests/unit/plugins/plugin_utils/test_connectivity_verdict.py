@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Classification and verdicts of connectivity probes (FACTS.md section 5 rules)."""
 
+from __future__ import annotations
+
 import pytest
 from hypothesis import given, strategies as st
 
@@ -15,10 +17,26 @@ DIRECT_HEX = "1800000000000000010000000000000000000000"
 PROXY_HEX = "28000000000000000300000004000000613A3432040000002A2E3432"
 
 
+# A chain as the device reports it (leaf first) ending in a Microsoft service root ([AZCA]).
+MS_ROOT = {"thumbprint": "df3c24f9bfd666761b268073fe06d1cc8d4f82a4",
+           "subject": "CN=DigiCert Global Root G2, OU=www.digicert.com, O=DigiCert Inc, C=US",
+           "issuer": "CN=DigiCert Global Root G2, OU=www.digicert.com, O=DigiCert Inc, C=US"}
+MS_CHAIN = [
+    {"thumbprint": "11" * 20, "subject": "CN=winatp-gw-cus.microsoft.com",
+     "issuer": "CN=Microsoft Azure RSA TLS Issuing CA 03, O=Microsoft Corporation, C=US"},
+    {"thumbprint": "22" * 20, "subject": "CN=Microsoft Azure RSA TLS Issuing CA 03, O=Microsoft Corporation, C=US",
+     "issuer": MS_ROOT["subject"]},
+    MS_ROOT,
+]
+
+
 def probe(method, url=CNC, **fields):
+    """A raw probe as the module reports it; an https answer carries a Microsoft chain unless given."""
     data = {"url": url, "method": method, "attempted": True, "status_code": None, "winhttp_error": None,
-            "elapsed_ms": 12, "timed_out": False, "skip_reason": None, "proxy": None}
+            "elapsed_ms": 12, "timed_out": False, "skip_reason": None, "proxy": None, "proxy_headers": None}
     data.update(fields)
+    if "server_chain" not in fields:
+        data["server_chain"] = MS_CHAIN if url.startswith("https://") and data["status_code"] else None
     return data
 
 
@@ -45,14 +63,14 @@ def test_analyzer_accepts_200_400_404(status):
 def test_proxy_auth_required_is_a_failure_that_says_why():
     result = cv.classify_probe(probe("named", status_code=407, proxy="10.0.0.6:8080"))
     assert result["outcome"] == cv.FAILED
-    assert result["reason"] == "proxy-auth-required"
+    assert result["reason"] == "proxy_auth_required"
     assert "anonymous" in result["detail"]
     assert result["proxy"] == "10.0.0.6:8080"
 
 
 @pytest.mark.parametrize("code,reason", [
-    (12007, "name-not-resolved"), (12029, "cannot-connect"), (12175, "tls"), (12045, "tls"),
-    (12180, "proxy-discovery"), (12002, "timeout"), (12030, "connection-reset"), (99999, "other"),
+    (12007, "dns_failure"), (12029, "connection_refused"), (12175, "tls_error"), (12045, "tls_error"),
+    (12180, "wpad_failed"), (12002, "timeout"), (12030, "connection_reset"), (99999, "error"),
 ])
 def test_winhttp_errors_are_named_and_grouped(code, reason):
     result = cv.classify_probe(probe("disabled", winhttp_error=code, error_stage="send"))
@@ -83,7 +101,7 @@ def test_deadline_skip_is_reported():
 
 
 def test_no_status_no_error_is_a_failure():
-    assert cv.classify_probe(probe("default"))["reason"] == "no-answer"
+    assert cv.classify_probe(probe("default"))["reason"] == "error"
 
 
 @pytest.mark.parametrize("bad,field", [({"method": "proxy"}, "probes.method"),
@@ -128,7 +146,8 @@ def test_bad_url_spec_names_field_and_rule(item, field, rule):
 
 def test_strict_codes_use_the_catalog_expectation():
     assert cv.accepted_statuses({"expected_status": [400]}) == (200, 400)
-    assert cv.accepted_statuses({"expected_status": []}) == (200, 400, 404)
+    # Exactly the catalog's codes: a URL without documented codes accepts 200 only.
+    assert cv.accepted_statuses({"expected_status": []}) == (200,)
 
 
 # --- configured method ----------------------------------------------------------------------------
@@ -209,7 +228,7 @@ def test_configured_method_not_run_is_untested():
     verdict = cv.url_verdict(spec, raws, NAMED)
     assert verdict["strict"] == cv.UNTESTED
     assert verdict["analyzer"] == cv.PASS
-    assert verdict["probes"][1]["reason"] == "not-requested"  # wpad was not in the raw list
+    assert verdict["probes"][1]["reason"] == "not_requested"  # wpad was not in the raw list
 
 
 @given(st.lists(st.sampled_from([200, 400, 404, 403, 407, 502, None]), min_size=5, max_size=5))
@@ -218,7 +237,8 @@ def test_analyzer_rule_is_any_accepted_code(codes):
     verdict = cv.url_verdict(cv.normalise_url_spec(CNC), raws, AUTO)
     expected = cv.PASS if any(c in (200, 400, 404) for c in codes) else cv.FAIL
     assert verdict["analyzer"] == expected
-    assert verdict["strict"] == (cv.PASS if codes[0] in (200, 400, 404) else cv.FAIL)
+    # No documented codes for CNC here: strict accepts 200 only.
+    assert verdict["strict"] == (cv.PASS if codes[0] == 200 else cv.FAIL)
 
 
 # --- channels, hosts, policies ---------------------------------------------------------------------

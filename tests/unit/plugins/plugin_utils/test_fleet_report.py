@@ -96,7 +96,8 @@ def test_unreachable_host_keeps_its_message(fleet):
 
 def test_cells_carry_method_tokens(fleet):
     host = next(h for h in fleet["hosts"] if h["host"] == "win11-hq-07.corp.example")
-    assert host["results"][0]["methods"] == ["S200", "S200", "S200", "F407", "S200"]
+    # WPAD found nothing (12180): its direct answer is not a WPAD success.
+    assert host["results"][0]["methods"] == ["S200", "F12180", "S200", "F407", "S200"]
     assert host["configured"] == {"method": "named", "proxy": "proxy.corp.example:3128"}
 
 
@@ -180,8 +181,8 @@ def test_html_data_lists_failures_first(fleet):
     assert letters["win10-lab-03.corp.example"] == "PPWF"     # blob TLS on default; settings-win unresolvable
     assert letters["srv2022-dc-02.corp.example"] == "WWUU"      # only "proxy disabled" answered
     assert letters["win10-branch-01.corp.example"] == "PPPP"
-    assert data["hosts"][2][7] == {"0": "S200 S200 S200 F407 S200", "1": "S200 S200 S200 F407 S200",
-                                   "2": "S400 S400 S400 F407 S400", "3": "S200 S200 S200 F407 S200"}
+    assert data["hosts"][2][7] == {"0": "S200 F12180 S200 F407 S200", "1": "S200 F12180 S200 F407 S200",
+                                   "2": "S400 F12180 S400 F407 S400", "3": "S200 F12180 S200 F407 S200"}
 
 
 def test_html_escapes_script_breakers(results):
