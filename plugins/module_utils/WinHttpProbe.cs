@@ -156,7 +156,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         public const int InvalidHandle = 6;
     }
 
-    // How WinHTTP is opened for one method (FACTS.md section 5 table, cpprestsdk's modes).
+    // How WinHTTP is opened for one method (docs/reference/connectivity-analyzer.md#methods, cpprestsdk's modes).
     public sealed class SessionPlan
     {
         public const int AccessDefaultProxy = 0;

@@ -4,7 +4,7 @@
 """The client analyzer's connectivity model, in one place (internal to this collection).
 
 Microsoft's client analyzer tests every service URL with five methods, numbered and labelled as
-in its ``MDEClientAnalyzerResult.txt`` (FACTS.md section 5). Everything in the collection that
+in its ``MDEClientAnalyzerResult.txt`` (docs/reference/connectivity-analyzer.md#methods). Everything in the collection that
 names a method, renders a method line, accepts a status code or describes a URL to test takes it
 from here: the action plugin, the verdicts, the analyzer text renderer, the fleet reports. The
 copies that cannot import Python (the C# ``ProbeMethods.Names`` array, the PowerShell ``methods``
@@ -38,7 +38,8 @@ BY_KEY = {m.key: m for m in METHODS}
 BY_NUMBER = {m.number: m for m in METHODS}
 
 # Codes the analyzer script's ValidateURLs accepts on any method
-# (architectaj/getTSS: scripts/tss_MDEClientAnalyzer.ps1; FACTS.md section 5). Microsoft's page
+# (architectaj/getTSS: scripts/tss_MDEClientAnalyzer.ps1;
+# docs/reference/connectivity-analyzer.md#success-rule). Microsoft's page
 # names only 200.
 ANALYZER_ACCEPTED = (200, 400, 404)
 

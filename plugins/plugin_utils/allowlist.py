@@ -11,7 +11,7 @@ host only (CONNECT and the TLS server name), so the host is allowed.
 
 The shared storage wildcards (``*.blob.core.windows.net``, ``*.blob.core.usgovcloudapi.net``) may
 be allowed, but they are never exempted from TLS inspection: only the service's own storage
-accounts are spliced (Microsoft's guidance; FACTS 4.5).
+accounts are spliced (Microsoft's guidance; docs/reference/service-urls.md#shared-storage).
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ ALWAYS_INCLUDED_REGIONS = {
 }
 
 # Hosts found in community scripts, analyzer data files or old lists that no current Microsoft
-# list contains (FACTS 4.4). Wildcards in the lists would otherwise cover some of them
+# list contains (docs/reference/service-urls.md#not-in-lists). Wildcards in the lists would otherwise cover some of them
 # (``*.events.data.microsoft.com`` covers us5-v20), so they are refused by name.
 NOT_IN_MICROSOFT_LISTS = frozenset((
     "winatp-gw-wus.microsoft.com",
@@ -70,7 +70,7 @@ NOT_IN_MICROSOFT_LISTS = frozenset((
 ))
 
 # Shared multi-tenant storage domains: allowing them is Microsoft's advice for MMA and the network
-# scanner, but exempting them from inspection is not (FACTS 4.5): only the service's own accounts.
+# scanner, but exempting them from inspection is not (docs/reference/service-urls.md#shared-storage): only the service's own accounts.
 SHARED_STORAGE_WILDCARDS = frozenset(("*.blob.core.windows.net", "*.blob.core.usgovcloudapi.net"))
 
 

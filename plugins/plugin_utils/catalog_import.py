@@ -43,7 +43,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog impor
 CSV_COLUMNS = ("cloud", "region", "category", "url", "port", "protocol", "notes", "source")
 ALL_OS = OS_NAMES
 WINDOWS_ALL = ("windows", "windows-legacy")
-ANALYZER_ACCEPTED = (200, 400, 404)  # MDEClientAnalyzer ValidateURLs passes on any of these (FACTS 5)
+ANALYZER_ACCEPTED = (200, 400, 404)  # MDEClientAnalyzer ValidateURLs passes on any of these (docs/reference/connectivity-analyzer.md#success-rule)
 
 _SNAPSHOT_DATE = re.compile(r"snapshot (\d{4}-\d{2}-\d{2})")
 _OS_FLAG = re.compile(r"(Win10/11/Server[^=,;]*unified|Win7/8\.1|Server MMA|macOS|Linux)=(Yes|No)")

@@ -4,13 +4,13 @@
 """Classify raw WinHTTP probe results and give verdicts per URL, per channel and per host.
 
 ``purview.device_proxy.connectivity_test`` runs, for every service URL, the five methods of
-Microsoft's client analyzer (FACTS.md section 5) and returns raw results only: HTTP status,
+Microsoft's client analyzer (docs/reference/connectivity-analyzer.md#methods) and returns raw results only: HTTP status,
 WinHTTP error number, elapsed time. Everything that interprets them lives here:
 
 * :func:`classify_probe` turns one raw probe into an outcome (``succeeded``, ``failed``,
   ``absent``, ``skipped``) with a reason a person can act on;
 * :func:`url_verdict` applies two rules to one URL: the **analyzer** rule (the URL passes when any
-  method answers 200, 400 or 404, as the analyzer's ``ValidateURLs`` accepts; FACTS.md section 5)
+  method answers 200, 400 or 404, as the analyzer's ``ValidateURLs`` accepts; docs/reference/connectivity-analyzer.md#success-rule)
   and the **strict** rule (the method this device is configured to use answers an accepted code);
 * :func:`configured_method` decides which method this device uses (see its docstring for the
   reasoning and what is uncertain);
@@ -53,7 +53,7 @@ FAILED = "failed"
 ABSENT = "absent"      # the method has nothing to test (no TelemetryProxyServer, no command-line proxy)
 SKIPPED = "skipped"    # not run: the run's deadline passed, or the method was not asked for
 
-# The analyzer's channels (TSS Events.json, FACTS.md section 5): event ids for "all URLs passed",
+# The analyzer's channels (TSS Events.json, docs/reference/connectivity-analyzer.md#events): event ids for "all URLs passed",
 # "one URL failed" and "more than one failed". AutoIR and sample upload share one channel here.
 CHANNELS = {
     "command-and-control": {"label": "Command and control", "events": (130017, 131013, 132021)},
@@ -123,7 +123,7 @@ WINHTTP_ERRORS = {
             "the server of the proxy configuration script refused the logon"),
 }
 
-# HTTP answers that point at the proxy rather than the service (FACTS.md section 6).
+# HTTP answers that point at the proxy rather than the service (docs/reference/proxy-requirements.md#allow, #anonymous).
 _HTTP_REASONS = {
     403: (fk.BLOCKED, "403: the proxy (or a firewall) refuses this destination; allow the domain"),
     407: (fk.PROXY_AUTH_REQUIRED,
@@ -364,7 +364,8 @@ def configured_method(telemetry_proxy_server: Optional[str],
                       winhttp_settings_hex: Optional[str] = None) -> Dict[str, Any]:
     """The analyzer method that matches how this device's sensor reaches the service.
 
-    Reasoning (FACTS.md sections 1, 5 and 7):
+    Reasoning (docs/reference/device-settings.md#registry-static-proxy, #fallback;
+    connectivity-analyzer.md#methods; open-questions.md#q2-fallback, #q3-precedence, #q7-analyzer):
 
     * ``TelemetryProxyServer`` set: the sensor uses it (section 1, the registry-based static
       proxy; the analyzer's method 4 tests exactly that value). Uncertain: when that proxy is
@@ -389,10 +390,10 @@ def configured_method(telemetry_proxy_server: Optional[str],
             telemetry_proxy_server_value(server, field="TelemetryProxyServer")
         except ProxyAddressError as err:
             notes.append(f"TelemetryProxyServer {server!r} is not in the documented host:port form "
-                         f"({err}); whether the sensor accepts it is undocumented (FACTS.md section 7, question 1)")
+                         f"({err}); whether the sensor accepts it is undocumented (docs/reference/open-questions.md#q1-value-format)")
         notes.append("if this proxy is unreachable the sensor falls back to a direct connection (DLP docs) "
                      "or to the default proxy configuration (CSP docs); which one is undocumented "
-                     "(FACTS.md section 7, question 2)")
+                     "(docs/reference/open-questions.md#q2-fallback)")
         return {
             "method": "named",
             "proxy": server,
@@ -419,7 +420,7 @@ def configured_method(telemetry_proxy_server: Optional[str],
             "notes": notes,
         }
     notes.append("method 1 is taken to use WinHTTP's automatic proxy mode (WPAD, then direct) as on "
-                 "Windows 8.1 and later; this is inferred, not documented (FACTS.md section 5, section 7 question 7)")
+                 "Windows 8.1 and later; this is inferred, not documented (docs/reference/connectivity-analyzer.md#methods, docs/reference/open-questions.md#q7-analyzer)")
     return {
         "method": "default",
         "proxy": None,

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Classification and verdicts of connectivity probes (FACTS.md section 5 rules)."""
+"""Classification and verdicts of connectivity probes (docs/reference/connectivity-analyzer.md rules)."""
 
 from __future__ import annotations
 
@@ -156,13 +156,13 @@ def test_telemetry_proxy_server_makes_named_the_configured_method():
     assert configured["method"] == "named"
     assert configured["proxy"] == "10.0.0.6:8080"
     assert configured["fallbacks"] == ["disabled", "default"]
-    assert any("question 2" in note for note in configured["notes"])
+    assert any("open-questions.md#q2-fallback" in note for note in configured["notes"])
 
 
 def test_malformed_telemetry_proxy_server_is_still_named_with_a_note():
     configured = cv.configured_method("http://10.0.0.6:8080", None)
     assert configured["method"] == "named"
-    assert any("question 1" in note for note in configured["notes"])
+    assert any("open-questions.md#q1-value-format" in note for note in configured["notes"])
 
 
 def test_winhttp_default_proxy_makes_default_the_configured_method():
