@@ -14,7 +14,11 @@ import threading
 import pytest
 from hypothesis import given, strategies as st
 
-from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as pe
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_classify
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_client
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_model
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_runner
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_targets
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import parse_endpoint
 
 trustme = pytest.importorskip("trustme")
@@ -124,18 +128,18 @@ def lab(tmp_path):
     forward = Server(proxy)
     try:
         yield {"origin": origin, "proxy": forward, "seen": seen,
-               "policy": pe.TlsPolicy(ca_file=str(trusted_file))}
+               "policy": probe_model.TlsPolicy(ca_file=str(trusted_file))}
     finally:
         forward.stop()
         origin.stop()
 
 
 def test_direct_interception_is_named_and_never_success(lab):
-    target = pe.make_target("https://127.0.0.1:%d/probe" % lab["origin"].port)
-    obs = pe.perform_probe(target, pe.Hop(pe.DIRECT), lab["policy"], 5)
-    category, detail = pe.classify(target, obs, lab["policy"])
-    assert obs.failure == pe.F_TLS_VERIFY and obs.status is None
-    assert category == pe.TLS_INTERCEPTED
+    target = probe_targets.make_target("https://127.0.0.1:%d/probe" % lab["origin"].port)
+    obs = probe_client.perform_probe(target, probe_model.Hop(probe_model.DIRECT), lab["policy"], 5)
+    category, detail = probe_classify.classify(target, obs, lab["policy"])
+    assert obs.failure == probe_model.F_TLS_VERIFY and obs.status is None
+    assert category == probe_model.TLS_INTERCEPTED
     assert "Interceptor Test CA" in obs.issuer and "Interceptor Test CA" in detail
     # The interceptor answered 200 on the unverified connection; that answer is not the result.
     assert len(lab["seen"]["inner"]) == 1
@@ -144,11 +148,11 @@ def test_direct_interception_is_named_and_never_success(lab):
 
 
 def test_inspection_through_a_proxy_sends_no_credentials_inside_the_unverified_tls(lab):
-    target = pe.make_target("https://127.0.0.1:%d/probe" % lab["origin"].port)
-    credentials = pe.Credentials("svc", "Tunnel-Secret")
-    hop = pe.Hop(pe.NAMED, parse_endpoint("127.0.0.1:%d" % lab["proxy"].port), credentials)
-    result = pe.run_jobs([pe.Job(target, pe.NAMED, hop)], policy=lab["policy"], timeout=5)[0]
-    assert result.category == pe.TLS_INTERCEPTED and not result.reachable
+    target = probe_targets.make_target("https://127.0.0.1:%d/probe" % lab["origin"].port)
+    credentials = probe_model.Credentials("svc", "Tunnel-Secret")
+    hop = probe_model.Hop(probe_model.NAMED, parse_endpoint("127.0.0.1:%d" % lab["proxy"].port), credentials)
+    result = probe_runner.run_jobs([probe_runner.Job(target, probe_model.NAMED, hop)], policy=lab["policy"], timeout=5)[0]
+    assert result.category == probe_model.TLS_INTERCEPTED and not result.reachable
     assert "Interceptor Test CA" in result.observation.issuer
     # Two CONNECTs to the same proxy (verified attempt, then inspection), both as configured.
     connects = lab["seen"]["connect"]
@@ -174,8 +178,8 @@ def test_inspection_through_a_proxy_sends_no_credentials_inside_the_unverified_t
        scheme=st.sampled_from(["https", "http"]))
 def test_no_observation_after_failed_verification_is_ever_reachable(status, proxy_status, proxy_error, verify_code,
                                                                     issuer, scheme):
-    target = pe.make_target("%s://svc.example/" % scheme)
-    obs = pe.Observation(failure=pe.F_TLS_VERIFY, status=status, proxy_status=proxy_status,
+    target = probe_targets.make_target("%s://svc.example/" % scheme)
+    obs = probe_model.Observation(failure=probe_model.F_TLS_VERIFY, status=status, proxy_status=proxy_status,
                          proxy_error=proxy_error, verify_code=verify_code, issuer=issuer)
-    category, _detail = pe.classify(target, obs)
-    assert category != pe.REACHABLE
+    category, _detail = probe_classify.classify(target, obs)
+    assert category != probe_model.REACHABLE

@@ -1,0 +1,143 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Classification (pure): one category and a short explanation for each observation."""
+
+from __future__ import annotations
+
+import errno
+from typing import Mapping, Optional, Sequence, Tuple
+
+from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import (
+    AT_PROXY, BLOCKED, CATEGORY_REASONS, CONNECTION_REFUSED, DNS_FAILURE, ERROR, F_DNS, F_NOT_RUN, F_PROTOCOL,
+    F_REFUSED, F_RESET, F_TIMEOUT, F_TLS, F_TLS_VERIFY, F_UNREACHABLE, NETWORK_UNREACHABLE, NOT_RUN,
+    PROXY_AUTH_REQUIRED, PROXY_ERROR, REACHABLE, TIMEOUT, TLS_ERROR, TLS_INTERCEPTED, Observation,
+    ProbeTarget, TlsPolicy,
+)
+
+# OpenSSL verification results that mean "this certificate does not chain to the trust store in
+# use" (X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, DEPTH_ZERO_SELF_SIGNED_CERT,
+# SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_GET_ISSUER_CERT_LOCALLY, UNABLE_TO_VERIFY_LEAF_SIGNATURE).
+UNTRUSTED_CHAIN_CODES = frozenset((2, 18, 19, 20, 21))
+
+
+# Squid's X-Squid-Error codes (token, then errno) and RFC 9209 Proxy-Status error types.
+_PROXY_ERROR_CATEGORY = {
+    "err_dns_fail": DNS_FAILURE,
+    "dns_error": DNS_FAILURE,
+    "dns_timeout": DNS_FAILURE,
+    "destination_not_found": DNS_FAILURE,
+    "err_read_timeout": TIMEOUT,
+    "err_lifetime_exp": TIMEOUT,
+    "connection_timeout": TIMEOUT,
+    "connection_read_timeout": TIMEOUT,
+    "connection_refused": CONNECTION_REFUSED,
+    "destination_unavailable": CONNECTION_REFUSED,
+    "destination_ip_unroutable": NETWORK_UNREACHABLE,
+    "err_access_denied": BLOCKED,
+    "http_request_denied": BLOCKED,
+    "destination_ip_prohibited": BLOCKED,
+    "err_cache_access_denied": PROXY_AUTH_REQUIRED,
+}
+_ERRNO_CATEGORY = {
+    errno.ETIMEDOUT: TIMEOUT,
+    errno.ECONNREFUSED: CONNECTION_REFUSED,
+    errno.ENETUNREACH: NETWORK_UNREACHABLE,
+    errno.EHOSTUNREACH: NETWORK_UNREACHABLE,
+}
+
+
+def parse_proxy_error(headers):
+    # type: (Mapping[str, str]) -> Optional[str]
+    """A normalised error token from ``X-Squid-Error`` (``ERR_CONNECT_FAIL 111``) or ``Proxy-Status``."""
+    squid = headers.get("x-squid-error")
+    if squid:
+        words = squid.split()
+        token = words[0].lower()
+        if token == "err_connect_fail" and len(words) > 1 and words[1].isdigit():
+            return "errno:%s" % words[1]
+        return token
+    status = headers.get("proxy-status")
+    if status:
+        for param in status.split(";")[1:]:
+            key, _sep, value = param.strip().partition("=")
+            if key.strip().lower() == "error":
+                return value.strip().strip('"').lower()
+    return None
+
+
+def _proxy_answer_category(obs):
+    # type: (Observation) -> Tuple[str, str]
+    code = obs.proxy_status
+    token = obs.proxy_error or ""
+    if code == 407:
+        return PROXY_AUTH_REQUIRED, "the proxy answered 407 Proxy Authentication Required"
+    if token.startswith("errno:"):
+        number = int(token[6:])
+        category = _ERRNO_CATEGORY.get(number, PROXY_ERROR)
+        return category, "the proxy answered %d: it could not connect to the service (errno %d)" % (code, number)
+    if token == "err_cannot_forward":
+        # Squid 5 answers a CONNECT to a name that does not resolve this way (no address to try);
+        # with no parent proxies configured there is no other cause.
+        return DNS_FAILURE, ("the proxy answered %d (err_cannot_forward): it found no address for the name, "
+                             "which is how Squid 5 reports a name that does not resolve" % code)
+    if token in _PROXY_ERROR_CATEGORY:
+        return _PROXY_ERROR_CATEGORY[token], "the proxy answered %d (%s)" % (code, token)
+    if code is not None and 400 <= code < 500:
+        return BLOCKED, "the proxy answered %d: the destination is not allowed" % code
+    return PROXY_ERROR, "the proxy answered %s%s" % (code, " (%s)" % token if token else "")
+
+
+def issuer_matches(issuer, expected):
+    # type: (Optional[str], Sequence[str]) -> bool
+    if not expected:
+        return True
+    text = (issuer or "").lower()
+    return any(item.lower() in text for item in expected)
+
+
+def _where(obs):
+    # type: (Observation) -> str
+    return "the proxy" if obs.at == AT_PROXY else "the service"
+
+
+def classify(target, obs, policy=None):
+    # type: (ProbeTarget, Observation, Optional[TlsPolicy]) -> Tuple[str, str]
+    """One category and a short explanation for an observation. Pure."""
+    policy = policy or TlsPolicy()
+    if obs.failure is None:
+        if obs.proxy_status is not None:
+            return _proxy_answer_category(obs)
+        if obs.status is None:
+            return ERROR, "no HTTP status was read"
+        if (target.scheme == "https" and not target.no_pinning and policy.expected_issuers
+                and not issuer_matches(obs.issuer, policy.expected_issuers)):
+            return TLS_INTERCEPTED, "the certificate chains to the trust store but its issuer '%s' is not one of %s" % (
+                obs.issuer, ", ".join(policy.expected_issuers))
+        return REACHABLE, "HTTP %d" % obs.status
+    failure = obs.failure
+    if failure == F_TLS_VERIFY:
+        if obs.proxy_status is not None:
+            category, detail = _proxy_answer_category(obs)
+            return category, "%s, delivered over intercepted TLS (issuer: %s)" % (detail, obs.issuer or "unknown")
+        if obs.verify_code in UNTRUSTED_CHAIN_CODES:
+            return TLS_INTERCEPTED, "the certificate does not chain to the trust store in use (issuer: %s)" % (obs.issuer or "unknown")
+        return TLS_ERROR, "certificate verification failed: %s" % (obs.detail or "code %s" % obs.verify_code)
+    simple = {
+        F_DNS: (DNS_FAILURE, "the name of %s did not resolve"),
+        F_REFUSED: (CONNECTION_REFUSED, "%s refused the connection"),
+        F_UNREACHABLE: (NETWORK_UNREACHABLE, "no route to %s"),
+        F_TIMEOUT: (TIMEOUT, "%s did not answer in time"),
+        F_RESET: (ERROR, "%s reset the connection"),
+        F_TLS: (TLS_ERROR, "the TLS handshake with %s failed"),
+        F_PROTOCOL: (ERROR, "%s did not answer with HTTP"),
+    }
+    if failure in simple:
+        category, text = simple[failure]
+        message = text % _where(obs)
+        if obs.detail:
+            message += " (%s)" % obs.detail
+        return category, message
+    if failure == F_NOT_RUN:
+        return NOT_RUN, obs.detail or CATEGORY_REASONS[NOT_RUN]
+    return ERROR, obs.detail or "unexpected failure"

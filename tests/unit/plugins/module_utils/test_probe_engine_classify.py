@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+"""Proxy error headers and the classification of observations (pure)."""
+
+import pytest
+
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_classify
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_model
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_targets
+
+HTTPS = probe_targets.make_target("https://winatp-gw-cus.microsoft.com/test")
+BLOB = probe_targets.make_target({"url": "https://ussus1eastprod.blob.core.windows.net", "no_pinning": True, "expected_status": [400]})
+CTL = probe_targets.make_target("http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/disallowedcertstl.cab")
+
+
+# --- proxy error headers -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("headers, token", [
+    ({"x-squid-error": "ERR_ACCESS_DENIED 0"}, "err_access_denied"),
+    ({"x-squid-error": "ERR_DNS_FAIL 0"}, "err_dns_fail"),
+    ({"x-squid-error": "ERR_CONNECT_FAIL 111"}, "errno:111"),
+    ({"proxy-status": 'proxy.example; error=dns_error; rcode="NXDOMAIN"'}, "dns_error"),
+    ({"proxy-status": "proxy.example; received-status=200"}, None),
+    ({}, None),
+])
+def test_parse_proxy_error(headers, token):
+    assert probe_classify.parse_proxy_error(headers) == token
+
+
+# --- classification ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("obs, category", [
+    (probe_model.Observation(status=200), probe_model.REACHABLE),
+    (probe_model.Observation(status=404), probe_model.REACHABLE),
+    (probe_model.Observation(proxy_status=403, proxy_error="err_access_denied", at=probe_model.AT_PROXY), probe_model.BLOCKED),
+    (probe_model.Observation(proxy_status=403, at=probe_model.AT_PROXY), probe_model.BLOCKED),
+    (probe_model.Observation(proxy_status=407, at=probe_model.AT_PROXY), probe_model.PROXY_AUTH_REQUIRED),
+    (probe_model.Observation(proxy_status=503, proxy_error="err_dns_fail", at=probe_model.AT_PROXY), probe_model.DNS_FAILURE),
+    (probe_model.Observation(proxy_status=503, proxy_error="errno:111", at=probe_model.AT_PROXY), probe_model.CONNECTION_REFUSED),
+    (probe_model.Observation(proxy_status=503, proxy_error="errno:110", at=probe_model.AT_PROXY), probe_model.TIMEOUT),
+    (probe_model.Observation(proxy_status=502, proxy_error="connection_timeout", at=probe_model.AT_PROXY), probe_model.TIMEOUT),
+    (probe_model.Observation(proxy_status=503, at=probe_model.AT_PROXY), probe_model.PROXY_ERROR),
+    (probe_model.Observation(proxy_status=500, proxy_error="err_cannot_forward", at=probe_model.AT_PROXY), probe_model.DNS_FAILURE),
+    (probe_model.Observation(proxy_status=502, proxy_error="err_read_error", at=probe_model.AT_PROXY), probe_model.PROXY_ERROR),
+    (probe_model.Observation(failure=probe_model.F_TLS_VERIFY, verify_code=20, issuer="CN=Corp Inspection CA"), probe_model.TLS_INTERCEPTED),
+    (probe_model.Observation(failure=probe_model.F_TLS_VERIFY, verify_code=19), probe_model.TLS_INTERCEPTED),
+    (probe_model.Observation(failure=probe_model.F_TLS_VERIFY, verify_code=62, detail="Hostname mismatch"), probe_model.TLS_ERROR),
+    (probe_model.Observation(failure=probe_model.F_TLS, detail="WRONG_VERSION_NUMBER"), probe_model.TLS_ERROR),
+    (probe_model.Observation(failure=probe_model.F_DNS), probe_model.DNS_FAILURE),
+    (probe_model.Observation(failure=probe_model.F_REFUSED, at=probe_model.AT_PROXY), probe_model.CONNECTION_REFUSED),
+    (probe_model.Observation(failure=probe_model.F_UNREACHABLE), probe_model.NETWORK_UNREACHABLE),
+    (probe_model.Observation(failure=probe_model.F_TIMEOUT), probe_model.TIMEOUT),
+    (probe_model.Observation(failure=probe_model.F_RESET), probe_model.ERROR),
+    (probe_model.Observation(failure=probe_model.F_PROTOCOL), probe_model.ERROR),
+    (probe_model.Observation(failure=probe_model.F_NOT_RUN), probe_model.NOT_RUN),
+    (probe_model.Observation(failure=probe_model.F_OTHER, detail="boom"), probe_model.ERROR),
+    (probe_model.Observation(), probe_model.ERROR),
+])
+def test_classify(obs, category):
+    assert probe_classify.classify(HTTPS, obs)[0] == category
+
+
+def test_intercepted_detail_reports_the_issuer():
+    category, detail = probe_classify.classify(HTTPS, probe_model.Observation(failure=probe_model.F_TLS_VERIFY, verify_code=20, issuer="CN=Corp Inspection CA"))
+    assert category == probe_model.TLS_INTERCEPTED
+    assert "CN=Corp Inspection CA" in detail
+
+
+def test_refused_detail_says_where():
+    assert "the proxy" in probe_classify.classify(HTTPS, probe_model.Observation(failure=probe_model.F_REFUSED, at=probe_model.AT_PROXY))[1]
+    assert "the service" in probe_classify.classify(HTTPS, probe_model.Observation(failure=probe_model.F_REFUSED))[1]
+
+
+def test_expected_issuer_mismatch_is_interception_even_with_a_trusted_chain():
+    policy = probe_model.TlsPolicy(expected_issuers=("Microsoft",))
+    trusted_corporate = probe_model.Observation(status=200, issuer="O=Corp, CN=Corp Inspection CA")
+    assert probe_classify.classify(HTTPS, trusted_corporate, policy)[0] == probe_model.TLS_INTERCEPTED
+    genuine = probe_model.Observation(status=200, issuer="C=US, O=Microsoft Corporation, CN=Microsoft Azure RSA TLS Issuing CA 03")
+    assert probe_classify.classify(HTTPS, genuine, policy)[0] == probe_model.REACHABLE
+
+
+def test_no_pinning_urls_and_plain_http_skip_the_issuer_check():
+    policy = probe_model.TlsPolicy(expected_issuers=("Microsoft",))
+    assert probe_classify.classify(BLOB, probe_model.Observation(status=400, issuer="CN=Other"), policy)[0] == probe_model.REACHABLE
+    assert probe_classify.classify(CTL, probe_model.Observation(status=200), policy)[0] == probe_model.REACHABLE
+
+
+def test_status_expected_is_reported():
+    result = probe_model.ProbeResult(BLOB, probe_model.Hop(probe_model.DIRECT), probe_model.Observation(status=400), probe_model.REACHABLE, "")
+    assert result.as_dict()["status_expected"] is True
+    result = probe_model.ProbeResult(BLOB, probe_model.Hop(probe_model.DIRECT), probe_model.Observation(status=200), probe_model.REACHABLE, "")
+    assert result.as_dict()["status_expected"] is False
+    result = probe_model.ProbeResult(HTTPS, probe_model.Hop(probe_model.DIRECT), probe_model.Observation(status=200), probe_model.REACHABLE, "")
+    assert result.as_dict()["status_expected"] is None
+
+
+def test_proxy_answer_delivered_over_intercepted_tls_keeps_the_proxy_verdict():
+    obs = probe_model.Observation(failure=probe_model.F_TLS_VERIFY, verify_code=20, issuer="CN=Bump CA",
+                         proxy_status=403, proxy_error="err_access_denied")
+    category, detail = probe_classify.classify(HTTPS, obs)
+    assert category == probe_model.BLOCKED
+    assert "intercepted TLS" in detail and "CN=Bump CA" in detail
