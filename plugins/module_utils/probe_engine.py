@@ -59,7 +59,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.probe_client 
 )
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_runner import (  # noqa: F401
-    ABANDON_GRACE, Job, run_jobs, plan_jobs,
+    ABANDON_GRACE, TIMEOUT_MAX, DEADLINE_MAX, CONCURRENCY_MAX, check_settings, Job, run_jobs, plan_jobs,
 )
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_report import (  # noqa: F401

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
@@ -23,6 +24,32 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.probe_routes 
 # An abandoned probe (stuck in name resolution, which has no timeout) is given up this long
 # after its own budget; its thread is a daemon and its late result is discarded.
 ABANDON_GRACE = 0.5
+
+# The documented ranges of the run settings (service_url_probe documents the same numbers).
+TIMEOUT_MAX = 300.0
+DEADLINE_MAX = 3600.0
+CONCURRENCY_MAX = 256
+
+
+def _check_seconds(name: str, value: float, maximum: float) -> None:
+    # NaN fails every comparison, so "value <= 0" alone lets it through (and the scheduler then
+    # spins); infinity overflows the timer arithmetic. Both are refused by name.
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise ProbeConfigError(name, "finite", "%s must be a finite number of seconds, not %r" % (name, value))
+    if value <= 0:
+        raise ProbeConfigError(name, "positive", "%s must be greater than 0" % name)
+    if value > maximum:
+        raise ProbeConfigError(name, "range", "%s must be at most %g seconds, not %g" % (name, maximum, value))
+
+
+def check_settings(timeout: float, deadline: float, concurrency: int) -> None:
+    """Refuse run settings outside their documented ranges, naming the option."""
+    _check_seconds("timeout", timeout, TIMEOUT_MAX)
+    _check_seconds("deadline", deadline, DEADLINE_MAX)
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise ProbeConfigError("concurrency", "positive", "concurrency must be at least 1")
+    if concurrency > CONCURRENCY_MAX:
+        raise ProbeConfigError("concurrency", "range", "concurrency must be at most %d, not %d" % (CONCURRENCY_MAX, concurrency))
 
 
 @dataclass(frozen=True)
@@ -57,12 +84,7 @@ def run_jobs(jobs, policy=None, timeout=10.0, deadline=60.0, concurrency=32,
     started by the deadline are reported as not run. A probe stuck where no timeout applies
     (name resolution) is given up shortly after its budget, so the run ends by its deadline.
     """
-    if timeout <= 0:
-        raise ProbeConfigError("timeout", "positive", "timeout must be greater than 0")
-    if deadline <= 0:
-        raise ProbeConfigError("deadline", "positive", "deadline must be greater than 0")
-    if concurrency < 1:
-        raise ProbeConfigError("concurrency", "positive", "concurrency must be at least 1")
+    check_settings(timeout, deadline, concurrency)
     policy = policy or TlsPolicy()
     done = queue.Queue()  # type: queue.Queue
     outcomes = [None] * len(jobs)  # type: List[Optional[Tuple[Hop, Observation]]]

@@ -92,17 +92,19 @@ options:
   timeout:
     description:
       - Seconds one probe may take in all (name resolution, connect, TLS, the answer's status line).
+      - A finite number greater than 0 and at most 300; C(nan) and C(inf) are refused with an error naming the option.
     type: float
     default: 10
   deadline:
     description:
       - Seconds the whole run may take. Probes not started by then are reported as C(not_run), and probes in
         flight get only what is left.
+      - A finite number greater than 0 and at most 3600.
     type: float
     default: 120
   concurrency:
     description:
-      - How many probes run at once at most.
+      - How many probes run at once at most, from 1 to 256.
     type: int
     default: 32
   require:
@@ -348,11 +350,7 @@ def named_hop(params):
 
 
 def check_settings(params):
-    for name in ("timeout", "deadline"):
-        if params[name] <= 0:
-            raise engine.ProbeConfigError(name, "positive", "%s must be greater than 0" % name)
-    if params["concurrency"] < 1:
-        raise engine.ProbeConfigError("concurrency", "positive", "concurrency must be at least 1")
+    engine.check_settings(params["timeout"], params["deadline"], params["concurrency"])
     if params["proxy_password"] and not params["proxy_username"]:
         raise engine.ProbeConfigError("proxy_password", "needs-username", "proxy_password needs proxy_username")
 

@@ -155,3 +155,28 @@ def test_plan_jobs_only_for_configured_routes():
         (probe_model.DIRECT, HTTPS.url), (probe_model.DIRECT, CTL.url), (probe_model.NAMED, HTTPS.url), (probe_model.NAMED, CTL.url)]
     jobs = probe_runner.plan_jobs(targets, [probe_model.ENVIRONMENT], environ={"https_proxy": "http://p.example:1"})
     assert [j.hop.proxy for j in jobs] == [ProxyEndpoint("p.example", 1), None]
+
+
+# --- settings: finite, within the documented ranges -------------------------------------------
+
+@pytest.mark.parametrize("kwargs, field, rule", [
+    ({"timeout": float("nan")}, "timeout", "finite"),
+    ({"timeout": float("inf")}, "timeout", "finite"),
+    ({"deadline": float("nan")}, "deadline", "finite"),
+    ({"deadline": float("inf")}, "deadline", "finite"),
+    ({"timeout": probe_runner.TIMEOUT_MAX + 1}, "timeout", "range"),
+    ({"deadline": probe_runner.DEADLINE_MAX + 1}, "deadline", "range"),
+    ({"concurrency": probe_runner.CONCURRENCY_MAX + 1}, "concurrency", "range"),
+])
+def test_settings_must_be_finite_and_in_range(kwargs, field, rule):
+    # NaN passed every "<= 0" test and spun the scheduler; infinity crashed it.
+    recorder = Recorder(0.0)
+    with pytest.raises(probe_model.ProbeConfigError) as info:
+        probe_runner.run_jobs(jobs_for(targets(1)), probe=recorder, **kwargs)
+    assert (info.value.field, info.value.rule) == (field, rule)
+    assert field in str(info.value)
+    assert recorder.budgets == []
+
+
+def test_settings_at_the_documented_maximum_are_accepted():
+    probe_runner.check_settings(probe_runner.TIMEOUT_MAX, probe_runner.DEADLINE_MAX, probe_runner.CONCURRENCY_MAX)

@@ -158,3 +158,17 @@ def test_credentials_written_into_the_proxy_option_are_refused_and_never_echoed(
     assert "Opt1onSecret" not in text and "Opt1on%53ecret" not in text
     assert "10.0.0.6:8080" in result["invocation"]["module_args"]["proxy"]
     assert wire == []
+
+
+@pytest.mark.parametrize("args, field, rule", [
+    ({"timeout": "nan"}, "timeout", "finite"),
+    ({"deadline": "inf"}, "deadline", "finite"),
+    ({"timeout": 301}, "timeout", "range"),
+    ({"deadline": 3601}, "deadline", "range"),
+    ({"concurrency": 257}, "concurrency", "range"),
+])
+def test_run_settings_must_be_finite_and_within_the_documented_ranges(wire, capsys, args, field, rule):
+    result = run(dict({"urls": ["https://a.example/"], "routes": ["direct"]}, **args), capsys)
+    assert result["_rc"] == 1 and result["field"] == field and result["rule"] == rule
+    assert result["msg"].startswith(field + ": ")
+    assert wire == []
