@@ -1,11 +1,38 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading certificates: the issuer name of a presented certificate, from ``getpeercert()`` or DER."""
+"""Reading certificates and judging whose they are.
+
+The issuer name of a presented certificate (from ``getpeercert()`` or DER), the SHA-1 fingerprints
+of the verified chain where Python offers it, and the one rule that decides whether a verified
+certificate is the service's own or a TLS-inspecting proxy's.
+
+What can be told apart, and what cannot:
+
+* Every Python: the *issuer of the leaf* (``getpeercert()`` after a verified handshake). Its
+  organisation (O) or common name (CN) must equal one of the expected names exactly (case
+  folded); a name that merely contains an expected word does not count. An inspection CA named
+  "Contoso Inspection CA" is caught; one that calls itself "Microsoft Corporation" is not.
+* Python 3.13 and later: the *verified chain* (``SSLSocket.get_verified_chain()``), so the SHA-1
+  fingerprints of every certificate up to the trust anchor. When fingerprints are expected, a
+  chain that contains none of them is an interceptor's whatever its names say, and a chain that
+  contains one is the service's. Below 3.13 the chain is not available (only private APIs give
+  it), so fingerprints alone cannot be checked and the result is "unchecked".
+"""
 
 from __future__ import annotations
 
-from typing import Any, List, Mapping, Optional, Sequence, Tuple
+import hashlib
+import re
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+# Identity check outcomes (ProbeResult.identity).
+IDENTITY_MATCHED = "matched"
+IDENTITY_MISMATCH = "mismatch"
+IDENTITY_UNCHECKED = "unchecked"
+
+_FINGERPRINT = re.compile(r"[0-9a-f]{40}")
+
 
 def format_name(rdns):
     # type: (Sequence[Tuple[str, str]]) -> str
@@ -19,18 +46,78 @@ _SSL_NAME_KEYS = {
 }
 
 
-def issuer_from_peercert(cert):
-    # type: (Mapping[str, Any]) -> Optional[str]
-    """The issuer of ``SSLSocket.getpeercert()`` in the same form :func:`issuer_from_der` gives."""
+def issuer_rdns_from_peercert(cert: Optional[Mapping[str, Any]]) -> Tuple[Tuple[str, str], ...]:
+    """The issuer attributes of ``SSLSocket.getpeercert()`` as ``(("O", "..."), ("CN", "..."))``."""
     issuer = cert.get("issuer") if cert else None
-    if not issuer:
-        return None
     rdns = []
-    for rdn in issuer:
+    for rdn in issuer or ():
         for key, value in rdn:
             if key in _SSL_NAME_KEYS:
                 rdns.append((_SSL_NAME_KEYS[key], value))
-    return format_name(rdns) or None
+    return tuple(rdns)
+
+
+def issuer_from_peercert(cert):
+    # type: (Mapping[str, Any]) -> Optional[str]
+    """The issuer of ``SSLSocket.getpeercert()`` in the same form :func:`issuer_from_der` gives."""
+    return format_name(issuer_rdns_from_peercert(cert)) or None
+
+
+def normalise_fingerprint(text: str) -> Optional[str]:
+    """``"AB:CD:..."`` or ``"abcd..."`` (SHA-1, 40 hex digits) -> lower-case hex; None for anything else."""
+    compact = re.sub(r"[\s:]", "", text or "").lower()
+    return compact if _FINGERPRINT.fullmatch(compact) else None
+
+
+def split_expectations(items: Iterable[str]) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    """Expected issuers as given -> (names, SHA-1 fingerprints). A 40-hex-digit entry is a fingerprint."""
+    names = []  # type: List[str]
+    fingerprints = []  # type: List[str]
+    for item in items:
+        text = (item or "").strip()
+        if not text:
+            continue
+        fingerprint = normalise_fingerprint(text)
+        if fingerprint:
+            fingerprints.append(fingerprint)
+        else:
+            names.append(text)
+    return tuple(dict.fromkeys(names)), tuple(dict.fromkeys(fingerprints))
+
+
+def verified_chain_fingerprints(tls: Any) -> Optional[Tuple[str, ...]]:
+    """SHA-1 fingerprints of the verified chain (leaf first), or None where Python cannot give it (< 3.13)."""
+    getter = getattr(tls, "get_verified_chain", None)
+    if getter is None:
+        return None
+    try:
+        chain = getter()
+    except (AttributeError, ValueError, OSError):
+        return None
+    prints = []
+    for cert in chain or ():
+        # 3.13 returns DER bytes; an early 3.13 build returned certificate objects.
+        der = cert if isinstance(cert, (bytes, bytearray)) else cert.public_bytes(2)  # 2 = _ssl.ENCODING_DER
+        prints.append(hashlib.sha1(bytes(der)).hexdigest())  # nosec - a fingerprint, not a signature
+    return tuple(prints) or None
+
+
+def identity(issuer_rdns: Sequence[Tuple[str, str]], chain: Optional[Sequence[str]],
+             names: Sequence[str], fingerprints: Sequence[str]) -> str:
+    """Whether a verified certificate is the service's own: matched, mismatch or unchecked.
+
+    With expected fingerprints and a verified chain, the chain decides (names can be copied by an
+    interceptor, a root's fingerprint cannot). Otherwise the leaf's issuer O or CN must equal an
+    expected name (case folded, whole value). Nothing expected, or only fingerprints where the
+    chain is unavailable: unchecked, never matched.
+    """
+    if fingerprints and chain is not None:
+        return IDENTITY_MATCHED if set(chain) & set(fingerprints) else IDENTITY_MISMATCH
+    if names:
+        wanted = set(name.casefold() for name in names)
+        found = any(key in ("O", "CN") and value.casefold() in wanted for key, value in issuer_rdns)
+        return IDENTITY_MATCHED if found else IDENTITY_MISMATCH
+    return IDENTITY_UNCHECKED
 
 
 _OID_KEYS = {

@@ -8,6 +8,9 @@ from __future__ import annotations
 import errno
 from typing import Mapping, Optional, Sequence, Tuple
 
+from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs import (
+    IDENTITY_MISMATCH, IDENTITY_UNCHECKED, identity, split_expectations,
+)
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import (
     AT_PROXY, BLOCKED, CATEGORY_REASONS, CONNECTION_REFUSED, DNS_FAILURE, ERROR, F_DNS, F_NOT_RUN, F_PROTOCOL,
     F_REFUSED, F_RESET, F_TIMEOUT, F_TLS, F_TLS_VERIFY, F_UNREACHABLE, NETWORK_UNREACHABLE, NOT_RUN,
@@ -88,12 +91,17 @@ def _proxy_answer_category(obs):
     return PROXY_ERROR, "the proxy answered %s%s" % (code, " (%s)" % token if token else "")
 
 
-def issuer_matches(issuer, expected):
-    # type: (Optional[str], Sequence[str]) -> bool
-    if not expected:
-        return True
-    text = (issuer or "").lower()
-    return any(item.lower() in text for item in expected)
+def identity_of(target: ProbeTarget, obs: Observation, policy: TlsPolicy) -> str:
+    """Whether a verified HTTPS answer came with the service's own certificate (see probe_certs).
+
+    Only verified answers of pinned URLs are judged; everything else is unchecked.
+    """
+    if obs.failure is not None or obs.status is None or obs.proxy_status is not None:
+        return IDENTITY_UNCHECKED
+    if target.scheme != "https" or target.no_pinning:
+        return IDENTITY_UNCHECKED
+    names, fingerprints = split_expectations(policy.expected_issuers)
+    return identity(obs.issuer_names, obs.chain_fingerprints, names, fingerprints)
 
 
 def _where(obs):
@@ -110,10 +118,9 @@ def classify(target, obs, policy=None):
             return _proxy_answer_category(obs)
         if obs.status is None:
             return ERROR, "no HTTP status was read"
-        if (target.scheme == "https" and not target.no_pinning and policy.expected_issuers
-                and not issuer_matches(obs.issuer, policy.expected_issuers)):
-            return TLS_INTERCEPTED, "the certificate chains to the trust store but its issuer '%s' is not one of %s" % (
-                obs.issuer, ", ".join(policy.expected_issuers))
+        if identity_of(target, obs, policy) == IDENTITY_MISMATCH:
+            return TLS_INTERCEPTED, ("the certificate chains to the trust store but was not issued by an expected "
+                                     "issuer (issuer: %s; expected: %s)" % (obs.issuer or "unknown", ", ".join(policy.expected_issuers)))
         return REACHABLE, "HTTP %d" % obs.status
     failure = obs.failure
     if failure == F_TLS_VERIFY:

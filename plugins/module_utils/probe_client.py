@@ -24,7 +24,9 @@ import threading
 import time
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
-from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs import issuer_from_der, issuer_from_peercert
+from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs import (
+    issuer_from_der, issuer_from_peercert, issuer_rdns_from_peercert, verified_chain_fingerprints,
+)
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_classify import parse_proxy_error
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import (
     AT_ORIGIN, AT_PROXY, F_DNS, F_OTHER, F_PROTOCOL, F_REFUSED, F_RESET, F_TIMEOUT, F_TLS, F_TLS_VERIFY,
@@ -273,11 +275,15 @@ def perform_probe(target, hop, policy, timeout, clock=time.monotonic):
     started = clock()
     budget = _Budget(timeout, clock)
     issuer = None
+    identity_facts = {}  # type: Dict[str, Any]
     try:
         sock = _open_transport(target, hop, budget)
         if target.scheme == "https":
             sock = _wrap_tls(sock, target, policy, budget)
-            issuer = issuer_from_peercert(sock.getpeercert())
+            peercert = sock.getpeercert()
+            issuer = issuer_from_peercert(peercert)
+            identity_facts = {"issuer_names": issuer_rdns_from_peercert(peercert),
+                              "chain_fingerprints": verified_chain_fingerprints(sock)}
         try:
             _send(sock, _request_text(target, hop), budget, AT_ORIGIN)
             code, headers = _read_head(sock, budget, AT_ORIGIN)
@@ -285,7 +291,7 @@ def perform_probe(target, hop, policy, timeout, clock=time.monotonic):
             sock.close()
         if hop.proxy is not None and target.scheme == "http" and _is_proxy_answer(code, headers):
             return Observation(proxy_status=code, proxy_error=parse_proxy_error(headers), at=AT_PROXY, elapsed=clock() - started)
-        return Observation(status=code, issuer=issuer, elapsed=clock() - started)
+        return Observation(status=code, issuer=issuer, elapsed=clock() - started, **identity_facts)
     except _ProbeFailure as failure:
         extra = dict(failure.extra)
         if failure.failure == F_TLS_VERIFY:

@@ -47,11 +47,12 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.probe_pac imp
 )
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs import (  # noqa: F401
-    format_name, issuer_from_peercert, issuer_from_der,
+    IDENTITY_MATCHED, IDENTITY_MISMATCH, IDENTITY_UNCHECKED, format_name, issuer_from_peercert, issuer_from_der,
+    issuer_rdns_from_peercert, normalise_fingerprint, split_expectations, verified_chain_fingerprints, identity,
 )
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_classify import (  # noqa: F401
-    UNTRUSTED_CHAIN_CODES, parse_proxy_error, issuer_matches, classify,
+    UNTRUSTED_CHAIN_CODES, parse_proxy_error, identity_of, classify,
 )
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_client import (  # noqa: F401

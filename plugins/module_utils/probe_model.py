@@ -148,8 +148,9 @@ class TlsPolicy:
 
     ca_file: Optional[str] = None
     ca_dir: Optional[str] = None
-    # Substrings of the issuer a pinned service presents; empty means "any issuer the trust
-    # store accepts".
+    # Who may issue a pinned service's certificate, as given: organisation or common names
+    # (matched whole, case folded) and SHA-1 CA fingerprints (40 hex digits). Empty means nothing
+    # tells the service's certificate from a trusted inspection CA's: "not inspected" stays unknown.
     expected_issuers: Tuple[str, ...] = ()
 
 
@@ -185,6 +186,10 @@ class Observation:
     issuer: Optional[str] = None
     detail: str = ""
     elapsed: float = 0.0
+    # The leaf's issuer attributes after a verified handshake, and the verified chain's SHA-1
+    # fingerprints where Python gives them (3.13+; None below).
+    issuer_names: Tuple[Tuple[str, str], ...] = ()
+    chain_fingerprints: Optional[Tuple[str, ...]] = None
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,8 @@ class ProbeResult:
     observation: Observation
     category: str
     detail: str
+    # Whether a verified certificate was shown to be the service's: matched, mismatch, unchecked.
+    identity: str = "unchecked"
 
     @property
     def reachable(self):
@@ -218,6 +225,7 @@ class ProbeResult:
             "proxy_status": obs.proxy_status,
             "status_expected": expected,
             "issuer": obs.issuer,
+            "issuer_expected": {"matched": True, "mismatch": False}.get(self.identity),
             "detail": self.detail,
             "elapsed": round(obs.elapsed, 3),
         }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
+from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs import IDENTITY_MATCHED
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import (
     AT_PROXY, BLOCKED, CATEGORIES, CATEGORY_REASONS, DIRECT, ENVIRONMENT, NAMED, PAC, PROXY_AUTH_REQUIRED,
     PROXY_CATEGORY_REASONS, REACHABLE, ROUTE_METHOD, ROUTES, TLS_ERROR, TLS_INTERCEPTED, ProbeResult,
@@ -50,15 +51,21 @@ def summarize(results):
 
     https = [r for r in proxied if r.target.scheme == "https"]
     intercepted = [r for r in https if r.category == TLS_INTERCEPTED]
-    verified = [r for r in https if r.category == REACHABLE]
+    # A verified handshake proves nothing when this host trusts the inspection CA: only answers
+    # whose issuer was checked against the expected issuers count.
+    verified = [r for r in https if r.category == REACHABLE and not r.target.no_pinning]
+    unchecked = [r.target.url for r in verified if r.identity != IDENTITY_MATCHED]
     if intercepted:
         issuers = sorted(set(r.observation.issuer or "unknown" for r in intercepted))
         not_inspected = _requirement(NOT_MET, "TLS was intercepted; certificate issuer(s): %s" % "; ".join(issuers),
                                      [r.target.url for r in intercepted])
+    elif verified and not unchecked:
+        not_inspected = _requirement(MET, "every HTTPS answer came with a certificate from an expected issuer")
     elif verified:
-        not_inspected = _requirement(MET, "every HTTPS answer came with the service's own certificate")
+        not_inspected = _requirement(UNKNOWN, "the certificates verified, but their issuers were not checked against expected "
+                                     "issuers, so an inspection CA this host trusts cannot be ruled out", unchecked)
     else:
-        not_inspected = _requirement(UNKNOWN, "no HTTPS probe completed a TLS handshake through the proxy")
+        not_inspected = _requirement(UNKNOWN, "no HTTPS probe of a pinned URL completed a TLS handshake through the proxy")
 
     anonymous_probes = [r for r in proxied if r.hop.credentials is None]
     demanded = [r.target.url for r in anonymous_probes if r.category == PROXY_AUTH_REQUIRED]

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ansible_collections.purview.device_proxy.plugins.module_utils.probe_classify import classify
+from ansible_collections.purview.device_proxy.plugins.module_utils.probe_classify import classify, identity_of
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_client import perform_probe
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import (
     AT_ORIGIN, DIRECT, ENVIRONMENT, F_NOT_RUN, F_OTHER, F_TIMEOUT, NAMED, PAC, Hop, Observation,
@@ -132,7 +132,7 @@ def run_jobs(jobs, policy=None, timeout=10.0, deadline=60.0, concurrency=32,
     for job, outcome in zip(jobs, outcomes):
         hop, obs = outcome  # type: ignore[misc]
         category, detail = classify(job.target, obs, policy)
-        results.append(ProbeResult(job.target, hop, obs, category, detail))
+        results.append(ProbeResult(job.target, hop, obs, category, detail, identity_of(job.target, obs, policy)))
     return results
 
 

@@ -82,13 +82,24 @@ options:
     type: path
   expected_issuers:
     description:
-      - Text that the issuer of a service's certificate must contain (any of them, case-insensitive), for URLs
-        without C(no_pinning). A certificate from another issuer is reported as C(tls_intercepted) even when it
-        chains to the trust store, which is what a TLS-inspecting proxy with a company CA looks like.
-      - Empty means that any certificate the trust store accepts is the service's own.
+      - Who may issue the certificate of a URL without C(no_pinning). A certificate from anyone else is reported as
+        C(tls_intercepted) even when it chains to the trust store, which is what a TLS-inspecting proxy looks like
+        when the probing host trusts its CA (common on corporate Linux hosts).
+      - Each item is either an organisation (O) or common name (CN) that the issuer of the service's certificate
+        must carry as its whole value (case-insensitive; C(Microsoft) does not match C(Microsoft Corporation), and
+        C(Microsoft Corporation) does not match C(Microsoft Corporation Inspection)), or the SHA-1 fingerprint of a
+        CA certificate (40 hex digits, colons allowed) that must be in the verified chain.
+      - Fingerprints are checked only where Python gives the verified chain (Python 3.13 and later); there they
+        decide over the names, so an inspection CA that calls itself C(Microsoft Corporation) is still caught. Below
+        3.13 only the issuer of the leaf certificate is known, so only names are checked, and an inspection CA that
+        copies an expected name is not detected.
+      - When not set, the issuers Microsoft's service certificates use - the organisations C(Microsoft Corporation)
+        and C(DigiCert Inc) and the fingerprints of the roots Microsoft documents for its services (see
+        U(https://learn.microsoft.com/en-us/azure/security/fundamentals/azure-ca-details)).
+      - An empty list checks no issuer; then a verified certificate proves nothing about inspection and the
+        C(not_inspected) requirement is C(unknown), never C(met).
     type: list
     elements: str
-    default: []
   timeout:
     description:
       - Seconds one probe may take in all (name resolution, connect, TLS, the answer's status line).
@@ -157,7 +168,6 @@ EXAMPLES = r"""
         no_pinning: true
     routes: [named]
     proxy: http://10.0.0.6:8080
-    expected_issuers: [Microsoft, DigiCert]
     require: [allowed, not_inspected, anonymous]
   delegate_to: jumphost.corp.example
 
@@ -166,6 +176,16 @@ EXAMPLES = r"""
     urls: [https://winatp-gw-eus.microsoft.com/test]
     routes: [pac]
     pac_url: http://wpad.corp.example/wpad.dat
+
+- name: Prove TLS is not inspected, pinning the chain to one root by fingerprint (checked on Python 3.13+)
+  purview.device_proxy.service_url_probe:
+    urls: [https://winatp-gw-cus.microsoft.com/test]
+    routes: [named]
+    proxy: proxy.corp.example:3128
+    expected_issuers:
+      - Microsoft Corporation
+      - DF:3C:24:F9:BF:D6:66:76:1B:26:80:73:FE:06:D1:CC:8D:4F:82:A4
+    require: [not_inspected]
 """
 
 RETURN = r"""
@@ -219,6 +239,12 @@ results:
       description: Issuer of the certificate presented for an https URL (also when verification failed), or null.
       type: str
       sample: C=US, O=Microsoft Corporation, CN=Microsoft Azure RSA TLS Issuing CA 03
+    issuer_expected:
+      description:
+        - For a verified HTTPS answer of a URL without C(no_pinning), whether its certificate came from one of
+          O(expected_issuers); null when nothing was checked (no expectations, plain HTTP, a failed probe).
+      type: bool
+      sample: true
     detail:
       description: A short explanation of the category.
       type: str
@@ -245,7 +271,7 @@ summary:
       type: dict
   sample:
     allowed: {status: met, reason: the proxy let every answered probe through, urls: []}
-    not_inspected: {status: met, reason: "every HTTPS answer came with the service's own certificate", urls: []}
+    not_inspected: {status: met, reason: every HTTPS answer came with a certificate from an expected issuer, urls: []}
     anonymous:
       status: not_met
       reason: the proxy demanded authentication (407) for 1 URL(s)
@@ -304,6 +330,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as engine
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyAddressError, parse_endpoint
+from ansible_collections.purview.device_proxy.plugins.module_utils import microsoft_tls_trust
+
+# Issuer organisations of the service certificates and the roots they chain to (data with sources
+# in microsoft_tls_trust); the fingerprints are checked where Python gives the verified chain.
+DEFAULT_EXPECTED_ISSUERS = tuple(microsoft_tls_trust.MICROSOFT_SERVICE_ISSUER_ORGANISATIONS) + tuple(
+    sorted(microsoft_tls_trust.root_thumbprints()))
 
 
 def argument_spec():
@@ -316,7 +348,7 @@ def argument_spec():
         pac_url=dict(type="str"),
         pac_file=dict(type="path"),
         ca_path=dict(type="path"),
-        expected_issuers=dict(type="list", elements="str", default=[]),
+        expected_issuers=dict(type="list", elements="str"),
         timeout=dict(type="float", default=10.0),
         deadline=dict(type="float", default=120.0),
         concurrency=dict(type="int", default=32),
@@ -332,8 +364,15 @@ def tls_policy(params):
     return engine.TlsPolicy(
         ca_file=ca_path if ca_path and not is_dir else None,
         ca_dir=ca_path if is_dir else None,
-        expected_issuers=tuple(item for item in params["expected_issuers"] if item),
+        expected_issuers=expected_issuers(params["expected_issuers"]),
     )
+
+
+def expected_issuers(value):
+    """The option as given; unset means the issuers Microsoft's service certificates use."""
+    if value is None:
+        return DEFAULT_EXPECTED_ISSUERS
+    return tuple(item.strip() for item in value if item and item.strip())
 
 
 def named_hop(params):

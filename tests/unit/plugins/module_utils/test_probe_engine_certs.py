@@ -32,3 +32,35 @@ def test_issuer_from_der_survives_garbage(data):
 def test_issuer_from_peercert_without_issuer():
     assert probe_certs.issuer_from_peercert({}) is None
     assert probe_certs.issuer_from_peercert(None) is None
+
+
+def test_expectations_split_into_names_and_fingerprints():
+    colon = ":".join("AB" for _ in range(20))
+    assert probe_certs.split_expectations(["Microsoft Corporation", " ", colon, "ab" * 20, "DigiCert Inc"]) == (
+        ("Microsoft Corporation", "DigiCert Inc"), ("ab" * 20,))
+    assert probe_certs.normalise_fingerprint("ab" * 19) is None
+    assert probe_certs.normalise_fingerprint("zz" * 20) is None
+
+
+class _ChainSocket:
+    def __init__(self, chain):
+        self.chain = chain
+
+    def get_verified_chain(self):
+        return self.chain
+
+
+def test_verified_chain_fingerprints_where_python_gives_the_chain():
+    import hashlib
+
+    chain = [b"leaf-der", b"root-der"]
+    assert probe_certs.verified_chain_fingerprints(_ChainSocket(chain)) == tuple(hashlib.sha1(c).hexdigest() for c in chain)
+    assert probe_certs.verified_chain_fingerprints(object()) is None  # Python < 3.13: no chain
+    assert probe_certs.verified_chain_fingerprints(_ChainSocket([])) is None
+
+
+def test_issuer_names_from_peercert():
+    cert = {"issuer": ((("organizationName", "Microsoft Corporation"),), (("commonName", "Microsoft TLS CA"),),
+                       (("emailAddress", "x@example"),))}
+    assert probe_certs.issuer_rdns_from_peercert(cert) == (("O", "Microsoft Corporation"), ("CN", "Microsoft TLS CA"))
+    assert probe_certs.issuer_rdns_from_peercert(None) == ()

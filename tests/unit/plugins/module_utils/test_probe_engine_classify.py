@@ -3,6 +3,7 @@
 
 import pytest
 
+from ansible_collections.purview.device_proxy.plugins.module_utils import microsoft_tls_trust
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_classify
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_model
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_targets
@@ -10,6 +11,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils import probe_
 HTTPS = probe_targets.make_target("https://winatp-gw-cus.microsoft.com/test")
 BLOB = probe_targets.make_target({"url": "https://ussus1eastprod.blob.core.windows.net", "no_pinning": True, "expected_status": [400]})
 CTL = probe_targets.make_target("http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/disallowedcertstl.cab")
+MICROSOFT_ISSUER = (("C", "US"), ("O", "Microsoft Corporation"), ("CN", "Microsoft Azure RSA TLS Issuing CA 03"))
 
 
 # --- proxy error headers -----------------------------------------------------------------------
@@ -71,10 +73,13 @@ def test_refused_detail_says_where():
 
 
 def test_expected_issuer_mismatch_is_interception_even_with_a_trusted_chain():
-    policy = probe_model.TlsPolicy(expected_issuers=("Microsoft",))
-    trusted_corporate = probe_model.Observation(status=200, issuer="O=Corp, CN=Corp Inspection CA")
+    # Expected issuers are whole organisation or common names now (no substrings).
+    policy = probe_model.TlsPolicy(expected_issuers=("Microsoft Corporation",))
+    trusted_corporate = probe_model.Observation(status=200, issuer="O=Corp, CN=Corp Inspection CA",
+                                                issuer_names=(("O", "Corp"), ("CN", "Corp Inspection CA")))
     assert probe_classify.classify(HTTPS, trusted_corporate, policy)[0] == probe_model.TLS_INTERCEPTED
-    genuine = probe_model.Observation(status=200, issuer="C=US, O=Microsoft Corporation, CN=Microsoft Azure RSA TLS Issuing CA 03")
+    genuine = probe_model.Observation(status=200, issuer="C=US, O=Microsoft Corporation, CN=Microsoft Azure RSA TLS Issuing CA 03",
+                                      issuer_names=MICROSOFT_ISSUER)
     assert probe_classify.classify(HTTPS, genuine, policy)[0] == probe_model.REACHABLE
 
 
@@ -99,3 +104,53 @@ def test_proxy_answer_delivered_over_intercepted_tls_keeps_the_proxy_verdict():
     category, detail = probe_classify.classify(HTTPS, obs)
     assert category == probe_model.BLOCKED
     assert "intercepted TLS" in detail and "CN=Bump CA" in detail
+
+
+# --- whose certificate: exact names, fingerprints, never a substring --------------------------
+
+ROOT_FP = sorted(microsoft_tls_trust.root_thumbprints())[0]
+OTHER_FP = "0123456789abcdef0123456789abcdef01234567"
+LEAF_FP = "fedcba9876543210fedcba9876543210fedcba98"
+
+
+@pytest.mark.parametrize("names", [
+    (("O", "Microsoft Corporation Inspection Services"), ("CN", "Proxy CA")),  # contains the expected name
+    (("O", "Contoso"), ("CN", "Contoso Microsoft Corporation CA")),
+    (("O", "Contoso"), ("OU", "Microsoft Corporation"), ("CN", "Contoso CA")),  # OU is not the issuer's name
+])
+def test_expected_issuer_is_matched_whole_never_as_a_substring(names):
+    policy = probe_model.TlsPolicy(expected_issuers=("Microsoft Corporation", "DigiCert Inc"))
+    issuer = ", ".join("%s=%s" % pair for pair in names)
+    obs = probe_model.Observation(status=200, issuer=issuer, issuer_names=names)
+    assert probe_classify.classify(HTTPS, obs, policy)[0] == probe_model.TLS_INTERCEPTED
+    assert probe_classify.identity_of(HTTPS, obs, policy) == "mismatch"
+
+
+@pytest.mark.parametrize("names", [(("O", "microsoft corporation"),), (("CN", "DigiCert Inc"),)])
+def test_expected_issuer_matches_organisation_or_common_name(names):
+    policy = probe_model.TlsPolicy(expected_issuers=("Microsoft Corporation", "DigiCert Inc"))
+    obs = probe_model.Observation(status=200, issuer_names=names)
+    assert probe_classify.classify(HTTPS, obs, policy)[0] == probe_model.REACHABLE
+    assert probe_classify.identity_of(HTTPS, obs, policy) == "matched"
+
+
+def test_with_the_verified_chain_the_root_fingerprint_decides_over_a_copied_name():
+    # An interceptor can call its CA "Microsoft Corporation"; it cannot give its chain a Microsoft root.
+    policy = probe_model.TlsPolicy(expected_issuers=("Microsoft Corporation", ROOT_FP.upper()))
+    copied = probe_model.Observation(status=200, issuer_names=MICROSOFT_ISSUER, chain_fingerprints=(LEAF_FP, OTHER_FP))
+    assert probe_classify.classify(HTTPS, copied, policy)[0] == probe_model.TLS_INTERCEPTED
+    genuine = probe_model.Observation(status=200, issuer_names=MICROSOFT_ISSUER, chain_fingerprints=(LEAF_FP, ROOT_FP))
+    assert probe_classify.classify(HTTPS, genuine, policy)[0] == probe_model.REACHABLE
+    assert probe_classify.identity_of(HTTPS, genuine, policy) == "matched"
+
+
+def test_fingerprints_alone_without_a_chain_leave_the_identity_unchecked():
+    policy = probe_model.TlsPolicy(expected_issuers=(ROOT_FP,))
+    obs = probe_model.Observation(status=200, issuer_names=(("O", "Anyone"),), chain_fingerprints=None)
+    assert probe_classify.classify(HTTPS, obs, policy)[0] == probe_model.REACHABLE
+    assert probe_classify.identity_of(HTTPS, obs, policy) == "unchecked"
+
+
+def test_without_expectations_nothing_is_matched():
+    obs = probe_model.Observation(status=200, issuer_names=MICROSOFT_ISSUER)
+    assert probe_classify.identity_of(HTTPS, obs, probe_model.TlsPolicy()) == "unchecked"

@@ -14,13 +14,13 @@ PROXY = ProxyEndpoint("10.0.0.6", 8080)
 
 # --- summary and verdict -----------------------------------------------------------------------
 
-def result(target, route, category, proxy=PROXY, credentials=None, **obs):
+def result(target, route, category, proxy=PROXY, credentials=None, identity="unchecked", **obs):
     hop = probe_model.Hop(route, proxy if route != probe_model.DIRECT else None, credentials)
-    return probe_model.ProbeResult(target, hop, probe_model.Observation(**obs), category, "")
+    return probe_model.ProbeResult(target, hop, probe_model.Observation(**obs), category, "", identity)
 
 
 def test_summary_all_met():
-    results = [result(HTTPS, probe_model.NAMED, probe_model.REACHABLE, status=200), result(CTL, probe_model.NAMED, probe_model.REACHABLE, status=200)]
+    results = [result(HTTPS, probe_model.NAMED, probe_model.REACHABLE, status=200, identity="matched"), result(CTL, probe_model.NAMED, probe_model.REACHABLE, status=200)]
     summary = probe_report.summarize(results)
     assert {k: v["status"] for k, v in summary.items()} == {"allowed": "met", "not_inspected": "met", "anonymous": "met"}
 
@@ -118,3 +118,16 @@ def test_verdict_table_one_row_per_url_one_column_per_route():
     assert lines[2].startswith(HTTPS.url) and lines[2].endswith("OK 200") and "dns_failure" in lines[2]
     assert lines[3].startswith(CTL.url) and lines[3].endswith("blocked 403")
     assert probe_report.render_table([]) == ""
+
+
+def test_not_inspected_is_never_met_when_no_issuer_was_checked():
+    # A verified handshake through a proxy whose inspection CA this host trusts looks exactly like this.
+    results = [result(HTTPS, probe_model.NAMED, probe_model.REACHABLE, status=200)]
+    not_inspected = probe_report.summarize(results)["not_inspected"]
+    assert not_inspected["status"] == "unknown"
+    assert not_inspected["urls"] == [HTTPS.url]
+
+
+def test_not_inspected_ignores_no_pinning_urls():
+    results = [result(BLOB, probe_model.NAMED, probe_model.REACHABLE, status=400)]
+    assert probe_report.summarize(results)["not_inspected"]["status"] == "unknown"

@@ -14,9 +14,11 @@ import threading
 import pytest
 from hypothesis import given, strategies as st
 
+from ansible_collections.purview.device_proxy.plugins.module_utils import microsoft_tls_trust
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_classify
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_client
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_model
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_report
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_runner
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_targets
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import parse_endpoint
@@ -79,6 +81,9 @@ def lab(tmp_path):
     trusted_ca = trustme.CA(organization_name="Trusted Test CA")
     trusted_file = tmp_path / "trusted.pem"
     trusted_ca.cert_pem.write_to_path(str(trusted_file))
+    # A host that trusts the inspection CA as well (a corporate Linux host, typically).
+    both_file = tmp_path / "trusted-and-inspection.pem"
+    both_file.write_bytes(trusted_ca.cert_pem.bytes() + interceptor_ca.cert_pem.bytes())
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     interceptor_ca.issue_cert("svc.test", "127.0.0.1").configure_cert(server_context)
     seen = {"inner": [], "connect": []}
@@ -128,7 +133,7 @@ def lab(tmp_path):
     forward = Server(proxy)
     try:
         yield {"origin": origin, "proxy": forward, "seen": seen,
-               "policy": probe_model.TlsPolicy(ca_file=str(trusted_file))}
+               "policy": probe_model.TlsPolicy(ca_file=str(trusted_file)), "both_file": str(both_file)}
     finally:
         forward.stop()
         origin.stop()
@@ -168,6 +173,34 @@ def test_inspection_through_a_proxy_sends_no_credentials_inside_the_unverified_t
     assert b"content-length" not in lowered and b"cookie" not in lowered
     assert rest == b""
     assert "Tunnel-Secret" not in repr(result.as_dict()) and "Tunnel-Secret" not in result.detail
+
+
+MICROSOFT_EXPECTATIONS = tuple(microsoft_tls_trust.MICROSOFT_SERVICE_ISSUER_ORGANISATIONS) + tuple(
+    sorted(microsoft_tls_trust.root_thumbprints()))
+
+
+def test_interception_with_a_trusted_inspection_ca_is_caught_by_the_expected_issuers(lab):
+    # Verification succeeds (the host trusts the inspection CA); only the issuer tells.
+    target = probe_targets.make_target("https://127.0.0.1:%d/probe" % lab["origin"].port)
+    hop = probe_model.Hop(probe_model.NAMED, parse_endpoint("127.0.0.1:%d" % lab["proxy"].port))
+    policy = probe_model.TlsPolicy(ca_file=lab["both_file"], expected_issuers=MICROSOFT_EXPECTATIONS)
+    results = probe_runner.run_jobs([probe_runner.Job(target, probe_model.NAMED, hop)], policy=policy, timeout=5)
+    obs = results[0].observation
+    assert obs.failure is None and obs.status == 200
+    assert ("O", "Interceptor Test CA") in obs.issuer_names
+    assert results[0].category == probe_model.TLS_INTERCEPTED and not results[0].reachable
+    assert results[0].as_dict()["issuer_expected"] is False
+    assert probe_report.summarize(results)["not_inspected"]["status"] == probe_report.NOT_MET
+
+
+def test_trusted_inspection_ca_without_expected_issuers_is_never_called_not_inspected(lab):
+    target = probe_targets.make_target("https://127.0.0.1:%d/probe" % lab["origin"].port)
+    hop = probe_model.Hop(probe_model.NAMED, parse_endpoint("127.0.0.1:%d" % lab["proxy"].port))
+    policy = probe_model.TlsPolicy(ca_file=lab["both_file"])
+    results = probe_runner.run_jobs([probe_runner.Job(target, probe_model.NAMED, hop)], policy=policy, timeout=5)
+    assert results[0].category == probe_model.REACHABLE
+    assert results[0].as_dict()["issuer_expected"] is None
+    assert probe_report.summarize(results)["not_inspected"]["status"] == probe_report.UNKNOWN
 
 
 @given(status=st.one_of(st.none(), st.integers(100, 599)),

@@ -9,6 +9,7 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.purview.device_proxy.plugins.module_utils import microsoft_tls_trust
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as engine
 from ansible_collections.purview.device_proxy.plugins.modules import service_url_probe
 
@@ -33,7 +34,8 @@ def wire(monkeypatch):
             return engine.Observation(failure=engine.F_DNS)
         if hop.credentials is None:
             return engine.Observation(proxy_status=407, at=engine.AT_PROXY)
-        return engine.Observation(status=200, issuer="CN=Service CA")
+        return engine.Observation(status=200, issuer="O=Microsoft Corporation, CN=Service CA",
+                                  issuer_names=(("O", "Microsoft Corporation"), ("CN", "Service CA")))
 
     monkeypatch.setattr(engine, "perform_probe", fake)
     for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
@@ -172,3 +174,38 @@ def test_run_settings_must_be_finite_and_within_the_documented_ranges(wire, caps
     assert result["_rc"] == 1 and result["field"] == field and result["rule"] == rule
     assert result["msg"].startswith(field + ": ")
     assert wire == []
+
+
+@pytest.fixture
+def inspecting_wire(monkeypatch):
+    """A proxy whose inspection CA this host trusts: every handshake verifies, the issuer is the proxy's."""
+    calls = []
+
+    def fake(target, hop, policy, timeout):
+        calls.append(policy)
+        return engine.Observation(status=200, issuer="O=Microsoft Corporation Inspection, CN=Contoso Proxy CA",
+                                  issuer_names=(("O", "Microsoft Corporation Inspection"), ("CN", "Contoso Proxy CA")))
+
+    monkeypatch.setattr(engine, "perform_probe", fake)
+    return calls
+
+
+def test_trusted_inspection_ca_is_caught_without_expected_issuers_from_the_user(inspecting_wire, capsys):
+    result = run({"urls": ["https://winatp-gw-cus.microsoft.com/test"], "routes": ["named"], "proxy": "10.0.0.6:8080",
+                  "require": ["not_inspected"]}, capsys)
+    assert result["_rc"] == 1
+    assert result["results"][0]["category"] == "tls_intercepted"
+    assert result["results"][0]["issuer_expected"] is False
+    assert result["summary"]["not_inspected"]["status"] == "not_met"
+    # The default is Microsoft's issuer organisations and root fingerprints, from the cited data.
+    policy = inspecting_wire[0]
+    assert "Microsoft Corporation" in policy.expected_issuers and "DigiCert Inc" in policy.expected_issuers
+    assert set(microsoft_tls_trust.root_thumbprints()) <= set(policy.expected_issuers)
+
+
+def test_no_expected_issuers_leaves_not_inspected_unknown_never_met(inspecting_wire, capsys):
+    result = run({"urls": ["https://winatp-gw-cus.microsoft.com/test"], "routes": ["named"], "proxy": "10.0.0.6:8080",
+                  "expected_issuers": []}, capsys)
+    assert result["_rc"] == 0
+    assert result["results"][0]["category"] == "reachable"
+    assert result["summary"]["not_inspected"]["status"] == "unknown"
