@@ -9,7 +9,7 @@ import errno
 from typing import Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs import (
-    IDENTITY_MISMATCH, IDENTITY_UNCHECKED, identity, split_expectations,
+    IDENTITY_MATCHED, IDENTITY_MISMATCH, IDENTITY_UNCHECKED, identity, split_expectations,
 )
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import (
     AT_PROXY, BLOCKED, CATEGORY_REASONS, CONNECTION_REFUSED, DNS_FAILURE, ERROR, F_DNS, F_NOT_RUN, F_PROTOCOL,
@@ -91,6 +91,18 @@ def _proxy_answer_category(obs):
     return PROXY_ERROR, "the proxy answered %s%s" % (code, " (%s)" % token if token else "")
 
 
+def _looks_like_a_block_page(target: ProbeTarget, obs: Observation, identity_found: str) -> bool:
+    """A 403 through a proxy that cannot be shown to come from the service.
+
+    Proxies other than Squid (appliances, cloud gateways) answer a denied plain-HTTP request, or a
+    request inside TLS they intercept, with a 403 page that carries no ``X-Squid-Error``. Unless the
+    URL expects 403, or the answer came over TLS with the service's own certificate, it is the proxy's.
+    """
+    if obs.status != 403 or not obs.via_proxy or 403 in target.expected_status:
+        return False
+    return target.scheme == "http" or identity_found != IDENTITY_MATCHED
+
+
 def identity_of(target: ProbeTarget, obs: Observation, policy: TlsPolicy) -> str:
     """Whether a verified HTTPS answer came with the service's own certificate (see probe_certs).
 
@@ -115,12 +127,19 @@ def classify(target, obs, policy=None):
     policy = policy or TlsPolicy()
     if obs.failure is None:
         if obs.proxy_status is not None:
-            return _proxy_answer_category(obs)
+            category, detail = _proxy_answer_category(obs)
+            if target.scheme == "https":
+                detail += ", delivered inside TLS (issuer: %s)" % (obs.issuer or "unknown")
+            return category, detail
         if obs.status is None:
             return ERROR, "no HTTP status was read"
-        if identity_of(target, obs, policy) == IDENTITY_MISMATCH:
+        identity_found = identity_of(target, obs, policy)
+        if identity_found == IDENTITY_MISMATCH:
             return TLS_INTERCEPTED, ("the certificate chains to the trust store but was not issued by an expected "
                                      "issuer (issuer: %s; expected: %s)" % (obs.issuer or "unknown", ", ".join(policy.expected_issuers)))
+        if _looks_like_a_block_page(target, obs, identity_found):
+            return BLOCKED, ("HTTP 403 through the proxy, without a proxy error header and not an expected status of "
+                             "the URL: taken as the proxy's block page")
         return REACHABLE, "HTTP %d" % obs.status
     failure = obs.failure
     if failure == F_TLS_VERIFY:

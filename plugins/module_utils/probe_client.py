@@ -289,9 +289,13 @@ def perform_probe(target, hop, policy, timeout, clock=time.monotonic):
             code, headers = _read_head(sock, budget, AT_ORIGIN)
         finally:
             sock.close()
-        if hop.proxy is not None and target.scheme == "http" and _is_proxy_answer(code, headers):
-            return Observation(proxy_status=code, proxy_error=parse_proxy_error(headers), at=AT_PROXY, elapsed=clock() - started)
-        return Observation(status=code, issuer=issuer, elapsed=clock() - started, **identity_facts)
+        via_proxy = hop.proxy is not None
+        # The same test for HTTPS as for plain HTTP: a bumping proxy whose CA this host trusts
+        # delivers its own denials inside the (verified) TLS.
+        if via_proxy and _is_proxy_answer(code, headers):
+            return Observation(proxy_status=code, proxy_error=parse_proxy_error(headers), at=AT_PROXY, issuer=issuer,
+                               via_proxy=True, elapsed=clock() - started, **identity_facts)
+        return Observation(status=code, issuer=issuer, via_proxy=via_proxy, elapsed=clock() - started, **identity_facts)
     except _ProbeFailure as failure:
         extra = dict(failure.extra)
         if failure.failure == F_TLS_VERIFY:

@@ -190,6 +190,8 @@ class Observation:
     # fingerprints where Python gives them (3.13+; None below).
     issuer_names: Tuple[Tuple[str, str], ...] = ()
     chain_fingerprints: Optional[Tuple[str, ...]] = None
+    # The request went through a proxy, which may have answered it itself.
+    via_proxy: bool = False
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,11 @@ description:
   - Judges the three proxy requirements of the Defender for Endpoint documentation from the proxied probes -
     the service domains are allowed, their TLS is not inspected, anonymous traffic is permitted - and renders the
     results in the text layout of Microsoft's MDE Client Analyzer.
+  - An answer through a proxy is the proxy's own, never the service's, when it carries C(X-Squid-Error) or a
+    C(Proxy-Status) error or is a 407 - over plain HTTP and inside TLS alike (a TLS-inspecting proxy whose CA the
+    probing host trusts delivers its denials inside the verified TLS). A 403 through a proxy without those headers
+    (the block page of a proxy that is not Squid) is C(blocked) unless the URL's C(expected_status) includes 403 or
+    it came over TLS with a certificate from one of O(expected_issuers).
   - TLS verification is never switched off. When verification fails, one more connection reads the presented
     certificate to name its issuer and whether the interceptor answers by itself (a TLS-inspecting proxy delivers
     its denials inside TLS, which is then reported as C(blocked) with the issuer). That request carries no

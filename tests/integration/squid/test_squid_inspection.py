@@ -11,6 +11,8 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 import squid_lab as L
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as pe
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import parse_endpoint
 from ansible_collections.purview.device_proxy.plugins.modules import service_url_probe
 
 
@@ -54,3 +56,16 @@ def test_the_same_trust_store_tells_the_spliced_service_from_the_bumped_one(lab,
     categories = [(r["url"], r["category"], r["issuer_expected"]) for r in result["results"]]
     assert categories == [(lab.url(L.ALLOWED), "reachable", True), (lab.url(L.BUMPED), "tls_intercepted", False)]
     assert result["summary"]["not_inspected"]["status"] == "not_met"
+
+
+def test_squid_denial_inside_trusted_intercepted_tls_is_the_proxys_answer(lab, trusting_bundle):
+    # The CONNECT is allowed and bumped; the request inside is refused by Squid with 403 and
+    # X-Squid-Error. The handshake verified, so only the headers show whose answer it is.
+    target = pe.make_target(lab.url(L.BUMPED, L.DENIED_INSIDE_PATH + "/x"))
+    hop = pe.Hop(pe.NAMED, parse_endpoint(lab.proxy("bump")))
+    result = pe.run_jobs([pe.Job(target, pe.NAMED, hop)], policy=pe.TlsPolicy(ca_file=trusting_bundle),
+                         timeout=3, deadline=20)[0]
+    assert result.category == pe.BLOCKED and not result.reachable
+    assert result.observation.proxy_status == 403 and result.observation.status is None
+    assert result.observation.proxy_error == "err_access_denied"
+    assert "inside TLS" in result.detail and "Inspection Lab CA" in result.detail

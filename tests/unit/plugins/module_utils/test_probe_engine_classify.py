@@ -154,3 +154,29 @@ def test_fingerprints_alone_without_a_chain_leave_the_identity_unchecked():
 def test_without_expectations_nothing_is_matched():
     obs = probe_model.Observation(status=200, issuer_names=MICROSOFT_ISSUER)
     assert probe_classify.identity_of(HTTPS, obs, probe_model.TlsPolicy()) == "unchecked"
+
+
+# --- a proxy's own answer is never the service's ----------------------------------------------
+
+def test_plain_http_403_through_a_proxy_without_squid_headers_is_the_proxys_block_page():
+    page = probe_model.Observation(status=403, via_proxy=True)
+    assert probe_classify.classify(CTL, page)[0] == probe_model.BLOCKED
+    expecting_403 = probe_targets.make_target({"url": CTL.url, "expected_status": [403]})
+    assert probe_classify.classify(expecting_403, page)[0] == probe_model.REACHABLE
+    # Without a proxy in the way the 403 can only be the service's.
+    assert probe_classify.classify(CTL, probe_model.Observation(status=403))[0] == probe_model.REACHABLE
+
+
+def test_https_403_through_a_proxy_counts_only_with_the_services_certificate():
+    policy = probe_model.TlsPolicy(expected_issuers=("Microsoft Corporation",))
+    genuine = probe_model.Observation(status=403, via_proxy=True, issuer_names=MICROSOFT_ISSUER)
+    assert probe_classify.classify(HTTPS, genuine, policy)[0] == probe_model.REACHABLE
+    unchecked = probe_model.Observation(status=403, via_proxy=True, issuer_names=MICROSOFT_ISSUER)
+    assert probe_classify.classify(HTTPS, unchecked, probe_model.TlsPolicy())[0] == probe_model.BLOCKED
+
+
+def test_squid_answer_inside_verified_tls_keeps_the_proxy_verdict():
+    obs = probe_model.Observation(proxy_status=403, proxy_error="err_access_denied", at=probe_model.AT_PROXY,
+                                  issuer="O=Inspection CA", via_proxy=True)
+    category, detail = probe_classify.classify(HTTPS, obs)
+    assert category == probe_model.BLOCKED and "inside TLS" in detail and "O=Inspection CA" in detail

@@ -175,6 +175,29 @@ def test_inspection_through_a_proxy_sends_no_credentials_inside_the_unverified_t
     assert "Tunnel-Secret" not in repr(result.as_dict()) and "Tunnel-Secret" not in result.detail
 
 
+def _answer_with(response):
+    def handle(conn):
+        conn.settimeout(2)
+        _read_head(conn)
+        conn.sendall(response)
+    return handle
+
+
+def test_non_squid_block_page_over_plain_http_is_blocked_not_reachable():
+    # An appliance proxy's block page: 403, HTML, no X-Squid-Error, no Proxy-Status.
+    page = (b"HTTP/1.1 403 Forbidden\r\nServer: SecureGateway\r\nContent-Type: text/html\r\n"
+            b"Content-Length: 20\r\nConnection: close\r\n\r\n<h1>Blocked</h1>    ")
+    proxy = Server(_answer_with(page))
+    try:
+        target = probe_targets.make_target("http://crl.svc.example/pki/crl")
+        hop = probe_model.Hop(probe_model.NAMED, parse_endpoint("127.0.0.1:%d" % proxy.port))
+        result = probe_runner.run_jobs([probe_runner.Job(target, probe_model.NAMED, hop)], timeout=5)[0]
+    finally:
+        proxy.stop()
+    assert result.category == probe_model.BLOCKED and not result.reachable
+    assert "block page" in result.detail
+
+
 MICROSOFT_EXPECTATIONS = tuple(microsoft_tls_trust.MICROSOFT_SERVICE_ISSUER_ORGANISATIONS) + tuple(
     sorted(microsoft_tls_trust.root_thumbprints()))
 
