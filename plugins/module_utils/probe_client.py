@@ -92,16 +92,22 @@ def _connect(host, port, budget, at):
     except OSError as exc:
         raise _os_failure(exc, at)
     last = None  # type: Optional[_ProbeFailure]
-    for family, socktype, proto, _canon, address in infos:
+    for index, (family, socktype, proto, _canon, address) in enumerate(infos):
         sock = socket.socket(family, socktype, proto)
         try:
-            budget.apply(sock)
+            # Each address gets an equal share of what is left, so a black-holed first address
+            # (typically IPv6 without a route out) leaves time for the next one; the last address
+            # gets everything that remains.
+            left = budget.left()
+            if left <= 0:
+                raise socket.timeout("probe budget used up")
+            sock.settimeout(left / (len(infos) - index))
             sock.connect(address)
             return sock
         except OSError as exc:
             sock.close()
             last = _os_failure(exc, at)
-            if last.failure == F_TIMEOUT:
+            if budget.left() <= 0:
                 break
     raise last or _ProbeFailure(F_OTHER, at, "no address")
 
@@ -122,11 +128,18 @@ def _read_head(sock, budget, at):
         raise _ProbeFailure(F_TLS, at, exc.reason or str(exc))
     except OSError as exc:
         raise _os_failure(exc, at)
-    head = data.split(b"\r\n\r\n", 1)[0].decode("iso-8859-1")
-    lines = head.split("\r\n")
-    words = lines[0].split(None, 2) if lines else []
     if not data:
         raise _ProbeFailure(F_RESET, at, "closed without an answer")
+    end = data.find(b"\r\n\r\n")
+    if end < 0 or end > MAX_HEAD_BYTES:
+        # A head that never ends (cut off, or longer than the cap) is not an answer, whatever its
+        # status line says.
+        reason = "the answer's head was cut off" if end < 0 and len(data) <= MAX_HEAD_BYTES else (
+            "the answer's head is longer than %d bytes" % MAX_HEAD_BYTES)
+        raise _ProbeFailure(F_PROTOCOL, at, reason)
+    head = data[:end].decode("iso-8859-1")
+    lines = head.split("\r\n")
+    words = lines[0].split(None, 2) if lines else []
     if len(words) < 2 or not words[0].startswith("HTTP/") or not words[1].isdigit():
         raise _ProbeFailure(F_PROTOCOL, at)
     headers = {}
