@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import errno
-from typing import Mapping, Optional, Sequence, Tuple
+from typing import Mapping, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs import (
     IDENTITY_MATCHED, IDENTITY_MISMATCH, IDENTITY_UNCHECKED, identity, split_expectations,

@@ -18,6 +18,7 @@ answer never counts as success. Python's ssl gives no certificate after a failed
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import ssl
 import threading
@@ -30,7 +31,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs i
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_classify import parse_proxy_error
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import (
     AT_ORIGIN, AT_PROXY, F_DNS, F_OTHER, F_PROTOCOL, F_REFUSED, F_RESET, F_TIMEOUT, F_TLS, F_TLS_VERIFY,
-    F_UNREACHABLE, Hop, Observation, ProbeTarget, TlsPolicy,
+    F_UNREACHABLE, Hop, Observation, ProbeConfigError, ProbeTarget, TlsPolicy,
 )
 
 USER_AGENT = "purview.device_proxy-service-url-probe/1"
@@ -202,6 +203,22 @@ def _tls_context(policy, verify=True):
                 context = ssl.create_default_context()
             _CONTEXTS[key] = context
     return context
+
+
+def check_trust_store(ca_file: Optional[str], ca_dir: Optional[str]) -> None:
+    """Fail with an error naming ca_path when the CA file or folder cannot be used, before any probe."""
+    if ca_dir:
+        try:
+            os.listdir(ca_dir)
+        except OSError as exc:
+            raise ProbeConfigError("ca_path", "readable", "cannot read the CA folder %s: %s" % (ca_dir, exc.strerror or exc))
+        return
+    if ca_file:
+        try:
+            ssl.create_default_context(cafile=ca_file)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
+            raise ProbeConfigError("ca_path", "readable", "cannot load CA certificates from %s: %s" % (ca_file, reason))
 
 
 def _wrap_tls(sock, target, policy, budget, verify=True):

@@ -38,12 +38,12 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.probe_targets
 )
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_routes import (  # noqa: F401
-    split_proxy_url, proxy_url_secrets, no_proxy_matches, environment_hop, environment_configured,
+    split_proxy_url, proxy_url_secrets, url_secrets, redact_url, no_proxy_matches, environment_hop, environment_configured,
     validate_environment,
 )
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_pac import (  # noqa: F401
-    parse_pac_result, PacResolver, load_pac,
+    MAX_PAC_BYTES, DEFAULT_PAC_LIMIT, parse_pac_result, PacResolver, load_pac,
 )
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs import (  # noqa: F401
@@ -56,7 +56,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.probe_classif
 )
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_client import (  # noqa: F401
-    USER_AGENT, MAX_HEAD_BYTES, perform_probe,
+    USER_AGENT, MAX_HEAD_BYTES, check_trust_store, perform_probe,
 )
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_runner import (  # noqa: F401

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Any, List, Mapping, Optional, Tuple
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_plus
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import ENVIRONMENT, Credentials, Hop, ProbeConfigError, ProbeTarget
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyAddressError, ProxyEndpoint, parse_endpoint
@@ -36,24 +36,70 @@ def split_proxy_url(value, field_name):
     return endpoint, credentials
 
 
-def proxy_url_secrets(value):
-    # type: (Any) -> List[str]
-    """The secret texts of ``scheme://user:password@host:port`` (the userinfo, raw and decoded, and the
-    password), so a caller can mask them wherever the value might be echoed. [] without userinfo."""
+def _authority_bounds(text: str) -> Tuple[int, int]:
+    """Where the authority (``user:pass@host:port``) of a URL, or of a bare ``host:port``, starts and ends."""
+    scheme_end = text.find("://")
+    start = scheme_end + 3 if scheme_end >= 0 else 0
+    ends = [position for position in (text.find(mark, start) for mark in "/?#") if position >= 0]
+    return start, min(ends) if ends else len(text)
+
+
+# Query values shorter than this are left out of the masking list (not out of redact_url):
+# Ansible masks every occurrence of a no_log value, and "1" or "true" would blank out whole reports.
+MIN_MASKED_QUERY_VALUE = 6
+
+
+def url_secrets(value: Any) -> List[str]:
+    """The secret texts of a URL, so a caller can mask them wherever the value might be echoed.
+
+    The userinfo (raw, and its password raw and decoded) and the values of the query string
+    (a PAC URL often carries an access token there). [] for a URL without either.
+    """
     if not isinstance(value, str):
         return []
     text = value.strip()
-    scheme_end = text.find("://")
-    rest_start = scheme_end + 3 if scheme_end >= 0 else 0
-    at = text.rfind("@")
-    if at < rest_start:
-        return []
-    userinfo = text[rest_start:at]
-    _user, sep, password = userinfo.partition(":")
-    secrets = [userinfo]
-    if sep and password:
-        secrets.extend((password, unquote(password)))
+    start, end = _authority_bounds(text)
+    secrets = []  # type: List[str]
+    at = text.rfind("@", start, end)
+    if at >= 0:
+        userinfo = text[start:at]
+        _user, sep, password = userinfo.partition(":")
+        secrets.append(userinfo)
+        if sep and password:
+            secrets.extend((password, unquote(password)))
+    query_start = text.find("?", end)
+    if query_start >= 0:
+        query = text[query_start + 1:].split("#", 1)[0]
+        for pair in query.split("&"):
+            _name, _sep, item = pair.partition("=")
+            if len(item) >= MIN_MASKED_QUERY_VALUE:
+                secrets.extend((item, unquote_plus(item)))
     return [item for item in dict.fromkeys(secrets) if item]
+
+
+def proxy_url_secrets(value):
+    # type: (Any) -> List[str]
+    """The secret texts of ``scheme://user:password@host:port`` (see :func:`url_secrets`)."""
+    return url_secrets(value)
+
+
+def redact_url(value: str) -> str:
+    """The URL for messages: userinfo replaced by ``***`` and every query value by ``***``."""
+    text = value if isinstance(value, str) else str(value)
+    start, end = _authority_bounds(text)
+    at = text.rfind("@", start, end)
+    if at >= 0:
+        text = text[:start] + "***" + text[at:]
+        start, end = _authority_bounds(text)
+    query_start = text.find("?", end)
+    if query_start >= 0:
+        query, hash_mark, fragment = text[query_start + 1:].partition("#")
+        pairs = []
+        for pair in query.split("&"):
+            name, sep, item = pair.partition("=")
+            pairs.append(name + sep + ("***" if item else ""))
+        text = text[:query_start + 1] + "&".join(pairs) + hash_mark + ("***" if fragment else "")
+    return text
 
 
 def _env_value(environ, name):

@@ -5,35 +5,59 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, List, Mapping, Tuple
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import ProbeConfigError, ProbeTarget
+from ansible_collections.purview.device_proxy.plugins.module_utils.probe_routes import redact_url
 
-def _target_from_url(url, field_name):
-    # type: (Any, str) -> Tuple[str, str, int, str]
+# C0 controls, DEL and C1 controls. urlsplit silently drops tab, CR and LF, so they are refused
+# before it runs: a URL is an input error, never something to repair.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# What may stay as it is in a request target (RFC 3986 pchar, "/" and "?", and existing %XX escapes).
+_PATH_SAFE = "/?%:@!$&'()*+,;=-._~"
+
+
+def _ascii_host(host: str, text: str, field_name: str) -> str:
+    """Host names in their ASCII (punycode) form, as DNS, TLS SNI and the Host header need them."""
+    if ":" in host:  # an IPv6 literal
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ProbeConfigError(field_name, "url-host", "'%s' has a host name that is not valid (%s)" % (text, exc))
+
+
+def _target_from_url(url: Any, field_name: str) -> Tuple[str, str, int, str]:
     if not isinstance(url, str) or not url.strip():
         raise ProbeConfigError(field_name, "url-required", "each entry needs a non-empty url")
-    text = url.strip()
+    text = url.strip(" ")
+    if _CONTROL.search(text):
+        raise ProbeConfigError(field_name, "url-control-characters",
+                               "%r contains control characters (tab, CR, LF and the like are not allowed in a URL)"
+                               % redact_url(text))
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise ProbeConfigError(field_name, "url-syntax", "'%s' is not a valid URL (%s)" % (text, exc))
+        raise ProbeConfigError(field_name, "url-syntax", "'%s' is not a valid URL (%s)" % (redact_url(text), exc))
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise ProbeConfigError(field_name, "url-scheme", "'%s' must start with http:// or https://" % text)
-    host = (parts.hostname or "").lower()
-    if not host or "*" in host:
-        raise ProbeConfigError(field_name, "url-host", "'%s' needs a concrete host name (no wildcard)" % text)
+        raise ProbeConfigError(field_name, "url-scheme", "'%s' must start with http:// or https://" % redact_url(text))
     if parts.username is not None or parts.password is not None:
-        raise ProbeConfigError(field_name, "url-credentials", "'%s' must not carry credentials" % parts.hostname)
+        raise ProbeConfigError(field_name, "url-credentials", "'%s' must not carry credentials" % redact_url(text))
+    host = (parts.hostname or "").lower()
+    if not host or "*" in host or " " in host:
+        raise ProbeConfigError(field_name, "url-host", "'%s' needs a concrete host name (no wildcard)" % redact_url(text))
+    host = _ascii_host(host, redact_url(text), field_name)
     if port is None:
         port = 443 if scheme == "https" else 80
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return scheme, host, port, path
+    # Spaces and non-ASCII text are percent-encoded (UTF-8); existing escapes stay as they are.
+    return scheme, host, port, quote(path, safe=_PATH_SAFE)
 
 
 def _expected_statuses(value, field_name):

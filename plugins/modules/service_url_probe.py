@@ -44,7 +44,10 @@ options:
         C(expected_status) (list of codes), C(no_pinning) (skip the O(expected_issuers) check) and C(method)
         (C(GET) or C(HEAD)), which is what the lookup P(purview.device_proxy.service_urls#lookup) returns with
         C(output=probe). Other keys are ignored.
-      - Only C(http) and C(https) URLs with a concrete host name (no wildcard) are accepted.
+      - Only C(http) and C(https) URLs with a concrete host name (no wildcard) are accepted. A URL with control
+        characters (tab, CR, LF, NUL, escape and the like) or with user information is refused before any probe.
+      - International host names are sent in their ASCII (punycode) form and paths are percent-encoded (UTF-8);
+        the URL is reported as given.
     type: list
     elements: raw
     required: true
@@ -75,15 +78,23 @@ options:
   pac_url:
     description:
       - URL of a PAC file, fetched directly (without a proxy), or C(auto) for WPAD discovery through DNS.
+      - The download and the evaluation of the script run in a child process that is stopped after O(timeout)
+        seconds (cut to O(deadline)), and the file may be at most 1 MiB; a script that loops or a server that
+        drips its answer fails the task with an error naming this option instead of stalling the run.
+      - HTTPS downloads are verified against O(ca_path) (file or folder) when given, else the system trust store.
+      - User information and query-string values (tokens) in the URL are masked in everything the module returns.
     type: str
   pac_file:
     description:
-      - Path of a PAC file on the probing host.
+      - Path of a PAC file on the probing host (at most 1 MiB), evaluated in a child process under the same time limit
+        as O(pac_url).
     type: path
   ca_path:
     description:
       - A CA bundle file or a directory of hashed CA certificates to verify servers against, instead of the
         system trust store. Intercepted TLS is what does not chain to this trust store.
+      - It is loaded before any probe; a file without usable CA certificates or a folder that cannot be read fails the
+        task with an error naming this option.
     type: path
   expected_issuers:
     description:
@@ -330,6 +341,7 @@ skipped_routes:
 """
 
 import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -366,6 +378,9 @@ def tls_policy(params):
     if ca_path and not os.path.exists(ca_path):
         raise engine.ProbeConfigError("ca_path", "exists", "%s does not exist" % ca_path)
     is_dir = bool(ca_path) and os.path.isdir(ca_path)
+    if ca_path:
+        # Load it now: an unreadable or unusable trust store fails the task before any probe.
+        engine.check_trust_store(None if is_dir else ca_path, ca_path if is_dir else None)
     return engine.TlsPolicy(
         ca_file=ca_path if ca_path and not is_dir else None,
         ca_dir=ca_path if is_dir else None,
@@ -417,12 +432,24 @@ def plan(params, environ):
     pac = None
     if engine.PAC in routes:
         if params["pac_url"] or params["pac_file"]:
+            # One hard limit for download and evaluation: the probe timeout, cut to the run deadline.
             pac = engine.load_pac(params["pac_url"], params["pac_file"], timeout=min(params["timeout"], params["deadline"]),
-                                  ca_file=policy.ca_file)
+                                  ca_file=policy.ca_file, ca_dir=policy.ca_dir, targets=targets)
         else:
             skipped[engine.PAC] = "neither pac_url nor pac_file is given"
     jobs = engine.plan_jobs(targets, routes, named=named, environ=environ, pac=pac)
     return targets, policy, jobs, skipped
+
+
+def secrets(params, environ):
+    """Everything secret a URL option or proxy variable carries (userinfo, query tokens), for no_log_values."""
+    values = [params["proxy"], params["pac_url"]]
+    values.extend(item.get("url") if isinstance(item, dict) else item for item in params["urls"] or [])
+    values.extend(environ.get(name) for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"))
+    found = []
+    for value in values:
+        found.extend(engine.url_secrets(value))
+    return found
 
 
 def unmet(required, summary, reachable_urls, url_count):
@@ -445,10 +472,13 @@ def run_module():
     params = module.params
     # Credentials written into the proxy option would otherwise be echoed in invocation.module_args
     # and in messages; the option itself refuses them, but the value must not be shown either.
-    module.no_log_values.update(engine.proxy_url_secrets(params["proxy"]))
+    module.no_log_values.update(secrets(params, os.environ))
+    started = time.monotonic()
     try:
         targets, policy, jobs, skipped = plan(params, os.environ)
-        results = engine.run_jobs(jobs, policy=policy, timeout=params["timeout"], deadline=params["deadline"],
+        # The run deadline covers the PAC file too: the probes get what is left of it.
+        left = max(params["deadline"] - (time.monotonic() - started), 0.001)
+        results = engine.run_jobs(jobs, policy=policy, timeout=params["timeout"], deadline=left,
                                   concurrency=params["concurrency"], probe=engine.perform_probe)
     except engine.ProbeConfigError as exc:
         module.fail_json(msg=str(exc), field=exc.field, rule=exc.rule)

@@ -91,3 +91,22 @@ def test_validate_environment_fails_before_probing():
 ])
 def test_proxy_url_secrets_names_what_must_be_masked(value, secrets):
     assert probe_routes.proxy_url_secrets(value) == secrets
+
+
+@pytest.mark.parametrize("value, secrets", [
+    ("https://pac.example/proxy.pac?token=Abcdef123&v=1", ["Abcdef123"]),
+    ("https://u:pw@pac.example/a@b", ["u:pw", "pw"]),  # an "@" in the path is not userinfo
+    ("https://pac.example/x?sig=a%2Bb%3Dcc", ["a%2Bb%3Dcc", "a+b=cc"]),
+    ("https://pac.example/proxy.pac", []),
+])
+def test_url_secrets_cover_userinfo_and_query_tokens(value, secrets):
+    assert probe_routes.url_secrets(value) == secrets
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("https://u:pw@pac.example/proxy.pac?token=abc&v=1#frag", "https://***@pac.example/proxy.pac?token=***&v=***#***"),
+    ("http://pac.example/proxy.pac", "http://pac.example/proxy.pac"),
+    ("u:pw@h:3128", "***@h:3128"),
+])
+def test_redact_url(value, shown):
+    assert probe_routes.redact_url(value) == shown

@@ -55,3 +55,41 @@ def test_make_targets_removes_duplicates_and_requires_one():
     assert len(probe_targets.make_targets(["https://a.example/", "https://a.example/", "http://b.example/"])) == 2
     with pytest.raises(probe_model.ProbeConfigError, match="at least one"):
         probe_targets.make_targets([])
+
+
+# --- host names, paths and control characters ---------------------------------------------------
+
+def test_international_host_names_are_sent_in_punycode():
+    target = probe_targets.make_target("https://bücher.example/test")
+    assert target.host == "xn--bcher-kva.example"
+    assert target.host_header == "xn--bcher-kva.example"
+    assert target.url == "https://bücher.example/test"  # reported as given
+
+
+def test_paths_are_percent_encoded_and_existing_escapes_kept():
+    target = probe_targets.make_target("https://a.example/pfad mit leer/ä%20x?q=ü&r=1")
+    assert target.path == "/pfad%20mit%20leer/%C3%A4%20x?q=%C3%BC&r=1"
+    target.path.encode("ascii")  # the request line is ASCII
+
+
+@pytest.mark.parametrize("url", [
+    "https://a.example/x\r\nX-Injected: 1",  # header injection; urlsplit would silently drop CR and LF
+    "https://a.example/\tx",
+    "https://a.exa\nmple/",
+    "https://a.example/\x00",
+    "https://a.example/\x1b[31m",
+    "https://a.example/\x85",
+    "https://a.example/\n",
+])
+def test_control_characters_are_input_errors(url):
+    with pytest.raises(probe_model.ProbeConfigError) as info:
+        probe_targets.make_target(url)
+    assert (info.value.field, info.value.rule) == ("urls", "url-control-characters")
+
+
+def test_errors_never_echo_credentials():
+    for url in ("https://svc:Secr3tPw@a.example/", "ftp://svc:Secr3tPw@a.example/", "https://svc:Secr3tPw@a.example:x/",
+                "https://svc:Secr3tPw@a.example/\r\n"):
+        with pytest.raises(probe_model.ProbeConfigError) as info:
+            probe_targets.make_target(url)
+        assert "Secr3tPw" not in str(info.value)

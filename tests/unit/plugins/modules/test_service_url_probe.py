@@ -84,8 +84,9 @@ def test_environment_route_reads_the_module_environment(wire, capsys, monkeypatc
 
 
 def test_policy_and_settings_reach_the_engine(wire, capsys, tmp_path):
+    trustme = pytest.importorskip("trustme")
     bundle = tmp_path / "ca.pem"
-    bundle.write_text("not read by the fake wire")
+    trustme.CA().cert_pem.write_to_path(str(bundle))  # loaded before probing, so it must be a real CA
     run({"urls": ["https://a.example/test"], "routes": ["direct"], "ca_path": str(bundle),
          "expected_issuers": ["Microsoft"], "timeout": 2.5}, capsys)
     _target, _hop, policy, timeout = wire[0]
@@ -209,3 +210,42 @@ def test_no_expected_issuers_leaves_not_inspected_unknown_never_met(inspecting_w
     assert result["_rc"] == 0
     assert result["results"][0]["category"] == "reachable"
     assert result["summary"]["not_inspected"]["status"] == "unknown"
+
+
+@pytest.mark.parametrize("content", [b"not a certificate\n", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"])
+def test_unusable_ca_path_fails_before_any_probe(wire, capsys, tmp_path, content):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(content)
+    result = run({"urls": ["https://a.example/"], "routes": ["direct"], "ca_path": str(bundle)}, capsys)
+    assert result["_rc"] == 1 and result["field"] == "ca_path" and result["rule"] == "readable"
+    assert str(bundle) in result["msg"]
+    assert wire == []
+
+
+@pytest.mark.parametrize("url, secret", [
+    ("https://svc:UrlSecret99@a.example/", "UrlSecret99"),
+    ("ftp://svc:UrlSecret99@a.example/", "UrlSecret99"),
+    ("https://svc:UrlSecret99@a.example:bad/", "UrlSecret99"),
+])
+def test_credentials_in_urls_are_masked_in_every_message(wire, capsys, url, secret):
+    result = run({"urls": [url], "routes": ["direct"]}, capsys)
+    assert result["_rc"] == 1 and result["field"] == "urls"
+    assert secret not in json.dumps(result)
+    assert wire == []
+
+
+def test_pac_url_credentials_and_tokens_are_masked(wire, capsys):
+    pytest.importorskip("requests")
+    # Port 9 on loopback: nothing listens, the download fails and the error names the URL.
+    url = "http://pacuser:PacSecret77@127.0.0.1:9/proxy.pac?token=PacToken12345&v=1"
+    result = run({"urls": ["https://a.example/"], "routes": ["pac"], "pac_url": url, "timeout": 5}, capsys)
+    assert result["_rc"] == 1 and result["field"] == "pac_url"
+    text = json.dumps(result)
+    assert "PacSecret77" not in text and "PacToken12345" not in text
+    assert "127.0.0.1:9/proxy.pac" in result["msg"]
+
+
+def test_environment_proxy_credentials_are_masked(wire, capsys, monkeypatch):
+    monkeypatch.setenv("https_proxy", "http://envuser:EnvPass4242@proxy.env.example:3128")
+    result = run({"urls": ["https://envpass4242.example/", "https://a.example/EnvPass4242"], "routes": ["direct"]}, capsys)
+    assert "EnvPass4242" not in json.dumps(result)
