@@ -88,6 +88,7 @@ class ProbeConfigError(ValueError):
 class MissingLibraryError(RuntimeError):
     """A Python library an optional feature needs is not installed on the probing host."""
 
+
 # --- input model -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

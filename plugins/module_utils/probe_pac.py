@@ -31,6 +31,7 @@ MAX_PAC_BYTES = 1024 * 1024
 # Hard limit for one child (download and evaluation) when the caller gives none.
 DEFAULT_PAC_LIMIT = 10.0
 
+
 def parse_pac_result(text, field_name="pac"):
     # type: (Any, str) -> List[Optional[ProxyEndpoint]]
     """``"PROXY a:3128; DIRECT"`` -> [endpoint, None]; None means DIRECT. SOCKS is not supported."""

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any, List, Mapping, Optional, Tuple
 from urllib.parse import unquote, unquote_plus
 
@@ -13,6 +12,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model i
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyAddressError, ProxyEndpoint, parse_endpoint
 
 # --- proxy resolution: environment and PAC ---------------------------------------------------
+
 
 def split_proxy_url(value, field_name):
     # type: (Any, str) -> Tuple[ProxyEndpoint, Optional[Credentials]]

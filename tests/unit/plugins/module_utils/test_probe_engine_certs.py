@@ -35,7 +35,7 @@ def test_issuer_from_peercert_without_issuer():
 
 
 def test_expectations_split_into_names_and_fingerprints():
-    colon = ":".join("AB" for _ in range(20))
+    colon = ":".join(["AB"] * 20)
     assert probe_certs.split_expectations(["Microsoft Corporation", " ", colon, "ab" * 20, "DigiCert Inc"]) == (
         ("Microsoft Corporation", "DigiCert Inc"), ("ab" * 20,))
     assert probe_certs.normalise_fingerprint("ab" * 19) is None

@@ -100,7 +100,7 @@ def test_status_expected_is_reported():
 
 def test_proxy_answer_delivered_over_intercepted_tls_keeps_the_proxy_verdict():
     obs = probe_model.Observation(failure=probe_model.F_TLS_VERIFY, verify_code=20, issuer="CN=Bump CA",
-                         proxy_status=403, proxy_error="err_access_denied")
+                                  proxy_status=403, proxy_error="err_access_denied")
     category, detail = probe_classify.classify(HTTPS, obs)
     assert category == probe_model.BLOCKED
     assert "intercepted TLS" in detail and "CN=Bump CA" in detail

@@ -20,7 +20,8 @@ def result(target, route, category, proxy=PROXY, credentials=None, identity="unc
 
 
 def test_summary_all_met():
-    results = [result(HTTPS, probe_model.NAMED, probe_model.REACHABLE, status=200, identity="matched"), result(CTL, probe_model.NAMED, probe_model.REACHABLE, status=200)]
+    results = [result(HTTPS, probe_model.NAMED, probe_model.REACHABLE, status=200, identity="matched"),
+               result(CTL, probe_model.NAMED, probe_model.REACHABLE, status=200)]
     summary = probe_report.summarize(results)
     assert {k: v["status"] for k, v in summary.items()} == {"allowed": "met", "not_inspected": "met", "anonymous": "met"}
 
@@ -53,7 +54,7 @@ def test_summary_anonymous_unknown_when_only_credentials_were_used():
 
 def test_summary_allowed_unknown_when_authentication_hides_access_rules():
     summary = probe_report.summarize([result(HTTPS, probe_model.NAMED, probe_model.REACHABLE, status=200),
-                            result(CTL, probe_model.NAMED, probe_model.PROXY_AUTH_REQUIRED, proxy_status=407)])
+                                      result(CTL, probe_model.NAMED, probe_model.PROXY_AUTH_REQUIRED, proxy_status=407)])
     assert summary["allowed"]["status"] == "unknown"
 
 

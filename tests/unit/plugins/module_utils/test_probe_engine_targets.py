@@ -21,7 +21,7 @@ def test_target_from_plain_url_uses_default_port_and_path():
 
 def test_target_from_catalog_probe_dict():
     target = probe_targets.make_target({"url": "https://go.microsoft.com/fwlink/?linkid=2120136", "channel": "updates",
-                             "expected_status": [200], "no_pinning": False, "method": "HEAD", "host": "ignored"})
+                                        "expected_status": [200], "no_pinning": False, "method": "HEAD", "host": "ignored"})
     assert target.path == "/fwlink/?linkid=2120136"
     assert target.expected_status == (200,)
     assert target.method == "HEAD"

@@ -236,6 +236,6 @@ def test_no_observation_after_failed_verification_is_ever_reachable(status, prox
                                                                     issuer, scheme):
     target = probe_targets.make_target("%s://svc.example/" % scheme)
     obs = probe_model.Observation(failure=probe_model.F_TLS_VERIFY, status=status, proxy_status=proxy_status,
-                         proxy_error=proxy_error, verify_code=verify_code, issuer=issuer)
+                                  proxy_error=proxy_error, verify_code=verify_code, issuer=issuer)
     category, _detail = probe_classify.classify(target, obs)
     assert category != probe_model.REACHABLE
