@@ -42,6 +42,22 @@ _PROXY_ERROR_CATEGORY = {
     "destination_ip_prohibited": BLOCKED,
     "err_cache_access_denied": PROXY_AUTH_REQUIRED,
 }
+# Answers a proxy gives only after its access rules (http_access, proxy_auth) let the request
+# through and it then tried to reach the destination: evidence that the URL is allowed (and, for a
+# request without credentials, that anonymous traffic is), even when nothing could be reached.
+FORWARDING_FAILURE_TOKENS = frozenset((
+    "err_cannot_forward", "err_dns_fail", "err_connect_fail", "err_read_timeout", "err_lifetime_exp",
+    "dns_error", "dns_timeout", "destination_not_found", "destination_unavailable", "destination_ip_unroutable",
+    "connection_timeout", "connection_read_timeout", "connection_refused",
+))
+
+
+def proxy_tried_to_forward(obs: Observation) -> bool:
+    """Did the proxy itself answer that it could not reach the destination (so it let the request through)?"""
+    token = obs.proxy_error or ""
+    return obs.proxy_status is not None and (token in FORWARDING_FAILURE_TOKENS or token.startswith("errno:"))
+
+
 _ERRNO_CATEGORY = {
     errno.ETIMEDOUT: TIMEOUT,
     errno.ECONNREFUSED: CONNECTION_REFUSED,
@@ -85,7 +101,10 @@ def _proxy_answer_category(obs):
         return DNS_FAILURE, ("the proxy answered %d (err_cannot_forward): it found no address for the name, "
                              "which is how Squid 5 reports a name that does not resolve" % code)
     if token in _PROXY_ERROR_CATEGORY:
-        return _PROXY_ERROR_CATEGORY[token], "the proxy answered %d (%s)" % (code, token)
+        detail = "the proxy answered %d (%s)" % (code, token)
+        if token in FORWARDING_FAILURE_TOKENS:
+            detail += ": the failure is at the proxy, on its way to the service"
+        return _PROXY_ERROR_CATEGORY[token], detail
     if code is not None and 400 <= code < 500:
         return BLOCKED, "the proxy answered %d: the destination is not allowed" % code
     return PROXY_ERROR, "the proxy answered %s%s" % (code, " (%s)" % token if token else "")

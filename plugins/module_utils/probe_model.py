@@ -229,6 +229,8 @@ class ProbeResult:
             "status_expected": expected,
             "issuer": obs.issuer,
             "issuer_expected": {"matched": True, "mismatch": False}.get(self.identity),
+            # Where a failure happened: at the proxy (reaching it, or the proxy's own answer) or at the service.
+            "failed_at": None if self.reachable else ("proxy" if obs.at == AT_PROXY else "service"),
             "detail": self.detail,
             "elapsed": round(obs.elapsed, 3),
         }

@@ -9,9 +9,11 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs import IDENTITY_MATCHED
+from ansible_collections.purview.device_proxy.plugins.module_utils.probe_classify import proxy_tried_to_forward
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import (
-    AT_PROXY, BLOCKED, CATEGORIES, CATEGORY_REASONS, DIRECT, ENVIRONMENT, NAMED, PAC, PROXY_AUTH_REQUIRED,
-    PROXY_CATEGORY_REASONS, REACHABLE, ROUTE_METHOD, ROUTES, TLS_ERROR, TLS_INTERCEPTED, ProbeResult,
+    AT_PROXY, BLOCKED, CATEGORIES, CATEGORY_REASONS, CONNECTION_REFUSED, DIRECT, DNS_FAILURE, ENVIRONMENT, NAMED,
+    NETWORK_UNREACHABLE, PAC, PROXY_AUTH_REQUIRED, PROXY_CATEGORY_REASONS, REACHABLE, ROUTE_METHOD, ROUTES, TIMEOUT,
+    TLS_ERROR, TLS_INTERCEPTED, ProbeResult,
 )
 
 # --- summary, verdict and analyzer text (pure) ------------------------------------------------
@@ -22,6 +24,21 @@ UNKNOWN = "unknown"
 
 # Categories that prove the proxy let the request through its access rules.
 _PASSED_PROXY = (REACHABLE, TLS_INTERCEPTED, TLS_ERROR)
+
+
+def _passed_access_rules(result: ProbeResult) -> bool:
+    """The proxy let this request through: it was answered past the proxy, or the proxy answered
+    that it could not forward it (Squid's ERR_CANNOT_FORWARD / ERR_DNS_FAIL on an offline proxy)."""
+    return result.category in _PASSED_PROXY or proxy_tried_to_forward(result.observation)
+
+
+# Failures the proxy reported about its own way to the service (it was reached and let the request through).
+PROXY_UPSTREAM_REASONS = {
+    DNS_FAILURE: "the proxy could not resolve the service names (the proxy has no working DNS or no Internet access)",
+    TIMEOUT: "the proxy got no answer from the services in time (its way to the Internet is missing or filtered)",
+    CONNECTION_REFUSED: "the services refused the proxy's connections",
+    NETWORK_UNREACHABLE: "the proxy has no route to the services",
+}
 
 
 def _requirement(status, reason, urls=()):
@@ -38,7 +55,7 @@ def summarize(results):
         return {name: _requirement(UNKNOWN, reason) for name in ("allowed", "not_inspected", "anonymous")}
 
     blocked = [r.target.url for r in proxied if r.category == BLOCKED]
-    passed = [r for r in proxied if r.category in _PASSED_PROXY]
+    passed = [r for r in proxied if _passed_access_rules(r)]
     if blocked:
         allowed = _requirement(NOT_MET, "the proxy refused %d URL(s)" % len(set(blocked)), blocked)
     elif passed and not any(r.category == PROXY_AUTH_REQUIRED for r in proxied):
@@ -71,7 +88,7 @@ def summarize(results):
     demanded = [r.target.url for r in anonymous_probes if r.category == PROXY_AUTH_REQUIRED]
     if demanded:
         anonymous = _requirement(NOT_MET, "the proxy demanded authentication (407) for %d URL(s)" % len(set(demanded)), demanded)
-    elif any(r.category in _PASSED_PROXY for r in anonymous_probes):
+    elif any(_passed_access_rules(r) for r in anonymous_probes):
         anonymous = _requirement(MET, "anonymous requests passed the proxy")
     elif not anonymous_probes:
         anonymous = _requirement(UNKNOWN, "every proxied probe used credentials, so anonymous access was not tested")
@@ -100,13 +117,22 @@ def _route_label(route, results):
 def _main_reason(results):
     # type: (Sequence[ProbeResult]) -> str
     """The reason behind the most common failure, placed at the proxy when that is where it happened."""
-    failures = {}  # type: Dict[Tuple[str, bool], int]
+    failures = {}  # type: Dict[Tuple[str, str], int]
     for result in results:
-        at_proxy = result.observation.at == AT_PROXY and result.observation.proxy_status is None
-        key = (result.category, at_proxy and result.category in PROXY_CATEGORY_REASONS)
+        obs = result.observation
+        place = ""
+        if obs.at == AT_PROXY and obs.proxy_status is None and result.category in PROXY_CATEGORY_REASONS:
+            place = "to-proxy"  # the proxy itself could not be reached
+        elif proxy_tried_to_forward(obs) and result.category in PROXY_UPSTREAM_REASONS:
+            place = "beyond-proxy"  # the proxy was reached and could not reach the service
+        key = (result.category, place)
         failures[key] = failures.get(key, 0) + 1
-    (category, at_proxy), _count = max(failures.items(), key=lambda item: (item[1], -CATEGORIES.index(item[0][0])))
-    return PROXY_CATEGORY_REASONS[category] if at_proxy else CATEGORY_REASONS[category]
+    (category, place), _count = max(failures.items(), key=lambda item: (item[1], -CATEGORIES.index(item[0][0])))
+    if place == "to-proxy":
+        return PROXY_CATEGORY_REASONS[category]
+    if place == "beyond-proxy":
+        return PROXY_UPSTREAM_REASONS[category]
+    return CATEGORY_REASONS[category]
 
 
 def verdict(results):

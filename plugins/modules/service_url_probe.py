@@ -261,6 +261,12 @@ results:
           O(expected_issuers); null when nothing was checked (no expectations, plain HTTP, a failed probe).
       type: bool
       sample: true
+    failed_at:
+      description:
+        - Where a probe that was not reachable failed - C(proxy) (reaching the proxy, or the proxy's own answer,
+          including a proxy that could not reach the service) or C(service); null when reachable.
+      type: str
+      sample: proxy
     detail:
       description: A short explanation of the category.
       type: str
@@ -273,6 +279,9 @@ summary:
   description:
     - The three proxy requirements judged from the probes that went through a proxy, each with C(status)
       (C(met), C(not_met) or C(unknown)), C(reason) and the C(urls) that failed it.
+    - A proxy that answers that it could not forward a request (Squid C(ERR_CANNOT_FORWARD), C(ERR_DNS_FAIL), a
+      connect or read timeout, or the same as an RFC 9209 C(Proxy-Status) error) let that request through its access
+      rules, so it counts towards C(allowed) and, without credentials, C(anonymous), though nothing was reachable.
   returned: always
   type: dict
   contains:

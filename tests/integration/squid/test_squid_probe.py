@@ -110,6 +110,23 @@ def test_unknown_name_is_a_dns_failure_at_the_proxy(lab):
     assert result.observation.proxy_status == 500
 
 
+def test_an_offline_proxy_still_proves_allowed_and_anonymous(lab):
+    # Squid let the anonymous CONNECT through its access rules and then found no address: the
+    # proxy side is ready even though nothing is reachable (a lab or a site without Internet).
+    if lab.dns is None:
+        pytest.skip("cannot bind the NXDOMAIN server to 127.53.0.1:53 (needs root); Squid would only time out")
+    results = [probe(lab, L.UNKNOWN), probe(lab, L.UNKNOWN, path="/other")]
+    assert [r.category for r in results] == [pe.DNS_FAILURE, pe.DNS_FAILURE]
+    assert results[0].as_dict()["failed_at"] == "proxy"
+    summary = pe.summarize(results)
+    assert summary["allowed"]["status"] == pe.MET and summary["anonymous"]["status"] == pe.MET
+    assert not any(r.reachable for r in results)
+    assert "the proxy could not resolve" in pe.verdict(results)
+    # The same through the port that demands authentication stops at 407: no evidence then.
+    denied = pe.summarize([probe(lab, L.UNKNOWN, port="auth")])
+    assert denied["anonymous"]["status"] == pe.NOT_MET
+
+
 def test_unknown_name_is_a_dns_failure_directly(lab):
     target = pe.make_target("https://%s/test" % L.UNKNOWN)
     result = pe.run_jobs([pe.Job(target, pe.DIRECT, pe.Hop(pe.DIRECT))], policy=policy(lab), timeout=TIMEOUT)[0]

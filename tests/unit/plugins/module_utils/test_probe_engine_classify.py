@@ -180,3 +180,11 @@ def test_squid_answer_inside_verified_tls_keeps_the_proxy_verdict():
                                   issuer="O=Inspection CA", via_proxy=True)
     category, detail = probe_classify.classify(HTTPS, obs)
     assert category == probe_model.BLOCKED and "inside TLS" in detail and "O=Inspection CA" in detail
+
+
+@pytest.mark.parametrize("token", ["err_dns_fail", "err_read_timeout", "dns_timeout"])
+def test_upstream_failures_reported_by_the_proxy_say_so(token):
+    obs = probe_model.Observation(proxy_status=503, proxy_error=token, at=probe_model.AT_PROXY)
+    assert "at the proxy" in probe_classify.classify(HTTPS, obs)[1]
+    assert probe_classify.proxy_tried_to_forward(obs)
+    assert not probe_classify.proxy_tried_to_forward(probe_model.Observation(proxy_status=403, proxy_error="err_access_denied"))

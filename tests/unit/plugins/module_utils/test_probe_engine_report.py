@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 """Requirement summary, verdict, analyzer text and table (pure)."""
 
+import pytest
+
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_model
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_report
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_targets
@@ -132,3 +134,57 @@ def test_not_inspected_is_never_met_when_no_issuer_was_checked():
 def test_not_inspected_ignores_no_pinning_urls():
     results = [result(BLOB, probe_model.NAMED, probe_model.REACHABLE, status=400)]
     assert probe_report.summarize(results)["not_inspected"]["status"] == "unknown"
+
+
+# --- offline: a proxy that could not forward still passed its access rules ---------------------
+
+def forwarding_failure(target, token="err_cannot_forward", code=500, credentials=None, category=probe_model.DNS_FAILURE):
+    return result(target, probe_model.NAMED, category, credentials=credentials, proxy_status=code, proxy_error=token,
+                  at=probe_model.AT_PROXY)
+
+
+@pytest.mark.parametrize("token, code, category", [
+    ("err_cannot_forward", 500, probe_model.DNS_FAILURE),
+    ("err_dns_fail", 503, probe_model.DNS_FAILURE),
+    ("errno:110", 503, probe_model.TIMEOUT),
+    ("err_read_timeout", 504, probe_model.TIMEOUT),
+    ("dns_error", 502, probe_model.DNS_FAILURE),
+])
+def test_a_proxy_that_could_not_forward_proves_allowed_and_anonymous_but_not_reachable(token, code, category):
+    results = [forwarding_failure(HTTPS, token, code, category=category), forwarding_failure(CTL, token, code, category=category)]
+    summary = probe_report.summarize(results)
+    assert summary["allowed"]["status"] == "met"
+    assert summary["anonymous"]["status"] == "met"
+    assert summary["not_inspected"]["status"] == "unknown"
+    assert not any(r.reachable for r in results)
+    assert probe_report.verdict(results).startswith("Nothing was reachable")
+
+
+def test_forwarding_failures_with_credentials_say_nothing_about_anonymous():
+    results = [forwarding_failure(HTTPS, credentials=probe_model.Credentials("u", "p"))]
+    summary = probe_report.summarize(results)
+    assert summary["allowed"]["status"] == "met"
+    assert summary["anonymous"]["status"] == "unknown"
+
+
+def test_a_proxy_error_without_a_forwarding_token_proves_nothing():
+    results = [result(HTTPS, probe_model.NAMED, probe_model.PROXY_ERROR, proxy_status=503, at=probe_model.AT_PROXY)]
+    summary = probe_report.summarize(results)
+    assert summary["allowed"]["status"] == "unknown" and summary["anonymous"]["status"] == "unknown"
+
+
+@pytest.mark.parametrize("token, category, words", [
+    ("err_dns_fail", probe_model.DNS_FAILURE, "the proxy could not resolve"),
+    ("err_read_timeout", probe_model.TIMEOUT, "the proxy got no answer"),
+])
+def test_verdict_places_upstream_failures_at_the_proxy(token, category, words):
+    results = [forwarding_failure(HTTPS, token, 503, category=category), forwarding_failure(CTL, token, 503, category=category)]
+    assert words in probe_report.verdict(results)
+    assert results[0].as_dict()["failed_at"] == "proxy"
+
+
+def test_failed_at_names_where_a_probe_failed():
+    assert result(HTTPS, probe_model.DIRECT, probe_model.DNS_FAILURE, failure=probe_model.F_DNS).as_dict()["failed_at"] == "service"
+    assert result(HTTPS, probe_model.NAMED, probe_model.REACHABLE, status=200).as_dict()["failed_at"] is None
+    refused = result(HTTPS, probe_model.NAMED, probe_model.CONNECTION_REFUSED, failure=probe_model.F_REFUSED, at=probe_model.AT_PROXY)
+    assert refused.as_dict()["failed_at"] == "proxy"
