@@ -10,6 +10,8 @@ folder is opened up and handed to that user; ``hosts_file`` holds one name per l
 ``dns_nameservers 127.0.0.1`` keeps lookups on the machine.
 """
 
+from __future__ import annotations
+
 import argparse
 import http.server
 import json

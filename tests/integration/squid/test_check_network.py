@@ -5,6 +5,8 @@ IP-literal URLs, so no name is looked up and nothing leaves the machine: the lab
 directly and through the lab Squid.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import re

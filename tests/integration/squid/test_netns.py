@@ -9,6 +9,8 @@ that ``ip netns exec`` mounts for the namespace) to a TEST-NET address, so the d
 the dropped egress, not DNS.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import random

@@ -5,6 +5,8 @@ Verification succeeds on every connection, so only the issuer can show the inspe
 gives no ``expected_issuers``: the module's default (Microsoft's issuers) must catch it.
 """
 
+from __future__ import annotations
+
 import json
 
 import pytest

@@ -4,6 +4,8 @@
 Service hosts are local HTTPS/HTTP servers with a throwaway CA, mapped by Squid's hosts_file.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import subprocess

@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 """Reading the issuer of a certificate."""
 
+from __future__ import annotations
+
 import ssl
 
 import pytest

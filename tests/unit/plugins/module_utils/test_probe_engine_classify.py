@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 """Proxy error headers and the classification of observations (pure)."""
 
+from __future__ import annotations
+
 import pytest
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import microsoft_tls_trust

@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 """The transport: OS errors to failure kinds, and the client against loopback servers (head limits, address fallback)."""
 
+from __future__ import annotations
+
 import errno
 import socket
 import threading

@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 """PAC results, PAC scripts, and loading them within a hard time limit and a size cap (loopback only)."""
 
+from __future__ import annotations
+
 import http.server
 import os
 import ssl

@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 """Requirement summary, verdict, analyzer text and table (pure)."""
 
+from __future__ import annotations
+
 import pytest
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_model

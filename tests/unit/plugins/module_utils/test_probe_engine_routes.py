@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 """Proxy URLs, credentials and the environment's proxy variables (no network)."""
 
+from __future__ import annotations
+
 import pytest
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_model

@@ -5,6 +5,8 @@ Wall-clock figures belong to tools/bench_probe.py; these tests only check orderi
 that a run ends near its deadline with generous margins.
 """
 
+from __future__ import annotations
+
 import threading
 import time
 

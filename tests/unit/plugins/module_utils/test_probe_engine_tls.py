@@ -7,6 +7,8 @@ count that 200 as success, must name the interceptor's issuer, and must send not
 unverified TLS but a bare GET: no proxy credentials, no body.
 """
 
+from __future__ import annotations
+
 import socket
 import ssl
 import threading

@@ -4,6 +4,8 @@
 The wire is replaced by a fake ``perform_probe``; tests/integration/squid proves the transport.
 """
 
+from __future__ import annotations
+
 import json
 
 import pytest
