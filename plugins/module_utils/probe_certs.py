@@ -34,8 +34,7 @@ IDENTITY_UNCHECKED = "unchecked"
 _FINGERPRINT = re.compile(r"[0-9a-f]{40}")
 
 
-def format_name(rdns):
-    # type: (Sequence[Tuple[str, str]]) -> str
+def format_name(rdns: Sequence[Tuple[str, str]]) -> str:
     """``[("O", "Example"), ("CN", "Example CA")]`` -> ``"O=Example, CN=Example CA"``."""
     return ", ".join("%s=%s" % (key, value) for key, value in rdns)
 
@@ -57,8 +56,7 @@ def issuer_rdns_from_peercert(cert: Optional[Mapping[str, Any]]) -> Tuple[Tuple[
     return tuple(rdns)
 
 
-def issuer_from_peercert(cert):
-    # type: (Mapping[str, Any]) -> Optional[str]
+def issuer_from_peercert(cert: Mapping[str, Any]) -> Optional[str]:
     """The issuer of ``SSLSocket.getpeercert()`` in the same form :func:`issuer_from_der` gives."""
     return format_name(issuer_rdns_from_peercert(cert)) or None
 
@@ -125,8 +123,7 @@ _OID_KEYS = {
 }
 
 
-def _der_item(data, offset):
-    # type: (bytes, int) -> Tuple[int, int, int]
+def _der_item(data: bytes, offset: int) -> Tuple[int, int, int]:
     """(tag, start of content, end of content) of the DER element at offset."""
     if offset + 2 > len(data):
         raise ValueError("truncated DER")
@@ -145,8 +142,7 @@ def _der_item(data, offset):
     return tag, start, end
 
 
-def _der_children(data, start, end):
-    # type: (bytes, int, int) -> List[Tuple[int, int, int]]
+def _der_children(data: bytes, start: int, end: int) -> List[Tuple[int, int, int]]:
     items = []
     offset = start
     while offset < end:
@@ -156,8 +152,7 @@ def _der_children(data, start, end):
     return items
 
 
-def _oid_text(raw):
-    # type: (bytes) -> str
+def _oid_text(raw: bytes) -> str:
     first = raw[0]
     parts = [first // 40, first % 40]
     value = 0
@@ -169,8 +164,7 @@ def _oid_text(raw):
     return ".".join(str(part) for part in parts)
 
 
-def issuer_from_der(der):
-    # type: (bytes) -> Optional[str]
+def issuer_from_der(der: bytes) -> Optional[str]:
     """The issuer name of a DER certificate (C, O, OU, CN, ST, L attributes), or None if unreadable."""
     try:
         _tag, cert_start, cert_end = _der_item(der, 0)

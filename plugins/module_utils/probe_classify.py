@@ -66,8 +66,7 @@ _ERRNO_CATEGORY = {
 }
 
 
-def parse_proxy_error(headers):
-    # type: (Mapping[str, str]) -> Optional[str]
+def parse_proxy_error(headers: Mapping[str, str]) -> Optional[str]:
     """A normalised error token from ``X-Squid-Error`` (``ERR_CONNECT_FAIL 111``) or ``Proxy-Status``."""
     squid = headers.get("x-squid-error")
     if squid:
@@ -85,8 +84,7 @@ def parse_proxy_error(headers):
     return None
 
 
-def _proxy_answer_category(obs):
-    # type: (Observation) -> Tuple[str, str]
+def _proxy_answer_category(obs: Observation) -> Tuple[str, str]:
     code = obs.proxy_status
     token = obs.proxy_error or ""
     if code == 407:
@@ -135,13 +133,11 @@ def identity_of(target: ProbeTarget, obs: Observation, policy: TlsPolicy) -> str
     return identity(obs.issuer_names, obs.chain_fingerprints, names, fingerprints)
 
 
-def _where(obs):
-    # type: (Observation) -> str
+def _where(obs: Observation) -> str:
     return "the proxy" if obs.at == AT_PROXY else "the service"
 
 
-def classify(target, obs, policy=None):
-    # type: (ProbeTarget, Observation, Optional[TlsPolicy]) -> Tuple[str, str]
+def classify(target: ProbeTarget, obs: Observation, policy: Optional[TlsPolicy] = None) -> Tuple[str, str]:
     """One category and a short explanation for an observation. Pure."""
     policy = policy or TlsPolicy()
     if obs.failure is None:

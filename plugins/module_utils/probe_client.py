@@ -45,8 +45,7 @@ class _Budget:
         self.clock = clock
         self.end = clock() + seconds
 
-    def left(self):
-        # type: () -> float
+    def left(self) -> float:
         return max(0.0, self.end - self.clock())
 
     def apply(self, sock):
@@ -65,8 +64,7 @@ class _ProbeFailure(Exception):
         self.extra = extra
 
 
-def _os_failure(exc, at):
-    # type: (BaseException, str) -> _ProbeFailure
+def _os_failure(exc: BaseException, at: str) -> _ProbeFailure:
     if isinstance(exc, socket.timeout):
         return _ProbeFailure(F_TIMEOUT, at)
     if isinstance(exc, socket.gaierror):
@@ -84,8 +82,7 @@ def _os_failure(exc, at):
     return _ProbeFailure(F_OTHER, at, "%s: %s" % (type(exc).__name__, getattr(exc, "strerror", None) or exc))
 
 
-def _connect(host, port, budget, at):
-    # type: (str, int, _Budget, str) -> socket.socket
+def _connect(host: str, port: int, budget: _Budget, at: str) -> socket.socket:
     try:
         infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -113,8 +110,7 @@ def _connect(host, port, budget, at):
     raise last or _ProbeFailure(F_OTHER, at, "no address")
 
 
-def _read_head(sock, budget, at):
-    # type: (socket.socket, _Budget, str) -> Tuple[int, Dict[str, str]]
+def _read_head(sock: socket.socket, budget: _Budget, at: str) -> Tuple[int, Dict[str, str]]:
     data = b""
     try:
         while b"\r\n\r\n" not in data:
@@ -161,8 +157,7 @@ def _send(sock, text, budget, at):
         raise _os_failure(exc, at)
 
 
-def _open_tunnel(target, hop, budget):
-    # type: (ProbeTarget, Hop, _Budget) -> socket.socket
+def _open_tunnel(target: ProbeTarget, hop: Hop, budget: _Budget) -> socket.socket:
     """Connect to the proxy and ask for a tunnel; a non-200 answer is the proxy's verdict."""
     sock = _connect(hop.proxy.host, hop.proxy.port, budget, AT_PROXY)
     lines = ["CONNECT %s HTTP/1.1" % target.authority, "Host: %s" % target.authority, "User-Agent: %s" % USER_AGENT]
@@ -184,8 +179,7 @@ _CONTEXTS = {}  # type: Dict[Tuple[Optional[str], Optional[str], bool], ssl.SSLC
 _CONTEXTS_LOCK = threading.Lock()
 
 
-def _tls_context(policy, verify=True):
-    # type: (TlsPolicy, bool) -> ssl.SSLContext
+def _tls_context(policy: TlsPolicy, verify: bool = True) -> ssl.SSLContext:
     """One context per trust store, shared by all probes: loading a trust store costs far more
     than a handshake, and a context is safe to use from several threads."""
     key = (policy.ca_file, policy.ca_dir, verify)
@@ -221,8 +215,8 @@ def check_trust_store(ca_file: Optional[str], ca_dir: Optional[str]) -> None:
             raise ProbeConfigError("ca_path", "readable", "cannot load CA certificates from %s: %s" % (ca_file, reason))
 
 
-def _wrap_tls(sock, target, policy, budget, verify=True):
-    # type: (socket.socket, ProbeTarget, TlsPolicy, _Budget, bool) -> ssl.SSLSocket
+def _wrap_tls(sock: socket.socket, target: ProbeTarget, policy: TlsPolicy, budget: _Budget,
+              verify: bool = True) -> ssl.SSLSocket:
     context = _tls_context(policy, verify)
     try:
         budget.apply(sock)
@@ -238,8 +232,7 @@ def _wrap_tls(sock, target, policy, budget, verify=True):
         raise _os_failure(exc, AT_ORIGIN)
 
 
-def _open_transport(target, hop, budget):
-    # type: (ProbeTarget, Hop, _Budget) -> socket.socket
+def _open_transport(target: ProbeTarget, hop: Hop, budget: _Budget) -> socket.socket:
     if hop.proxy is None:
         return _connect(target.host, target.port, budget, AT_ORIGIN)
     if target.scheme == "https":
@@ -247,8 +240,7 @@ def _open_transport(target, hop, budget):
     return _connect(hop.proxy.host, hop.proxy.port, budget, AT_PROXY)
 
 
-def _inspect_interceptor(target, hop, policy, budget):
-    # type: (ProbeTarget, Hop, TlsPolicy, _Budget) -> Dict[str, Any]
+def _inspect_interceptor(target: ProbeTarget, hop: Hop, policy: TlsPolicy, budget: _Budget) -> Dict[str, Any]:
     """After verification failed: name the issuer of the presented certificate, and read whether
     the interceptor answers by itself (a bumping proxy delivers its denials and errors inside TLS).
 
@@ -277,8 +269,7 @@ def _inspect_interceptor(target, hop, policy, budget):
     return found
 
 
-def _request_text(target, hop):
-    # type: (ProbeTarget, Hop) -> str
+def _request_text(target: ProbeTarget, hop: Hop) -> str:
     plain_via_proxy = hop.proxy is not None and target.scheme == "http"
     request_target = "http://%s%s" % (target.host_header, target.path) if plain_via_proxy else target.path
     lines = [
@@ -293,14 +284,13 @@ def _request_text(target, hop):
     return "\r\n".join(lines) + "\r\n\r\n"
 
 
-def _is_proxy_answer(code, headers):
-    # type: (int, Mapping[str, str]) -> bool
+def _is_proxy_answer(code: int, headers: Mapping[str, str]) -> bool:
     """For plain HTTP through a proxy: did the proxy answer itself rather than relay the origin?"""
     return code == 407 or "x-squid-error" in headers or "error=" in headers.get("proxy-status", "")
 
 
-def perform_probe(target, hop, policy, timeout, clock=time.monotonic):
-    # type: (ProbeTarget, Hop, TlsPolicy, float, Callable[[], float]) -> Observation
+def perform_probe(target: ProbeTarget, hop: Hop, policy: TlsPolicy, timeout: float,
+                  clock: Callable[[], float] = time.monotonic) -> Observation:
     """Send one request over one hop and record what happened. Never raises for network trouble."""
     started = clock()
     budget = _Budget(timeout, clock)

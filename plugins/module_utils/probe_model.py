@@ -74,8 +74,7 @@ ROUTE_METHOD = {ENVIRONMENT: 1, PAC: 2, DIRECT: 3, NAMED: 4}
 class ProbeConfigError(ValueError):
     """Invalid probe input. ``field`` names the option, ``rule`` the rule it broke."""
 
-    def __init__(self, field_name, rule, message):
-        # type: (str, str, str) -> None
+    def __init__(self, field_name: str, rule: str, message: str) -> None:
         self.field = field_name
         self.rule = rule
         self.message = message
@@ -106,14 +105,12 @@ class ProbeTarget:
     method: str = "GET"
 
     @property
-    def authority(self):
-        # type: () -> str
+    def authority(self) -> str:
         host = "[%s]" % self.host if ":" in self.host else self.host
         return "%s:%d" % (host, self.port)
 
     @property
-    def host_header(self):
-        # type: () -> str
+    def host_header(self) -> str:
         default = 443 if self.scheme == "https" else 80
         if self.port == default:
             return "[%s]" % self.host if ":" in self.host else self.host
@@ -127,8 +124,7 @@ class Credentials:
     username: str
     password: str = field(repr=False)
 
-    def header_value(self):
-        # type: () -> str
+    def header_value(self) -> str:
         token = ("%s:%s" % (self.username, self.password)).encode("utf-8")
         return "Basic " + base64.b64encode(token).decode("ascii")
 
@@ -206,12 +202,10 @@ class ProbeResult:
     identity: str = "unchecked"
 
     @property
-    def reachable(self):
-        # type: () -> bool
+    def reachable(self) -> bool:
         return self.category == REACHABLE
 
-    def as_dict(self):
-        # type: () -> Dict[str, Any]
+    def as_dict(self) -> Dict[str, Any]:
         obs = self.observation
         expected = None
         if self.target.expected_status and obs.status is not None:

@@ -32,8 +32,7 @@ MAX_PAC_BYTES = 1024 * 1024
 DEFAULT_PAC_LIMIT = 10.0
 
 
-def parse_pac_result(text, field_name="pac"):
-    # type: (Any, str) -> List[Optional[ProxyEndpoint]]
+def parse_pac_result(text: Any, field_name: str = 'pac') -> List[Optional[ProxyEndpoint]]:
     """``"PROXY a:3128; DIRECT"`` -> [endpoint, None]; None means DIRECT. SOCKS is not supported."""
     if not isinstance(text, str) or not text.strip():
         return [None]

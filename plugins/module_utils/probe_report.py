@@ -41,13 +41,11 @@ PROXY_UPSTREAM_REASONS = {
 }
 
 
-def _requirement(status, reason, urls=()):
-    # type: (str, str, Sequence[str]) -> Dict[str, Any]
+def _requirement(status: str, reason: str, urls: Sequence[str] = ()) -> Dict[str, Any]:
     return {"status": status, "reason": reason, "urls": sorted(set(urls))}
 
 
-def summarize(results):
-    # type: (Sequence[ProbeResult]) -> Dict[str, Dict[str, Any]]
+def summarize(results: Sequence[ProbeResult]) -> Dict[str, Dict[str, Any]]:
     """The proxy requirements (allowed, not inspected, anonymous) judged from proxied probes."""
     proxied = [r for r in results if r.hop.proxy is not None]
     if not proxied:
@@ -97,8 +95,7 @@ def summarize(results):
     return {"allowed": allowed, "not_inspected": not_inspected, "anonymous": anonymous}
 
 
-def count_by_route(results):
-    # type: (Sequence[ProbeResult]) -> Dict[str, Dict[str, int]]
+def count_by_route(results: Sequence[ProbeResult]) -> Dict[str, Dict[str, int]]:
     counts = {}  # type: Dict[str, Dict[str, int]]
     for result in results:
         per_route = counts.setdefault(result.hop.route, {})
@@ -106,16 +103,14 @@ def count_by_route(results):
     return counts
 
 
-def _route_label(route, results):
-    # type: (str, Sequence[ProbeResult]) -> str
+def _route_label(route: str, results: Sequence[ProbeResult]) -> str:
     proxies = sorted(set(r.hop.proxy.host_port() for r in results if r.hop.route == route and r.hop.proxy is not None))
     names = {DIRECT: "direct", NAMED: "named proxy", ENVIRONMENT: "environment proxy", PAC: "PAC proxy"}
     label = names.get(route, route)
     return "%s %s" % (label, ", ".join(proxies)) if proxies else label
 
 
-def _main_reason(results):
-    # type: (Sequence[ProbeResult]) -> str
+def _main_reason(results: Sequence[ProbeResult]) -> str:
     """The reason behind the most common failure, placed at the proxy when that is where it happened."""
     failures = {}  # type: Dict[Tuple[str, str], int]
     for result in results:
@@ -135,8 +130,7 @@ def _main_reason(results):
     return CATEGORY_REASONS[category]
 
 
-def verdict(results):
-    # type: (Sequence[ProbeResult]) -> str
+def verdict(results: Sequence[ProbeResult]) -> str:
     """One paragraph: what was reachable, and when nothing was, why."""
     if not results:
         return "No probe was run: no route was configured."
@@ -160,8 +154,7 @@ def verdict(results):
     return "%d of %d URL(s) reachable by at least one route. %s." % (len(reachable_urls), len(urls), "; ".join(parts))
 
 
-def _method_outcome(result):
-    # type: (ProbeResult) -> analyzer_text.MethodOutcome
+def _method_outcome(result: ProbeResult) -> analyzer_text.MethodOutcome:
     obs = result.observation
     proxy = result.hop.proxy.host_port() if result.hop.proxy is not None and result.hop.route == NAMED else None
     if result.category == REACHABLE:
@@ -170,8 +163,7 @@ def _method_outcome(result):
     return analyzer_text.MethodOutcome(False, code, proxy)
 
 
-def analyzer_blocks(results):
-    # type: (Sequence[ProbeResult]) -> List[analyzer_text.UrlBlock]
+def analyzer_blocks(results: Sequence[ProbeResult]) -> List[analyzer_text.UrlBlock]:
     """The results in the analyzer's per-URL layout, URLs in first-seen order."""
     order = []  # type: List[str]
     methods = {}  # type: Dict[str, Dict[int, analyzer_text.MethodOutcome]]
@@ -184,13 +176,11 @@ def analyzer_blocks(results):
     return [analyzer_text.UrlBlock(url, methods[url]) for url in order]
 
 
-def render_analyzer_text(results):
-    # type: (Sequence[ProbeResult]) -> str
+def render_analyzer_text(results: Sequence[ProbeResult]) -> str:
     return analyzer_text.render_report(analyzer_blocks(results))
 
 
-def _cell(result):
-    # type: (ProbeResult) -> str
+def _cell(result: ProbeResult) -> str:
     obs = result.observation
     if result.category == REACHABLE:
         return "OK %d" % obs.status
@@ -199,8 +189,7 @@ def _cell(result):
     return result.category
 
 
-def render_table(results):
-    # type: (Sequence[ProbeResult]) -> str
+def render_table(results: Sequence[ProbeResult]) -> str:
     """A plain-text verdict table: one row per URL, one column per route that ran."""
     routes = [route for route in ROUTES if any(r.hop.route == route for r in results)]
     if not routes:

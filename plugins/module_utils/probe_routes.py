@@ -14,8 +14,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
 # --- proxy resolution: environment and PAC ---------------------------------------------------
 
 
-def split_proxy_url(value, field_name):
-    # type: (Any, str) -> Tuple[ProxyEndpoint, Optional[Credentials]]
+def split_proxy_url(value: Any, field_name: str) -> Tuple[ProxyEndpoint, Optional[Credentials]]:
     """``http://user:pass@host:port`` -> endpoint and credentials (credentials kept out of errors)."""
     if not isinstance(value, str):
         raise ProbeConfigError(field_name, "type", "the proxy must be text")
@@ -77,8 +76,7 @@ def url_secrets(value: Any) -> List[str]:
     return [item for item in dict.fromkeys(secrets) if item]
 
 
-def proxy_url_secrets(value):
-    # type: (Any) -> List[str]
+def proxy_url_secrets(value: Any) -> List[str]:
     """The secret texts of ``scheme://user:password@host:port`` (see :func:`url_secrets`)."""
     return url_secrets(value)
 
@@ -102,8 +100,7 @@ def redact_url(value: str) -> str:
     return text
 
 
-def _env_value(environ, name):
-    # type: (Mapping[str, str], str) -> str
+def _env_value(environ: Mapping[str, str], name: str) -> str:
     # Lower case wins, as in curl and requests.
     for key in (name.lower(), name.upper()):
         value = environ.get(key)
@@ -112,8 +109,7 @@ def _env_value(environ, name):
     return ""
 
 
-def no_proxy_matches(no_proxy, host, port):
-    # type: (str, str, int) -> bool
+def no_proxy_matches(no_proxy: str, host: str, port: int) -> bool:
     """curl/requests semantics: comma-separated names (suffix match), ``*``, IPs and CIDR blocks."""
     import ipaddress
 
@@ -147,8 +143,7 @@ def no_proxy_matches(no_proxy, host, port):
     return False
 
 
-def environment_hop(target, environ):
-    # type: (ProbeTarget, Mapping[str, str]) -> Optional[Hop]
+def environment_hop(target: ProbeTarget, environ: Mapping[str, str]) -> Optional[Hop]:
     """The hop the environment chooses for a target; None when no proxy variable is set at all."""
     names = ("https_proxy", "all_proxy") if target.scheme == "https" else ("http_proxy", "all_proxy")
     configured = any(_env_value(environ, name) for name in ("https_proxy", "http_proxy", "all_proxy"))
@@ -165,13 +160,11 @@ def environment_hop(target, environ):
     return Hop(ENVIRONMENT, None, None, "no proxy variable for %s: direct" % target.scheme)
 
 
-def environment_configured(environ):
-    # type: (Mapping[str, str]) -> bool
+def environment_configured(environ: Mapping[str, str]) -> bool:
     return any(_env_value(environ, name) for name in ("https_proxy", "http_proxy", "all_proxy"))
 
 
-def validate_environment(environ):
-    # type: (Mapping[str, str]) -> None
+def validate_environment(environ: Mapping[str, str]) -> None:
     """Fail before probing when a proxy variable is not an http://host:port proxy."""
     for name in ("https_proxy", "http_proxy", "all_proxy"):
         value = _env_value(environ, name)

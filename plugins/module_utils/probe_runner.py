@@ -62,8 +62,7 @@ class Job:
     resolve: Optional[Callable[[ProbeTarget], Hop]] = None
 
 
-def _run_job(job, policy, timeout, probe):
-    # type: (Job, TlsPolicy, float, Callable[..., Observation]) -> Tuple[Hop, Observation]
+def _run_job(job: Job, policy: TlsPolicy, timeout: float, probe: Callable[..., Observation]) -> Tuple[Hop, Observation]:
     hop = job.hop
     if hop is None:
         try:
@@ -75,9 +74,9 @@ def _run_job(job, policy, timeout, probe):
     return hop, probe(job.target, hop, policy, timeout)
 
 
-def run_jobs(jobs, policy=None, timeout=10.0, deadline=60.0, concurrency=32,
-             probe=perform_probe, clock=time.monotonic):
-    # type: (Sequence[Job], Optional[TlsPolicy], float, float, int, Callable[..., Observation], Callable[[], float]) -> List[ProbeResult]
+def run_jobs(jobs: Sequence[Job], policy: Optional[TlsPolicy] = None, timeout: float = 10.0, deadline: float = 60.0,
+             concurrency: int = 32, probe: Callable[..., Observation] = perform_probe,
+             clock: Callable[[], float] = time.monotonic) -> List[ProbeResult]:
     """Run probes concurrently (at most ``concurrency`` at once) and classify them.
 
     Each probe gets ``timeout`` seconds, cut to what is left of the run ``deadline``. Probes not
@@ -136,8 +135,8 @@ def run_jobs(jobs, policy=None, timeout=10.0, deadline=60.0, concurrency=32,
     return results
 
 
-def plan_jobs(targets, routes, named=None, environ=None, pac=None):
-    # type: (Sequence[ProbeTarget], Sequence[str], Optional[Hop], Optional[Mapping[str, str]], Optional[PacResolver]) -> List[Job]
+def plan_jobs(targets: Sequence[ProbeTarget], routes: Sequence[str], named: Optional[Hop] = None,
+              environ: Optional[Mapping[str, str]] = None, pac: Optional[PacResolver] = None) -> List[Job]:
     """One job per target and configured route, in route order, so results group by route."""
     environ = environ if environ is not None else {}
     jobs = []

@@ -60,8 +60,7 @@ def _target_from_url(url: Any, field_name: str) -> Tuple[str, str, int, str]:
     return scheme, host, port, quote(path, safe=_PATH_SAFE)
 
 
-def _expected_statuses(value, field_name):
-    # type: (Any, str) -> Tuple[int, ...]
+def _expected_statuses(value: Any, field_name: str) -> Tuple[int, ...]:
     if value is None or value == "":
         return ()
     items = value if isinstance(value, (list, tuple)) else [value]
@@ -77,8 +76,7 @@ def _expected_statuses(value, field_name):
     return tuple(codes)
 
 
-def make_target(item, field_name="urls"):
-    # type: (Any, str) -> ProbeTarget
+def make_target(item: Any, field_name: str = 'urls') -> ProbeTarget:
     """A target from a URL string or a catalog probe dict (url, channel, expected_status, no_pinning, method)."""
     if isinstance(item, ProbeTarget):
         return item
@@ -99,8 +97,7 @@ def make_target(item, field_name="urls"):
     )
 
 
-def make_targets(items, field_name="urls"):
-    # type: (Any, str) -> List[ProbeTarget]
+def make_targets(items: Any, field_name: str = 'urls') -> List[ProbeTarget]:
     if not isinstance(items, (list, tuple)) or not items:
         raise ProbeConfigError(field_name, "non-empty-list", "give at least one URL")
     targets = []
