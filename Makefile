@@ -4,8 +4,9 @@
 test: bootstrap check
 
 # Probe the real service URLs from this machine: make check-network REGION=eu PROXY=10.0.0.6:8080
+# Extra arguments in ARGS, for example: make check-network ARGS="-v -e strict=true"
 check-network: bootstrap
-	scripts/check_network.sh
+	scripts/check_network.sh $(ARGS)
 
 bootstrap:
 	scripts/bootstrap.sh

@@ -3,9 +3,7 @@
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
@@ -24,6 +22,11 @@ description:
   - Judges the three proxy requirements of the Defender for Endpoint documentation from the proxied probes -
     the service domains are allowed, their TLS is not inspected, anonymous traffic is permitted - and renders the
     results in the text layout of Microsoft's MDE Client Analyzer.
+  - An answer through a proxy is the proxy's own, never the service's, when it carries C(X-Squid-Error) or a
+    C(Proxy-Status) error or is a 407 - over plain HTTP and inside TLS alike (a TLS-inspecting proxy whose CA the
+    probing host trusts delivers its denials inside the verified TLS). A 403 through a proxy without those headers
+    (the block page of a proxy that is not Squid) is C(blocked) unless the URL's C(expected_status) includes 403 or
+    it came over TLS with a certificate from one of O(expected_issuers).
   - TLS verification is never switched off. When verification fails, one more connection reads the presented
     certificate to name its issuer and whether the interceptor answers by itself (a TLS-inspecting proxy delivers
     its denials inside TLS, which is then reported as C(blocked) with the issuer). That request carries no
@@ -39,7 +42,10 @@ options:
         C(expected_status) (list of codes), C(no_pinning) (skip the O(expected_issuers) check) and C(method)
         (C(GET) or C(HEAD)), which is what the lookup P(purview.device_proxy.service_urls#lookup) returns with
         C(output=probe). Other keys are ignored.
-      - Only C(http) and C(https) URLs with a concrete host name (no wildcard) are accepted.
+      - Only C(http) and C(https) URLs with a concrete host name (no wildcard) are accepted. A URL with control
+        characters (tab, CR, LF, NUL, escape and the like) or with user information is refused before any probe.
+      - International host names are sent in their ASCII (punycode) form and paths are percent-encoded (UTF-8);
+        the URL is reported as given.
     type: list
     elements: raw
     required: true
@@ -70,39 +76,60 @@ options:
   pac_url:
     description:
       - URL of a PAC file, fetched directly (without a proxy), or C(auto) for WPAD discovery through DNS.
+      - The download and the evaluation of the script run in a child process that is stopped after O(timeout)
+        seconds (cut to O(deadline)), and the file may be at most 1 MiB; a script that loops or a server that
+        drips its answer fails the task with an error naming this option instead of stalling the run.
+      - HTTPS downloads are verified against O(ca_path) (file or folder) when given, else the system trust store.
+      - User information and query-string values (tokens) in the URL are masked in everything the module returns.
     type: str
   pac_file:
     description:
-      - Path of a PAC file on the probing host.
+      - Path of a PAC file on the probing host (at most 1 MiB), evaluated in a child process under the same time limit
+        as O(pac_url).
     type: path
   ca_path:
     description:
       - A CA bundle file or a directory of hashed CA certificates to verify servers against, instead of the
         system trust store. Intercepted TLS is what does not chain to this trust store.
+      - It is loaded before any probe; a file without usable CA certificates or a folder that cannot be read fails the
+        task with an error naming this option.
     type: path
   expected_issuers:
     description:
-      - Text that the issuer of a service's certificate must contain (any of them, case-insensitive), for URLs
-        without C(no_pinning). A certificate from another issuer is reported as C(tls_intercepted) even when it
-        chains to the trust store, which is what a TLS-inspecting proxy with a company CA looks like.
-      - Empty means that any certificate the trust store accepts is the service's own.
+      - Who may issue the certificate of a URL without C(no_pinning). A certificate from anyone else is reported as
+        C(tls_intercepted) even when it chains to the trust store, which is what a TLS-inspecting proxy looks like
+        when the probing host trusts its CA (common on corporate Linux hosts).
+      - Each item is either an organisation (O) or common name (CN) that the issuer of the service's certificate
+        must carry as its whole value (case-insensitive; C(Microsoft) does not match C(Microsoft Corporation), and
+        C(Microsoft Corporation) does not match C(Microsoft Corporation Inspection)), or the SHA-1 fingerprint of a
+        CA certificate (40 hex digits, colons allowed) that must be in the verified chain.
+      - Fingerprints are checked only where Python gives the verified chain (Python 3.13 and later); there they
+        decide over the names, so an inspection CA that calls itself C(Microsoft Corporation) is still caught. Below
+        3.13 only the issuer of the leaf certificate is known, so only names are checked, and an inspection CA that
+        copies an expected name is not detected.
+      - When not set, the issuers Microsoft's service certificates use - the organisations C(Microsoft Corporation)
+        and C(DigiCert Inc) and the fingerprints of the roots Microsoft documents for its services (see
+        U(https://learn.microsoft.com/en-us/azure/security/fundamentals/azure-ca-details)).
+      - An empty list checks no issuer; then a verified certificate proves nothing about inspection and the
+        C(not_inspected) requirement is C(unknown), never C(met).
     type: list
     elements: str
-    default: []
   timeout:
     description:
       - Seconds one probe may take in all (name resolution, connect, TLS, the answer's status line).
+      - A finite number greater than 0 and at most 300; C(nan) and C(inf) are refused with an error naming the option.
     type: float
     default: 10
   deadline:
     description:
       - Seconds the whole run may take. Probes not started by then are reported as C(not_run), and probes in
         flight get only what is left.
+      - A finite number greater than 0 and at most 3600.
     type: float
     default: 120
   concurrency:
     description:
-      - How many probes run at once at most.
+      - How many probes run at once at most, from 1 to 256.
     type: int
     default: 32
   require:
@@ -155,7 +182,6 @@ EXAMPLES = r"""
         no_pinning: true
     routes: [named]
     proxy: http://10.0.0.6:8080
-    expected_issuers: [Microsoft, DigiCert]
     require: [allowed, not_inspected, anonymous]
   delegate_to: jumphost.corp.example
 
@@ -164,6 +190,16 @@ EXAMPLES = r"""
     urls: [https://winatp-gw-eus.microsoft.com/test]
     routes: [pac]
     pac_url: http://wpad.corp.example/wpad.dat
+
+- name: Prove TLS is not inspected, pinning the chain to one root by fingerprint (checked on Python 3.13+)
+  purview.device_proxy.service_url_probe:
+    urls: [https://winatp-gw-cus.microsoft.com/test]
+    routes: [named]
+    proxy: proxy.corp.example:3128
+    expected_issuers:
+      - Microsoft Corporation
+      - DF:3C:24:F9:BF:D6:66:76:1B:26:80:73:FE:06:D1:CC:8D:4F:82:A4
+    require: [not_inspected]
 """
 
 RETURN = r"""
@@ -217,6 +253,18 @@ results:
       description: Issuer of the certificate presented for an https URL (also when verification failed), or null.
       type: str
       sample: C=US, O=Microsoft Corporation, CN=Microsoft Azure RSA TLS Issuing CA 03
+    issuer_expected:
+      description:
+        - For a verified HTTPS answer of a URL without C(no_pinning), whether its certificate came from one of
+          O(expected_issuers); null when nothing was checked (no expectations, plain HTTP, a failed probe).
+      type: bool
+      sample: true
+    failed_at:
+      description:
+        - Where a probe that was not reachable failed - C(proxy) (reaching the proxy, or the proxy's own answer,
+          including a proxy that could not reach the service) or C(service); null when reachable.
+      type: str
+      sample: proxy
     detail:
       description: A short explanation of the category.
       type: str
@@ -229,6 +277,9 @@ summary:
   description:
     - The three proxy requirements judged from the probes that went through a proxy, each with C(status)
       (C(met), C(not_met) or C(unknown)), C(reason) and the C(urls) that failed it.
+    - A proxy that answers that it could not forward a request (Squid C(ERR_CANNOT_FORWARD), C(ERR_DNS_FAIL), a
+      connect or read timeout, or the same as an RFC 9209 C(Proxy-Status) error) let that request through its access
+      rules, so it counts towards C(allowed) and, without credentials, C(anonymous), though nothing was reachable.
   returned: always
   type: dict
   contains:
@@ -243,7 +294,7 @@ summary:
       type: dict
   sample:
     allowed: {status: met, reason: the proxy let every answered probe through, urls: []}
-    not_inspected: {status: met, reason: "every HTTPS answer came with the service's own certificate", urls: []}
+    not_inspected: {status: met, reason: every HTTPS answer came with a certificate from an expected issuer, urls: []}
     anonymous:
       status: not_met
       reason: the proxy demanded authentication (407) for 1 URL(s)
@@ -297,11 +348,18 @@ skipped_routes:
 """
 
 import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as engine
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyAddressError, parse_endpoint
+from ansible_collections.purview.device_proxy.plugins.module_utils import microsoft_tls_trust
+
+# Issuer organisations of the service certificates and the roots they chain to (data with sources
+# in microsoft_tls_trust); the fingerprints are checked where Python gives the verified chain.
+DEFAULT_EXPECTED_ISSUERS = tuple(microsoft_tls_trust.MICROSOFT_SERVICE_ISSUER_ORGANISATIONS) + tuple(
+    sorted(microsoft_tls_trust.root_thumbprints()))
 
 
 def argument_spec():
@@ -314,7 +372,7 @@ def argument_spec():
         pac_url=dict(type="str"),
         pac_file=dict(type="path"),
         ca_path=dict(type="path"),
-        expected_issuers=dict(type="list", elements="str", default=[]),
+        expected_issuers=dict(type="list", elements="str"),
         timeout=dict(type="float", default=10.0),
         deadline=dict(type="float", default=120.0),
         concurrency=dict(type="int", default=32),
@@ -327,11 +385,21 @@ def tls_policy(params):
     if ca_path and not os.path.exists(ca_path):
         raise engine.ProbeConfigError("ca_path", "exists", "%s does not exist" % ca_path)
     is_dir = bool(ca_path) and os.path.isdir(ca_path)
+    if ca_path:
+        # Load it now: an unreadable or unusable trust store fails the task before any probe.
+        engine.check_trust_store(None if is_dir else ca_path, ca_path if is_dir else None)
     return engine.TlsPolicy(
         ca_file=ca_path if ca_path and not is_dir else None,
         ca_dir=ca_path if is_dir else None,
-        expected_issuers=tuple(item for item in params["expected_issuers"] if item),
+        expected_issuers=expected_issuers(params["expected_issuers"]),
     )
+
+
+def expected_issuers(value):
+    """The option as given; unset means the issuers Microsoft's service certificates use."""
+    if value is None:
+        return DEFAULT_EXPECTED_ISSUERS
+    return tuple(item.strip() for item in value if item and item.strip())
 
 
 def named_hop(params):
@@ -348,11 +416,7 @@ def named_hop(params):
 
 
 def check_settings(params):
-    for name in ("timeout", "deadline"):
-        if params[name] <= 0:
-            raise engine.ProbeConfigError(name, "positive", "%s must be greater than 0" % name)
-    if params["concurrency"] < 1:
-        raise engine.ProbeConfigError("concurrency", "positive", "concurrency must be at least 1")
+    engine.check_settings(params["timeout"], params["deadline"], params["concurrency"])
     if params["proxy_password"] and not params["proxy_username"]:
         raise engine.ProbeConfigError("proxy_password", "needs-username", "proxy_password needs proxy_username")
 
@@ -375,12 +439,24 @@ def plan(params, environ):
     pac = None
     if engine.PAC in routes:
         if params["pac_url"] or params["pac_file"]:
+            # One hard limit for download and evaluation: the probe timeout, cut to the run deadline.
             pac = engine.load_pac(params["pac_url"], params["pac_file"], timeout=min(params["timeout"], params["deadline"]),
-                                  ca_file=policy.ca_file)
+                                  ca_file=policy.ca_file, ca_dir=policy.ca_dir, targets=targets)
         else:
             skipped[engine.PAC] = "neither pac_url nor pac_file is given"
     jobs = engine.plan_jobs(targets, routes, named=named, environ=environ, pac=pac)
     return targets, policy, jobs, skipped
+
+
+def secrets(params, environ):
+    """Everything secret a URL option or proxy variable carries (userinfo, query tokens), for no_log_values."""
+    values = [params["proxy"], params["pac_url"]]
+    values.extend(item.get("url") if isinstance(item, dict) else item for item in params["urls"] or [])
+    values.extend(environ.get(name) for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"))
+    found = []
+    for value in values:
+        found.extend(engine.url_secrets(value))
+    return found
 
 
 def unmet(required, summary, reachable_urls, url_count):
@@ -403,10 +479,13 @@ def run_module():
     params = module.params
     # Credentials written into the proxy option would otherwise be echoed in invocation.module_args
     # and in messages; the option itself refuses them, but the value must not be shown either.
-    module.no_log_values.update(engine.proxy_url_secrets(params["proxy"]))
+    module.no_log_values.update(secrets(params, os.environ))
+    started = time.monotonic()
     try:
         targets, policy, jobs, skipped = plan(params, os.environ)
-        results = engine.run_jobs(jobs, policy=policy, timeout=params["timeout"], deadline=params["deadline"],
+        # The run deadline covers the PAC file too: the probes get what is left of it.
+        left = max(params["deadline"] - (time.monotonic() - started), 0.001)
+        results = engine.run_jobs(jobs, policy=policy, timeout=params["timeout"], deadline=left,
                                   concurrency=params["concurrency"], probe=engine.perform_probe)
     except engine.ProbeConfigError as exc:
         module.fail_json(msg=str(exc), field=exc.field, rule=exc.rule)

@@ -10,6 +10,8 @@ folder is opened up and handed to that user; ``hosts_file`` holds one name per l
 ``dns_nameservers 127.0.0.1`` keeps lookups on the machine.
 """
 
+from __future__ import annotations
+
 import argparse
 import http.server
 import json
@@ -398,13 +400,18 @@ PLAIN_DENIED = "plain-denied.svc.test"
 
 # Three ports: "forward" answers on CONNECT (403, 503 for DNS failures); "bump" intercepts TLS
 # for the bumped host and splices the rest; "auth" demands proxy_auth (407) before anything else.
+# Paths under DENIED_INSIDE_PATH are refused after the CONNECT was allowed: on a bumped host Squid
+# answers that 403 inside the intercepted TLS.
+DENIED_INSIDE_PATH = "/denied-inside"
 STANDARD_POLICY = """
 acl allowed_sites dstdomain {allowed} {bumped} {blackhole} {unknown} {plain}
 acl bumped_sites ssl::server_name {bumped}
 acl auth_port localport {auth_port}
 acl authenticated proxy_auth REQUIRED
 acl step1 at_step SslBump1
+acl denied_inside urlpath_regex ^/denied-inside
 http_access deny auth_port !authenticated
+http_access deny denied_inside
 http_access allow allowed_sites
 http_access deny all
 ssl_bump peek step1

@@ -9,6 +9,8 @@ that ``ip netns exec`` mounts for the namespace) to a TEST-NET address, so the d
 the dropped egress, not DNS.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import random
@@ -28,11 +30,12 @@ CLIENT_SCRIPT = r"""
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as pe
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import parse_endpoint
 urls, proxy, ca = json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
 targets = pe.make_targets(urls)
-named = pe.Hop(pe.NAMED, pe.parse_endpoint(proxy))
+named = pe.Hop(pe.NAMED, parse_endpoint(proxy))
 jobs = pe.plan_jobs(targets, [pe.DIRECT, pe.NAMED], named=named)
-results = pe.run_jobs(jobs, policy=pe.TlsPolicy(ca_file=ca), timeout=3, deadline=20)
+results = pe.run_jobs(jobs, policy=pe.TlsPolicy(ca_file=ca, expected_issuers=("Service Lab CA",)), timeout=3, deadline=20)
 print(json.dumps({"results": [r.as_dict() for r in results], "summary": pe.summarize(results),
                   "verdict": pe.verdict(results)}))
 """

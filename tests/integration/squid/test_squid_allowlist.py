@@ -65,7 +65,8 @@ def run_module(args, capsys):
 def probe_allowed(lab, squid):
     target = pe.make_target(lab.url(L.ALLOWED))
     hop = pe.Hop(pe.NAMED, parse_endpoint("127.0.0.1:%d" % squid.port))
-    return pe.run_jobs([pe.Job(target, pe.NAMED, hop)], policy=pe.TlsPolicy(ca_file=lab.origin_ca_file), timeout=3)[0]
+    return pe.run_jobs([pe.Job(target, pe.NAMED, hop)], policy=pe.TlsPolicy(ca_file=lab.origin_ca_file, expected_issuers=("Service Lab CA",)),
+                       timeout=3)[0]
 
 
 def wait_for(predicate, timeout=15.0):

@@ -4,6 +4,8 @@
 Service hosts are local HTTPS/HTTP servers with a throwaway CA, mapped by Squid's hosts_file.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import subprocess
@@ -91,7 +93,9 @@ def test_issuer_other_than_expected_is_interception(lab):
     result = probe(lab, L.ALLOWED, expected_issuers=("Microsoft",))
     assert result.category == pe.TLS_INTERCEPTED
     assert "Service Lab CA" in result.detail
-    assert probe(lab, L.ALLOWED, expected_issuers=("service lab",)).category == pe.REACHABLE
+    # Whole organisation or common name, case folded; a part of the name is not enough.
+    assert probe(lab, L.ALLOWED, expected_issuers=("service lab ca",)).category == pe.REACHABLE
+    assert probe(lab, L.ALLOWED, expected_issuers=("Service Lab",)).category == pe.TLS_INTERCEPTED
 
 
 def test_black_holed_host_times_out(lab):
@@ -106,6 +110,23 @@ def test_unknown_name_is_a_dns_failure_at_the_proxy(lab):
     result = probe(lab, L.UNKNOWN)
     assert result.category == pe.DNS_FAILURE
     assert result.observation.proxy_status == 500
+
+
+def test_an_offline_proxy_still_proves_allowed_and_anonymous(lab):
+    # Squid let the anonymous CONNECT through its access rules and then found no address: the
+    # proxy side is ready even though nothing is reachable (a lab or a site without Internet).
+    if lab.dns is None:
+        pytest.skip("cannot bind the NXDOMAIN server to 127.53.0.1:53 (needs root); Squid would only time out")
+    results = [probe(lab, L.UNKNOWN), probe(lab, L.UNKNOWN, path="/other")]
+    assert [r.category for r in results] == [pe.DNS_FAILURE, pe.DNS_FAILURE]
+    assert results[0].as_dict()["failed_at"] == "proxy"
+    summary = pe.summarize(results)
+    assert summary["allowed"]["status"] == pe.MET and summary["anonymous"]["status"] == pe.MET
+    assert not any(r.reachable for r in results)
+    assert "the proxy could not resolve" in pe.verdict(results)
+    # The same through the port that demands authentication stops at 407: no evidence then.
+    denied = pe.summarize([probe(lab, L.UNKNOWN, port="auth")])
+    assert denied["anonymous"]["status"] == pe.NOT_MET
 
 
 def test_unknown_name_is_a_dns_failure_directly(lab):
@@ -190,6 +211,7 @@ def test_module_through_ansible_playbook(lab, tmp_path):
         routes: [direct, named]
         proxy: http://{proxy}
         ca_path: {ca}
+        expected_issuers: [Service Lab CA]
         timeout: 3
         deadline: 20
       register: probe

@@ -7,6 +7,8 @@ count that 200 as success, must name the interceptor's issuer, and must send not
 unverified TLS but a bare GET: no proxy credentials, no body.
 """
 
+from __future__ import annotations
+
 import socket
 import ssl
 import threading
@@ -14,7 +16,13 @@ import threading
 import pytest
 from hypothesis import given, strategies as st
 
-from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as pe
+from ansible_collections.purview.device_proxy.plugins.module_utils import microsoft_tls_trust
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_classify
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_client
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_model
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_report
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_runner
+from ansible_collections.purview.device_proxy.plugins.module_utils import probe_targets
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import parse_endpoint
 
 trustme = pytest.importorskip("trustme")
@@ -75,6 +83,9 @@ def lab(tmp_path):
     trusted_ca = trustme.CA(organization_name="Trusted Test CA")
     trusted_file = tmp_path / "trusted.pem"
     trusted_ca.cert_pem.write_to_path(str(trusted_file))
+    # A host that trusts the inspection CA as well (a corporate Linux host, typically).
+    both_file = tmp_path / "trusted-and-inspection.pem"
+    both_file.write_bytes(trusted_ca.cert_pem.bytes() + interceptor_ca.cert_pem.bytes())
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     interceptor_ca.issue_cert("svc.test", "127.0.0.1").configure_cert(server_context)
     seen = {"inner": [], "connect": []}
@@ -124,18 +135,18 @@ def lab(tmp_path):
     forward = Server(proxy)
     try:
         yield {"origin": origin, "proxy": forward, "seen": seen,
-               "policy": pe.TlsPolicy(ca_file=str(trusted_file))}
+               "policy": probe_model.TlsPolicy(ca_file=str(trusted_file)), "both_file": str(both_file)}
     finally:
         forward.stop()
         origin.stop()
 
 
 def test_direct_interception_is_named_and_never_success(lab):
-    target = pe.make_target("https://127.0.0.1:%d/probe" % lab["origin"].port)
-    obs = pe.perform_probe(target, pe.Hop(pe.DIRECT), lab["policy"], 5)
-    category, detail = pe.classify(target, obs, lab["policy"])
-    assert obs.failure == pe.F_TLS_VERIFY and obs.status is None
-    assert category == pe.TLS_INTERCEPTED
+    target = probe_targets.make_target("https://127.0.0.1:%d/probe" % lab["origin"].port)
+    obs = probe_client.perform_probe(target, probe_model.Hop(probe_model.DIRECT), lab["policy"], 5)
+    category, detail = probe_classify.classify(target, obs, lab["policy"])
+    assert obs.failure == probe_model.F_TLS_VERIFY and obs.status is None
+    assert category == probe_model.TLS_INTERCEPTED
     assert "Interceptor Test CA" in obs.issuer and "Interceptor Test CA" in detail
     # The interceptor answered 200 on the unverified connection; that answer is not the result.
     assert len(lab["seen"]["inner"]) == 1
@@ -144,11 +155,11 @@ def test_direct_interception_is_named_and_never_success(lab):
 
 
 def test_inspection_through_a_proxy_sends_no_credentials_inside_the_unverified_tls(lab):
-    target = pe.make_target("https://127.0.0.1:%d/probe" % lab["origin"].port)
-    credentials = pe.Credentials("svc", "Tunnel-Secret")
-    hop = pe.Hop(pe.NAMED, parse_endpoint("127.0.0.1:%d" % lab["proxy"].port), credentials)
-    result = pe.run_jobs([pe.Job(target, pe.NAMED, hop)], policy=lab["policy"], timeout=5)[0]
-    assert result.category == pe.TLS_INTERCEPTED and not result.reachable
+    target = probe_targets.make_target("https://127.0.0.1:%d/probe" % lab["origin"].port)
+    credentials = probe_model.Credentials("svc", "Tunnel-Secret")
+    hop = probe_model.Hop(probe_model.NAMED, parse_endpoint("127.0.0.1:%d" % lab["proxy"].port), credentials)
+    result = probe_runner.run_jobs([probe_runner.Job(target, probe_model.NAMED, hop)], policy=lab["policy"], timeout=5)[0]
+    assert result.category == probe_model.TLS_INTERCEPTED and not result.reachable
     assert "Interceptor Test CA" in result.observation.issuer
     # Two CONNECTs to the same proxy (verified attempt, then inspection), both as configured.
     connects = lab["seen"]["connect"]
@@ -166,6 +177,57 @@ def test_inspection_through_a_proxy_sends_no_credentials_inside_the_unverified_t
     assert "Tunnel-Secret" not in repr(result.as_dict()) and "Tunnel-Secret" not in result.detail
 
 
+def _answer_with(response):
+    def handle(conn):
+        conn.settimeout(2)
+        _read_head(conn)
+        conn.sendall(response)
+    return handle
+
+
+def test_non_squid_block_page_over_plain_http_is_blocked_not_reachable():
+    # An appliance proxy's block page: 403, HTML, no X-Squid-Error, no Proxy-Status.
+    page = (b"HTTP/1.1 403 Forbidden\r\nServer: SecureGateway\r\nContent-Type: text/html\r\n"
+            b"Content-Length: 20\r\nConnection: close\r\n\r\n<h1>Blocked</h1>    ")
+    proxy = Server(_answer_with(page))
+    try:
+        target = probe_targets.make_target("http://crl.svc.example/pki/crl")
+        hop = probe_model.Hop(probe_model.NAMED, parse_endpoint("127.0.0.1:%d" % proxy.port))
+        result = probe_runner.run_jobs([probe_runner.Job(target, probe_model.NAMED, hop)], timeout=5)[0]
+    finally:
+        proxy.stop()
+    assert result.category == probe_model.BLOCKED and not result.reachable
+    assert "block page" in result.detail
+
+
+MICROSOFT_EXPECTATIONS = tuple(microsoft_tls_trust.MICROSOFT_SERVICE_ISSUER_ORGANISATIONS) + tuple(
+    sorted(microsoft_tls_trust.root_thumbprints()))
+
+
+def test_interception_with_a_trusted_inspection_ca_is_caught_by_the_expected_issuers(lab):
+    # Verification succeeds (the host trusts the inspection CA); only the issuer tells.
+    target = probe_targets.make_target("https://127.0.0.1:%d/probe" % lab["origin"].port)
+    hop = probe_model.Hop(probe_model.NAMED, parse_endpoint("127.0.0.1:%d" % lab["proxy"].port))
+    policy = probe_model.TlsPolicy(ca_file=lab["both_file"], expected_issuers=MICROSOFT_EXPECTATIONS)
+    results = probe_runner.run_jobs([probe_runner.Job(target, probe_model.NAMED, hop)], policy=policy, timeout=5)
+    obs = results[0].observation
+    assert obs.failure is None and obs.status == 200
+    assert ("O", "Interceptor Test CA") in obs.issuer_names
+    assert results[0].category == probe_model.TLS_INTERCEPTED and not results[0].reachable
+    assert results[0].as_dict()["issuer_expected"] is False
+    assert probe_report.summarize(results)["not_inspected"]["status"] == probe_report.NOT_MET
+
+
+def test_trusted_inspection_ca_without_expected_issuers_is_never_called_not_inspected(lab):
+    target = probe_targets.make_target("https://127.0.0.1:%d/probe" % lab["origin"].port)
+    hop = probe_model.Hop(probe_model.NAMED, parse_endpoint("127.0.0.1:%d" % lab["proxy"].port))
+    policy = probe_model.TlsPolicy(ca_file=lab["both_file"])
+    results = probe_runner.run_jobs([probe_runner.Job(target, probe_model.NAMED, hop)], policy=policy, timeout=5)
+    assert results[0].category == probe_model.REACHABLE
+    assert results[0].as_dict()["issuer_expected"] is None
+    assert probe_report.summarize(results)["not_inspected"]["status"] == probe_report.UNKNOWN
+
+
 @given(status=st.one_of(st.none(), st.integers(100, 599)),
        proxy_status=st.one_of(st.none(), st.integers(100, 599)),
        proxy_error=st.one_of(st.none(), st.sampled_from(["err_access_denied", "errno:111", "dns_error", "bogus"])),
@@ -174,8 +236,8 @@ def test_inspection_through_a_proxy_sends_no_credentials_inside_the_unverified_t
        scheme=st.sampled_from(["https", "http"]))
 def test_no_observation_after_failed_verification_is_ever_reachable(status, proxy_status, proxy_error, verify_code,
                                                                     issuer, scheme):
-    target = pe.make_target("%s://svc.example/" % scheme)
-    obs = pe.Observation(failure=pe.F_TLS_VERIFY, status=status, proxy_status=proxy_status,
-                         proxy_error=proxy_error, verify_code=verify_code, issuer=issuer)
-    category, _detail = pe.classify(target, obs)
-    assert category != pe.REACHABLE
+    target = probe_targets.make_target("%s://svc.example/" % scheme)
+    obs = probe_model.Observation(failure=probe_model.F_TLS_VERIFY, status=status, proxy_status=proxy_status,
+                                  proxy_error=proxy_error, verify_code=verify_code, issuer=issuer)
+    category, _detail = probe_classify.classify(target, obs)
+    assert category != probe_model.REACHABLE

@@ -4,11 +4,14 @@
 The wire is replaced by a fake ``perform_probe``; tests/integration/squid proves the transport.
 """
 
+from __future__ import annotations
+
 import json
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.purview.device_proxy.plugins.module_utils import microsoft_tls_trust
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as engine
 from ansible_collections.purview.device_proxy.plugins.modules import service_url_probe
 
@@ -33,7 +36,8 @@ def wire(monkeypatch):
             return engine.Observation(failure=engine.F_DNS)
         if hop.credentials is None:
             return engine.Observation(proxy_status=407, at=engine.AT_PROXY)
-        return engine.Observation(status=200, issuer="CN=Service CA")
+        return engine.Observation(status=200, issuer="O=Microsoft Corporation, CN=Service CA",
+                                  issuer_names=(("O", "Microsoft Corporation"), ("CN", "Service CA")))
 
     monkeypatch.setattr(engine, "perform_probe", fake)
     for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
@@ -82,8 +86,9 @@ def test_environment_route_reads_the_module_environment(wire, capsys, monkeypatc
 
 
 def test_policy_and_settings_reach_the_engine(wire, capsys, tmp_path):
+    trustme = pytest.importorskip("trustme")
     bundle = tmp_path / "ca.pem"
-    bundle.write_text("not read by the fake wire")
+    trustme.CA().cert_pem.write_to_path(str(bundle))  # loaded before probing, so it must be a real CA
     run({"urls": ["https://a.example/test"], "routes": ["direct"], "ca_path": str(bundle),
          "expected_issuers": ["Microsoft"], "timeout": 2.5}, capsys)
     _target, _hop, policy, timeout = wire[0]
@@ -158,3 +163,91 @@ def test_credentials_written_into_the_proxy_option_are_refused_and_never_echoed(
     assert "Opt1onSecret" not in text and "Opt1on%53ecret" not in text
     assert "10.0.0.6:8080" in result["invocation"]["module_args"]["proxy"]
     assert wire == []
+
+
+@pytest.mark.parametrize("args, field, rule", [
+    ({"timeout": "nan"}, "timeout", "finite"),
+    ({"deadline": "inf"}, "deadline", "finite"),
+    ({"timeout": 301}, "timeout", "range"),
+    ({"deadline": 3601}, "deadline", "range"),
+    ({"concurrency": 257}, "concurrency", "range"),
+])
+def test_run_settings_must_be_finite_and_within_the_documented_ranges(wire, capsys, args, field, rule):
+    result = run(dict({"urls": ["https://a.example/"], "routes": ["direct"]}, **args), capsys)
+    assert result["_rc"] == 1 and result["field"] == field and result["rule"] == rule
+    assert result["msg"].startswith(field + ": ")
+    assert wire == []
+
+
+@pytest.fixture
+def inspecting_wire(monkeypatch):
+    """A proxy whose inspection CA this host trusts: every handshake verifies, the issuer is the proxy's."""
+    calls = []
+
+    def fake(target, hop, policy, timeout):
+        calls.append(policy)
+        return engine.Observation(status=200, issuer="O=Microsoft Corporation Inspection, CN=Contoso Proxy CA",
+                                  issuer_names=(("O", "Microsoft Corporation Inspection"), ("CN", "Contoso Proxy CA")))
+
+    monkeypatch.setattr(engine, "perform_probe", fake)
+    return calls
+
+
+def test_trusted_inspection_ca_is_caught_without_expected_issuers_from_the_user(inspecting_wire, capsys):
+    result = run({"urls": ["https://winatp-gw-cus.microsoft.com/test"], "routes": ["named"], "proxy": "10.0.0.6:8080",
+                  "require": ["not_inspected"]}, capsys)
+    assert result["_rc"] == 1
+    assert result["results"][0]["category"] == "tls_intercepted"
+    assert result["results"][0]["issuer_expected"] is False
+    assert result["summary"]["not_inspected"]["status"] == "not_met"
+    # The default is Microsoft's issuer organisations and root fingerprints, from the cited data.
+    policy = inspecting_wire[0]
+    assert "Microsoft Corporation" in policy.expected_issuers and "DigiCert Inc" in policy.expected_issuers
+    assert set(microsoft_tls_trust.root_thumbprints()) <= set(policy.expected_issuers)
+
+
+def test_no_expected_issuers_leaves_not_inspected_unknown_never_met(inspecting_wire, capsys):
+    result = run({"urls": ["https://winatp-gw-cus.microsoft.com/test"], "routes": ["named"], "proxy": "10.0.0.6:8080",
+                  "expected_issuers": []}, capsys)
+    assert result["_rc"] == 0
+    assert result["results"][0]["category"] == "reachable"
+    assert result["summary"]["not_inspected"]["status"] == "unknown"
+
+
+@pytest.mark.parametrize("content", [b"not a certificate\n", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"])
+def test_unusable_ca_path_fails_before_any_probe(wire, capsys, tmp_path, content):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(content)
+    result = run({"urls": ["https://a.example/"], "routes": ["direct"], "ca_path": str(bundle)}, capsys)
+    assert result["_rc"] == 1 and result["field"] == "ca_path" and result["rule"] == "readable"
+    assert str(bundle) in result["msg"]
+    assert wire == []
+
+
+@pytest.mark.parametrize("url, secret", [
+    ("https://svc:UrlSecret99@a.example/", "UrlSecret99"),
+    ("ftp://svc:UrlSecret99@a.example/", "UrlSecret99"),
+    ("https://svc:UrlSecret99@a.example:bad/", "UrlSecret99"),
+])
+def test_credentials_in_urls_are_masked_in_every_message(wire, capsys, url, secret):
+    result = run({"urls": [url], "routes": ["direct"]}, capsys)
+    assert result["_rc"] == 1 and result["field"] == "urls"
+    assert secret not in json.dumps(result)
+    assert wire == []
+
+
+def test_pac_url_credentials_and_tokens_are_masked(wire, capsys):
+    pytest.importorskip("requests")
+    # Port 9 on loopback: nothing listens, the download fails and the error names the URL.
+    url = "http://pacuser:PacSecret77@127.0.0.1:9/proxy.pac?token=PacToken12345&v=1"
+    result = run({"urls": ["https://a.example/"], "routes": ["pac"], "pac_url": url, "timeout": 5}, capsys)
+    assert result["_rc"] == 1 and result["field"] == "pac_url"
+    text = json.dumps(result)
+    assert "PacSecret77" not in text and "PacToken12345" not in text
+    assert "127.0.0.1:9/proxy.pac" in result["msg"]
+
+
+def test_environment_proxy_credentials_are_masked(wire, capsys, monkeypatch):
+    monkeypatch.setenv("https_proxy", "http://envuser:EnvPass4242@proxy.env.example:3128")
+    result = run({"urls": ["https://envpass4242.example/", "https://a.example/EnvPass4242"], "routes": ["direct"]}, capsys)
+    assert "EnvPass4242" not in json.dumps(result)

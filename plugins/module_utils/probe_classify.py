@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Classification (pure): one category and a short explanation for each observation."""
+
+from __future__ import annotations
+
+import errno
+from typing import Mapping, Optional, Tuple
+
+from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs import (
+    IDENTITY_MATCHED, IDENTITY_MISMATCH, IDENTITY_UNCHECKED, identity, split_expectations,
+)
+from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import (
+    AT_PROXY, BLOCKED, CATEGORY_REASONS, CONNECTION_REFUSED, DNS_FAILURE, ERROR, F_DNS, F_NOT_RUN, F_PROTOCOL,
+    F_REFUSED, F_RESET, F_TIMEOUT, F_TLS, F_TLS_VERIFY, F_UNREACHABLE, NETWORK_UNREACHABLE, NOT_RUN,
+    PROXY_AUTH_REQUIRED, PROXY_ERROR, REACHABLE, TIMEOUT, TLS_ERROR, TLS_INTERCEPTED, Observation,
+    ProbeTarget, TlsPolicy,
+)
+
+# OpenSSL verification results that mean "this certificate does not chain to the trust store in
+# use" (X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, DEPTH_ZERO_SELF_SIGNED_CERT,
+# SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_GET_ISSUER_CERT_LOCALLY, UNABLE_TO_VERIFY_LEAF_SIGNATURE).
+UNTRUSTED_CHAIN_CODES = frozenset((2, 18, 19, 20, 21))
+
+
+# Squid's X-Squid-Error codes (token, then errno) and RFC 9209 Proxy-Status error types.
+_PROXY_ERROR_CATEGORY = {
+    "err_dns_fail": DNS_FAILURE,
+    "dns_error": DNS_FAILURE,
+    "dns_timeout": DNS_FAILURE,
+    "destination_not_found": DNS_FAILURE,
+    "err_read_timeout": TIMEOUT,
+    "err_lifetime_exp": TIMEOUT,
+    "connection_timeout": TIMEOUT,
+    "connection_read_timeout": TIMEOUT,
+    "connection_refused": CONNECTION_REFUSED,
+    "destination_unavailable": CONNECTION_REFUSED,
+    "destination_ip_unroutable": NETWORK_UNREACHABLE,
+    "err_access_denied": BLOCKED,
+    "http_request_denied": BLOCKED,
+    "destination_ip_prohibited": BLOCKED,
+    "err_cache_access_denied": PROXY_AUTH_REQUIRED,
+}
+# Answers a proxy gives only after its access rules (http_access, proxy_auth) let the request
+# through and it then tried to reach the destination: evidence that the URL is allowed (and, for a
+# request without credentials, that anonymous traffic is), even when nothing could be reached.
+FORWARDING_FAILURE_TOKENS = frozenset((
+    "err_cannot_forward", "err_dns_fail", "err_connect_fail", "err_read_timeout", "err_lifetime_exp",
+    "dns_error", "dns_timeout", "destination_not_found", "destination_unavailable", "destination_ip_unroutable",
+    "connection_timeout", "connection_read_timeout", "connection_refused",
+))
+
+
+def proxy_tried_to_forward(obs: Observation) -> bool:
+    """Did the proxy itself answer that it could not reach the destination (so it let the request through)?"""
+    token = obs.proxy_error or ""
+    return obs.proxy_status is not None and (token in FORWARDING_FAILURE_TOKENS or token.startswith("errno:"))
+
+
+_ERRNO_CATEGORY = {
+    errno.ETIMEDOUT: TIMEOUT,
+    errno.ECONNREFUSED: CONNECTION_REFUSED,
+    errno.ENETUNREACH: NETWORK_UNREACHABLE,
+    errno.EHOSTUNREACH: NETWORK_UNREACHABLE,
+}
+
+
+def parse_proxy_error(headers: Mapping[str, str]) -> Optional[str]:
+    """A normalised error token from ``X-Squid-Error`` (``ERR_CONNECT_FAIL 111``) or ``Proxy-Status``."""
+    squid = headers.get("x-squid-error")
+    if squid:
+        words = squid.split()
+        token = words[0].lower()
+        if token == "err_connect_fail" and len(words) > 1 and words[1].isdigit():
+            return "errno:%s" % words[1]
+        return token
+    status = headers.get("proxy-status")
+    if status:
+        for param in status.split(";")[1:]:
+            key, _sep, value = param.strip().partition("=")
+            if key.strip().lower() == "error":
+                return value.strip().strip('"').lower()
+    return None
+
+
+def _proxy_answer_category(obs: Observation) -> Tuple[str, str]:
+    code = obs.proxy_status
+    token = obs.proxy_error or ""
+    if code == 407:
+        return PROXY_AUTH_REQUIRED, "the proxy answered 407 Proxy Authentication Required"
+    if token.startswith("errno:"):
+        number = int(token[6:])
+        category = _ERRNO_CATEGORY.get(number, PROXY_ERROR)
+        return category, "the proxy answered %d: it could not connect to the service (errno %d)" % (code, number)
+    if token == "err_cannot_forward":
+        # Squid 5 answers a CONNECT to a name that does not resolve this way (no address to try);
+        # with no parent proxies configured there is no other cause.
+        return DNS_FAILURE, ("the proxy answered %d (err_cannot_forward): it found no address for the name, "
+                             "which is how Squid 5 reports a name that does not resolve" % code)
+    if token in _PROXY_ERROR_CATEGORY:
+        detail = "the proxy answered %d (%s)" % (code, token)
+        if token in FORWARDING_FAILURE_TOKENS:
+            detail += ": the failure is at the proxy, on its way to the service"
+        return _PROXY_ERROR_CATEGORY[token], detail
+    if code is not None and 400 <= code < 500:
+        return BLOCKED, "the proxy answered %d: the destination is not allowed" % code
+    return PROXY_ERROR, "the proxy answered %s%s" % (code, " (%s)" % token if token else "")
+
+
+def _looks_like_a_block_page(target: ProbeTarget, obs: Observation, identity_found: str) -> bool:
+    """A 403 through a proxy that cannot be shown to come from the service.
+
+    Proxies other than Squid (appliances, cloud gateways) answer a denied plain-HTTP request, or a
+    request inside TLS they intercept, with a 403 page that carries no ``X-Squid-Error``. Unless the
+    URL expects 403, or the answer came over TLS with the service's own certificate, it is the proxy's.
+    """
+    if obs.status != 403 or not obs.via_proxy or 403 in target.expected_status:
+        return False
+    return target.scheme == "http" or identity_found != IDENTITY_MATCHED
+
+
+def identity_of(target: ProbeTarget, obs: Observation, policy: TlsPolicy) -> str:
+    """Whether a verified HTTPS answer came with the service's own certificate (see probe_certs).
+
+    Only verified answers of pinned URLs are judged; everything else is unchecked.
+    """
+    if obs.failure is not None or obs.status is None or obs.proxy_status is not None:
+        return IDENTITY_UNCHECKED
+    if target.scheme != "https" or target.no_pinning:
+        return IDENTITY_UNCHECKED
+    names, fingerprints = split_expectations(policy.expected_issuers)
+    return identity(obs.issuer_names, obs.chain_fingerprints, names, fingerprints)
+
+
+def _where(obs: Observation) -> str:
+    return "the proxy" if obs.at == AT_PROXY else "the service"
+
+
+def classify(target: ProbeTarget, obs: Observation, policy: Optional[TlsPolicy] = None) -> Tuple[str, str]:
+    """One category and a short explanation for an observation. Pure."""
+    policy = policy or TlsPolicy()
+    if obs.failure is None:
+        if obs.proxy_status is not None:
+            category, detail = _proxy_answer_category(obs)
+            if target.scheme == "https":
+                detail += ", delivered inside TLS (issuer: %s)" % (obs.issuer or "unknown")
+            return category, detail
+        if obs.status is None:
+            return ERROR, "no HTTP status was read"
+        identity_found = identity_of(target, obs, policy)
+        if identity_found == IDENTITY_MISMATCH:
+            return TLS_INTERCEPTED, ("the certificate chains to the trust store but was not issued by an expected "
+                                     "issuer (issuer: %s; expected: %s)" % (obs.issuer or "unknown", ", ".join(policy.expected_issuers)))
+        if _looks_like_a_block_page(target, obs, identity_found):
+            return BLOCKED, ("HTTP 403 through the proxy, without a proxy error header and not an expected status of "
+                             "the URL: taken as the proxy's block page")
+        return REACHABLE, "HTTP %d" % obs.status
+    failure = obs.failure
+    if failure == F_TLS_VERIFY:
+        if obs.proxy_status is not None:
+            category, detail = _proxy_answer_category(obs)
+            return category, "%s, delivered over intercepted TLS (issuer: %s)" % (detail, obs.issuer or "unknown")
+        if obs.verify_code in UNTRUSTED_CHAIN_CODES:
+            return TLS_INTERCEPTED, "the certificate does not chain to the trust store in use (issuer: %s)" % (obs.issuer or "unknown")
+        return TLS_ERROR, "certificate verification failed: %s" % (obs.detail or "code %s" % obs.verify_code)
+    simple = {
+        F_DNS: (DNS_FAILURE, "the name of %s did not resolve"),
+        F_REFUSED: (CONNECTION_REFUSED, "%s refused the connection"),
+        F_UNREACHABLE: (NETWORK_UNREACHABLE, "no route to %s"),
+        F_TIMEOUT: (TIMEOUT, "%s did not answer in time"),
+        F_RESET: (ERROR, "%s reset the connection"),
+        F_TLS: (TLS_ERROR, "the TLS handshake with %s failed"),
+        F_PROTOCOL: (ERROR, "%s did not answer with HTTP"),
+    }
+    if failure in simple:
+        category, text = simple[failure]
+        message = text % _where(obs)
+        if obs.detail:
+            message += " (%s)" % obs.detail
+        return category, message
+    if failure == F_NOT_RUN:
+        return NOT_RUN, obs.detail or CATEGORY_REASONS[NOT_RUN]
+    return ERROR, obs.detail or "unexpected failure"

@@ -1,0 +1,230 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shared vocabulary of the service-URL probes: categories, routes, input and observation records.
+
+Every other ``probe_*`` module speaks in these types; this one holds no logic beyond them.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional, Tuple
+
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyEndpoint
+
+# --- categories ------------------------------------------------------------------------------
+
+REACHABLE = "reachable"
+BLOCKED = "blocked"
+PROXY_AUTH_REQUIRED = "proxy_auth_required"
+TLS_INTERCEPTED = "tls_intercepted"
+TLS_ERROR = "tls_error"
+DNS_FAILURE = "dns_failure"
+CONNECTION_REFUSED = "connection_refused"
+NETWORK_UNREACHABLE = "network_unreachable"
+TIMEOUT = "timeout"
+PROXY_ERROR = "proxy_error"
+NOT_RUN = "not_run"
+ERROR = "error"
+
+CATEGORIES = (
+    REACHABLE, BLOCKED, PROXY_AUTH_REQUIRED, TLS_INTERCEPTED, TLS_ERROR, DNS_FAILURE,
+    CONNECTION_REFUSED, NETWORK_UNREACHABLE, TIMEOUT, PROXY_ERROR, NOT_RUN, ERROR,
+)
+
+# Why a category matters, in words for the verdict.
+CATEGORY_REASONS = {
+    REACHABLE: "the service answered",
+    BLOCKED: "the proxy refused the destination",
+    PROXY_AUTH_REQUIRED: "the proxy demands authentication (anonymous traffic not permitted)",
+    TLS_INTERCEPTED: "the TLS certificate was not the service's (TLS inspection)",
+    TLS_ERROR: "the TLS handshake failed",
+    DNS_FAILURE: "the name did not resolve (no working DNS server or no Internet access)",
+    CONNECTION_REFUSED: "the connection was refused",
+    NETWORK_UNREACHABLE: "there is no route to the destination (egress blocked or no network)",
+    TIMEOUT: "nothing answered within the timeout (traffic dropped or no route)",
+    PROXY_ERROR: "the proxy answered with an error",
+    NOT_RUN: "the run deadline was reached before the probe started",
+    ERROR: "the exchange failed",
+}
+
+# The same for failures on the way to the proxy itself.
+PROXY_CATEGORY_REASONS = {
+    DNS_FAILURE: "the proxy's name did not resolve",
+    CONNECTION_REFUSED: "the proxy refused the connection (is it running, is the port right?)",
+    NETWORK_UNREACHABLE: "there is no route to the proxy",
+    TIMEOUT: "the proxy did not answer in time",
+}
+
+# --- routes ----------------------------------------------------------------------------------
+
+DIRECT = "direct"
+NAMED = "named"
+ENVIRONMENT = "environment"
+PAC = "pac"
+ROUTES = (DIRECT, NAMED, ENVIRONMENT, PAC)
+
+# The analyzer's method numbers (FACTS.md section 5): on a Linux host the environment proxy is
+# the machine's default proxy, the PAC file stands for auto discovery, direct is "proxy disabled".
+ROUTE_METHOD = {ENVIRONMENT: 1, PAC: 2, DIRECT: 3, NAMED: 4}
+
+
+class ProbeConfigError(ValueError):
+    """Invalid probe input. ``field`` names the option, ``rule`` the rule it broke."""
+
+    def __init__(self, field_name: str, rule: str, message: str) -> None:
+        self.field = field_name
+        self.rule = rule
+        self.message = message
+        super(ProbeConfigError, self).__init__("%s: %s" % (field_name, message))
+
+    def __str__(self):
+        return "%s: %s" % (self.field, self.message)
+
+
+class MissingLibraryError(RuntimeError):
+    """A Python library an optional feature needs is not installed on the probing host."""
+
+
+# --- input model -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProbeTarget:
+    """One URL to test, as the catalog's probe list describes it."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+    path: str
+    channel: str = ""
+    expected_status: Tuple[int, ...] = ()
+    no_pinning: bool = False
+    method: str = "GET"
+
+    @property
+    def authority(self) -> str:
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        return "%s:%d" % (host, self.port)
+
+    @property
+    def host_header(self) -> str:
+        default = 443 if self.scheme == "https" else 80
+        if self.port == default:
+            return "[%s]" % self.host if ":" in self.host else self.host
+        return self.authority
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Proxy credentials (Basic). Never rendered into results or messages."""
+
+    username: str
+    password: str = field(repr=False)
+
+    def header_value(self) -> str:
+        token = ("%s:%s" % (self.username, self.password)).encode("utf-8")
+        return "Basic " + base64.b64encode(token).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Hop:
+    """How one probe leaves this host: directly (``proxy`` None) or through one proxy."""
+
+    route: str
+    proxy: Optional[ProxyEndpoint] = None
+    credentials: Optional[Credentials] = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TlsPolicy:
+    """What counts as the service's certificate."""
+
+    ca_file: Optional[str] = None
+    ca_dir: Optional[str] = None
+    # Who may issue a pinned service's certificate, as given: organisation or common names
+    # (matched whole, case folded) and SHA-1 CA fingerprints (40 hex digits). Empty means nothing
+    # tells the service's certificate from a trusted inspection CA's: "not inspected" stays unknown.
+    expected_issuers: Tuple[str, ...] = ()
+
+
+# --- observations: what happened on the wire -------------------------------------------------
+
+# Where a failure happened.
+AT_PROXY = "proxy"
+AT_ORIGIN = "origin"
+
+# Transport failures (Observation.failure).
+F_DNS = "dns"
+F_REFUSED = "refused"
+F_UNREACHABLE = "unreachable"
+F_TIMEOUT = "timeout"
+F_RESET = "reset"
+F_TLS_VERIFY = "tls_verify"
+F_TLS = "tls"
+F_PROTOCOL = "protocol"
+F_NOT_RUN = "not_run"
+F_OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Raw facts of one probe. ``proxy_status`` is set when the proxy answered instead of the origin."""
+
+    failure: Optional[str] = None
+    at: str = AT_ORIGIN
+    status: Optional[int] = None
+    proxy_status: Optional[int] = None
+    proxy_error: Optional[str] = None
+    verify_code: Optional[int] = None
+    issuer: Optional[str] = None
+    detail: str = ""
+    elapsed: float = 0.0
+    # The leaf's issuer attributes after a verified handshake, and the verified chain's SHA-1
+    # fingerprints where Python gives them (3.13+; None below).
+    issuer_names: Tuple[Tuple[str, str], ...] = ()
+    chain_fingerprints: Optional[Tuple[str, ...]] = None
+    # The request went through a proxy, which may have answered it itself.
+    via_proxy: bool = False
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    target: ProbeTarget
+    hop: Hop
+    observation: Observation
+    category: str
+    detail: str
+    # Whether a verified certificate was shown to be the service's: matched, mismatch, unchecked.
+    identity: str = "unchecked"
+
+    @property
+    def reachable(self) -> bool:
+        return self.category == REACHABLE
+
+    def as_dict(self) -> Dict[str, Any]:
+        obs = self.observation
+        expected = None
+        if self.target.expected_status and obs.status is not None:
+            expected = obs.status in self.target.expected_status
+        return {
+            "url": self.target.url,
+            "channel": self.target.channel,
+            "route": self.hop.route,
+            "proxy": self.hop.proxy.host_port() if self.hop.proxy is not None else None,
+            "proxy_authenticated": self.hop.credentials is not None,
+            "category": self.category,
+            "reachable": self.reachable,
+            "status": obs.status,
+            "proxy_status": obs.proxy_status,
+            "status_expected": expected,
+            "issuer": obs.issuer,
+            "issuer_expected": {"matched": True, "mismatch": False}.get(self.identity),
+            # Where a failure happened: at the proxy (reaching it, or the proxy's own answer) or at the service.
+            "failed_at": None if self.reachable else ("proxy" if obs.at == AT_PROXY else "service"),
+            "detail": self.detail,
+            "elapsed": round(obs.elapsed, 3),
+        }
