@@ -81,7 +81,7 @@ def resolve_url_specs(params: Dict[str, Any]) -> List[Dict[str, Any]]:
     try:
         specs.extend(cv.normalise_url_spec(item, index, "urls") for index, item in enumerate(user_items))
     except cv.VerdictInputError as err:
-        raise WindowsModuleInputError(err.field, err.rule, str(err).split(": ", 1)[1]) from err
+        raise WindowsModuleInputError(err.field, err.rule, err.message) from err
     if params.get("required_only"):
         specs = [spec for spec in specs if spec["required"]]
     unique: Dict[str, Dict[str, Any]] = {}
@@ -99,7 +99,7 @@ def command_line_proxy(params: Dict[str, Any]) -> Any:
     try:
         return parse_endpoint(value, field="command_line_proxy", allow_scheme=True).host_port()
     except ProxyAddressError as err:
-        raise WindowsModuleInputError("command_line_proxy", err.rule, str(err).split(": ", 1)[1]) from err
+        raise WindowsModuleInputError("command_line_proxy", err.rule, err.message) from err
 
 
 def task_result(specs: List[Dict[str, Any]], raw: Dict[str, Any], params: Dict[str, Any]) -> Dict[str, Any]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, NamedTuple, Sequence, Tuple
 
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds
 
 
@@ -53,13 +54,8 @@ FAILURE_KINDS = failure_kinds.ALL
 URL_SPEC_KEYS = ("url", "channel", "expected_status", "no_pinning", "required")
 
 
-class AnalyzerInputError(ValueError):
+class AnalyzerInputError(InputError):
     """Malformed input to the model. ``field`` names the value, ``rule`` says which rule it broke."""
-
-    def __init__(self, field: str, rule: str, message: str):
-        self.field = field
-        self.rule = rule
-        super().__init__(f"{field}: {message}")
 
 
 def normalise_url_spec(item: Any, index: int = 0, field: str = "urls") -> Dict[str, Any]:

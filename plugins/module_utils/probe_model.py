@@ -12,27 +12,27 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
+from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyEndpoint
 
 # --- categories ------------------------------------------------------------------------------
 
-REACHABLE = "reachable"
-BLOCKED = "blocked"
-PROXY_AUTH_REQUIRED = "proxy_auth_required"
-TLS_INTERCEPTED = "tls_intercepted"
-TLS_ERROR = "tls_error"
-DNS_FAILURE = "dns_failure"
-CONNECTION_REFUSED = "connection_refused"
-NETWORK_UNREACHABLE = "network_unreachable"
-TIMEOUT = "timeout"
-PROXY_ERROR = "proxy_error"
-NOT_RUN = "not_run"
-ERROR = "error"
+# One vocabulary with the Windows device test (failure_kinds): the same failure, the same word.
+REACHABLE = failure_kinds.REACHABLE
+BLOCKED = failure_kinds.BLOCKED
+PROXY_AUTH_REQUIRED = failure_kinds.PROXY_AUTH_REQUIRED
+TLS_INTERCEPTED = failure_kinds.TLS_INTERCEPTED
+TLS_ERROR = failure_kinds.TLS_ERROR
+DNS_FAILURE = failure_kinds.DNS_FAILURE
+CONNECTION_REFUSED = failure_kinds.CONNECTION_REFUSED
+NETWORK_UNREACHABLE = failure_kinds.NETWORK_UNREACHABLE
+TIMEOUT = failure_kinds.TIMEOUT
+PROXY_ERROR = failure_kinds.PROXY_ERROR
+NOT_RUN = failure_kinds.NOT_RUN
+ERROR = failure_kinds.ERROR
 
-CATEGORIES = (
-    REACHABLE, BLOCKED, PROXY_AUTH_REQUIRED, TLS_INTERCEPTED, TLS_ERROR, DNS_FAILURE,
-    CONNECTION_REFUSED, NETWORK_UNREACHABLE, TIMEOUT, PROXY_ERROR, NOT_RUN, ERROR,
-)
+CATEGORIES = failure_kinds.SHARED
 
 # Why a category matters, in words for the verdict.
 CATEGORY_REASONS = {
@@ -66,22 +66,13 @@ ENVIRONMENT = "environment"
 PAC = "pac"
 ROUTES = (DIRECT, NAMED, ENVIRONMENT, PAC)
 
-# The analyzer's method numbers (FACTS.md section 5): on a Linux host the environment proxy is
+# The analyzer's method numbers (docs/reference/connectivity-analyzer.md#methods): on a Linux host the environment proxy is
 # the machine's default proxy, the PAC file stands for auto discovery, direct is "proxy disabled".
 ROUTE_METHOD = {ENVIRONMENT: 1, PAC: 2, DIRECT: 3, NAMED: 4}
 
 
-class ProbeConfigError(ValueError):
+class ProbeConfigError(InputError):
     """Invalid probe input. ``field`` names the option, ``rule`` the rule it broke."""
-
-    def __init__(self, field_name: str, rule: str, message: str) -> None:
-        self.field = field_name
-        self.rule = rule
-        self.message = message
-        super(ProbeConfigError, self).__init__("%s: %s" % (field_name, message))
-
-    def __str__(self):
-        return "%s: %s" % (self.field, self.message)
 
 
 class MissingLibraryError(RuntimeError):

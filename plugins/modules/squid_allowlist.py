@@ -180,6 +180,7 @@ import tempfile
 from typing import Callable, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 
 # Reads the files an ``include`` line names (its words after ``include``); None when it cannot.
 IncludeReader = Callable[[List[str]], Optional[List[List[str]]]]  # typing names: targets run Python 3.8
@@ -206,13 +207,8 @@ _SECRETS = re.compile(r"((?:login|password|pass|key)=)[^\s'\"]+", re.IGNORECASE)
 ENCODING = "utf-8"
 
 
-class AllowlistError(ValueError):
+class SquidConfigError(InputError):
     """A configuration the block cannot be placed in safely. ``field`` names the option."""
-
-    def __init__(self, field: str, rule: str, message: str) -> None:
-        self.field = field
-        self.rule = rule
-        super().__init__("%s: %s" % (field, message))
 
 
 # --- reading the file the way Squid does ---------------------------------------------------------
@@ -359,18 +355,18 @@ def include_reader(patterns: list[str]) -> list[list[str]] | None:
 
 def markers(template: str) -> tuple[str, str]:
     if not isinstance(template, str) or "{mark}" not in template:
-        raise AllowlistError("marker", "mark-placeholder", "the marker must be one line containing {mark}")
+        raise SquidConfigError("marker", "mark-placeholder", "the marker must be one line containing {mark}")
     if _CONTROL.search(template):
-        raise AllowlistError("marker", "one-line", "the marker must be one line without control characters")
+        raise SquidConfigError("marker", "one-line", "the marker must be one line without control characters")
     # Written and compared without trailing blanks (lines are compared that way), so it is found again.
     begin, end = (template.replace("{mark}", mark).rstrip(" \t") for mark in ("BEGIN", "END"))
     # Squid skips leading white space, then a line starting with '#' is a comment; anything else
     # would be read as a directive.
     if not begin.lstrip(_C_SPACE).startswith("#") or not end.lstrip(_C_SPACE).startswith("#"):
-        raise AllowlistError("marker", "comment", "the marker must be a Squid comment (start with '#'), "
+        raise SquidConfigError("marker", "comment", "the marker must be a Squid comment (start with '#'), "
                                                   "or it would be read as a directive: %r" % begin)
     if max(len(begin.encode(ENCODING)), len(end.encode(ENCODING))) > SQUID_LINE_BYTES:
-        raise AllowlistError("marker", "line-length", "the marker is longer than the %d bytes Squid reads as "
+        raise SquidConfigError("marker", "line-length", "the marker is longer than the %d bytes Squid reads as "
                                                       "one line" % SQUID_LINE_BYTES)
     return begin, end
 
@@ -386,7 +382,7 @@ def find_block(lines: list[str], begin: str, end: str) -> tuple[int, int] | None
     if not starts and not stops:
         return None
     if len(starts) != 1 or len(stops) != 1 or stops[0] < starts[0]:
-        raise AllowlistError("path", "markers", "the file has %d begin and %d end marker line(s) out of order or repeated; "
+        raise SquidConfigError("path", "markers", "the file has %d begin and %d end marker line(s) out of order or repeated; "
                                                 "fix it by hand (markers: %r, %r)" % (len(starts), len(stops), begin, end))
     return starts[0], stops[0]
 
@@ -440,7 +436,7 @@ def render(lines: list[str], block_lines: list[str], begin: str, end: str, state
     # again outside it would make the block's rules match those values too.
     shared = sorted(set(Scan(block_lines).acl_types()) & set(scan.acl_types()))
     if shared:
-        raise AllowlistError("block", "acl-name-collision", "the ACL name(s) %s of the block are also defined outside "
+        raise SquidConfigError("block", "acl-name-collision", "the ACL name(s) %s of the block are also defined outside "
                                                             "it; Squid merges them, so the block's rules would match "
                                                             "those values too. Use another ACL name prefix"
                              % ", ".join(shared))
@@ -448,34 +444,34 @@ def render(lines: list[str], block_lines: list[str], begin: str, end: str, state
     if old_start is not None and old_start <= limit and old_start not in scan.unsafe:
         return rest[:old_start] + managed + rest[old_start:], old_start + 1, None
     if limit in scan.unsafe:
-        raise AllowlistError("path", "unterminated", "%s; the block cannot be placed after it safely, fix the "
+        raise SquidConfigError("path", "unterminated", "%s; the block cannot be placed after it safely, fix the "
                                                      "file by hand" % scan.unterminated)
     return rest[:limit] + managed + rest[limit:], limit + 1, rule
 
 
 def block_lines_from(block: str | None, begin: str, end: str) -> list[str]:
     if block is None:
-        raise AllowlistError("block", "required", "block is required when state=present")
+        raise SquidConfigError("block", "required", "block is required when state=present")
     lines = [line.rstrip(" \t") for line in block.replace("\r\n", "\n").split("\n")]
     while lines and not lines[-1]:
         lines.pop()
     if not lines:
-        raise AllowlistError("block", "non-empty", "block is empty")
+        raise SquidConfigError("block", "non-empty", "block is empty")
     for number, line in enumerate(lines, start=1):
         if _CONTROL.search(line):
-            raise AllowlistError("block", "control-character", "line %d of block holds a control character (%r); Squid "
+            raise SquidConfigError("block", "control-character", "line %d of block holds a control character (%r); Squid "
                                                                "would not read it as it reads here" % (number, line))
         if len(line.encode(ENCODING, "surrogateescape")) > SQUID_LINE_BYTES:
-            raise AllowlistError("block", "line-length", "line %d of block is longer than the %d bytes Squid reads as "
+            raise SquidConfigError("block", "line-length", "line %d of block is longer than the %d bytes Squid reads as "
                                                          "one line" % (number, SQUID_LINE_BYTES))
         if _is_marker(line, begin) or _is_marker(line, end):
-            raise AllowlistError("block", "no-markers", "line %d of block is a marker line" % number)
+            raise SquidConfigError("block", "no-markers", "line %d of block is a marker line" % number)
     scan = Scan(lines)
     if scan.unterminated:
-        raise AllowlistError("block", "self-contained", "in block, %s: it would take in the lines after the block"
+        raise SquidConfigError("block", "self-contained", "in block, %s: it would take in the lines after the block"
                              % scan.unterminated)
     if any(s.words[0] in ("else", "endif") and not s.inside for s in scan.statements):
-        raise AllowlistError("block", "self-contained", "block has an 'else' or 'endif' without its 'if'")
+        raise SquidConfigError("block", "self-contained", "block has an 'else' or 'endif' without its 'if'")
     return lines
 
 
@@ -573,11 +569,11 @@ def run_module() -> None:
         block_lines = block_lines_from(params["block"], begin, end) if params["state"] == "present" else []
         real = os.path.realpath(path)  # a symlinked path: change the file it points to, keep the link
         if not os.path.isfile(real):
-            raise AllowlistError("path", "exists", "%s is not a file; install Squid first" % path)
+            raise SquidConfigError("path", "exists", "%s is not a file; install Squid first" % path)
         before = read_bytes(real)
         lines, final_newline = split_config(before)
         new_lines, line, placed_before = render(lines, block_lines, begin, end, params["state"], include_reader)
-    except AllowlistError as exc:
+    except SquidConfigError as exc:
         module.fail_json(msg=printable(str(exc)), field=exc.field, rule=exc.rule, **result)
     except OSError as exc:
         module.fail_json(msg="path: cannot read %s: %s" % (path, exc), field="path", rule="readable", **result)

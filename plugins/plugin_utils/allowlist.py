@@ -22,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     ProxyAddressError,
     parse_endpoint,
@@ -38,13 +39,8 @@ _ACL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,40}")  # used with fullmatch: '$
 _PAC_KEYWORDS = ("PROXY", "HTTPS", "SOCKS", "SOCKS4", "SOCKS5")
 
 
-class AllowlistError(ValueError):
+class AllowlistError(InputError):
     """Bad renderer input. Attributes: field (option name or 'entries[<index>]'), rule."""
-
-    def __init__(self, field: str, rule: str, message: str) -> None:
-        super().__init__("%s: %s" % (field, message))
-        self.field = field
-        self.rule = rule
 
 
 @dataclass(frozen=True)

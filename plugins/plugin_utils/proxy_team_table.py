@@ -135,7 +135,7 @@ def table_rows(entries: Iterable[Any]) -> List[Dict[str, Any]]:
         try:
             (rule,) = rules_from([item])
         except AllowlistError as exc:
-            raise AllowlistError("entries[%d]" % index, exc.rule, str(exc).split(": ", 1)[1]) from exc
+            raise AllowlistError("entries[%d]" % index, exc.rule, exc.message) from exc
         row = merged.setdefault(rule, {"functions": [], "lists": set(), "required": None})
         for name in _functions_of(item):
             if name not in row["functions"]:

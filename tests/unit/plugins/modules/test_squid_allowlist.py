@@ -107,17 +107,17 @@ def test_absent_removes_only_the_block():
 
 @pytest.mark.parametrize("lines", [[BEGIN, "x"], ["x", END], [END, "x", BEGIN], [BEGIN, END, BEGIN, END]])
 def test_broken_markers_are_refused(lines):
-    with pytest.raises(mod.AllowlistError) as info:
+    with pytest.raises(mod.SquidConfigError) as info:
         mod.render(lines, ["x"], BEGIN, END, "present")
     assert info.value.rule == "markers"
 
 
 def test_marker_needs_placeholder_and_block_must_not_contain_markers():
-    with pytest.raises(mod.AllowlistError, match="marker"):
+    with pytest.raises(mod.SquidConfigError, match="marker"):
         mod.markers("# managed")
-    with pytest.raises(mod.AllowlistError, match="line 2"):
+    with pytest.raises(mod.SquidConfigError, match="line 2"):
         mod.block_lines_from("acl a src 10.0.0.0/8\n" + END, BEGIN, END)
-    with pytest.raises(mod.AllowlistError, match="empty"):
+    with pytest.raises(mod.SquidConfigError, match="empty"):
         mod.block_lines_from("\n\n", BEGIN, END)
 
 
@@ -448,7 +448,7 @@ def test_a_file_changed_during_validation_is_never_overwritten(setup, capsys, tm
     ("acl mde dstdomain " + "a" * 8200 + "\n", "line-length"),
 ])
 def test_a_block_squid_would_read_differently_is_refused(block, rule):
-    with pytest.raises(mod.AllowlistError) as info:
+    with pytest.raises(mod.SquidConfigError) as info:
         mod.block_lines_from(block, BEGIN, END)
     assert info.value.field == "block" and info.value.rule == rule
 
@@ -481,7 +481,7 @@ def test_a_rule_inside_a_conditional_is_preceded_outside_it():
 
 
 def test_a_dangling_continuation_at_the_end_is_refused():
-    with pytest.raises(mod.AllowlistError) as info:
+    with pytest.raises(mod.SquidConfigError) as info:
         mod.render(["http_access allow localhost \\"], ["http_access allow mde"], BEGIN, END, "present")
     assert info.value.rule == "unterminated"
 
@@ -567,7 +567,7 @@ def test_a_marker_with_trailing_blanks_is_found_again(setup, capsys):
 ])
 def test_an_acl_of_the_block_defined_outside_it_is_refused(outside):
     text = ["acl localnet src 10.0.0.0/8"] + outside.split("\n") + ["http_access deny all"]
-    with pytest.raises(mod.AllowlistError) as info:
+    with pytest.raises(mod.SquidConfigError) as info:
         mod.render(text, BLOCK.splitlines(), BEGIN, END, "present")
     assert info.value.field == "block" and info.value.rule == "acl-name-collision"
     assert "mde" in str(info.value)
@@ -576,7 +576,7 @@ def test_an_acl_of_the_block_defined_outside_it_is_refused(outside):
 def test_an_acl_defined_in_an_included_file_counts_as_outside(tmp_path):
     included = tmp_path / "extra.conf"
     included.write_text("acl mde dstdomain .example.org\n")
-    with pytest.raises(mod.AllowlistError) as info:
+    with pytest.raises(mod.SquidConfigError) as info:
         mod.render(["include %s" % included, "http_access deny all"], BLOCK.splitlines(), BEGIN, END, "present",
                    mod.include_reader)
     assert info.value.rule == "acl-name-collision"
