@@ -10,9 +10,13 @@ follows :data:`FLEET_SCHEMA`. The renderers read only that model:
 * :func:`render_host_text` - the analyzer-style text of one host (module_utils.analyzer_text);
 * :func:`render_json` - the fleet model itself;
 * :func:`render_junit` - JUnit XML, one test case per host and URL, for CI dashboards;
+* :func:`render_summary` - a short fleet summary in plain text;
 * ``fleet_report_html.render_html`` - a self-contained, paginated HTML matrix.
 
-:func:`write_reports` writes the files (only those whose content changed) and returns what it did.
+:data:`RENDERERS` maps each format to its renderer. :func:`write_reports` writes the files (only
+those whose content changed, each atomically through ``report_files``) and returns what it did.
+Run history and the comparison with the previous run live in ``fleet_history``, metrics in
+``fleet_metrics``; both read this model too.
 Hosts are ordered failures first, then by name; URLs in the order they were first tested.
 """
 
@@ -20,20 +24,23 @@ from __future__ import annotations
 
 import json
 import os
-import re
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
-from xml.sax.saxutils import quoteattr, escape
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
+from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
 
 SCHEMA_ID = "purview.device_proxy/connectivity-fleet"
-SCHEMA_VERSION = 1
+# 2: failures carry the five method outcomes (structured); hosts carry elapsed_ms.
+SCHEMA_VERSION = 2
 
 TESTED = "tested"
 NO_RESULT = "no-result"
-FORMATS = ("text", "json", "junit", "html")
-FILE_NAMES = {"json": "connectivity-fleet.json", "junit": "connectivity-junit.xml", "html": "connectivity-fleet.html"}
+FORMATS = ("text", "summary", "json", "junit", "html")
+FILE_NAMES = {"summary": "connectivity-summary.txt", "json": "connectivity-fleet.json",
+              "junit": "connectivity-junit.xml", "html": "connectivity-fleet.html"}
 TEXT_DIR = "hosts"
 
 # One token per method in a cell: S<code> succeeded, F<code> failed, "-" doesn't exist,
@@ -86,6 +93,7 @@ FLEET_SCHEMA: Dict[str, Any] = {
                     },
                     "run_as_system": {"type": ["boolean", "null"]},
                     "deadline_reached": {"type": ["boolean", "null"]},
+                    "elapsed_ms": {"type": ["integer", "null"], "minimum": 0},
                     "results": {
                         "type": "array",
                         "description": "aligned with the top-level urls; null where the host did not test that URL",
@@ -106,9 +114,24 @@ FLEET_SCHEMA: Dict[str, Any] = {
                         "type": "array",
                         "items": {
                             "type": "object",
-                            "required": ["url", "diagnosis"],
+                            "required": ["url", "diagnosis", "methods"],
                             "additionalProperties": False,
-                            "properties": {"url": {"type": "string"}, "diagnosis": {"type": "string"}},
+                            "properties": {
+                                "url": {"type": "string"},
+                                "diagnosis": {"type": "string"},
+                                "methods": {
+                                    "type": "array", "minItems": 5, "maxItems": 5,
+                                    "description": "methods 1-5 in order; null where the method doesn't exist",
+                                    "items": {
+                                        "type": ["object", "null"],
+                                        "required": ["ok", "code", "proxy"],
+                                        "additionalProperties": False,
+                                        "properties": {"ok": {"type": "boolean"},
+                                                       "code": {"type": ["integer", "string", "null"]},
+                                                       "proxy": {"type": ["string", "null"]}},
+                                    },
+                                },
+                            },
                         },
                     },
                 },
@@ -135,27 +158,86 @@ class FleetReportError(ValueError):
 # --- model -----------------------------------------------------------------------------------------
 method_token = cv.method_token
 
+_STRICT = frozenset((cv.PASS, cv.FAIL, cv.UNTESTED))
+_ANALYZER = frozenset((cv.PASS, cv.FAIL))
+_CHANNELS = frozenset(cv.CHANNEL_ORDER)
+
 
 def _is_test_result(result: Any) -> bool:
-    return isinstance(result, Mapping) and isinstance(result.get("urls"), list) and "summary" in result
+    return isinstance(result, Mapping) and "urls" in result and "summary" in result
+
+
+def _shape_error(host: str, where: str, rule: str) -> FleetReportError:
+    return FleetReportError(
+        "results[%s]" % host, "result-shape",
+        "not a connectivity_test result: %s %s (register the task result of "
+        "purview.device_proxy.connectivity_test, unchanged)" % (where, rule))
+
+
+def _check_url(host: str, index: int, url: Any) -> None:
+    """The fields the reports read from one URL verdict, checked before anything is built."""
+    where = "urls[%d]" % index
+    if not isinstance(url, Mapping):
+        raise _shape_error(host, where, "is not a mapping")
+    if not isinstance(url.get("url"), str) or not url["url"]:
+        raise _shape_error(host, where + ".url", "must be a non-empty string")
+    if url.get("channel") not in _CHANNELS:
+        raise _shape_error(host, where + ".channel", "must be one of " + ", ".join(cv.CHANNEL_ORDER))
+    if url.get("strict") not in _STRICT:
+        raise _shape_error(host, where + ".strict", "must be one of pass, fail, untested")
+    if url.get("analyzer") not in _ANALYZER:
+        raise _shape_error(host, where + ".analyzer", "must be pass or fail")
+    if not isinstance(url.get("diagnosis"), str):
+        raise _shape_error(host, where + ".diagnosis", "must be a string")
+    probes = url.get("probes")
+    if not isinstance(probes, list) or len(probes) != len(cv.METHODS) or \
+            not all(isinstance(p, Mapping) and "outcome" in p and "method" in p for p in probes):
+        raise _shape_error(host, where + ".probes", "must list the five classified method probes")
+    tokens = url.get("tokens")
+    if tokens is not None and (not isinstance(tokens, list) or len(tokens) != len(cv.METHODS)):
+        raise _shape_error(host, where + ".tokens", "must list five method tokens")
+
+
+def structured_methods(probes: Sequence[Mapping[str, Any]]) -> List[Optional[Dict[str, Any]]]:
+    """The five classified probes as {ok, code, proxy} (None: the method doesn't exist)."""
+    methods: List[Optional[Dict[str, Any]]] = []
+    for probe in probes:
+        outcome = cv.analyzer_outcome(probe)
+        methods.append(None if outcome is None else
+                       {"ok": outcome.succeeded, "code": outcome.code, "proxy": outcome.proxy})
+    return methods
 
 
 def build_fleet(results: Mapping[str, Any], generated_at: str, verdict: str = "strict",
                 title: str = "Defender for Endpoint connectivity") -> Dict[str, Any]:
-    """The fleet model from ``{host: connectivity_test task result or None}``."""
+    """The fleet model from ``{host: connectivity_test task result or None}``.
+
+    A result that claims to be a connectivity_test result (it has ``urls`` and ``summary``) but
+    lacks what the reports read is refused naming the host and the field, before anything is built.
+    """
     if verdict not in cv.FAIL_VERDICTS:
         raise FleetReportError("fail_verdict", "choices", f"{verdict!r} is not one of {', '.join(cv.FAIL_VERDICTS)}")
     url_index: Dict[str, int] = {}
     url_rows: List[Dict[str, Any]] = []
-    for result in results.values():
+    for host, result in results.items():
         if not _is_test_result(result):
             continue
-        for url in result["urls"]:
+        urls = result["urls"]
+        if not isinstance(urls, list):
+            raise _shape_error(str(host), "urls", "must be a list")
+        for index, url in enumerate(urls):
+            _check_url(str(host), index, url)
             if url["url"] not in url_index:
                 url_index[url["url"]] = len(url_rows)
-                url_rows.append({"url": url["url"], "channel": url["channel"], "required": bool(url["required"]),
+                url_rows.append({"url": url["url"], "channel": url["channel"], "required": bool(url.get("required", True)),
                                  "failed_hosts": 0})
-    hosts = [_host_entry(str(host), result, url_index, url_rows, verdict) for host, result in results.items()]
+    hosts = []
+    for host, result in results.items():
+        try:
+            hosts.append(_host_entry(str(host), result, url_index, url_rows, verdict))
+        except (KeyError, TypeError, AttributeError, cv.VerdictInputError) as err:
+            raise _shape_error(str(host), "a field", "is missing or malformed (%s: %s)"
+                               % (type(err).__name__, err)) from err
     hosts.sort(key=_host_order)
     tested = [h for h in hosts if h["status"] == TESTED]
     cells = sum(1 for h in tested for cell in h["results"] if cell is not None)
@@ -181,9 +263,11 @@ def build_fleet(results: Mapping[str, Any], generated_at: str, verdict: str = "s
     }
 
 
+_RANK = {NO_RESULT: 0, cv.FAIL: 1, cv.PASS: 2}
+
+
 def _host_order(host: Mapping[str, Any]):
-    rank = {NO_RESULT: 0, cv.FAIL: 1, cv.PASS: 2}[host["verdict"]]
-    return (rank, -host["failed"], host["host"])
+    return (_RANK[host["verdict"]], -host["failed"], host["host"])
 
 
 def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: List[Dict[str, Any]],
@@ -194,8 +278,8 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
             message = result.get("msg")
         return {"host": host, "status": NO_RESULT, "verdict": NO_RESULT, "failed": 0,
                 "error": str(message or "no result: the host was unreachable or failed before the test"),
-                "configured": None, "run_as_system": None, "deadline_reached": None, "results": [None] * len(url_rows),
-                "failures": []}
+                "configured": None, "run_as_system": None, "deadline_reached": None, "elapsed_ms": None,
+                "results": [None] * len(url_rows), "failures": []}
     cells: List[Optional[Dict[str, Any]]] = [None] * len(url_rows)
     failures = []
     for url in result["urls"]:
@@ -211,11 +295,13 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
         }
         if url[verdict] == cv.FAIL:
             url_rows[index]["failed_hosts"] += 1
-            failures.append({"url": url["url"], "diagnosis": url["diagnosis"]})
+            failures.append({"url": url["url"], "diagnosis": url["diagnosis"],
+                             "methods": structured_methods(url["probes"])})
     raw = result.get("raw") or {}
     process = raw.get("process") or {}
     run = raw.get("run") or {}
     configured = result.get("configured") or {}
+    elapsed = run.get("elapsed_ms")
     return {
         "host": host,
         "status": TESTED,
@@ -225,16 +311,28 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
         "configured": {"method": configured.get("method", "default"), "proxy": configured.get("proxy")},
         "run_as_system": process.get("is_system"),
         "deadline_reached": run.get("deadline_reached"),
+        "elapsed_ms": elapsed if isinstance(elapsed, int) and elapsed >= 0 else None,
         "results": cells,
         "failures": failures,
     }
 
 
 # --- renderers -------------------------------------------------------------------------------------
+@dataclass
+class ReportInput:
+    """Everything a renderer may read: the task results, the fleet model, and the history view."""
+
+    results: Mapping[str, Any]
+    fleet: Mapping[str, Any]
+    legacy_text: bool = False
+    changes: Optional[Mapping[str, Any]] = None   # fleet_history.compare() with the previous run
+    trend: Optional[Mapping[str, Any]] = None     # fleet_history.trend() over the kept runs
+
+
 def render_json(fleet: Mapping[str, Any], indent: Optional[int] = None) -> str:
     """The fleet model as JSON (compact unless ``indent``), ending with a newline."""
     separators = (",", ":") if indent is None else (",", ": ")
-    return json.dumps(fleet, indent=indent, separators=separators, ensure_ascii=False) + "\n"
+    return json.dumps(fleet, indent=indent, separators=separators, ensure_ascii=False, check_circular=False) + "\n"
 
 
 def render_host_text(result: Mapping[str, Any], legacy: bool = False) -> str:
@@ -248,30 +346,36 @@ def _seconds(ms: Any) -> str:
     return "%.3f" % ((ms or 0) / 1000.0)
 
 
-def _cell_text(url: str, cell: Mapping[str, Any]) -> str:
-    """The analyzer block of one cell, rebuilt from its tokens."""
+def failure_text(failure: Mapping[str, Any]) -> str:
+    """The analyzer block of one failed cell, from its structured method outcomes."""
     methods = {}
-    for number, token in enumerate(cell["methods"], start=1):
-        if token == "-":
-            continue
-        if token == "N":
-            methods[number] = analyzer_text.MethodOutcome(False, "not run")
-            continue
-        code = token[1:]
-        methods[number] = analyzer_text.MethodOutcome(token[0] == "S", int(code) if code.isdigit() else code)
-    return analyzer_text.render_block(analyzer_text.UrlBlock(url, methods))
+    for number, method in enumerate(failure["methods"], start=1):
+        if method is not None:
+            methods[number] = analyzer_text.MethodOutcome(method["ok"], method["code"], method["proxy"])
+    return analyzer_text.render_block(analyzer_text.UrlBlock(failure["url"], methods))
+
+
+def _attr(value: Any) -> str:
+    return quoteattr(report_files.xml_text(value))
 
 
 def render_junit(fleet: Mapping[str, Any]) -> str:
-    """JUnit XML: a test suite per host, a test case per host and URL (failures by the fleet verdict)."""
+    """JUnit XML: a test suite per host, a test case per host and URL (failures by the fleet verdict).
+
+    Test case names are the URL and the class name ``connectivity.<host>``: nothing that changes
+    from run to run, so CI systems can follow one host and URL across runs. Every text passes
+    through ``report_files.xml_text``, so the document parses whatever the hosts reported.
+    """
     verdict = fleet["verdict"]
     urls = fleet["urls"]
     suites = []
     total = failures_total = errors_total = skipped_total = 0
-    quoted_urls = [quoteattr(row["url"]) for row in urls]
+    quoted_urls = [_attr(row["url"]) for row in urls]
+    kinds = ["required" if row["required"] else "optional" for row in urls]
+    quoted_verdict = _attr(verdict)
+    timestamp = _attr(fleet["generated_at"])
     for host in fleet["hosts"]:
-        name = host["host"]
-        classname = quoteattr("connectivity." + name)
+        classname = _attr("connectivity." + host["host"])
         cases = []
         failures = errors = skipped = 0
         time_ms = 0
@@ -279,27 +383,30 @@ def render_junit(fleet: Mapping[str, Any]) -> str:
             errors = 1
             cases.append('    <testcase classname=%s name="connectivity_test" time="0.000">\n'
                          '      <error type="no-result" message=%s/>\n    </testcase>'
-                         % (classname, quoteattr(host["error"])))
+                         % (classname, _attr(host["error"])))
         else:
-            diagnoses = {f["url"]: f["diagnosis"] for f in host["failures"]}
-            for row, quoted_url, cell in zip(urls, quoted_urls, host["results"]):
+            details = {f["url"]: f for f in host["failures"]}
+            pass_head = '    <testcase classname=' + classname + ' name=%s time="%.3f"/>'
+            head_open = '    <testcase classname=' + classname + ' name=%s time="%.3f">'
+            for index, cell in enumerate(host["results"]):
                 if cell is None:
                     continue
-                time_ms += cell.get("ms") or 0
-                head = '    <testcase classname=%s name=%s time="%.3f">' % (
-                    classname, quoted_url, (cell.get("ms") or 0) / 1000.0)
-                if cell[verdict] == cv.FAIL:
+                ms = cell["ms"] or 0
+                time_ms += ms
+                state = cell[verdict]
+                if state == cv.PASS:
+                    cases.append(pass_head % (quoted_urls[index], ms / 1000.0))
+                elif state == cv.FAIL:
                     failures += 1
-                    kind = "required" if row["required"] else "optional"
-                    message = "%s URL: %s" % (kind, diagnoses.get(row["url"], "failed"))
+                    failure = details.get(urls[index]["url"])
+                    message = "%s URL: %s" % (kinds[index], failure["diagnosis"] if failure else "failed")
+                    body = escape(report_files.xml_text(failure_text(failure))) if failure else ""
                     cases.append("%s\n      <failure type=%s message=%s>%s</failure>\n    </testcase>" % (
-                        head, quoteattr(verdict), quoteattr(message), escape(_cell_text(row["url"], cell))))
-                elif cell[verdict] == cv.UNTESTED:
+                        head_open % (quoted_urls[index], ms / 1000.0), quoted_verdict, _attr(message), body))
+                else:
                     skipped += 1
                     cases.append('%s\n      <skipped message="the configured method did not run"/>\n    </testcase>'
-                                 % head)
-                else:
-                    cases.append(head[:-1] + "/>")
+                                 % (head_open % (quoted_urls[index], ms / 1000.0)))
         count = len(cases)
         total += count
         failures_total += failures
@@ -309,25 +416,44 @@ def render_junit(fleet: Mapping[str, Any]) -> str:
         if host["configured"]:
             props = ('    <properties>\n      <property name="configured_method" value=%s/>\n'
                      '      <property name="configured_proxy" value=%s/>\n    </properties>\n'
-                     % (quoteattr(host["configured"]["method"]), quoteattr(host["configured"]["proxy"] or "")))
+                     % (_attr(host["configured"]["method"]), _attr(host["configured"]["proxy"] or "")))
         suites.append('  <testsuite name=%s tests="%d" failures="%d" errors="%d" skipped="%d" time="%s" '
                       'timestamp=%s>\n%s%s\n  </testsuite>' % (
-                          quoteattr(name), count, failures, errors, skipped, _seconds(time_ms),
-                          quoteattr(fleet["generated_at"]), props, "\n".join(cases)))
+                          _attr(host["host"]), count, failures, errors, skipped, _seconds(time_ms),
+                          timestamp, props, "\n".join(cases)))
     head = ('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name=%s tests="%d" failures="%d" errors="%d" '
-            'skipped="%d">\n' % (quoteattr(fleet.get("title") or "connectivity"), total, failures_total,
+            'skipped="%d">\n' % (_attr(fleet.get("title") or "connectivity"), total, failures_total,
                                  errors_total, skipped_total))
     return head + "\n".join(suites) + ("\n" if suites else "") + "</testsuites>\n"
 
 
+def render_summary(fleet: Mapping[str, Any], changes: Optional[Mapping[str, Any]] = None) -> str:
+    """A few lines of plain text: totals, the line about the previous run, the failing hosts."""
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_history
+
+    totals = fleet["totals"]
+    lines = ["%s, %s (verdict: %s)" % (fleet.get("title") or "Connectivity", fleet["generated_at"], fleet["verdict"]),
+             "%d hosts: %d failing, %d passing, %d without result; %d URLs, %d of %d cells failed"
+             % (totals["hosts"], totals["failed"], totals["passed"], totals["no_result"], totals["urls"],
+                totals["failed_cells"], totals["cells"]),
+             fleet_history.since_line(changes)]
+    failing = [h for h in fleet["hosts"] if h["verdict"] != cv.PASS]
+    if failing:
+        lines.append("")
+        lines.append("Hosts failing or without result:")
+        for host in failing:
+            if host["status"] == NO_RESULT:
+                lines.append("  %s: no result: %s" % (host["host"], host["error"]))
+            else:
+                lines.append("  %s: %d URL(s) failed" % (host["host"], host["failed"]))
+    return "\n".join(lines) + "\n"
+
+
 # --- files -----------------------------------------------------------------------------------------
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-
-
 def host_file_name(host: str) -> str:
-    """A file name for a host's text report: unsafe characters become "_", never hidden or empty."""
-    name = _UNSAFE.sub("_", host).lstrip(".") or "_"
-    return name + ".txt"
+    """A file name for a host's text report: unsafe characters become "_", never hidden or empty,
+    never too long for a file system (see ``report_files.safe_file_name``)."""
+    return report_files.safe_file_name(host, ".txt")
 
 
 def check_formats(formats: Iterable[str]) -> List[str]:
@@ -338,29 +464,44 @@ def check_formats(formats: Iterable[str]) -> List[str]:
     return [name for name in FORMATS if name in formats]
 
 
-def render_files(results: Mapping[str, Any], fleet: Mapping[str, Any], formats: Sequence[str],
-                 legacy_text: bool = False) -> Dict[str, str]:
-    """Every report file as {relative path: content}."""
+def _text_files(data: ReportInput) -> Dict[str, str]:
+    files: Dict[str, str] = {}
+    taken: Dict[str, str] = {}
+    for host, result in sorted(data.results.items()):
+        if not _is_test_result(result):
+            continue
+        name = host_file_name(str(host))
+        if name in taken:
+            raise FleetReportError(str(host), "file-name", f"its text file name {name} clashes with host {taken[name]}")
+        taken[name] = str(host)
+        files[TEXT_DIR + "/" + name] = render_host_text(result, legacy=data.legacy_text)
+    return files
+
+
+def _html_files(data: ReportInput) -> Dict[str, str]:
     from ansible_collections.purview.device_proxy.plugins.plugin_utils.fleet_report_html import render_html
 
+    return {FILE_NAMES["html"]: render_html(data.fleet, data.changes, data.trend)}
+
+
+# One renderer per format: ReportInput -> {relative path: content}.
+RENDERERS: Dict[str, Callable[[ReportInput], Dict[str, str]]] = {
+    "text": _text_files,
+    "summary": lambda data: {FILE_NAMES["summary"]: render_summary(data.fleet, data.changes)},
+    "json": lambda data: {FILE_NAMES["json"]: render_json(data.fleet)},
+    "junit": lambda data: {FILE_NAMES["junit"]: render_junit(data.fleet)},
+    "html": _html_files,
+}
+
+
+def render_files(results: Mapping[str, Any], fleet: Mapping[str, Any], formats: Sequence[str],
+                 legacy_text: bool = False, changes: Optional[Mapping[str, Any]] = None,
+                 trend: Optional[Mapping[str, Any]] = None) -> Dict[str, str]:
+    """Every report file as {relative path: content}."""
+    data = ReportInput(results, fleet, legacy_text, changes, trend)
     files: Dict[str, str] = {}
-    formats = check_formats(formats)
-    if "text" in formats:
-        taken: Dict[str, str] = {}
-        for host, result in sorted(results.items()):
-            if not _is_test_result(result):
-                continue
-            name = host_file_name(str(host))
-            if name in taken:
-                raise FleetReportError(str(host), "file-name", f"its text file name {name} clashes with host {taken[name]}")
-            taken[name] = str(host)
-            files[os.path.join(TEXT_DIR, name)] = render_host_text(result, legacy=legacy_text)
-    if "json" in formats:
-        files[FILE_NAMES["json"]] = render_json(fleet)
-    if "junit" in formats:
-        files[FILE_NAMES["junit"]] = render_junit(fleet)
-    if "html" in formats:
-        files[FILE_NAMES["html"]] = render_html(fleet)
+    for name in check_formats(formats):
+        files.update(RENDERERS[name](data))
     return files
 
 
@@ -370,22 +511,29 @@ def write_reports(dest: str, files: Mapping[str, str], check_mode: bool = False)
         raise FleetReportError("dest", "required", "a report directory is required")
     changed: List[str] = []
     sizes: Dict[str, int] = {}
+    folders_made = set()
+    mode = None
     for relative, content in files.items():
         path = os.path.join(dest, relative)
         data = content.encode("utf-8")
         sizes[relative] = len(data)
         try:
-            with open(path, "rb") as handle:
-                if handle.read() == data:
-                    continue
-        except FileNotFoundError:
+            if os.path.getsize(path) == len(data):
+                with open(path, "rb") as handle:
+                    if handle.read() == data:
+                        continue
+        except (FileNotFoundError, NotADirectoryError):
             pass
         changed.append(relative)
         if check_mode:
             continue
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        temporary = path + ".tmp"
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
+        folder = os.path.dirname(path)
+        if folder not in folders_made:
+            os.makedirs(dest, exist_ok=True)  # the directory the user named may be a link
+            if os.path.normpath(folder) != os.path.normpath(dest):
+                report_files.make_folder(folder)  # ours (hosts/): never followed when a link
+            folders_made.add(folder)
+        if mode is None:
+            mode = report_files.default_mode()
+        report_files.write_atomically(path, data, mode)
     return {"dest": dest, "changed_files": changed, "sizes": sizes}
