@@ -70,9 +70,9 @@ def check_options(params: Mapping[str, Any]) -> None:
 def history_view(history_dir: Optional[str], keep: int, fleet: Mapping[str, Any]
                  ) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]], Dict[str, Any], List[str]]:
     """(changes, trend, this run's entry, warnings) from the kept entries; (None, None, ...) without history."""
-    entry = fleet_history.entry_from_fleet(fleet)
     if not history_dir:
-        return None, None, entry, []
+        return None, None, {}, []
+    entry = fleet_history.entry_from_fleet(fleet)
     previous, warnings = fleet_history.load_entries(history_dir, keep)
     changes = fleet_history.compare(previous[0], entry) if previous else None
     runs = list(reversed(previous)) + [entry]
@@ -94,6 +94,10 @@ class ActionModule(ActionBase):
         del tmp
         task_vars = task_vars or {}
         check_mode = bool(self._task.check_mode)
+        with fleet_report.gc_paused():
+            return self._run(result, task_vars, check_mode)
+
+    def _run(self, result: Dict[str, Any], task_vars: Mapping[str, Any], check_mode: bool) -> Dict[str, Any]:
         try:
             params = validate_arguments(self._task.args, argument_spec_from_documentation(DOCUMENTATION))
             check_options(params)

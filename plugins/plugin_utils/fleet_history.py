@@ -24,6 +24,7 @@ import datetime
 import json
 import os
 import secrets
+from operator import itemgetter
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
@@ -54,13 +55,19 @@ class HistoryError(ValueError):
 def entry_from_fleet(fleet: Mapping[str, Any]) -> Dict[str, Any]:
     """The history entry (header and hosts) of one fleet model."""
     hosts: Dict[str, List[Any]] = {}
-    letter = _LETTER
+    letter = _LETTER.__getitem__
+    strict_of, analyzer_of = itemgetter("strict"), itemgetter("analyzer")
     for host in fleet["hosts"]:
         if host["status"] != "tested":
             hosts[host["host"]] = ["no-result", None, "", ""]
             continue
-        strict = "".join("." if cell is None else letter[cell["strict"]] for cell in host["results"])
-        analyzer = "".join("." if cell is None else letter[cell["analyzer"]] for cell in host["results"])
+        cells = host["results"]
+        if None in cells:
+            strict = "".join("." if cell is None else _LETTER[cell["strict"]] for cell in cells)
+            analyzer = "".join("." if cell is None else _LETTER[cell["analyzer"]] for cell in cells)
+        else:  # the common case, without a Python-level loop per cell
+            strict = "".join(map(letter, map(strict_of, cells)))
+            analyzer = "".join(map(letter, map(analyzer_of, cells)))
         hosts[host["host"]] = ["tested", (host.get("configured") or {}).get("method"), strict, analyzer]
     durations = [h.get("elapsed_ms") for h in fleet["hosts"] if isinstance(h.get("elapsed_ms"), int)]
     return {
