@@ -488,7 +488,8 @@ def render_summary(fleet: Mapping[str, Any], changes: Optional[Mapping[str, Any]
         lines.append("Hosts failing or without result:")
         for host in failing:
             if host["status"] == NO_RESULT:
-                lines.append("  %s: no result: %s" % (host["host"], host["error"]))
+                error = host["error"] or ""
+                lines.append("  %s: %s" % (host["host"], error if error.startswith("no result") else "no result: " + error))
             else:
                 lines.append("  %s: %d URL(s) failed" % (host["host"], host["failed"]))
     return "\n".join(lines) + "\n"

@@ -52,14 +52,17 @@ def compact_data(fleet: Mapping[str, Any], changes: Optional[Mapping[str, Any]] 
     """What the page's script needs, as small as it can be."""
     verdict = fleet["verdict"]
     changed_cells = (changes or {}).get("changed_cells") or {}
+    table = {(strict, analyzer): cell_letter({"strict": strict, "analyzer": analyzer}, verdict)
+             for strict in (cv.PASS, cv.FAIL, cv.UNTESTED) for analyzer in (cv.PASS, cv.FAIL)}
     hosts: List[List[Any]] = []
     for host in fleet["hosts"]:
         letters = []
         details: Dict[str, str] = {}
         for index, cell in enumerate(host["results"]):
-            letter = cell_letter(cell, verdict)
+            # cell_letter by table: one dict lookup instead of a call per cell (500,000 cells)
+            letter = "." if cell is None else table[(cell["strict"], cell["analyzer"])]
             letters.append(letter)
-            if letter not in ("P", "."):
+            if letter != "P" and letter != ".":
                 details[str(index)] = " ".join(cell["methods"])
         configured = host["configured"] or {}
         hosts.append([host["host"], host["verdict"], host["failed"], host["error"] or "",
@@ -76,6 +79,7 @@ def compact_data(fleet: Mapping[str, Any], changes: Optional[Mapping[str, Any]] 
         "hosts": hosts,
         "totals": fleet["totals"],
         "was": _WAS,
+        "words": _WORDS,
     }
 
 
@@ -84,6 +88,9 @@ def _script_json(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
 
 
+_WORDS = {"P": "passed", "F": "failed: no method worked", "W": "the configured method failed, another worked",
+          "U": "the configured method did not run", "A": "passed strictly, not by the analyzer's codes",
+          ".": "not tested on this host"}
 _WAS = {"P": "passed", "F": "failed", "U": "the configured method did not run", ".": "not tested"}
 _LIST_LIMIT = 50
 
@@ -136,7 +143,7 @@ def since_section(fleet: Mapping[str, Any], changes: Optional[Mapping[str, Any]]
                 parts.append('<span class="card">%d %s</span>' % (n[key], label))
         parts.append("</div>")
         e = html.escape
-        parts.append('<div class="since-lists">')
+        parts.append('<div class="since-body"><div class="since-lists">')
         parts.append(_items("New failures", ["%s: %s" % (e(h), e(u)) for h, u in changes["new_failures"]]))
         parts.append(_items("Recoveries", ["%s: %s" % (e(h), e(u)) for h, u in changes["recoveries"]]))
         parts.append(_items("Now without result", [e(h) for h in changes["hosts_lost"]]))
@@ -149,17 +156,17 @@ def since_section(fleet: Mapping[str, Any], changes: Optional[Mapping[str, Any]]
                                                           for h, a, b in changes["method_changes"]]))
         parts.append("</div>")
     else:
-        parts.append("<h2>No earlier run to compare with</h2>")
+        parts.append('<h2>No earlier run to compare with</h2><div class="since-body">')
     if trend and len(trend.get("runs") or ()) > 1:
         runs = trend["runs"]
         rows = sorted(trend["urls"].items(), key=lambda item: (-(item[1][-1] or 0), item[0]))
-        parts.append('<details class="trend" open><summary>Failing hosts per URL over the last %d runs (%s to %s)'
-                     '</summary><table class="trend"><tbody>' % (len(runs), html.escape(runs[0]), html.escape(runs[-1])))
+        parts.append('<details class="trend" open><summary title="%s to %s">Failing hosts per URL, last %d runs'
+                     '</summary><table class="trend"><tbody>' % (html.escape(runs[0]), html.escape(runs[-1]), len(runs)))
         for url, values in rows:
             parts.append('<tr><td class="turl">%s</td><td>%s</td><td class="n">%s</td></tr>'
                          % (html.escape(url), sparkline(values), "-" if values[-1] is None else values[-1]))
         parts.append("</tbody></table></details>")
-    parts.append("</section>")
+    parts.append("</div></section>")
     return "".join(parts)
 
 
@@ -205,8 +212,16 @@ th,td{border:1px solid #d0d7de;padding:0}
 thead th{position:sticky;top:0;background:#f6f8fa;z-index:1}
 th.host{position:sticky;left:0;background:#fff;z-index:2;text-align:left;padding:2px 8px;white-space:nowrap;font-weight:600}
 thead th.host{background:#f6f8fa;z-index:3}
-th.url{height:230px;width:22px;vertical-align:bottom;font-weight:500;font-size:11px}
-th.url div{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;padding:4px 2px;max-height:226px;overflow:hidden}
+th.url{width:22px;vertical-align:bottom;font-weight:500;font-size:11px}
+th.url div{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;padding:4px 2px}
+table#matrix{width:100%}
+th.cause,td.cause{width:100%;text-align:left;padding:0 8px;font-size:12px}
+td.cause{max-width:0;min-width:16em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+td.c{min-width:22px}
+.since-body{display:flex;flex-wrap:wrap;gap:4px 32px;align-items:flex-start}
+td.cause{color:#57606a}tr.rowfail td.cause{color:#82071e}
+#hidden-note{margin:4px 0;color:#57606a;font-style:italic}
+#hidden-note:empty{display:none}
 th.url.hasfail{color:#82071e}
 td.c{width:22px;height:20px;text-align:center;font-size:11px;cursor:pointer}
 .cP{background:#2da44e}.cF{background:#cf222e;color:#fff}.cW{background:#d4a72c}.cU{background:#8c959f;color:#fff}.cA{background:#6cc644}.cN{background:#fff}
@@ -231,6 +246,7 @@ table.trend td{border:none;padding:1px 8px 1px 0}td.turl{font-size:12px;white-sp
 @SINCE@
 <div class="legend"><span class="cP">P passed</span><span class="cF">F failed</span>
 <span class="cW">W configured method failed, another worked</span><span class="cU">U configured method not run</span>
+<span class="cA">A passed, not by the analyzer's codes</span>
 <span class="cN">. not tested</span><span class="lchg">changed since the previous run</span></div>
 <noscript><p><strong>This report needs JavaScript to draw the matrix.</strong> The same data is in connectivity-fleet.json.</p></noscript>
 <div class="controls">
@@ -244,6 +260,7 @@ table.trend td{border:none;padding:1px 8px 1px 0}td.turl{font-size:12px;white-sp
 <label for="pagesize">Rows</label><select id="pagesize"><option>25</option><option selected>50</option><option>100</option><option>200</option></select>
 <span class="pager"><button id="prev" type="button">&#8592;</button><span id="pageinfo"></span><button id="next" type="button">&#8594;</button></span>
 </div>
+<div id="hidden-note"></div>
 <div class="wrap"><table id="matrix"><thead></thead><tbody></tbody></table></div>
 <div id="detail">Click a cell to see the five methods for that host and URL.</div>
 <script type="application/json" id="fleet-data">@DATA@</script>
@@ -286,12 +303,24 @@ table.trend td{border:none;padding:1px 8px 1px 0}td.turl{font-size:12px;white-sp
       return h[1] === state.status;
     });
   }
+  // The cause in the row: why there is no result, or the first failed URL's diagnosis.
+  function cause(h) {
+    if (h[1] === "no-result") { return /^no result/.test(h[3]) ? h[3] : "no result: " + (h[3] || "the host was unreachable"); }
+    var seen = [], first = "";
+    urls.forEach(function (u) {
+      var d = h[8][u[0]];
+      if (d && seen.indexOf(d) < 0) { seen.push(d); }
+    });
+    if (!seen.length) { return ""; }
+    first = seen[0];
+    return first + (seen.length > 1 ? " (+" + (seen.length - 1) + " other cause" + (seen.length > 2 ? "s" : "") + ")" : "");
+  }
   function draw() {
     var cols = columns(), list = rows();
     var pages = Math.max(1, Math.ceil(list.length / state.size));
     if (state.page >= pages) { state.page = pages - 1; }
     var start = state.page * state.size, slice = list.slice(start, start + state.size);
-    var head = ["<tr><th class=\\"host\\">host (" + list.length + ")</th><th>failed</th><th>method</th>"];
+    var head = ["<tr><th class=\\"host\\">host (" + list.length + ")</th><th>failed URLs</th><th>method</th>"];
     cols.forEach(function (i) {
       var u = urls[i];
       var tip = u[0] + " - " + (data.channels[u[1]] || u[1]) + (u[2] ? ", required" : ", optional") +
@@ -299,7 +328,7 @@ table.trend td{border:none;padding:1px 8px 1px 0}td.turl{font-size:12px;white-sp
       head.push("<th class=\\"url" + (u[3] ? " hasfail" : "") + "\\" title=\\"" + esc(tip) + "\\"><div>" +
         esc(shortUrl(u[0])) + "</div></th>");
     });
-    head.push("</tr>");
+    head.push("<th class=\\"cause\\">cause</th></tr>");
     var body = [];
     slice.forEach(function (h, r) {
       var cls = h[1] === "pass" ? "rowpass" : (h[1] === "fail" ? "rowfail" : "rownone");
@@ -309,15 +338,21 @@ table.trend td{border:none;padding:1px 8px 1px 0}td.turl{font-size:12px;white-sp
         "</td><td class=\\"n\\">" + esc(h[4] || "no result") + "</td>"];
       cols.forEach(function (i) {
         var c = h[6].charAt(i) || ".", was = h[9] && h[9][i];
+        var word = data.words[c] || c;
         line.push("<td class=\\"c c" + (c === "." ? "N" : c) + (was ? " chg" : "") + "\\" data-u=\\"" + i + "\\"" +
-          (was ? " title=\\"changed; was " + esc(data.was[was] || was) + "\\"" : "") + ">" + (c === "P" ? "" : esc(c)) + "</td>");
+          (was ? " title=\\"changed; was " + esc(data.was[was] || was) + ", now " + esc(word) + "\\""
+               : " title=\\"" + esc(word) + "\\"") + ">" + (c === "P" ? "" : esc(c)) + "</td>");
       });
-      line.push("</tr>");
+      var why = cause(h);
+      line.push("<td class=\\"cause\\" title=\\"" + esc(why) + "\\">" + esc(why) + "</td></tr>");
       body.push(line.join(""));
     });
     $("matrix").tHead.innerHTML = head.join("");
     $("matrix").tBodies[0].innerHTML = body.join("");
     $("pageinfo").textContent = " page " + (state.page + 1) + " of " + pages + " ";
+    var hidden = hosts.filter(function (h) { return h[1] === "pass"; }).length - list.filter(function (h) { return h[1] === "pass"; }).length;
+    $("hidden-note").textContent = hidden > 0 && state.status !== "all" && state.status !== "pass" ?
+      hidden + " passing host" + (hidden === 1 ? " is" : "s are") + " hidden; choose Show: all hosts to list them." : "";
     draw.list = list;
   }
   function detail(host, i) {

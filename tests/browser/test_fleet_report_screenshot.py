@@ -220,7 +220,8 @@ def test_rendered_history_shows_since_and_changed_cells(tmp_path, history_page_u
     row = next(r for r in dom.rows if r[1] == HQ)
     assert row[2] == ["chg"] * 4  # the last class of each cell
     assert all("chg" not in r[2] for r in dom.rows if r[1] != HQ)
-    changed = re.findall(r'<td class="c cW chg" data-u="\d" title="changed; was passed">', ran.stdout)
+    changed = re.findall(r'<td class="c cW chg" data-u="\d" '
+                         r'title="changed; was passed, now the configured method failed, another worked">', ran.stdout)
     assert len(changed) == 4, "the four changed cells of %s are not marked" % HQ
     assert ran.stdout.count('<svg class="spark"') == 4
 
@@ -240,3 +241,21 @@ def test_history_screenshot_shows_since_section_and_changed_cell(tmp_path, histo
     band = rows[max(0, amber_rows[0] - 4): amber_rows[0] + 24]
     outline = sum(1 for row in band for p in row[300:] if near(p, BLUE))
     assert outline >= 40, "changed cells are not outlined (%d blue pixels by the amber cells)" % outline
+
+
+def test_rows_show_their_cause_and_the_page_says_passing_hosts_are_hidden(tmp_path, page_url):
+    ran = run_chromium(tmp_path, page_url, "--dump-dom")
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert re.search(r'<div id="hidden-note">2 passing hosts are hidden; choose Show: all hosts to list them.</div>',
+                     ran.stdout)
+    causes = re.findall(r'<td class="cause" title="[^"]*">([^<]*)</td>', ran.stdout)
+    assert len(causes) == 5  # one per row drawn
+    assert causes[0] == "no result: ntlm: the specified credentials were rejected by the server"
+    assert causes[1] == "no result: the host was unreachable or failed before the test"
+    assert causes[2].startswith("4 - Named proxy (the configured method) failed: 407")
+    # Cells say in words what their letter means.
+    assert re.search(r'<td class="c cW" data-u="\d" title="the configured method failed, another worked">W</td>',
+                     ran.stdout)
+    # URL headers are not clipped: no height limit or overflow cut on the label.
+    assert "max-height:226px" not in ran.stdout and "th.url div{writing-mode:vertical-rl;transform:rotate(180deg);" \
+        "white-space:nowrap;padding:4px 2px}" in ran.stdout

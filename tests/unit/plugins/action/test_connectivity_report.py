@@ -142,3 +142,21 @@ def test_action_names_the_host_of_a_malformed_result(tmp_path, results):
     assert outcome["failed"] is True
     assert outcome["invalid_option"] == "results[win11-hq-07.corp.example]"
     assert "urls[0].channel" in outcome["msg"]
+
+
+def test_report_example_renders_every_report_from_the_example_data(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "report_example", os.path.join(os.path.dirname(FIXTURES), "..", "..", "..", "tools", "report_example.py"))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main(["--dest", str(tmp_path)]) == 0
+    names = set(os.listdir(tmp_path))
+    assert {"connectivity-fleet.html", "connectivity-fleet.json", "connectivity-junit.xml", "connectivity-summary.txt",
+            "purview_connectivity.prom", "hosts", "history"} <= names
+    assert len(os.listdir(tmp_path / "hosts")) == 5
+    assert len(fleet_history.entry_names(str(tmp_path / "history"))) == 2
+    summary = (tmp_path / "connectivity-summary.txt").read_text()
+    assert ": 4 new failures, 0 recoveries." in summary
+    assert "no result: no result" not in summary
+    assert '<section id="since">' in (tmp_path / "connectivity-fleet.html").read_text()
+    jsonschema.validate(json.loads((tmp_path / "connectivity-fleet.json").read_text()), fleet_report.FLEET_SCHEMA)
