@@ -561,12 +561,13 @@ def write_reports(dest: str, files: Mapping[str, str], check_mode: bool = False)
     mode = None
     for relative, content in files.items():
         path = os.path.join(dest, relative)
-        data = content.encode("utf-8")
-        sizes[relative] = len(data)
+        # No encoded copy of a 70 MB report just to learn its size: ASCII text is its own size.
+        size = len(content) if content.isascii() else len(content.encode("utf-8"))
+        sizes[relative] = size
         try:
-            if os.path.getsize(path) == len(data):
+            if os.path.getsize(path) == size:
                 with open(path, "rb") as handle:
-                    if handle.read() == data:
+                    if handle.read() == content.encode("utf-8"):
                         continue
         except (FileNotFoundError, NotADirectoryError):
             pass
@@ -581,5 +582,5 @@ def write_reports(dest: str, files: Mapping[str, str], check_mode: bool = False)
             folders_made.add(folder)
         if mode is None:
             mode = report_files.default_mode()
-        report_files.write_atomically(path, data, mode)
+        report_files.write_atomically(path, content, mode)
     return {"dest": dest, "changed_files": changed, "sizes": sizes}

@@ -20,7 +20,7 @@ import hashlib
 import os
 import re
 import tempfile
-from typing import Optional
+from typing import Optional, Union
 
 # CSI (ESC [ ... final byte), OSC (ESC ] ... BEL or ESC \) and two-character escapes.
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
@@ -60,13 +60,21 @@ def default_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_atomically(path: str, data: bytes, mode: Optional[int] = None) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename it."""
+_CHUNK = 1 << 20
+
+
+def write_atomically(path: str, data: Union[bytes, str], mode: Optional[int] = None) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` through a temporary file in the same folder, then rename it."""
     folder = os.path.dirname(path) or "."
     handle, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path)[:40] + ".", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            if isinstance(data, str):
+                # Encoded a megabyte at a time: no second full-size copy of a large report.
+                for start in range(0, len(data), _CHUNK):
+                    stream.write(data[start:start + _CHUNK].encode("utf-8"))
+            else:
+                stream.write(data)
             stream.flush()
             os.fchmod(stream.fileno(), default_mode() if mode is None else mode)
         os.replace(temporary, path)  # replaces a symlink at ``path`` itself, never its target

@@ -362,3 +362,27 @@ def test_summary_lists_totals_and_failing_hosts(fleet):
     assert "  win10-branch-09.corp.example: no result: ntlm: the specified credentials were rejected by the server" in lines
     assert "  win11-hq-07.corp.example: 4 URL(s) failed" in lines
     assert not any("win10-branch-01" in line for line in lines)
+
+
+def test_sizes_are_bytes_on_disk_for_non_ascii_reports(tmp_path, results):
+    named = {"wïn-büro-01.corp.example": results["win10-branch-01.corp.example"]}
+    files = fleet_report.render_files(named, fleet_report.build_fleet(named, golden.GENERATED_AT, title="Prüfung"),
+                                      ["json", "junit", "html"])
+    written = fleet_report.write_reports(str(tmp_path), files)
+    for name, size in written["sizes"].items():
+        assert os.path.getsize(tmp_path / name) == size == len(files[name].encode("utf-8"))
+    assert fleet_report.write_reports(str(tmp_path), files)["changed_files"] == []
+
+
+def test_the_garbage_collector_is_back_on_after_a_build(results):
+    import gc
+
+    assert gc.isenabled()
+    fleet_report.build_fleet(results, golden.GENERATED_AT)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        fleet_report.build_fleet(results, golden.GENERATED_AT)
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
