@@ -169,7 +169,8 @@ def one_run(args, history):
     if history:
         entry = timer("history entry of this run", fleet_history.entry_from_fleet, fleet)
         previous, _warnings = timer("read the history", fleet_history.load_entries, history_dir, 10)
-        changes = timer("compare with the previous run", fleet_history.compare, previous[0], entry)
+        if previous:
+            changes = timer("compare with the previous run", fleet_history.compare, previous[0], entry)
         trend = fleet_history.trend(list(reversed(previous)) + [entry])
     files = {}
     data = fleet_report.ReportInput(results, fleet, False, changes, trend)
@@ -180,7 +181,7 @@ def one_run(args, history):
         if history:
             timer("write the history entry", fleet_history.save_entry, history_dir, entry, 10)
             metrics = timer("render metrics", fleet_metrics.render_metrics, fleet, time.time(),
-                            fleet_history.counts(changes))
+                            fleet_history.counts(changes) if changes else None)
             timer("write metrics", report_files.write_atomically, os.path.join(dest, "purview.prom"), metrics.encode())
         total = time.perf_counter() - total_start
         total_cpu = time.process_time() - total_cpu
@@ -194,7 +195,7 @@ def one_run(args, history):
             sum(len(c.encode()) for n, c in files.items() if n.startswith(fleet_report.TEXT_DIR + "/"))
         return {"rows": timer.rows, "total": total, "total_cpu": total_cpu, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                 "per_host_ms": per_host_ms, "totals": fleet["totals"], "sizes": sizes,
-                "since": fleet_history.since_line(changes) if history else None}
+                "since": fleet_history.since_line(changes) if changes else None}
     finally:
         if not args.out:
             shutil.rmtree(out, ignore_errors=True)
@@ -224,7 +225,10 @@ def main(argv=None):
     runs = {}
     for mode in ("plain", "history"):
         command = [sys.executable, os.path.abspath(__file__), "--one", mode] + (argv if argv is not None else sys.argv[1:])
-        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode:
+            sys.stderr.write(done.stderr)
+            return done.returncode
         runs[mode] = json.loads(done.stdout)
     plain, with_history = runs["plain"], runs["history"]
     totals = plain["totals"]
@@ -246,7 +250,7 @@ def main(argv=None):
     print("  %-34s %18.0f MiB %18.0f MiB" % ("peak memory (ru_maxrss)", plain["peak_kib"] / 1024.0,
                                              with_history["peak_kib"] / 1024.0))
     print()
-    print("  with history: %s" % with_history["since"])
+    print("  with history: %s" % (with_history["since"] or "no earlier run (empty history folder)"))
     print()
     for name, size in sorted(with_history["sizes"].items()):
         print("  %-55s %10s" % (name, human(size)))
