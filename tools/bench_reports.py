@@ -172,12 +172,28 @@ def one_run(args, history):
         if previous:
             changes = timer("compare with the previous run", fleet_history.compare, previous[0], entry)
         trend = fleet_history.trend(list(reversed(previous)) + [entry])
-    files = {}
+    # As the action does: one format at a time, rendered, then written (only if changed), then dropped.
+    sizes = {}
+    text_files = 0
+    write_seconds = [0.0, 0.0]
+    written = {"changed_files": [], "sizes": {}}
     data = fleet_report.ReportInput(results, fleet, False, changes, trend)
-    for name in fleet_report.FORMATS:
-        files.update(timer("render " + name, fleet_report.RENDERERS[name], data))
     try:
-        timer("write report files", fleet_report.write_reports, dest, files)
+        for name in fleet_report.FORMATS:
+            batch = timer("render " + name, fleet_report.RENDERERS[name], data)
+            start, cpu = time.perf_counter(), time.process_time()
+            outcome = fleet_report.write_reports(dest, batch)
+            write_seconds[0] += time.perf_counter() - start
+            write_seconds[1] += time.process_time() - cpu
+            written["changed_files"] += outcome["changed_files"]
+            for relative, size in outcome["sizes"].items():
+                if relative.startswith(fleet_report.TEXT_DIR + "/"):
+                    text_files += 1
+                    sizes["hosts/*.txt"] = sizes.get("hosts/*.txt", 0) + size
+                else:
+                    sizes[relative] = size
+            del batch
+        timer.rows.append(("write report files (changed ones)", write_seconds[0], write_seconds[1]))
         if history:
             timer("write the history entry", fleet_history.save_entry, history_dir, entry, 10)
             metrics = timer("render metrics", fleet_metrics.render_metrics, fleet, time.time(),
@@ -189,11 +205,9 @@ def one_run(args, history):
         if profiler:
             profiler.disable()
             profiler.dump_stats(args.profile)
-        sizes = {name: len(content.encode()) for name, content in files.items()
-                 if not name.startswith(fleet_report.TEXT_DIR + "/")}
-        sizes["hosts/*.txt (%d)" % sum(1 for n in files if n.startswith(fleet_report.TEXT_DIR + "/"))] = \
-            sum(len(c.encode()) for n, c in files.items() if n.startswith(fleet_report.TEXT_DIR + "/"))
-        return {"rows": timer.rows, "total": total, "total_cpu": total_cpu, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        sizes["hosts/*.txt (%d)" % text_files] = sizes.pop("hosts/*.txt", 0)
+        return {"rows": timer.rows, "total": total, "total_cpu": total_cpu, "rewritten": len(written["changed_files"]),
+                "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                 "per_host_ms": per_host_ms, "totals": fleet["totals"], "sizes": sizes,
                 "since": fleet_history.since_line(changes) if changes else None}
     finally:
@@ -254,6 +268,7 @@ def main(argv=None):
     print()
     for name, size in sorted(with_history["sizes"].items()):
         print("  %-55s %10s" % (name, human(size)))
+    print("  files rewritten: %d without history, %d with history" % (plain["rewritten"], with_history["rewritten"]))
     print("  fleet: %d passing, %d failing, %d without result; %d failed cells"
           % (totals["passed"], totals["failed"], totals["no_result"], totals["failed_cells"]))
     return 0

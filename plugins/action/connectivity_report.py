@@ -107,15 +107,17 @@ class ActionModule(ActionBase):
             fleet = fleet_report.build_fleet(results, generated, params["fail_verdict"], params["title"])
             history_dir = params.get("history_dir")
             changes, trend, entry, warnings = history_view(history_dir, params["history_keep"], fleet)
-            files = fleet_report.render_files(results, fleet, params["formats"], params["legacy_text"], changes, trend)
             if not history_dir and set(params["formats"]) & {"summary", "json", "junit", "html"}:
                 # The generation time alone must not make a report "changed": compare without it.
-                files = _keep_unchanged_timestamps(params["dest"], files, fleet, results, params)
+                fleet = _keep_unchanged_timestamp(params["dest"], fleet)
             policy_failures = {
                 host: cv.policy_failures(res["summary"], params["fail_policy"], params["fail_verdict"])
                 for host, res in results.items() if isinstance(res, Mapping) and "summary" in res
             }
-            written = fleet_report.write_reports(params["dest"], files, check_mode=check_mode)
+            # Rendered and written one format at a time: the largest format's text is the most
+            # held in memory at once, not all of them.
+            batches = fleet_report.iter_files(results, fleet, params["formats"], params["legacy_text"], changes, trend)
+            written = fleet_report.write_report_batches(params["dest"], batches, check_mode=check_mode)
             saved: Dict[str, Any] = {"path": None, "removed": []}
             if history_dir and not check_mode:
                 saved = fleet_history.save_entry(history_dir, entry, params["history_keep"], now)
@@ -163,21 +165,20 @@ class ActionModule(ActionBase):
         return result
 
 
-def _keep_unchanged_timestamps(dest: str, files: Dict[str, str], fleet: Dict[str, Any], results: Dict[str, Any],
-                               params: Mapping[str, Any]) -> Dict[str, str]:
-    """Re-render with the previous generation time when that reproduces the existing fleet JSON."""
+def _keep_unchanged_timestamp(dest: str, fleet: Dict[str, Any]) -> Dict[str, Any]:
+    """The fleet with the previous generation time when that reproduces the existing fleet JSON."""
     path = os.path.join(dest, fleet_report.FILE_NAMES["json"])
     try:
         with open(path, encoding="utf-8") as handle:
             previous = json.load(handle).get("generated_at")
     except (OSError, ValueError, AttributeError):
-        return files
+        return fleet
     if not previous or previous == fleet["generated_at"]:
-        return files
+        return fleet
     again = dict(fleet, generated_at=previous)
     if fleet_report.render_json(again) != _read(path):
-        return files
-    return fleet_report.render_files(results, again, params["formats"], params["legacy_text"])
+        return fleet
+    return again
 
 
 def _read(path: str) -> str:
