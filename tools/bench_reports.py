@@ -151,7 +151,7 @@ def one_run(args, history):
         # Yesterday's run left its reports (and, with a history, its entry): not timed.
         yesterday = previous_results(results, pool, args.seed)
         earlier = fleet_report.build_fleet(yesterday, "2026-07-02T09:00:00Z")
-        fleet_report.write_reports(dest, fleet_report.render_files(yesterday, earlier, fleet_report.FORMATS))
+        fleet_report.write_report_batches(dest, fleet_report.iter_files(yesterday, earlier, fleet_report.FORMATS))
         if history:
             fleet_history.save_entry(history_dir, fleet_history.entry_from_fleet(earlier), keep=10)
         del earlier, yesterday
