@@ -216,6 +216,9 @@ def _check_url(host: str, index: int, url: Any) -> None:
     tokens = url.get("tokens")
     if tokens is not None and (not isinstance(tokens, list) or len(tokens) != len(cv.METHODS)):
         raise _shape_error(host, where + ".tokens", "must list five method tokens")
+    ms = url.get("configured_elapsed_ms")
+    if ms is not None and (isinstance(ms, bool) or not isinstance(ms, int)):
+        raise _shape_error(host, where + ".configured_elapsed_ms", "must be a whole number of milliseconds")
 
 
 def structured_methods(probes: Sequence[Mapping[str, Any]]) -> List[Optional[Dict[str, Any]]]:
@@ -321,7 +324,8 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
         strict = url.get("strict")
         analyzer = url.get("analyzer")
         tokens = url.get("tokens")
-        if strict not in _STRICT or analyzer not in _ANALYZER or url.get("channel") not in _CHANNELS or \
+        ms = url.get("configured_elapsed_ms")
+        if (ms is not None and type(ms) is not int) or strict not in _STRICT or analyzer not in _ANALYZER or url.get("channel") not in _CHANNELS or \
                 (tokens is not None and (type(tokens) is not list or len(tokens) != 5)):
             _check_url(host, position, url)
         if tokens is None:  # a result from before tokens were part of the URL verdict
@@ -329,8 +333,7 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
             tokens = [method_token(p) for p in url["probes"]]
         if index >= len(cells):
             cells.extend([None] * (index + 1 - len(cells)))
-        cells[index] = {"strict": strict, "analyzer": analyzer, "methods": tokens,
-                        "ms": url.get("configured_elapsed_ms")}
+        cells[index] = {"strict": strict, "analyzer": analyzer, "methods": tokens, "ms": ms}
         if (strict if use_strict else analyzer) == fail:
             probes = url.get("probes")
             if type(probes) is not list or len(probes) != 5 or type(url.get("diagnosis")) is not str:

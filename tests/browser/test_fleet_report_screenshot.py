@@ -6,8 +6,12 @@
 Skipped (with the reason) when Chromium is not installed (Debian package ``chromium``). The
 page is opened from a file:// URL in a fresh profile with networking features off; the test
 checks the rows the script drew (failures first, filter controls, one page only) and that the
-screenshot is a PNG of the window size that is not blank and shows the failure colours.
+screenshot is a PNG of the window size that is not blank and shows the failure colours; with a
+run history, that the "since" section and the changed cells are drawn; and that each row shows
+its cause and the page says when passing hosts are hidden.
 """
+
+from __future__ import annotations
 
 import importlib.util
 import os

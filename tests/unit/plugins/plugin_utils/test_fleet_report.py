@@ -334,6 +334,7 @@ def test_long_host_names_get_short_distinct_file_names(tmp_path, results):
     (lambda r: r["urls"].__setitem__(2, "https://x.example"), "urls[2]"),
     (lambda r: r["urls"][3].update(probes=[]), "urls[3].probes"),
     (lambda r: r.update(urls="https://x.example"), "urls"),
+    (lambda r: r["urls"][1].update(configured_elapsed_ms="slow"), "urls[1].configured_elapsed_ms"),
 ])
 def test_a_malformed_result_names_the_host(results, mutate, where):
     broken = json.loads(json.dumps(results["win11-hq-07.corp.example"]))
