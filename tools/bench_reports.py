@@ -252,8 +252,9 @@ def main(argv=None):
     print("python %s, %s" % (sys.version.split()[0], sys.platform))
     print()
     print("  action plugin, per host (classify, verdicts, analyzer text): %.1f ms" % plain["per_host_ms"])
-    print("  scenario: %s (%s)" % (args.scenario, "yesterday's reports and history entry in the folder"
-                                      if args.scenario == "scheduled" else "an empty report folder"))
+    what = "yesterday's reports and history entry in the folder" if args.scenario == "scheduled" \
+        else "an empty report folder"
+    print("  scenario: %s (%s)" % (args.scenario, what))
     print("  load average before the runs: %.1f (the figures are wall time, CPU time in brackets)" % load)
     print("  %-34s %22s %22s" % ("report stage", "no history", "with history"))
     plain_rows = {label: (wall, cpu) for label, wall, cpu in plain["rows"]}

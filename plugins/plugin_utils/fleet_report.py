@@ -302,7 +302,7 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
                 "configured": None, "run_as_system": None, "deadline_reached": None, "elapsed_ms": None,
                 "results": [None] * len(url_rows), "failures": []}
     urls = result["urls"]
-    if type(urls) is not list:
+    if not isinstance(urls, list):
         raise _shape_error(host, "urls", "must be a list")
     cells: List[Optional[Dict[str, Any]]] = [None] * len(url_rows)
     failures = []
@@ -312,10 +312,10 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
     # _check_url, with typing.Mapping checks, costs seconds on 500,000 cells); the first
     # sighting of a URL and anything unusual get the full check, which names the field.
     for position, url in enumerate(urls):
-        if type(url) is not dict:
+        if not isinstance(url, dict):
             _check_url(host, position, url)
         name = url.get("url")
-        index = url_index.get(name) if type(name) is str else None
+        index = url_index.get(name) if isinstance(name, str) else None
         if index is None:
             _check_url(host, position, url)
             index = url_index[name] = len(url_rows)
@@ -325,8 +325,9 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
         analyzer = url.get("analyzer")
         tokens = url.get("tokens")
         ms = url.get("configured_elapsed_ms")
-        if (ms is not None and type(ms) is not int) or strict not in _STRICT or analyzer not in _ANALYZER or url.get("channel") not in _CHANNELS or \
-                (tokens is not None and (type(tokens) is not list or len(tokens) != 5)):
+        if strict not in _STRICT or analyzer not in _ANALYZER or url.get("channel") not in _CHANNELS \
+                or (ms is not None and not isinstance(ms, int)) \
+                or (tokens is not None and (not isinstance(tokens, list) or len(tokens) != 5)):
             _check_url(host, position, url)
         if tokens is None:  # a result from before tokens were part of the URL verdict
             _check_url(host, position, url)
@@ -336,7 +337,7 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
         cells[index] = {"strict": strict, "analyzer": analyzer, "methods": tokens, "ms": ms}
         if (strict if use_strict else analyzer) == fail:
             probes = url.get("probes")
-            if type(probes) is not list or len(probes) != 5 or type(url.get("diagnosis")) is not str:
+            if not isinstance(probes, list) or len(probes) != 5 or not isinstance(url.get("diagnosis"), str):
                 _check_url(host, position, url)
             url_rows[index]["failed_hosts"] += 1
             failures.append({"url": name, "diagnosis": url["diagnosis"], "methods": structured_methods(probes)})

@@ -168,7 +168,7 @@ def _writer(folder, results, count, keep):
 def test_two_runs_at_once_leave_a_sound_folder(tmp_path, results):
     folder = str(tmp_path / "history")
     context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_writer, args=(folder, results, 25, 4)) for _ in range(2)]
+    workers = [context.Process(target=_writer, args=(folder, results, 25, 4)) for _worker in range(2)]
     for worker in workers:
         worker.start()
     for worker in workers:
