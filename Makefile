@@ -8,6 +8,11 @@ test: bootstrap check
 check-network: bootstrap
 	scripts/check_network.sh $(ARGS)
 
+# Render the fleet reports from the example data (no Windows needed): make report-example DEST=/tmp/reports
+.PHONY: report-example
+report-example:
+	.venv/bin/python tools/report_example.py $(if $(DEST),--dest $(DEST))
+
 bootstrap:
 	scripts/bootstrap.sh
 

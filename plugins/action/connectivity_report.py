@@ -4,20 +4,27 @@
 """purview.device_proxy.connectivity_report: write the fleet reports on the controller.
 
 Reads every host's registered connectivity_test result from hostvars (or takes ``results``),
-builds the fleet model once and writes the text, JSON, JUnit and HTML reports
-(plugin_utils.fleet_report). Runs entirely on the controller.
+builds the fleet model once and writes the text, summary, JSON, JUnit and HTML reports
+(plugin_utils.fleet_report); with a history folder compares the run with the previous one
+(plugin_utils.fleet_history) and with a metrics file writes the Prometheus text
+(plugin_utils.fleet_metrics). Runs entirely on the controller.
 """
 
 from __future__ import annotations
 
 import datetime
-from typing import Any, Dict, Mapping
+import json
+import os
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.purview.device_proxy.plugins.modules.connectivity_report import DOCUMENTATION
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_history
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_metrics
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     WindowsModuleInputError,
     argument_spec_from_documentation,
@@ -43,6 +50,39 @@ def collect_results(params: Mapping[str, Any], task_vars: Mapping[str, Any]) -> 
     return collected
 
 
+# The play output carries counts and the first new failures and recoveries; the files have them all.
+RESULT_LIST_LIMIT = 100
+
+
+def check_options(params: Mapping[str, Any]) -> None:
+    """Option rules the argument spec cannot express, checked before anything is read or written."""
+    fleet_report.check_formats(params["formats"])
+    if params.get("history_dir") is not None:
+        if not params["history_dir"]:
+            raise fleet_history.HistoryError("history_dir", "required", "must name a folder (leave it unset for no history)")
+        fleet_history.check_keep(params["history_keep"])
+    metrics = params.get("metrics_file")
+    if metrics is not None and not str(metrics).endswith(".prom"):
+        raise fleet_report.FleetReportError(
+            "metrics_file", "suffix", "must end in .prom (node_exporter's textfile collector reads only *.prom): %r" % metrics)
+
+
+def history_view(history_dir: Optional[str], keep: int, fleet: Mapping[str, Any]
+                 ) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]], Dict[str, Any], List[str]]:
+    """(changes, trend, this run's entry, warnings) from the kept entries; (None, None, ...) without history."""
+    if not history_dir:
+        return None, None, {}, []
+    entry = fleet_history.entry_from_fleet(fleet)
+    previous, warnings = fleet_history.load_entries(history_dir, keep)
+    changes = fleet_history.compare(previous[0], entry) if previous else None
+    runs = list(reversed(previous)) + [entry]
+    return changes, fleet_history.trend(runs), entry, warnings
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -53,35 +93,70 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
+        check_mode = bool(self._task.check_mode)
+        with fleet_report.gc_paused():
+            return self._run(result, task_vars, check_mode)
+
+    def _run(self, result: Dict[str, Any], task_vars: Mapping[str, Any], check_mode: bool) -> Dict[str, Any]:
         try:
             params = validate_arguments(self._task.args, argument_spec_from_documentation(DOCUMENTATION))
+            check_options(params)
             results = collect_results(params, task_vars)
-            generated = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            now = _utc_now()
+            generated = now.strftime("%Y-%m-%dT%H:%M:%SZ")
             fleet = fleet_report.build_fleet(results, generated, params["fail_verdict"], params["title"])
-            files = fleet_report.render_files(results, fleet, params["formats"], params["legacy_text"])
-            if "json" in params["formats"] or "junit" in params["formats"] or "html" in params["formats"]:
+            history_dir = params.get("history_dir")
+            changes, trend, entry, warnings = history_view(history_dir, params["history_keep"], fleet)
+            if not history_dir and set(params["formats"]) & {"summary", "json", "junit", "html"}:
                 # The generation time alone must not make a report "changed": compare without it.
-                files = _keep_unchanged_timestamps(params["dest"], files, fleet, results, params)
+                fleet = _keep_unchanged_timestamp(params["dest"], fleet)
             policy_failures = {
                 host: cv.policy_failures(res["summary"], params["fail_policy"], params["fail_verdict"])
                 for host, res in results.items() if isinstance(res, Mapping) and "summary" in res
             }
-            written = fleet_report.write_reports(params["dest"], files, check_mode=bool(self._task.check_mode))
-        except (WindowsModuleInputError, fleet_report.FleetReportError, cv.VerdictInputError) as err:
+            # Rendered and written one format at a time: the largest format's text is the most
+            # held in memory at once, not all of them.
+            batches = fleet_report.iter_files(results, fleet, params["formats"], params["legacy_text"], changes, trend)
+            written = fleet_report.write_report_batches(params["dest"], batches, check_mode=check_mode)
+            saved: Dict[str, Any] = {"path": None, "removed": []}
+            if history_dir and not check_mode:
+                saved = fleet_history.save_entry(history_dir, entry, params["history_keep"], now)
+            metrics = params.get("metrics_file")
+            if metrics and not check_mode:
+                counts = fleet_history.counts(changes) if changes else None
+                text = fleet_metrics.render_metrics(fleet, now.timestamp(), counts)
+                os.makedirs(os.path.dirname(metrics) or ".", exist_ok=True)
+                report_files.write_atomically(metrics, text.encode("utf-8"))
+        except (WindowsModuleInputError, fleet_report.FleetReportError, fleet_history.HistoryError,
+                cv.VerdictInputError) as err:
             result.update(failed=True, msg=str(err), invalid_option=err.field, rule=err.rule)
             return result
         except OSError as err:
             result.update(failed=True, msg="dest: cannot write the reports: %s" % err)
             return result
+        since = fleet_history.since_line(changes, None if history_dir else "No run history kept (history_dir is not set).")
         result.update(
-            changed=bool(written["changed_files"]),
+            changed=bool(written["changed_files"]) or bool(history_dir) or bool(metrics),
             dest=written["dest"],
             changed_files=written["changed_files"],
             sizes=written["sizes"],
             totals=fleet["totals"],
             failed_hosts=[h["host"] for h in fleet["hosts"] if h["verdict"] != "pass"],
             policy_failures=policy_failures,
+            since=since,
+            msg=since,
         )
+        if changes:
+            result["changes"] = dict(fleet_history.counts(changes), previous_at=changes["previous_at"],
+                                     new_failure_list=changes["new_failures"][:RESULT_LIST_LIMIT],
+                                     recovery_list=changes["recoveries"][:RESULT_LIST_LIMIT])
+        if history_dir:
+            result["history"] = {"dir": history_dir, "entry": saved["path"], "removed": saved["removed"],
+                                 "warnings": warnings}
+            for warning in warnings:
+                self._display.warning("history entry not used: %s" % warning)
+        if metrics:
+            result["metrics_file"] = metrics
         if self._task.diff:
             result["diff"] = {
                 "before": "".join("%s\n" % path for path in sorted(written["changed_files"])) if written["changed_files"] else "",
@@ -90,24 +165,20 @@ class ActionModule(ActionBase):
         return result
 
 
-def _keep_unchanged_timestamps(dest: str, files: Dict[str, str], fleet: Dict[str, Any], results: Dict[str, Any],
-                               params: Mapping[str, Any]) -> Dict[str, str]:
-    """Re-render with the previous generation time when that reproduces the existing fleet JSON."""
-    import json
-    import os
-
+def _keep_unchanged_timestamp(dest: str, fleet: Dict[str, Any]) -> Dict[str, Any]:
+    """The fleet with the previous generation time when that reproduces the existing fleet JSON."""
     path = os.path.join(dest, fleet_report.FILE_NAMES["json"])
     try:
         with open(path, encoding="utf-8") as handle:
             previous = json.load(handle).get("generated_at")
     except (OSError, ValueError, AttributeError):
-        return files
+        return fleet
     if not previous or previous == fleet["generated_at"]:
-        return files
+        return fleet
     again = dict(fleet, generated_at=previous)
     if fleet_report.render_json(again) != _read(path):
-        return files
-    return fleet_report.render_files(results, again, params["formats"], params["legacy_text"])
+        return fleet
+    return again
 
 
 def _read(path: str) -> str:

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
 
 # The module is an action plugin only (it runs on the controller); this file holds its
 # documentation only.
@@ -14,7 +15,13 @@ description:
     the play and writes, on the controller, in O(dest) one analyzer-style text file per host
     (C(hosts/<host>.txt)), a fleet JSON (C(connectivity-fleet.json)), a JUnit XML with one test case
     per host and URL (C(connectivity-junit.xml)) and a self-contained HTML matrix of hosts by URLs,
-    failures first, filterable and paginated (C(connectivity-fleet.html)).
+    failures first, filterable and paginated (C(connectivity-fleet.html)), and a short text summary
+    (C(connectivity-summary.txt)).
+  - With O(history_dir), every run leaves a digest in that folder (the newest O(history_keep) are
+    kept) and the reports say what changed since the previous run - new failures, recoveries, hosts
+    that appeared or disappeared, URLs a catalog change added or removed, configured-method changes -
+    with the changed cells marked and a per-URL trend chart in the HTML.
+  - With O(metrics_file), a Prometheus text-format file for node_exporter's textfile collector.
   - Hosts without a result (unreachable, or failed before the test) are listed as such.
   - Files are rewritten only when their content changes. Run it once per play (C(run_once)).
 version_added: 0.1.0
@@ -43,8 +50,8 @@ options:
     description: The reports to write.
     type: list
     elements: str
-    choices: [text, json, junit, html]
-    default: [text, json, junit, html]
+    choices: [text, summary, json, junit, html]
+    default: [text, summary, json, junit, html]
   fail_verdict:
     description: Which verdict marks a URL as failed in the fleet JSON, JUnit and HTML.
     type: str
@@ -67,9 +74,34 @@ options:
     description: Write the per-host text in the analyzer's older spelling.
     type: bool
     default: false
+  history_dir:
+    description:
+      - A folder on the controller for the run history (created when missing). Each run adds one
+        entry (C(run-<time>-<pid>-<random>.jsonl), written atomically under a unique name, so two
+        runs at once cannot corrupt it) and the reports compare this run with the newest earlier
+        entry. Unset, no history is kept or read.
+      - An entry of another history schema version is not used; the task warns naming the file.
+        A C(connectivity-fleet.json) copied into the folder is read as an entry.
+    type: path
+  history_keep:
+    description: How many history entries to keep (the newest); older ones are removed after each run.
+    type: int
+    default: 10
+  metrics_file:
+    description:
+      - Write the fleet metrics in the Prometheus text format to this file (atomically), for example
+        into node_exporter's C(--collector.textfile.directory). The name must end in C(.prom).
+      - Series (all gauges) - C(purview_connectivity_url_failing_hosts{url,channel,required}),
+        C(purview_connectivity_channel_failing_hosts{channel}), C(purview_connectivity_host_failed_urls{host}),
+        C(purview_connectivity_host_tested{host}), C(purview_connectivity_host_configured_method{host,method}),
+        C(purview_connectivity_host_last_run_timestamp_seconds{host}), C(purview_connectivity_hosts{state}),
+        C(purview_connectivity_run_duration_seconds), C(purview_connectivity_run_timestamp_seconds) and,
+        with a history, C(purview_connectivity_changes{kind}).
+    type: path
 notes:
-  - Supports check mode (nothing is written; RV(changed_files) lists what would change) and diff
-    (file names and sizes).
+  - Supports check mode (nothing is written, no history entry is added or removed; RV(changed_files)
+    lists what would change) and diff (file names and sizes).
+  - With a history every run is a change (a new entry is written).
   - The action runs on the controller whatever the connection of the host is.
 seealso:
   - module: purview.device_proxy.connectivity_test
@@ -86,6 +118,20 @@ EXAMPLES = r"""
 - name: Write the fleet reports once
   purview.device_proxy.connectivity_report:
     dest: "{{ playbook_dir }}/reports/connectivity"
+  run_once: true
+
+- name: Reports with the last 14 runs of history and a metrics file for node_exporter
+  purview.device_proxy.connectivity_report:
+    dest: /srv/reports/connectivity
+    history_dir: /srv/reports/connectivity/history
+    history_keep: 14
+    metrics_file: /var/lib/node_exporter/textfile_collector/purview_connectivity.prom
+  run_once: true
+  register: report
+
+- name: Say what changed
+  ansible.builtin.debug:
+    msg: "{{ report.since }}"
   run_once: true
 """
 
@@ -117,4 +163,23 @@ failed_hosts:
   returned: success
   type: list
   elements: str
+since:
+  description: One line on what changed since the previous run (or why nothing is compared).
+  returned: success
+  type: str
+  sample: "Since 2026-07-02T09:00:00Z: 3 new failures, 1 recovery, 1 URL added."
+changes:
+  description:
+    - The comparison with the previous run - counts by kind, and the first 100 new failures and
+      recoveries as [host, url]. Absent without O(history_dir) or an earlier entry.
+  returned: when there is an earlier run in the history
+  type: dict
+history:
+  description: The entry written (path), the entries removed, and warnings about entries not used.
+  returned: with O(history_dir)
+  type: dict
+metrics_file:
+  description: The metrics file written (or that would be, in check mode).
+  returned: with O(metrics_file)
+  type: str
 """

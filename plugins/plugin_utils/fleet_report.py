@@ -10,30 +10,39 @@ follows :data:`FLEET_SCHEMA`. The renderers read only that model:
 * :func:`render_host_text` - the analyzer-style text of one host (module_utils.analyzer_text);
 * :func:`render_json` - the fleet model itself;
 * :func:`render_junit` - JUnit XML, one test case per host and URL, for CI dashboards;
+* :func:`render_summary` - a short fleet summary in plain text;
 * ``fleet_report_html.render_html`` - a self-contained, paginated HTML matrix.
 
-:func:`write_reports` writes the files (only those whose content changed) and returns what it did.
+:data:`RENDERERS` maps each format to its renderer. :func:`write_reports` writes the files (only
+those whose content changed, each atomically through ``report_files``) and returns what it did.
+Run history and the comparison with the previous run live in ``fleet_history``, metrics in
+``fleet_metrics``; both read this model too.
 Hosts are ordered failures first, then by name; URLs in the order they were first tested.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
-import re
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
-from xml.sax.saxutils import quoteattr, escape
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
+from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
 
 SCHEMA_ID = "purview.device_proxy/connectivity-fleet"
-SCHEMA_VERSION = 1
+# 2: failures carry the five method outcomes (structured); hosts carry elapsed_ms.
+SCHEMA_VERSION = 2
 
 TESTED = "tested"
 NO_RESULT = "no-result"
-FORMATS = ("text", "json", "junit", "html")
-FILE_NAMES = {"json": "connectivity-fleet.json", "junit": "connectivity-junit.xml", "html": "connectivity-fleet.html"}
+FORMATS = ("text", "summary", "json", "junit", "html")
+FILE_NAMES = {"summary": "connectivity-summary.txt", "json": "connectivity-fleet.json",
+              "junit": "connectivity-junit.xml", "html": "connectivity-fleet.html"}
 TEXT_DIR = "hosts"
 
 # One token per method in a cell: S<code> succeeded, F<code> failed, "-" doesn't exist,
@@ -86,6 +95,7 @@ FLEET_SCHEMA: Dict[str, Any] = {
                     },
                     "run_as_system": {"type": ["boolean", "null"]},
                     "deadline_reached": {"type": ["boolean", "null"]},
+                    "elapsed_ms": {"type": ["integer", "null"], "minimum": 0},
                     "results": {
                         "type": "array",
                         "description": "aligned with the top-level urls; null where the host did not test that URL",
@@ -106,9 +116,24 @@ FLEET_SCHEMA: Dict[str, Any] = {
                         "type": "array",
                         "items": {
                             "type": "object",
-                            "required": ["url", "diagnosis"],
+                            "required": ["url", "diagnosis", "methods"],
                             "additionalProperties": False,
-                            "properties": {"url": {"type": "string"}, "diagnosis": {"type": "string"}},
+                            "properties": {
+                                "url": {"type": "string"},
+                                "diagnosis": {"type": "string"},
+                                "methods": {
+                                    "type": "array", "minItems": 5, "maxItems": 5,
+                                    "description": "methods 1-5 in order; null where the method doesn't exist",
+                                    "items": {
+                                        "type": ["object", "null"],
+                                        "required": ["ok", "code", "proxy"],
+                                        "additionalProperties": False,
+                                        "properties": {"ok": {"type": "boolean"},
+                                                       "code": {"type": ["integer", "string", "null"]},
+                                                       "proxy": {"type": ["string", "null"]}},
+                                    },
+                                },
+                            },
                         },
                     },
                 },
@@ -132,30 +157,108 @@ class FleetReportError(ValueError):
         super().__init__(f"{field}: {message}")
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while reports are built.
+
+    The fleet model is half a million small dicts and lists without cycles; while they exist the
+    collector scans them again and again as more objects are made (more than half the time of
+    the model and of the history digest at 10,000 hosts x 50 URLs). Reference counting still
+    frees everything; the collector is re-enabled (when it was on) on the way out.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 # --- model -----------------------------------------------------------------------------------------
 method_token = cv.method_token
 
+_STRICT = frozenset((cv.PASS, cv.FAIL, cv.UNTESTED))
+_ANALYZER = frozenset((cv.PASS, cv.FAIL))
+_CHANNELS = frozenset(cv.CHANNEL_ORDER)
+
 
 def _is_test_result(result: Any) -> bool:
-    return isinstance(result, Mapping) and isinstance(result.get("urls"), list) and "summary" in result
+    return isinstance(result, Mapping) and "urls" in result and "summary" in result
+
+
+def _shape_error(host: str, where: str, rule: str) -> FleetReportError:
+    return FleetReportError(
+        "results[%s]" % host, "result-shape",
+        "not a connectivity_test result: %s %s (register the task result of "
+        "purview.device_proxy.connectivity_test, unchanged)" % (where, rule))
+
+
+def _check_url(host: str, index: int, url: Any) -> None:
+    """The fields the reports read from one URL verdict, checked before anything is built."""
+    where = "urls[%d]" % index
+    if not isinstance(url, Mapping):
+        raise _shape_error(host, where, "is not a mapping")
+    if not isinstance(url.get("url"), str) or not url["url"]:
+        raise _shape_error(host, where + ".url", "must be a non-empty string")
+    if url.get("channel") not in _CHANNELS:
+        raise _shape_error(host, where + ".channel", "must be one of " + ", ".join(cv.CHANNEL_ORDER))
+    if url.get("strict") not in _STRICT:
+        raise _shape_error(host, where + ".strict", "must be one of pass, fail, untested")
+    if url.get("analyzer") not in _ANALYZER:
+        raise _shape_error(host, where + ".analyzer", "must be pass or fail")
+    if not isinstance(url.get("diagnosis"), str):
+        raise _shape_error(host, where + ".diagnosis", "must be a string")
+    probes = url.get("probes")
+    if not isinstance(probes, list) or len(probes) != len(cv.METHODS) or \
+            not all(isinstance(p, Mapping) and "outcome" in p and "method" in p for p in probes):
+        raise _shape_error(host, where + ".probes", "must list the five classified method probes")
+    tokens = url.get("tokens")
+    if tokens is not None and (not isinstance(tokens, list) or len(tokens) != len(cv.METHODS)):
+        raise _shape_error(host, where + ".tokens", "must list five method tokens")
+    ms = url.get("configured_elapsed_ms")
+    if ms is not None and (isinstance(ms, bool) or not isinstance(ms, int)):
+        raise _shape_error(host, where + ".configured_elapsed_ms", "must be a whole number of milliseconds")
+
+
+def structured_methods(probes: Sequence[Mapping[str, Any]]) -> List[Optional[Dict[str, Any]]]:
+    """The five classified probes as {ok, code, proxy} (None: the method doesn't exist)."""
+    methods: List[Optional[Dict[str, Any]]] = []
+    for probe in probes:
+        outcome = cv.analyzer_outcome(probe)
+        methods.append(None if outcome is None else
+                       {"ok": outcome.succeeded, "code": outcome.code, "proxy": outcome.proxy})
+    return methods
 
 
 def build_fleet(results: Mapping[str, Any], generated_at: str, verdict: str = "strict",
                 title: str = "Defender for Endpoint connectivity") -> Dict[str, Any]:
-    """The fleet model from ``{host: connectivity_test task result or None}``."""
+    """The fleet model from ``{host: connectivity_test task result or None}``.
+
+    A result that claims to be a connectivity_test result (it has ``urls`` and ``summary``) but
+    lacks what the reports read is refused naming the host and the field, before anything is built.
+    """
     if verdict not in cv.FAIL_VERDICTS:
         raise FleetReportError("fail_verdict", "choices", f"{verdict!r} is not one of {', '.join(cv.FAIL_VERDICTS)}")
+    with gc_paused():
+        return _build_fleet(results, generated_at, verdict, title)
+
+
+def _build_fleet(results: Mapping[str, Any], generated_at: str, verdict: str, title: str) -> Dict[str, Any]:
     url_index: Dict[str, int] = {}
     url_rows: List[Dict[str, Any]] = []
-    for result in results.values():
-        if not _is_test_result(result):
-            continue
-        for url in result["urls"]:
-            if url["url"] not in url_index:
-                url_index[url["url"]] = len(url_rows)
-                url_rows.append({"url": url["url"], "channel": url["channel"], "required": bool(url["required"]),
-                                 "failed_hosts": 0})
-    hosts = [_host_entry(str(host), result, url_index, url_rows, verdict) for host, result in results.items()]
+    hosts = []
+    for host, result in results.items():
+        try:
+            hosts.append(_host_entry(str(host), result, url_index, url_rows, verdict))
+        except (KeyError, TypeError, AttributeError, IndexError, cv.VerdictInputError) as err:
+            raise _shape_error(str(host), "a field", "is missing or malformed (%s: %s)"
+                               % (type(err).__name__, err)) from err
+    width = len(url_rows)
+    for entry in hosts:  # URLs first seen on a later host: "not tested" on the earlier ones
+        missing = width - len(entry["results"])
+        if missing:
+            entry["results"].extend([None] * missing)
     hosts.sort(key=_host_order)
     tested = [h for h in hosts if h["status"] == TESTED]
     cells = sum(1 for h in tested for cell in h["results"] if cell is not None)
@@ -181,9 +284,11 @@ def build_fleet(results: Mapping[str, Any], generated_at: str, verdict: str = "s
     }
 
 
+_RANK = {NO_RESULT: 0, cv.FAIL: 1, cv.PASS: 2}
+
+
 def _host_order(host: Mapping[str, Any]):
-    rank = {NO_RESULT: 0, cv.FAIL: 1, cv.PASS: 2}[host["verdict"]]
-    return (rank, -host["failed"], host["host"])
+    return (_RANK[host["verdict"]], -host["failed"], host["host"])
 
 
 def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: List[Dict[str, Any]],
@@ -194,28 +299,53 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
             message = result.get("msg")
         return {"host": host, "status": NO_RESULT, "verdict": NO_RESULT, "failed": 0,
                 "error": str(message or "no result: the host was unreachable or failed before the test"),
-                "configured": None, "run_as_system": None, "deadline_reached": None, "results": [None] * len(url_rows),
-                "failures": []}
+                "configured": None, "run_as_system": None, "deadline_reached": None, "elapsed_ms": None,
+                "results": [None] * len(url_rows), "failures": []}
+    urls = result["urls"]
+    if not isinstance(urls, list):
+        raise _shape_error(host, "urls", "must be a list")
     cells: List[Optional[Dict[str, Any]]] = [None] * len(url_rows)
     failures = []
-    for url in result["urls"]:
-        index = url_index[url["url"]]
+    fail = cv.FAIL
+    use_strict = verdict == "strict"
+    # One pass over the cells: the checks are set lookups on values read anyway (a full
+    # _check_url, with typing.Mapping checks, costs seconds on 500,000 cells); the first
+    # sighting of a URL and anything unusual get the full check, which names the field.
+    for position, url in enumerate(urls):
+        if not isinstance(url, dict):
+            _check_url(host, position, url)
+        name = url.get("url")
+        index = url_index.get(name) if isinstance(name, str) else None
+        if index is None:
+            _check_url(host, position, url)
+            index = url_index[name] = len(url_rows)
+            url_rows.append({"url": name, "channel": url["channel"], "required": bool(url.get("required", True)),
+                             "failed_hosts": 0})
+        strict = url.get("strict")
+        analyzer = url.get("analyzer")
         tokens = url.get("tokens")
+        ms = url.get("configured_elapsed_ms")
+        if strict not in _STRICT or analyzer not in _ANALYZER or url.get("channel") not in _CHANNELS \
+                or (ms is not None and not isinstance(ms, int)) \
+                or (tokens is not None and (not isinstance(tokens, list) or len(tokens) != 5)):
+            _check_url(host, position, url)
         if tokens is None:  # a result from before tokens were part of the URL verdict
+            _check_url(host, position, url)
             tokens = [method_token(p) for p in url["probes"]]
-        cells[index] = {
-            "strict": url["strict"],
-            "analyzer": url["analyzer"],
-            "methods": tokens,
-            "ms": url.get("configured_elapsed_ms"),
-        }
-        if url[verdict] == cv.FAIL:
+        if index >= len(cells):
+            cells.extend([None] * (index + 1 - len(cells)))
+        cells[index] = {"strict": strict, "analyzer": analyzer, "methods": tokens, "ms": ms}
+        if (strict if use_strict else analyzer) == fail:
+            probes = url.get("probes")
+            if not isinstance(probes, list) or len(probes) != 5 or not isinstance(url.get("diagnosis"), str):
+                _check_url(host, position, url)
             url_rows[index]["failed_hosts"] += 1
-            failures.append({"url": url["url"], "diagnosis": url["diagnosis"]})
+            failures.append({"url": name, "diagnosis": url["diagnosis"], "methods": structured_methods(probes)})
     raw = result.get("raw") or {}
     process = raw.get("process") or {}
     run = raw.get("run") or {}
     configured = result.get("configured") or {}
+    elapsed = run.get("elapsed_ms")
     return {
         "host": host,
         "status": TESTED,
@@ -225,16 +355,28 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
         "configured": {"method": configured.get("method", "default"), "proxy": configured.get("proxy")},
         "run_as_system": process.get("is_system"),
         "deadline_reached": run.get("deadline_reached"),
+        "elapsed_ms": elapsed if isinstance(elapsed, int) and elapsed >= 0 else None,
         "results": cells,
         "failures": failures,
     }
 
 
 # --- renderers -------------------------------------------------------------------------------------
+@dataclass
+class ReportInput:
+    """Everything a renderer may read: the task results, the fleet model, and the history view."""
+
+    results: Mapping[str, Any]
+    fleet: Mapping[str, Any]
+    legacy_text: bool = False
+    changes: Optional[Mapping[str, Any]] = None   # fleet_history.compare() with the previous run
+    trend: Optional[Mapping[str, Any]] = None     # fleet_history.trend() over the kept runs
+
+
 def render_json(fleet: Mapping[str, Any], indent: Optional[int] = None) -> str:
     """The fleet model as JSON (compact unless ``indent``), ending with a newline."""
     separators = (",", ":") if indent is None else (",", ": ")
-    return json.dumps(fleet, indent=indent, separators=separators, ensure_ascii=False) + "\n"
+    return json.dumps(fleet, indent=indent, separators=separators, ensure_ascii=False, check_circular=False) + "\n"
 
 
 def render_host_text(result: Mapping[str, Any], legacy: bool = False) -> str:
@@ -248,30 +390,38 @@ def _seconds(ms: Any) -> str:
     return "%.3f" % ((ms or 0) / 1000.0)
 
 
-def _cell_text(url: str, cell: Mapping[str, Any]) -> str:
-    """The analyzer block of one cell, rebuilt from its tokens."""
+def failure_text(failure: Mapping[str, Any]) -> str:
+    """The analyzer block of one failed cell, from its structured method outcomes."""
     methods = {}
-    for number, token in enumerate(cell["methods"], start=1):
-        if token == "-":
-            continue
-        if token == "N":
-            methods[number] = analyzer_text.MethodOutcome(False, "not run")
-            continue
-        code = token[1:]
-        methods[number] = analyzer_text.MethodOutcome(token[0] == "S", int(code) if code.isdigit() else code)
-    return analyzer_text.render_block(analyzer_text.UrlBlock(url, methods))
+    for number, method in enumerate(failure["methods"], start=1):
+        if method is not None:
+            methods[number] = analyzer_text.MethodOutcome(method["ok"], method["code"], method["proxy"])
+    return analyzer_text.render_block(analyzer_text.UrlBlock(failure["url"], methods))
+
+
+def _attr(value: Any) -> str:
+    return quoteattr(report_files.xml_text(value))
 
 
 def render_junit(fleet: Mapping[str, Any]) -> str:
-    """JUnit XML: a test suite per host, a test case per host and URL (failures by the fleet verdict)."""
+    """JUnit XML: a test suite per host, a test case per host and URL (failures by the fleet verdict).
+
+    Test case names are the URL and the class name ``connectivity.<host>``: nothing that changes
+    from run to run, so CI systems can follow one host and URL across runs. Every text passes
+    through ``report_files.xml_text``, so the document parses whatever the hosts reported.
+    """
     verdict = fleet["verdict"]
     urls = fleet["urls"]
     suites = []
     total = failures_total = errors_total = skipped_total = 0
-    quoted_urls = [quoteattr(row["url"]) for row in urls]
+    quoted_urls = [_attr(row["url"]) for row in urls]
+    kinds = ["required" if row["required"] else "optional" for row in urls]
+    quoted_verdict = _attr(verdict)
+    timestamp = _attr(fleet["generated_at"])
+    passed, failed = cv.PASS, cv.FAIL
+    time_text: Dict[int, str] = {}  # ' time="0.123"' by milliseconds: few distinct values, many cells
     for host in fleet["hosts"]:
-        name = host["host"]
-        classname = quoteattr("connectivity." + name)
+        classname = _attr("connectivity." + host["host"])
         cases = []
         failures = errors = skipped = 0
         time_ms = 0
@@ -279,27 +429,33 @@ def render_junit(fleet: Mapping[str, Any]) -> str:
             errors = 1
             cases.append('    <testcase classname=%s name="connectivity_test" time="0.000">\n'
                          '      <error type="no-result" message=%s/>\n    </testcase>'
-                         % (classname, quoteattr(host["error"])))
+                         % (classname, _attr(host["error"])))
         else:
-            diagnoses = {f["url"]: f["diagnosis"] for f in host["failures"]}
-            for row, quoted_url, cell in zip(urls, quoted_urls, host["results"]):
+            details = {f["url"]: f for f in host["failures"]}
+            prefix = '    <testcase classname=' + classname + ' name='
+            append = cases.append
+            for index, cell in enumerate(host["results"]):
                 if cell is None:
                     continue
-                time_ms += cell.get("ms") or 0
-                head = '    <testcase classname=%s name=%s time="%.3f">' % (
-                    classname, quoted_url, (cell.get("ms") or 0) / 1000.0)
-                if cell[verdict] == cv.FAIL:
+                ms = cell["ms"] or 0
+                time_ms += ms
+                seconds = time_text.get(ms)
+                if seconds is None:
+                    seconds = time_text[ms] = ' time="%.3f"' % (ms / 1000.0)
+                state = cell[verdict]
+                if state == passed:
+                    append(prefix + quoted_urls[index] + seconds + "/>")
+                elif state == failed:
                     failures += 1
-                    kind = "required" if row["required"] else "optional"
-                    message = "%s URL: %s" % (kind, diagnoses.get(row["url"], "failed"))
-                    cases.append("%s\n      <failure type=%s message=%s>%s</failure>\n    </testcase>" % (
-                        head, quoteattr(verdict), quoteattr(message), escape(_cell_text(row["url"], cell))))
-                elif cell[verdict] == cv.UNTESTED:
-                    skipped += 1
-                    cases.append('%s\n      <skipped message="the configured method did not run"/>\n    </testcase>'
-                                 % head)
+                    failure = details.get(urls[index]["url"])
+                    message = "%s URL: %s" % (kinds[index], failure["diagnosis"] if failure else "failed")
+                    body = escape(report_files.xml_text(failure_text(failure))) if failure else ""
+                    append("%s%s%s>\n      <failure type=%s message=%s>%s</failure>\n    </testcase>" % (
+                        prefix, quoted_urls[index], seconds, quoted_verdict, _attr(message), body))
                 else:
-                    cases.append(head[:-1] + "/>")
+                    skipped += 1
+                    append('%s%s%s>\n      <skipped message="the configured method did not run"/>\n    </testcase>'
+                           % (prefix, quoted_urls[index], seconds))
         count = len(cases)
         total += count
         failures_total += failures
@@ -309,25 +465,45 @@ def render_junit(fleet: Mapping[str, Any]) -> str:
         if host["configured"]:
             props = ('    <properties>\n      <property name="configured_method" value=%s/>\n'
                      '      <property name="configured_proxy" value=%s/>\n    </properties>\n'
-                     % (quoteattr(host["configured"]["method"]), quoteattr(host["configured"]["proxy"] or "")))
+                     % (_attr(host["configured"]["method"]), _attr(host["configured"]["proxy"] or "")))
         suites.append('  <testsuite name=%s tests="%d" failures="%d" errors="%d" skipped="%d" time="%s" '
                       'timestamp=%s>\n%s%s\n  </testsuite>' % (
-                          quoteattr(name), count, failures, errors, skipped, _seconds(time_ms),
-                          quoteattr(fleet["generated_at"]), props, "\n".join(cases)))
+                          _attr(host["host"]), count, failures, errors, skipped, _seconds(time_ms),
+                          timestamp, props, "\n".join(cases)))
     head = ('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name=%s tests="%d" failures="%d" errors="%d" '
-            'skipped="%d">\n' % (quoteattr(fleet.get("title") or "connectivity"), total, failures_total,
+            'skipped="%d">\n' % (_attr(fleet.get("title") or "connectivity"), total, failures_total,
                                  errors_total, skipped_total))
     return head + "\n".join(suites) + ("\n" if suites else "") + "</testsuites>\n"
 
 
+def render_summary(fleet: Mapping[str, Any], changes: Optional[Mapping[str, Any]] = None) -> str:
+    """A few lines of plain text: totals, the line about the previous run, the failing hosts."""
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_history
+
+    totals = fleet["totals"]
+    lines = ["%s, %s (verdict: %s)" % (fleet.get("title") or "Connectivity", fleet["generated_at"], fleet["verdict"]),
+             "%d hosts: %d failing, %d passing, %d without result; %d URLs, %d of %d cells failed"
+             % (totals["hosts"], totals["failed"], totals["passed"], totals["no_result"], totals["urls"],
+                totals["failed_cells"], totals["cells"]),
+             fleet_history.since_line(changes)]
+    failing = [h for h in fleet["hosts"] if h["verdict"] != cv.PASS]
+    if failing:
+        lines.append("")
+        lines.append("Hosts failing or without result:")
+        for host in failing:
+            if host["status"] == NO_RESULT:
+                error = host["error"] or ""
+                lines.append("  %s: %s" % (host["host"], error if error.startswith("no result") else "no result: " + error))
+            else:
+                lines.append("  %s: %d URL(s) failed" % (host["host"], host["failed"]))
+    return "\n".join(lines) + "\n"
+
+
 # --- files -----------------------------------------------------------------------------------------
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-
-
 def host_file_name(host: str) -> str:
-    """A file name for a host's text report: unsafe characters become "_", never hidden or empty."""
-    name = _UNSAFE.sub("_", host).lstrip(".") or "_"
-    return name + ".txt"
+    """A file name for a host's text report: unsafe characters become "_", never hidden or empty,
+    never too long for a file system (see ``report_files.safe_file_name``)."""
+    return report_files.safe_file_name(host, ".txt")
 
 
 def check_formats(formats: Iterable[str]) -> List[str]:
@@ -338,54 +514,98 @@ def check_formats(formats: Iterable[str]) -> List[str]:
     return [name for name in FORMATS if name in formats]
 
 
-def render_files(results: Mapping[str, Any], fleet: Mapping[str, Any], formats: Sequence[str],
-                 legacy_text: bool = False) -> Dict[str, str]:
-    """Every report file as {relative path: content}."""
+def _text_files(data: ReportInput) -> Dict[str, str]:
+    files: Dict[str, str] = {}
+    taken: Dict[str, str] = {}
+    for host, result in sorted(data.results.items()):
+        if not _is_test_result(result):
+            continue
+        name = host_file_name(str(host))
+        if name in taken:
+            raise FleetReportError(str(host), "file-name", f"its text file name {name} clashes with host {taken[name]}")
+        taken[name] = str(host)
+        files[TEXT_DIR + "/" + name] = render_host_text(result, legacy=data.legacy_text)
+    return files
+
+
+def _html_files(data: ReportInput) -> Dict[str, str]:
     from ansible_collections.purview.device_proxy.plugins.plugin_utils.fleet_report_html import render_html
 
+    return {FILE_NAMES["html"]: render_html(data.fleet, data.changes, data.trend)}
+
+
+# One renderer per format: ReportInput -> {relative path: content}.
+RENDERERS: Dict[str, Callable[[ReportInput], Dict[str, str]]] = {
+    "text": _text_files,
+    "summary": lambda data: {FILE_NAMES["summary"]: render_summary(data.fleet, data.changes)},
+    "json": lambda data: {FILE_NAMES["json"]: render_json(data.fleet)},
+    "junit": lambda data: {FILE_NAMES["junit"]: render_junit(data.fleet)},
+    "html": _html_files,
+}
+
+
+def iter_files(results: Mapping[str, Any], fleet: Mapping[str, Any], formats: Sequence[str],
+               legacy_text: bool = False, changes: Optional[Mapping[str, Any]] = None,
+               trend: Optional[Mapping[str, Any]] = None) -> Iterator[Dict[str, str]]:
+    """The report files one format at a time ({relative path: content}), so that a writer can
+    drop each format's text before the next is rendered (at 10,000 hosts they are 50-120 MB each)."""
+    data = ReportInput(results, fleet, legacy_text, changes, trend)
+    for name in check_formats(formats):
+        yield RENDERERS[name](data)
+
+
+def render_files(results: Mapping[str, Any], fleet: Mapping[str, Any], formats: Sequence[str],
+                 legacy_text: bool = False, changes: Optional[Mapping[str, Any]] = None,
+                 trend: Optional[Mapping[str, Any]] = None) -> Dict[str, str]:
+    """Every report file as {relative path: content}."""
     files: Dict[str, str] = {}
-    formats = check_formats(formats)
-    if "text" in formats:
-        taken: Dict[str, str] = {}
-        for host, result in sorted(results.items()):
-            if not _is_test_result(result):
-                continue
-            name = host_file_name(str(host))
-            if name in taken:
-                raise FleetReportError(str(host), "file-name", f"its text file name {name} clashes with host {taken[name]}")
-            taken[name] = str(host)
-            files[os.path.join(TEXT_DIR, name)] = render_host_text(result, legacy=legacy_text)
-    if "json" in formats:
-        files[FILE_NAMES["json"]] = render_json(fleet)
-    if "junit" in formats:
-        files[FILE_NAMES["junit"]] = render_junit(fleet)
-    if "html" in formats:
-        files[FILE_NAMES["html"]] = render_html(fleet)
+    for batch in iter_files(results, fleet, formats, legacy_text, changes, trend):
+        files.update(batch)
     return files
 
 
 def write_reports(dest: str, files: Mapping[str, str], check_mode: bool = False) -> Dict[str, Any]:
     """Write the files under ``dest`` (only those whose content differs). Returns changed paths and sizes."""
+    return write_report_batches(dest, [files], check_mode)
+
+
+def write_report_batches(dest: str, batches: Iterable[Mapping[str, str]], check_mode: bool = False) -> Dict[str, Any]:
+    """Write each batch of files (e.g. from :func:`iter_files`) as it comes; see :func:`write_reports`."""
     if not dest:
         raise FleetReportError("dest", "required", "a report directory is required")
     changed: List[str] = []
     sizes: Dict[str, int] = {}
+    folders_made: set = set()
+    mode = None
+    for files in batches:
+        mode = _write_batch(dest, files, check_mode, changed, sizes, folders_made, mode)
+    return {"dest": dest, "changed_files": changed, "sizes": sizes}
+
+
+def _write_batch(dest: str, files: Mapping[str, str], check_mode: bool, changed: List[str], sizes: Dict[str, int],
+                 folders_made: set, mode: Optional[int]) -> Optional[int]:
     for relative, content in files.items():
         path = os.path.join(dest, relative)
-        data = content.encode("utf-8")
-        sizes[relative] = len(data)
+        # No encoded copy of a 70 MB report just to learn its size: ASCII text is its own size.
+        size = len(content) if content.isascii() else len(content.encode("utf-8"))
+        sizes[relative] = size
         try:
-            with open(path, "rb") as handle:
-                if handle.read() == data:
-                    continue
-        except FileNotFoundError:
+            if os.path.getsize(path) == size:
+                with open(path, "rb") as handle:
+                    if handle.read() == content.encode("utf-8"):
+                        continue
+        except (FileNotFoundError, NotADirectoryError):
             pass
         changed.append(relative)
         if check_mode:
             continue
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        temporary = path + ".tmp"
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    return {"dest": dest, "changed_files": changed, "sizes": sizes}
+        folder = os.path.dirname(path)
+        if folder not in folders_made:
+            os.makedirs(dest, exist_ok=True)  # the directory the user named may be a link
+            if os.path.normpath(folder) != os.path.normpath(dest):
+                report_files.make_folder(folder)  # ours (hosts/): never followed when a link
+            folders_made.add(folder)
+        if mode is None:
+            mode = report_files.default_mode()
+        report_files.write_atomically(path, content, mode)
+    return mode

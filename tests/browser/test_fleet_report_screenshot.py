@@ -6,8 +6,12 @@
 Skipped (with the reason) when Chromium is not installed (Debian package ``chromium``). The
 page is opened from a file:// URL in a fresh profile with networking features off; the test
 checks the rows the script drew (failures first, filter controls, one page only) and that the
-screenshot is a PNG of the window size that is not blank and shows the failure colours.
+screenshot is a PNG of the window size that is not blank and shows the failure colours; with a
+run history, that the "since" section and the changed cells are drawn; and that each row shows
+its cause and the page says when passing hosts are hidden.
 """
+
+from __future__ import annotations
 
 import importlib.util
 import os
@@ -183,3 +187,79 @@ def test_screenshot_is_readable_and_shows_failures(tmp_path, page_url):
     # Failures first: the first red pixel row lies in the upper half of the window.
     first_red = next(y for y, row in enumerate(rows) if any(near(p, RED) for p in row))
     assert first_red < HEIGHT // 2
+
+
+# --- with a run history ----------------------------------------------------------------------------
+BLUE = (0x09, 0x69, 0xDA)     # the "since" section's edge and the outline of changed cells
+HQ = "win11-hq-07.corp.example"
+
+
+@pytest.fixture(scope="module")
+def history_page_url(tmp_path_factory):
+    if chromium_binary() is None:
+        pytest.skip("Chromium is not installed (Debian package 'chromium'); the browser test needs it")
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_history
+
+    results = golden.fleet_inputs()
+    yesterday = dict(results)
+    yesterday[HQ] = results["win10-branch-01.corp.example"]  # passed yesterday, fails today
+    previous = fleet_history.entry_from_fleet(fleet_report.build_fleet(yesterday, "2026-07-02T09:00:00Z"))
+    fleet = fleet_report.build_fleet(results, golden.GENERATED_AT)
+    current = fleet_history.entry_from_fleet(fleet)
+    changes = fleet_history.compare(previous, current)
+    trend = fleet_history.trend([previous, current])
+    folder = tmp_path_factory.mktemp("html-history")
+    path = folder / "connectivity-fleet.html"
+    path.write_text(fleet_report_html.render_html(fleet, changes, trend), encoding="utf-8")
+    return path.as_uri()
+
+
+def test_rendered_history_shows_since_and_changed_cells(tmp_path, history_page_url):
+    ran = run_chromium(tmp_path, history_page_url, "--dump-dom")
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert "<h2>Since 2026-07-02T09:00:00Z</h2>" in ran.stdout
+    assert "4 new failures" in ran.stdout
+    dom = Rows()
+    dom.feed(ran.stdout)
+    row = next(r for r in dom.rows if r[1] == HQ)
+    assert row[2] == ["chg"] * 4  # the last class of each cell
+    assert all("chg" not in r[2] for r in dom.rows if r[1] != HQ)
+    changed = re.findall(r'<td class="c cW chg" data-u="\d" '
+                         r'title="changed; was passed, now the configured method failed, another worked">', ran.stdout)
+    assert len(changed) == 4, "the four changed cells of %s are not marked" % HQ
+    assert ran.stdout.count('<svg class="spark"') == 4
+
+
+def test_history_screenshot_shows_since_section_and_changed_cell(tmp_path, history_page_url):
+    shot = tmp_path / "fleet-history.png"
+    ran = run_chromium(tmp_path, history_page_url, "--screenshot=%s" % shot, "--hide-scrollbars")
+    assert ran.returncode == 0 and shot.exists(), ran.stderr[-2000:]
+    width, height, rows = read_png(str(shot))
+    assert (width, height) == (WIDTH, HEIGHT)
+    # The section's blue left edge: a vertical strip near the left margin, in the upper part.
+    edge = [y for y, row in enumerate(rows[: HEIGHT // 2]) if any(near(p, BLUE) for p in row[10:30])]
+    assert len(edge) >= 60, "the 'since' section's edge is not visible (%d rows)" % len(edge)
+    # A changed cell: blue outline pixels right of the host column, at the height of the amber cells.
+    amber_rows = [y for y, row in enumerate(rows) if sum(1 for p in row if near(p, AMBER)) >= 20]
+    assert amber_rows, "no fallback (amber) cells visible: the matrix is below the window"
+    band = rows[max(0, amber_rows[0] - 4): amber_rows[0] + 24]
+    outline = sum(1 for row in band for p in row[300:] if near(p, BLUE))
+    assert outline >= 40, "changed cells are not outlined (%d blue pixels by the amber cells)" % outline
+
+
+def test_rows_show_their_cause_and_the_page_says_passing_hosts_are_hidden(tmp_path, page_url):
+    ran = run_chromium(tmp_path, page_url, "--dump-dom")
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert re.search(r'<div id="hidden-note">2 passing hosts are hidden; choose Show: all hosts to list them.</div>',
+                     ran.stdout)
+    causes = re.findall(r'<td class="cause" title="[^"]*">([^<]*)</td>', ran.stdout)
+    assert len(causes) == 5  # one per row drawn
+    assert causes[0] == "no result: ntlm: the specified credentials were rejected by the server"
+    assert causes[1] == "no result: the host was unreachable or failed before the test"
+    assert causes[2].startswith("4 - Named proxy (the configured method) failed: 407")
+    # Cells say in words what their letter means.
+    assert re.search(r'<td class="c cW" data-u="\d" title="the configured method failed, another worked">W</td>',
+                     ran.stdout)
+    # URL headers are not clipped: no height limit or overflow cut on the label.
+    assert "max-height:226px" not in ran.stdout and "th.url div{writing-mode:vertical-rl;transform:rotate(180deg);" \
+        "white-space:nowrap;padding:4px 2px}" in ran.stdout

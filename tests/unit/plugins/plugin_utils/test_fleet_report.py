@@ -1,7 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fleet reports: golden text and JUnit, JSON schema, HTML structure, files and the report action."""
+"""Fleet reports: golden text and JUnit, JSON schema, HTML structure, files.
+
+The connectivity_report action is tested in tests/unit/plugins/action/test_connectivity_report.py.
+"""
+
+from __future__ import annotations
 
 import importlib.util
 import json
@@ -9,14 +14,10 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
-from unittest.mock import MagicMock
 
 import jsonschema
 import pytest
 
-from ansible.playbook.task import Task
-
-from ansible_collections.purview.device_proxy.plugins.action import connectivity_report
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report_html
@@ -228,51 +229,162 @@ def test_unknown_format_is_refused(results, fleet):
     assert (err.value.field, err.value.rule) == ("formats", "choices")
 
 
-# --- the report action -----------------------------------------------------------------------------
-def run_report(args, task_vars, check_mode=False):
-    task = MagicMock(Task)
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = True
-    task.async_val = 0
-    plugin = connectivity_report.ActionModule(task, MagicMock(), MagicMock(), loader=None, templar=None,
-                                              shared_loader_obj=None)
-    return plugin.run(task_vars=task_vars)
+# --- item: reports that always parse ----------------------------------------------------------------
+HOSTILE = "connect failed\x00\x1b[31m red \x1b[0m\x08\x0b\ufffe\ud800 end"
 
 
-def test_action_reads_hostvars_and_is_idempotent(tmp_path, results):
-    hostvars = {host: ({"connectivity_check_result": result} if result is not None else {})
-                for host, result in results.items()}
-    task_vars = {"hostvars": hostvars, "ansible_play_hosts_all": list(results)}
-    first = run_report({"dest": str(tmp_path)}, task_vars)
-    assert first.get("failed") is not True, first
-    assert first["changed"] is True
-    assert first["totals"]["hosts"] == 7
-    assert first["failed_hosts"][:2] == ["win10-branch-09.corp.example", "win11-hq-99.corp.example"]
-    assert len(first["failed_hosts"]) == 5
-    second = run_report({"dest": str(tmp_path)}, task_vars)
-    assert second["changed"] is False, second["changed_files"]
-    fleet = json.loads((tmp_path / "connectivity-fleet.json").read_text())
-    jsonschema.validate(fleet, fleet_report.FLEET_SCHEMA)
+def test_junit_parses_whatever_unreachable_hosts_report(results):
+    hostile = dict(results)
+    hostile["win10-ansi-01.corp.example"] = {"unreachable": True, "msg": HOSTILE}
+    hostile["bad\x01host\x1b[1m"] = None
+    text = fleet_report.render_junit(fleet_report.build_fleet(hostile, golden.GENERATED_AT, title="t\x00"))
+    root = ET.fromstring(text.encode("utf-8"))  # a parse error fails the test
+    case = next(s for s in root.findall("testsuite") if s.get("name") == "win10-ansi-01.corp.example")
+    message = case.find("testcase/error").get("message")
+    assert message.startswith("connect failed") and message.endswith(" end")
+    assert "\x1b" not in message and "[31m" not in message and " red " in message
+    assert root.get("name") == "t\ufffd"
+    assert any(s.get("name") == "bad\ufffdhost" for s in root.findall("testsuite"))
 
 
-def test_action_check_mode_and_bad_options(tmp_path, results):
-    outcome = run_report({"dest": str(tmp_path / "r"), "results": results, "formats": ["junit"]}, {}, check_mode=True)
-    assert outcome["changed_files"] == ["connectivity-junit.xml"]
-    assert not (tmp_path / "r").exists()
-    bad = run_report({"dest": str(tmp_path), "results": results, "formats": ["pdf"]}, {})
-    assert bad["failed"] is True and bad["invalid_option"] == "formats"
-    empty = run_report({"dest": str(tmp_path)}, {"hostvars": {}, "ansible_play_hosts_all": []})
-    assert empty["failed"] is True and empty["invalid_option"] == "hosts"
+def test_junit_failure_is_the_hosts_analyzer_block(results, fleet):
+    """Built from the structured outcomes, the JUnit failure text is the same block as the host's text file."""
+    root = ET.fromstring(fleet_report.render_junit(fleet))
+    host = "win11-hq-07.corp.example"
+    text_blocks = fleet_report.render_host_text(results[host]).split("Testing URL : ")[1:]
+    failures = [c.find("failure").text for c in root.findall("testsuite/testcase")
+                if c.get("classname") == "connectivity." + host and c.find("failure") is not None]
+    assert len(failures) == 4
+    assert [f + "\n" for f in failures] == ["Testing URL : " + b for b in text_blocks]
+    assert "4 - Named proxy (proxy.corp.example:3128): Failed (407)" in failures[0]
 
 
-@pytest.mark.parametrize("policy,expected", [
-    ("any", {"win11-hq-07.corp.example": 4, "win10-lab-03.corp.example": 2, "srv2022-dc-02.corp.example": 2}),
-    ("required", {"win11-hq-07.corp.example": 3, "win10-lab-03.corp.example": 1, "srv2022-dc-02.corp.example": 2}),
-    ("never", {}),
+def test_junit_names_stay_the_same_across_runs(results):
+    before = ET.fromstring(fleet_report.render_junit(fleet_report.build_fleet(results, "2026-07-01T00:00:00Z")))
+    changed = dict(results)
+    changed["win11-hq-07.corp.example"] = results["win10-branch-01.corp.example"]  # it passes now
+    after = ET.fromstring(fleet_report.render_junit(fleet_report.build_fleet(changed, "2026-07-02T00:00:00Z",
+                                                                             verdict="analyzer")))
+
+    def names(root):
+        return {(c.get("classname"), c.get("name")) for c in root.findall("testsuite/testcase")}
+
+    assert names(before) == names(after)
+    assert ("connectivity.win11-hq-07.corp.example", "https://winatp-gw-cus.microsoft.com/commands/test") in names(after)
+
+
+# --- item: files written safely ------------------------------------------------------------------
+def test_a_planted_temporary_symlink_is_not_followed(tmp_path, results, fleet):
+    victim = tmp_path / "victim"
+    victim.write_text("keep me")
+    dest = tmp_path / "reports"
+    dest.mkdir()
+    # The old writer opened "<file>.tmp" for writing, following a link planted there.
+    os.symlink(victim, dest / "connectivity-fleet.json.tmp")
+    fleet_report.write_reports(str(dest), fleet_report.render_files(results, fleet, ["json"]))
+    assert victim.read_text() == "keep me"
+    assert json.loads((dest / "connectivity-fleet.json").read_text())["hosts"]
+    assert not os.path.islink(dest / "connectivity-fleet.json")
+    assert [p.name for p in dest.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+
+
+def test_a_symlinked_report_file_is_replaced_not_written_through(tmp_path, results, fleet):
+    victim = tmp_path / "victim"
+    victim.write_text("keep me")
+    dest = tmp_path / "reports"
+    dest.mkdir()
+    os.symlink(victim, dest / "connectivity-junit.xml")
+    fleet_report.write_reports(str(dest), fleet_report.render_files(results, fleet, ["junit"]))
+    assert victim.read_text() == "keep me"
+    assert not os.path.islink(dest / "connectivity-junit.xml")
+
+
+def test_a_symlinked_hosts_folder_is_refused(tmp_path, results, fleet):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    dest = tmp_path / "reports"
+    dest.mkdir()
+    os.symlink(elsewhere, dest / "hosts")
+    with pytest.raises(OSError, match="symbolic link"):
+        fleet_report.write_reports(str(dest), fleet_report.render_files(results, fleet, ["text"]))
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_report_files_are_readable_as_the_umask_allows(tmp_path, results, fleet):
+    fleet_report.write_reports(str(tmp_path), fleet_report.render_files(results, fleet, ["json"]))
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert os.stat(tmp_path / "connectivity-fleet.json").st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_long_host_names_get_short_distinct_file_names(tmp_path, results):
+    long_a = "a" * 300 + ".corp.example"
+    long_b = "a" * 300 + ".corp.example2"
+    many = {long_a: results["win10-branch-01.corp.example"], long_b: results["win10-branch-01.corp.example"]}
+    files = fleet_report.render_files(many, fleet_report.build_fleet(many, golden.GENERATED_AT), ["text"])
+    names = [os.path.basename(name) for name in files]
+    assert len(set(names)) == 2
+    assert all(len(name.encode()) <= 255 for name in names)
+    fleet_report.write_reports(str(tmp_path), files)  # the old names were too long to create
+    assert len(list((tmp_path / "hosts").iterdir())) == 2
+
+
+@pytest.mark.parametrize("mutate,where", [
+    (lambda r: r["urls"][1].pop("strict"), "urls[1].strict"),
+    (lambda r: r["urls"][0].update(channel="nowhere"), "urls[0].channel"),
+    (lambda r: r["urls"].__setitem__(2, "https://x.example"), "urls[2]"),
+    (lambda r: r["urls"][3].update(probes=[]), "urls[3].probes"),
+    (lambda r: r.update(urls="https://x.example"), "urls"),
+    (lambda r: r["urls"][1].update(configured_elapsed_ms="slow"), "urls[1].configured_elapsed_ms"),
 ])
-def test_action_lists_policy_failures_per_tested_host(tmp_path, results, policy, expected):
-    outcome = run_report({"dest": str(tmp_path), "results": results, "formats": ["json"], "fail_policy": policy}, {})
-    failures = outcome["policy_failures"]
-    assert set(failures) == set(golden.HOSTS.values())  # hosts without a result are not in it
-    assert {host: len(urls) for host, urls in failures.items() if urls} == expected
+def test_a_malformed_result_names_the_host(results, mutate, where):
+    broken = json.loads(json.dumps(results["win11-hq-07.corp.example"]))
+    mutate(broken)
+    bad = dict(results)
+    bad["win11-hq-07.corp.example"] = broken
+    with pytest.raises(fleet_report.FleetReportError) as err:
+        fleet_report.build_fleet(bad, golden.GENERATED_AT)
+    assert err.value.field == "results[win11-hq-07.corp.example]"
+    assert err.value.rule == "result-shape"
+    assert where in str(err.value)
+
+
+# --- renderers and the summary ---------------------------------------------------------------------
+def test_one_renderer_per_format(results, fleet):
+    assert set(fleet_report.RENDERERS) == set(fleet_report.FORMATS)
+    for name in fleet_report.FORMATS:
+        assert fleet_report.render_files(results, fleet, [name]), name
+
+
+def test_summary_lists_totals_and_failing_hosts(fleet):
+    text = fleet_report.render_summary(fleet)
+    lines = text.splitlines()
+    assert lines[1] == "7 hosts: 3 failing, 2 passing, 2 without result; 4 URLs, 8 of 20 cells failed"
+    assert lines[2] == "No earlier run to compare with."
+    assert "  win10-branch-09.corp.example: no result: ntlm: the specified credentials were rejected by the server" in lines
+    assert "  win11-hq-07.corp.example: 4 URL(s) failed" in lines
+    assert not any("win10-branch-01" in line for line in lines)
+
+
+def test_sizes_are_bytes_on_disk_for_non_ascii_reports(tmp_path, results):
+    named = {"wïn-büro-01.corp.example": results["win10-branch-01.corp.example"]}
+    files = fleet_report.render_files(named, fleet_report.build_fleet(named, golden.GENERATED_AT, title="Prüfung"),
+                                      ["json", "junit", "html"])
+    written = fleet_report.write_reports(str(tmp_path), files)
+    for name, size in written["sizes"].items():
+        assert os.path.getsize(tmp_path / name) == size == len(files[name].encode("utf-8"))
+    assert fleet_report.write_reports(str(tmp_path), files)["changed_files"] == []
+
+
+def test_the_garbage_collector_is_back_on_after_a_build(results):
+    import gc
+
+    assert gc.isenabled()
+    fleet_report.build_fleet(results, golden.GENERATED_AT)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        fleet_report.build_fleet(results, golden.GENERATED_AT)
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
