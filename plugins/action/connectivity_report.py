@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.modules.connectivity_report import DOCUMENTATION
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_history
@@ -127,8 +128,7 @@ class ActionModule(ActionBase):
                 text = fleet_metrics.render_metrics(fleet, now.timestamp(), counts)
                 os.makedirs(os.path.dirname(metrics) or ".", exist_ok=True)
                 report_files.write_atomically(metrics, text.encode("utf-8"))
-        except (WindowsModuleInputError, fleet_report.FleetReportError, fleet_history.HistoryError,
-                cv.VerdictInputError) as err:
+        except InputError as err:
             result.update(failed=True, msg=str(err), invalid_option=err.field, rule=err.rule)
             return result
         except OSError as err:

@@ -27,6 +27,7 @@ import secrets
 from operator import itemgetter
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
 
@@ -42,13 +43,8 @@ MAX_KEEP = 1000
 _LETTER = {cv.PASS: "P", cv.FAIL: "F", cv.UNTESTED: "U"}
 
 
-class HistoryError(ValueError):
+class HistoryError(InputError):
     """A history entry or option that cannot be used. ``field`` names the option or file."""
-
-    def __init__(self, field: str, rule: str, message: str):
-        self.field = field
-        self.rule = rule
-        super().__init__(f"{field}: {message}")
 
 
 # --- entries ---------------------------------------------------------------------------------------

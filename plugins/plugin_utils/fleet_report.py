@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
@@ -148,13 +149,8 @@ FLEET_SCHEMA: Dict[str, Any] = {
 }
 
 
-class FleetReportError(ValueError):
+class FleetReportError(InputError):
     """Bad report input. ``field`` names the option or host, ``rule`` the rule it breaks."""
-
-    def __init__(self, field: str, rule: str, message: str):
-        self.field = field
-        self.rule = rule
-        super().__init__(f"{field}: {message}")
 
 
 @contextlib.contextmanager
