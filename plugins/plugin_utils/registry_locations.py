@@ -16,7 +16,7 @@ Sources: the Defender for Endpoint proxy configuration page (``TelemetryProxySer
 ``DisableEnterpriseAuthProxy``, ``PreferStaticProxyForHttpRequest``), KB 4494447 and the netsh
 documentation (``WinHttpSettings`` in both registry views), the Internet Options (WinINet)
 proxy values ``ProxyEnable``, ``ProxyServer``, ``AutoConfigURL`` and the
-``Connections\DefaultConnectionSettings`` blob, the Defender Antivirus network connection page
+``Connections\\DefaultConnectionSettings`` blob, the Defender Antivirus network connection page
 (https://learn.microsoft.com/en-us/defender-endpoint/configure-network-connections-microsoft-defender-antivirus),
 Policy CSP System/TelemetryProxy
 (https://learn.microsoft.com/en-us/windows/client-management/mdm/policy-csp-system#telemetryproxy) and
@@ -181,6 +181,18 @@ WININET_MACHINE = wininet_values(HKLM, INTERNET_SETTINGS_KEY)
 WININET_SYSTEM_ACCOUNT = wininet_values(HKU, f"{SYSTEM_ACCOUNT_SID}\\{INTERNET_SETTINGS_KEY}")
 
 
+def default_connection_settings(hive: str, profile: str) -> RegistryLocation:
+    """The Internet Options connection blob of one profile (WinINet format, not WinHttpSettings)."""
+    return RegistryLocation("default_connection_settings", hive,
+                            f"{profile}\\{INTERNET_SETTINGS_KEY}\\Connections", "DefaultConnectionSettings", "Binary")
+
+
+# WinHTTP's automatic mode (WinHttpGetIEProxyConfigForCurrentUser from a service) reads these.
+DEFAULT_CONNECTION_SETTINGS_SYSTEM_ACCOUNT = default_connection_settings(HKU, SYSTEM_ACCOUNT_SID)
+DEFAULT_CONNECTION_SETTINGS_DEFAULT_USER = default_connection_settings(HKU, DEFAULT_USER_SID)
+WININET_DEFAULT_USER = wininet_values(HKU, f"{DEFAULT_USER_SID}\\{INTERNET_SETTINGS_KEY}")
+
+
 def read_entry(location: RegistryLocation, at: Tuple[str, ...], hex_data: bool = False,
                only_64bit_os: bool = False) -> Dict[str, Any]:
     """One ``_registry`` entry: read ``location`` and put it at the path ``at`` of the reply.
@@ -197,9 +209,43 @@ def device_facts_reads() -> List[Dict[str, Any]]:
     entries = [read_entry(location, ("telemetry_proxy", location.field)) for location in TELEMETRY_PROXY_VALUES]
     entries.append(read_entry(WINHTTP_SETTINGS_NATIVE, ("winhttp", "native"), hex_data=True))
     entries.append(read_entry(WINHTTP_SETTINGS_WOW64, ("winhttp", "wow64"), hex_data=True, only_64bit_os=True))
-    for scope, locations in (("machine", WININET_MACHINE), ("system_account", WININET_SYSTEM_ACCOUNT)):
+    for scope, locations in (("machine", WININET_MACHINE), ("system_account", WININET_SYSTEM_ACCOUNT),
+                             ("default_user", WININET_DEFAULT_USER)):
         entries.extend(read_entry(location, ("wininet", scope, location.field)) for location in locations)
+    for scope, location in (("system_account", DEFAULT_CONNECTION_SETTINGS_SYSTEM_ACCOUNT),
+                            ("default_user", DEFAULT_CONNECTION_SETTINGS_DEFAULT_USER)):
+        entries.append(read_entry(location, ("wininet", scope, location.field)))
+    entries.extend(read_entry(location, ("defender_av", location.field)) for location in DEFENDER_AV_VALUES)
+    for managed in MANAGED_LOCATIONS:
+        if managed.mdm is None:
+            continue
+        area, policy = managed.mdm
+        # The policy and the provider that won it, as policy_sources reads them.
+        for name in (policy, policy + "_WinningProvider"):
+            entries.append(read_entry(RegistryLocation(name, HKLM, f"{MDM_DEVICE_KEY}\\{area}", name, "String"),
+                                      ("policy", "mdm", area, name)))
     return entries
+
+
+# Group Policy Preferences keep a copy of each applied GPO's preference files here, per GPO GUID.
+GPP_HISTORY_FOLDER = r"%ProgramData%\Microsoft\Group Policy\History"
+GPP_REGISTRY_XML = r"Machine\Preferences\Registry\Registry.xml"
+
+
+def device_facts_policy_option() -> Dict[str, Any]:
+    """The ``_policy`` argument of device_facts.ps1: where the Group Policy evidence lives.
+
+    ``rsop_keys`` are the registry keys whose RSoP settings are worth returning (the RSoP
+    namespace holds every policy setting of the machine; the others are not needed here).
+    """
+    keys = sorted({managed.key for managed in MANAGED_LOCATIONS}, key=str.lower)
+    return {
+        "rsop_namespace": r"root\rsop\computer",
+        "rsop_keys": keys,
+        "registry_pol": LOCAL_MACHINE_REGISTRY_POL,
+        "gpp_history": GPP_HISTORY_FOLDER,
+        "gpp_registry_xml": GPP_REGISTRY_XML,
+    }
 
 
 def winhttp_views_option() -> Dict[str, str]:
