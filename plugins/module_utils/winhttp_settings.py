@@ -18,7 +18,13 @@ offset size field
 0x0C   4+N  proxy string
 ...    4+M  bypass list (``;``-separated)
 ...    4+K  optional autoconfig URL (written by some PowerShell scripts only)
+...    rest unknown trailing data, kept as read (see below)
 ====== ==== =====================================================================
+
+Bytes after the bypass list that are not a length-prefixed ASCII string, and bytes after the
+autoconfig URL, are kept whole in ``trailing`` instead of refused: a newer Windows may append
+fields this codec does not know, and refusing them made every run rewrite and then fail. Encoding
+writes them back unchanged, so decode then encode returns the bytes read.
 
 Lengths are 32-bit: some scripts read them as one byte and break on strings longer
 than 255 characters. The WinINet ``DefaultConnectionSettings`` format (version 0x46
@@ -74,6 +80,7 @@ class WinHttpSettings:
     proxy: str = ""
     bypass: str = ""
     autoconfig_url: Optional[str] = None
+    trailing: bytes = b""
 
     @property
     def uses_proxy(self) -> bool:
@@ -100,6 +107,7 @@ class WinHttpSettings:
             "bypass": self.bypass,
             "autoconfig_url": self.autoconfig_url,
             "uses_proxy": self.uses_proxy,
+            "trailing": self.trailing.hex().upper(),
         }
 
 
@@ -160,15 +168,12 @@ def decode(data: bytes) -> WinHttpSettings:
     proxy, offset = _read_string(data, 0x0C, "proxy")
     bypass, offset = _read_string(data, offset, "bypass")
     autoconfig_url = None
-    if offset < len(data):
-        if len(data) - offset < 4:
-            raise WinHttpSettingsError(
-                offset, "trailing data: %d bytes are not a length-prefixed autoconfig URL" % (len(data) - offset),
-                "trailing data")
-        autoconfig_url, offset = _read_string(data, offset, "autoconfig_url")
-        if offset < len(data):
-            raise WinHttpSettingsError(
-                offset, "trailing data: %d bytes after the autoconfig URL" % (len(data) - offset), "trailing data")
+    if len(data) - offset >= 4:
+        try:
+            autoconfig_url, offset = _read_string(data, offset, "autoconfig_url")
+        except WinHttpSettingsError:
+            # Not a length-prefixed ASCII string: unknown data, kept whole below.
+            autoconfig_url = None
     return WinHttpSettings(
         version=version,
         counter=counter,
@@ -176,6 +181,7 @@ def decode(data: bytes) -> WinHttpSettings:
         proxy=proxy,
         bypass=bypass,
         autoconfig_url=autoconfig_url,
+        trailing=data[offset:],
     )
 
 
@@ -212,7 +218,10 @@ def encode(settings: WinHttpSettings) -> bytes:
     out += _string_field(settings.bypass, "bypass", len(out))
     if settings.autoconfig_url is not None:
         out += _string_field(settings.autoconfig_url, "autoconfig_url", len(out))
-    return out
+    if not isinstance(settings.trailing, (bytes, bytearray)):
+        raise WinHttpSettingsError(
+            len(out), "trailing: expected bytes, got %s" % type(settings.trailing).__name__, "trailing")
+    return out + bytes(settings.trailing)
 
 
 def decode_hex(text: str) -> WinHttpSettings:

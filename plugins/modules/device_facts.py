@@ -84,17 +84,20 @@ ansible_facts:
           description:
             - C(native) and C(wow64) (C(null) members on a 32-bit OS), each with C(raw) (upper-case hex or C(null);
               C(null) with an C(error) naming the kind for a value that is not C(REG_BINARY)),
-              C(decoded) (version, counter, flags, proxy, bypass, autoconfig_url, uses_proxy; C(null) when
+              C(decoded) (version, counter, flags, proxy, bypass, autoconfig_url, uses_proxy, and trailing, the hex of
+              bytes after the known fields, kept as read; C(null) when
               missing or undecodable) and C(error); C(drift) is true when the views hold different settings.
           type: dict
           sample:
             native:
               raw: 1800000000000000010000000000000000000000
-              decoded: {version: 24, counter: 0, flags: 1, proxy: "", bypass: "", autoconfig_url: null, uses_proxy: false}
+              decoded: {version: 24, counter: 0, flags: 1, proxy: "", bypass: "", autoconfig_url: null, uses_proxy: false,
+                        trailing: ""}
               error: null
             wow64:
               raw: 1800000000000000010000000000000000000000
-              decoded: {version: 24, counter: 0, flags: 1, proxy: "", bypass: "", autoconfig_url: null, uses_proxy: false}
+              decoded: {version: 24, counter: 0, flags: 1, proxy: "", bypass: "", autoconfig_url: null, uses_proxy: false,
+                        trailing: ""}
               error: null
             drift: false
         wininet:

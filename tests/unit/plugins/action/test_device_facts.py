@@ -52,7 +52,7 @@ def test_laptop(run_action):
     assert facts["winhttp"]["native"] == {
         "raw": W1,
         "decoded": {"version": 0x18, "counter": 0, "flags": 1, "proxy": "", "bypass": "", "autoconfig_url": None,
-                    "uses_proxy": False},
+                    "uses_proxy": False, "trailing": ""},
         "error": None,
     }
     assert facts["winhttp"]["drift"] is False

@@ -95,13 +95,13 @@ def test_wininet_vectors_are_rejected_with_a_clear_error(hex_text, version):
     assert "WinINet DefaultConnectionSettings" in err.reason
 
 
-def test_wininet_layout_under_a_winhttp_version_word_is_still_rejected():
-    # Three strings plus 32 padding bytes: the padding is trailing data for WinHttpSettings.
+def test_wininet_layout_under_a_winhttp_version_word_keeps_the_padding_as_trailing_data():
+    # Three strings plus 32 padding bytes: the padding is unknown data for WinHttpSettings, kept whole.
     data = bytes.fromhex("28000000" + I3[8:])
-    with pytest.raises(WinHttpSettingsError) as info:
-        decode(data)
-    assert info.value.offset == 97 - 32
-    assert info.value.reason == "trailing data: 32 bytes after the autoconfig URL"
+    decoded = decode(data)
+    assert decoded.autoconfig_url == "http://google.fr/"
+    assert decoded.trailing == b"\x00" * 32
+    assert encode(decoded) == data
 
 
 # ---------------------------------------------------------------- lengths are 32-bit
@@ -194,7 +194,7 @@ def test_named_proxy_needs_a_proxy():
 def test_to_dict_has_the_facts_shape():
     assert decode_hex(W3).to_dict() == {
         "version": 0x28, "counter": 0, "flags": 3, "proxy": "a:42", "bypass": "*.42",
-        "autoconfig_url": None, "uses_proxy": True,
+        "autoconfig_url": None, "uses_proxy": True, "trailing": "",
     }
 
 
@@ -225,20 +225,37 @@ BAD_INPUTS = [
      "proxy: length 9 runs past the end of the data (8 bytes left)"),
     ("bypass length too long", header() + u32(0) + u32(1), 16,
      "bypass: length 1 runs past the end of the data (0 bytes left)"),
-    ("one trailing byte", bytes.fromhex(W1) + b"\x00", 20,
-     "trailing data: 1 bytes are not a length-prefixed autoconfig URL"),
-    ("three trailing bytes", bytes.fromhex(W1) + b"abc", 20,
-     "trailing data: 3 bytes are not a length-prefixed autoconfig URL"),
-    ("autoconfig length too long", bytes.fromhex(W1) + u32(10) + b"http", 20,
-     "autoconfig_url: length 10 runs past the end of the data (4 bytes left)"),
-    ("bytes after the autoconfig URL", bytes.fromhex(W1) + lp("http://p/") + b"\x00\x00", 33,
-     "trailing data: 2 bytes after the autoconfig URL"),
     ("non-ASCII proxy", header(flags=3) + lp(b"pr\xe9xy:80") + u32(0), 18,
      "proxy: byte 0xE9 is not ASCII"),
     ("non-ASCII bypass", header() + u32(0) + lp(b"\xff") + b"", 20, "bypass: byte 0xFF is not ASCII"),
-    ("non-ASCII autoconfig URL", bytes.fromhex(W1) + lp(b"http://\x80/"), 31,
-     "autoconfig_url: byte 0x80 is not ASCII"),
 ]
+
+
+# Data after the bypass list that is not a length-prefixed ASCII string, or after the autoconfig
+# URL, is kept whole (a newer writer may append fields); refusing it made every run fail.
+TRAILING_KEPT = [
+    ("one trailing byte", bytes.fromhex(W1) + b"\x00", None, b"\x00"),
+    ("three trailing bytes", bytes.fromhex(W1) + b"abc", None, b"abc"),
+    ("autoconfig length too long", bytes.fromhex(W1) + u32(10) + b"http", None, u32(10) + b"http"),
+    ("bytes after the autoconfig URL", bytes.fromhex(W1) + lp("http://p/") + b"\x00\x00", "http://p/", b"\x00\x00"),
+    ("non-ASCII autoconfig URL", bytes.fromhex(W1) + lp(b"http://\x80/"), None, lp(b"http://\x80/")),
+]
+
+
+@pytest.mark.parametrize("data, autoconfig_url, trailing", [case[1:] for case in TRAILING_KEPT],
+                         ids=[case[0] for case in TRAILING_KEPT])
+def test_trailing_data_is_kept_and_written_back_unchanged(data, autoconfig_url, trailing):
+    decoded = decode(data)
+    assert (decoded.proxy, decoded.bypass, decoded.flags) == ("", "", FLAG_DIRECT)
+    assert decoded.autoconfig_url == autoconfig_url
+    assert decoded.trailing == trailing
+    assert encode(decoded) == data
+
+
+def test_trailing_data_must_be_bytes_to_encode():
+    with pytest.raises(WinHttpSettingsError) as info:
+        encode(WinHttpSettings(trailing="00"))
+    assert info.value.field == "trailing"
 
 
 @pytest.mark.parametrize("data, offset, reason", [case[1:] for case in BAD_INPUTS],
