@@ -124,6 +124,24 @@ class WinHttpView:
                    name=name, wrong_kind=(kind, repr(data)))
 
     @classmethod
+    def from_api(cls, reading: Any, raw: Optional[str] = None, name: str = "") -> Optional["WinHttpView"]:
+        """The view WinHTTP itself reports (``WinHttpGetDefaultProxyConfiguration``), keeping the
+        registry bytes ``raw`` beside it; None when the API was not read or could not be read.
+
+        ``reading`` is ``{access_type, proxy, bypass, error}`` as winhttp_proxy.ps1 reports it.
+        """
+        if not isinstance(reading, Mapping) or reading.get("error") or not reading.get("access_type"):
+            return None
+        access = reading["access_type"]
+        if access in ("no_proxy", "default_proxy"):
+            return cls(raw=raw, settings=WinHttpSettings.direct(), name=name)
+        if access == "named_proxy" and reading.get("proxy"):
+            return cls(raw=raw, settings=WinHttpSettings.named_proxy(str(reading["proxy"]), str(reading.get("bypass") or "")),
+                       name=name)
+        return cls(raw=raw, error=f"the WinHTTP API reports access type {access} with proxy {reading.get('proxy')!r}",
+                   name=name)
+
+    @classmethod
     def unknown(cls, name: str = "") -> "WinHttpView":
         return cls(known=False, name=name)
 
