@@ -422,3 +422,43 @@ def test_arbitrary_text_decode_hex_or_raise_codec_error(text):
     except WinHttpSettingsError:
         return
     assert isinstance(value, WinHttpSettings)
+
+
+# ---------------------------------------------------------------- WinINet DefaultConnectionSettings
+
+from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (  # noqa: E402
+    decode_connection_settings,
+)
+
+I6 = "460000000800000001000000"
+
+
+@pytest.mark.parametrize("hex_text, expected", [
+    (I1, {"version": 0x3C, "counter": 58, "flags": 9, "proxy_enabled": False, "auto_config_enabled": False,
+          "auto_detect": True, "proxy": "", "bypass": "", "autoconfig_url": ""}),
+    (I2, {"version": 0x46, "counter": 58, "flags": 1, "proxy_enabled": False, "auto_config_enabled": False,
+          "auto_detect": False, "proxy": "", "bypass": "", "autoconfig_url": ""}),
+    (I3, {"version": 0x46, "counter": 64, "flags": 0xF, "proxy_enabled": True, "auto_config_enabled": True,
+          "auto_detect": True, "proxy": "google.com:42", "bypass": "Lol;<local>", "autoconfig_url": "http://google.fr/"}),
+    # The proxy is off but its strings are kept: proxy_enabled tells them apart.
+    (I4, {"version": 0x46, "counter": 68, "flags": 1, "proxy_enabled": False, "auto_config_enabled": False,
+          "auto_detect": False, "proxy": "google.com:42", "bypass": "Lol;<local>", "autoconfig_url": "http://google.fr/"}),
+    # A header alone (as NetworkingDsc's tests write it): no strings.
+    (I6, {"version": 0x46, "counter": 8, "flags": 1, "proxy_enabled": False, "auto_config_enabled": False,
+          "auto_detect": False, "proxy": "", "bypass": "", "autoconfig_url": ""}),
+])
+def test_wininet_connection_settings_vectors(hex_text, expected):
+    assert decode_connection_settings(bytes.fromhex(hex_text)).to_dict() == expected
+
+
+@pytest.mark.parametrize("data, field, words", [
+    (bytes.fromhex(W1), "version", "WinHttpSettings format"),
+    (bytes.fromhex("46000000"), "size", "under the 12-byte header"),
+    (bytes.fromhex(I6) + u32(50) + b"abc", "proxy", "runs past the end"),
+    ("46000000", "data", "expected bytes"),
+])
+def test_wininet_connection_settings_refusals_name_the_field(data, field, words):
+    with pytest.raises(WinHttpSettingsError) as info:
+        decode_connection_settings(data)
+    assert info.value.field == field
+    assert words in info.value.reason
