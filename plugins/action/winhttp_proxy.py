@@ -218,6 +218,17 @@ def current_views_from_option(value: Any) -> Optional[CurrentViews]:
     return CurrentViews(native, _wow64_view(native, wow64, value.get("drift")), SOURCE_SUPPLIED)
 
 
+UNREADABLE_SUPPLIED_WARNING = (
+    "current_settings: the facts hold no bytes for %s, only an error (such as a value of another registry kind "
+    "than REG_BINARY); the task read the host instead")
+
+
+def unreadable_supplied_views(value: Mapping[str, Any]) -> list:
+    """The views given in the device_facts form with raw null and an error (validated already)."""
+    return [name for name in ("native", "wow64")
+            if isinstance(value.get(name), Mapping) and value[name].get("raw") is None and value[name].get("error")]
+
+
 def supplied_hex(value: Any, field: str) -> Optional[str]:
     """One view's bytes as the target reports them (upper-case hex, None when the value does not exist).
 
@@ -303,7 +314,17 @@ class ActionModule(WindowsModuleAction):
     def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:
         desired = desired_from_options(params)
         warnings = guard_topology(desired, params) if desired is not None else []
-        supplied = current_views_from_option(params.get("current_settings"))
+        settings = params.get("current_settings")
+        unreadable = unreadable_supplied_views(settings) if isinstance(settings, Mapping) else []
+        if unreadable:
+            # Facts that could read no bytes (a value of another kind) say nothing the decision can
+            # rest on: a missing value would pass for direct access. The shape is still checked
+            # (without the drift fact, which compares bytes), then the host is read instead.
+            current_views_from_option({key: value for key, value in settings.items() if key != "drift"})
+            warnings.append(UNREADABLE_SUPPLIED_WARNING % ", ".join(unreadable))
+            supplied = None
+        else:
+            supplied = current_views_from_option(settings)
         base_args = forward_options(params, self.argument_spec(), _normalised_options(desired, supplied))
         base_args["_registry"] = winhttp_views_option()
 
