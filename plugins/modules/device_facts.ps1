@@ -115,7 +115,9 @@ Function Get-RsopEvidence {
     try {
         $settings = foreach ($setting in @(Get-CimInstance -Namespace $Policy.rsop_namespace -ClassName RSOP_RegistryPolicySetting -ErrorAction Stop)) {
             $key = [String]$setting.registryKey
-            if (-not $wanted.ContainsKey($key.ToLowerInvariant().TrimStart('\'))) {
+            # Only the keys asked for; a hive prefix, if any, does not count.
+            $normal = $key.ToLowerInvariant().TrimStart('\') -replace '^(hkey_local_machine|hklm|machine)\\', ''
+            if (-not $wanted.ContainsKey($normal)) {
                 continue
             }
             $bytes = [Byte[]]@($setting.value)

@@ -102,6 +102,9 @@ options:
       - Only bytes read moments earlier in the same play are fit for this, since a change made
         on the host in between goes unnoticed when the decision is "no change". The
         RV(before_source) return value says where the state came from.
+      - A view in the facts' form with C(raw) C(null) and an C(error) (device_facts reports a value of another
+        registry kind than C(REG_BINARY) that way) holds no bytes to decide on; the task then reads the host
+        itself, with a warning, rather than taking the value for a missing one (direct access).
       - Mutually exclusive with O(source), which needs a read of the Internet Options anyway.
       - Malformed input (not hex, a missing or unknown key, a C(drift) that contradicts the
         bytes) fails before the host is contacted, naming the key, for example
