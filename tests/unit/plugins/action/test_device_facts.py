@@ -2,6 +2,8 @@
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 import pytest
 
 from ansible_collections.purview.device_proxy.plugins.action import device_facts as action

@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """winhttp_proxy with current_settings: the bytes device_facts read earlier replace the read call."""
 
+from __future__ import annotations
+
 import pytest
 
 from ansible_collections.purview.device_proxy.plugins.action import winhttp_proxy as action

@@ -7,6 +7,8 @@ Compiled with ``mcs -langversion:5`` like Windows PowerShell 5.1's Add-Type woul
 winhttp.dll calls cannot run here and are only shown to fail with DllNotFoundException.
 """
 
+from __future__ import annotations
+
 import os
 import shutil
 import subprocess

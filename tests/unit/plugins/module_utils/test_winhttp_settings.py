@@ -5,6 +5,8 @@ Test vectors W1-W3 and I1-I6 come from FACTS.md sections 2.5 and 2.6: W1 from KB
 W2/W3 and I1-I4 from vbfox/proxyconf unit tests, I6 from NetworkingDsc unit tests.
 """
 
+from __future__ import annotations
+
 import struct
 
 import pytest
