@@ -106,7 +106,7 @@ Function Read-RegistryEntries {
 Function Get-RsopEvidence {
     # The domain GPOs' registry settings from the RSoP logging data, when it can be read (it needs
     # an elevated token and RSoP logging left on); the reason is returned when it cannot.
-    param ([Hashtable]$Policy)
+    param ([System.Collections.IDictionary]$Policy)
 
     $wanted = @{}
     foreach ($key in @($Policy.rsop_keys)) {
@@ -120,12 +120,14 @@ Function Get-RsopEvidence {
             if (-not $wanted.ContainsKey($normal)) {
                 continue
             }
-            $bytes = [Byte[]]@($setting.value)
+            # A deleted setting may carry no value at all: report no bytes rather than a zero byte.
+            # (The hex is built inside the branch: an array returned from it would be unrolled.)
+            $hex = if ($null -eq $setting.value) { '' } else { [System.BitConverter]::ToString([Byte[]]@($setting.value)) -replace '-', '' }
             @{
                 registryKey = $key
                 valueName = [String]$setting.valueName
                 valueType = if ($null -ne $setting.valueType) { [Int64]$setting.valueType } else { 0 }
-                value = ([System.BitConverter]::ToString($bytes) -replace '-', '')
+                value = [String]$hex
                 deleted = [Bool]$setting.deleted
                 GPOID = [String]$setting.GPOID
                 precedence = if ($null -ne $setting.precedence) { [Int64]$setting.precedence } else { 1 }
