@@ -20,14 +20,14 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.defender_av_v
     proxy_server_value,
     ssl_options_warning,
 )
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_locations import (
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import (
     DEFENDER_POLICY_KEY,
     DEFENDER_PROXY_BYPASS,
     DEFENDER_PROXY_PAC_URL,
     DEFENDER_PROXY_SERVER,
     DEFENDER_SPYNET_KEY,
     DEFENDER_SSL_OPTIONS,
-    ManagedLocation,
+    RegistryLocation,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
@@ -40,7 +40,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_modul
 )
 
 # (registry location, key in before/after)
-MANAGED: Tuple[Tuple[ManagedLocation, str], ...] = (
+MANAGED: Tuple[Tuple[RegistryLocation, str], ...] = (
     (DEFENDER_PROXY_SERVER, "proxy_server"),
     (DEFENDER_PROXY_PAC_URL, "proxy_pac_url"),
     (DEFENDER_PROXY_BYPASS, "proxy_bypass"),
@@ -116,7 +116,7 @@ def module_values(wanted: Dict[str, Desired]) -> List[Dict[str, Any]]:
     values = []
     for location, field in MANAGED:
         state, value = wanted[field]
-        entry = {"path": location.key, "name": location.name, "state": state}
+        entry = {"path": location.path, "name": location.name, "state": state}
         if value is not None:
             entry.update(kind=value.kind, data=value.data)
         values.append(entry)
@@ -131,9 +131,9 @@ def reported_values(raw: Dict[str, Any]) -> Dict[str, Tuple[Optional[RegistryVal
     by_location = {(str(entry.get("path", "")).lower(), str(entry.get("name", "")).lower()): entry for entry in entries}
     reported = {}
     for location, field in MANAGED:
-        entry = by_location.get((location.key.lower(), location.name.lower()))
+        entry = by_location.get((location.path.lower(), location.name.lower()))
         if entry is None:
-            raise OutcomeError("the target did not report %s\\%s" % (location.key, location.name))
+            raise OutcomeError("the target did not report %s\\%s" % (location.path, location.name))
         reported[field] = (RegistryValue.from_raw(entry.get("before")), RegistryValue.from_raw(entry.get("after")))
     return reported
 
@@ -162,7 +162,7 @@ def reg_file_text(values: Dict[str, Optional[RegistryValue]]) -> str:
     for path in (DEFENDER_POLICY_KEY, DEFENDER_SPYNET_KEY):
         lines.append("[HKEY_LOCAL_MACHINE\\%s]" % path)
         for location, field in MANAGED:
-            if location.key == path:
+            if location.path == path:
                 lines.append(_reg_line(location.name, values[field]))
         lines.append("")
     return "\n".join(lines)

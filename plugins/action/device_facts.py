@@ -3,16 +3,32 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Controller half of purview.device_proxy.device_facts.
 
-One round trip for the raw state; here it is decoded (plugin_utils.winhttp_view), and the
-virtual-machine classification and the topology are derived (plugin_utils.topology) with their evidence.
+One round trip for the raw state; here it is decoded (plugin_utils.winhttp_view, the WinINet
+connection blob), the virtual-machine classification and the topology are derived
+(plugin_utils.topology) with their evidence, and who owns each managed value is resolved from the
+Group Policy, MDM and preference evidence (plugin_utils.policy_sources).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.modules.device_facts import DOCUMENTATION
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import device_facts_reads
+from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (
+    WinHttpSettingsError,
+    decode_connection_settings,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_ownership import same_value
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_sources import (
+    PolicyEvidenceError,
+    resolve_ownership,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import (
+    device_facts_policy_option,
+    device_facts_reads,
+)
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import classify_virtual, derive_topology
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
@@ -20,7 +36,11 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_modul
     WindowsModuleAction,
     registry_data,
 )
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import WinHttpView, winhttp_drift
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import (
+    REGISTRY_KIND_NAMES,
+    WinHttpView,
+    winhttp_drift,
+)
 
 FACTS_KEY = "purview_device_proxy"
 
@@ -36,8 +56,102 @@ def hardware_facts(raw: Mapping[str, Any]) -> Dict[str, Any]:
     }
 
 
-def wininet_facts(raw: Mapping[str, Any]) -> Dict[str, Any]:
-    return {name: registry_data(raw.get(name)) for name in ("proxy_enable", "proxy_server", "auto_config_url")}
+WININET_SCOPES = ("machine", "system_account", "default_user")
+# The scopes whose Connections\DefaultConnectionSettings is read (WinHTTP's automatic mode reads them).
+CONNECTION_SCOPES = ("system_account", "default_user")
+POLICY_PARTS = ("rsop", "local_registry_pol", "mdm", "gpp")
+
+
+def connection_settings_facts(raw: Any) -> Dict[str, Any]:
+    """``{raw, decoded, error}`` of a DefaultConnectionSettings value ({kind, data} or None)."""
+    if raw is None:
+        return {"raw": None, "decoded": None, "error": None}
+    kind, data = (raw.get("kind"), raw.get("data")) if isinstance(raw, Mapping) else (None, raw)
+    if kind != "Binary":
+        return {"raw": None, "decoded": None,
+                "error": "DefaultConnectionSettings is a %s value, not REG_BINARY" % REGISTRY_KIND_NAMES.get(kind, kind)}
+    try:
+        decoded = decode_connection_settings(bytes.fromhex(str(data)))
+    except (ValueError, WinHttpSettingsError) as err:
+        return {"raw": str(data).upper(), "decoded": None, "error": str(err)}
+    return {"raw": str(data).upper(), "decoded": decoded.to_dict(), "error": None}
+
+
+def wininet_facts(raw: Optional[Mapping[str, Any]], with_connection: bool) -> Dict[str, Any]:
+    raw = raw or {}
+    facts = {name: registry_data(raw.get(name)) for name in ("proxy_enable", "proxy_server", "auto_config_url")}
+    if with_connection:
+        facts["default_connection_settings"] = connection_settings_facts(raw.get("default_connection_settings"))
+    return facts
+
+
+def policy_evidence(raw: Optional[Mapping[str, Any]]) -> Tuple[Dict[str, Any], List[str]]:
+    """The ownership evidence in the shape policy_sources documents, and warnings.
+
+    The target sends Registry.pol as base64 (half the size of hex); the documented evidence holds
+    hex. An undecodable part becomes None ("not read") with a warning.
+    """
+    raw = dict(raw or {})
+    evidence = {part: raw.get(part) for part in POLICY_PARTS}
+    warnings: List[str] = []
+    pol = evidence["local_registry_pol"]
+    if isinstance(pol, str) and pol:
+        try:
+            evidence["local_registry_pol"] = base64.b64decode(pol, validate=True).hex().upper()
+        except (binascii.Error, ValueError):
+            evidence["local_registry_pol"] = None
+            warnings.append("device_facts: the local Registry.pol was not valid base64; its policies are not known")
+    elif pol is not None and pol != "":
+        evidence["local_registry_pol"] = None
+    return evidence, warnings
+
+
+# Where each managed value's current data is in the facts (ownership field -> facts path).
+CURRENT_VALUE_AT = {
+    "telemetry_proxy_server": ("telemetry_proxy", "server"),
+    "disable_enterprise_auth_proxy": ("telemetry_proxy", "disable_enterprise_auth_proxy"),
+    "prefer_static_proxy_for_http_request": ("telemetry_proxy", "prefer_static_proxy_for_http_request"),
+    "winhttp_settings": ("winhttp", "native", "raw"),
+    "winhttp_settings_wow64": ("winhttp", "wow64", "raw"),
+    "defender_proxy_server": ("defender_av", "proxy_server"),
+    "defender_proxy_pac_url": ("defender_av", "proxy_pac_url"),
+    "defender_proxy_bypass": ("defender_av", "proxy_bypass"),
+    "defender_ssl_options": ("defender_av", "ssl_options"),
+}
+
+
+def _at(facts: Mapping[str, Any], path: Tuple[str, ...]) -> Any:
+    node: Any = facts
+    for key in path:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
+
+
+def add_current_values(ownership: Dict[str, Any], facts: Mapping[str, Any]) -> None:
+    """Beside each value's owners: the value the device holds now, and whether the winning
+    enforcing owner's value is that value (None when no policy enforces it)."""
+    for field_name, entry in ownership["values"].items():
+        current = _at(facts, CURRENT_VALUE_AT[field_name])
+        enforcing = [owner for owner in entry["owners"] if owner["enforced"]]
+        entry["current"] = current
+        entry["policy_value_in_place"] = same_value(enforcing[0]["value"], current) if enforcing else None
+
+
+def ownership_facts(evidence: Dict[str, Any]) -> Tuple[Dict[str, Any], List[str]]:
+    """resolve_ownership over the evidence; a part it refuses is left out (as not read) and named."""
+    usable = dict(evidence)
+    warnings: List[str] = []
+    while True:
+        try:
+            return resolve_ownership(usable).as_dict(), warnings
+        except PolicyEvidenceError as err:
+            part = next((name for name in POLICY_PARTS if err.field.startswith(name)), None)
+            if part is None or usable.get(part) is None:
+                raise
+            # One malformed part must not hide what the others say.
+            usable[part] = None
+            warnings.append("device_facts: the %s evidence could not be used (%s); owners from it are not known"
+                            % (part, err))
 
 
 def service_facts(raw: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
@@ -57,8 +171,8 @@ def os_facts(raw: Mapping[str, Any]) -> Dict[str, Any]:
 
 
 def winhttp_facts(raw: Mapping[str, Any], is_64bit: bool) -> Dict[str, Any]:
-    native = WinHttpView.from_hex(raw.get("native"))
-    wow64 = WinHttpView.from_hex(raw.get("wow64")) if is_64bit else None
+    native = WinHttpView.from_reported(raw.get("native"))
+    wow64 = WinHttpView.from_reported(raw.get("wow64")) if is_64bit else None
     absent = {"raw": None, "decoded": None, "error": None}
     return {
         "native": native.to_facts(),
@@ -76,16 +190,21 @@ def build_facts(raw: Mapping[str, Any]) -> Tuple[Dict[str, Any], List[str]]:
     facts = {
         "telemetry_proxy": {name: registry_data(value) for name, value in raw["telemetry_proxy"].items()},
         "winhttp": winhttp_facts(raw["winhttp"], bool(raw["os"].get("is_64bit"))),
-        "wininet": {
-            "machine": wininet_facts(raw["wininet"]["machine"]),
-            "system_account": wininet_facts(raw["wininet"]["system_account"]),
-        },
+        "wininet": {scope: wininet_facts(raw["wininet"].get(scope), scope in CONNECTION_SCOPES) for scope in WININET_SCOPES},
+        "defender_av": {name: registry_data(value) for name, value in (raw.get("defender_av") or {}).items()},
         "hardware": hardware,
         "topology": topology["topology"],
         "topology_evidence": list(topology["evidence"]),
         "services": {name: service_facts(raw["services"].get(name)) for name in ("sense", "diagtrack")},
         "os": os_facts(raw["os"]),
     }
+    evidence, evidence_warnings = policy_evidence(raw.get("policy"))
+    ownership, ownership_warnings = ownership_facts(evidence)
+    facts["policy"] = evidence
+    add_current_values(ownership, facts)
+    facts["ownership"] = ownership
+    warnings.extend(evidence_warnings + ownership_warnings)
+    warnings.extend(finding["message"] for finding in ownership["findings"] if finding["severity"] == "warning")
     if facts["winhttp"]["drift"]:
         warnings.append("the native and WOW6432Node copies of WinHttpSettings hold different settings")
     return facts, warnings
@@ -96,7 +215,7 @@ class ActionModule(WindowsModuleAction):
     DOCUMENTATION = DOCUMENTATION
 
     def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:
-        reply = session.call({"_registry": device_facts_reads()})
+        reply = session.call({"_registry": device_facts_reads(), "_policy": device_facts_policy_option()})
         facts, warnings = build_facts(reply["raw"])
         # Read-only: no before/after and nothing to diff.
         return Outcome(

@@ -6,8 +6,12 @@
 Round trips: one read of the raw ``WinHttpSettings`` bytes of both registry views (plus the
 connection user's Internet Options proxy for ``source: ie``). The bytes are decoded with the
 codec and compared semantically with the desired setting; only when a view differs, and not in
-check mode, a second call writes, guarded by the bytes the decision was based on. A write that
-does not produce the requested setting is undone with a third call and the task fails.
+check mode, a second call writes, guarded by the bytes the decision was based on. Whether the write
+held is read back through WinHTTP's own API (``WinHttpGetDefaultProxyConfiguration``), so a byte
+layout the codec does not know (a new version word) neither fails a good write nor forces one;
+the bytes still serve the guard, the WOW6432Node mirror and the rollback. A write that does not
+produce the requested setting is undone with a third call (every registry kind is put back as it
+was read) and the task fails. A value of another kind than REG_BINARY is reported as such.
 
 With ``current_settings`` (the bytes device_facts read moments earlier in the same play) the
 read is skipped: no change costs no call, a change costs the guarded write alone. When the host
@@ -132,13 +136,58 @@ class CurrentViews:
 
     @classmethod
     def from_reply(cls, raw: Mapping[str, Any]) -> "CurrentViews":
-        wow64 = WinHttpView.from_hex(raw["wow64_before"]) if raw["is_64bit_os"] else None
-        return cls(WinHttpView.from_hex(raw["native_before"]), wow64, SOURCE_HOST, dict(raw))
+        is64 = bool(raw["is_64bit_os"])
+        native, wow64 = views_with_api(raw.get("native_before"), raw.get("wow64_before") if is64 else None, is64,
+                                       raw.get("api_before"), raw.get("api_view"))
+        return cls(native, wow64, SOURCE_HOST, dict(raw))
+
+    def guard(self, name: str) -> str:
+        """The changed-since-read token of a view: the host's own token when it was read, else the hex."""
+        tokens = (self.raw or {}).get("guard_before")
+        if isinstance(tokens, Mapping) and isinstance(tokens.get(name), str):
+            return tokens[name]
+        view = self.native if name == "native" else self.wow64
+        return (view.raw if view else None) or ""
+
+    def restore_value(self, name: str) -> Optional[Dict[str, Any]]:
+        """A view's value as read, for the rollback: ``{kind, data}`` of any kind, None when missing."""
+        if self.raw is not None:
+            return reported_value(self.raw.get(name + "_before"))
+        view = self.native if name == "native" else self.wow64
+        return None if view is None or view.raw is None else {"kind": "Binary", "data": view.raw}
 
     def to_option(self) -> Dict[str, Optional[str]]:
         """The normalised current_settings: upper-case hex or null per view."""
         return {"native": self.native.raw, "wow64": self.wow64.raw if self.wow64 else None}
 
+
+def reported_value(value: Any) -> Optional[Dict[str, Any]]:
+    """What the target reported for a view, as RawRegistry's ``{kind, data}`` (hex means Binary)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return {"kind": "Binary", "data": value}
+    return dict(value)
+
+
+def views_with_api(native_value: Any, wow64_value: Any, is64: bool, api: Any,
+                   api_view: Any) -> Tuple[WinHttpView, Optional[WinHttpView]]:
+    """Both views from the reported values, with WinHTTP's API reading standing in for bytes the
+    codec cannot decode (the API reads the view of the module's process, ``api_view``).
+
+    A WOW6432Node copy with exactly the native bytes holds whatever the native copy holds.
+    """
+    native = WinHttpView.from_reported(native_value)
+    wow64 = WinHttpView.from_reported(wow64_value) if is64 else None
+    by_api = WinHttpView.from_api(api, native.raw) if api_view in (None, "native") else None
+    if by_api is not None and native.error is not None and native.wrong_kind is None and native.raw is not None:
+        native = by_api
+    if wow64 is not None and wow64.raw is not None and wow64.raw == native.raw:
+        wow64 = native
+    return native, wow64
+
+
+UNRESTORABLE_KINDS = ("Unknown",)
 
 _SETTINGS_KEYS = ("native", "wow64", "drift")
 _FACT_VIEW_KEYS = ("raw", "decoded", "error")
@@ -167,6 +216,17 @@ def current_views_from_option(value: Any) -> Optional[CurrentViews]:
     native = WinHttpView.from_hex(supplied_hex(value["native"], field + ".native"))
     wow64 = WinHttpView.from_hex(supplied_hex(value["wow64"], field + ".wow64"))
     return CurrentViews(native, _wow64_view(native, wow64, value.get("drift")), SOURCE_SUPPLIED)
+
+
+UNREADABLE_SUPPLIED_WARNING = (
+    "current_settings: the facts hold no bytes for %s, only an error (such as a value of another registry kind "
+    "than REG_BINARY); the task read the host instead")
+
+
+def unreadable_supplied_views(value: Mapping[str, Any]) -> list:
+    """The views given in the device_facts form with raw null and an error (validated already)."""
+    return [name for name in ("native", "wow64")
+            if isinstance(value.get(name), Mapping) and value[name].get("raw") is None and value[name].get("error")]
 
 
 def supplied_hex(value: Any, field: str) -> Optional[str]:
@@ -254,7 +314,17 @@ class ActionModule(WindowsModuleAction):
     def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:
         desired = desired_from_options(params)
         warnings = guard_topology(desired, params) if desired is not None else []
-        supplied = current_views_from_option(params.get("current_settings"))
+        settings = params.get("current_settings")
+        unreadable = unreadable_supplied_views(settings) if isinstance(settings, Mapping) else []
+        if unreadable:
+            # Facts that could read no bytes (a value of another kind) say nothing the decision can
+            # rest on: a missing value would pass for direct access. The shape is still checked
+            # (without the drift fact, which compares bytes), then the host is read instead.
+            current_views_from_option({key: value for key, value in settings.items() if key != "drift"})
+            warnings.append(UNREADABLE_SUPPLIED_WARNING % ", ".join(unreadable))
+            supplied = None
+        else:
+            supplied = current_views_from_option(settings)
         base_args = forward_options(params, self.argument_spec(), _normalised_options(desired, supplied))
         base_args["_registry"] = winhttp_views_option()
 
@@ -288,11 +358,18 @@ class ActionModule(WindowsModuleAction):
             after_native = wanted if set_native else native
             after_wow64 = wanted if mirror else wow64
         elif changed:
+            for name in ("native", "wow64"):
+                value = current.restore_value(name)
+                if value is not None and value.get("kind") in UNRESTORABLE_KINDS:
+                    raise OutcomeError(
+                        "the %s WinHttpSettings value has a registry kind .NET cannot write back, so a failed write could "
+                        "not be undone; nothing was changed. Remove or fix the value (it is not the REG_BINARY WinHTTP "
+                        "writes) and run the task again" % ("WOW6432Node" if name == "wow64" else "native"))
             applied = session.call(dict(
                 base_args,
                 _mode="apply",
-                _expected_native_hex=native.raw or "",
-                _expected_wow64_hex=(wow64.raw if wow64 else None) or "",
+                _expected_native_hex=current.guard("native"),
+                _expected_wow64_hex=current.guard("wow64") if wow64 else "",
                 _set_native=set_native,
                 _access_type="no_proxy" if desired.direct else "named_proxy",
                 _proxy="" if desired.direct else desired.server.winhttp_string(),
@@ -305,14 +382,22 @@ class ActionModule(WindowsModuleAction):
                 # Supplied views: the write's reply is the first word from the host.
                 raw = dict(written)
             else:
-                raw.update(native_after=written["native_after"], wow64_after=written["wow64_after"])
+                raw.update(native_after=written["native_after"], wow64_after=written["wow64_after"],
+                           api_after=written.get("api_after"), api_view=written.get("api_view"))
             if not is64 and wow64 is not None:
                 # Supplied views without the drift fact cannot tell a 32-bit OS; it has no view to mirror.
                 wow64 = None
                 changed = set_native
-            after_native = WinHttpView.from_hex(raw["native_after"])
-            after_wow64 = WinHttpView.from_hex(raw["wow64_after"]) if is64 else None
-            self._verify_or_restore(session, base_args, desired, native, wow64, after_native, after_wow64)
+            after_native, after_wow64 = views_with_api(raw["native_after"], raw["wow64_after"] if is64 else None, is64,
+                                                       raw.get("api_after"), raw.get("api_view"))
+            if set_native and raw.get("api_view") in (None, "native"):
+                # The API's own reading decides whether the write held, whatever the bytes look like.
+                by_api = WinHttpView.from_api(raw.get("api_after"), after_native.raw)
+                if by_api is not None:
+                    same_bytes = after_wow64 is not None and after_wow64.raw == after_native.raw
+                    after_native = by_api
+                    after_wow64 = by_api if same_bytes else after_wow64
+            self._verify_or_restore(session, base_args, desired, current, after_native, after_wow64)
 
         drift = winhttp_drift(native, wow64)
         if drift:
@@ -328,15 +413,14 @@ class ActionModule(WindowsModuleAction):
         )
 
     @staticmethod
-    def _verify_or_restore(session: TargetSession, base_args: Dict[str, Any], desired: Desired, native: WinHttpView,
-                           wow64: Optional[WinHttpView], after_native: WinHttpView,
-                           after_wow64: Optional[WinHttpView]) -> None:
+    def _verify_or_restore(session: TargetSession, base_args: Dict[str, Any], desired: Desired, current: CurrentViews,
+                           after_native: WinHttpView, after_wow64: Optional[WinHttpView]) -> None:
         wrong = [name for name, view in (("native", after_native), ("WOW6432Node", after_wow64))
                  if view is not None and views_differ(view, desired.view())]
         if not wrong:
             return
-        session.call(dict(base_args, _mode="restore", _native_hex=native.raw or "",
-                          _wow64_hex=(wow64.raw if wow64 else None) or ""))
+        session.call(dict(base_args, _mode="restore", _restore_native=current.restore_value("native"),
+                          _restore_wow64=current.restore_value("wow64") if current.wow64 is not None else None))
         raise OutcomeError(
             "WinHttpSettings of the %s view did not hold the requested setting after the write (%s); the previous "
             "values were restored" % (" and ".join(wrong), desired.netsh()))

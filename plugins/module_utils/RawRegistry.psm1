@@ -3,8 +3,9 @@
 
 # Raw registry access for the collection's Windows modules. Values travel to the controller as
 # @{ kind = '<RegistryValueKind name>'; data = <value> } or $null when the value does not exist:
-# DWord/QWord as unsigned numbers, Binary as upper-case hex without separators, String and
-# ExpandString unexpanded, MultiString as a list. Nothing here interprets what a value means.
+# DWord/QWord as unsigned numbers, Binary, None (REG_NONE) and Unknown (kinds .NET has no name
+# for, such as REG_LINK) as upper-case hex without separators, String and ExpandString unexpanded,
+# MultiString as a list. Nothing here interprets what a value means.
 # Internal to purview.device_proxy: not a public API, and it may change without notice.
 
 Function Open-RawRegistryBase {
@@ -110,9 +111,11 @@ Function Set-RawRegistryValue {
         [Parameter(Mandatory = $true)]
         [String]$Name,
 
-        # Every kind Get-RawRegistryValue reports data for, so a value read can be put back.
+        # Every kind Get-RawRegistryValue reports that .NET can write, so a value read can be put
+        # back: REG_NONE included. 'Unknown' cannot be written through .NET; callers must not
+        # change a value of that kind (they could not restore it).
         [Parameter(Mandatory = $true)]
-        [ValidateSet('String', 'ExpandString', 'MultiString', 'DWord', 'QWord', 'Binary')]
+        [ValidateSet('String', 'ExpandString', 'MultiString', 'DWord', 'QWord', 'Binary', 'None')]
         [String]$Kind,
 
         [Parameter(Mandatory = $true)]
@@ -125,6 +128,7 @@ Function Set-RawRegistryValue {
         'DWord' { [System.BitConverter]::ToInt32([System.BitConverter]::GetBytes([UInt32]$Data), 0) }
         'QWord' { [System.BitConverter]::ToInt64([System.BitConverter]::GetBytes([UInt64]$Data), 0) }
         'Binary' { ConvertFrom-RawHex -Hex ([String]$Data) }
+        'None' { ConvertFrom-RawHex -Hex ([String]$Data) }
         'MultiString' { , [String[]]@($Data) }
         default { [String]$Data }
     }

@@ -55,6 +55,19 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         IeProxySetting GetIeProxyForCurrentUser();
     }
 
+    /// <summary>
+    /// What WinHttpGetDefaultProxyConfiguration reports, in the form the controller compares:
+    /// the access type by name (no_proxy, default_proxy, named_proxy, or unknown:N), the strings
+    /// never null. Error holds why the API could not be read (then the rest is empty).
+    /// </summary>
+    public class ProxyReadBack
+    {
+        public string AccessType = "";
+        public string Proxy = "";
+        public string ProxyBypass = "";
+        public string Error;
+    }
+
     public class InvalidProxySettingException : ArgumentException
     {
         public InvalidProxySettingException(string message) : base(message) { }
@@ -92,6 +105,47 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                     break;
                 default:
                     throw new InvalidProxySettingException("access_type: unknown access type " + (uint)setting.AccessType);
+            }
+        }
+
+        /// <summary>
+        /// Read the default proxy back through the API. Never throws: a failed read is reported in
+        /// Error, so the caller can still report the registry bytes and let the controller decide.
+        /// </summary>
+        public static ProxyReadBack ReadBack(IWinHttpApi api)
+        {
+            ProxyReadBack result = new ProxyReadBack();
+            try
+            {
+                DefaultProxySetting setting = api.GetDefaultProxy();
+                if (setting == null)
+                {
+                    result.Error = "the API returned no setting";
+                    return result;
+                }
+                result.AccessType = AccessTypeName(setting.AccessType);
+                result.Proxy = setting.Proxy ?? "";
+                result.ProxyBypass = setting.ProxyBypass ?? "";
+            }
+            catch (Exception error)
+            {
+                result.Error = error.GetType().Name + ": " + error.Message;
+            }
+            return result;
+        }
+
+        public static string AccessTypeName(AccessType accessType)
+        {
+            switch (accessType)
+            {
+                case AccessType.NoProxy:
+                    return "no_proxy";
+                case AccessType.DefaultProxy:
+                    return "default_proxy";
+                case AccessType.NamedProxy:
+                    return "named_proxy";
+                default:
+                    return "unknown:" + (uint)accessType;
             }
         }
 

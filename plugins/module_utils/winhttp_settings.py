@@ -18,7 +18,13 @@ offset size field
 0x0C   4+N  proxy string
 ...    4+M  bypass list (``;``-separated)
 ...    4+K  optional autoconfig URL (written by some PowerShell scripts only)
+...    rest unknown trailing data, kept as read (see below)
 ====== ==== =====================================================================
+
+Bytes after the bypass list that are not a length-prefixed ASCII string, and bytes after the
+autoconfig URL, are kept whole in ``trailing`` instead of refused: a newer Windows may append
+fields this codec does not know, and refusing them made every run rewrite and then fail. Encoding
+writes them back unchanged, so decode then encode returns the bytes read.
 
 Lengths are 32-bit: some scripts read them as one byte and break on strings longer
 than 255 characters. The WinINet ``DefaultConnectionSettings`` format (version 0x46
@@ -74,6 +80,7 @@ class WinHttpSettings:
     proxy: str = ""
     bypass: str = ""
     autoconfig_url: Optional[str] = None
+    trailing: bytes = b""
 
     @property
     def uses_proxy(self) -> bool:
@@ -100,6 +107,7 @@ class WinHttpSettings:
             "bypass": self.bypass,
             "autoconfig_url": self.autoconfig_url,
             "uses_proxy": self.uses_proxy,
+            "trailing": self.trailing.hex().upper(),
         }
 
 
@@ -160,15 +168,12 @@ def decode(data: bytes) -> WinHttpSettings:
     proxy, offset = _read_string(data, 0x0C, "proxy")
     bypass, offset = _read_string(data, offset, "bypass")
     autoconfig_url = None
-    if offset < len(data):
-        if len(data) - offset < 4:
-            raise WinHttpSettingsError(
-                offset, "trailing data: %d bytes are not a length-prefixed autoconfig URL" % (len(data) - offset),
-                "trailing data")
-        autoconfig_url, offset = _read_string(data, offset, "autoconfig_url")
-        if offset < len(data):
-            raise WinHttpSettingsError(
-                offset, "trailing data: %d bytes after the autoconfig URL" % (len(data) - offset), "trailing data")
+    if len(data) - offset >= 4:
+        try:
+            autoconfig_url, offset = _read_string(data, offset, "autoconfig_url")
+        except WinHttpSettingsError:
+            # Not a length-prefixed ASCII string: unknown data, kept whole below.
+            autoconfig_url = None
     return WinHttpSettings(
         version=version,
         counter=counter,
@@ -176,6 +181,7 @@ def decode(data: bytes) -> WinHttpSettings:
         proxy=proxy,
         bypass=bypass,
         autoconfig_url=autoconfig_url,
+        trailing=data[offset:],
     )
 
 
@@ -212,7 +218,10 @@ def encode(settings: WinHttpSettings) -> bytes:
     out += _string_field(settings.bypass, "bypass", len(out))
     if settings.autoconfig_url is not None:
         out += _string_field(settings.autoconfig_url, "autoconfig_url", len(out))
-    return out
+    if not isinstance(settings.trailing, (bytes, bytearray)):
+        raise WinHttpSettingsError(
+            len(out), "trailing: expected bytes, got %s" % type(settings.trailing).__name__, "trailing")
+    return out + bytes(settings.trailing)
 
 
 def decode_hex(text: str) -> WinHttpSettings:
@@ -243,3 +252,73 @@ def decode_hex(text: str) -> WinHttpSettings:
 def encode_hex(settings: WinHttpSettings) -> str:
     """Upper-case hex without separators: the transport form of REG_BINARY values."""
     return encode(settings).hex().upper()
+
+
+# ---------------------------------------------------------------------------------------------
+# WinINet Connections\DefaultConnectionSettings: a different value, read for the facts only.
+# ---------------------------------------------------------------------------------------------
+
+WININET_FLAG_DIRECT = 0x1
+WININET_FLAG_PROXY = 0x2
+WININET_FLAG_AUTO_CONFIG = 0x4
+WININET_FLAG_AUTO_DETECT = 0x8
+WININET_HEADER = 12
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """A decoded ``DefaultConnectionSettings`` (Internet Options) value.
+
+    Layout (version 0x46 since IE7, 0x3C for IE6): version, change counter and flags (0x1 direct,
+    0x2 manual proxy, 0x4 configuration script, 0x8 automatic detection) as u32, then the proxy, the
+    bypass list and the configuration script URL as length-prefixed ASCII strings, then padding.
+    A value cut after the header (as some tools write it) has empty strings. The strings are kept
+    while their flag is off, so ``proxy`` is reported apart from ``proxy_enabled``.
+    """
+
+    version: int
+    counter: int
+    flags: int
+    proxy: str = ""
+    bypass: str = ""
+    autoconfig_url: str = ""
+    trailing: int = 0
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "version": self.version,
+            "counter": self.counter,
+            "flags": self.flags,
+            "proxy_enabled": bool(self.flags & WININET_FLAG_PROXY),
+            "auto_config_enabled": bool(self.flags & WININET_FLAG_AUTO_CONFIG),
+            "auto_detect": bool(self.flags & WININET_FLAG_AUTO_DETECT),
+            "proxy": self.proxy,
+            "bypass": self.bypass,
+            "autoconfig_url": self.autoconfig_url,
+        }
+
+
+def decode_connection_settings(data: bytes) -> ConnectionSettings:
+    """Decode ``DefaultConnectionSettings`` bytes. Raises WinHttpSettingsError, never anything else."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise WinHttpSettingsError(0, "data: expected bytes, got %s" % type(data).__name__, "data")
+    data = bytes(data)
+    if len(data) < WININET_HEADER:
+        raise WinHttpSettingsError(len(data), "size: %d bytes is under the %d-byte header" % (len(data), WININET_HEADER),
+                                   "size")
+    version = _read_u32(data, 0, "version")
+    if version not in WININET_VERSIONS:
+        hint = " (0x%X is the WinHttpSettings format)" % version if version in KNOWN_VERSIONS else ""
+        raise WinHttpSettingsError(
+            0, "version: unknown version word 0x%X, expected 0x46 or 0x3C%s" % (version, hint), "version")
+    counter = _read_u32(data, 4, "counter")
+    flags = _read_u32(data, 8, "flags")
+    strings = []
+    offset = WININET_HEADER
+    for field in ("proxy", "bypass", "autoconfig_url"):
+        if offset == len(data):
+            strings.append("")
+            continue
+        text, offset = _read_string(data, offset, field)
+        strings.append(text)
+    return ConnectionSettings(version, counter, flags, strings[0], strings[1], strings[2], len(data) - offset)

@@ -29,6 +29,19 @@ $spec = @{
                 only_64bit_os = @{ type = 'bool'; default = $false }
             }
         }
+        # Set by the action plugin only: where the Group Policy evidence lives (RSoP namespace and
+        # the keys of interest, the local Registry.pol, the Group Policy Preferences history).
+        _policy = @{
+            type = 'dict'
+            required = $true
+            options = @{
+                rsop_namespace = @{ type = 'str'; required = $true }
+                rsop_keys = @{ type = 'list'; elements = 'str'; required = $true }
+                registry_pol = @{ type = 'str'; required = $true }
+                gpp_history = @{ type = 'str'; required = $true }
+                gpp_registry_xml = @{ type = 'str'; required = $true }
+            }
+        }
     }
     supports_check_mode = $true
 }
@@ -71,7 +84,9 @@ Function Read-RegistryEntries {
         $value = $null
         if ($is64BitOs -or -not $entry.only_64bit_os) {
             $value = Get-RawRegistryValue -Hive $entry.hive -Path $entry.path -Name $entry.name
-            if ($entry.hex_data -and $null -ne $value) {
+            # Only a binary value travels as bare hex; any other kind keeps {kind, data}, so the
+            # controller reports the wrong kind instead of decoding text as hex.
+            if ($entry.hex_data -and $null -ne $value -and $value.kind -eq 'Binary') {
                 $value = [String]$value.data
             }
         }
@@ -86,6 +101,87 @@ Function Read-RegistryEntries {
         $node[$keys[-1]] = $value
     }
     $tree
+}
+
+Function Get-RsopEvidence {
+    # The domain GPOs' registry settings from the RSoP logging data, when it can be read (it needs
+    # an elevated token and RSoP logging left on); the reason is returned when it cannot.
+    param ([System.Collections.IDictionary]$Policy)
+
+    $wanted = @{}
+    foreach ($key in @($Policy.rsop_keys)) {
+        $wanted[$key.ToLowerInvariant()] = $true
+    }
+    try {
+        $settings = foreach ($setting in @(Get-CimInstance -Namespace $Policy.rsop_namespace -ClassName RSOP_RegistryPolicySetting -ErrorAction Stop)) {
+            $key = [String]$setting.registryKey
+            # Only the keys asked for; a hive prefix, if any, does not count.
+            $normal = $key.ToLowerInvariant().TrimStart('\') -replace '^(hkey_local_machine|hklm|machine)\\', ''
+            if (-not $wanted.ContainsKey($normal)) {
+                continue
+            }
+            # A deleted setting may carry no value at all: report no bytes rather than a zero byte.
+            # (The hex is built inside the branch: an array returned from it would be unrolled.)
+            $hex = if ($null -eq $setting.value) { '' } else { [System.BitConverter]::ToString([Byte[]]@($setting.value)) -replace '-', '' }
+            @{
+                registryKey = $key
+                valueName = [String]$setting.valueName
+                valueType = if ($null -ne $setting.valueType) { [Int64]$setting.valueType } else { 0 }
+                value = [String]$hex
+                deleted = [Bool]$setting.deleted
+                GPOID = [String]$setting.GPOID
+                precedence = if ($null -ne $setting.precedence) { [Int64]$setting.precedence } else { 1 }
+            }
+        }
+        $gpos = foreach ($gpo in @(Get-CimInstance -Namespace $Policy.rsop_namespace -ClassName RSOP_GPO -ErrorAction Stop)) {
+            @{ id = [String]$gpo.id; name = [String]$gpo.name; guidName = [String]$gpo.guidName }
+        }
+        @{ settings = @($settings); gpos = @($gpos); error = $null }
+    }
+    catch {
+        @{ settings = @(); gpos = @(); error = $_.Exception.Message }
+    }
+}
+
+Function Get-RegistryPolEvidence {
+    # The local Group Policy file as base64 ('' when it does not exist, $null when unreadable).
+    param ([String]$Path)
+
+    $file = [System.Environment]::ExpandEnvironmentVariables($Path)
+    if (-not (Test-Path -LiteralPath $file -PathType Leaf)) {
+        return ''
+    }
+    try {
+        [System.Convert]::ToBase64String([System.IO.File]::ReadAllBytes($file))
+    }
+    catch {
+        $errors.Add("Registry.pol: $($_.Exception.Message)")
+        $null
+    }
+}
+
+Function Get-GppEvidence {
+    # Each applied GPO's cached Registry.xml (Group Policy Preferences), named by the GPO's GUID.
+    param ([String]$History, [String]$RelativePath)
+
+    $folder = [System.Environment]::ExpandEnvironmentVariables($History)
+    $items = [System.Collections.Generic.List[Object]]@()
+    if (-not (Test-Path -LiteralPath $folder -PathType Container)) {
+        return , @($items)
+    }
+    try {
+        foreach ($gpo in @(Get-ChildItem -LiteralPath $folder -Directory -ErrorAction Stop)) {
+            $file = Join-Path -Path $gpo.FullName -ChildPath $RelativePath
+            if (Test-Path -LiteralPath $file -PathType Leaf) {
+                $items.Add(@{ gpo_id = $gpo.Name; gpo_name = $null; xml = [System.IO.File]::ReadAllText($file) })
+            }
+        }
+    }
+    catch {
+        $errors.Add("Group Policy Preferences: $($_.Exception.Message)")
+        return $null
+    }
+    , @($items)
 }
 
 $enclosures = Get-Cim -ClassName Win32_SystemEnclosure
@@ -108,10 +204,19 @@ $biosInfo = @($bios)[0]
 $osInfo = @($os)[0]
 
 $registry = Read-RegistryEntries -Entries @($module.Params._registry)
+$policyOption = $module.Params._policy
+$policy = @{
+    rsop = Get-RsopEvidence -Policy $policyOption
+    local_registry_pol = Get-RegistryPolEvidence -Path $policyOption.registry_pol
+    mdm = $registry.policy.mdm
+    gpp = Get-GppEvidence -History $policyOption.gpp_history -RelativePath $policyOption.gpp_registry_xml
+}
 $module.Result.raw = @{
     telemetry_proxy = $registry.telemetry_proxy
     winhttp = $registry.winhttp
     wininet = $registry.wininet
+    defender_av = $registry.defender_av
+    policy = $policy
     hardware = @{
         chassis_types = @($chassisTypes)
         pc_system_type = if ($null -ne $computerSystem) { $computerSystem.PCSystemType } else { $null }

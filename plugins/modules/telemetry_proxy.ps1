@@ -67,6 +67,10 @@ try {
         if ($entry.state -ne 'read' -and -not (Test-RawRegistryValueEqual -Current $before -Desired $desired)) {
             $module.Result.changed = $true
             if (-not $module.CheckMode) {
+                if ($null -ne $before -and $before.kind -eq 'Unknown') {
+                    # .NET cannot write this kind back, so a rollback would fail: change nothing.
+                    throw "$($entry.path)\$($entry.name) holds a registry kind that cannot be restored; it was left as it is"
+                }
                 $written.Add(@{ path = $entry.path; name = $entry.name; before = $before })
                 if ($entry.state -eq 'present') {
                     Set-RawRegistryValue -Hive HKLM -Path $entry.path -Name $entry.name -Kind $entry.kind -Data $entry.data

@@ -33,8 +33,9 @@ $spec = @{
         _proxy = @{ type = 'str'; default = '' }
         _bypass = @{ type = 'str'; default = '' }
         _mirror_wow64 = @{ type = 'bool'; default = $false }
-        _native_hex = @{ type = 'str'; default = '' }
-        _wow64_hex = @{ type = 'str'; default = '' }
+        # Restore: each view's value as read ({kind, data}, any kind RawRegistry reads), null to remove it.
+        _restore_native = @{ type = 'raw' }
+        _restore_wow64 = @{ type = 'raw' }
         # Where the two views of the value live (plugin_utils/registry_locations.py).
         _registry = @{
             type = 'dict'
@@ -58,34 +59,62 @@ $wow64Path = $params._registry.wow64
 $valueName = $params._registry.name
 $is64BitOs = [System.Environment]::Is64BitOperatingSystem
 
-Function Get-SettingsHex {
+Function Get-Setting {
+    # The value as RawRegistry reads it: @{kind; data} or $null.
     param ([String]$Path)
 
-    $value = Get-RawRegistryValue -Hive HKLM -Path $Path -Name $valueName
-    if ($null -eq $value) { $null } else { [String]$value.data }
+    Get-RawRegistryValue -Hive HKLM -Path $Path -Name $valueName
 }
 
-Function Set-SettingsHex {
-    # An empty string means the value must not exist.
-    param ([String]$Path, [String]$Hex)
+Function ConvertTo-Reported {
+    # A binary value travels as its hex (what the controller decodes); any other kind as
+    # @{kind; data}, so it is reported as what it is and never decoded as hex.
+    param ([Object]$Value)
 
-    if ($Hex -eq '') {
+    if ($null -eq $Value) { $null }
+    elseif ($Value.kind -eq 'Binary') { [String]$Value.data }
+    else { $Value }
+}
+
+Function Get-GuardToken {
+    # What the changed-since-read guard compares: the hex of a binary value ('' when missing),
+    # the kind and JSON data of any other kind. The controller sends back the token it was given.
+    param ([Object]$Value)
+
+    if ($null -eq $Value) { '' }
+    elseif ($Value.kind -eq 'Binary') { [String]$Value.data }
+    else { "$($Value.kind):$(ConvertTo-Json -InputObject $Value.data -Compress)" }
+}
+
+Function Set-Setting {
+    # Put a value back as it was read ($null removes it), whatever its kind.
+    param ([String]$Path, [Object]$Value)
+
+    if ($null -eq $Value) {
         Remove-RawRegistryValue -Hive HKLM -Path $Path -Name $valueName
     }
     else {
-        Set-RawRegistryValue -Hive HKLM -Path $Path -Name $valueName -Kind Binary -Data $Hex
+        Set-RawRegistryValue -Hive HKLM -Path $Path -Name $valueName -Kind $Value.kind -Data $Value.data
     }
 }
 
-Function Get-ViewsHex {
+Function Get-Views {
     @{
-        native = Get-SettingsHex -Path $nativePath
-        wow64 = if ($is64BitOs) { Get-SettingsHex -Path $wow64Path } else { $null }
+        native = Get-Setting -Path $nativePath
+        wow64 = if ($is64BitOs) { Get-Setting -Path $wow64Path } else { $null }
     }
+}
+
+Function Get-ApiReadBack {
+    # The default proxy as WinHTTP itself reports it (the view of this process).
+    $read = ("$helper.DefaultProxy" -as [Type])::ReadBack($api)
+    @{ access_type = $read.AccessType; proxy = $read.Proxy; bypass = $read.ProxyBypass; error = $read.Error }
 }
 
 $api = New-Object -TypeName "$helper.NativeWinHttpApi"
-$before = Get-ViewsHex
+$before = Get-Views
+$apiBefore = Get-ApiReadBack
+$apiAfter = $null
 
 $ieProxy = $null
 if ($params._read_ie) {
@@ -100,7 +129,7 @@ if ($params._read_ie) {
 }
 
 if ($params._mode -eq 'apply') {
-    if ("$($before.native)" -cne $params._expected_native_hex -or "$($before.wow64)" -cne $params._expected_wow64_hex) {
+    if ((Get-GuardToken -Value $before.native) -cne $params._expected_native_hex -or (Get-GuardToken -Value $before.wow64) -cne $params._expected_wow64_hex) {
         # The rule lets the action plugin tell this refusal from other failures and read again.
         $module.Result.rule = 'changed-since-read'
         $module.FailJson('WinHttpSettings changed on the host after it was read; nothing was written, run the task again')
@@ -124,8 +153,9 @@ if ($params._mode -eq 'apply') {
                 ("$helper.DefaultProxy" -as [Type])::Apply($api, $setting)
             }
             if ($params._mirror_wow64 -and $is64BitOs) {
-                Set-SettingsHex -Path $wow64Path -Hex "$(Get-SettingsHex -Path $nativePath)"
+                Set-Setting -Path $wow64Path -Value (Get-Setting -Path $nativePath)
             }
+            $apiAfter = Get-ApiReadBack
         }
         catch {
             # Put both views back to the bytes read before, so a failure never leaves one copy
@@ -133,9 +163,9 @@ if ($params._mode -eq 'apply') {
             $failure = $_
             $outcome = 'the previous values were restored'
             try {
-                Set-SettingsHex -Path $nativePath -Hex "$($before.native)"
+                Set-Setting -Path $nativePath -Value $before.native
                 if ($is64BitOs) {
-                    Set-SettingsHex -Path $wow64Path -Hex "$($before.wow64)"
+                    Set-Setting -Path $wow64Path -Value $before.wow64
                 }
                 $module.Result.changed = $false
             }
@@ -149,20 +179,25 @@ if ($params._mode -eq 'apply') {
 elseif ($params._mode -eq 'restore') {
     $module.Result.changed = $true
     if (-not $module.CheckMode) {
-        Set-SettingsHex -Path $nativePath -Hex $params._native_hex
+        Set-Setting -Path $nativePath -Value $params._restore_native
         if ($is64BitOs) {
-            Set-SettingsHex -Path $wow64Path -Hex $params._wow64_hex
+            Set-Setting -Path $wow64Path -Value $params._restore_wow64
         }
     }
 }
 
-$after = Get-ViewsHex
+$after = Get-Views
 $module.Result.raw = @{
     is_64bit_os = $is64BitOs
-    native_before = $before.native
-    wow64_before = $before.wow64
-    native_after = $after.native
-    wow64_after = $after.wow64
+    native_before = ConvertTo-Reported -Value $before.native
+    wow64_before = ConvertTo-Reported -Value $before.wow64
+    native_after = ConvertTo-Reported -Value $after.native
+    wow64_after = ConvertTo-Reported -Value $after.wow64
+    guard_before = @{ native = Get-GuardToken -Value $before.native; wow64 = Get-GuardToken -Value $before.wow64 }
+    # Which registry view the API calls of this process read and write.
+    api_view = if ($is64BitOs -and -not [System.Environment]::Is64BitProcess) { 'wow64' } else { 'native' }
+    api_before = $apiBefore
+    api_after = $apiAfter
     ie_proxy = $ieProxy
 }
 $module.ExitJson()

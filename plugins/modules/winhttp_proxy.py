@@ -21,6 +21,14 @@ description:
     through C(WinHttpSetDefaultProxyConfiguration); the resulting native value is then copied to the
     C(WOW6432Node) view so that 32-bit processes see the same setting. A difference between the two
     views is reported as drift and repaired.
+  - Whether a write held is read back through C(WinHttpGetDefaultProxyConfiguration), WinHTTP's own
+    view of the setting, not from the undocumented byte layout; native bytes the codec cannot decode
+    (for example an unknown version word) are compared through the same API reading, so they neither
+    fail a write that held nor force a rewrite on every run. Bytes after the known fields are kept.
+  - A C(WinHttpSettings) value of another registry kind than C(REG_BINARY) (C(REG_SZ), C(REG_MULTI_SZ),
+    C(REG_NONE)...) is reported as such and replaced; a rollback puts back any kind as it was read. A
+    value of a kind .NET cannot write (such as C(REG_LINK)) is refused before anything is written,
+    because it could not be restored.
   - Comparisons are semantic (addresses and bypass entries normalised, host names lower-cased), so
     settings written by C(netsh) or a Group Policy in another spelling are not rewritten.
   - An idempotent run or a check-mode run costs one round trip to the host; a run that changes
@@ -94,6 +102,9 @@ options:
       - Only bytes read moments earlier in the same play are fit for this, since a change made
         on the host in between goes unnoticed when the decision is "no change". The
         RV(before_source) return value says where the state came from.
+      - A view in the facts' form with C(raw) C(null) and an C(error) (device_facts reports a value of another
+        registry kind than C(REG_BINARY) that way) holds no bytes to decide on; the task then reads the host
+        itself, with a warning, rather than taking the value for a missing one (direct access).
       - Mutually exclusive with O(source), which needs a read of the Internet Options anyway.
       - Malformed input (not hex, a missing or unknown key, a C(drift) that contradicts the
         bytes) fails before the host is contacted, naming the key, for example
@@ -106,7 +117,7 @@ notes:
     may hold no proxy even when an interactive user's does. When WinHTTP finds no Internet Options
     settings for that user at all, the task fails without writing anything.
   - When a write fails part-way (for example the WOW6432Node copy cannot be written after the native
-    one was), both copies are put back to the bytes read before and the task fails saying so.
+    one was), both copies are put back to the values read before (kind and data) and the task fails saying so.
   - Needs 64-bit PowerShell on 64-bit Windows (the default over WinRM and SSH); from a 32-bit process
     WinHTTP would write only the WOW6432Node copy, so the task refuses before writing.
   - Runs only through its action plugin (the controller half); calling the PowerShell script
@@ -220,21 +231,49 @@ raw:
       type: bool
       sample: true
     native_before:
-      description: The native C(WinHttpSettings) value as upper-case hex, C(null) when absent.
-      type: str
+      description:
+        - The native C(WinHttpSettings) value as upper-case hex, C(null) when absent.
+        - A value of another registry kind than C(REG_BINARY) as C({kind, data}) instead; it is reported as such,
+          never decoded as hex.
+      type: raw
       sample: 1800000000000000010000000000000000000000
     wow64_before:
-      description: The C(WOW6432Node) value as upper-case hex, C(null) when absent.
-      type: str
+      description: The C(WOW6432Node) value, in the same form as C(native_before).
+      type: raw
       sample: 1800000000000000010000000000000000000000
     native_after:
-      description: The native value after the task.
-      type: str
+      description: The native value after the task, in the same form.
+      type: raw
       sample: 28000000000000000300000004000000613A3432040000002A2E3432
     wow64_after:
-      description: The C(WOW6432Node) value after the task.
-      type: str
+      description: The C(WOW6432Node) value after the task, in the same form.
+      type: raw
       sample: 28000000000000000300000004000000613A3432040000002A2E3432
+    guard_before:
+      description:
+        - The changed-since-read tokens of C(native) and C(wow64) (the hex of a binary value, C("") when absent,
+          the kind and data of any other kind); the write is refused when the host no longer holds them.
+      type: dict
+      sample: {native: 1800000000000000010000000000000000000000, wow64: 1800000000000000010000000000000000000000}
+    api_view:
+      description: The registry view WinHTTP's API reads and writes from the module's process (C(native), or C(wow64)
+        from a 32-bit process on 64-bit Windows).
+      type: str
+      sample: native
+    api_before:
+      description:
+        - The WinHTTP default proxy as C(WinHttpGetDefaultProxyConfiguration) reports it before the task,
+          C({access_type, proxy, bypass, error}); C(access_type) is C(no_proxy), C(default_proxy), C(named_proxy)
+          or C(unknown:N); C(error) says why the API could not be read.
+        - Used in place of the native bytes when the codec cannot decode them (for example a new version word).
+      type: dict
+      sample: {access_type: no_proxy, proxy: "", bypass: "", error: null}
+    api_after:
+      description:
+        - The same reading right after a write, C(null) when nothing was written. Whether the write held is decided
+          from it; the bytes are used only when the API could not be read.
+      type: dict
+      sample: {access_type: named_proxy, proxy: "10.0.0.6:8080", bypass: "<local>", error: null}
     ie_proxy:
       description: The Internet Options proxy of the connection user; only with O(source=ie), else C(null).
       type: dict

@@ -29,7 +29,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any, Iterable, List, Optional, Tuple
 
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_locations import normal_key
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import normal_key
 
 SIGNATURE = b"PReg"
 VERSION = 1

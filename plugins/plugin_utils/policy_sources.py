@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from xml.etree import ElementTree
 
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_locations import (
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import (
     MANAGED_LOCATIONS,
-    TELEMETRY_PROXY_SERVER,
+    MANAGED_TELEMETRY_PROXY_SERVER as TELEMETRY_PROXY_SERVER,
     ManagedLocation,
     find_location,
 )

@@ -43,6 +43,12 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_setti
     decode_hex,
 )
 
+# RawRegistry's kind names (.NET RegistryValueKind) and the REG_* names administrators know.
+REGISTRY_KIND_NAMES = {
+    "String": "REG_SZ", "ExpandString": "REG_EXPAND_SZ", "MultiString": "REG_MULTI_SZ", "DWord": "REG_DWORD",
+    "QWord": "REG_QWORD", "Binary": "REG_BINARY", "None": "REG_NONE", "Unknown": "an unsupported kind",
+}
+
 # WINHTTP_PROXY_INFO: both lists are "separated by semicolons or whitespace".
 _LIST_SEPARATORS = re.compile(r"[;\s]+")
 
@@ -87,6 +93,8 @@ class WinHttpView:
     error: Optional[str] = None
     known: bool = True
     name: str = ""
+    # A value of another registry kind than REG_BINARY: its kind and data as read (raw stays None).
+    wrong_kind: Optional[Tuple[str, str]] = None
 
     # -- construction ----------------------------------------------------------------------
 
@@ -97,6 +105,43 @@ class WinHttpView:
             return cls(name=name)
         settings, error = _decoded(raw)
         return cls(raw=raw, settings=settings, error=error, name=name)
+
+    @classmethod
+    def from_reported(cls, value: Any, name: str = "") -> "WinHttpView":
+        """A view from what the target reports: hex for a binary value, ``{kind, data}`` for any
+        other kind, None when missing. Another kind is reported as such, never decoded as hex:
+        WinHTTP reads only a REG_BINARY ``WinHttpSettings``."""
+        if value is None or isinstance(value, str):
+            return cls.from_hex(value, name)
+        if not isinstance(value, Mapping) or not isinstance(value.get("kind"), str):
+            return cls(error=f"the target reported {type(value).__name__} instead of hex or {{kind, data}}",
+                       name=name, wrong_kind=("?", repr(value)))
+        kind = value["kind"]
+        if kind == "Binary":
+            return cls.from_hex(str(value.get("data") or "").upper(), name)
+        data = value.get("data")
+        shown = repr(data) if len(repr(data)) <= 60 else repr(data)[:57] + "..."
+        return cls(error=f"WinHttpSettings is a {REGISTRY_KIND_NAMES.get(kind, kind)} value, not REG_BINARY "
+                         f"(data {shown}); the WinHTTP proxy is stored as REG_BINARY",
+                   name=name, wrong_kind=(kind, repr(data)))
+
+    @classmethod
+    def from_api(cls, reading: Any, raw: Optional[str] = None, name: str = "") -> Optional["WinHttpView"]:
+        """The view WinHTTP itself reports (``WinHttpGetDefaultProxyConfiguration``), keeping the
+        registry bytes ``raw`` beside it; None when the API was not read or could not be read.
+
+        ``reading`` is ``{access_type, proxy, bypass, error}`` as winhttp_proxy.ps1 reports it.
+        """
+        if not isinstance(reading, Mapping) or reading.get("error") or not reading.get("access_type"):
+            return None
+        access = reading["access_type"]
+        if access in ("no_proxy", "default_proxy"):
+            return cls(raw=raw, settings=WinHttpSettings.direct(), name=name)
+        if access == "named_proxy" and reading.get("proxy"):
+            return cls(raw=raw, settings=WinHttpSettings.named_proxy(str(reading["proxy"]), str(reading.get("bypass") or "")),
+                       name=name)
+        return cls(raw=raw, error=f"the WinHTTP API reports access type {access} with proxy {reading.get('proxy')!r}",
+                   name=name)
 
     @classmethod
     def unknown(cls, name: str = "") -> "WinHttpView":
@@ -175,7 +220,7 @@ class WinHttpView:
             return ("unknown",)
         settings = self.effective
         if settings is None:
-            return ("undecodable", (self.raw or "").upper())
+            return ("undecodable", (self.raw or "").upper(), self.wrong_kind)
         if not settings.uses_proxy:
             return ("direct", settings.autoconfig_url)
         return ("proxy", proxy_key(settings.proxy), bypass_key(settings.bypass), settings.autoconfig_url)

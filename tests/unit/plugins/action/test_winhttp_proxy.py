@@ -2,6 +2,8 @@
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 import pytest
 
 from ansible_collections.purview.device_proxy.plugins.action import winhttp_proxy as action
@@ -73,7 +75,9 @@ def test_per_scheme_dict_is_sent_in_winhttp_form(run_action):
     args = {"proxy": {"https": "B:8443", "http": "a:3128"}, "device_topology": "stable"}
     applied = reply("apply_set_proxy")
     per_scheme = encode_hex(WinHttpSettings.named_proxy("http=a:3128;https=b:8443", version=0x28))
-    applied["raw"].update(native_after=per_scheme, wow64_after=per_scheme)
+    applied["raw"].update(native_after=per_scheme, wow64_after=per_scheme,
+                          api_after={"access_type": "named_proxy", "proxy": "http=a:3128;https=b:8443", "bypass": "",
+                                     "error": None})
     result, target = run_action(action, args, reply("read_direct"), applied)
     assert result["changed"] is True and "failed" not in result
     assert target.calls[0]["module_args"]["proxy"] == "http=a:3128;https=b:8443"
@@ -231,8 +235,8 @@ def test_write_that_does_not_hold_is_undone(run_action):
     assert len(target.calls) == 3
     restore_args = target.calls[2]["module_args"]
     assert restore_args["_mode"] == "restore"
-    assert restore_args["_native_hex"] == W1
-    assert restore_args["_wow64_hex"] == W1
+    assert restore_args["_restore_native"] == {"kind": "Binary", "data": W1}
+    assert restore_args["_restore_wow64"] == {"kind": "Binary", "data": W1}
 
 
 def test_guard_failure_on_the_host_is_passed_on(run_action):

@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """winhttp_proxy with current_settings: the bytes device_facts read earlier replace the read call."""
 
+from __future__ import annotations
+
 import pytest
 
 from ansible_collections.purview.device_proxy.plugins.action import winhttp_proxy as action
@@ -282,3 +284,21 @@ def test_without_current_settings_the_host_is_read(run_action):
     assert target.args["_mode"] == "read"
     assert "current_settings" not in target.args
     assert result["before_source"] == "host"
+
+
+def test_facts_of_a_wrong_kind_value_are_not_taken_for_a_missing_value(run_action):
+    # device_facts reports a REG_SZ WinHttpSettings as raw null with an error naming the kind. A
+    # missing value means direct access, so taking the facts at their raw word would call a
+    # reset "no change" without asking the host; the host must be read instead.
+    facts = {"native": {"raw": None, "decoded": None,
+                        "error": "WinHttpSettings is a REG_SZ value, not REG_BINARY (data '18000000'); "
+                                 "the WinHTTP proxy is stored as REG_BINARY"},
+             "wow64": {"raw": W1, "decoded": None, "error": None}, "drift": True}
+    read = reply("read_direct")
+    read["raw"].update(native_before={"kind": "String", "data": "18000000"},
+                       guard_before={"native": 'String:"18000000"', "wow64": W1})
+    result, target = run_action(action, with_settings({"state": "absent"}, facts), read, reply("apply_reset"))
+    assert target.calls[0]["module_args"]["_mode"] == "read"
+    assert result["changed"] is True
+    assert target.calls[1]["module_args"]["_expected_native_hex"] == 'String:"18000000"'
+    assert any("current_settings" in warning and "read" in warning for warning in result["warnings"])

@@ -7,6 +7,8 @@ Compiled with ``mcs -langversion:5`` like Windows PowerShell 5.1's Add-Type woul
 winhttp.dll calls cannot run here and are only shown to fail with DllNotFoundException.
 """
 
+from __future__ import annotations
+
 import os
 import shutil
 import subprocess
@@ -26,6 +28,13 @@ public class FakeApi : IWinHttpApi
     public List<DefaultProxySetting> Written = new List<DefaultProxySetting>();
     public DefaultProxySetting GetDefaultProxy() { return Written.Count > 0 ? Written[Written.Count - 1] : null; }
     public void SetDefaultProxy(DefaultProxySetting setting) { Written.Add(setting); }
+    public IeProxySetting GetIeProxyForCurrentUser() { return new IeProxySetting(); }
+}
+
+public class BrokenApi : IWinHttpApi
+{
+    public DefaultProxySetting GetDefaultProxy() { throw new System.ComponentModel.Win32Exception(5, "Access is denied"); }
+    public void SetDefaultProxy(DefaultProxySetting setting) { }
     public IeProxySetting GetIeProxyForCurrentUser() { return new IeProxySetting(); }
 }
 
@@ -55,6 +64,23 @@ public static class Driver
         Expect(Rejects(new DefaultProxySetting(AccessType.NoProxy, "a:1", "")), "no proxy with a proxy is refused");
         Expect(Rejects(new DefaultProxySetting((AccessType)2, null, null)), "unknown access type is refused");
         Expect(Rejects(null), "null setting is refused");
+
+        // Read-back through the API, as winhttp_proxy verifies a write.
+        FakeApi readApi = new FakeApi();
+        ProxyReadBack empty = DefaultProxy.ReadBack(readApi);
+        Expect(empty.Error == "the API returned no setting" && empty.AccessType == "", "no setting is an error, not direct access");
+        DefaultProxy.Apply(readApi, new DefaultProxySetting(AccessType.NamedProxy, "10.0.0.6:8080", "<local>"));
+        ProxyReadBack named = DefaultProxy.ReadBack(readApi);
+        Expect(named.Error == null && named.AccessType == "named_proxy" && named.Proxy == "10.0.0.6:8080"
+               && named.ProxyBypass == "<local>", "a named proxy reads back as written");
+        DefaultProxy.Apply(readApi, new DefaultProxySetting(AccessType.NoProxy, null, null));
+        ProxyReadBack direct = DefaultProxy.ReadBack(readApi);
+        Expect(direct.AccessType == "no_proxy" && direct.Proxy == "" && direct.ProxyBypass == "", "null strings read back empty");
+        readApi.Written.Add(new DefaultProxySetting((AccessType)7, "x", null));
+        Expect(DefaultProxy.ReadBack(readApi).AccessType == "unknown:7", "an unknown access type is named by number");
+        ProxyReadBack broken = DefaultProxy.ReadBack(new BrokenApi());
+        Expect(broken.Error != null && broken.Error.StartsWith("Win32Exception: ") && broken.Error.Contains("Access is denied")
+               && broken.AccessType == "", "a failed read is reported, never thrown");
         try
         {
             new NativeWinHttpApi().GetDefaultProxy();
@@ -89,6 +115,6 @@ def driver_output(tmp_path_factory):
 
 
 def test_every_check_passes_under_mono(driver_output):
-    assert len(driver_output) == 7
+    assert len(driver_output) == 12
     failures = [line for line in driver_output if not line.startswith("ok ")]
     assert failures == []

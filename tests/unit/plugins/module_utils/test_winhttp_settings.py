@@ -5,6 +5,8 @@ Test vectors W1-W3 and I1-I6 come from FACTS.md sections 2.5 and 2.6: W1 from KB
 W2/W3 and I1-I4 from vbfox/proxyconf unit tests, I6 from NetworkingDsc unit tests.
 """
 
+from __future__ import annotations
+
 import struct
 
 import pytest
@@ -95,13 +97,13 @@ def test_wininet_vectors_are_rejected_with_a_clear_error(hex_text, version):
     assert "WinINet DefaultConnectionSettings" in err.reason
 
 
-def test_wininet_layout_under_a_winhttp_version_word_is_still_rejected():
-    # Three strings plus 32 padding bytes: the padding is trailing data for WinHttpSettings.
+def test_wininet_layout_under_a_winhttp_version_word_keeps_the_padding_as_trailing_data():
+    # Three strings plus 32 padding bytes: the padding is unknown data for WinHttpSettings, kept whole.
     data = bytes.fromhex("28000000" + I3[8:])
-    with pytest.raises(WinHttpSettingsError) as info:
-        decode(data)
-    assert info.value.offset == 97 - 32
-    assert info.value.reason == "trailing data: 32 bytes after the autoconfig URL"
+    decoded = decode(data)
+    assert decoded.autoconfig_url == "http://google.fr/"
+    assert decoded.trailing == b"\x00" * 32
+    assert encode(decoded) == data
 
 
 # ---------------------------------------------------------------- lengths are 32-bit
@@ -194,7 +196,7 @@ def test_named_proxy_needs_a_proxy():
 def test_to_dict_has_the_facts_shape():
     assert decode_hex(W3).to_dict() == {
         "version": 0x28, "counter": 0, "flags": 3, "proxy": "a:42", "bypass": "*.42",
-        "autoconfig_url": None, "uses_proxy": True,
+        "autoconfig_url": None, "uses_proxy": True, "trailing": "",
     }
 
 
@@ -225,20 +227,37 @@ BAD_INPUTS = [
      "proxy: length 9 runs past the end of the data (8 bytes left)"),
     ("bypass length too long", header() + u32(0) + u32(1), 16,
      "bypass: length 1 runs past the end of the data (0 bytes left)"),
-    ("one trailing byte", bytes.fromhex(W1) + b"\x00", 20,
-     "trailing data: 1 bytes are not a length-prefixed autoconfig URL"),
-    ("three trailing bytes", bytes.fromhex(W1) + b"abc", 20,
-     "trailing data: 3 bytes are not a length-prefixed autoconfig URL"),
-    ("autoconfig length too long", bytes.fromhex(W1) + u32(10) + b"http", 20,
-     "autoconfig_url: length 10 runs past the end of the data (4 bytes left)"),
-    ("bytes after the autoconfig URL", bytes.fromhex(W1) + lp("http://p/") + b"\x00\x00", 33,
-     "trailing data: 2 bytes after the autoconfig URL"),
     ("non-ASCII proxy", header(flags=3) + lp(b"pr\xe9xy:80") + u32(0), 18,
      "proxy: byte 0xE9 is not ASCII"),
     ("non-ASCII bypass", header() + u32(0) + lp(b"\xff") + b"", 20, "bypass: byte 0xFF is not ASCII"),
-    ("non-ASCII autoconfig URL", bytes.fromhex(W1) + lp(b"http://\x80/"), 31,
-     "autoconfig_url: byte 0x80 is not ASCII"),
 ]
+
+
+# Data after the bypass list that is not a length-prefixed ASCII string, or after the autoconfig
+# URL, is kept whole (a newer writer may append fields); refusing it made every run fail.
+TRAILING_KEPT = [
+    ("one trailing byte", bytes.fromhex(W1) + b"\x00", None, b"\x00"),
+    ("three trailing bytes", bytes.fromhex(W1) + b"abc", None, b"abc"),
+    ("autoconfig length too long", bytes.fromhex(W1) + u32(10) + b"http", None, u32(10) + b"http"),
+    ("bytes after the autoconfig URL", bytes.fromhex(W1) + lp("http://p/") + b"\x00\x00", "http://p/", b"\x00\x00"),
+    ("non-ASCII autoconfig URL", bytes.fromhex(W1) + lp(b"http://\x80/"), None, lp(b"http://\x80/")),
+]
+
+
+@pytest.mark.parametrize("data, autoconfig_url, trailing", [case[1:] for case in TRAILING_KEPT],
+                         ids=[case[0] for case in TRAILING_KEPT])
+def test_trailing_data_is_kept_and_written_back_unchanged(data, autoconfig_url, trailing):
+    decoded = decode(data)
+    assert (decoded.proxy, decoded.bypass, decoded.flags) == ("", "", FLAG_DIRECT)
+    assert decoded.autoconfig_url == autoconfig_url
+    assert decoded.trailing == trailing
+    assert encode(decoded) == data
+
+
+def test_trailing_data_must_be_bytes_to_encode():
+    with pytest.raises(WinHttpSettingsError) as info:
+        encode(WinHttpSettings(trailing="00"))
+    assert info.value.field == "trailing"
 
 
 @pytest.mark.parametrize("data, offset, reason", [case[1:] for case in BAD_INPUTS],
@@ -405,3 +424,43 @@ def test_arbitrary_text_decode_hex_or_raise_codec_error(text):
     except WinHttpSettingsError:
         return
     assert isinstance(value, WinHttpSettings)
+
+
+# ---------------------------------------------------------------- WinINet DefaultConnectionSettings
+
+from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (  # noqa: E402
+    decode_connection_settings,
+)
+
+I6 = "460000000800000001000000"
+
+
+@pytest.mark.parametrize("hex_text, expected", [
+    (I1, {"version": 0x3C, "counter": 58, "flags": 9, "proxy_enabled": False, "auto_config_enabled": False,
+          "auto_detect": True, "proxy": "", "bypass": "", "autoconfig_url": ""}),
+    (I2, {"version": 0x46, "counter": 58, "flags": 1, "proxy_enabled": False, "auto_config_enabled": False,
+          "auto_detect": False, "proxy": "", "bypass": "", "autoconfig_url": ""}),
+    (I3, {"version": 0x46, "counter": 64, "flags": 0xF, "proxy_enabled": True, "auto_config_enabled": True,
+          "auto_detect": True, "proxy": "google.com:42", "bypass": "Lol;<local>", "autoconfig_url": "http://google.fr/"}),
+    # The proxy is off but its strings are kept: proxy_enabled tells them apart.
+    (I4, {"version": 0x46, "counter": 68, "flags": 1, "proxy_enabled": False, "auto_config_enabled": False,
+          "auto_detect": False, "proxy": "google.com:42", "bypass": "Lol;<local>", "autoconfig_url": "http://google.fr/"}),
+    # A header alone (as NetworkingDsc's tests write it): no strings.
+    (I6, {"version": 0x46, "counter": 8, "flags": 1, "proxy_enabled": False, "auto_config_enabled": False,
+          "auto_detect": False, "proxy": "", "bypass": "", "autoconfig_url": ""}),
+])
+def test_wininet_connection_settings_vectors(hex_text, expected):
+    assert decode_connection_settings(bytes.fromhex(hex_text)).to_dict() == expected
+
+
+@pytest.mark.parametrize("data, field, words", [
+    (bytes.fromhex(W1), "version", "WinHttpSettings format"),
+    (bytes.fromhex("46000000"), "size", "under the 12-byte header"),
+    (bytes.fromhex(I6) + u32(50) + b"abc", "proxy", "runs past the end"),
+    ("46000000", "data", "expected bytes"),
+])
+def test_wininet_connection_settings_refusals_name_the_field(data, field, words):
+    with pytest.raises(WinHttpSettingsError) as info:
+        decode_connection_settings(data)
+    assert info.value.field == field
+    assert words in info.value.reason

@@ -42,7 +42,9 @@ def key_paths(tree, prefix=()):
 @pytest.mark.parametrize("name", sorted(all_replies("device_facts")))
 def test_the_reads_fill_exactly_the_registry_part_of_the_recorded_replies(name):
     raw = all_replies("device_facts")[name]["raw"]
-    recorded = {section: raw[section] for section in ("telemetry_proxy", "winhttp", "wininet")}
+    recorded = {section: raw[section] for section in ("telemetry_proxy", "winhttp", "wininet", "defender_av")}
+    # Of the policy evidence, only the MDM values are registry reads; the rest comes from _policy.
+    recorded["policy"] = {"mdm": raw["policy"]["mdm"]}
     built = place(reg.device_facts_reads(), lambda entry: None)
     assert key_paths(built) == key_paths(recorded)
 
@@ -81,3 +83,40 @@ def test_connectivity_test_gets_the_same_locations():
     assert option["telemetry_proxy_server"] == {
         "path": r"SOFTWARE\Policies\Microsoft\Windows\DataCollection", "name": "TelemetryProxyServer"}
     assert option["winhttp"] == reg.winhttp_views_option()
+
+
+def test_every_managed_value_is_a_row_of_the_one_table_and_read_by_device_facts():
+    read = {(entry["hive"], entry["path"].lower(), entry["name"].lower()) for entry in reg.device_facts_reads()}
+    rows = {value for value in vars(reg).values() if isinstance(value, reg.RegistryLocation)}
+    for managed in reg.MANAGED_LOCATIONS:
+        assert managed.location in rows
+        assert (managed.location.hive, managed.key.lower(), managed.name.lower()) in read, managed.field
+        assert reg.find_location("HKLM\\" + managed.key.upper(), managed.name.lower()) is managed
+
+
+def test_policy_locations_only_re_exports_the_table():
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import policy_locations
+
+    assert policy_locations.MANAGED_LOCATIONS is reg.MANAGED_LOCATIONS
+    assert policy_locations.TELEMETRY_PROXY_SERVER is reg.MANAGED_TELEMETRY_PROXY_SERVER
+    assert policy_locations.find_location is reg.find_location
+    defined = [name for name, value in vars(policy_locations).items()
+               if getattr(value, "__module__", reg.__name__) not in (reg.__name__, "builtins", "__future__")
+               and not name.startswith("__")]
+    assert defined == []
+
+
+def test_mdm_reads_name_each_policy_and_its_winning_provider():
+    mdm = [entry for entry in reg.device_facts_reads() if entry["at"][:2] == ["policy", "mdm"]]
+    assert {tuple(entry["at"][2:]) for entry in mdm} == {
+        ("System", "TelemetryProxy"), ("System", "TelemetryProxy_WinningProvider"),
+        *((reg._DEFENDER_ADMX, name + suffix) for name in ("ProxyServer", "ProxyPacUrl", "ProxyBypass")
+          for suffix in ("", "_WinningProvider"))}
+    assert all(entry["path"].startswith(reg.MDM_DEVICE_KEY + "\\") for entry in mdm)
+
+
+def test_the_policy_option_names_the_keys_of_every_managed_value():
+    option = reg.device_facts_policy_option()
+    assert option["rsop_namespace"] == "root\\rsop\\computer"
+    assert {managed.key for managed in reg.MANAGED_LOCATIONS} == set(option["rsop_keys"])
+    assert option["registry_pol"].endswith("\\GroupPolicy\\Machine\\Registry.pol")
