@@ -68,7 +68,9 @@ PLAN_VERSION = 1
 STATES = ("present", "absent")
 NETWORK_MODES = ("transparent", "wpad", "static")
 TOPOLOGY_CHOICES = ("auto", "stable", "roaming")
-WINHTTP_POLICIES = ("leave", "set", "reset")
+WINHTTP_POLICIES = ("leave", "set", "reset", "stable_only")
+# The policies that give WinHTTP the proxy (on stable devices) and so need a static network.
+SETTING_POLICIES = ("set", "stable_only")
 
 # Targets and the module that manages each one.
 TELEMETRY_PROXY = "telemetry_proxy"
@@ -259,11 +261,18 @@ def parse_inputs(raw: Optional[Mapping[str, Any]], field_prefix: str = "") -> Pl
     if state == "present" and network_mode == "static" and (proxy is None or proxy == ""):
         raise PlanInputError(name("proxy"), "required",
                              f"is required when {name('network_mode')} is static: write host:port, e.g. proxy.corp.example:3128")
-    if state == "present" and winhttp_policy == "set" and network_mode != "static":
+    if state == "present" and winhttp_policy in SETTING_POLICIES and network_mode != "static":
         raise PlanInputError(
             name("winhttp_policy"), "set-needs-static",
-            f"'set' needs {name('network_mode')} static: a {_MODE_WORDS.get(network_mode, network_mode)} needs no device "
-            "configuration, so there is no proxy to give WinHTTP")
+            f"'{winhttp_policy}' needs {name('network_mode')} static: a {_MODE_WORDS.get(network_mode, network_mode)} needs "
+            "no device configuration, so there is no proxy to give WinHTTP")
+    winhttp_force = _boolean(values["winhttp_force"], name("winhttp_force"))
+    if winhttp_force and winhttp_policy == "stable_only" and state == "present":
+        # stable_only exists to keep static WinHTTP off roaming devices; forcing it there contradicts it.
+        raise PlanInputError(
+            name("winhttp_force"), "force-needs-set",
+            f"cannot be true with {name('winhttp_policy')} stable_only, which never sets WinHTTP on roaming or "
+            f"unknown-topology devices and resets it there; use {name('winhttp_policy')} set to force it")
 
     try:
         telemetry_value = None
@@ -294,7 +303,7 @@ def parse_inputs(raw: Optional[Mapping[str, Any]], field_prefix: str = "") -> Pl
         topology=topology,
         os_has_other_route=_boolean(values["os_has_other_route"], name("os_has_other_route")),
         winhttp_policy=winhttp_policy,
-        winhttp_force=_boolean(values["winhttp_force"], name("winhttp_force")),
+        winhttp_force=winhttp_force,
         remove_stale=_boolean(values["remove_stale"], name("remove_stale")),
         prefix=field_prefix,
     )
@@ -643,7 +652,7 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
                                               f"{ROAMING_WHY}"))
             return _action(WINHTTP_PROXY, REPORT,
                            f"{reason}, but the system-wide WinHTTP proxy ({described}) is set on {roaming_words[topology]}: "
-                           f"{ROAMING_WHY}; reported only (set {inputs.name('winhttp_policy')} to reset to remove it)",
+                           f"{ROAMING_WHY}; reported only (set {inputs.name('winhttp_policy')} to stable_only or reset to remove it)",
                            current=now), findings
         if inputs.network_mode != "static":
             whose = "written by this collection" if ours else "not written by this collection"
@@ -665,7 +674,25 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
         return _action(WINHTTP_PROXY, REMOVE, f"{reason}; removes {described} ({whose})",
                        {"state": "absent"}, now, desired), findings
 
-    # policy == "set"; parse_inputs guarantees a static network and a proxy.
+    if policy == "stable_only" and topology != STABLE:
+        # Roaming (or unknown) devices must not keep a static WinHTTP proxy: reset it, but only what
+        # this collection wrote unless remove_stale says otherwise.
+        desired = {"proxy": None}
+        why = (f"{inputs.name('winhttp_policy')} is stable_only and this is {roaming_words[topology]}: {ROAMING_WHY}; "
+               "its system-wide WinHTTP proxy goes back to direct access (netsh winhttp reset proxy)")
+        if not current.winhttp_known:
+            return _action(WINHTTP_PROXY, KEEP, f"{why}; the facts do not report WinHTTP, so nothing is known to remove",
+                           current=now, desired=desired), findings
+        if not proxies:
+            return _action(WINHTTP_PROXY, KEEP, f"{why}; already direct access", current=now, desired=desired), findings
+        action, reason = _stale_decision(inputs, f"system-wide WinHTTP proxy ({described})", ours, why)
+        if action == REPORT:
+            findings.append(_finding(WARNING, f"system-wide WinHTTP proxy ({described}) stays on {roaming_words[topology]}: "
+                                              f"{ROAMING_WHY}; it was not written by this collection (set "
+                                              f"{inputs.name('remove_stale')} to true to reset it)"))
+        return _action(WINHTTP_PROXY, action, reason, {"state": "absent"}, now, desired), findings
+
+    # policy "set", or "stable_only" on a stable device; parse_inputs guarantees a static network and a proxy.
     server = inputs.winhttp_server
     bypass = ";".join(inputs.bypass)
     desired = {"proxy": server, "bypass": bypass or None}
@@ -685,7 +712,7 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
         findings.append(_finding(WARNING, decision.warning))
         reason = f"{inputs.name('winhttp_policy')} is set and {decision.warning}"
     else:
-        reason = (f"stable topology and {inputs.name('winhttp_policy')} is set: the system-wide WinHTTP proxy "
+        reason = (f"stable topology and {inputs.name('winhttp_policy')} is {policy}: the system-wide WinHTTP proxy "
                   f"(netsh winhttp set proxy {server}) is acceptable for a desktop that always sits behind the same proxy; "
                   "it affects every WinHTTP client on the device")
     wanted = WinHttpView.proxy_setting(server, bypass)

@@ -52,7 +52,7 @@ TOPOLOGIES = {
 }
 
 SITUATIONS = ("transparent", "wpad", "static", "reset")
-POLICIES = ("leave", "set", "reset")
+POLICIES = ("leave", "set", "reset", "stable_only")
 TELEMETRY_STATES = ("none", "desired", "previous", "foreign")
 PREFER_STATES = (None, 1)
 WINHTTP_STATES = ("direct", "desired", "previous", "foreign", "drift")
@@ -115,6 +115,17 @@ WINHTTP_TABLE = [
     (("static", "set", ROAMINGISH, "desired", True, ANY), ("keep", ["forced", "already set"])),
     (("static", "set", ROAMINGISH, ("direct", "previous", "foreign", "drift"), True, ANY),
      ("set", ["forced", "against the documentation"])),
+    # WinHTTP policy stable_only: set on stable devices, reset on roaming ones (only what the collection wrote)
+    (("static", "stable_only", "stable", "desired", False, ANY), ("keep", ["stable topology", "already set on both registry views"])),
+    (("static", "stable_only", "stable", ("direct", "previous", "foreign", "drift"), False, ANY),
+     ("set", ["stable topology", "winhttp_policy is stable_only", "netsh winhttp set proxy"])),
+    (("static", "stable_only", ROAMINGISH, "direct", False, ANY), ("keep", ["stable_only", "already direct access"])),
+    (("static", "stable_only", ROAMINGISH, ("desired", "previous", "drift"), False, ANY),
+     ("remove", ["stable_only", "malfunction", "which this collection wrote"])),
+    (("static", "stable_only", ROAMINGISH, "foreign", False, False),
+     ("report", ["stable_only", "not written by this collection: reported only", "remove_stale"])),
+    (("static", "stable_only", ROAMINGISH, "foreign", False, True),
+     ("remove", ["stable_only", "which this collection did not write", "remove_stale is true"])),
 ]
 
 SITUATION_WORDS = {
@@ -227,10 +238,16 @@ def test_decision_table(situation, policy, topology, hardware):
         facts = make_facts(hardware, telemetry, prefer, winhttp)
         label = dict(telemetry=telemetry, prefer=prefer, winhttp=winhttp, route=route, stale=stale, force=force)
 
-        if situation in ("transparent", "wpad") and policy == "set":
+        if situation in ("transparent", "wpad") and policy in ("set", "stable_only"):
             with pytest.raises(PlanInputError) as info:
                 compute_plan(inputs, facts)
             assert info.value.field == "winhttp_policy" and info.value.rule == "set-needs-static"
+            checked += 1
+            continue
+        if situation == "static" and policy == "stable_only" and force:
+            with pytest.raises(PlanInputError) as info:
+                compute_plan(inputs, facts)
+            assert info.value.field == "winhttp_force" and info.value.rule == "force-needs-set"
             checked += 1
             continue
 

@@ -226,7 +226,10 @@ POLICY_CELLS = {
     "set + `winhttp_force`": (("set", (True,)),),
     "leave": (("leave", BOOLS),),
     "reset": (("reset", BOOLS),),
-    "any": (("leave", BOOLS), ("set", BOOLS), ("reset", BOOLS)),
+    "stable_only": (("stable_only", BOOLS),),
+    "stable_only, without `winhttp_force`": (("stable_only", (False,)),),
+    "stable_only + `winhttp_force`": (("stable_only", (True,)),),
+    "any": (("leave", BOOLS), ("set", BOOLS), ("reset", BOOLS), ("stable_only", BOOLS)),
 }
 TOPOLOGY_CELLS = {"stable": ("stable",), "roaming / unknown": ("roaming", "unknown"), "any": TOPOLOGIES,
                   "": TOPOLOGIES}
@@ -264,7 +267,7 @@ def test_winhttp_table_matches_the_plan():
         got = plan_of(situation, winhttp=state, policy=policy, topology=topology, force=force,
                       stale=stale)["winhttp_proxy"]
         assert got == action, (row, situation, policy, topology, state, force, stale)
-    space = list(itertools.product(SITUATIONS, ("leave", "set", "reset"), TOPOLOGIES, WINHTTP, BOOLS, BOOLS))
+    space = list(itertools.product(SITUATIONS, ("leave", "set", "reset", "stable_only"), TOPOLOGIES, WINHTTP, BOOLS, BOOLS))
     check_coverage(space, cases, "WinHTTP")
 
 
