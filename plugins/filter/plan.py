@@ -10,7 +10,12 @@ from ansible.errors import AnsibleFilterError
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import compute_plan, summarize_plan
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import (
+    compute_plan,
+    inputs_summary,
+    parse_inputs,
+    summarize_plan,
+)
 
 
 def device_proxy_plan(facts: Any, inputs: Optional[Dict[str, Any]] = None, field_prefix: str = "",
@@ -19,6 +24,14 @@ def device_proxy_plan(facts: Any, inputs: Optional[Dict[str, Any]] = None, field
         return compute_plan(inputs, facts, field_prefix=field_prefix, host=host)
     except InputError as exc:
         raise AnsibleFilterError(f"purview.device_proxy.device_proxy_plan: {exc}") from exc
+
+
+def device_proxy_plan_inputs(inputs: Any, field_prefix: str = "") -> Dict[str, Any]:
+    """The inputs checked by the plan's own rules, before any device is contacted."""
+    try:
+        return inputs_summary(parse_inputs(inputs, field_prefix))
+    except InputError as exc:
+        raise AnsibleFilterError(f"purview.device_proxy.device_proxy_plan_inputs: {exc}") from exc
 
 
 def device_proxy_plan_summary(plan: Any) -> List[str]:
@@ -34,4 +47,5 @@ class FilterModule:
         return {
             "device_proxy_plan": device_proxy_plan,
             "device_proxy_plan_summary": device_proxy_plan_summary,
+            "device_proxy_plan_inputs": device_proxy_plan_inputs,
         }

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     ProxyAddressError,
@@ -46,6 +46,27 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
 from ansible.module_utils.common.validation import check_type_bool
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.defender_av_plan import (
+    MODULE as DEFENDER_AV_MODULE,
+    TARGET as DEFENDER_AV_PROXY,
+    DefenderPlanError,
+    decide_defender_av_proxy,
+    winhttp_carries_after,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_ownership import (
+    KEEP as OWNER_KEEP,
+    OVERRIDE as OWNER_OVERRIDE,
+    POLICY_CONFLICT_CHOICES,
+    REFUSE as OWNER_REFUSE,
+    decide_ownership,
+    describe_owner,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_sources import (
+    OwnershipReport,
+    PolicyEvidenceError,
+    ValueOwnership,
+    resolve_ownership,
+)
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import (
     ROAMING,
     ROAMING_WHY,
@@ -80,7 +101,10 @@ TARGET_MODULES = {
     TELEMETRY_PROXY: "purview.device_proxy.telemetry_proxy",
     PREFER_STATIC_PROXY: "purview.device_proxy.telemetry_proxy",
     WINHTTP_PROXY: "purview.device_proxy.winhttp_proxy",
+    DEFENDER_AV_PROXY: DEFENDER_AV_MODULE,
 }
+DEFENDER_AV_POLICIES = ("auto", "leave")
+SSL_OPTIONS_CHOICES = (0, 1, 2, 3)
 
 SET = "set"
 REMOVE = "remove"
@@ -104,6 +128,9 @@ DEFAULT_INPUTS = {
     "winhttp_policy": "leave",
     "winhttp_force": False,
     "remove_stale": False,
+    "policy_conflict": "refuse",
+    "defender_av_policy": "auto",
+    "defender_ssl_options": None,
 }
 
 _MODE_WORDS = {
@@ -153,6 +180,9 @@ class PlanInputs:
     winhttp_policy: str
     winhttp_force: bool
     remove_stale: bool
+    policy_conflict: str = "refuse"
+    defender_av_policy: str = "auto"
+    defender_ssl_options: Optional[int] = None
     prefix: str = ""
 
     def name(self, option: str) -> str:
@@ -171,6 +201,17 @@ def _choice(value: Any, name: str, choices: Tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise PlanInputError(name, "choice", f"must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def _ssl_options(value: Any, name: str) -> Optional[int]:
+    """SSLOptions 0-3, or None (never set). Digit text from an inventory counts as its number."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or value not in SSL_OPTIONS_CHOICES:
+        raise PlanInputError(name, "choice", f"must be one of 0, 1, 2, 3 or null (never set), got {value!r}")
+    return int(value)
 
 
 # A fleet shares a handful of proxy texts; parsing each once keeps a 10,000-host plan cheap.
@@ -285,6 +326,15 @@ def parse_inputs(raw: Optional[Mapping[str, Any]], field_prefix: str = "") -> Pl
     except ProxyAddressError as err:
         raise _proxy_error(err) from None
     previous_telemetry, previous_winhttp = _previous_values(values["previous_proxies"], name("previous_proxies"))
+    policy_conflict = _choice(values["policy_conflict"], name("policy_conflict"), POLICY_CONFLICT_CHOICES)
+    defender_av_policy = _choice(values["defender_av_policy"], name("defender_av_policy"), DEFENDER_AV_POLICIES)
+    ssl_options = _ssl_options(values["defender_ssl_options"], name("defender_ssl_options"))
+    if ssl_options is not None and not (state == "present" and network_mode == "static" and defender_av_policy == "auto"):
+        # SSLOptions is written only together with Defender Antivirus's own static proxy.
+        raise PlanInputError(
+            name("defender_ssl_options"), "needs-defender-proxy",
+            f"is written only with Defender Antivirus's own proxy: it needs {name('state')} present, "
+            f"{name('network_mode')} static and {name('defender_av_policy')} auto")
 
     managed_telemetry = tuple(dict.fromkeys(([telemetry_value] if telemetry_value else []) + previous_telemetry))
     managed_winhttp = tuple(dict.fromkeys(([winhttp_server] if winhttp_server else []) + previous_winhttp))
@@ -305,6 +355,9 @@ def parse_inputs(raw: Optional[Mapping[str, Any]], field_prefix: str = "") -> Pl
         winhttp_policy=winhttp_policy,
         winhttp_force=winhttp_force,
         remove_stale=_boolean(values["remove_stale"], name("remove_stale")),
+        policy_conflict=policy_conflict,
+        defender_av_policy=defender_av_policy,
+        defender_ssl_options=ssl_options,
         prefix=field_prefix,
     )
 
@@ -724,6 +777,142 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
 
 
 # ---------------------------------------------------------------------------------------------
+# policy ownership: a value a policy enforces is not fought over
+# ---------------------------------------------------------------------------------------------
+
+def read_ownership(facts: Mapping[str, Any]) -> Optional[OwnershipReport]:
+    """Owners of the managed values from the facts' policy evidence; None when the facts carry none."""
+    evidence = facts.get("policy")
+    if evidence is None:
+        return None
+    try:
+        return resolve_ownership(evidence)
+    except PolicyEvidenceError as err:
+        where = err.field if err.field.startswith("policy") else f"policy.{err.field}"
+        raise PlanFactsError(f"facts.{where}", err.rule, err.message) from None
+
+
+def _same_telemetry(owner_value: Any, wanted: Any) -> bool:
+    if owner_value is None or wanted is None:
+        return owner_value is None and wanted is None
+    return _normal_telemetry(str(owner_value)) == _normal_telemetry(str(wanted))
+
+
+def _winhttp_owner_view(value: Any) -> WinHttpView:
+    if value is None:
+        return WinHttpView.proxy_setting("")
+    if isinstance(value, (bytes, bytearray)):
+        value = value.hex().upper()
+    return WinHttpView.from_hex(str(value))
+
+
+def _same_winhttp(owner_value: Any, wanted: Any) -> bool:
+    """``wanted`` is the WinHttpView the plan leaves behind; an owner that deletes the value means direct access."""
+    return not views_differ(_winhttp_owner_view(owner_value), wanted)
+
+
+def _enforcing_owners(ownership: ValueOwnership) -> str:
+    return " and ".join(describe_owner(owner, ownership.location.field) for owner in ownership.owners if owner.enforced)
+
+
+def _ownership_checks(report: OwnershipReport, action: Dict[str, Any],
+                      inputs: PlanInputs) -> List[Tuple[ValueOwnership, Any, Callable[[Any, Any], bool]]]:
+    """(ownership, desired value, comparison) for each registry value the action's module writes."""
+    values = report.values
+    target, desired = action["target"], action["desired"]
+    if target == TELEMETRY_PROXY:
+        server = desired.get("server")
+        return [(values["telemetry_proxy_server"], server, _same_telemetry),
+                (values["disable_enterprise_auth_proxy"], 1 if server else None, None)]
+    if target == PREFER_STATIC_PROXY:
+        return [(values["prefer_static_proxy_for_http_request"], desired.get("value"), None)]
+    if target == WINHTTP_PROXY:
+        if "proxy" not in desired:
+            return []  # winhttp_policy leave: nothing is wanted, owners are only named
+        wanted = WinHttpView.proxy_setting(desired.get("proxy") or "", desired.get("bypass") or "")
+        return [(values[name], wanted, _same_winhttp) for name in ("winhttp_settings", "winhttp_settings_wow64")]
+    return []
+
+
+def apply_ownership(action: Dict[str, Any], report: Optional[OwnershipReport],
+                    inputs: PlanInputs) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
+    """The action once the policies that own its values are taken into account (decide_ownership decides)."""
+    if report is None:
+        return action, []
+    findings: List[Dict[str, str]] = []
+    checks = _ownership_checks(report, action, inputs)
+    if not checks:
+        owned = [_enforcing_owners(report.values[name]) for name in ("winhttp_settings", "winhttp_settings_wow64")
+                 if action["target"] == WINHTTP_PROXY and _enforcing_owners(report.values[name])]
+        if owned:
+            action = dict(action, reason=f"{action['reason']}; set by {' and '.join(dict.fromkeys(owned))}")
+        return action, findings
+    decisions = [decide_ownership(ownership, desired, inputs.policy_conflict, same=same,
+                                  option=inputs.name("policy_conflict"))
+                 for ownership, desired, same in checks]
+    refused = [decision for decision in decisions if decision.action == OWNER_REFUSE]
+    overridden = [decision for decision in decisions if decision.action == OWNER_OVERRIDE]
+    kept = [decision for decision in decisions if decision.action == OWNER_KEEP]
+    owner_words = "; ".join(decision.reason for decision in refused + overridden + kept)
+    if not owner_words:
+        return action, findings
+    reason = f"{action['reason']}; {owner_words}"
+    base = action["action"]
+    rebuild = _rebuilder(action)
+    if base in CHANGING_ACTIONS:
+        if refused:
+            findings.append(_finding(WARNING, f"{action['target']}: not changed, a policy owns it: "
+                                              + "; ".join(decision.reason for decision in refused)))
+            return rebuild(REFUSE, reason), findings
+        if kept and len(kept) == len(decisions):
+            return rebuild(KEEP, reason), findings
+        for decision in overridden:
+            findings.extend(_finding(WARNING, warning) for warning in decision.warnings)
+        return dict(action, reason=reason), findings
+    if base == KEEP and (refused or overridden):
+        # Right today, but a policy puts another value back at its next refresh.
+        findings.append(_finding(WARNING, f"{action['target']}: the value is right now, but "
+                                          + "; ".join(decision.reason.split(": writing it")[0]
+                                                      for decision in refused + overridden)
+                                          + ": the next policy refresh changes it; change that policy"))
+    return dict(action, reason=reason), findings
+
+
+def _rebuilder(action: Dict[str, Any]) -> Callable[[str, str], Dict[str, Any]]:
+    """Rebuild an action with another verdict and reason, keeping what it found and wanted."""
+    def rebuild(verdict: str, reason: str) -> Dict[str, Any]:
+        return _action(action["target"], verdict, reason, action["params"], action["current"], action["desired"])
+    return rebuild
+
+
+# ---------------------------------------------------------------------------------------------
+# Defender Antivirus's own proxy
+# ---------------------------------------------------------------------------------------------
+
+def decide_defender(inputs: PlanInputs, facts: Mapping[str, Any], topology: str, winhttp: Mapping[str, Any],
+                    report: Optional[OwnershipReport]) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
+    """The Defender Antivirus proxy action (defender_av_plan decides) and its findings."""
+    current = facts.get("defender_av_proxy")
+    if inputs.defender_av_policy == "leave":
+        return _action(DEFENDER_AV_PROXY, KEEP, f"{inputs.name('defender_av_policy')} is leave: Defender Antivirus's "
+                                                "own proxy is not touched", current={"known": current is not None}), []
+    try:
+        decided = decide_defender_av_proxy(
+            state=inputs.state, network_mode=inputs.network_mode, proxy=inputs.telemetry_value,
+            bypass=list(inputs.bypass), topology=topology, winhttp_carries=winhttp_carries_after(winhttp),
+            os_has_other_route=inputs.os_has_other_route, current=current,
+            previous_proxies=list(inputs.managed_telemetry_values), ssl_options=inputs.defender_ssl_options,
+            remove_stale=inputs.remove_stale,
+            ownership=report.values.get("defender_proxy_server") if report is not None else None,
+            policy_conflict=inputs.policy_conflict, prefix=inputs.prefix)
+    except DefenderPlanError as err:
+        error = PlanFactsError if err.field.startswith("facts.") else PlanInputError
+        raise error(err.field, err.rule, err.message) from None
+    findings = decided.pop("findings", [])
+    return decided, findings
+
+
+# ---------------------------------------------------------------------------------------------
 # the plan
 # ---------------------------------------------------------------------------------------------
 
@@ -791,6 +980,9 @@ def _apply_calls(actions: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
     winhttp = by_target[WINHTTP_PROXY]
     if winhttp["changes"]:
         calls[WINHTTP_PROXY] = dict(winhttp["params"])
+    defender = by_target[DEFENDER_AV_PROXY]
+    if defender["changes"]:
+        calls[DEFENDER_AV_PROXY] = dict(defender["params"])
     return calls
 
 
@@ -802,11 +994,22 @@ def compute_plan(inputs: Optional[Mapping[str, Any]], facts: Any, field_prefix: 
     current = read_current_state(device_facts)
     topology = resolve_topology(parsed, device_facts)
 
-    telemetry = decide_telemetry_proxy(parsed, current)
-    prefer = decide_prefer_static(parsed, current)
+    ownership = read_ownership(device_facts)
+
+    findings = list(current.findings)
+    telemetry, owner_findings = apply_ownership(decide_telemetry_proxy(parsed, current), ownership, parsed)
+    findings += owner_findings
+    prefer, owner_findings = apply_ownership(decide_prefer_static(parsed, current), ownership, parsed)
+    findings += owner_findings
     winhttp, winhttp_findings = decide_winhttp(parsed, current, topology["value"])
-    actions = [telemetry, prefer, winhttp]
-    findings = current.findings + winhttp_findings + _context_findings(parsed, device_facts)
+    winhttp, owner_findings = apply_ownership(winhttp, ownership, parsed)
+    findings += winhttp_findings + owner_findings
+    defender, defender_findings = decide_defender(parsed, device_facts, topology["value"], winhttp, ownership)
+    findings += defender_findings
+    if ownership is not None:
+        findings += ownership.findings
+    actions = [telemetry, prefer, winhttp, defender]
+    findings += _context_findings(parsed, device_facts)
     if telemetry["action"] == REMOVE:
         findings.append(_finding(INFO, "removing the static proxy also removes DisableEnterpriseAuthProxy, which security "
                                        "baselines (CIS) require as 1: re-apply the baseline if it owns that value"))
@@ -815,23 +1018,32 @@ def compute_plan(inputs: Optional[Mapping[str, Any]], facts: Any, field_prefix: 
         "version": PLAN_VERSION,
         "host": host,
         "device": _device_summary(device_facts),
-        "inputs": {
-            "state": parsed.state,
-            "network_mode": parsed.network_mode,
-            "proxy": parsed.telemetry_value,
-            "winhttp_proxy": parsed.winhttp_server,
-            "bypass": list(parsed.bypass),
-            "topology": parsed.topology,
-            "os_has_other_route": parsed.os_has_other_route,
-            "winhttp_policy": parsed.winhttp_policy,
-            "winhttp_force": parsed.winhttp_force,
-            "remove_stale": parsed.remove_stale,
-        },
+        "inputs": inputs_summary(parsed),
         "topology": topology,
         "actions": actions,
         "apply": apply,
+        "ownership": {name: value.as_dict() for name, value in ownership.values.items()} if ownership is not None else None,
         "changes": sum(1 for action in actions if action["changes"]),
         "findings": findings,
+    }
+
+
+def inputs_summary(parsed: PlanInputs) -> Dict[str, Any]:
+    """The normalised inputs as the plan records them."""
+    return {
+        "state": parsed.state,
+        "network_mode": parsed.network_mode,
+        "proxy": parsed.telemetry_value,
+        "winhttp_proxy": parsed.winhttp_server,
+        "bypass": list(parsed.bypass),
+        "topology": parsed.topology,
+        "os_has_other_route": parsed.os_has_other_route,
+        "winhttp_policy": parsed.winhttp_policy,
+        "winhttp_force": parsed.winhttp_force,
+        "remove_stale": parsed.remove_stale,
+        "policy_conflict": parsed.policy_conflict,
+        "defender_av_policy": parsed.defender_av_policy,
+        "defender_ssl_options": parsed.defender_ssl_options,
     }
 
 

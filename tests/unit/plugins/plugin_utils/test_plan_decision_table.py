@@ -216,6 +216,13 @@ def apply_plan(facts, plan):
         else:
             view = _view()
         result["winhttp"] = {"native": view, "wow64": view, "drift": False}
+    defender = plan["apply"].get("defender_av_proxy")
+    if defender is not None:
+        present = defender["state"] == "present"
+        result["defender_av_proxy"] = {"proxy_server": defender.get("proxy_server") if present else None,
+                                       "proxy_pac_url": None,
+                                       "proxy_bypass": ";".join(defender.get("proxy_bypass", [])) or None if present else None,
+                                       "ssl_options": None}
     return result
 
 
@@ -253,7 +260,8 @@ def test_decision_table(situation, policy, topology, hardware):
 
         plan = compute_plan(inputs, facts)
         actions = {action["target"]: action for action in plan["actions"]}
-        assert [action["target"] for action in plan["actions"]] == ["telemetry_proxy", "prefer_static_proxy", "winhttp_proxy"]
+        assert [action["target"] for action in plan["actions"]] == ["telemetry_proxy", "prefer_static_proxy", "winhttp_proxy",
+                                                                    "defender_av_proxy"]
         assert plan["topology"]["value"] == used_topology and plan["topology"]["source"] == source
         assert plan["topology"]["evidence"]
 
@@ -293,7 +301,8 @@ def _check_winhttp_reason_words(action, used_topology):
 def _check_apply(plan, actions, used_topology):
     telemetry_changes = actions["telemetry_proxy"]["changes"] or actions["prefer_static_proxy"]["changes"]
     expected_modules = [name for name, changes in (("telemetry_proxy", telemetry_changes),
-                                                   ("winhttp_proxy", actions["winhttp_proxy"]["changes"])) if changes]
+                                                   ("winhttp_proxy", actions["winhttp_proxy"]["changes"]),
+                                                   ("defender_av_proxy", actions["defender_av_proxy"]["changes"])) if changes]
     assert list(plan["apply"]) == expected_modules
     assert plan["changes"] == sum(1 for action in actions.values() if action["changes"])
 
