@@ -77,8 +77,13 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology impo
     reported_topology,
     static_winhttp_decision,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.defender_av_values import (
+    proxy_server_from_host_port,
+    proxy_server_value,
+)
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import (
     WinHttpView,
+    bypass_key,
     proxy_key,
     views_differ,
     winhttp_drift,
@@ -913,6 +918,114 @@ def decide_defender(inputs: PlanInputs, facts: Mapping[str, Any], topology: str,
 
 
 # ---------------------------------------------------------------------------------------------
+# risky changes, flagged for the review
+# ---------------------------------------------------------------------------------------------
+
+def _policy_words(report: Optional[OwnershipReport], field_name: str) -> str:
+    """What the facts say about a policy owning a value, for a warning about replacing it."""
+    if report is None:
+        return "the facts carry no policy evidence, so a GPO, Group Policy Preferences item or MDM policy may own it and write it back"
+    ownership = report.values[field_name]
+    if ownership.unread:
+        return (f"no policy that could be read sets it, but {', '.join(ownership.unread)} could not be read: a policy there may "
+                "write it back")
+    return "no policy read sets it; another tool or script that wrote it may write it back"
+
+
+def _normal_defender(value: Any) -> Any:
+    try:
+        return proxy_server_value(value)
+    except ProxyAddressError:
+        return value
+
+
+def _foreign_replacements(inputs: PlanInputs, current: CurrentState, actions: Dict[str, Dict[str, Any]],
+                          report: Optional[OwnershipReport]) -> List[Dict[str, str]]:
+    """A value this collection did not write, replaced: whoever wrote it may put it back."""
+    findings = []
+    telemetry = actions[TELEMETRY_PROXY]
+    server = current.telemetry_server
+    if telemetry["action"] == SET and server is not None and _normal_telemetry(server) not in inputs.managed_telemetry_values:
+        findings.append(_finding(WARNING, f"TelemetryProxyServer {server} is replaced, and this collection did not write it: "
+                                          f"{_policy_words(report, 'telemetry_proxy_server')}"))
+    winhttp = actions[WINHTTP_PROXY]
+    proxies = current.winhttp_proxies()
+    if winhttp["action"] in CHANGING_ACTIONS and proxies and not all(
+            not view.error and proxy_key(view.proxy) in inputs.managed_winhttp_values for view in proxies):
+        verb = "replaced" if winhttp["action"] == SET else "reset"
+        findings.append(_finding(WARNING, f"the system-wide WinHTTP proxy ({current.describe_winhttp()}) is {verb}, and this "
+                                          f"collection did not write it: {_policy_words(report, 'winhttp_settings')}"))
+    defender = actions[DEFENDER_AV_PROXY]
+    before = (defender["current"] or {}).get("proxy_server")
+    if defender["action"] == SET and before:
+        managed = set()
+        for value in inputs.managed_telemetry_values:
+            try:
+                managed.add(proxy_server_from_host_port(value))
+            except ProxyAddressError:
+                pass
+        if _normal_defender(before) not in managed:
+            findings.append(_finding(WARNING, f"Defender Antivirus ProxyServer {before} is replaced, and this collection did "
+                                              f"not write it: {_policy_words(report, 'defender_proxy_server')}"))
+    return findings
+
+
+def _dropped_bypass(current: CurrentState, actions: Dict[str, Dict[str, Any]]) -> List[Dict[str, str]]:
+    """Bypass entries a change would drop: those hosts would go through the proxy from then on."""
+    findings = []
+    winhttp = actions[WINHTTP_PROXY]
+    if winhttp["action"] == SET:
+        wanted = set(bypass_key(winhttp["desired"].get("bypass") or ""))
+        dropped = list(dict.fromkeys(entry for view in current.winhttp_proxies() if not view.error
+                                     for entry in bypass_key(view.bypass) if entry not in wanted))
+        if dropped:
+            findings.append(_finding(WARNING, f"the WinHTTP change drops bypass entries {', '.join(dropped)} (now: "
+                                              f"{current.describe_winhttp()}): WinHTTP clients will send those hosts through "
+                                              "the proxy; add them to the bypass list to keep them"))
+    defender = actions[DEFENDER_AV_PROXY]
+    params = defender["params"]
+    before = (defender["current"] or {}).get("proxy_bypass")
+    if defender["action"] == SET and before and "proxy_bypass" in params:
+        wanted = set(bypass_key(";".join(params["proxy_bypass"])))
+        dropped = [entry for entry in bypass_key(str(before)) if entry not in wanted]
+        if dropped:
+            findings.append(_finding(WARNING, f"the Defender Antivirus change drops ProxyBypass entries {', '.join(dropped)} "
+                                              f"(now: {before}): add them to the bypass list to keep them"))
+    return findings
+
+
+def _stale_winhttp_after_move(inputs: PlanInputs, current: CurrentState,
+                              actions: Dict[str, Dict[str, Any]]) -> List[Dict[str, str]]:
+    """TelemetryProxyServer moves to the new proxy while WinHTTP stays on the old one."""
+    telemetry, winhttp = actions[TELEMETRY_PROXY], actions[WINHTTP_PROXY]
+    if telemetry["action"] not in (SET, KEEP) or not telemetry["desired"].get("server") or winhttp["action"] in CHANGING_ACTIONS:
+        return []
+    new = {proxy_key(inputs.winhttp_server or ""), proxy_key(inputs.telemetry_value or "")}
+    old = set(inputs.managed_winhttp_values) - new
+    if current.telemetry_server is not None:
+        old.add(proxy_key(_normal_telemetry(current.telemetry_server)))
+    old -= new
+    stale = [view for view in current.winhttp_proxies() if not view.error and proxy_key(view.proxy) in old]
+    if not stale:
+        return []
+    return [_finding(WARNING, f"the system-wide WinHTTP proxy stays on the old proxy {stale[0].proxy} while TelemetryProxyServer "
+                              f"{'moves' if telemetry['action'] == SET else 'has moved'} to {telemetry['desired']['server']}: "
+                              "every WinHTTP client (Defender Antivirus, Windows Update, the sensor's own fallback) keeps "
+                              f"the old proxy; set {inputs.name('winhttp_policy')} to set or stable_only (stable devices) "
+                              "or reset, and retire the old proxy only afterwards")]
+
+
+def risk_findings(inputs: PlanInputs, current: CurrentState, actions: List[Dict[str, Any]],
+                  report: Optional[OwnershipReport]) -> List[Dict[str, str]]:
+    by_target = {action["target"]: action for action in actions}
+    if inputs.state == "present" and inputs.network_mode == "static":
+        stale = _stale_winhttp_after_move(inputs, current, by_target)
+    else:
+        stale = []
+    return stale + _dropped_bypass(current, by_target) + _foreign_replacements(inputs, current, by_target, report)
+
+
+# ---------------------------------------------------------------------------------------------
 # the plan
 # ---------------------------------------------------------------------------------------------
 
@@ -1009,6 +1122,7 @@ def compute_plan(inputs: Optional[Mapping[str, Any]], facts: Any, field_prefix: 
     if ownership is not None:
         findings += ownership.findings
     actions = [telemetry, prefer, winhttp, defender]
+    findings += risk_findings(parsed, current, actions, ownership)
     findings += _context_findings(parsed, device_facts)
     if telemetry["action"] == REMOVE:
         findings.append(_finding(INFO, "removing the static proxy also removes DisableEnterpriseAuthProxy, which security "
