@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan_review import ReviewInputError, fleet_review
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import (
     compute_plan,
     inputs_summary,
@@ -41,6 +42,13 @@ def device_proxy_plan_summary(plan: Any) -> List[str]:
     return summarize_plan(plan)
 
 
+def device_proxy_fleet_review(plans: Any) -> List[str]:
+    try:
+        return fleet_review(plans)
+    except ReviewInputError as exc:
+        raise AnsibleFilterError(f"purview.device_proxy.device_proxy_fleet_review: {exc}") from exc
+
+
 class FilterModule:
 
     def filters(self) -> Dict[str, Any]:
@@ -48,4 +56,5 @@ class FilterModule:
             "device_proxy_plan": device_proxy_plan,
             "device_proxy_plan_summary": device_proxy_plan_summary,
             "device_proxy_plan_inputs": device_proxy_plan_inputs,
+            "device_proxy_fleet_review": device_proxy_fleet_review,
         }

@@ -22,7 +22,8 @@ def load(host):
 
 
 def test_filters_are_registered():
-    assert set(FILTERS) == {"device_proxy_plan", "device_proxy_plan_summary", "device_proxy_plan_inputs"}
+    assert set(FILTERS) == {"device_proxy_plan", "device_proxy_plan_summary", "device_proxy_plan_inputs",
+                            "device_proxy_fleet_review"}
 
 
 def test_plan_filter_is_the_decision_function():
