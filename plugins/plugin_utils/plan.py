@@ -820,8 +820,7 @@ def _enforcing_owners(ownership: ValueOwnership) -> str:
     return " and ".join(describe_owner(owner, ownership.location.field) for owner in ownership.owners if owner.enforced)
 
 
-def _ownership_checks(report: OwnershipReport, action: Dict[str, Any],
-                      inputs: PlanInputs) -> List[Tuple[ValueOwnership, Any, Callable[[Any, Any], bool]]]:
+def _ownership_checks(report: OwnershipReport, action: Dict[str, Any]) -> List[Tuple[ValueOwnership, Any, Callable[[Any, Any], bool]]]:
     """(ownership, desired value, comparison) for each registry value the action's module writes."""
     values = report.values
     target, desired = action["target"], action["desired"]
@@ -845,10 +844,14 @@ def apply_ownership(action: Dict[str, Any], report: Optional[OwnershipReport],
     if report is None:
         return action, []
     findings: List[Dict[str, str]] = []
-    checks = _ownership_checks(report, action, inputs)
+    checks = _ownership_checks(report, action)
     if not checks:
-        owned = [_enforcing_owners(report.values[name]) for name in ("winhttp_settings", "winhttp_settings_wow64")
-                 if action["target"] == WINHTTP_PROXY and _enforcing_owners(report.values[name])]
+        # Nothing is wanted (WinHTTP left alone), or the decision applied the rule itself (Defender
+        # Antivirus): a report still names who sets the value, so the reviewer knows whom to ask.
+        fields = {WINHTTP_PROXY: ("winhttp_settings", "winhttp_settings_wow64"),
+                  DEFENDER_AV_PROXY: ("defender_proxy_server",) if action["action"] == REPORT else ()}
+        owned = [_enforcing_owners(report.values[name]) for name in fields.get(action["target"], ())
+                 if _enforcing_owners(report.values[name])]
         if owned:
             action = dict(action, reason=f"{action['reason']}; set by {' and '.join(dict.fromkeys(owned))}")
         return action, findings
@@ -1118,7 +1121,8 @@ def compute_plan(inputs: Optional[Mapping[str, Any]], facts: Any, field_prefix: 
     winhttp, owner_findings = apply_ownership(winhttp, ownership, parsed)
     findings += winhttp_findings + owner_findings
     defender, defender_findings = decide_defender(parsed, device_facts, topology["value"], winhttp, ownership)
-    findings += defender_findings
+    defender, owner_findings = apply_ownership(defender, ownership, parsed)
+    findings += defender_findings + owner_findings
     if ownership is not None:
         findings += ownership.findings
     actions = [telemetry, prefer, winhttp, defender]

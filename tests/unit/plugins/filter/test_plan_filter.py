@@ -2,6 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The plan filters: the decision function behind them, errors as AnsibleFilterError."""
 
+from __future__ import annotations
+
 import json
 import os
 

@@ -5,6 +5,8 @@
 The full decision table is in test_plan_decision_table.py; this file covers the edges.
 """
 
+from __future__ import annotations
+
 import json
 
 import pytest

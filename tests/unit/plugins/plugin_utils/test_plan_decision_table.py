@@ -12,6 +12,8 @@ checked for its reason, its module arguments, and that applying it converges: a 
 the resulting state changes nothing.
 """
 
+from __future__ import annotations
+
 import itertools
 import json
 

@@ -5,6 +5,8 @@
 The molecule scenario extensions/molecule/device_proxy_plan runs the role over the same inventory.
 """
 
+from __future__ import annotations
+
 import json
 import os
 

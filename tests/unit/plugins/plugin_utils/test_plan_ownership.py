@@ -181,3 +181,13 @@ def test_plan_records_ownership_for_review():
     plan = compute_plan(STATIC_NEW, facts(dict(ALL_READ, rsop=rsop())))
     assert plan["ownership"]["telemetry_proxy_server"]["source"] == "domain_gpo"
     assert json.loads(json.dumps(plan)) == plan
+
+
+def test_a_defender_proxy_reported_beside_winhttp_names_the_gpo_that_sets_it():
+    """WinHTTP carries Defender Antivirus; its own ProxyServer, set by the GPO, is reported with the GPO named."""
+    evidence = dict(ALL_READ, rsop=rsop())
+    plan = compute_plan({"network_mode": "static", "proxy": NEW_PROXY, "winhttp_policy": "set"},
+                        facts(evidence, server=NEW_PROXY, hardware=DESKTOP, defender="http://" + GPO_PROXY))
+    defender = action(plan, "defender_av_proxy")
+    assert defender["action"] == "report"
+    assert '"Workstations - Proxy"' in defender["reason"]

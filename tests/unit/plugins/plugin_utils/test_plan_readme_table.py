@@ -10,6 +10,8 @@ switches) is walked: every case must be covered by at least one row, and rows th
 agree. So the README can neither promise something the function does not do nor leave a case out.
 """
 
+from __future__ import annotations
+
 import itertools
 import os
 import re

@@ -16,6 +16,8 @@ shows what the plan-driven role costs and does on a device:
 * reset removes what the collection wrote and leaves what it did not write.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import re
