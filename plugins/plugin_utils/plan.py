@@ -60,6 +60,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_owners
     REFUSE as OWNER_REFUSE,
     decide_ownership,
     describe_owner,
+    same_value,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_sources import (
     OwnershipReport,
@@ -858,16 +859,22 @@ def apply_ownership(action: Dict[str, Any], report: Optional[OwnershipReport],
     decisions = [decide_ownership(ownership, desired, inputs.policy_conflict, same=same,
                                   option=inputs.name("policy_conflict"))
                  for ownership, desired, same in checks]
+    base = action["action"]
+    if base not in CHANGING_ACTIONS and base != KEEP:
+        # Reported or refused already: nothing is written, so only who sets the value is said.
+        owned = [_enforcing_owners(ownership) for ownership, _, _ in checks if _enforcing_owners(ownership)]
+        if owned:
+            action = dict(action, reason=f"{action['reason']}; set by {' and '.join(dict.fromkeys(owned))}")
+        return action, findings
     refused = [decision for decision in decisions if decision.action == OWNER_REFUSE]
     overridden = [decision for decision in decisions if decision.action == OWNER_OVERRIDE]
     kept = [decision for decision in decisions if decision.action == OWNER_KEEP]
-    owner_words = "; ".join(decision.reason for decision in refused + overridden + kept)
-    if not owner_words:
-        return action, findings
-    reason = f"{action['reason']}; {owner_words}"
-    base = action["action"]
     rebuild = _rebuilder(action)
     if base in CHANGING_ACTIONS:
+        owner_words = "; ".join(decision.reason for decision in refused + overridden + kept)
+        if not owner_words:
+            return action, findings
+        reason = f"{action['reason']}; {owner_words}"
         if refused:
             findings.append(_finding(WARNING, f"{action['target']}: not changed, a policy owns it: "
                                               + "; ".join(decision.reason for decision in refused)))
@@ -877,13 +884,23 @@ def apply_ownership(action: Dict[str, Any], report: Optional[OwnershipReport],
         for decision in overridden:
             findings.extend(_finding(WARNING, warning) for warning in decision.warnings)
         return dict(action, reason=reason), findings
-    if base == KEEP and (refused or overridden):
-        # Right today, but a policy puts another value back at its next refresh.
-        findings.append(_finding(WARNING, f"{action['target']}: the value is right now, but "
-                                          + "; ".join(decision.reason.split(": writing it")[0]
-                                                      for decision in refused + overridden)
-                                          + ": the next policy refresh changes it; change that policy"))
-    return dict(action, reason=reason), findings
+    # KEEP: right today. A policy with the same value is named; one with another value puts it back
+    # at its next refresh, whatever policy_conflict says (nothing is written now).
+    words = [decision.reason for decision in kept]
+    for (ownership, desired, same), decision in zip(checks, decisions):
+        if decision.action in (OWNER_REFUSE, OWNER_OVERRIDE):
+            compare = same or same_value
+            for owner in ownership.owners:
+                if owner.enforced and not compare(owner.value, desired):
+                    shown = "deleted" if owner.value is None else repr(owner.value)
+                    text = (f"{ownership.location.name} is right now, but "
+                            f"{describe_owner(owner, ownership.location.field)} sets it to {shown}: the next policy "
+                            "refresh changes it; change that policy")
+                    words.append(text)
+                    findings.append(_finding(WARNING, f"{action['target']}: {text}"))
+    if words:
+        action = dict(action, reason=f"{action['reason']}; {'; '.join(words)}")
+    return action, findings
 
 
 def _rebuilder(action: Dict[str, Any]) -> Callable[[str, str], Dict[str, Any]]:

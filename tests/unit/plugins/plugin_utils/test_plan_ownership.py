@@ -119,6 +119,18 @@ def test_right_value_today_but_a_policy_sets_another_is_a_warning():
     plan = compute_plan(STATIC_NEW, facts(dict(ALL_READ, rsop=rsop()), server=NEW_PROXY))
     assert action(plan, "telemetry_proxy")["action"] == "keep"
     assert "next policy refresh changes it" in warnings(plan)
+    assert f"\"Workstations - Proxy\"" in warnings(plan) and repr(GPO_PROXY) in warnings(plan)
+    # Nothing is written either way: override must not claim a write.
+    plan = compute_plan({**STATIC_NEW, "policy_conflict": "override"}, facts(dict(ALL_READ, rsop=rsop()), server=NEW_PROXY))
+    assert "telemetry_proxy" not in plan["apply"] and "written anyway" not in warnings(plan)
+
+
+def test_a_stale_value_reported_names_the_gpo_that_sets_it():
+    """Not the collection's value on a WPAD network: reported, and the GPO to ask is named."""
+    plan = compute_plan({"network_mode": "wpad"}, facts(dict(ALL_READ, rsop=rsop())))
+    telemetry = action(plan, "telemetry_proxy")
+    assert telemetry["action"] == "report"
+    assert 'set by the Group Policy object "Workstations - Proxy"' in telemetry["reason"]
 
 
 def test_mdm_telemetry_proxy_is_a_finding():
