@@ -143,7 +143,8 @@ def test_mdm_telemetry_proxy_is_a_finding():
 
 GPP_WINHTTP = """<?xml version="1.0" encoding="utf-8"?>
 <RegistrySettings clsid="{A3CCFC41-DFDB-43a5-8D26-0FE8B954DA51}">
-  <Registry clsid="{9CD4B2F4-923D-47f5-A062-E897DD1DAD50}" name="WinHttpSettings" status="WinHttpSettings" changed="2024-01-01 00:00:00" uid="{11111111-2222-3333-4444-555555555555}">
+  <Registry clsid="{9CD4B2F4-923D-47f5-A062-E897DD1DAD50}" name="WinHttpSettings" status="WinHttpSettings"
+    changed="2024-01-01 00:00:00" uid="{11111111-2222-3333-4444-555555555555}">
     <Properties action="U" displayDecimal="0" default="0" hive="HKEY_LOCAL_MACHINE"
       key="SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections" name="WinHttpSettings"
       type="REG_BINARY" value="%s"/>
