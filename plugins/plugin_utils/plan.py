@@ -862,7 +862,7 @@ def apply_ownership(action: Dict[str, Any], report: Optional[OwnershipReport],
     base = action["action"]
     if base not in CHANGING_ACTIONS and base != KEEP:
         # Reported or refused already: nothing is written, so only who sets the value is said.
-        owned = [_enforcing_owners(ownership) for ownership, _, _ in checks if _enforcing_owners(ownership)]
+        owned = [_enforcing_owners(check[0]) for check in checks if _enforcing_owners(check[0])]
         if owned:
             action = dict(action, reason=f"{action['reason']}; set by {' and '.join(dict.fromkeys(owned))}")
         return action, findings

@@ -20,12 +20,13 @@ from collections.abc import Mapping
 from typing import Any, Dict, List, Sequence, Tuple
 
 _CLAUSE = "; "
-_TARGET_COLUMNS = (
-    ("telemetry_proxy", "TelemetryProxyServer"),
-    ("prefer_static_proxy", "PreferStatic"),
-    ("winhttp_proxy", "WinHTTP"),
-    ("defender_av_proxy", "Defender AV"),
-)
+_TARGETS = ("telemetry_proxy", "prefer_static_proxy", "winhttp_proxy", "defender_av_proxy")
+_TARGET_COLUMNS = {
+    "telemetry_proxy": "TelemetryProxyServer",
+    "prefer_static_proxy": "PreferStatic",
+    "winhttp_proxy": "WinHTTP",
+    "defender_av_proxy": "Defender AV",
+}
 _NAMED = re.compile(r"\(([^)]+)\)")
 
 
@@ -66,13 +67,13 @@ def evidence_word(topology: Mapping[str, Any]) -> str:
         return "virtual machine"
     if "battery" in first:
         return "battery"
-    head = first.split(":")[0]
+    head = first.split(":", maxsplit=1)[0]
     return head if len(head.split()) <= 3 else str(source)
 
 
 def _kind(action: Mapping[str, Any]) -> Tuple[str, str]:
     """A decision kind: the target and the reason's opening clause (set and keep of one rule share it)."""
-    return str(action.get("target")), str(action.get("reason", "")).split(_CLAUSE)[0]
+    return str(action.get("target")), str(action.get("reason", "")).split(_CLAUSE, maxsplit=1)[0]
 
 
 def _shared_clauses(reasons: Sequence[str]) -> int:
@@ -122,9 +123,9 @@ def fleet_table(plans: Any) -> List[str]:
         by_target = {action.get("target"): action for action in plan["actions"]}
         warnings = sum(1 for finding in plan.get("findings") or [] if finding.get("severity") == "warning")
         rows.append([str(plan.get("host") or "device"), f"{topology.get('value')} ({evidence_word(topology)})",
-                     *(_cell(by_target[target]) if target in by_target else "-" for target, _ in _TARGET_COLUMNS),
+                     *(_cell(by_target[target]) if target in by_target else "-" for target in _TARGETS),
                      str(plan.get("changes", 0)), str(warnings)])
-    header = ["host", "topology (evidence)", *(title for _, title in _TARGET_COLUMNS), "changes", "warnings"]
+    header = ["host", "topology (evidence)", *(_TARGET_COLUMNS[target] for target in _TARGETS), "changes", "warnings"]
     return _table(header, rows)
 
 

@@ -119,7 +119,7 @@ def test_right_value_today_but_a_policy_sets_another_is_a_warning():
     plan = compute_plan(STATIC_NEW, facts(dict(ALL_READ, rsop=rsop()), server=NEW_PROXY))
     assert action(plan, "telemetry_proxy")["action"] == "keep"
     assert "next policy refresh changes it" in warnings(plan)
-    assert f"\"Workstations - Proxy\"" in warnings(plan) and repr(GPO_PROXY) in warnings(plan)
+    assert '"Workstations - Proxy"' in warnings(plan) and repr(GPO_PROXY) in warnings(plan)
     # Nothing is written either way: override must not claim a write.
     plan = compute_plan({**STATIC_NEW, "policy_conflict": "override"}, facts(dict(ALL_READ, rsop=rsop()), server=NEW_PROXY))
     assert "telemetry_proxy" not in plan["apply"] and "written anyway" not in warnings(plan)
