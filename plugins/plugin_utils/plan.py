@@ -5,8 +5,9 @@
 
 ``compute_plan(inputs, facts)`` turns the role's inputs and one device's facts (the mapping that
 ``purview.device_proxy.device_facts`` returns as ``ansible_facts.purview_device_proxy``) into a
-plan: for each target (the registry-based static proxy, ``PreferStaticProxyForHttpRequest`` and
-the system-wide WinHTTP proxy) an action (``set``, ``remove``, ``keep``, ``report`` or ``refuse``)
+plan: for each target (the registry-based static proxy, ``PreferStaticProxyForHttpRequest``, the
+system-wide WinHTTP proxy and Defender Antivirus's own proxy) an action (``set``, ``remove``,
+``keep``, ``report`` or ``refuse``)
 with the reason in the documentation's terms, and the module arguments that carry out the changes.
 The plan is a plain, JSON-serialisable dict, so it can be printed for review before a change
 window, stored, and passed straight to the modules.
@@ -28,6 +29,15 @@ with ``TelemetryProxyServer``, so it counts as the collection's when it is remov
 ``TelemetryProxyServer`` that is the collection's; beside a static proxy that stays, its owner is
 unknown and it is only reported. Settings that are not the collection's are reported and removed
 only with ``remove_stale`` (or, for WinHTTP, an explicit ``winhttp_policy: reset``).
+
+Policies: when the facts carry ownership evidence (``policy``, the shape policy_sources.py
+documents), every value an action would write or remove goes through
+``policy_ownership.decide_ownership``: a policy that enforces another value makes the action
+``refuse`` (or, with ``policy_conflict: override``, a write with a warning); one that enforces the
+wanted value makes it ``keep``. Defender Antivirus's proxy is decided by
+``defender_av_plan.decide_defender_av_proxy`` from the same inputs and the WinHTTP decision.
+Risky changes (WinHTTP left on an old proxy during a move, dropped bypass entries, replaced values
+the collection did not write) are warning findings.
 """
 
 from __future__ import annotations
