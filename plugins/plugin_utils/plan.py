@@ -1110,14 +1110,14 @@ def _apply_calls(actions: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
     if telemetry["changes"] or prefer["changes"]:
         if telemetry["changes"]:
             params = dict(telemetry["params"])
-        elif telemetry["desired"].get("server"):
+        elif telemetry["action"] == KEEP and telemetry["desired"].get("server"):
             # Only PreferStaticProxyForHttpRequest changes: restate the static proxy that is already right.
             params = {"state": "present", "proxy": telemetry["desired"]["server"]}
         else:
             params = {"state": "absent"}
         if prefer["changes"]:
             params.update(prefer["params"])
-        elif prefer["desired"].get("value") == 1:
+        elif prefer["action"] == KEEP and prefer["desired"].get("value") == 1:
             params["prefer_static_proxy_for_http_request"] = True
         calls[TELEMETRY_PROXY] = params
     winhttp = by_target[WINHTTP_PROXY]
@@ -1144,6 +1144,11 @@ def compute_plan(inputs: Optional[Mapping[str, Any]], facts: Any, field_prefix: 
     findings += owner_findings
     prefer, owner_findings = apply_ownership(decide_prefer_static(parsed, current), ownership, parsed)
     findings += owner_findings
+    if telemetry["action"] == REFUSE and prefer["changes"]:
+        # The module writes PreferStaticProxyForHttpRequest only in a call that also states the static
+        # proxy (present with the proxy, or absent): that call would write the refused value.
+        prefer = _rebuilder(prefer)(REFUSE, f"{prefer['reason']}; not changed: it is written only together with "
+                                            "TelemetryProxyServer, which a policy owns (see the static proxy)")
     winhttp, winhttp_findings = decide_winhttp(parsed, current, topology["value"])
     winhttp, owner_findings = apply_ownership(winhttp, ownership, parsed)
     findings += winhttp_findings + owner_findings

@@ -204,3 +204,19 @@ def test_a_defender_proxy_reported_beside_winhttp_names_the_gpo_that_sets_it():
     defender = action(plan, "defender_av_proxy")
     assert defender["action"] == "report"
     assert '"Workstations - Proxy"' in defender["reason"]
+
+
+@pytest.mark.parametrize("inputs,server", [
+    # PreferStaticProxyForHttpRequest would be set: the module call would restate the refused proxy.
+    ({**STATIC_NEW, "os_has_other_route": False}, GPO_PROXY),
+    # PreferStaticProxyForHttpRequest would be removed: state absent would delete the GPO's proxy too.
+    ({"network_mode": "transparent", "proxy": GPO_PROXY}, GPO_PROXY),
+])
+def test_a_refused_static_proxy_is_not_written_through_prefer_static(inputs, server):
+    device = facts(dict(ALL_READ, rsop=rsop()), server=server)
+    device["telemetry_proxy"]["prefer_static_proxy_for_http_request"] = None if inputs.get("os_has_other_route") is False else 1
+    plan = compute_plan(inputs, device)
+    assert action(plan, "telemetry_proxy")["action"] == "refuse"
+    assert "telemetry_proxy" not in plan["apply"], plan["apply"]
+    assert action(plan, "prefer_static_proxy")["action"] == "refuse"
+    assert "TelemetryProxyServer" in action(plan, "prefer_static_proxy")["reason"]
