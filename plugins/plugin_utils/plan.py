@@ -837,8 +837,12 @@ def _ownership_checks(report: OwnershipReport, action: Dict[str, Any]) -> List[T
     target, desired = action["target"], action["desired"]
     if target == TELEMETRY_PROXY:
         server = desired.get("server")
+        if not server:
+            # Removing the static proxy also deletes DisableEnterpriseAuthProxy; a baseline GPO that
+            # enforces it only puts back a harmless 1, so it does not block the removal.
+            return [(values["telemetry_proxy_server"], None, _same_telemetry)]
         return [(values["telemetry_proxy_server"], server, _same_telemetry),
-                (values["disable_enterprise_auth_proxy"], 1 if server else None, None)]
+                (values["disable_enterprise_auth_proxy"], 1, None)]
     if target == PREFER_STATIC_PROXY:
         return [(values["prefer_static_proxy_for_http_request"], desired.get("value"), None)]
     if target == WINHTTP_PROXY:

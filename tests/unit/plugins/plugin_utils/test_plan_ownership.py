@@ -220,3 +220,12 @@ def test_a_refused_static_proxy_is_not_written_through_prefer_static(inputs, ser
     assert "telemetry_proxy" not in plan["apply"], plan["apply"]
     assert action(plan, "prefer_static_proxy")["action"] == "refuse"
     assert "TelemetryProxyServer" in action(plan, "prefer_static_proxy")["reason"]
+
+
+def test_a_baseline_that_enforces_disable_enterprise_auth_proxy_does_not_block_removing_our_proxy():
+    """CIS baselines set DisableEnterpriseAuthProxy=1 by GPO; removing our static proxy must still happen."""
+    evidence = rsop()
+    evidence["settings"] = [item for item in evidence["settings"] if item["valueName"] == "DisableEnterpriseAuthProxy"]
+    plan = compute_plan({"network_mode": "transparent", "proxy": GPO_PROXY}, facts(dict(ALL_READ, rsop=evidence)))
+    assert action(plan, "telemetry_proxy")["action"] == "remove"
+    assert plan["apply"]["telemetry_proxy"]["state"] == "absent"
