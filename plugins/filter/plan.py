@@ -10,7 +10,13 @@ from ansible.errors import AnsibleFilterError
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import compute_plan, summarize_plan
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan_review import ReviewInputError, fleet_review
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import (
+    compute_plan,
+    inputs_summary,
+    parse_inputs,
+    summarize_plan,
+)
 
 
 def device_proxy_plan(facts: Any, inputs: Optional[Dict[str, Any]] = None, field_prefix: str = "",
@@ -21,11 +27,26 @@ def device_proxy_plan(facts: Any, inputs: Optional[Dict[str, Any]] = None, field
         raise AnsibleFilterError(f"purview.device_proxy.device_proxy_plan: {exc}") from exc
 
 
+def device_proxy_plan_inputs(inputs: Any, field_prefix: str = "") -> Dict[str, Any]:
+    """The inputs checked by the plan's own rules, before any device is contacted."""
+    try:
+        return inputs_summary(parse_inputs(inputs, field_prefix))
+    except InputError as exc:
+        raise AnsibleFilterError(f"purview.device_proxy.device_proxy_plan_inputs: {exc}") from exc
+
+
 def device_proxy_plan_summary(plan: Any) -> List[str]:
     if not isinstance(plan, dict) or "actions" not in plan:
         raise AnsibleFilterError("purview.device_proxy.device_proxy_plan_summary: the input must be a plan "
                                  "returned by purview.device_proxy.device_proxy_plan")
     return summarize_plan(plan)
+
+
+def device_proxy_fleet_review(plans: Any) -> List[str]:
+    try:
+        return fleet_review(plans)
+    except ReviewInputError as exc:
+        raise AnsibleFilterError(f"purview.device_proxy.device_proxy_fleet_review: {exc}") from exc
 
 
 class FilterModule:
@@ -34,4 +55,6 @@ class FilterModule:
         return {
             "device_proxy_plan": device_proxy_plan,
             "device_proxy_plan_summary": device_proxy_plan_summary,
+            "device_proxy_plan_inputs": device_proxy_plan_inputs,
+            "device_proxy_fleet_review": device_proxy_fleet_review,
         }

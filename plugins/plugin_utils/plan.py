@@ -5,8 +5,9 @@
 
 ``compute_plan(inputs, facts)`` turns the role's inputs and one device's facts (the mapping that
 ``purview.device_proxy.device_facts`` returns as ``ansible_facts.purview_device_proxy``) into a
-plan: for each target (the registry-based static proxy, ``PreferStaticProxyForHttpRequest`` and
-the system-wide WinHTTP proxy) an action (``set``, ``remove``, ``keep``, ``report`` or ``refuse``)
+plan: for each target (the registry-based static proxy, ``PreferStaticProxyForHttpRequest``, the
+system-wide WinHTTP proxy and Defender Antivirus's own proxy) an action (``set``, ``remove``,
+``keep``, ``report`` or ``refuse``)
 with the reason in the documentation's terms, and the module arguments that carry out the changes.
 The plan is a plain, JSON-serialisable dict, so it can be printed for review before a change
 window, stored, and passed straight to the modules.
@@ -28,6 +29,15 @@ with ``TelemetryProxyServer``, so it counts as the collection's when it is remov
 ``TelemetryProxyServer`` that is the collection's; beside a static proxy that stays, its owner is
 unknown and it is only reported. Settings that are not the collection's are reported and removed
 only with ``remove_stale`` (or, for WinHTTP, an explicit ``winhttp_policy: reset``).
+
+Policies: when the facts carry ownership evidence (``policy``, the shape policy_sources.py
+documents), every value an action would write or remove goes through
+``policy_ownership.decide_ownership``: a policy that enforces another value makes the action
+``refuse`` (or, with ``policy_conflict: override``, a write with a warning); one that enforces the
+wanted value makes it ``keep``. Defender Antivirus's proxy is decided by
+``defender_av_plan.decide_defender_av_proxy`` from the same inputs and the WinHTTP decision.
+Risky changes (WinHTTP left on an old proxy during a move, dropped bypass entries, replaced values
+the collection did not write) are warning findings.
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     ProxyAddressError,
@@ -46,6 +56,28 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
 from ansible.module_utils.common.validation import check_type_bool
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.defender_av_plan import (
+    MODULE as DEFENDER_AV_MODULE,
+    TARGET as DEFENDER_AV_PROXY,
+    DefenderPlanError,
+    decide_defender_av_proxy,
+    winhttp_carries_after,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_ownership import (
+    KEEP as OWNER_KEEP,
+    OVERRIDE as OWNER_OVERRIDE,
+    POLICY_CONFLICT_CHOICES,
+    REFUSE as OWNER_REFUSE,
+    decide_ownership,
+    describe_owner,
+    same_value,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_sources import (
+    OwnershipReport,
+    PolicyEvidenceError,
+    ValueOwnership,
+    resolve_ownership,
+)
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import (
     ROAMING,
     ROAMING_WHY,
@@ -56,8 +88,13 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology impo
     reported_topology,
     static_winhttp_decision,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.defender_av_values import (
+    proxy_server_from_host_port,
+    proxy_server_value,
+)
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import (
     WinHttpView,
+    bypass_key,
     proxy_key,
     views_differ,
     winhttp_drift,
@@ -68,7 +105,9 @@ PLAN_VERSION = 1
 STATES = ("present", "absent")
 NETWORK_MODES = ("transparent", "wpad", "static")
 TOPOLOGY_CHOICES = ("auto", "stable", "roaming")
-WINHTTP_POLICIES = ("leave", "set", "reset")
+WINHTTP_POLICIES = ("leave", "set", "reset", "stable_only")
+# The policies that give WinHTTP the proxy (on stable devices) and so need a static network.
+SETTING_POLICIES = ("set", "stable_only")
 
 # Targets and the module that manages each one.
 TELEMETRY_PROXY = "telemetry_proxy"
@@ -78,7 +117,10 @@ TARGET_MODULES = {
     TELEMETRY_PROXY: "purview.device_proxy.telemetry_proxy",
     PREFER_STATIC_PROXY: "purview.device_proxy.telemetry_proxy",
     WINHTTP_PROXY: "purview.device_proxy.winhttp_proxy",
+    DEFENDER_AV_PROXY: DEFENDER_AV_MODULE,
 }
+DEFENDER_AV_POLICIES = ("auto", "leave")
+SSL_OPTIONS_CHOICES = (0, 1, 2, 3)
 
 SET = "set"
 REMOVE = "remove"
@@ -102,6 +144,9 @@ DEFAULT_INPUTS = {
     "winhttp_policy": "leave",
     "winhttp_force": False,
     "remove_stale": False,
+    "policy_conflict": "refuse",
+    "defender_av_policy": "auto",
+    "defender_ssl_options": None,
 }
 
 _MODE_WORDS = {
@@ -151,6 +196,9 @@ class PlanInputs:
     winhttp_policy: str
     winhttp_force: bool
     remove_stale: bool
+    policy_conflict: str = "refuse"
+    defender_av_policy: str = "auto"
+    defender_ssl_options: Optional[int] = None
     prefix: str = ""
 
     def name(self, option: str) -> str:
@@ -169,6 +217,17 @@ def _choice(value: Any, name: str, choices: Tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise PlanInputError(name, "choice", f"must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def _ssl_options(value: Any, name: str) -> Optional[int]:
+    """SSLOptions 0-3, or None (never set). Digit text from an inventory counts as its number."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or value not in SSL_OPTIONS_CHOICES:
+        raise PlanInputError(name, "choice", f"must be one of 0, 1, 2, 3 or null (never set), got {value!r}")
+    return int(value)
 
 
 # A fleet shares a handful of proxy texts; parsing each once keeps a 10,000-host plan cheap.
@@ -259,11 +318,18 @@ def parse_inputs(raw: Optional[Mapping[str, Any]], field_prefix: str = "") -> Pl
     if state == "present" and network_mode == "static" and (proxy is None or proxy == ""):
         raise PlanInputError(name("proxy"), "required",
                              f"is required when {name('network_mode')} is static: write host:port, e.g. proxy.corp.example:3128")
-    if state == "present" and winhttp_policy == "set" and network_mode != "static":
+    if state == "present" and winhttp_policy in SETTING_POLICIES and network_mode != "static":
         raise PlanInputError(
             name("winhttp_policy"), "set-needs-static",
-            f"'set' needs {name('network_mode')} static: a {_MODE_WORDS.get(network_mode, network_mode)} needs no device "
-            "configuration, so there is no proxy to give WinHTTP")
+            f"'{winhttp_policy}' needs {name('network_mode')} static: a {_MODE_WORDS.get(network_mode, network_mode)} needs "
+            "no device configuration, so there is no proxy to give WinHTTP")
+    winhttp_force = _boolean(values["winhttp_force"], name("winhttp_force"))
+    if winhttp_force and winhttp_policy == "stable_only" and state == "present":
+        # stable_only exists to keep static WinHTTP off roaming devices; forcing it there contradicts it.
+        raise PlanInputError(
+            name("winhttp_force"), "force-needs-set",
+            f"cannot be true with {name('winhttp_policy')} stable_only, which never sets WinHTTP on roaming or "
+            f"unknown-topology devices and resets it there; use {name('winhttp_policy')} set to force it")
 
     try:
         telemetry_value = None
@@ -276,6 +342,15 @@ def parse_inputs(raw: Optional[Mapping[str, Any]], field_prefix: str = "") -> Pl
     except ProxyAddressError as err:
         raise _proxy_error(err) from None
     previous_telemetry, previous_winhttp = _previous_values(values["previous_proxies"], name("previous_proxies"))
+    policy_conflict = _choice(values["policy_conflict"], name("policy_conflict"), POLICY_CONFLICT_CHOICES)
+    defender_av_policy = _choice(values["defender_av_policy"], name("defender_av_policy"), DEFENDER_AV_POLICIES)
+    ssl_options = _ssl_options(values["defender_ssl_options"], name("defender_ssl_options"))
+    if ssl_options is not None and not (state == "present" and network_mode == "static" and defender_av_policy == "auto"):
+        # SSLOptions is written only together with Defender Antivirus's own static proxy.
+        raise PlanInputError(
+            name("defender_ssl_options"), "needs-defender-proxy",
+            f"is written only with Defender Antivirus's own proxy: it needs {name('state')} present, "
+            f"{name('network_mode')} static and {name('defender_av_policy')} auto")
 
     managed_telemetry = tuple(dict.fromkeys(([telemetry_value] if telemetry_value else []) + previous_telemetry))
     managed_winhttp = tuple(dict.fromkeys(([winhttp_server] if winhttp_server else []) + previous_winhttp))
@@ -294,8 +369,11 @@ def parse_inputs(raw: Optional[Mapping[str, Any]], field_prefix: str = "") -> Pl
         topology=topology,
         os_has_other_route=_boolean(values["os_has_other_route"], name("os_has_other_route")),
         winhttp_policy=winhttp_policy,
-        winhttp_force=_boolean(values["winhttp_force"], name("winhttp_force")),
+        winhttp_force=winhttp_force,
         remove_stale=_boolean(values["remove_stale"], name("remove_stale")),
+        policy_conflict=policy_conflict,
+        defender_av_policy=defender_av_policy,
+        defender_ssl_options=ssl_options,
         prefix=field_prefix,
     )
 
@@ -643,7 +721,7 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
                                               f"{ROAMING_WHY}"))
             return _action(WINHTTP_PROXY, REPORT,
                            f"{reason}, but the system-wide WinHTTP proxy ({described}) is set on {roaming_words[topology]}: "
-                           f"{ROAMING_WHY}; reported only (set {inputs.name('winhttp_policy')} to reset to remove it)",
+                           f"{ROAMING_WHY}; reported only (set {inputs.name('winhttp_policy')} to stable_only or reset to remove it)",
                            current=now), findings
         if inputs.network_mode != "static":
             whose = "written by this collection" if ours else "not written by this collection"
@@ -665,7 +743,25 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
         return _action(WINHTTP_PROXY, REMOVE, f"{reason}; removes {described} ({whose})",
                        {"state": "absent"}, now, desired), findings
 
-    # policy == "set"; parse_inputs guarantees a static network and a proxy.
+    if policy == "stable_only" and topology != STABLE:
+        # Roaming (or unknown) devices must not keep a static WinHTTP proxy: reset it, but only what
+        # this collection wrote unless remove_stale says otherwise.
+        desired = {"proxy": None}
+        why = (f"{inputs.name('winhttp_policy')} is stable_only and this is {roaming_words[topology]}: {ROAMING_WHY}; "
+               "its system-wide WinHTTP proxy goes back to direct access (netsh winhttp reset proxy)")
+        if not current.winhttp_known:
+            return _action(WINHTTP_PROXY, KEEP, f"{why}; the facts do not report WinHTTP, so nothing is known to remove",
+                           current=now, desired=desired), findings
+        if not proxies:
+            return _action(WINHTTP_PROXY, KEEP, f"{why}; already direct access", current=now, desired=desired), findings
+        action, reason = _stale_decision(inputs, f"system-wide WinHTTP proxy ({described})", ours, why)
+        if action == REPORT:
+            findings.append(_finding(WARNING, f"system-wide WinHTTP proxy ({described}) stays on {roaming_words[topology]}: "
+                                              f"{ROAMING_WHY}; it was not written by this collection (set "
+                                              f"{inputs.name('remove_stale')} to true to reset it)"))
+        return _action(WINHTTP_PROXY, action, reason, {"state": "absent"}, now, desired), findings
+
+    # policy "set", or "stable_only" on a stable device; parse_inputs guarantees a static network and a proxy.
     server = inputs.winhttp_server
     bypass = ";".join(inputs.bypass)
     desired = {"proxy": server, "bypass": bypass or None}
@@ -685,7 +781,7 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
         findings.append(_finding(WARNING, decision.warning))
         reason = f"{inputs.name('winhttp_policy')} is set and {decision.warning}"
     else:
-        reason = (f"stable topology and {inputs.name('winhttp_policy')} is set: the system-wide WinHTTP proxy "
+        reason = (f"stable topology and {inputs.name('winhttp_policy')} is {policy}: the system-wide WinHTTP proxy "
                   f"(netsh winhttp set proxy {server}) is acceptable for a desktop that always sits behind the same proxy; "
                   "it affects every WinHTTP client on the device")
     wanted = WinHttpView.proxy_setting(server, bypass)
@@ -694,6 +790,273 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
                        desired=desired), findings
     return _action(WINHTTP_PROXY, SET, f"{reason}; {_winhttp_set_detail(current, wanted, inputs)}",
                    params, now, desired), findings
+
+
+# ---------------------------------------------------------------------------------------------
+# policy ownership: a value a policy enforces is not fought over
+# ---------------------------------------------------------------------------------------------
+
+def read_ownership(facts: Mapping[str, Any]) -> Optional[OwnershipReport]:
+    """Owners of the managed values from the facts' policy evidence; None when the facts carry none."""
+    evidence = facts.get("policy")
+    if evidence is None:
+        return None
+    try:
+        return resolve_ownership(evidence)
+    except PolicyEvidenceError as err:
+        where = err.field if err.field.startswith("policy") else f"policy.{err.field}"
+        raise PlanFactsError(f"facts.{where}", err.rule, err.message) from None
+
+
+def _same_telemetry(owner_value: Any, wanted: Any) -> bool:
+    if owner_value is None or wanted is None:
+        return owner_value is None and wanted is None
+    return _normal_telemetry(str(owner_value)) == _normal_telemetry(str(wanted))
+
+
+def _winhttp_owner_view(value: Any) -> WinHttpView:
+    if value is None:
+        return WinHttpView.proxy_setting("")
+    if isinstance(value, (bytes, bytearray)):
+        value = value.hex().upper()
+    return WinHttpView.from_hex(str(value))
+
+
+def _same_winhttp(owner_value: Any, wanted: Any) -> bool:
+    """``wanted`` is the WinHttpView the plan leaves behind; an owner that deletes the value means direct access."""
+    return not views_differ(_winhttp_owner_view(owner_value), wanted)
+
+
+def _enforcing_owners(ownership: ValueOwnership) -> str:
+    return " and ".join(describe_owner(owner, ownership.location.field) for owner in ownership.owners if owner.enforced)
+
+
+def _ownership_checks(report: OwnershipReport, action: Dict[str, Any]) -> List[Tuple[ValueOwnership, Any, Callable[[Any, Any], bool]]]:
+    """(ownership, desired value, comparison) for each registry value the action's module writes."""
+    values = report.values
+    target, desired = action["target"], action["desired"]
+    if target == TELEMETRY_PROXY:
+        server = desired.get("server")
+        if not server:
+            # Removing the static proxy also deletes DisableEnterpriseAuthProxy; a baseline GPO that
+            # enforces it only puts back a harmless 1, so it does not block the removal.
+            return [(values["telemetry_proxy_server"], None, _same_telemetry)]
+        return [(values["telemetry_proxy_server"], server, _same_telemetry),
+                (values["disable_enterprise_auth_proxy"], 1, None)]
+    if target == PREFER_STATIC_PROXY:
+        return [(values["prefer_static_proxy_for_http_request"], desired.get("value"), None)]
+    if target == WINHTTP_PROXY:
+        if "proxy" not in desired:
+            return []  # winhttp_policy leave: nothing is wanted, owners are only named
+        wanted = WinHttpView.proxy_setting(desired.get("proxy") or "", desired.get("bypass") or "")
+        return [(values[name], wanted, _same_winhttp) for name in ("winhttp_settings", "winhttp_settings_wow64")]
+    return []
+
+
+def apply_ownership(action: Dict[str, Any], report: Optional[OwnershipReport],
+                    inputs: PlanInputs) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
+    """The action once the policies that own its values are taken into account (decide_ownership decides)."""
+    if report is None:
+        return action, []
+    findings: List[Dict[str, str]] = []
+    checks = _ownership_checks(report, action)
+    if not checks:
+        # Nothing is wanted (WinHTTP left alone), or the decision applied the rule itself (Defender
+        # Antivirus): a report still names who sets the value, so the reviewer knows whom to ask.
+        fields = {WINHTTP_PROXY: ("winhttp_settings", "winhttp_settings_wow64"),
+                  DEFENDER_AV_PROXY: ("defender_proxy_server",) if action["action"] == REPORT else ()}
+        owned = [_enforcing_owners(report.values[name]) for name in fields.get(action["target"], ())
+                 if _enforcing_owners(report.values[name])]
+        if owned:
+            action = dict(action, reason=f"{action['reason']}; set by {' and '.join(dict.fromkeys(owned))}")
+        return action, findings
+    decisions = [decide_ownership(ownership, desired, inputs.policy_conflict, same=same,
+                                  option=inputs.name("policy_conflict"))
+                 for ownership, desired, same in checks]
+    base = action["action"]
+    if base not in CHANGING_ACTIONS and base != KEEP:
+        # Reported or refused already: nothing is written, so only who sets the value is said.
+        owned = [_enforcing_owners(check[0]) for check in checks if _enforcing_owners(check[0])]
+        if owned:
+            action = dict(action, reason=f"{action['reason']}; set by {' and '.join(dict.fromkeys(owned))}")
+        return action, findings
+    refused = [decision for decision in decisions if decision.action == OWNER_REFUSE]
+    overridden = [decision for decision in decisions if decision.action == OWNER_OVERRIDE]
+    kept = [decision for decision in decisions if decision.action == OWNER_KEEP]
+    rebuild = _rebuilder(action)
+    if base in CHANGING_ACTIONS:
+        owner_words = "; ".join(decision.reason for decision in refused + overridden + kept)
+        if not owner_words:
+            return action, findings
+        reason = f"{action['reason']}; {owner_words}"
+        if refused:
+            findings.append(_finding(WARNING, f"{action['target']}: not changed, a policy owns it: "
+                                              + "; ".join(decision.reason for decision in refused)))
+            return rebuild(REFUSE, reason), findings
+        if kept and len(kept) == len(decisions):
+            return rebuild(KEEP, reason), findings
+        for decision in overridden:
+            findings.extend(_finding(WARNING, warning) for warning in decision.warnings)
+        return dict(action, reason=reason), findings
+    # KEEP: right today. A policy with the same value is named; one with another value puts it back
+    # at its next refresh, whatever policy_conflict says (nothing is written now).
+    words = [decision.reason for decision in kept]
+    for (ownership, desired, same), decision in zip(checks, decisions):
+        if decision.action in (OWNER_REFUSE, OWNER_OVERRIDE):
+            compare = same or same_value
+            for owner in ownership.owners:
+                if owner.enforced and not compare(owner.value, desired):
+                    shown = "deleted" if owner.value is None else repr(owner.value)
+                    text = (f"{ownership.location.name} is right now, but "
+                            f"{describe_owner(owner, ownership.location.field)} sets it to {shown}: the next policy "
+                            "refresh changes it; change that policy")
+                    words.append(text)
+                    findings.append(_finding(WARNING, f"{action['target']}: {text}"))
+    if words:
+        action = dict(action, reason=f"{action['reason']}; {'; '.join(words)}")
+    return action, findings
+
+
+def _rebuilder(action: Dict[str, Any]) -> Callable[[str, str], Dict[str, Any]]:
+    """Rebuild an action with another verdict and reason, keeping what it found and wanted."""
+    def rebuild(verdict: str, reason: str) -> Dict[str, Any]:
+        return _action(action["target"], verdict, reason, action["params"], action["current"], action["desired"])
+    return rebuild
+
+
+# ---------------------------------------------------------------------------------------------
+# Defender Antivirus's own proxy
+# ---------------------------------------------------------------------------------------------
+
+def decide_defender(inputs: PlanInputs, facts: Mapping[str, Any], topology: str, winhttp: Mapping[str, Any],
+                    report: Optional[OwnershipReport]) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
+    """The Defender Antivirus proxy action (defender_av_plan decides) and its findings."""
+    current = facts.get("defender_av_proxy")
+    if inputs.defender_av_policy == "leave":
+        return _action(DEFENDER_AV_PROXY, KEEP, f"{inputs.name('defender_av_policy')} is leave: Defender Antivirus's "
+                                                "own proxy is not touched", current={"known": current is not None}), []
+    try:
+        decided = decide_defender_av_proxy(
+            state=inputs.state, network_mode=inputs.network_mode, proxy=inputs.telemetry_value,
+            bypass=list(inputs.bypass), topology=topology, winhttp_carries=winhttp_carries_after(winhttp),
+            os_has_other_route=inputs.os_has_other_route, current=current,
+            previous_proxies=list(inputs.managed_telemetry_values), ssl_options=inputs.defender_ssl_options,
+            remove_stale=inputs.remove_stale,
+            ownership=report.values.get("defender_proxy_server") if report is not None else None,
+            policy_conflict=inputs.policy_conflict, prefix=inputs.prefix)
+    except DefenderPlanError as err:
+        error = PlanFactsError if err.field.startswith("facts.") else PlanInputError
+        raise error(err.field, err.rule, err.message) from None
+    findings = decided.pop("findings", [])
+    return decided, findings
+
+
+# ---------------------------------------------------------------------------------------------
+# risky changes, flagged for the review
+# ---------------------------------------------------------------------------------------------
+
+def _policy_words(report: Optional[OwnershipReport], field_name: str) -> str:
+    """What the facts say about a policy owning a value, for a warning about replacing it."""
+    if report is None:
+        return "the facts carry no policy evidence, so a GPO, Group Policy Preferences item or MDM policy may own it and write it back"
+    ownership = report.values[field_name]
+    if ownership.unread:
+        return (f"no policy that could be read sets it, but {', '.join(ownership.unread)} could not be read: a policy there may "
+                "write it back")
+    return "no policy read sets it; another tool or script that wrote it may write it back"
+
+
+def _normal_defender(value: Any) -> Any:
+    try:
+        return proxy_server_value(value)
+    except ProxyAddressError:
+        return value
+
+
+def _foreign_replacements(inputs: PlanInputs, current: CurrentState, actions: Dict[str, Dict[str, Any]],
+                          report: Optional[OwnershipReport]) -> List[Dict[str, str]]:
+    """A value this collection did not write, replaced: whoever wrote it may put it back."""
+    findings = []
+    telemetry = actions[TELEMETRY_PROXY]
+    server = current.telemetry_server
+    if telemetry["action"] == SET and server is not None and _normal_telemetry(server) not in inputs.managed_telemetry_values:
+        findings.append(_finding(WARNING, f"TelemetryProxyServer {server} is replaced, and this collection did not write it: "
+                                          f"{_policy_words(report, 'telemetry_proxy_server')}"))
+    winhttp = actions[WINHTTP_PROXY]
+    proxies = current.winhttp_proxies()
+    if winhttp["action"] in CHANGING_ACTIONS and proxies and not all(
+            not view.error and proxy_key(view.proxy) in inputs.managed_winhttp_values for view in proxies):
+        verb = "replaced" if winhttp["action"] == SET else "reset"
+        findings.append(_finding(WARNING, f"the system-wide WinHTTP proxy ({current.describe_winhttp()}) is {verb}, and this "
+                                          f"collection did not write it: {_policy_words(report, 'winhttp_settings')}"))
+    defender = actions[DEFENDER_AV_PROXY]
+    before = (defender["current"] or {}).get("proxy_server")
+    if defender["action"] == SET and before:
+        managed = set()
+        for value in inputs.managed_telemetry_values:
+            try:
+                managed.add(proxy_server_from_host_port(value))
+            except ProxyAddressError:
+                pass
+        if _normal_defender(before) not in managed:
+            findings.append(_finding(WARNING, f"Defender Antivirus ProxyServer {before} is replaced, and this collection did "
+                                              f"not write it: {_policy_words(report, 'defender_proxy_server')}"))
+    return findings
+
+
+def _dropped_bypass(current: CurrentState, actions: Dict[str, Dict[str, Any]]) -> List[Dict[str, str]]:
+    """Bypass entries a change would drop: those hosts would go through the proxy from then on."""
+    findings = []
+    winhttp = actions[WINHTTP_PROXY]
+    if winhttp["action"] == SET:
+        wanted = set(bypass_key(winhttp["desired"].get("bypass") or ""))
+        dropped = list(dict.fromkeys(entry for view in current.winhttp_proxies() if not view.error
+                                     for entry in bypass_key(view.bypass) if entry not in wanted))
+        if dropped:
+            findings.append(_finding(WARNING, f"the WinHTTP change drops bypass entries {', '.join(dropped)} (now: "
+                                              f"{current.describe_winhttp()}): WinHTTP clients will send those hosts through "
+                                              "the proxy; add them to the bypass list to keep them"))
+    defender = actions[DEFENDER_AV_PROXY]
+    params = defender["params"]
+    before = (defender["current"] or {}).get("proxy_bypass")
+    if defender["action"] == SET and before and "proxy_bypass" in params:
+        wanted = set(bypass_key(";".join(params["proxy_bypass"])))
+        dropped = [entry for entry in bypass_key(str(before)) if entry not in wanted]
+        if dropped:
+            findings.append(_finding(WARNING, f"the Defender Antivirus change drops ProxyBypass entries {', '.join(dropped)} "
+                                              f"(now: {before}): add them to the bypass list to keep them"))
+    return findings
+
+
+def _stale_winhttp_after_move(inputs: PlanInputs, current: CurrentState,
+                              actions: Dict[str, Dict[str, Any]]) -> List[Dict[str, str]]:
+    """TelemetryProxyServer moves to the new proxy while WinHTTP stays on the old one."""
+    telemetry, winhttp = actions[TELEMETRY_PROXY], actions[WINHTTP_PROXY]
+    if telemetry["action"] not in (SET, KEEP) or not telemetry["desired"].get("server") or winhttp["action"] in CHANGING_ACTIONS:
+        return []
+    new = {proxy_key(inputs.winhttp_server or ""), proxy_key(inputs.telemetry_value or "")}
+    old = set(inputs.managed_winhttp_values) - new
+    if current.telemetry_server is not None:
+        old.add(proxy_key(_normal_telemetry(current.telemetry_server)))
+    old -= new
+    stale = [view for view in current.winhttp_proxies() if not view.error and proxy_key(view.proxy) in old]
+    if not stale:
+        return []
+    return [_finding(WARNING, f"the system-wide WinHTTP proxy stays on the old proxy {stale[0].proxy} while TelemetryProxyServer "
+                              f"{'moves' if telemetry['action'] == SET else 'has moved'} to {telemetry['desired']['server']}: "
+                              "every WinHTTP client (Defender Antivirus, Windows Update, the sensor's own fallback) keeps "
+                              f"the old proxy; set {inputs.name('winhttp_policy')} to set or stable_only (stable devices) "
+                              "or reset, and retire the old proxy only afterwards")]
+
+
+def risk_findings(inputs: PlanInputs, current: CurrentState, actions: List[Dict[str, Any]],
+                  report: Optional[OwnershipReport]) -> List[Dict[str, str]]:
+    by_target = {action["target"]: action for action in actions}
+    if inputs.state == "present" and inputs.network_mode == "static":
+        stale = _stale_winhttp_after_move(inputs, current, by_target)
+    else:
+        stale = []
+    return stale + _dropped_bypass(current, by_target) + _foreign_replacements(inputs, current, by_target, report)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -751,19 +1114,22 @@ def _apply_calls(actions: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
     if telemetry["changes"] or prefer["changes"]:
         if telemetry["changes"]:
             params = dict(telemetry["params"])
-        elif telemetry["desired"].get("server"):
+        elif telemetry["action"] == KEEP and telemetry["desired"].get("server"):
             # Only PreferStaticProxyForHttpRequest changes: restate the static proxy that is already right.
             params = {"state": "present", "proxy": telemetry["desired"]["server"]}
         else:
             params = {"state": "absent"}
         if prefer["changes"]:
             params.update(prefer["params"])
-        elif prefer["desired"].get("value") == 1:
+        elif prefer["action"] == KEEP and prefer["desired"].get("value") == 1:
             params["prefer_static_proxy_for_http_request"] = True
         calls[TELEMETRY_PROXY] = params
     winhttp = by_target[WINHTTP_PROXY]
     if winhttp["changes"]:
         calls[WINHTTP_PROXY] = dict(winhttp["params"])
+    defender = by_target[DEFENDER_AV_PROXY]
+    if defender["changes"]:
+        calls[DEFENDER_AV_PROXY] = dict(defender["params"])
     return calls
 
 
@@ -775,11 +1141,29 @@ def compute_plan(inputs: Optional[Mapping[str, Any]], facts: Any, field_prefix: 
     current = read_current_state(device_facts)
     topology = resolve_topology(parsed, device_facts)
 
-    telemetry = decide_telemetry_proxy(parsed, current)
-    prefer = decide_prefer_static(parsed, current)
+    ownership = read_ownership(device_facts)
+
+    findings = list(current.findings)
+    telemetry, owner_findings = apply_ownership(decide_telemetry_proxy(parsed, current), ownership, parsed)
+    findings += owner_findings
+    prefer, owner_findings = apply_ownership(decide_prefer_static(parsed, current), ownership, parsed)
+    findings += owner_findings
+    if telemetry["action"] == REFUSE and prefer["changes"]:
+        # The module writes PreferStaticProxyForHttpRequest only in a call that also states the static
+        # proxy (present with the proxy, or absent): that call would write the refused value.
+        prefer = _rebuilder(prefer)(REFUSE, f"{prefer['reason']}; not changed: it is written only together with "
+                                            "TelemetryProxyServer, which a policy owns (see the static proxy)")
     winhttp, winhttp_findings = decide_winhttp(parsed, current, topology["value"])
-    actions = [telemetry, prefer, winhttp]
-    findings = current.findings + winhttp_findings + _context_findings(parsed, device_facts)
+    winhttp, owner_findings = apply_ownership(winhttp, ownership, parsed)
+    findings += winhttp_findings + owner_findings
+    defender, defender_findings = decide_defender(parsed, device_facts, topology["value"], winhttp, ownership)
+    defender, owner_findings = apply_ownership(defender, ownership, parsed)
+    findings += defender_findings + owner_findings
+    if ownership is not None:
+        findings += ownership.findings
+    actions = [telemetry, prefer, winhttp, defender]
+    findings += risk_findings(parsed, current, actions, ownership)
+    findings += _context_findings(parsed, device_facts)
     if telemetry["action"] == REMOVE:
         findings.append(_finding(INFO, "removing the static proxy also removes DisableEnterpriseAuthProxy, which security "
                                        "baselines (CIS) require as 1: re-apply the baseline if it owns that value"))
@@ -788,23 +1172,32 @@ def compute_plan(inputs: Optional[Mapping[str, Any]], facts: Any, field_prefix: 
         "version": PLAN_VERSION,
         "host": host,
         "device": _device_summary(device_facts),
-        "inputs": {
-            "state": parsed.state,
-            "network_mode": parsed.network_mode,
-            "proxy": parsed.telemetry_value,
-            "winhttp_proxy": parsed.winhttp_server,
-            "bypass": list(parsed.bypass),
-            "topology": parsed.topology,
-            "os_has_other_route": parsed.os_has_other_route,
-            "winhttp_policy": parsed.winhttp_policy,
-            "winhttp_force": parsed.winhttp_force,
-            "remove_stale": parsed.remove_stale,
-        },
+        "inputs": inputs_summary(parsed),
         "topology": topology,
         "actions": actions,
         "apply": apply,
+        "ownership": {name: value.as_dict() for name, value in ownership.values.items()} if ownership is not None else None,
         "changes": sum(1 for action in actions if action["changes"]),
         "findings": findings,
+    }
+
+
+def inputs_summary(parsed: PlanInputs) -> Dict[str, Any]:
+    """The normalised inputs as the plan records them."""
+    return {
+        "state": parsed.state,
+        "network_mode": parsed.network_mode,
+        "proxy": parsed.telemetry_value,
+        "winhttp_proxy": parsed.winhttp_server,
+        "bypass": list(parsed.bypass),
+        "topology": parsed.topology,
+        "os_has_other_route": parsed.os_has_other_route,
+        "winhttp_policy": parsed.winhttp_policy,
+        "winhttp_force": parsed.winhttp_force,
+        "remove_stale": parsed.remove_stale,
+        "policy_conflict": parsed.policy_conflict,
+        "defender_av_policy": parsed.defender_av_policy,
+        "defender_ssl_options": parsed.defender_ssl_options,
     }
 
 

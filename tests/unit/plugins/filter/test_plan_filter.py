@@ -2,6 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The plan filters: the decision function behind them, errors as AnsibleFilterError."""
 
+from __future__ import annotations
+
 import json
 import os
 
@@ -22,7 +24,8 @@ def load(host):
 
 
 def test_filters_are_registered():
-    assert set(FILTERS) == {"device_proxy_plan", "device_proxy_plan_summary"}
+    assert set(FILTERS) == {"device_proxy_plan", "device_proxy_plan_summary", "device_proxy_plan_inputs",
+                            "device_proxy_fleet_review"}
 
 
 def test_plan_filter_is_the_decision_function():
@@ -56,3 +59,28 @@ def test_summary_filter():
 def test_summary_filter_refuses_what_is_not_a_plan(value):
     with pytest.raises(AnsibleFilterError, match="must be a plan"):
         FILTERS["device_proxy_plan_summary"](value)
+
+
+@pytest.mark.parametrize("inputs,message", [
+    ({"network_mode": "static", "proxy": "10.0.0.6:8080", "winhttp_policy": "stable_only", "winhttp_force": True},
+     "device_proxy_winhttp_force: cannot be true with device_proxy_winhttp_policy stable_only"),
+    ({"network_mode": "static", "proxy": "10.0.0.6:8080", "policy_conflict": "fight"},
+     "device_proxy_policy_conflict: must be one of refuse, override"),
+    ({"network_mode": "wpad", "defender_ssl_options": 2},
+     "device_proxy_defender_ssl_options: is written only with Defender Antivirus's own proxy"),
+    ({"network_mode": "static", "proxy": "10.0.0.6:8080", "defender_ssl_options": 5},
+     "device_proxy_defender_ssl_options: must be one of 0, 1, 2, 3"),
+    ({"network_mode": "static", "proxy": "10.0.0.6:8080", "defender_av_policy": "always"},
+     "device_proxy_defender_av_policy: must be one of auto, leave"),
+])
+def test_inputs_filter_refuses_bad_input_without_facts(inputs, message):
+    with pytest.raises(AnsibleFilterError) as info:
+        FILTERS["device_proxy_plan_inputs"](inputs, field_prefix="device_proxy_")
+    assert message in str(info.value)
+
+
+def test_inputs_filter_returns_the_normalised_inputs():
+    checked = FILTERS["device_proxy_plan_inputs"]({"network_mode": "static", "proxy": "PROXY.corp.example:3128",
+                                                   "defender_ssl_options": "2"})
+    assert checked["proxy"] == "proxy.corp.example:3128"
+    assert checked["defender_ssl_options"] == 2 and checked["policy_conflict"] == "refuse"

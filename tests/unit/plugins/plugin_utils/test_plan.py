@@ -5,6 +5,8 @@
 The full decision table is in test_plan_decision_table.py; this file covers the edges.
 """
 
+from __future__ import annotations
+
 import json
 
 import pytest
@@ -94,7 +96,7 @@ def test_credentials_never_appear_in_the_error():
 
 def test_absent_needs_no_network_mode_and_ignores_policy_set():
     plan = compute_plan({"state": "absent", "winhttp_policy": "set"}, clean_facts())
-    assert [action["action"] for action in plan["actions"]] == ["keep", "keep", "keep"]
+    assert [action["action"] for action in plan["actions"]] == ["keep", "keep", "keep", "keep"]
     assert plan["apply"] == {}
 
 
@@ -123,7 +125,9 @@ def test_right_server_with_wrong_enterprise_auth_flag_is_rewritten(deap, words):
     action = by_target(plan)["telemetry_proxy"]
     assert action["action"] == "set"
     assert words in action["reason"] and "cannot authenticate to the proxy" in action["reason"]
-    assert plan["apply"] == {"telemetry_proxy": {"state": "present", "proxy": "10.0.0.6:8080"}}
+    # No system-wide WinHTTP proxy carries Defender Antivirus on this device: it gets its own.
+    assert plan["apply"] == {"telemetry_proxy": {"state": "present", "proxy": "10.0.0.6:8080"},
+                             "defender_av_proxy": {"state": "present", "proxy_server": "http://10.0.0.6:8080"}}
 
 
 def test_current_value_is_compared_in_normal_form():
@@ -153,9 +157,10 @@ def test_only_prefer_static_changes_restates_the_proxy():
     facts = clean_facts(telemetry_proxy={"server": "10.0.0.6:8080", "disable_enterprise_auth_proxy": 1,
                                          "prefer_static_proxy_for_http_request": None})
     plan = compute_plan({**STATIC, "os_has_other_route": False}, facts)
-    assert [action["action"] for action in plan["actions"]] == ["keep", "set", "keep"]
+    assert [action["action"] for action in plan["actions"]] == ["keep", "set", "keep", "set"]
     assert plan["apply"] == {"telemetry_proxy": {"state": "present", "proxy": "10.0.0.6:8080",
-                                                 "prefer_static_proxy_for_http_request": True}}
+                                                 "prefer_static_proxy_for_http_request": True},
+                             "defender_av_proxy": {"state": "present", "proxy_server": "http://10.0.0.6:8080"}}
 
 
 def test_ipv6_proxy_is_flagged():
@@ -311,7 +316,8 @@ def test_summary_lines():
     assert lines[1].startswith("telemetry_proxy: set - static proxy network")
     assert lines[2].startswith("prefer_static_proxy: keep - ")
     assert lines[3].startswith("winhttp_proxy: refuse - static WinHTTP refused: roaming device")
-    assert len(lines) == 4 + len(plan["findings"])
+    assert lines[4].startswith("defender_av_proxy: set - static proxy network and no system-wide WinHTTP proxy")
+    assert len(lines) == 5 + len(plan["findings"])
 
 
 def test_a_32_bit_windows_has_no_wow64_copy():

@@ -12,6 +12,8 @@ checked for its reason, its module arguments, and that applying it converges: a 
 the resulting state changes nothing.
 """
 
+from __future__ import annotations
+
 import itertools
 import json
 
@@ -52,7 +54,7 @@ TOPOLOGIES = {
 }
 
 SITUATIONS = ("transparent", "wpad", "static", "reset")
-POLICIES = ("leave", "set", "reset")
+POLICIES = ("leave", "set", "reset", "stable_only")
 TELEMETRY_STATES = ("none", "desired", "previous", "foreign")
 PREFER_STATES = (None, 1)
 WINHTTP_STATES = ("direct", "desired", "previous", "foreign", "drift")
@@ -115,6 +117,17 @@ WINHTTP_TABLE = [
     (("static", "set", ROAMINGISH, "desired", True, ANY), ("keep", ["forced", "already set"])),
     (("static", "set", ROAMINGISH, ("direct", "previous", "foreign", "drift"), True, ANY),
      ("set", ["forced", "against the documentation"])),
+    # WinHTTP policy stable_only: set on stable devices, reset on roaming ones (only what the collection wrote)
+    (("static", "stable_only", "stable", "desired", False, ANY), ("keep", ["stable topology", "already set on both registry views"])),
+    (("static", "stable_only", "stable", ("direct", "previous", "foreign", "drift"), False, ANY),
+     ("set", ["stable topology", "winhttp_policy is stable_only", "netsh winhttp set proxy"])),
+    (("static", "stable_only", ROAMINGISH, "direct", False, ANY), ("keep", ["stable_only", "already direct access"])),
+    (("static", "stable_only", ROAMINGISH, ("desired", "previous", "drift"), False, ANY),
+     ("remove", ["stable_only", "malfunction", "which this collection wrote"])),
+    (("static", "stable_only", ROAMINGISH, "foreign", False, False),
+     ("report", ["stable_only", "not written by this collection: reported only", "remove_stale"])),
+    (("static", "stable_only", ROAMINGISH, "foreign", False, True),
+     ("remove", ["stable_only", "which this collection did not write", "remove_stale is true"])),
 ]
 
 SITUATION_WORDS = {
@@ -205,6 +218,13 @@ def apply_plan(facts, plan):
         else:
             view = _view()
         result["winhttp"] = {"native": view, "wow64": view, "drift": False}
+    defender = plan["apply"].get("defender_av_proxy")
+    if defender is not None:
+        present = defender["state"] == "present"
+        result["defender_av_proxy"] = {"proxy_server": defender.get("proxy_server") if present else None,
+                                       "proxy_pac_url": None,
+                                       "proxy_bypass": ";".join(defender.get("proxy_bypass", [])) or None if present else None,
+                                       "ssl_options": None}
     return result
 
 
@@ -227,16 +247,23 @@ def test_decision_table(situation, policy, topology, hardware):
         facts = make_facts(hardware, telemetry, prefer, winhttp)
         label = dict(telemetry=telemetry, prefer=prefer, winhttp=winhttp, route=route, stale=stale, force=force)
 
-        if situation in ("transparent", "wpad") and policy == "set":
+        if situation in ("transparent", "wpad") and policy in ("set", "stable_only"):
             with pytest.raises(PlanInputError) as info:
                 compute_plan(inputs, facts)
             assert info.value.field == "winhttp_policy" and info.value.rule == "set-needs-static"
             checked += 1
             continue
+        if situation == "static" and policy == "stable_only" and force:
+            with pytest.raises(PlanInputError) as info:
+                compute_plan(inputs, facts)
+            assert info.value.field == "winhttp_force" and info.value.rule == "force-needs-set"
+            checked += 1
+            continue
 
         plan = compute_plan(inputs, facts)
         actions = {action["target"]: action for action in plan["actions"]}
-        assert [action["target"] for action in plan["actions"]] == ["telemetry_proxy", "prefer_static_proxy", "winhttp_proxy"]
+        assert [action["target"] for action in plan["actions"]] == ["telemetry_proxy", "prefer_static_proxy", "winhttp_proxy",
+                                                                    "defender_av_proxy"]
         assert plan["topology"]["value"] == used_topology and plan["topology"]["source"] == source
         assert plan["topology"]["evidence"]
 
@@ -276,7 +303,8 @@ def _check_winhttp_reason_words(action, used_topology):
 def _check_apply(plan, actions, used_topology):
     telemetry_changes = actions["telemetry_proxy"]["changes"] or actions["prefer_static_proxy"]["changes"]
     expected_modules = [name for name, changes in (("telemetry_proxy", telemetry_changes),
-                                                   ("winhttp_proxy", actions["winhttp_proxy"]["changes"])) if changes]
+                                                   ("winhttp_proxy", actions["winhttp_proxy"]["changes"]),
+                                                   ("defender_av_proxy", actions["defender_av_proxy"]["changes"])) if changes]
     assert list(plan["apply"]) == expected_modules
     assert plan["changes"] == sum(1 for action in actions.values() if action["changes"])
 

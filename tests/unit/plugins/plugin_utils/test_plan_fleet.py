@@ -5,6 +5,8 @@
 The molecule scenario extensions/molecule/device_proxy_plan runs the role over the same inventory.
 """
 
+from __future__ import annotations
+
 import json
 import os
 
@@ -46,7 +48,8 @@ def test_fleet_plan(host, variables):
     plan = compute_plan(inputs, facts, field_prefix=PREFIX, host=host)
     expected = variables["fleet_expected"]
     got = {action["target"]: action["action"] for action in plan["actions"]}
-    assert got == {target: expected[target] for target in ("telemetry_proxy", "prefer_static_proxy", "winhttp_proxy")}
+    assert got == {**{target: expected[target] for target in ("telemetry_proxy", "prefer_static_proxy", "winhttp_proxy")},
+                   "defender_av_proxy": variables["fleet_expected_defender"]}
     assert plan["topology"]["value"] == expected["topology"]
     assert list(plan["apply"]) == expected["apply"]
     assert plan["host"] == host

@@ -10,6 +10,8 @@ switches) is walked: every case must be covered by at least one row, and rows th
 agree. So the README can neither promise something the function does not do nor leave a case out.
 """
 
+from __future__ import annotations
+
 import itertools
 import os
 import re
@@ -226,7 +228,10 @@ POLICY_CELLS = {
     "set + `winhttp_force`": (("set", (True,)),),
     "leave": (("leave", BOOLS),),
     "reset": (("reset", BOOLS),),
-    "any": (("leave", BOOLS), ("set", BOOLS), ("reset", BOOLS)),
+    "stable_only": (("stable_only", BOOLS),),
+    "stable_only, without `winhttp_force`": (("stable_only", (False,)),),
+    "stable_only + `winhttp_force`": (("stable_only", (True,)),),
+    "any": (("leave", BOOLS), ("set", BOOLS), ("reset", BOOLS), ("stable_only", BOOLS)),
 }
 TOPOLOGY_CELLS = {"stable": ("stable",), "roaming / unknown": ("roaming", "unknown"), "any": TOPOLOGIES,
                   "": TOPOLOGIES}
@@ -264,7 +269,7 @@ def test_winhttp_table_matches_the_plan():
         got = plan_of(situation, winhttp=state, policy=policy, topology=topology, force=force,
                       stale=stale)["winhttp_proxy"]
         assert got == action, (row, situation, policy, topology, state, force, stale)
-    space = list(itertools.product(SITUATIONS, ("leave", "set", "reset"), TOPOLOGIES, WINHTTP, BOOLS, BOOLS))
+    space = list(itertools.product(SITUATIONS, ("leave", "set", "reset", "stable_only"), TOPOLOGIES, WINHTTP, BOOLS, BOOLS))
     check_coverage(space, cases, "WinHTTP")
 
 
@@ -285,3 +290,167 @@ def test_readme_mentions_every_action_word():
         text = handle.read()
     for action in ("set", "remove", "keep", "report", "refuse"):
         assert re.search(rf"`{action}`", text), action
+
+
+# ---------------------------------------------------------------------------------------------
+# Defender Antivirus's own proxy
+# ---------------------------------------------------------------------------------------------
+
+DEFENDER_VALUES = {
+    "none": None,
+    "desired": "http://" + PROXY,
+    "previous": "http://" + PREVIOUS,
+    "foreign": "http://" + FOREIGN,
+}
+DEFENDER_CURRENT = {
+    "not set": ["none"],
+    "equal to the proxy": ["desired"],
+    "ours, an earlier proxy": ["previous"],
+    "not ours": ["foreign"],
+    "ours": ["desired", "previous"],
+}
+# WinHTTP after the plan -> the (WinHTTP policy, topology, WinHTTP state) that produce it
+WINHTTP_AFTER = {
+    "a proxy (set or kept)": [("set", "stable", "direct"), ("set", "stable", "desired"), ("leave", "stable", "desired")],
+    "direct": [("leave", "roaming", "direct"), ("set", "roaming", "direct"), ("reset", "stable", "desired")],
+}
+WINHTTP_AFTER["any"] = WINHTTP_AFTER["a proxy (set or kept)"] + WINHTTP_AFTER["direct"]
+
+
+def defender_plan(situation, defender, winhttp_after, stale):
+    policy, topology, winhttp = winhttp_after
+    native, wow64 = WINHTTP[winhttp]
+    facts = {"telemetry_proxy": {"server": PROXY, "disable_enterprise_auth_proxy": 1,
+                                 "prefer_static_proxy_for_http_request": None},
+             "winhttp": {"native": native, "wow64": wow64},
+             "defender_av_proxy": {"proxy_server": DEFENDER_VALUES[defender], "proxy_pac_url": None,
+                                   "proxy_bypass": ";".join(BYPASS) if defender == "desired" else None,
+                                   "ssl_options": None}}
+    inputs = {"proxy": PROXY, "previous_proxies": [PREVIOUS], "bypass": BYPASS, "winhttp_policy": policy,
+              "topology": topology, "remove_stale": stale}
+    if situation == "reset":
+        inputs["state"] = "absent"
+    else:
+        inputs["network_mode"] = situation
+        if situation != "static" and policy == "set":
+            inputs["winhttp_policy"] = "leave"
+    return compute_plan(inputs, facts)
+
+
+def defender_cases():
+    for row in readme_table("Defender Antivirus's own proxy"):
+        assert len(row) == 5, row
+        situations = vocabulary(SITUATION_CELLS, row[0], "situation")
+        afters = vocabulary(WINHTTP_AFTER, row[1], "WinHTTP after the plan")
+        for state, action in parallel(row[2], row[3], DEFENDER_CURRENT, ACTIONS, "Defender"):
+            for situation, after, stale in itertools.product(situations, afters, BOOLS):
+                yield (situation, after, state, stale), action(stale), row
+
+
+def test_defender_table_matches_the_plan():
+    cases = list(defender_cases())
+    assert cases
+    for (situation, after, state, stale), action, row in cases:
+        plan = defender_plan(situation, state, after, stale)
+        if situation == "static":
+            # The WinHTTP cell is what the plan's own WinHTTP action leaves behind.
+            winhttp = next(a for a in plan["actions"] if a["target"] == "winhttp_proxy")
+            proxied = any(view["uses_proxy"] for view in winhttp["current"]["views"].values())
+            carried = winhttp["action"] == "set" or (winhttp["action"] in ("keep", "report", "refuse") and proxied)
+            assert carried == (after in WINHTTP_AFTER["a proxy (set or kept)"]), (after, winhttp["action"])
+        got = next(a for a in plan["actions"] if a["target"] == "defender_av_proxy")["action"]
+        assert got == action, (row, situation, after, state, stale)
+    space = list(itertools.product(SITUATIONS, WINHTTP_AFTER["any"], DEFENDER_VALUES, BOOLS))
+    check_coverage(space, cases, "Defender")
+
+
+# ---------------------------------------------------------------------------------------------
+# values a policy owns
+# ---------------------------------------------------------------------------------------------
+
+GPO_ID = "CN={2B7E1F40-5A3C-4C1B-9E2D-7F0A1B2C3D4E},CN=Policies,CN=System,DC=corp,DC=example"
+
+
+def _gpo_evidence(server):
+    text = (server + "\x00").encode("utf-16-le").hex().upper()
+    key = r"Software\Policies\Microsoft\Windows\DataCollection"
+    return {"rsop": {"error": None, "gpos": [{"id": GPO_ID, "guidName": "{2B7E1F40-5A3C-4C1B-9E2D-7F0A1B2C3D4E}",
+                                              "name": "Workstations - Proxy"}],
+                     "settings": [{"registryKey": key, "valueName": "TelemetryProxyServer", "valueType": 1, "value": text,
+                                   "deleted": False, "GPOID": GPO_ID, "precedence": 1},
+                                  {"registryKey": key, "valueName": "DisableEnterpriseAuthProxy", "valueType": 4,
+                                   "value": [1, 0, 0, 0], "deleted": False, "GPOID": GPO_ID, "precedence": 1}]},
+            "local_registry_pol": "", "mdm": {}, "gpp": []}
+
+
+EVIDENCE = {
+    "none": None,
+    "unowned": {"rsop": {"error": None, "gpos": [], "settings": []}, "local_registry_pol": "", "mdm": {}, "gpp": []},
+    "gpo-proxy": _gpo_evidence(PROXY),
+    "gpo-foreign": _gpo_evidence(FOREIGN),
+}
+# base situation of the telemetry_proxy target -> (situation, current TelemetryProxyServer); the action it gets
+# without evidence is read from the plan, not assumed.
+BASES = {"static-none": ("static", "none"), "static-desired": ("static", "desired"),
+         "transparent-previous": ("transparent", "previous")}
+EVIDENCE_CELLS = {"none in the facts": ["none"], "no policy enforces it": ["unowned"],
+                  "a policy enforces it": ["gpo-proxy", "gpo-foreign"]}
+CONFLICT_CELLS = {"any": ("refuse", "override"), "refuse": ("refuse",), "override": ("override",)}
+
+
+def owned_plan(evidence, base, conflict):
+    situation, current = BASES[base]
+    facts = {"telemetry_proxy": {"server": TELEMETRY[current], "disable_enterprise_auth_proxy": 1 if current != "none" else None,
+                                 "prefer_static_proxy_for_http_request": None},
+             "winhttp": {"native": WINHTTP["direct"][0], "wow64": WINHTTP["direct"][1]}}
+    if EVIDENCE[evidence] is not None:
+        facts["policy"] = EVIDENCE[evidence]
+    inputs = {"proxy": PROXY, "previous_proxies": [PREVIOUS], "network_mode": situation, "policy_conflict": conflict,
+              "topology": "stable"}
+    plan = compute_plan(inputs, facts)
+    return next(a for a in plan["actions"] if a["target"] == "telemetry_proxy"), plan
+
+
+def policy_value(evidence, base_action):
+    """Whether the owner's value is what the plan wants: the proxy when it writes or keeps it, nothing when it removes."""
+    wanted = PROXY if base_action in ("set", "keep") else None
+    owner = PROXY if evidence == "gpo-proxy" else FOREIGN
+    return "the plan's value" if owner == wanted else "another value"
+
+
+def ownership_cases():
+    for row in readme_table("Values a policy owns"):
+        assert len(row) == 6, row
+        evidences = vocabulary(EVIDENCE_CELLS, row[0], "policy evidence")
+        conflicts = vocabulary(CONFLICT_CELLS, row[2], "policy_conflict")
+        base_cell = row[3]
+        for evidence, base, conflict in itertools.product(evidences, BASES, conflicts):
+            base_action = owned_plan("none", base, conflict)[0]["action"]
+            if base_cell != "any":
+                bases = base_cell.split(" / ")
+                if base_action not in bases:
+                    continue
+                results = row[4].split(" / ")
+                assert len(results) in (1, len(bases)), row
+                expected = results[bases.index(base_action)] if len(results) > 1 else results[0]
+            else:
+                expected = "unchanged"
+            if row[1] and evidence in ("gpo-proxy", "gpo-foreign") and policy_value(evidence, base_action) != row[1]:
+                continue
+            if expected == "unchanged":
+                expected = base_action
+            yield (evidence, base, conflict), expected, row
+
+
+def test_ownership_table_matches_the_plan():
+    cases = list(ownership_cases())
+    assert cases
+    for (evidence, base, conflict), action, row in cases:
+        got, plan = owned_plan(evidence, base, conflict)
+        assert got["action"] == action, (row, evidence, base, conflict, got["reason"])
+        if "warning" in row[5]:
+            assert any(f["severity"] == "warning" and "Workstations - Proxy" in f["message"] for f in plan["findings"]), row
+        if "named" in row[5] or "refuse" == action:
+            assert "Workstations - Proxy" in got["reason"], row
+    space = list(itertools.product(EVIDENCE, BASES, ("refuse", "override")))
+    check_coverage(space, cases, "ownership")

@@ -16,6 +16,8 @@ shows what the plan-driven role costs and does on a device:
 * reset removes what the collection wrote and leaves what it did not write.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import re
@@ -65,6 +67,17 @@ class ActionModule(ActionBase):
                 values["disable_enterprise_auth_proxy"] = None
             if "prefer_static_proxy_for_http_request" in args:
                 values["prefer_static_proxy_for_http_request"] = 1 if args["prefer_static_proxy_for_http_request"] else None
+        if self.NAME == "defender_av_proxy":
+            values = facts.setdefault("defender_av_proxy", {"proxy_server": None, "proxy_pac_url": None,
+                                                            "proxy_bypass": None, "ssl_options": None})
+            if args.get("state", "present") == "present":
+                values["proxy_server"] = args["proxy_server"]
+                if "proxy_bypass" in args:
+                    values["proxy_bypass"] = ";".join(args["proxy_bypass"]) or None
+                if "ssl_options" in args:
+                    values["ssl_options"] = args["ssl_options"]
+            else:
+                values.update(proxy_server=None, proxy_pac_url=None, proxy_bypass=None)
         result["changed"] = json.dumps(facts, sort_keys=True) != before
         with open(path, "w") as handle:
             json.dump(facts, handle)
@@ -131,7 +144,7 @@ def workspace(tmp_path_factory):
         os.symlink(os.path.join(ROOT, part), collection / part)
     for part in ("filter", "plugin_utils", "module_utils", "modules"):
         os.symlink(os.path.join(ROOT, "plugins", part), collection / "plugins" / part)
-    for name in ("device_facts", "telemetry_proxy"):
+    for name in ("device_facts", "telemetry_proxy", "defender_av_proxy"):
         (collection / "plugins" / "action" / f"{name}.py").write_text(STAND_IN % {"name": name})
     os.symlink(os.path.join(ROOT, "plugins", "action", "winhttp_proxy.py"),
                collection / "plugins" / "action" / "winhttp_proxy_controller.py")
@@ -229,6 +242,11 @@ def test_configure_reset_cost_and_effect(workspace):
     assert telemetry["srv-offline-06"] == {"state": "present", "proxy": "10.0.0.6:8080",
                                            "prefer_static_proxy_for_http_request": True}
     assert telemetry["lap-transp-10"] == {"state": "absent", "prefer_static_proxy_for_http_request": False}
+    # A roaming device without a system-wide WinHTTP proxy: Defender Antivirus gets its own, SSLOptions untouched.
+    defender = {call["host"]: call["args"] for call in logged if call["module"] == "defender_av_proxy"}
+    assert defender["lap-static-01"] == {"state": "present", "proxy_server": "http://10.0.0.6:8080",
+                                         "proxy_bypass": ["<local>", "*.corp.example"]}
+    assert state_of(workspace, "lap-static-01")["defender_av_proxy"]["ssl_options"] is None
 
     # Second run: the facts call only, and no change anywhere.
     recap, logged = run_playbook(workspace, "configure.yml")
@@ -243,6 +261,7 @@ def test_configure_reset_cost_and_effect(workspace):
     assert state_of(workspace, "cnv-static-02")["telemetry_proxy"]["server"] is None
     assert state_of(workspace, "cnv-static-02")["winhttp"]["native"]["decoded"]["proxy"] == "proxy.old.example:3128"
     assert state_of(workspace, "dsk-wpad-09")["telemetry_proxy"]["server"] == "oldproxy.corp.example:8080"
+    assert state_of(workspace, "lap-static-01")["defender_av_proxy"]["proxy_server"] is None
     recap, logged = run_playbook(workspace, "reset.yml")
     assert calls_by_host(logged) == {host: ["device_facts"] for host in expected}
     assert all(counts[1] == 0 for counts in recap.values())
