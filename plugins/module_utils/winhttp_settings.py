@@ -92,7 +92,7 @@ class WinHttpSettings:
 
     @classmethod
     def named_proxy(cls, proxy: str, bypass: str = "", version: int = VERSION_KB) -> "WinHttpSettings":
-        # Flags 3 (direct | proxy) is what vbfox/proxyconf's captured sample holds (FACTS W3).
+        # Flags 3 (direct | proxy) is what vbfox/proxyconf's captured sample holds (docs/reference/device-settings.md#winhttpsettings-vectors, W3).
         if not proxy:
             raise WinHttpSettingsError(0x0C, "proxy: a named proxy needs a non-empty proxy string", "proxy")
         return cls(version=version, flags=FLAG_DIRECT | FLAG_PROXY, proxy=proxy, bypass=bypass)

@@ -145,7 +145,7 @@ def decide_defender_av_proxy(
     if ssl_options is not None and (isinstance(ssl_options, bool) or ssl_options not in (0, 1, 2, 3)):
         raise DefenderPlanError(name("defender_ssl_options"), "choice", "must be 0, 1, 2 or 3, got %r" % (ssl_options,))
     if current is not None and not isinstance(current, Mapping):
-        raise DefenderPlanError("facts.defender_av_proxy", "type", "must be a mapping, got %s" % type(current).__name__)
+        raise DefenderPlanError("facts.defender_av", "type", "must be a mapping, got %s" % type(current).__name__)
     static = state == "present" and network_mode == "static"
     try:
         desired_server = None

@@ -931,7 +931,7 @@ def _rebuilder(action: Dict[str, Any]) -> Callable[[str, str], Dict[str, Any]]:
 def decide_defender(inputs: PlanInputs, facts: Mapping[str, Any], topology: str, winhttp: Mapping[str, Any],
                     report: Optional[OwnershipReport]) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
     """The Defender Antivirus proxy action (defender_av_plan decides) and its findings."""
-    current = facts.get("defender_av_proxy")
+    current = facts.get("defender_av")
     if inputs.defender_av_policy == "leave":
         return _action(DEFENDER_AV_PROXY, KEEP, f"{inputs.name('defender_av_policy')} is leave: Defender Antivirus's "
                                                 "own proxy is not touched", current={"known": current is not None}), []

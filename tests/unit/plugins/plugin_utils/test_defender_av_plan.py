@@ -152,7 +152,7 @@ def test_a_policy_that_sets_the_same_proxy_is_keep():
     ({"ssl_options": 5}, "defender_ssl_options", "choice"),
     ({"ssl_options": True}, "defender_ssl_options", "choice"),
     ({"bypass": ["a:1"]}, "bypass", "bypass-port"),
-    ({"current": "http://x:1"}, "facts.defender_av_proxy", "type"),
+    ({"current": "http://x:1"}, "facts.defender_av", "type"),
     ({"policy_conflict": "force", "ownership": resolve_ownership(ALL_READ).values["defender_proxy_server"]},
      "policy_conflict", "choice"),
     ({"policy_conflict": "force"}, "policy_conflict", "choice"),

@@ -221,7 +221,7 @@ def apply_plan(facts, plan):
     defender = plan["apply"].get("defender_av_proxy")
     if defender is not None:
         present = defender["state"] == "present"
-        result["defender_av_proxy"] = {"proxy_server": defender.get("proxy_server") if present else None,
+        result["defender_av"] = {"proxy_server": defender.get("proxy_server") if present else None,
                                        "proxy_pac_url": None,
                                        "proxy_bypass": ";".join(defender.get("proxy_bypass", [])) or None if present else None,
                                        "ssl_options": None}

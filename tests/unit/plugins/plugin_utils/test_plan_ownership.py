@@ -45,7 +45,7 @@ def facts(policy: Optional[Dict[str, Any]], server: Optional[str] = GPO_PROXY, h
                                   "prefer_static_proxy_for_http_request": None},
               "winhttp": {"native": _view(winhttp), "wow64": _view(winhttp)},
               "hardware": dict(hardware or LAPTOP),
-              "defender_av_proxy": {"proxy_server": defender, "proxy_pac_url": None, "proxy_bypass": None,
+              "defender_av": {"proxy_server": defender, "proxy_pac_url": None, "proxy_bypass": None,
                                     "ssl_options": None}}
     if policy is not None:
         result["policy"] = policy

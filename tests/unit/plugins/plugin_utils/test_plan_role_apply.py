@@ -68,7 +68,7 @@ class ActionModule(ActionBase):
             if "prefer_static_proxy_for_http_request" in args:
                 values["prefer_static_proxy_for_http_request"] = 1 if args["prefer_static_proxy_for_http_request"] else None
         if self.NAME == "defender_av_proxy":
-            values = facts.setdefault("defender_av_proxy", {"proxy_server": None, "proxy_pac_url": None,
+            values = facts.setdefault("defender_av", {"proxy_server": None, "proxy_pac_url": None,
                                                             "proxy_bypass": None, "ssl_options": None})
             if args.get("state", "present") == "present":
                 values["proxy_server"] = args["proxy_server"]
@@ -246,7 +246,7 @@ def test_configure_reset_cost_and_effect(workspace):
     defender = {call["host"]: call["args"] for call in logged if call["module"] == "defender_av_proxy"}
     assert defender["lap-static-01"] == {"state": "present", "proxy_server": "http://10.0.0.6:8080",
                                          "proxy_bypass": ["<local>", "*.corp.example"]}
-    assert state_of(workspace, "lap-static-01")["defender_av_proxy"]["ssl_options"] is None
+    assert state_of(workspace, "lap-static-01")["defender_av"]["ssl_options"] is None
 
     # Second run: the facts call only, and no change anywhere.
     recap, logged = run_playbook(workspace, "configure.yml")
@@ -261,7 +261,7 @@ def test_configure_reset_cost_and_effect(workspace):
     assert state_of(workspace, "cnv-static-02")["telemetry_proxy"]["server"] is None
     assert state_of(workspace, "cnv-static-02")["winhttp"]["native"]["decoded"]["proxy"] == "proxy.old.example:3128"
     assert state_of(workspace, "dsk-wpad-09")["telemetry_proxy"]["server"] == "oldproxy.corp.example:8080"
-    assert state_of(workspace, "lap-static-01")["defender_av_proxy"]["proxy_server"] is None
+    assert state_of(workspace, "lap-static-01")["defender_av"]["proxy_server"] is None
     recap, logged = run_playbook(workspace, "reset.yml")
     assert calls_by_host(logged) == {host: ["device_facts"] for host in expected}
     assert all(counts[1] == 0 for counts in recap.values())
