@@ -128,8 +128,14 @@ def test_the_walkthrough_runs_as_written(tmp_path, setup):
 
     # The steps did what the README says they do.
     work = home / "purview-walkthrough"
-    assert re.search(r"winhttp_proxy: refuse - static WinHTTP refused: roaming device", proc.stdout), "plan: laptop-02"
-    assert "telemetry_proxy: report" in proc.stdout, "plan: desktop-04's stale proxy is reported"
+    # The plan's fleet review: one row per device, each reason once.
+    assert re.search(r"\| laptop-02 +\| roaming \(Notebook\) +\| set 10\.0\.0\.6:8080 +\| keep +\| refuse +\|",
+                     proc.stdout), "plan: laptop-02's static WinHTTP is refused"
+    assert re.search(r"\[W\d+\] winhttp_proxy: static WinHTTP refused: roaming device", proc.stdout), "plan: why"
+    assert re.search(r"\| desktop-04 +\| stable \(Mini Tower\) +\| report +\|", proc.stdout), \
+        "plan: desktop-04's stale proxy is reported"
+    assert re.search(r"\[W\d+\] telemetry_proxy: WPAD network: .* was not written by this collection: reported only",
+                     proc.stdout), "plan: why the stale proxy is only reported"
     squid_conf = (work / "squid.conf").read_text(encoding="utf-8")
     assert squid_conf.index("# BEGIN purview.device_proxy allowlist") < squid_conf.index(
         "http_access allow localnet authenticated") < squid_conf.index("ssl_bump bump all")
