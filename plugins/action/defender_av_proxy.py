@@ -29,6 +29,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_loca
     DEFENDER_SSL_OPTIONS,
     RegistryLocation,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import reg_file_text as windows_reg_file_text
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
     OutcomeError,
@@ -158,24 +159,8 @@ def as_fields(values: Dict[str, Optional[RegistryValue]]) -> Dict[str, Any]:
 
 def reg_file_text(values: Dict[str, Optional[RegistryValue]]) -> str:
     """The values in .reg file notation, grouped by key: what the diff shows."""
-    lines = []
-    for path in (DEFENDER_POLICY_KEY, DEFENDER_SPYNET_KEY):
-        lines.append("[HKEY_LOCAL_MACHINE\\%s]" % path)
-        for location, field in MANAGED:
-            if location.path == path:
-                lines.append(_reg_line(location.name, values[field]))
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _reg_line(name: str, value: Optional[RegistryValue]) -> str:
-    if value is None:
-        return "; %s is not set" % name
-    if value.kind == "String":
-        return '"%s"="%s"' % (name, str(value.data).replace("\\", "\\\\").replace('"', '\\"'))
-    if value.kind == "DWord" and isinstance(value.data, int):
-        return '"%s"=dword:%08x' % (name, value.data)
-    return '"%s"=%s:%s' % (name, value.kind, value.data)
+    return windows_reg_file_text((DEFENDER_POLICY_KEY, DEFENDER_SPYNET_KEY),
+                                 ((location.path, location.name, values[field]) for location, field in MANAGED))
 
 
 class ActionModule(WindowsModuleAction):

@@ -24,6 +24,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_loca
     TELEMETRY_PROXY_VALUES,
     RegistryLocation,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import reg_file_text as windows_reg_file_text
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
     OutcomeError,
@@ -118,24 +119,8 @@ def as_fields(values: Dict[ManagedValue, Optional[RegistryValue]]) -> Dict[str, 
 
 def reg_file_text(values: Dict[ManagedValue, Optional[RegistryValue]]) -> str:
     """The values in .reg file notation, grouped by key: what the diff shows."""
-    lines = []
-    for path in (DATA_COLLECTION_KEY, ATP_POLICY_KEY):
-        lines.append("[HKEY_LOCAL_MACHINE\\%s]" % path)
-        for managed in MANAGED_VALUES:
-            if managed.path == path:
-                lines.append(_reg_line(managed.name, values[managed]))
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _reg_line(name: str, value: Optional[RegistryValue]) -> str:
-    if value is None:
-        return "; %s is not set" % name
-    if value.kind == "String":
-        return '"%s"="%s"' % (name, str(value.data).replace("\\", "\\\\").replace('"', '\\"'))
-    if value.kind == "DWord" and isinstance(value.data, int):
-        return '"%s"=dword:%08x' % (name, value.data)
-    return '"%s"=%s:%s' % (name, value.kind, value.data)
+    return windows_reg_file_text((DATA_COLLECTION_KEY, ATP_POLICY_KEY),
+                                 ((managed.path, managed.name, values[managed]) for managed in MANAGED_VALUES))
 
 
 class ActionModule(WindowsModuleAction):

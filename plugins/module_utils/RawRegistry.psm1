@@ -204,7 +204,95 @@ Function Test-RawRegistryValueEqual {
     [String]$Current.data -ceq [String]$Desired.data
 }
 
+Function Set-RawRegistryValueList {
+    <#
+    .SYNOPSIS
+    Holds every entry of a list of HKLM values, all or nothing.
+
+    .DESCRIPTION
+    Each entry has path, name, state (present, absent or read), kind and data. A value is written
+    or removed only when its raw value differs. When a write fails part-way, the values already
+    written are put back, newest first, so the host holds either every requested value or the
+    previous configuration. Returns changed, values (path, name, before, after), and on failure
+    error (the message, with what the rollback did) and failure (the error record).
+    #>
+    [CmdletBinding()]
+    param (
+        [Parameter(Mandatory = $true)]
+        [AllowEmptyCollection()]
+        [Object[]]$Entries,
+
+        [Switch]$CheckMode
+    )
+
+    $written = [System.Collections.Generic.List[Object]]@()
+    $changed = $false
+    try {
+        $values = foreach ($entry in $Entries) {
+            $before = Get-RawRegistryValue -Hive HKLM -Path $entry.path -Name $entry.name
+            $desired = if ($entry.state -eq 'present') { @{ kind = $entry.kind; data = $entry.data } } else { $null }
+
+            if ($entry.state -ne 'read' -and -not (Test-RawRegistryValueEqual -Current $before -Desired $desired)) {
+                $changed = $true
+                if (-not $CheckMode) {
+                    if ($null -ne $before -and $before.kind -eq 'Unknown') {
+                        # .NET cannot write this kind back, so a rollback would fail: change nothing.
+                        throw "$($entry.path)\$($entry.name) holds a registry kind that cannot be restored; it was left as it is"
+                    }
+                    $written.Add(@{ path = $entry.path; name = $entry.name; before = $before })
+                    if ($entry.state -eq 'present') {
+                        Set-RawRegistryValue -Hive HKLM -Path $entry.path -Name $entry.name -Kind $entry.kind -Data $entry.data
+                    }
+                    else {
+                        Remove-RawRegistryValue -Hive HKLM -Path $entry.path -Name $entry.name
+                    }
+                }
+            }
+
+            @{
+                path = $entry.path
+                name = $entry.name
+                before = $before
+                after = Get-RawRegistryValue -Hive HKLM -Path $entry.path -Name $entry.name
+            }
+        }
+    }
+    catch {
+        $failure = $_
+        $problems = [System.Collections.Generic.List[String]]@()
+        for ($i = $written.Count - 1; $i -ge 0; $i--) {
+            $item = $written[$i]
+            try {
+                if ($null -eq $item.before) {
+                    Remove-RawRegistryValue -Hive HKLM -Path $item.path -Name $item.name
+                }
+                else {
+                    Set-RawRegistryValue -Hive HKLM -Path $item.path -Name $item.name -Kind $item.before.kind -Data $item.before.data
+                }
+            }
+            catch {
+                $problems.Add("$($item.path)\$($item.name): $($_.Exception.Message)")
+            }
+        }
+        if ($problems.Count -eq 0) {
+            $outcome = 'the previous values were restored'
+        }
+        else {
+            $outcome = 'restoring the previous values failed for ' + ($problems -join '; ')
+        }
+        # Changed only when something could not be put back.
+        return @{
+            changed = $problems.Count -ne 0
+            values = @()
+            error = "$($failure.Exception.Message); $outcome"
+            failure = $failure
+        }
+    }
+    @{ changed = $changed; values = @($values); error = $null; failure = $null }
+}
+
 $exportMembers = @{
-    Function = 'Get-RawRegistryValue', 'Set-RawRegistryValue', 'Remove-RawRegistryValue', 'Test-RawRegistryValueEqual'
+    Function = 'Get-RawRegistryValue', 'Set-RawRegistryValue', 'Remove-RawRegistryValue', 'Test-RawRegistryValueEqual',
+        'Set-RawRegistryValueList'
 }
 Export-ModuleMember @exportMembers

@@ -35,72 +35,11 @@ $spec = @{
 
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
-# What was written, with the value it replaced, so a failure part-way can put it back: the
-# task either holds every requested value or leaves the previous configuration.
-$written = [System.Collections.Generic.List[Object]]@()
-
-Function Restore-Written {
-    # Put back the replaced values, newest first; return what could not be restored.
-    $problems = [System.Collections.Generic.List[String]]@()
-    for ($i = $written.Count - 1; $i -ge 0; $i--) {
-        $item = $written[$i]
-        try {
-            if ($null -eq $item.before) {
-                Remove-RawRegistryValue -Hive HKLM -Path $item.path -Name $item.name
-            }
-            else {
-                Set-RawRegistryValue -Hive HKLM -Path $item.path -Name $item.name -Kind $item.before.kind -Data $item.before.data
-            }
-        }
-        catch {
-            $problems.Add("$($item.path)\$($item.name): $($_.Exception.Message)")
-        }
-    }
-    , $problems
+# All or nothing: a failure part-way puts back the values already written (RawRegistry).
+$outcome = Set-RawRegistryValueList -Entries $module.Params._values -CheckMode:$module.CheckMode
+$module.Result.changed = $outcome.changed
+if ($null -ne $outcome.error) {
+    $module.FailJson("changing the telemetry proxy registry values failed: $($outcome.error)", $outcome.failure)
 }
-
-try {
-    $values = foreach ($entry in $module.Params._values) {
-        $before = Get-RawRegistryValue -Hive HKLM -Path $entry.path -Name $entry.name
-        $desired = if ($entry.state -eq 'present') { @{ kind = $entry.kind; data = $entry.data } } else { $null }
-
-        if ($entry.state -ne 'read' -and -not (Test-RawRegistryValueEqual -Current $before -Desired $desired)) {
-            $module.Result.changed = $true
-            if (-not $module.CheckMode) {
-                if ($null -ne $before -and $before.kind -eq 'Unknown') {
-                    # .NET cannot write this kind back, so a rollback would fail: change nothing.
-                    throw "$($entry.path)\$($entry.name) holds a registry kind that cannot be restored; it was left as it is"
-                }
-                $written.Add(@{ path = $entry.path; name = $entry.name; before = $before })
-                if ($entry.state -eq 'present') {
-                    Set-RawRegistryValue -Hive HKLM -Path $entry.path -Name $entry.name -Kind $entry.kind -Data $entry.data
-                }
-                else {
-                    Remove-RawRegistryValue -Hive HKLM -Path $entry.path -Name $entry.name
-                }
-            }
-        }
-
-        @{
-            path = $entry.path
-            name = $entry.name
-            before = $before
-            after = Get-RawRegistryValue -Hive HKLM -Path $entry.path -Name $entry.name
-        }
-    }
-}
-catch {
-    $failure = $_
-    $problems = Restore-Written
-    if ($problems.Count -eq 0) {
-        $module.Result.changed = $false
-        $outcome = 'the previous values were restored'
-    }
-    else {
-        $outcome = 'restoring the previous values failed for ' + ($problems -join '; ')
-    }
-    $module.FailJson("changing the telemetry proxy registry values failed: $($failure.Exception.Message); $outcome", $failure)
-}
-
-$module.Result.raw = @{ values = @($values) }
+$module.Result.raw = @{ values = @($outcome.values) }
 $module.ExitJson()

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyAddressError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.defender_av_values import (
     SSL_OPTIONS_TRADE_OFF,
@@ -62,14 +63,8 @@ TOPOLOGIES = ("roaming", "stable", "unknown")
 _TOPOLOGY_WORDS = {"roaming": "a roaming device", "stable": "a stable device", "unknown": "a device of unknown topology"}
 
 
-class DefenderPlanError(ValueError):
+class DefenderPlanError(InputError):
     """Bad input. ``field`` names the input, ``rule`` the broken rule."""
-
-    def __init__(self, field_name: str, rule: str, message: str):
-        self.field = field_name
-        self.rule = rule
-        self.message = message
-        super().__init__("%s: %s" % (field_name, message))
 
 
 def _choice(value: Any, name: str, choices: Sequence[str]) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
 
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_sources import (
     DOMAIN_GPO,
     GPP,
@@ -51,12 +52,8 @@ GROUP_POLICY_SETTINGS = {
 }
 
 
-class PolicyConflictInputError(ValueError):
-    def __init__(self, field_name: str, rule: str, message: str):
-        self.field = field_name
-        self.rule = rule
-        self.message = message
-        super().__init__("%s: %s" % (field_name, message))
+class PolicyConflictInputError(InputError):
+    """Bad ``policy_conflict`` input. ``field`` names the input, ``rule`` the broken rule."""
 
 
 @dataclass(frozen=True)

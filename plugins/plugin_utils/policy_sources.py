@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from xml.etree import ElementTree
 
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import (
     MANAGED_LOCATIONS,
     MANAGED_TELEMETRY_PROXY_SERVER as TELEMETRY_PROXY_SERVER,
@@ -70,14 +71,8 @@ MAX_GPP_XML = 1024 * 1024
 _GPP_ACTIONS = {"C": "create", "R": "replace", "U": "update", "D": "delete"}
 
 
-class PolicyEvidenceError(ValueError):
+class PolicyEvidenceError(InputError):
     """The evidence has the wrong shape. ``field`` names the part, ``rule`` the broken rule."""
-
-    def __init__(self, field_name: str, rule: str, message: str):
-        self.field = field_name
-        self.rule = rule
-        self.message = message
-        super().__init__("%s: %s" % (field_name, message))
 
 
 @dataclass(frozen=True)

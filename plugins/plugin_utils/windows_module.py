@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence
+from typing import Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
@@ -193,6 +193,28 @@ class RegistryValue:
         if raw is None:
             return None
         return cls(kind=str(raw["kind"]), data=raw.get("data"))
+
+
+def reg_file_text(paths: Sequence[str], values: Iterable[Tuple[str, str, Optional["RegistryValue"]]]) -> str:
+    """Registry values in .reg file notation, grouped under their HKLM keys in ``paths`` order: what
+    the registry modules' diffs show. ``values`` holds (key path, value name, value or None)."""
+    entries = list(values)
+    lines: List[str] = []
+    for path in paths:
+        lines.append("[HKEY_LOCAL_MACHINE\\%s]" % path)
+        lines.extend(_reg_line(name, value) for key, name, value in entries if key == path)
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _reg_line(name: str, value: Optional["RegistryValue"]) -> str:
+    if value is None:
+        return "; %s is not set" % name
+    if value.kind == "String":
+        return '"%s"="%s"' % (name, str(value.data).replace("\\", "\\\\").replace('"', '\\"'))
+    if value.kind == "DWord" and isinstance(value.data, int):
+        return '"%s"=dword:%08x' % (name, value.data)
+    return '"%s"=%s:%s' % (name, value.kind, value.data)
 
 
 def registry_data(raw: Optional[Mapping[str, Any]]) -> Any:

@@ -323,7 +323,7 @@ def defender_plan(situation, defender, winhttp_after, stale):
     facts = {"telemetry_proxy": {"server": PROXY, "disable_enterprise_auth_proxy": 1,
                                  "prefer_static_proxy_for_http_request": None},
              "winhttp": {"native": native, "wow64": wow64},
-             "defender_av_proxy": {"proxy_server": DEFENDER_VALUES[defender], "proxy_pac_url": None,
+             "defender_av": {"proxy_server": DEFENDER_VALUES[defender], "proxy_pac_url": None,
                                    "proxy_bypass": ";".join(BYPASS) if defender == "desired" else None,
                                    "ssl_options": None}}
     inputs = {"proxy": PROXY, "previous_proxies": [PREVIOUS], "bypass": BYPASS, "winhttp_policy": policy,

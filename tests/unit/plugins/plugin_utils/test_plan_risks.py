@@ -34,7 +34,7 @@ def facts(server: Optional[str] = None, winhttp: Optional[str] = None, bypass: s
                                   "prefer_static_proxy_for_http_request": None},
               "winhttp": {"native": _view(winhttp, bypass), "wow64": _view(winhttp, bypass)},
               "hardware": dict(hardware or DESKTOP),
-              "defender_av_proxy": {"proxy_server": defender, "proxy_pac_url": None, "proxy_bypass": defender_bypass,
+              "defender_av": {"proxy_server": defender, "proxy_pac_url": None, "proxy_bypass": defender_bypass,
                                     "ssl_options": None}}
     if policy is not None:
         result["policy"] = policy
