@@ -44,6 +44,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view 
 
 FACTS_KEY = "purview_device_proxy"
 
+
 def hardware_facts(raw: Mapping[str, Any]) -> Dict[str, Any]:
     battery_count = raw.get("battery_count")
     return {

@@ -42,7 +42,7 @@ def device_facts_for(run_action, native: str, wow64: str):
     reply = copy.deepcopy(load_reply("device_facts", "hyperv_server_drift"))
     reply["raw"]["winhttp"] = {"native": native, "wow64": wow64}
     reply["raw"]["hardware"]["battery_count"] = 0
-    result, _ = run_action(facts_action, {}, reply)
+    result, _session = run_action(facts_action, {}, reply)
     assert "failed" not in result, result
     return result["ansible_facts"]["purview_device_proxy"], result.get("warnings", [])
 
@@ -67,7 +67,7 @@ def test_three_answers_agree(run_action, native_bypass, wow64_bypass, differ):
     args = {"proxy": PROXY, "bypass": native_bypass.split(";"), "device_topology": "stable"}
     read = {"changed": False, "raw": {"is_64bit_os": True, "native_before": native, "wow64_before": wow64,
                                       "native_after": native, "wow64_after": wow64, "ie_proxy": None}}
-    result, _ = run_action(winhttp_action, args, read, check_mode=True)
+    result, _session = run_action(winhttp_action, args, read, check_mode=True)
     assert "failed" not in result, result
     assert result["drift"] is differ
     assert result["changed"] is differ

@@ -222,9 +222,9 @@ def apply_plan(facts, plan):
     if defender is not None:
         present = defender["state"] == "present"
         result["defender_av"] = {"proxy_server": defender.get("proxy_server") if present else None,
-                                       "proxy_pac_url": None,
-                                       "proxy_bypass": ";".join(defender.get("proxy_bypass", [])) or None if present else None,
-                                       "ssl_options": None}
+                                 "proxy_pac_url": None,
+                                 "proxy_bypass": ";".join(defender.get("proxy_bypass", [])) or None if present else None,
+                                 "ssl_options": None}
     return result
 
 

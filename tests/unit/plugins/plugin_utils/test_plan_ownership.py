@@ -46,7 +46,7 @@ def facts(policy: Optional[Dict[str, Any]], server: Optional[str] = GPO_PROXY, h
               "winhttp": {"native": _view(winhttp), "wow64": _view(winhttp)},
               "hardware": dict(hardware or LAPTOP),
               "defender_av": {"proxy_server": defender, "proxy_pac_url": None, "proxy_bypass": None,
-                                    "ssl_options": None}}
+                              "ssl_options": None}}
     if policy is not None:
         result["policy"] = policy
     return result

@@ -324,8 +324,8 @@ def defender_plan(situation, defender, winhttp_after, stale):
                                  "prefer_static_proxy_for_http_request": None},
              "winhttp": {"native": native, "wow64": wow64},
              "defender_av": {"proxy_server": DEFENDER_VALUES[defender], "proxy_pac_url": None,
-                                   "proxy_bypass": ";".join(BYPASS) if defender == "desired" else None,
-                                   "ssl_options": None}}
+                             "proxy_bypass": ";".join(BYPASS) if defender == "desired" else None,
+                             "ssl_options": None}}
     inputs = {"proxy": PROXY, "previous_proxies": [PREVIOUS], "bypass": BYPASS, "winhttp_policy": policy,
               "topology": topology, "remove_stale": stale}
     if situation == "reset":

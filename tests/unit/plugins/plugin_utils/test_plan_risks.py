@@ -35,7 +35,7 @@ def facts(server: Optional[str] = None, winhttp: Optional[str] = None, bypass: s
               "winhttp": {"native": _view(winhttp, bypass), "wow64": _view(winhttp, bypass)},
               "hardware": dict(hardware or DESKTOP),
               "defender_av": {"proxy_server": defender, "proxy_pac_url": None, "proxy_bypass": defender_bypass,
-                                    "ssl_options": None}}
+                              "ssl_options": None}}
     if policy is not None:
         result["policy"] = policy
     return result

@@ -94,18 +94,6 @@ def test_every_managed_value_is_a_row_of_the_one_table_and_read_by_device_facts(
         assert reg.find_location("HKLM\\" + managed.key.upper(), managed.name.lower()) is managed
 
 
-def test_policy_locations_only_re_exports_the_table():
-    from ansible_collections.purview.device_proxy.plugins.plugin_utils import policy_locations
-
-    assert policy_locations.MANAGED_LOCATIONS is reg.MANAGED_LOCATIONS
-    assert policy_locations.TELEMETRY_PROXY_SERVER is reg.MANAGED_TELEMETRY_PROXY_SERVER
-    assert policy_locations.find_location is reg.find_location
-    defined = [name for name, value in vars(policy_locations).items()
-               if getattr(value, "__module__", reg.__name__) not in (reg.__name__, "builtins", "__future__")
-               and not name.startswith("__")]
-    assert defined == []
-
-
 def test_mdm_reads_name_each_policy_and_its_winning_provider():
     mdm = [entry for entry in reg.device_facts_reads() if entry["at"][:2] == ["policy", "mdm"]]
     assert {tuple(entry["at"][2:]) for entry in mdm} == {
