@@ -91,7 +91,7 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument("--no-sequential", action="store_true", help="skip the (slow) sequential loop")
     args = parser.parse_args(argv)
     _import_collection()
-    from ansible_collections.purview.device_proxy.plugins.action.connectivity_test import run_limits
+    from ansible_collections.purview.device_proxy.plugins.action.device_connectivity_probe import run_limits
 
     probes = args.urls * METHODS
     # run_limits takes whole seconds: scale its result to the benchmark's timeout.

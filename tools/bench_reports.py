@@ -5,7 +5,7 @@
 
     .venv/bin/python tools/bench_reports.py [--hosts 10000] [--urls 50] [--out DIR] [--seed 1] [--profile FILE]
 
-Builds task results like purview.device_proxy.connectivity_test returns them (through the same
+Builds task results like purview.device_proxy.device_connectivity_probe returns them (through the same
 classification code), then times each stage of the report action twice, each in its own
 process: without a history, and with one (a previous run's entry in the history folder; the
 comparison, the trend, the metrics file and the new entry are part of the time). For each run it
@@ -107,7 +107,7 @@ def human(size):
 
 def build_results(args):
     """{host: task result} for the fleet, and the per-host classification time in ms."""
-    from ansible_collections.purview.device_proxy.plugins.action.connectivity_test import task_result
+    from ansible_collections.purview.device_proxy.plugins.action.device_connectivity_probe import task_result
     from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 
     rng = random.Random(args.seed)

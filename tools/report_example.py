@@ -5,7 +5,7 @@
 
     .venv/bin/python tools/report_example.py [--dest .build/report-example]
 
-The example fleet is the recorded connectivity_test results under
+The example fleet is the recorded device_connectivity_probe results under
 tests/unit/fixtures/connectivity/recorded (five devices: a proxy that works, one that demands
 authentication, a device without a static proxy, one past its deadline, one not run as SYSTEM)
 plus two devices without a result. The reports go through the connectivity_report action's

@@ -1,7 +1,7 @@
 // Copyright: contributors to purview.device_proxy
 // GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 //
-// WinHTTP connectivity probes for purview.device_proxy.connectivity_test.
+// WinHTTP connectivity probes for purview.device_proxy.device_connectivity_probe.
 //
 // Each probe requests one service URL with one of the client analyzer's five methods (default
 // proxy, auto discovery, proxy disabled, named proxy, command-line proxy) and reports raw facts
@@ -117,7 +117,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return result;
         }
 
-        // The shape the module returns (documented in connectivity_test.py RETURN raw.probes).
+        // The shape the module returns (documented in device_connectivity_probe.py RETURN raw.probes).
         public Dictionary<string, object> ToDictionary()
         {
             Dictionary<string, object> data = new Dictionary<string, object>();

@@ -106,7 +106,7 @@ attributes:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 seealso:
-  - module: purview.device_proxy.service_url_probe
+  - module: purview.device_proxy.network_url_probe
   - name: Squid ssl_bump directive
     description: Actions and steps of TLS interception, including splice.
     link: https://www.squid-cache.org/Doc/config/ssl_bump/

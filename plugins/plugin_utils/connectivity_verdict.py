@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Classify raw WinHTTP probe results and give verdicts per URL, per channel and per host.
 
-``purview.device_proxy.connectivity_test`` runs, for every service URL, the five methods of
+``purview.device_proxy.device_connectivity_probe`` runs, for every service URL, the five methods of
 Microsoft's client analyzer (docs/reference/connectivity-analyzer.md#methods) and returns raw results only: HTTP status,
 WinHTTP error number, elapsed time. Everything that interprets them lives here:
 

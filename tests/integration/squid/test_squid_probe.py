@@ -206,7 +206,7 @@ def test_module_through_ansible_playbook(lab, tmp_path):
 - hosts: localhost
   gather_facts: false
   tasks:
-    - purview.device_proxy.service_url_probe:
+    - purview.device_proxy.network_url_probe:
         urls: {urls}
         routes: [direct, named]
         proxy: http://{proxy}

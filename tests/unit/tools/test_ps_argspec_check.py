@@ -107,7 +107,7 @@ MODULES = sorted(name[:-4] for name in os.listdir(os.path.join(ROOT, "plugins", 
 
 
 def test_every_windows_module_is_checked():
-    assert {"telemetry_proxy", "winhttp_proxy", "device_facts", "connectivity_test"} <= set(MODULES)
+    assert {"telemetry_proxy", "winhttp_proxy", "device_facts", "device_connectivity_probe"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -13,12 +13,12 @@ import yaml
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model as model
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
 from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds as fk
-from ansible_collections.purview.device_proxy.plugins.modules import connectivity_test as doc
+from ansible_collections.purview.device_proxy.plugins.modules import device_connectivity_probe as doc
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 CSHARP = os.path.join(ROOT, "plugins", "module_utils", "WinHttpProbe.cs")
-POWERSHELL = os.path.join(ROOT, "plugins", "modules", "connectivity_test.ps1")
+POWERSHELL = os.path.join(ROOT, "plugins", "modules", "device_connectivity_probe.ps1")
 
 
 def _read(path: str) -> str:

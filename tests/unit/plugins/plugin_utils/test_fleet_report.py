@@ -116,7 +116,7 @@ def test_junit_has_one_case_per_host_and_url(fleet):
     suites = root.findall("testsuite")
     assert len(suites) == 7
     cases = root.findall("testsuite/testcase")
-    tested = [c for c in cases if c.get("name") != "connectivity_test"]
+    tested = [c for c in cases if c.get("name") != "device_connectivity_probe"]
     assert len(tested) == 20
     assert int(root.get("tests")) == len(cases) == 22
     assert int(root.get("failures")) == len(root.findall("testsuite/testcase/failure")) == 8

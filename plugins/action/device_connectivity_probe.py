@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Controller half of purview.device_proxy.connectivity_test.
+"""Controller half of purview.device_proxy.device_connectivity_probe.
 
 Resolves the URLs (catalog and/or user), validates every option before the host is contacted,
 runs the probes in one round trip, then classifies the raw results, gives the verdicts and
@@ -17,7 +17,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
     ProxyAddressError,
     parse_endpoint,
 )
-from ansible_collections.purview.device_proxy.plugins.modules.connectivity_test import DOCUMENTATION
+from ansible_collections.purview.device_proxy.plugins.modules.device_connectivity_probe import DOCUMENTATION
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
@@ -124,7 +124,7 @@ def task_result(specs: List[Dict[str, Any]], raw: Dict[str, Any], params: Dict[s
 
 
 class ActionModule(WindowsModuleAction):
-    MODULE_NAME = "purview.device_proxy.connectivity_test"
+    MODULE_NAME = "purview.device_proxy.device_connectivity_probe"
     DOCUMENTATION = DOCUMENTATION
 
     def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:

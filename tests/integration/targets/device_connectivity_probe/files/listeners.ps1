@@ -1,4 +1,4 @@
-# Test listeners for the connectivity_test integration target, on loopback only, that stop by
+# Test listeners for the device_connectivity_probe integration target, on loopback only, that stop by
 # themselves after $Lifetime seconds:
 #   $HttpPort  answers every request "404 Not Found" (a service answering a code the test expects);
 #   $HolePort  accepts TCP connections and never answers (a black hole for the deadline case,

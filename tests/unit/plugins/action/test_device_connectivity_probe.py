@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The connectivity_test action plugin against recorded target results."""
+"""The device_connectivity_probe action plugin against recorded target results."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import os
 
 import pytest
 
-from ansible_collections.purview.device_proxy.plugins.action import connectivity_test as action
+from ansible_collections.purview.device_proxy.plugins.action import device_connectivity_probe as action
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
-from ansible_collections.purview.device_proxy.plugins.modules import connectivity_test as doc
+from ansible_collections.purview.device_proxy.plugins.modules import device_connectivity_probe as doc
 
 from .conftest import assert_shaped_like, documented_return
 
@@ -38,7 +38,7 @@ def test_one_round_trip_with_resolved_private_options(run_action):
     result, target = run_action(action, {"urls": urls, "command_line_proxy": "http://Proxy.Corp.Example:3128",
                                          "probe_timeout": 5, "deadline": 60}, reply)
     assert len(target.calls) == 1
-    assert target.calls[0]["module_name"] == "purview.device_proxy.connectivity_test"
+    assert target.calls[0]["module_name"] == "purview.device_proxy.device_connectivity_probe"
     args = target.args
     assert args["_urls"] == [u["url"] for u in urls]
     assert args["_methods"] == ["default", "wpad", "disabled", "named", "command_line"]

@@ -2,12 +2,12 @@
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# The module is connectivity_test.ps1 (target) with the action plugin of the same name
+# The module is device_connectivity_probe.ps1 (target) with the action plugin of the same name
 # (controller); this file holds its documentation only.
 
 DOCUMENTATION = r"""
 ---
-module: connectivity_test
+module: device_connectivity_probe
 short_description: Test a Windows device's reach to the Defender for Endpoint service URLs over WinHTTP
 description:
   - Replaces Microsoft's client analyzer connectivity check (C(MDEClientAnalyzer.cmd)). For every
@@ -147,7 +147,7 @@ notes:
   - Runs only through its action plugin (the controller half).
 seealso:
   - module: purview.device_proxy.telemetry_proxy
-  - module: purview.device_proxy.service_url_probe
+  - module: purview.device_proxy.network_url_probe
   - name: Verify client connectivity to Microsoft Defender for Endpoint service URLs
     description: Microsoft's client analyzer this module replaces.
     link: https://learn.microsoft.com/en-us/defender-endpoint/verify-connectivity
@@ -155,7 +155,7 @@ seealso:
 
 EXAMPLES = r"""
 - name: Test the US, EU and UK service URLs as SYSTEM
-  purview.device_proxy.connectivity_test:
+  purview.device_proxy.device_connectivity_probe:
   become: true
   become_method: ansible.builtin.runas
   become_user: SYSTEM
@@ -166,7 +166,7 @@ EXAMPLES = r"""
     msg: "{{ connectivity.analyzer_text }}"
 
 - name: Test a tenant in the EU with a candidate proxy, failing when a required URL fails
-  purview.device_proxy.connectivity_test:
+  purview.device_proxy.device_connectivity_probe:
     regions: [eu]
     command_line_proxy: proxy.corp.example:3128
     fail_policy: required
@@ -175,7 +175,7 @@ EXAMPLES = r"""
   become_user: SYSTEM
 
 - name: Test two URLs only, quickly
-  purview.device_proxy.connectivity_test:
+  purview.device_proxy.device_connectivity_probe:
     urls:
       - https://winatp-gw-cus.microsoft.com/commands/test
       - url: https://automatedirstrprdcus.blob.core.windows.net

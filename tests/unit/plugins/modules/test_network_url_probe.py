@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""service_url_probe module: validation before probing, routes, results shape, credentials never shown.
+"""network_url_probe module: validation before probing, routes, results shape, credentials never shown.
 
 The wire is replaced by a fake ``perform_probe``; tests/integration/squid proves the transport.
 """
@@ -13,13 +13,13 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import microsoft_tls_trust
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as engine
-from ansible_collections.purview.device_proxy.plugins.modules import service_url_probe
+from ansible_collections.purview.device_proxy.plugins.modules import network_url_probe
 
 
 def run(args, capsys):
     with patch_module_args(args):
         with pytest.raises(SystemExit) as info:
-            service_url_probe.main()
+            network_url_probe.main()
     output = json.loads(capsys.readouterr().out)
     output["_rc"] = info.value.code
     return output

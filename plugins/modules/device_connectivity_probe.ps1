@@ -7,7 +7,7 @@
 #AnsibleRequires -CSharpUtil ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe
 #AnsibleRequires -PowerShell ansible_collections.purview.device_proxy.plugins.module_utils.RawRegistry
 
-# The target half of purview.device_proxy.connectivity_test. The action plugin resolves the URLs
+# The target half of purview.device_proxy.device_connectivity_probe. The action plugin resolves the URLs
 # and validates every option; this script reads TelemetryProxyServer and WinHttpSettings raw,
 # runs the WinHTTP probes through the C# helper and returns the raw results. It changes nothing.
 

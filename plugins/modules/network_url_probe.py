@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
-module: service_url_probe
+module: network_url_probe
 short_description: Probe service URLs directly and through proxies, and judge the proxy requirements
 version_added: 0.1.0
 description:
@@ -164,7 +164,7 @@ seealso:
 
 EXAMPLES = r"""
 - name: Probe the service URLs for a US tenant directly and through the proxy
-  purview.device_proxy.service_url_probe:
+  purview.device_proxy.network_url_probe:
     urls: "{{ lookup('purview.device_proxy.service_urls', cloud='commercial', regions=['us'], output='probe') }}"
     proxy: proxy.corp.example:3128
   register: probe
@@ -174,7 +174,7 @@ EXAMPLES = r"""
     msg: "{{ probe.report }}"
 
 - name: Prove the proxy is ready, from a host on the device network
-  purview.device_proxy.service_url_probe:
+  purview.device_proxy.network_url_probe:
     urls:
       - https://winatp-gw-cus.microsoft.com/test
       - url: https://ussus1eastprod.blob.core.windows.net
@@ -186,13 +186,13 @@ EXAMPLES = r"""
   delegate_to: jumphost.corp.example
 
 - name: Probe through the proxy a PAC file chooses
-  purview.device_proxy.service_url_probe:
+  purview.device_proxy.network_url_probe:
     urls: [https://winatp-gw-eus.microsoft.com/test]
     routes: [pac]
     pac_url: http://wpad.corp.example/wpad.dat
 
 - name: Prove TLS is not inspected, pinning the chain to one root by fingerprint (checked on Python 3.13+)
-  purview.device_proxy.service_url_probe:
+  purview.device_proxy.network_url_probe:
     urls: [https://winatp-gw-cus.microsoft.com/test]
     routes: [named]
     proxy: proxy.corp.example:3128
