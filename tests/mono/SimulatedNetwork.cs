@@ -100,10 +100,10 @@ namespace SimulatedNetwork
             return found;
         }
 
-        public ProbeResult Execute(ProbeRequest request, int timeoutMs, ProbeCancellation cancel)
+        public WinHttpProbeResult Execute(ProbeRequest request, int timeoutMs, ProbeCancellation cancel)
         {
             Interlocked.Increment(ref probes);
-            ProbeResult result = new ProbeResult(request);
+            WinHttpProbeResult result = new WinHttpProbeResult(request);
             Uri uri = new Uri(request.Url);
             string proxy = request.Proxy;
             bool proxyDown = false;
@@ -156,7 +156,7 @@ namespace SimulatedNetwork
             return result;
         }
 
-        private static ProbeResult TimedOut(ProbeResult result, string stage)
+        private static WinHttpProbeResult TimedOut(WinHttpProbeResult result, string stage)
         {
             result.WinHttpError = WinHttpErrors.Timeout;
             result.ErrorStage = stage;
@@ -260,10 +260,10 @@ namespace SimulatedNetwork
             scheduler.AbandonGraceMs = 200;
             if (mode != "scheduled") scheduler.EstablishAfter = 0;
             Stopwatch clock = Stopwatch.StartNew();
-            ProbeResult[] results = scheduler.Run(plan);
+            WinHttpProbeResult[] results = scheduler.Run(plan);
             long wall = clock.ElapsedMilliseconds;
             List<object> probes = new List<object>();
-            foreach (ProbeResult r in results) probes.Add(r.ToDictionary());
+            foreach (WinHttpProbeResult r in results) probes.Add(r.ToDictionary());
             Dictionary<string, object> run = new Dictionary<string, object>();
             run["elapsed_ms"] = wall;
             run["probes"] = plan.Count;

@@ -42,7 +42,7 @@ namespace WinHttpProbeTests
         // Through a proxy, the proxy's name decides: "refuse.*" takes no connection, "hole.*"
         // never completes the TCP handshake, "flaky.*" loses the first connection only,
         // "deny.*" answers 403, "tls.*" fails the handshake; anything else answers as the URL says.
-        private ProbeResult ThroughProxy(ProbeRequest request, ProbeCancellation cancel, ProbeResult result)
+        private WinHttpProbeResult ThroughProxy(ProbeRequest request, ProbeCancellation cancel, WinHttpProbeResult result)
         {
             string proxy = request.Proxy;
             if (proxy.StartsWith("refuse."))
@@ -86,7 +86,7 @@ namespace WinHttpProbeTests
             return null;
         }
 
-        public ProbeResult Execute(ProbeRequest request, int timeoutMs, ProbeCancellation cancel)
+        public WinHttpProbeResult Execute(ProbeRequest request, int timeoutMs, ProbeCancellation cancel)
         {
             lock (sync)
             {
@@ -99,11 +99,11 @@ namespace WinHttpProbeTests
             try
             {
                 Uri uri = new Uri(request.Url);
-                ProbeResult result = new ProbeResult(request);
+                WinHttpProbeResult result = new WinHttpProbeResult(request);
                 result.Access = SessionPlan.AccessName(SessionPlan.For(request.Method, request.Proxy).AccessType);
                 if (request.Proxy != null)
                 {
-                    ProbeResult proxied = ThroughProxy(request, cancel, result);
+                    WinHttpProbeResult proxied = ThroughProxy(request, cancel, result);
                     if (proxied != null) return proxied;
                 }
                 switch (uri.Host)
@@ -229,17 +229,17 @@ namespace WinHttpProbeTests
 
             Run("targets_are_parsed_like_winhttp_needs_them", delegate
             {
-                ProbeTarget t = ProbeTarget.Parse("https://winatp-gw-cus.microsoft.com/commands/test?x=1");
+                WinHttpProbeTarget t = WinHttpProbeTarget.Parse("https://winatp-gw-cus.microsoft.com/commands/test?x=1");
                 Equal("winatp-gw-cus.microsoft.com", t.Host, "host");
                 Equal(443, t.Port, "port");
                 Equal("/commands/test?x=1", t.PathAndQuery, "path");
                 Check(t.Secure, "https is secure");
-                t = ProbeTarget.Parse("http://ctldl.windowsupdate.com");
+                t = WinHttpProbeTarget.Parse("http://ctldl.windowsupdate.com");
                 Equal(80, t.Port, "http port");
                 Equal("/", t.PathAndQuery, "root path");
                 Check(!t.Secure, "http is not secure");
-                Equal(WinHttpErrors.UnrecognizedScheme, ProbeTarget.Parse("ftp://x.test/").Error, "ftp");
-                Equal(WinHttpErrors.InvalidUrl, ProbeTarget.Parse("not a url").Error, "garbage");
+                Equal(WinHttpErrors.UnrecognizedScheme, WinHttpProbeTarget.Parse("ftp://x.test/").Error, "ftp");
+                Equal(WinHttpErrors.InvalidUrl, WinHttpProbeTarget.Parse("not a url").Error, "garbage");
             });
 
             Run("cancellation_runs_the_abort_once_even_if_registered_late", delegate
@@ -258,7 +258,7 @@ namespace WinHttpProbeTests
                 FakeTransport fake = new FakeTransport();
                 List<ProbeRequest> plan = ProbeScheduler.Plan(new string[] { "https://a.test/200", "https://b.test/404" },
                     AllMethods, null, null);
-                ProbeResult[] results = new ProbeScheduler(fake, 3, 5000, 20000).Run(plan);
+                WinHttpProbeResult[] results = new ProbeScheduler(fake, 3, 5000, 20000).Run(plan);
                 Equal(6, fake.Calls, "transport calls (3 methods x 2 URLs)");
                 for (int i = 0; i < plan.Count; i++)
                 {
@@ -279,18 +279,18 @@ namespace WinHttpProbeTests
                 List<string> urls = new List<string>();
                 for (int i = 0; i < 24; i++) urls.Add("https://h" + i + ".test/200");
                 ProbeScheduler scheduler = new ProbeScheduler(fake, 4, 5000, 60000);
-                ProbeResult[] results = scheduler.Run(ProbeScheduler.Plan(urls, new string[] { "disabled" }, null, null));
+                WinHttpProbeResult[] results = scheduler.Run(ProbeScheduler.Plan(urls, new string[] { "disabled" }, null, null));
                 Check(fake.MaxActive <= 4, "more than 4 probes ran at once: " + fake.MaxActive);
                 Check(fake.MaxActive >= 2, "probes did not overlap: " + fake.MaxActive);
                 Check(scheduler.PeakConcurrency <= 4, "scheduler peak " + scheduler.PeakConcurrency);
-                foreach (ProbeResult r in results) Equal(200, r.StatusCode, r.Url);
+                foreach (WinHttpProbeResult r in results) Equal(200, r.StatusCode, r.Url);
             });
 
             Run("a_probe_over_its_time_limit_is_cancelled_and_marked_timed_out", delegate
             {
                 FakeTransport fake = new FakeTransport();
                 ProbeScheduler scheduler = new ProbeScheduler(fake, 2, 200, 60000);
-                ProbeResult[] results = scheduler.Run(Requests("https://hang.test/", "https://ok.test/200"));
+                WinHttpProbeResult[] results = scheduler.Run(Requests("https://hang.test/", "https://ok.test/200"));
                 Check(results[0].TimedOut, "hang not timed out");
                 Equal(WinHttpErrors.OperationCancelled, results[0].WinHttpError, "hang error");
                 Check(results[0].ElapsedMs >= 150, "hang returned before its limit: " + results[0].ElapsedMs);
@@ -305,7 +305,7 @@ namespace WinHttpProbeTests
                 FakeTransport fake = new FakeTransport();
                 ProbeScheduler scheduler = new ProbeScheduler(fake, 1, 100, 60000);
                 scheduler.AbandonGraceMs = 100;
-                ProbeResult[] results = scheduler.Run(Requests("https://stuck.test/", "https://a.test/200", "https://b.test/400"));
+                WinHttpProbeResult[] results = scheduler.Run(Requests("https://stuck.test/", "https://a.test/200", "https://b.test/400"));
                 Check(results[0].TimedOut, "stuck not timed out");
                 Equal(WinHttpErrors.Timeout, results[0].WinHttpError, "stuck error");
                 Equal(1, scheduler.Abandoned, "abandoned");
@@ -317,7 +317,7 @@ namespace WinHttpProbeTests
             {
                 FakeTransport fake = new FakeTransport();
                 ProbeScheduler scheduler = new ProbeScheduler(fake, 1, 60000, 300);
-                ProbeResult[] results = scheduler.Run(Requests("https://hang.test/1", "https://hang.test/2", "https://hang.test/3"));
+                WinHttpProbeResult[] results = scheduler.Run(Requests("https://hang.test/1", "https://hang.test/2", "https://hang.test/3"));
                 Check(scheduler.DeadlineReached, "deadline not reached");
                 Check(results[0].Attempted && results[0].TimedOut, "first probe not timed out");
                 Equal("deadline", results[0].ErrorStage, "first probe stage");
@@ -338,7 +338,7 @@ namespace WinHttpProbeTests
 
             Run("transport_exceptions_become_internal_errors", delegate
             {
-                ProbeResult[] results = new ProbeScheduler(new FakeTransport(), 1, 1000, 10000).Run(Requests("https://boom.test/"));
+                WinHttpProbeResult[] results = new ProbeScheduler(new FakeTransport(), 1, 1000, 10000).Run(Requests("https://boom.test/"));
                 Equal("internal", results[0].ErrorStage, "stage");
                 Check(results[0].ErrorMessage.Contains("transport exploded"), "message: " + results[0].ErrorMessage);
                 Check(results[0].Attempted, "attempted");
@@ -346,7 +346,7 @@ namespace WinHttpProbeTests
 
             Run("results_serialise_with_nulls_for_missing_values", delegate
             {
-                ProbeResult[] results = new ProbeScheduler(new FakeTransport(), 1, 1000, 10000).Run(
+                WinHttpProbeResult[] results = new ProbeScheduler(new FakeTransport(), 1, 1000, 10000).Run(
                     ProbeScheduler.Plan(new string[] { "https://a.test/200" }, new string[] { "disabled", "named" }, null, null));
                 Dictionary<string, object> ok = results[0].ToDictionary();
                 Equal<object>(200, ok["status_code"], "status");
@@ -431,7 +431,7 @@ namespace WinHttpProbeTests
                 FakeTransport fake = new FakeTransport();
                 ProbeScheduler scheduler = new ProbeScheduler(fake, 1, 100, 60000);
                 scheduler.AbandonGraceMs = 100;
-                ProbeResult[] results = scheduler.Run(Requests("https://stuck-connect.test/", "https://a.test/200"));
+                WinHttpProbeResult[] results = scheduler.Run(Requests("https://stuck-connect.test/", "https://a.test/200"));
                 Equal(1, scheduler.Abandoned, "abandoned");
                 Check(results[0].TimedOut, "stuck probe not timed out");
                 Equal("connect", results[0].ErrorStage, "stage");
@@ -469,7 +469,7 @@ namespace WinHttpProbeTests
                 FakeTransport fake = new FakeTransport();
                 List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(10), new string[] { "named" }, "refuse.proxy.test:8080", null);
                 ProbeScheduler scheduler = new ProbeScheduler(fake, 16, 5000, 60000);
-                ProbeResult[] results = scheduler.Run(plan);
+                WinHttpProbeResult[] results = scheduler.Run(plan);
                 Equal(2, fake.Calls, "real probes");
                 Equal(2, scheduler.ProbesMade, "probes made");
                 Check(fake.Order[0] != fake.Order[1], "the two deciding probes used the same URL");
@@ -488,10 +488,10 @@ namespace WinHttpProbeTests
                 FakeTransport fake = new FakeTransport();
                 List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(12), new string[] { "named", "disabled" }, "hole.proxy.test:8080", null);
                 ProbeScheduler scheduler = new ProbeScheduler(fake, 64, 300, 60000);
-                ProbeResult[] results = scheduler.Run(plan);
+                WinHttpProbeResult[] results = scheduler.Run(plan);
                 // (How long this takes is the benchmark's business: tools/bench_device_test.py.)
                 int established = 0;
-                foreach (ProbeResult r in results)
+                foreach (WinHttpProbeResult r in results)
                 {
                     if (r.Method == ProbeMethod.NamedProxy && r.Established == "proxy_unreachable") established++;
                     if (r.Method == ProbeMethod.ProxyDisabled) Equal(200, r.StatusCode, "direct " + r.Url);
@@ -504,10 +504,10 @@ namespace WinHttpProbeTests
             {
                 FakeTransport fake = new FakeTransport();
                 List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(8), new string[] { "named" }, "flaky.proxy.test:8080", null);
-                ProbeResult[] results = new ProbeScheduler(fake, 16, 5000, 60000).Run(plan);
+                WinHttpProbeResult[] results = new ProbeScheduler(fake, 16, 5000, 60000).Run(plan);
                 Equal(8, fake.Calls, "every URL probed");
                 int ok = 0;
-                foreach (ProbeResult r in results)
+                foreach (WinHttpProbeResult r in results)
                 {
                     Equal<string>(null, r.Established, "nothing established for " + r.Url);
                     if (r.StatusCode == 200) ok++;
@@ -522,18 +522,18 @@ namespace WinHttpProbeTests
                 {
                     FakeTransport fake = new FakeTransport();
                     List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(6), new string[] { "named" }, proxy, null);
-                    ProbeResult[] results = new ProbeScheduler(fake, 16, 5000, 60000).Run(plan);
+                    WinHttpProbeResult[] results = new ProbeScheduler(fake, 16, 5000, 60000).Run(plan);
                     Equal(6, fake.Calls, proxy + ": every URL probed");
-                    foreach (ProbeResult r in results) Equal<string>(null, r.Established, proxy + " " + r.Url);
+                    foreach (WinHttpProbeResult r in results) Equal<string>(null, r.Established, proxy + " " + r.Url);
                 }
                 // Direct failures belong to the destination: the disabled method is never grouped.
                 FakeTransport direct = new FakeTransport();
                 List<string> holes = new List<string>();
                 for (int i = 0; i < 5; i++) holes.Add("https://hang.test/" + i);
-                ProbeResult[] directResults = new ProbeScheduler(direct, 16, 100, 60000).Run(
+                WinHttpProbeResult[] directResults = new ProbeScheduler(direct, 16, 100, 60000).Run(
                     ProbeScheduler.Plan(holes, new string[] { "disabled" }, null, null));
                 Equal(5, direct.Calls, "every direct probe made");
-                foreach (ProbeResult r in directResults) Check(r.Attempted && r.TimedOut, "direct " + r.Url);
+                foreach (WinHttpProbeResult r in directResults) Check(r.Attempted && r.TimedOut, "direct " + r.Url);
             });
 
             Run("wpad_discovery_runs_once_and_its_failure_answers_method_2", delegate
@@ -542,11 +542,11 @@ namespace WinHttpProbeTests
                 fake.DiscoverError = 12180;
                 List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(20), new string[] { "wpad", "disabled" }, null, null);
                 ProbeScheduler scheduler = new ProbeScheduler(fake, 16, 5000, 60000);
-                ProbeResult[] results = scheduler.Run(plan);
+                WinHttpProbeResult[] results = scheduler.Run(plan);
                 Equal(1, fake.Discoveries, "discoveries");
                 Equal(20, fake.Calls, "only the direct probes were made");
                 Equal(12180, scheduler.Discovery.Error, "discovery error");
-                foreach (ProbeResult r in results)
+                foreach (WinHttpProbeResult r in results)
                 {
                     if (r.Method != ProbeMethod.AutoDiscovery) continue;
                     Equal("wpad_failed", r.Established, "wpad " + r.Url);
@@ -560,11 +560,11 @@ namespace WinHttpProbeTests
                 FakeTransport fake = new FakeTransport();
                 List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(5), new string[] { "wpad" }, null, null);
                 ProbeScheduler scheduler = new ProbeScheduler(fake, 16, 5000, 60000);
-                ProbeResult[] results = scheduler.Run(plan);
+                WinHttpProbeResult[] results = scheduler.Run(plan);
                 Equal(1, fake.Discoveries, "discoveries");
                 Equal(5, fake.Calls, "every URL probed");
                 Equal("service", scheduler.Discovery.Attempt, "attempt");
-                foreach (ProbeResult r in results) Equal(200, r.StatusCode, r.Url);
+                foreach (WinHttpProbeResult r in results) Equal(200, r.StatusCode, r.Url);
             });
 
             Run("an_exhaustive_run_makes_every_probe", delegate
@@ -574,10 +574,10 @@ namespace WinHttpProbeTests
                 List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(6), new string[] { "wpad", "named" }, "refuse.proxy.test:8080", null);
                 ProbeScheduler scheduler = new ProbeScheduler(fake, 16, 5000, 60000);
                 scheduler.EstablishAfter = 0;
-                ProbeResult[] results = scheduler.Run(plan);
+                WinHttpProbeResult[] results = scheduler.Run(plan);
                 Equal(12, fake.Calls, "every probe made");
                 Equal(0, fake.Discoveries, "no run-level discovery");
-                foreach (ProbeResult r in results) Equal<string>(null, r.Established, r.Method + " " + r.Url);
+                foreach (WinHttpProbeResult r in results) Equal<string>(null, r.Established, r.Method + " " + r.Url);
             });
 
             Run("deciding_probes_run_before_the_rest", delegate
