@@ -492,7 +492,7 @@ def run_module():
     except engine.MissingLibraryError as exc:
         module.fail_json(msg=str(exc))
 
-    summary = engine.summarize(results)
+    summary = engine.summarise(results)
     reachable_urls = len(set(r.target.url for r in results if r.reachable))
     outcome = dict(
         changed=False,

@@ -26,7 +26,7 @@ def result(target, route, category, proxy=PROXY, credentials=None, identity="unc
 def test_summary_all_met():
     results = [result(HTTPS, probe_model.NAMED, probe_model.REACHABLE, status=200, identity="matched"),
                result(CTL, probe_model.NAMED, probe_model.REACHABLE, status=200)]
-    summary = probe_report.summarize(results)
+    summary = probe_report.summarise(results)
     assert {k: v["status"] for k, v in summary.items()} == {"allowed": "met", "not_inspected": "met", "anonymous": "met"}
 
 
@@ -36,28 +36,28 @@ def test_summary_each_requirement_fails_for_its_own_reason():
         result(BLOB, probe_model.NAMED, probe_model.BLOCKED, proxy_status=403),
         result(CTL, probe_model.NAMED, probe_model.PROXY_AUTH_REQUIRED, proxy_status=407),
     ]
-    summary = probe_report.summarize(results)
+    summary = probe_report.summarise(results)
     assert summary["allowed"]["status"] == "not_met" and summary["allowed"]["urls"] == [BLOB.url]
     assert summary["not_inspected"]["status"] == "not_met" and "CN=Bump CA" in summary["not_inspected"]["reason"]
     assert summary["anonymous"]["status"] == "not_met" and summary["anonymous"]["urls"] == [CTL.url]
 
 
 def test_summary_unknown_without_proxy_or_answers():
-    direct_only = probe_report.summarize([result(HTTPS, probe_model.DIRECT, probe_model.REACHABLE, status=200)])
+    direct_only = probe_report.summarise([result(HTTPS, probe_model.DIRECT, probe_model.REACHABLE, status=200)])
     assert all(item["status"] == "unknown" for item in direct_only.values())
-    timeouts = probe_report.summarize([result(HTTPS, probe_model.NAMED, probe_model.TIMEOUT, failure=probe_model.F_TIMEOUT)])
+    timeouts = probe_report.summarise([result(HTTPS, probe_model.NAMED, probe_model.TIMEOUT, failure=probe_model.F_TIMEOUT)])
     assert all(item["status"] == "unknown" for item in timeouts.values())
 
 
 def test_summary_anonymous_unknown_when_only_credentials_were_used():
     creds = probe_model.Credentials("u", "p")
-    summary = probe_report.summarize([result(HTTPS, probe_model.NAMED, probe_model.REACHABLE, credentials=creds, status=200)])
+    summary = probe_report.summarise([result(HTTPS, probe_model.NAMED, probe_model.REACHABLE, credentials=creds, status=200)])
     assert summary["anonymous"]["status"] == "unknown"
     assert summary["allowed"]["status"] == "met"
 
 
 def test_summary_allowed_unknown_when_authentication_hides_access_rules():
-    summary = probe_report.summarize([result(HTTPS, probe_model.NAMED, probe_model.REACHABLE, status=200),
+    summary = probe_report.summarise([result(HTTPS, probe_model.NAMED, probe_model.REACHABLE, status=200),
                                       result(CTL, probe_model.NAMED, probe_model.PROXY_AUTH_REQUIRED, proxy_status=407)])
     assert summary["allowed"]["status"] == "unknown"
 
@@ -128,14 +128,14 @@ def test_verdict_table_one_row_per_url_one_column_per_route():
 def test_not_inspected_is_never_met_when_no_issuer_was_checked():
     # A verified handshake through a proxy whose inspection CA this host trusts looks exactly like this.
     results = [result(HTTPS, probe_model.NAMED, probe_model.REACHABLE, status=200)]
-    not_inspected = probe_report.summarize(results)["not_inspected"]
+    not_inspected = probe_report.summarise(results)["not_inspected"]
     assert not_inspected["status"] == "unknown"
     assert not_inspected["urls"] == [HTTPS.url]
 
 
 def test_not_inspected_ignores_no_pinning_urls():
     results = [result(BLOB, probe_model.NAMED, probe_model.REACHABLE, status=400)]
-    assert probe_report.summarize(results)["not_inspected"]["status"] == "unknown"
+    assert probe_report.summarise(results)["not_inspected"]["status"] == "unknown"
 
 
 # --- offline: a proxy that could not forward still passed its access rules ---------------------
@@ -154,7 +154,7 @@ def forwarding_failure(target, token="err_cannot_forward", code=500, credentials
 ])
 def test_a_proxy_that_could_not_forward_proves_allowed_and_anonymous_but_not_reachable(token, code, category):
     results = [forwarding_failure(HTTPS, token, code, category=category), forwarding_failure(CTL, token, code, category=category)]
-    summary = probe_report.summarize(results)
+    summary = probe_report.summarise(results)
     assert summary["allowed"]["status"] == "met"
     assert summary["anonymous"]["status"] == "met"
     assert summary["not_inspected"]["status"] == "unknown"
@@ -164,14 +164,14 @@ def test_a_proxy_that_could_not_forward_proves_allowed_and_anonymous_but_not_rea
 
 def test_forwarding_failures_with_credentials_say_nothing_about_anonymous():
     results = [forwarding_failure(HTTPS, credentials=probe_model.Credentials("u", "p"))]
-    summary = probe_report.summarize(results)
+    summary = probe_report.summarise(results)
     assert summary["allowed"]["status"] == "met"
     assert summary["anonymous"]["status"] == "unknown"
 
 
 def test_a_proxy_error_without_a_forwarding_token_proves_nothing():
     results = [result(HTTPS, probe_model.NAMED, probe_model.PROXY_ERROR, proxy_status=503, at=probe_model.AT_PROXY)]
-    summary = probe_report.summarize(results)
+    summary = probe_report.summarise(results)
     assert summary["allowed"]["status"] == "unknown" and summary["anonymous"]["status"] == "unknown"
 
 

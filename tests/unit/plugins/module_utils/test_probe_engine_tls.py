@@ -215,7 +215,7 @@ def test_interception_with_a_trusted_inspection_ca_is_caught_by_the_expected_iss
     assert ("O", "Interceptor Test CA") in obs.issuer_names
     assert results[0].category == probe_model.TLS_INTERCEPTED and not results[0].reachable
     assert results[0].as_dict()["issuer_expected"] is False
-    assert probe_report.summarize(results)["not_inspected"]["status"] == probe_report.NOT_MET
+    assert probe_report.summarise(results)["not_inspected"]["status"] == probe_report.NOT_MET
 
 
 def test_trusted_inspection_ca_without_expected_issuers_is_never_called_not_inspected(lab):
@@ -225,7 +225,7 @@ def test_trusted_inspection_ca_without_expected_issuers_is_never_called_not_insp
     results = probe_runner.run_jobs([probe_runner.Job(target, probe_model.NAMED, hop)], policy=policy, timeout=5)
     assert results[0].category == probe_model.REACHABLE
     assert results[0].as_dict()["issuer_expected"] is None
-    assert probe_report.summarize(results)["not_inspected"]["status"] == probe_report.UNKNOWN
+    assert probe_report.summarise(results)["not_inspected"]["status"] == probe_report.UNKNOWN
 
 
 @given(status=st.one_of(st.none(), st.integers(100, 599)),
