@@ -59,12 +59,12 @@ check_integration() {
 
 check_gates() {
     local rc=0
-    python tools/ps_parse_gate.py || rc=1
+    python tools/gates/ps_parse_gate.py || rc=1
     # PowerShell argument specs against the modules' documentation (what
     # validate-modules would check with pwsh).
-    python tools/ps_argspec_check.py || rc=1
+    python tools/gates/ps_argspec_check.py || rc=1
     if command -v mcs >/dev/null; then
-        python tools/cs_compile_gate.py || rc=1
+        python tools/gates/cs_compile_gate.py || rc=1
     else
         skip "C# compile gate: mcs not found (Debian package mono-mcs)"
     fi
@@ -123,7 +123,7 @@ check_molecule() {
 # antsibull-docs lint of every plugin, module and role doc, then the Sphinx
 # site with warnings as errors.
 check_docs() {
-    tools/build_docs.sh
+    tools/build/build_docs.sh
 }
 
 # Build the collection tarball, install it offline, use it by its full name;

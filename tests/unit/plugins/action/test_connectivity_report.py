@@ -146,7 +146,7 @@ def test_action_names_the_host_of_a_malformed_result(tmp_path, results):
 
 def test_report_example_renders_every_report_from_the_example_data(tmp_path):
     spec = importlib.util.spec_from_file_location(
-        "report_example", os.path.join(os.path.dirname(FIXTURES), "..", "..", "..", "tools", "report_example.py"))
+        "report_example", os.path.join(os.path.dirname(FIXTURES), "..", "..", "..", "tools", "build", "report_example.py"))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     assert tool.main(["--dest", str(tmp_path)]) == 0

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """Probe engine scheduling: the bound, per-probe budgets, the run deadline (fake probes, no network).
 
-Wall-clock figures belong to tools/bench_probe.py; these tests only check ordering, bounds and
+Wall-clock figures belong to tools/bench/bench_network_probe.py; these tests only check ordering, bounds and
 that a run ends near its deadline with generous margins.
 """
 

@@ -489,7 +489,7 @@ namespace WinHttpProbeTests
                 List<ProbeRequest> plan = ProbeScheduler.Plan(Urls(12), new string[] { "named", "disabled" }, "hole.proxy.test:8080", null);
                 ProbeScheduler scheduler = new ProbeScheduler(fake, 64, 300, 60000);
                 WinHttpProbeResult[] results = scheduler.Run(plan);
-                // (How long this takes is the benchmark's business: tools/bench_device_test.py.)
+                // (How long this takes is the benchmark's business: tools/bench/bench_device_probe.py.)
                 int established = 0;
                 foreach (WinHttpProbeResult r in results)
                 {

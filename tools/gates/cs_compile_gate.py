@@ -18,8 +18,8 @@ is printed as one line:
 
 Usage (from the repository root):
 
-    python tools/cs_compile_gate.py                 # every .cs under plugins/module_utils
-    python tools/cs_compile_gate.py FILE [FILE...]  # only these files
+    python tools/gates/cs_compile_gate.py                 # every .cs under plugins/module_utils
+    python tools/gates/cs_compile_gate.py FILE [FILE...]  # only these files
 
 Exit status: 0 when everything compiled (or when mcs is not installed, which
 is reported with a SKIP line), 1 when any problem was reported.
@@ -37,7 +37,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULE_UTILS = os.path.join("plugins", "module_utils")
 PROG = "cs_compile_gate"
 LANGUAGE_VERSION = "5"  # what the Windows PowerShell 5.1 Add-Type compiler accepts

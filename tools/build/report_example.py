@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Render the fleet reports from the example data, without Windows: what a real run produces.
 
-    .venv/bin/python tools/report_example.py [--dest .build/report-example]
+    .venv/bin/python tools/build/report_example.py [--dest .build/report-example]
 
 The example fleet is the recorded device_connectivity_probe results under
 tests/unit/fixtures/connectivity/recorded (five devices: a proxy that works, one that demands
@@ -22,7 +22,7 @@ import os
 import sys
 from typing import List, Optional
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GOLDEN = os.path.join(ROOT, "tests", "unit", "fixtures", "connectivity", "regenerate_golden.py")
 
 

@@ -6,7 +6,7 @@ answers), all through the lab Squid. Prints the wall time of the engine and of a
 the same probes, in one run, with the ratio and the timeout used. Targets: engine wall time
 within 1.5 x one probe timeout, and at least 10 x faster than the loop.
 
-    .venv/bin/python tools/bench_probe.py [--probes 300] [--timeout 2] [--concurrency 150]
+    .venv/bin/python tools/bench/bench_network_probe.py [--probes 300] [--timeout 2] [--concurrency 150]
 
 Needs Debian's squid-openssl and trustme; binds only 127.0.0.0/8.
 """
@@ -16,7 +16,7 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from collection_link import ROOT, ensure_collection_importable  # noqa: E402
 
 ensure_collection_importable()

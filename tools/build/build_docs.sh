@@ -12,10 +12,10 @@
 # generated pages make (to the Ansible documentation) resolve from a small
 # local inventory written below.
 #
-# Usage: tools/build_docs.sh [--lint-only] [OUTPUT_DIR]
+# Usage: tools/build/build_docs.sh [--lint-only] [OUTPUT_DIR]
 #   OUTPUT_DIR defaults to docs/build/html (git-ignored).
 set -euo pipefail
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 REPO=$PWD
 [ -d "$REPO/.venv/bin" ] && export PATH="$REPO/.venv/bin:$PATH"
 export ANSIBLE_NOCOLOR=1

@@ -26,7 +26,7 @@ import tree_sitter_powershell
 import yaml
 from tree_sitter import Language, Node, Parser
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_PATHS = (os.path.join(ROOT, "plugins", "modules"),)
 
 # Keys compared between spec and documentation, with the value each has when left out.

@@ -6,13 +6,13 @@ or MISSING node of the syntax tree is reported as one line:
     path:LINE:COLUMN: ERROR|MISSING <what>
 
 (LINE and COLUMN are 1-based; COLUMN counts characters). The grammar misreads
-a few valid constructs, so tools/ps_parse_exemptions.txt may excuse single
+a few valid constructs, so tools/gates/ps_parse_exemptions.txt may excuse single
 lines; an exemption that no longer matches an error is reported as stale.
 
 Usage (from the repository root):
 
-    python tools/ps_parse_gate.py                 # every .ps1/.psm1 of the project
-    python tools/ps_parse_gate.py FILE [FILE...]  # only these files
+    python tools/gates/ps_parse_gate.py                 # every .ps1/.psm1 of the project
+    python tools/gates/ps_parse_gate.py FILE [FILE...]  # only these files
 
 Exit status: 0 when nothing is wrong, 1 when any problem was reported,
 2 when the parser itself is not available.
@@ -26,8 +26,8 @@ import sys
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_EXEMPTIONS = os.path.join(REPO_ROOT, "tools", "ps_parse_exemptions.txt")
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_EXEMPTIONS = os.path.join(REPO_ROOT, "tools", "gates", "ps_parse_exemptions.txt")
 POWERSHELL_SUFFIXES = (".ps1", ".psm1")
 # Folders (relative to the root) that hold no project code: tool caches,
 # build copies, test output and the deliberately broken test fixtures.
@@ -273,7 +273,7 @@ def build_argument_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--exemptions",
         default=None,
-        help="exemption list (default: tools/ps_parse_exemptions.txt under the root)",
+        help="exemption list (default: tools/gates/ps_parse_exemptions.txt under the root)",
     )
     return parser
 
@@ -281,7 +281,7 @@ def build_argument_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_argument_parser().parse_args(argv)
     root = os.path.abspath(args.root)
-    exemptions = args.exemptions or os.path.join(root, "tools", "ps_parse_exemptions.txt")
+    exemptions = args.exemptions or os.path.join(root, "tools", "gates", "ps_parse_exemptions.txt")
     try:
         parser = load_parser()
     except ImportError as exc:

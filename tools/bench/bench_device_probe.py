@@ -4,7 +4,7 @@
 """Benchmark of the device test's scheduler on a simulated network.
 
 Compiles the real scheduler (plugins/module_utils/WinHttpProbe.cs) with the simulated transport
-(tests/mono/SimulatedNetwork.cs) using ``mcs -langversion:5`` and runs it under mono for 60 URLs x
+(tests/unit/mono/SimulatedNetwork.cs) using ``mcs -langversion:5`` and runs it under mono for 60 URLs x
 5 methods in five network profiles:
 
   healthy           every method answers in 30-120 ms;
@@ -20,7 +20,7 @@ real probes made for each. It checks, with the controller's own verdict code, th
 URL equals the exhaustive run's, that no probe is reported as not run, and reports each profile's
 wall time in probe timeouts (target: at most 1.5). Exit status 1 when a check fails.
 
-    .venv/bin/python tools/bench_device_test.py [--timeout-ms 500] [--urls 60] [--profiles ...]
+    .venv/bin/python tools/bench/bench_device_probe.py [--timeout-ms 500] [--urls 60] [--profiles ...]
 
 The transport sleeps instead of using the network, so the figures measure the scheduling only,
 on this machine (thread start-up under mono differs from .NET on Windows).
@@ -37,9 +37,9 @@ import sys
 import tempfile
 from typing import Any, Dict, List, Tuple
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HELPER = os.path.join(ROOT, "plugins", "module_utils", "WinHttpProbe.cs")
-SIMULATION = os.path.join(ROOT, "tests", "mono", "SimulatedNetwork.cs")
+SIMULATION = os.path.join(ROOT, "tests", "unit", "mono", "SimulatedNetwork.cs")
 PROFILES = ("healthy", "named-proxy-down", "no-wpad", "black-holed-cdn", "everything-down")
 METHODS = 5
 TARGET_TIMEOUTS = 1.5
@@ -54,13 +54,13 @@ def _import_collection() -> None:
 def compile_simulation(workdir: str) -> str:
     mcs = shutil.which("mcs")
     if not mcs or not shutil.which("mono"):
-        raise SystemExit("bench_device_test: mcs and mono are needed (Debian packages mono-mcs, mono-runtime)")
+        raise SystemExit("bench_device_probe: mcs and mono are needed (Debian packages mono-mcs, mono-runtime)")
     exe = os.path.join(workdir, "SimulatedNetwork.exe")
     built = subprocess.run([mcs, "-noconfig", "-langversion:5", "-target:exe", "-warnaserror", "-nologo",
                             "-r:System.dll", "-r:System.Core.dll", "-out:" + exe, HELPER, SIMULATION],
                            capture_output=True, text=True, check=False)
     if built.returncode != 0:
-        raise SystemExit("bench_device_test: compile failed\n" + built.stdout + built.stderr)
+        raise SystemExit("bench_device_probe: compile failed\n" + built.stdout + built.stderr)
     return exe
 
 
@@ -102,7 +102,7 @@ def main(argv: List[str] = None) -> int:
     print("%-17s %26s %26s %26s  %s" % ("profile", "scheduled: wall (T), probes", "exhaustive: wall, probes",
                                          "sequential: wall, probes", "checks"))
     failed = False
-    with tempfile.TemporaryDirectory(prefix="bench_device_test.") as workdir:
+    with tempfile.TemporaryDirectory(prefix="bench_device_probe.") as workdir:
         exe = compile_simulation(workdir)
         for profile in args.profiles:
             scheduled = run(exe, profile, "scheduled", args.urls, args.timeout_ms, limits)

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Rebuild plugins/plugin_utils/service_url_catalog.json from mde-service-urls.csv.
 
-Usage: python tools/build_catalog.py [--csv PATH] [--output PATH] [--check]
+Usage: python tools/build/build_catalog.py [--csv PATH] [--output PATH] [--check]
 
 --check compares a fresh build with the shipped file and exits 1 when they differ.
 """
@@ -14,13 +14,13 @@ import os
 import sys
 from typing import List, Optional
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_CSV = os.path.join(os.path.dirname(ROOT), "shared", "reference", "mde-service-urls.csv")
 
 
 def _import_collection() -> None:
     # The collection imports itself by its full name; make that name point at this checkout.
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from collection_link import ensure_collection_importable
     ensure_collection_importable()
 

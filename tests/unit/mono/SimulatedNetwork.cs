@@ -1,7 +1,7 @@
 // Copyright: contributors to purview.device_proxy
 // GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 //
-// A simulated network for the device test's scheduler (tools/bench_device_test.py): the real
+// A simulated network for the device test's scheduler (tools/bench/bench_device_probe.py): the real
 // ProbeScheduler from WinHttpProbe.cs runs against a transport that sleeps and fails the way a
 // network profile says, and the results are printed as JSON for the controller's verdict code.
 //

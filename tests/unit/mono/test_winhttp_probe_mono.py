@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run the C# logic tests of WinHttpProbe.cs under mono (tests/mono/WinHttpProbeTests.cs).
+"""Run the C# logic tests of WinHttpProbe.cs under mono (tests/unit/mono/WinHttpProbeTests.cs).
 
 The helper and the test harness are compiled together with ``mcs -langversion:5`` (the C# level
 Windows PowerShell's Add-Type accepts) and run with ``mono``; every ``Run("name", ...)`` in the
@@ -17,7 +17,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 HELPER = os.path.join(ROOT, "plugins", "module_utils", "WinHttpProbe.cs")
-HARNESS = os.path.join(ROOT, "tests", "mono", "WinHttpProbeTests.cs")
+HARNESS = os.path.join(ROOT, "tests", "unit", "mono", "WinHttpProbeTests.cs")
 RUN_TIMEOUT = 180
 
 

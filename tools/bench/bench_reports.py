@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark the connectivity reports: render them for a large synthetic fleet and print figures.
 
-    .venv/bin/python tools/bench_reports.py [--hosts 10000] [--urls 50] [--out DIR] [--seed 1] [--profile FILE]
+    .venv/bin/python tools/bench/bench_reports.py [--hosts 10000] [--urls 50] [--out DIR] [--seed 1] [--profile FILE]
 
 Builds task results like purview.device_proxy.device_connectivity_probe returns them (through the same
 classification code), then times each stage of the report action twice, each in its own
@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _import_collection():
