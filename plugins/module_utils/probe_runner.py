@@ -91,7 +91,7 @@ def run_jobs(jobs: Sequence[Job], policy: Optional[TlsPolicy] = None, timeout: f
     run_end = clock() + deadline
     next_index = 0
 
-    def worker(index, job, budget):
+    def worker(index: int, job: Job, budget: float) -> None:
         try:
             done.put((index, _run_job(job, policy, budget, probe)))
         except BaseException as exc:  # pragma: no cover - defensive: always report back

@@ -349,6 +349,7 @@ skipped_routes:
 
 import os
 import time
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -362,7 +363,7 @@ DEFAULT_EXPECTED_ISSUERS = tuple(microsoft_tls_trust.MICROSOFT_SERVICE_ISSUER_OR
     sorted(microsoft_tls_trust.root_thumbprints()))
 
 
-def argument_spec():
+def argument_spec() -> Dict[str, Dict[str, Any]]:
     return dict(
         urls=dict(type="list", elements="raw", required=True),
         routes=dict(type="list", elements="str", choices=list(engine.ROUTES), default=list(engine.ROUTES)),
@@ -380,7 +381,7 @@ def argument_spec():
     )
 
 
-def tls_policy(params):
+def tls_policy(params: Mapping[str, Any]) -> engine.TlsPolicy:
     ca_path = params["ca_path"]
     if ca_path and not os.path.exists(ca_path):
         raise engine.ProbeConfigError("ca_path", "exists", "%s does not exist" % ca_path)
@@ -395,14 +396,14 @@ def tls_policy(params):
     )
 
 
-def expected_issuers(value):
+def expected_issuers(value: Optional[Sequence[str]]) -> Tuple[str, ...]:
     """The option as given; unset means the issuers Microsoft's service certificates use."""
     if value is None:
         return DEFAULT_EXPECTED_ISSUERS
     return tuple(item.strip() for item in value if item and item.strip())
 
 
-def named_hop(params):
+def named_hop(params: Mapping[str, Any]) -> Optional[engine.Hop]:
     if not params["proxy"]:
         return None
     try:
@@ -415,19 +416,20 @@ def named_hop(params):
     return engine.Hop(engine.NAMED, endpoint, credentials)
 
 
-def check_settings(params):
+def check_settings(params: Mapping[str, Any]) -> None:
     engine.check_settings(params["timeout"], params["deadline"], params["concurrency"])
     if params["proxy_password"] and not params["proxy_username"]:
         raise engine.ProbeConfigError("proxy_password", "needs-username", "proxy_password needs proxy_username")
 
 
-def plan(params, environ):
+def plan(params: Mapping[str, Any], environ: Mapping[str, str]
+         ) -> Tuple[List[engine.ProbeTarget], engine.TlsPolicy, List[engine.Job], Dict[str, str]]:
     """Validate everything and build the jobs before any probe leaves the host."""
     check_settings(params)
     targets = engine.make_targets(params["urls"], "urls")
     policy = tls_policy(params)
     routes = list(dict.fromkeys(params["routes"]))
-    skipped = {}
+    skipped: Dict[str, str] = {}
     named = named_hop(params)
     if engine.NAMED in routes and named is None:
         skipped[engine.NAMED] = "no proxy is given"
@@ -448,19 +450,20 @@ def plan(params, environ):
     return targets, policy, jobs, skipped
 
 
-def secrets(params, environ):
+def secrets(params: Mapping[str, Any], environ: Mapping[str, str]) -> List[str]:
     """Everything secret a URL option or proxy variable carries (userinfo, query tokens), for no_log_values."""
     values = [params["proxy"], params["pac_url"]]
     values.extend(item.get("url") if isinstance(item, dict) else item for item in params["urls"] or [])
     values.extend(environ.get(name) for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"))
-    found = []
+    found: List[str] = []
     for value in values:
         found.extend(engine.url_secrets(value))
     return found
 
 
-def unmet(required, summary, reachable_urls, url_count):
-    problems = []
+def unmet(required: Sequence[str], summary: Mapping[str, Mapping[str, Any]], reachable_urls: int,
+          url_count: int) -> List[str]:
+    problems: List[str] = []
     for name in required:
         if name == "reachable":
             if reachable_urls < url_count:
@@ -470,7 +473,7 @@ def unmet(required, summary, reachable_urls, url_count):
     return problems
 
 
-def run_module():
+def run_module() -> None:
     module = AnsibleModule(
         argument_spec=argument_spec(),
         mutually_exclusive=[("pac_url", "pac_file")],
@@ -512,7 +515,7 @@ def run_module():
     module.exit_json(**outcome)
 
 
-def main():
+def main() -> None:
     run_module()
 
 

@@ -553,7 +553,7 @@ def host_verdict(url_specs: Sequence[Mapping[str, Any]], module_result: Mapping[
 
 def summarise(urls: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
     """Counts and overall verdicts for one host's URL verdicts."""
-    def failed(key, required_only=False):
+    def failed(key: str, required_only: bool = False) -> List[str]:
         return [u["url"] for u in urls if u[key] == FAIL and (u["required"] or not required_only)]
     return {
         "urls": len(urls),

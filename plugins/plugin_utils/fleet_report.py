@@ -27,7 +27,7 @@ import gc
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
@@ -283,7 +283,7 @@ def _build_fleet(results: Mapping[str, Any], generated_at: str, verdict: str, ti
 _RANK = {NO_RESULT: 0, cv.FAIL: 1, cv.PASS: 2}
 
 
-def _host_order(host: Mapping[str, Any]):
+def _host_order(host: Mapping[str, Any]) -> Tuple[int, int, str]:
     return (_RANK[host["verdict"]], -host["failed"], host["host"])
 
 

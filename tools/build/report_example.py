@@ -6,7 +6,7 @@
     .venv/bin/python tools/build/report_example.py [--dest .build/report-example]
 
 The example fleet is the recorded device_connectivity_probe results under
-tests/unit/fixtures/connectivity/recorded (five devices: a proxy that works, one that demands
+tests/unit/plugins/action/fixtures/device_connectivity_probe (five devices: a proxy that works, one that demands
 authentication, a device without a static proxy, one past its deadline, one not run as SYSTEM)
 plus two devices without a result. The reports go through the connectivity_report action's
 own code path twice - "yesterday" (the authenticating proxy still let the device through) and
@@ -23,7 +23,7 @@ import sys
 from typing import List, Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-GOLDEN = os.path.join(ROOT, "tests", "unit", "fixtures", "connectivity", "regenerate_golden.py")
+GOLDEN = os.path.join(ROOT, "tests", "unit", "plugins", "action", "fixtures", "connectivity_report", "regenerate_golden.py")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
