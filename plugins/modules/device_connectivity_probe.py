@@ -10,6 +10,9 @@ DOCUMENTATION = r"""
 module: device_connectivity_probe
 short_description: Test a Windows device's reach to the Defender for Endpoint service URLs over WinHTTP
 description:
+  - The device-side probe, which runs on the Windows device itself. For the network side, from a host in front
+    of the proxy, use M(purview.device_proxy.network_url_probe). This module was called
+    C(purview.device_proxy.connectivity_test); that name still works, with a deprecation warning, until 2.0.0.
   - Replaces Microsoft's client analyzer connectivity check (C(MDEClientAnalyzer.cmd)). For every
     service URL it tests the analyzer's five methods with WinHTTP itself, as the sensor does,
     namely C(1) default proxy (the WinHTTP default configuration, in automatic mode on Windows 8.1 and later),

@@ -11,6 +11,10 @@ module: network_url_probe
 short_description: Probe service URLs directly and through proxies, and judge the proxy requirements
 version_added: 0.1.0
 description:
+  - The network-side probe, which runs on a Linux or macOS host in front of the proxy. For the device side, from
+    each Windows device through WinHTTP, use M(purview.device_proxy.device_connectivity_probe). This module was
+    called C(purview.device_proxy.service_url_probe); that name still works, with a deprecation warning, until
+    2.0.0.
   - Sends one HTTP request to every URL over every configured route - directly, through a named proxy,
     through the proxy the environment names (C(https_proxy), C(http_proxy), C(all_proxy), C(no_proxy)) and through
     the proxy a PAC file chooses - concurrently, with a bound, a per-probe timeout and a run deadline.
@@ -156,6 +160,7 @@ attributes:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 seealso:
+  - module: purview.device_proxy.device_connectivity_probe
   - module: purview.device_proxy.squid_allowlist
   - name: Verify client connectivity to Microsoft Defender for Endpoint service URLs
     description: The analyzer whose text layout RV(report) follows.
