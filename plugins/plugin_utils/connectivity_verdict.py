@@ -420,7 +420,8 @@ def configured_method(telemetry_proxy_server: Optional[str],
             "notes": notes,
         }
     notes.append("method 1 is taken to use WinHTTP's automatic proxy mode (WPAD, then direct) as on "
-                 "Windows 8.1 and later; this is inferred, not documented (docs/reference/connectivity-analyzer.md#methods, docs/reference/open-questions.md#q7-analyzer)")
+                 "Windows 8.1 and later; this is inferred, not documented (docs/reference/connectivity-analyzer.md#methods, "
+                 "docs/reference/open-questions.md#q7-analyzer)")
     return {
         "method": "default",
         "proxy": None,

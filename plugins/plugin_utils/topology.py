@@ -216,7 +216,7 @@ def derive_topology(hardware: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
 
     if is_virtual:
         evidence = marker_evidence + [f"virtual machine{_machine_label(hardware)}: its chassis and battery are virtual "
-                    "and say nothing about roaming"]
+                                      "and say nothing about roaming"]
         if has_battery:
             evidence.append("battery ignored: it belongs to the virtual machine")
         portable = [number for number in chassis if number in PORTABLE_CHASSIS_TYPES]

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark of the device test's scheduler on a simulated network.
@@ -84,7 +84,7 @@ def not_run(output: Dict[str, Any]) -> int:
 
 
 def main(argv: List[str] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--timeout-ms", type=int, default=500, help="the probe timeout (default 500 ms)")
     parser.add_argument("--urls", type=int, default=60)
     parser.add_argument("--profiles", nargs="+", choices=PROFILES, default=list(PROFILES))
@@ -99,8 +99,8 @@ def main(argv: List[str] = None) -> int:
     limits["deadline_ms"] = int(limits["deadline_ms"] * args.timeout_ms / 1000)
     print("%d URLs x %d methods = %d probes, probe timeout %d ms, max_concurrency %d, deadline %d ms"
           % (args.urls, METHODS, probes, args.timeout_ms, limits["max_concurrency"], limits["deadline_ms"]))
-    print("%-17s %26s %26s %26s  %s" % ("profile", "scheduled: wall (T), probes", "exhaustive: wall, probes",
-                                         "sequential: wall, probes", "checks"))
+    columns = ("profile", "scheduled: wall (T), probes", "exhaustive: wall, probes", "sequential: wall, probes", "checks")
+    print("%-17s %26s %26s %26s  %s" % columns)
     failed = False
     with tempfile.TemporaryDirectory(prefix="bench_device_probe.") as workdir:
         exe = compile_simulation(workdir)

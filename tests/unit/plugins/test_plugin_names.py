@@ -144,8 +144,8 @@ def test_one_spelling_of_summarise_and_normalise():
 
 def test_an_american_spelling_is_found(tmp_path):
     (tmp_path / "module_utils").mkdir()
-    (tmp_path / "module_utils" / "report.py").write_text("def summarize(results):\n    return normalise(results)\n",
-                                                        encoding="utf-8")
+    source = "def summarize(results):\n    return normalise(results)\n"
+    (tmp_path / "module_utils" / "report.py").write_text(source, encoding="utf-8")
     assert american_names(tmp_path) == {"summarize": ["module_utils/report.py"]}
 
 

@@ -365,8 +365,8 @@ def test_64bit_powershell_does_not_warn_about_bitness(run_action):
 def test_run_limits_let_every_probe_run_at_once_and_leave_room_for_deciding_probes():
     assert action.run_limits(300, 10) == {"max_concurrency": 256, "deadline_ms": 35000}
     assert action.run_limits(20, 10) == {"max_concurrency": 20, "deadline_ms": 25000}
-    assert action.run_limits(300, 10, max_concurrency=16, deadline_s=120) == {"max_concurrency": 16,
-                                                                            "deadline_ms": 120000}
+    assert action.run_limits(300, 10, max_concurrency=16, deadline_s=120) == {
+        "max_concurrency": 16, "deadline_ms": 120000}
 
 
 def test_established_proxy_failure_is_worded_and_not_a_pass(run_action):
