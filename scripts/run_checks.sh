@@ -137,7 +137,13 @@ check_lint() {
     # resolves it from this checkout, never from a copy installed elsewhere.
     # shellcheck source=scripts/collection_path.sh
     source "$REPO/scripts/collection_path.sh" "$REPO"
-    ansible-lint --offline --profile production
+    # ansible-lint puts its cache ($ANSIBLE_HOME, by default ~/.ansible) first on
+    # the collections path and installs the linted collection there only when no
+    # copy of the same version is present: a copy left by another checkout or an
+    # older run would shadow this checkout. A fresh cache per run, in .build.
+    local lint_home="$REPO/.build/lint-home"
+    rm -rf "$lint_home" && mkdir -p "$lint_home"
+    ANSIBLE_HOME="$lint_home" ansible-lint --offline --profile production
 }
 
 check_changelog() {
