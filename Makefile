@@ -11,7 +11,7 @@ check-network: bootstrap
 # Render the fleet reports from the example data (no Windows needed): make report-example DEST=/tmp/reports
 .PHONY: report-example
 report-example:
-	.venv/bin/python tools/report_example.py $(if $(DEST),--dest $(DEST))
+	.venv/bin/python tools/build/report_example.py $(if $(DEST),--dest $(DEST))
 
 bootstrap:
 	scripts/bootstrap.sh

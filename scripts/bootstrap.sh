@@ -51,5 +51,5 @@ print(get_venv_packages(NativePythonConfig(version="3.11"))["pip"].replace(".", 
 PY
 )
 mkdir -p "$HOME/.ansible/test/cache"
-cp tools/get_pip_offline.py "$HOME/.ansible/test/cache/get_pip_${pip_version}.py"
+cp tools/build/get_pip_offline.py "$HOME/.ansible/test/cache/get_pip_${pip_version}.py"
 echo "bootstrap: ready"

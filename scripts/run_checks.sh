@@ -59,12 +59,12 @@ check_integration() {
 
 check_gates() {
     local rc=0
-    python tools/ps_parse_gate.py || rc=1
+    python tools/gates/ps_parse_gate.py || rc=1
     # PowerShell argument specs against the modules' documentation (what
     # validate-modules would check with pwsh).
-    python tools/ps_argspec_check.py || rc=1
+    python tools/gates/ps_argspec_check.py || rc=1
     if command -v mcs >/dev/null; then
-        python tools/cs_compile_gate.py || rc=1
+        python tools/gates/cs_compile_gate.py || rc=1
     else
         skip "C# compile gate: mcs not found (Debian package mono-mcs)"
     fi
@@ -123,7 +123,7 @@ check_molecule() {
 # antsibull-docs lint of every plugin, module and role doc, then the Sphinx
 # site with warnings as errors.
 check_docs() {
-    tools/build_docs.sh
+    tools/build/build_docs.sh
 }
 
 # Build the collection tarball, install it offline, use it by its full name;
@@ -137,7 +137,13 @@ check_lint() {
     # resolves it from this checkout, never from a copy installed elsewhere.
     # shellcheck source=scripts/collection_path.sh
     source "$REPO/scripts/collection_path.sh" "$REPO"
-    ansible-lint --offline --profile production
+    # ansible-lint puts its cache ($ANSIBLE_HOME, by default ~/.ansible) first on
+    # the collections path and installs the linted collection there only when no
+    # copy of the same version is present: a copy left by another checkout or an
+    # older run would shadow this checkout. A fresh cache per run, in .build.
+    local lint_home="$REPO/.build/lint-home"
+    rm -rf "$lint_home" && mkdir -p "$lint_home"
+    ANSIBLE_HOME="$lint_home" ansible-lint --offline --profile production
 }
 
 check_changelog() {

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """purview.device_proxy.connectivity_report: write the fleet reports on the controller.
 
-Reads every host's registered connectivity_test result from hostvars (or takes ``results``),
+Reads every host's registered device_connectivity_probe result from hostvars (or takes ``results``),
 builds the fleet model once and writes the text, summary, JSON, JUnit and HTML reports
 (plugin_utils.fleet_report); with a history folder compares the run with the previous one
 (plugin_utils.fleet_history) and with a metrics file writes the Prometheus text
@@ -88,7 +88,7 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
 
-    def run(self, tmp=None, task_vars=None):
+    def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         self._supports_check_mode = True
         self._supports_async = False
         result = super().run(tmp, task_vars)

@@ -15,7 +15,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import (
     compute_plan,
     inputs_summary,
     parse_inputs,
-    summarize_plan,
+    summarise_plan,
 )
 
 
@@ -39,7 +39,7 @@ def device_proxy_plan_summary(plan: Any) -> List[str]:
     if not isinstance(plan, dict) or "actions" not in plan:
         raise AnsibleFilterError("purview.device_proxy.device_proxy_plan_summary: the input must be a plan "
                                  "returned by purview.device_proxy.device_proxy_plan")
-    return summarize_plan(plan)
+    return summarise_plan(plan)
 
 
 def device_proxy_fleet_review(plans: Any) -> List[str]:

@@ -84,7 +84,7 @@ options:
       - A newer copy of a Microsoft list to use instead of the shipped one for its cloud and model,
         without a new release of the collection.
       - The Markdown source of a Learn page (C(.md)), Microsoft's xlsx download (C(.xlsx), read with the
-        Python package C(openpyxl) on the controller), or a catalog JSON built by C(tools/build_catalog.py)
+        Python package C(openpyxl) on the controller), or a catalog JSON built by C(tools/build/build_catalog.py)
         of the source repository (the script is not part of the installed collection).
       - A malformed file fails with the row and column at fault and the shipped catalog is not changed.
     type: path
@@ -98,7 +98,7 @@ options:
     default: false
 notes:
   - Use C(query()) or C(lookup(..., wantlist=true)) to get a list.
-  - The catalog's source and date are in C(docs/service-url-catalog.md); the source repository rebuilds it with C(tools/build_catalog.py).
+  - The catalog's source and date are in C(docs/service-url-catalog.md); the source repository rebuilds it with C(tools/build/build_catalog.py).
 seealso:
   - name: Microsoft Defender for Endpoint standard connectivity URLs - commercial
     description: The Learn page the standard commercial list comes from.

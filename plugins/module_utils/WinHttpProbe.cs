@@ -1,7 +1,7 @@
 // Copyright: contributors to purview.device_proxy
 // GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 //
-// WinHTTP connectivity probes for purview.device_proxy.connectivity_test.
+// WinHTTP connectivity probes for purview.device_proxy.device_connectivity_probe.
 //
 // Each probe requests one service URL with one of the client analyzer's five methods (default
 // proxy, auto discovery, proxy disabled, named proxy, command-line proxy) and reports raw facts
@@ -67,7 +67,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         }
     }
 
-    public sealed class ProbeResult
+    public sealed class WinHttpProbeResult
     {
         public string Url;
         public ProbeMethod Method;
@@ -93,31 +93,31 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         public string Established;
         public int EstablishedOn;
 
-        public ProbeResult(ProbeRequest request)
+        public WinHttpProbeResult(ProbeRequest request)
         {
             Url = request.Url;
             Method = request.Method;
             Proxy = request.Proxy;
         }
 
-        public static ProbeResult Skipped(ProbeRequest request, string reason)
+        public static WinHttpProbeResult Skipped(ProbeRequest request, string reason)
         {
-            ProbeResult result = new ProbeResult(request);
+            WinHttpProbeResult result = new WinHttpProbeResult(request);
             result.Attempted = false;
             result.SkipReason = reason;
             return result;
         }
 
-        public static ProbeResult Failed(ProbeRequest request, int error, string stage)
+        public static WinHttpProbeResult Failed(ProbeRequest request, int error, string stage)
         {
-            ProbeResult result = new ProbeResult(request);
+            WinHttpProbeResult result = new WinHttpProbeResult(request);
             result.Attempted = true;
             result.WinHttpError = error;
             result.ErrorStage = stage;
             return result;
         }
 
-        // The shape the module returns (documented in connectivity_test.py RETURN raw.probes).
+        // The shape the module returns (documented in device_connectivity_probe.py RETURN raw.probes).
         public Dictionary<string, object> ToDictionary()
         {
             Dictionary<string, object> data = new Dictionary<string, object>();
@@ -212,7 +212,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
     }
 
     // The parts of a URL WinHTTP needs, or the WinHTTP error a bad URL would give.
-    public sealed class ProbeTarget
+    public sealed class WinHttpProbeTarget
     {
         public string Host;
         public int Port;
@@ -220,9 +220,9 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         public bool Secure;
         public int Error;
 
-        public static ProbeTarget Parse(string url)
+        public static WinHttpProbeTarget Parse(string url)
         {
-            ProbeTarget target = new ProbeTarget();
+            WinHttpProbeTarget target = new WinHttpProbeTarget();
             Uri uri;
             if (String.IsNullOrEmpty(url) || !Uri.TryCreate(url, UriKind.Absolute, out uri))
             {
@@ -301,7 +301,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
     {
         // Run one probe synchronously. Give up after timeoutMs, and return promptly when
         // cancel is cancelled. Fill in everything but ElapsedMs, which the scheduler measures.
-        ProbeResult Execute(ProbeRequest request, int timeoutMs, ProbeCancellation cancel);
+        WinHttpProbeResult Execute(ProbeRequest request, int timeoutMs, ProbeCancellation cancel);
 
         // WPAD discovery for the run (method 2), as one step: DHCP/DNS detection, script download
         // and evaluation for url, with the documented retries. Same time rules as Execute.
@@ -365,7 +365,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
 
         private readonly object sync = new object();
         private IList<ProbeRequest> requests;
-        private ProbeResult[] results;
+        private WinHttpProbeResult[] results;
         private Slot[] slots;
         private Slot discoverySlot;
         private LinkedList<int> ready;
@@ -427,7 +427,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         // proxy WinHTTP connects to the proxy only (a destination problem comes back as the
         // proxy's HTTP answer), so no connection, an unresolvable proxy name, or a probe stuck
         // resolving or connecting means the proxy itself is unreachable.
-        public static bool ProxyUnreachable(ProbeResult result)
+        public static bool ProxyUnreachable(WinHttpProbeResult result)
         {
             if (result == null || !NeedsProxy(result.Method) || result.StatusCode != 0) return false;
             if (result.WinHttpError == WinHttpErrors.CannotConnect || result.WinHttpError == WinHttpErrors.NameNotResolved)
@@ -439,10 +439,10 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
 
         // Results in request order. Returns by the deadline: probes still running then are
         // cancelled and reported as timed out, probes not started as skipped.
-        public ProbeResult[] Run(IList<ProbeRequest> plan)
+        public WinHttpProbeResult[] Run(IList<ProbeRequest> plan)
         {
             requests = plan;
-            results = new ProbeResult[plan.Count];
+            results = new WinHttpProbeResult[plan.Count];
             slots = new Slot[plan.Count];
             ready = new LinkedList<int>();
             clock = Stopwatch.StartNew();
@@ -455,7 +455,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                     ProbeMethod method = plan[i].Method;
                     if (NeedsProxy(method) && plan[i].Proxy == null)
                     {
-                        results[i] = ProbeResult.Skipped(plan[i], "not-configured");
+                        results[i] = WinHttpProbeResult.Skipped(plan[i], "not-configured");
                         finished++;
                         continue;
                     }
@@ -570,10 +570,10 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             if (unreachable == group.Deciders.Count && unreachable >= EstablishAfter)
             {
                 group.Decided = true;
-                ProbeResult first = results[group.Deciders[0]];
+                WinHttpProbeResult first = results[group.Deciders[0]];
                 foreach (int i in group.Held)
                 {
-                    ProbeResult established = ProbeResult.Failed(requests[i], first.WinHttpError == 0 ? WinHttpErrors.Timeout : first.WinHttpError, first.ErrorStage);
+                    WinHttpProbeResult established = WinHttpProbeResult.Failed(requests[i], first.WinHttpError == 0 ? WinHttpErrors.Timeout : first.WinHttpError, first.ErrorStage);
                     established.Attempted = false;
                     established.TimedOut = first.TimedOut;
                     established.Established = "proxy_unreachable";
@@ -604,7 +604,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             group.Decided = true;
             foreach (int i in group.Held)
             {
-                ProbeResult established = ProbeResult.Failed(requests[i], 0, "wpad");
+                WinHttpProbeResult established = WinHttpProbeResult.Failed(requests[i], 0, "wpad");
                 established.Attempted = false;
                 established.AutoDetectError = found.Error;
                 established.Access = "auto-detect";
@@ -692,7 +692,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             }
             else
             {
-                ProbeResult result = ProbeResult.Failed(requests[index], WinHttpErrors.Timeout, stage);
+                WinHttpProbeResult result = WinHttpProbeResult.Failed(requests[index], WinHttpErrors.Timeout, stage);
                 result.TimedOut = true;
                 result.ElapsedMs = clock.ElapsedMilliseconds - slot.StartedMs;
                 results[index] = result;
@@ -718,7 +718,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 if (results[i] != null) continue;
                 if (slots[i] != null)
                 {
-                    ProbeResult late = ProbeResult.Failed(requests[i], WinHttpErrors.OperationCancelled, "deadline");
+                    WinHttpProbeResult late = WinHttpProbeResult.Failed(requests[i], WinHttpErrors.OperationCancelled, "deadline");
                     late.TimedOut = true;
                     late.ElapsedMs = now - slots[i].StartedMs;
                     results[i] = late;
@@ -727,7 +727,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 }
                 else
                 {
-                    results[i] = ProbeResult.Skipped(requests[i], "deadline");
+                    results[i] = WinHttpProbeResult.Skipped(requests[i], "deadline");
                 }
                 finished++;
             }
@@ -802,7 +802,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                     }
                     continue;
                 }
-                ProbeResult result = RunOne(requests[index], slot);
+                WinHttpProbeResult result = RunOne(requests[index], slot);
                 lock (sync)
                 {
                     if (slot.Abandoned)
@@ -844,21 +844,21 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return found;
         }
 
-        private ProbeResult RunOne(ProbeRequest request, Slot slot)
+        private WinHttpProbeResult RunOne(ProbeRequest request, Slot slot)
         {
-            ProbeResult result;
+            WinHttpProbeResult result;
             try
             {
                 result = transport.Execute(request, slot.TimeoutMs, slot.Cancel);
                 if (result == null)
                 {
-                    result = ProbeResult.Failed(request, 0, "internal");
+                    result = WinHttpProbeResult.Failed(request, 0, "internal");
                     result.ErrorMessage = "the transport returned no result";
                 }
             }
             catch (Exception e)
             {
-                result = ProbeResult.Failed(request, 0, "internal");
+                result = WinHttpProbeResult.Failed(request, 0, "internal");
                 result.ErrorMessage = e.GetType().Name + ": " + e.Message;
             }
             result.Attempted = true;
@@ -987,11 +987,11 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
     {
         public string UserAgent = "purview.device_proxy-connectivity-test/1";
 
-        public ProbeResult Execute(ProbeRequest request, int timeoutMs, ProbeCancellation cancel)
+        public WinHttpProbeResult Execute(ProbeRequest request, int timeoutMs, ProbeCancellation cancel)
         {
-            ProbeResult result = new ProbeResult(request);
+            WinHttpProbeResult result = new WinHttpProbeResult(request);
             result.Attempted = true;
-            ProbeTarget target = ProbeTarget.Parse(request.Url);
+            WinHttpProbeTarget target = WinHttpProbeTarget.Parse(request.Url);
             if (target.Error != 0)
             {
                 result.WinHttpError = target.Error;
@@ -1029,7 +1029,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                     return found;
                 }
                 NativeMethods.WinHttpSetTimeouts(handles.Session, timeoutMs, timeoutMs, timeoutMs, timeoutMs);
-                ProbeResult scratch = new ProbeResult(new ProbeRequest(url, ProbeMethod.AutoDiscovery, null));
+                WinHttpProbeResult scratch = new WinHttpProbeResult(new ProbeRequest(url, ProbeMethod.AutoDiscovery, null));
                 Discover(handles, url, scratch);
                 found.Error = scratch.AutoDetectError;
                 found.Attempt = scratch.AutoDetectAttempt;
@@ -1042,8 +1042,8 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             }
         }
 
-        private void Probe(SessionPlan plan, ProbeTarget target, string url, int timeoutMs, ProbeHandles handles,
-            ProbeResult result, ProbeCancellation cancel)
+        private void Probe(SessionPlan plan, WinHttpProbeTarget target, string url, int timeoutMs, ProbeHandles handles,
+            WinHttpProbeResult result, ProbeCancellation cancel)
         {
             if (!Open(plan, handles, result)) return;
             StageTracker.Watch(handles.Session, cancel, target.Secure);
@@ -1173,7 +1173,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return facts;
         }
 
-        private bool Open(SessionPlan plan, ProbeHandles handles, ProbeResult result)
+        private bool Open(SessionPlan plan, ProbeHandles handles, WinHttpProbeResult result)
         {
             handles.Session = NativeMethods.WinHttpOpen(UserAgent, plan.AccessType, plan.ProxyName, null, 0);
             int accessType = plan.AccessType;
@@ -1198,7 +1198,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         // the script's server refused the anonymous request (12015). The attempt that found a
         // configuration is reported; when none did, the error is, and the controller fails method 2
         // whatever the request (then sent direct) answered.
-        private static void Discover(ProbeHandles handles, string url, ProbeResult result)
+        private static void Discover(ProbeHandles handles, string url, WinHttpProbeResult result)
         {
             int flags = NativeMethods.WINHTTP_AUTOPROXY_AUTO_DETECT;
             bool autoLogon = false;
@@ -1220,7 +1220,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             }
         }
 
-        private static int TryDiscover(ProbeHandles handles, string url, ProbeResult result, int flags, bool autoLogon)
+        private static int TryDiscover(ProbeHandles handles, string url, WinHttpProbeResult result, int flags, bool autoLogon)
         {
             NativeMethods.WINHTTP_AUTOPROXY_OPTIONS options = new NativeMethods.WINHTTP_AUTOPROXY_OPTIONS();
             options.dwFlags = flags;
@@ -1251,7 +1251,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return 0;
         }
 
-        private static void Fail(ProbeResult result, string stage, ProbeHandles handles)
+        private static void Fail(WinHttpProbeResult result, string stage, ProbeHandles handles)
         {
             int error = Marshal.GetLastWin32Error();
             if (handles.IsRequestCancelled && (error == 0 || error == WinHttpErrors.InvalidHandle))

@@ -22,9 +22,8 @@ suggest. Both the Linux probe and the Windows connectivity test render through t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Union
+from typing import Mapping, Optional, Sequence, Union
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model
 
@@ -39,17 +38,6 @@ LEGACY_HEADING = "Testing URL: "
 SUCCEEDED = "Succeeded"
 FAILED = "Failed"
 MISSING = "Doesn't exist"
-
-# The analyzer script's ValidateURLs passes a URL when a method line shows one of these codes.
-PASSING_CODES = analyzer_model.ANALYZER_ACCEPTED
-
-
-class AnalyzerTextError(ValueError):
-    """Text that is not in the analyzer layout. ``line`` is the 1-based line number."""
-
-    def __init__(self, line, message):
-        self.line = line
-        super(AnalyzerTextError, self).__init__("line %d: %s" % (line, message))
 
 
 @dataclass(frozen=True)
@@ -67,16 +55,14 @@ class UrlBlock:
     methods: Mapping[int, MethodOutcome] = field(default_factory=dict)
 
 
-def _check_code(code):
-    # type: (Union[int, str, None]) -> str
+def _check_code(code: Union[int, str, None]) -> str:
     text = "" if code is None else str(code)
     if any(char in text for char in "()\r\n"):
         raise ValueError("an outcome code cannot contain parentheses or line breaks: %r" % (code,))
     return text
 
 
-def method_line(number, outcome, legacy=False):
-    # type: (int, Optional[MethodOutcome], bool) -> str
+def method_line(number: int, outcome: Optional[MethodOutcome], legacy: bool = False) -> str:
     names = LEGACY_METHOD_NAMES if legacy else METHOD_NAMES
     if number not in names:
         raise ValueError("method number %r is not one of 1-5" % (number,))
@@ -90,8 +76,7 @@ def method_line(number, outcome, legacy=False):
     return "%d - %s: %s" % (number, name, "%s (%s)" % (word, code) if code else word)
 
 
-def render_block(block, legacy=False):
-    # type: (UrlBlock, bool) -> str
+def render_block(block: UrlBlock, legacy: bool = False) -> str:
     if not block.url or "\n" in block.url or "\r" in block.url:
         raise ValueError("a URL block needs a one-line URL")
     lines = [(LEGACY_HEADING if legacy else HEADING) + block.url]
@@ -100,66 +85,8 @@ def render_block(block, legacy=False):
     return "\n".join(lines)
 
 
-def render_report(blocks, legacy=False):
-    # type: (Sequence[UrlBlock], bool) -> str
+def render_report(blocks: Sequence[UrlBlock], legacy: bool = False) -> str:
     """Every block, one after the other, ending with a newline (empty text for no blocks)."""
     if not blocks:
         return ""
     return "\n".join(render_block(block, legacy) for block in blocks) + "\n"
-
-
-def block_passes(block, passing_codes=PASSING_CODES):
-    # type: (UrlBlock, Sequence[int]) -> bool
-    """The analyzer script's rule: some method shows a passing code."""
-    for outcome in block.methods.values():
-        code = outcome.code
-        if isinstance(code, str) and code.isdigit():
-            code = int(code)
-        if code in passing_codes:
-            return True
-    return False
-
-
-_HEADING_RE = re.compile(r"^Testing URL ?: (?P<url>\S.*)$")
-_NAMES_RE = "|".join(re.escape(name) for name in sorted(set(METHOD_NAMES.values()) | set(LEGACY_METHOD_NAMES.values()), key=len, reverse=True))
-_LINE_RE = re.compile(
-    r"^(?P<number>[1-5]) - (?P<name>" + _NAMES_RE + r")(?: \((?P<proxy>[^)]*)\))?: "
-    r"(?:(?P<missing>Doesn't exist)|(?P<word>Succeeded|Failed)(?: \((?P<code>[^()]*)\))?)$")
-
-
-def _parse_code(text):
-    # type: (Optional[str]) -> Union[int, str, None]
-    if text is None or text == "":
-        return None
-    return int(text) if text.isdigit() else text
-
-
-def parse_report(text):
-    # type: (str) -> List[UrlBlock]
-    """Read analyzer-style text back into blocks (both spellings). Other lines are refused."""
-    blocks = []  # type: List[UrlBlock]
-    url = None  # type: Optional[str]
-    methods = {}  # type: Dict[int, MethodOutcome]
-    for index, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip()
-        if not line:
-            continue
-        heading = _HEADING_RE.match(line)
-        if heading:
-            if url is not None:
-                blocks.append(UrlBlock(url, methods))
-            url, methods = heading.group("url"), {}
-            continue
-        match = _LINE_RE.match(line)
-        if match is None or url is None:
-            raise AnalyzerTextError(index, "expected 'Testing URL : <url>' or '<n> - <method>: <result>', got %r" % line)
-        number = int(match.group("number"))
-        if match.group("name") not in (METHOD_NAMES[number], LEGACY_METHOD_NAMES[number]):
-            raise AnalyzerTextError(index, "method %d is not called %r" % (number, match.group("name")))
-        if match.group("missing"):
-            continue
-        methods[number] = MethodOutcome(match.group("word") == SUCCEEDED, _parse_code(match.group("code")),
-                                        match.group("proxy") or None)
-    if url is not None:
-        blocks.append(UrlBlock(url, methods))
-    return blocks

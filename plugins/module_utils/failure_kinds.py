@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One vocabulary for why a service URL could not be reached (internal to this collection).
 
-The Linux network probe (service_url_probe) and the Windows device test (connectivity_test)
+The Linux network probe (network_url_probe) and the Windows device test (device_connectivity_probe)
 describe the same failure with the same word, so reports, fleet views and alerts can be joined
 on it. The shared words are the probe's original snake_case spellings; the kinds only the device
 test can observe (WinHTTP's own errors, WPAD, its scheduler) follow the same style.

@@ -6,7 +6,7 @@
 A TLS-inspecting proxy re-signs the service's certificate with its own CA. When the probing
 host or the device trusts that CA, ordinary verification succeeds, so "not inspected" can only
 be shown by checking *who* issued the chain. This module is the one list both sides use: the
-Linux network probe (service_url_probe) and the Windows device test (connectivity_test).
+Linux network probe (network_url_probe) and the Windows device test (device_connectivity_probe).
 
 Sources (SHA-1 thumbprints as Microsoft publishes them):
 

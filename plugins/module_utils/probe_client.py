@@ -41,14 +41,14 @@ MAX_HEAD_BYTES = 65536
 class _Budget:
     """One time budget across every step of a probe."""
 
-    def __init__(self, seconds, clock=time.monotonic):
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.end = clock() + seconds
 
     def left(self) -> float:
         return max(0.0, self.end - self.clock())
 
-    def apply(self, sock):
+    def apply(self, sock: socket.socket) -> None:
         left = self.left()
         if left <= 0:
             raise socket.timeout("probe budget used up")
@@ -56,8 +56,8 @@ class _Budget:
 
 
 class _ProbeFailure(Exception):
-    def __init__(self, failure, at, detail="", **extra):
-        super(_ProbeFailure, self).__init__(detail)
+    def __init__(self, failure: str, at: str, detail: str = "", **extra: Any) -> None:
+        super().__init__(detail)
         self.failure = failure
         self.at = at
         self.detail = detail
@@ -147,7 +147,7 @@ def _read_head(sock: socket.socket, budget: _Budget, at: str) -> Tuple[int, Dict
     return int(words[1]), headers
 
 
-def _send(sock, text, budget, at):
+def _send(sock: socket.socket, text: str, budget: _Budget, at: str) -> None:
     try:
         budget.apply(sock)
         sock.sendall(text.encode("ascii"))

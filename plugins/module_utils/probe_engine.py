@@ -64,6 +64,6 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.probe_runner 
 )
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_report import (  # noqa: F401
-    MET, NOT_MET, UNKNOWN, summarize, count_by_route, verdict, analyzer_blocks, render_analyzer_text,
+    MET, NOT_MET, UNKNOWN, summarise, count_by_route, verdict, analyzer_blocks, render_analyzer_text,
     render_table,
 )

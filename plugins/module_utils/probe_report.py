@@ -45,7 +45,7 @@ def _requirement(status: str, reason: str, urls: Sequence[str] = ()) -> Dict[str
     return {"status": status, "reason": reason, "urls": sorted(set(urls))}
 
 
-def summarize(results: Sequence[ProbeResult]) -> Dict[str, Dict[str, Any]]:
+def summarise(results: Sequence[ProbeResult]) -> Dict[str, Dict[str, Any]]:
     """The proxy requirements (allowed, not inspected, anonymous) judged from proxied probes."""
     proxied = [r for r in results if r.hop.proxy is not None]
     if not proxied:

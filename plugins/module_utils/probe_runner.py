@@ -25,7 +25,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.probe_routes 
 # after its own budget; its thread is a daemon and its late result is discarded.
 ABANDON_GRACE = 0.5
 
-# The documented ranges of the run settings (service_url_probe documents the same numbers).
+# The documented ranges of the run settings (network_url_probe documents the same numbers).
 TIMEOUT_MAX = 300.0
 DEADLINE_MAX = 3600.0
 CONCURRENCY_MAX = 256
@@ -91,7 +91,7 @@ def run_jobs(jobs: Sequence[Job], policy: Optional[TlsPolicy] = None, timeout: f
     run_end = clock() + deadline
     next_index = 0
 
-    def worker(index, job, budget):
+    def worker(index: int, job: Job, budget: float) -> None:
         try:
             done.put((index, _run_job(job, policy, budget, probe)))
         except BaseException as exc:  # pragma: no cover - defensive: always report back

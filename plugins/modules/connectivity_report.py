@@ -9,9 +9,9 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: connectivity_report
-short_description: Write fleet reports of purview.device_proxy.connectivity_test results on the controller
+short_description: Write fleet reports of purview.device_proxy.device_connectivity_probe results on the controller
 description:
-  - Collects the registered results of M(purview.device_proxy.connectivity_test) from every host of
+  - Collects the registered results of M(purview.device_proxy.device_connectivity_probe) from every host of
     the play and writes, on the controller, in O(dest) one analyzer-style text file per host
     (C(hosts/<host>.txt)), a fleet JSON (C(connectivity-fleet.json)), a JUnit XML with one test case
     per host and URL (C(connectivity-junit.xml)) and a self-contained HTML matrix of hosts by URLs,
@@ -38,12 +38,12 @@ options:
     type: list
     elements: str
   result_var:
-    description: The name of the variable each host registered the connectivity_test result in.
+    description: The name of the variable each host registered the device_connectivity_probe result in.
     type: str
     default: connectivity_check_result
   results:
     description:
-      - The results as a dictionary of host name to connectivity_test result, instead of reading
+      - The results as a dictionary of host name to device_connectivity_probe result, instead of reading
         O(result_var) from each host.
     type: dict
   formats:
@@ -104,12 +104,12 @@ notes:
   - With a history every run is a change (a new entry is written).
   - The action runs on the controller whatever the connection of the host is.
 seealso:
-  - module: purview.device_proxy.connectivity_test
+  - module: purview.device_proxy.device_connectivity_probe
 """
 
 EXAMPLES = r"""
 - name: Test every host
-  purview.device_proxy.connectivity_test:
+  purview.device_proxy.device_connectivity_probe:
   become: true
   become_method: ansible.builtin.runas
   become_user: SYSTEM

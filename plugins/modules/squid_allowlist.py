@@ -106,7 +106,7 @@ attributes:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 seealso:
-  - module: purview.device_proxy.service_url_probe
+  - module: purview.device_proxy.network_url_probe
   - name: Squid ssl_bump directive
     description: Actions and steps of TLS interception, including splice.
     link: https://www.squid-cache.org/Doc/config/ssl_bump/
@@ -364,10 +364,10 @@ def markers(template: str) -> tuple[str, str]:
     # would be read as a directive.
     if not begin.lstrip(_C_SPACE).startswith("#") or not end.lstrip(_C_SPACE).startswith("#"):
         raise SquidConfigError("marker", "comment", "the marker must be a Squid comment (start with '#'), "
-                                                  "or it would be read as a directive: %r" % begin)
+                                                    "or it would be read as a directive: %r" % begin)
     if max(len(begin.encode(ENCODING)), len(end.encode(ENCODING))) > SQUID_LINE_BYTES:
         raise SquidConfigError("marker", "line-length", "the marker is longer than the %d bytes Squid reads as "
-                                                      "one line" % SQUID_LINE_BYTES)
+                                                        "one line" % SQUID_LINE_BYTES)
     return begin, end
 
 
@@ -383,7 +383,7 @@ def find_block(lines: list[str], begin: str, end: str) -> tuple[int, int] | None
         return None
     if len(starts) != 1 or len(stops) != 1 or stops[0] < starts[0]:
         raise SquidConfigError("path", "markers", "the file has %d begin and %d end marker line(s) out of order or repeated; "
-                                                "fix it by hand (markers: %r, %r)" % (len(starts), len(stops), begin, end))
+                                                  "fix it by hand (markers: %r, %r)" % (len(starts), len(stops), begin, end))
     return starts[0], stops[0]
 
 
@@ -437,15 +437,15 @@ def render(lines: list[str], block_lines: list[str], begin: str, end: str, state
     shared = sorted(set(Scan(block_lines).acl_types()) & set(scan.acl_types()))
     if shared:
         raise SquidConfigError("block", "acl-name-collision", "the ACL name(s) %s of the block are also defined outside "
-                                                            "it; Squid merges them, so the block's rules would match "
-                                                            "those values too. Use another ACL name prefix"
-                             % ", ".join(shared))
+                                                              "it; Squid merges them, so the block's rules would match "
+                                                              "those values too. Use another ACL name prefix"
+                               % ", ".join(shared))
     limit, rule = barrier(rest, scan)
     if old_start is not None and old_start <= limit and old_start not in scan.unsafe:
         return rest[:old_start] + managed + rest[old_start:], old_start + 1, None
     if limit in scan.unsafe:
         raise SquidConfigError("path", "unterminated", "%s; the block cannot be placed after it safely, fix the "
-                                                     "file by hand" % scan.unterminated)
+                                                       "file by hand" % scan.unterminated)
     return rest[:limit] + managed + rest[limit:], limit + 1, rule
 
 
@@ -460,16 +460,16 @@ def block_lines_from(block: str | None, begin: str, end: str) -> list[str]:
     for number, line in enumerate(lines, start=1):
         if _CONTROL.search(line):
             raise SquidConfigError("block", "control-character", "line %d of block holds a control character (%r); Squid "
-                                                               "would not read it as it reads here" % (number, line))
+                                                                 "would not read it as it reads here" % (number, line))
         if len(line.encode(ENCODING, "surrogateescape")) > SQUID_LINE_BYTES:
             raise SquidConfigError("block", "line-length", "line %d of block is longer than the %d bytes Squid reads as "
-                                                         "one line" % (number, SQUID_LINE_BYTES))
+                                                           "one line" % (number, SQUID_LINE_BYTES))
         if _is_marker(line, begin) or _is_marker(line, end):
             raise SquidConfigError("block", "no-markers", "line %d of block is a marker line" % number)
     scan = Scan(lines)
     if scan.unterminated:
         raise SquidConfigError("block", "self-contained", "in block, %s: it would take in the lines after the block"
-                             % scan.unterminated)
+                               % scan.unterminated)
     if any(s.words[0] in ("else", "endif") and not s.inside for s in scan.statements):
         raise SquidConfigError("block", "self-contained", "block has an 'else' or 'endif' without its 'if'")
     return lines

@@ -4,7 +4,7 @@
 """The one catalog of Microsoft Defender for Endpoint service URLs (controller side).
 
 The catalog ships as data (``service_url_catalog.json`` next to this file), built by
-``tools/build_catalog.py`` from the reference table ``mde-service-urls.csv``. Every entry is one
+``tools/build/build_catalog.py`` from the reference table ``mde-service-urls.csv``. Every entry is one
 (URL, port) pair of one Microsoft list:
 
 * ``standard`` / ``streamlined``: the Learn pages "standard/streamlined device connectivity URLs"

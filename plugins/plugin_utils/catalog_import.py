@@ -4,7 +4,7 @@
 """Build the service URL catalog from its sources.
 
 * ``build_from_reference_csv``: the shipped catalog, from ``mde-service-urls.csv`` (columns
-  ``cloud,region,category,url,port,protocol,notes,source``); used by ``tools/build_catalog.py``.
+  ``cloud,region,category,url,port,protocol,notes,source``); used by ``tools/build/build_catalog.py``.
 * ``import_table``: a newer copy of one of Microsoft's tables supplied by a user, either the Learn
   page's Markdown source or the xlsx download, read into a catalog whose list entries for that
   cloud and connectivity model replace the shipped ones;

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Classify raw WinHTTP probe results and give verdicts per URL, per channel and per host.
 
-``purview.device_proxy.connectivity_test`` runs, for every service URL, the five methods of
+``purview.device_proxy.device_connectivity_probe`` runs, for every service URL, the five methods of
 Microsoft's client analyzer (docs/reference/connectivity-analyzer.md#methods) and returns raw results only: HTTP status,
 WinHTTP error number, elapsed time. Everything that interprets them lives here:
 
@@ -420,7 +420,8 @@ def configured_method(telemetry_proxy_server: Optional[str],
             "notes": notes,
         }
     notes.append("method 1 is taken to use WinHTTP's automatic proxy mode (WPAD, then direct) as on "
-                 "Windows 8.1 and later; this is inferred, not documented (docs/reference/connectivity-analyzer.md#methods, docs/reference/open-questions.md#q7-analyzer)")
+                 "Windows 8.1 and later; this is inferred, not documented (docs/reference/connectivity-analyzer.md#methods, "
+                 "docs/reference/open-questions.md#q7-analyzer)")
     return {
         "method": "default",
         "proxy": None,
@@ -553,7 +554,7 @@ def host_verdict(url_specs: Sequence[Mapping[str, Any]], module_result: Mapping[
 
 def summarise(urls: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
     """Counts and overall verdicts for one host's URL verdicts."""
-    def failed(key, required_only=False):
+    def failed(key: str, required_only: bool = False) -> List[str]:
         return [u["url"] for u in urls if u[key] == FAIL and (u["required"] or not required_only)]
     return {
         "urls": len(urls),

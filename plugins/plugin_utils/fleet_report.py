@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fleet reports of connectivity_test results: one model, four renderings.
+"""Fleet reports of device_connectivity_probe results: one model, four renderings.
 
-:func:`build_fleet` turns the task results of ``purview.device_proxy.connectivity_test`` (one per
+:func:`build_fleet` turns the task results of ``purview.device_proxy.device_connectivity_probe`` (one per
 host, or nothing for a host that was unreachable) into one JSON-compatible fleet model that
 follows :data:`FLEET_SCHEMA`. The renderers read only that model:
 
@@ -27,7 +27,7 @@ import gc
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
@@ -186,8 +186,8 @@ def _is_test_result(result: Any) -> bool:
 def _shape_error(host: str, where: str, rule: str) -> FleetReportError:
     return FleetReportError(
         "results[%s]" % host, "result-shape",
-        "not a connectivity_test result: %s %s (register the task result of "
-        "purview.device_proxy.connectivity_test, unchanged)" % (where, rule))
+        "not a device_connectivity_probe result: %s %s (register the task result of "
+        "purview.device_proxy.device_connectivity_probe, unchanged)" % (where, rule))
 
 
 def _check_url(host: str, index: int, url: Any) -> None:
@@ -229,9 +229,9 @@ def structured_methods(probes: Sequence[Mapping[str, Any]]) -> List[Optional[Dic
 
 def build_fleet(results: Mapping[str, Any], generated_at: str, verdict: str = "strict",
                 title: str = "Defender for Endpoint connectivity") -> Dict[str, Any]:
-    """The fleet model from ``{host: connectivity_test task result or None}``.
+    """The fleet model from ``{host: device_connectivity_probe task result or None}``.
 
-    A result that claims to be a connectivity_test result (it has ``urls`` and ``summary``) but
+    A result that claims to be a device_connectivity_probe result (it has ``urls`` and ``summary``) but
     lacks what the reports read is refused naming the host and the field, before anything is built.
     """
     if verdict not in cv.FAIL_VERDICTS:
@@ -283,7 +283,7 @@ def _build_fleet(results: Mapping[str, Any], generated_at: str, verdict: str, ti
 _RANK = {NO_RESULT: 0, cv.FAIL: 1, cv.PASS: 2}
 
 
-def _host_order(host: Mapping[str, Any]):
+def _host_order(host: Mapping[str, Any]) -> Tuple[int, int, str]:
     return (_RANK[host["verdict"]], -host["failed"], host["host"])
 
 
@@ -376,7 +376,7 @@ def render_json(fleet: Mapping[str, Any], indent: Optional[int] = None) -> str:
 
 
 def render_host_text(result: Mapping[str, Any], legacy: bool = False) -> str:
-    """The analyzer-style text of one host's connectivity_test result."""
+    """The analyzer-style text of one host's device_connectivity_probe result."""
     if "analyzer_text" in result and not legacy:
         return str(result["analyzer_text"])
     return cv.render_analyzer_text(result["urls"], legacy=legacy)
@@ -423,7 +423,7 @@ def render_junit(fleet: Mapping[str, Any]) -> str:
         time_ms = 0
         if host["status"] == NO_RESULT:
             errors = 1
-            cases.append('    <testcase classname=%s name="connectivity_test" time="0.000">\n'
+            cases.append('    <testcase classname=%s name="device_connectivity_probe" time="0.000">\n'
                          '      <error type="no-result" message=%s/>\n    </testcase>'
                          % (classname, _attr(host["error"])))
         else:

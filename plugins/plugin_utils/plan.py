@@ -1201,7 +1201,7 @@ def inputs_summary(parsed: PlanInputs) -> Dict[str, Any]:
     }
 
 
-def summarize_plan(plan: Mapping[str, Any]) -> List[str]:
+def summarise_plan(plan: Mapping[str, Any]) -> List[str]:
     """A plan as short lines for a review: one per action, then the findings."""
     topology = plan.get("topology", {})
     head = plan.get("host") or "device"

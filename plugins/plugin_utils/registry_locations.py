@@ -254,8 +254,8 @@ def winhttp_views_option() -> Dict[str, str]:
             "name": WINHTTP_SETTINGS_NATIVE.name}
 
 
-def connectivity_test_option() -> Dict[str, Any]:
-    """The ``_registry`` argument for connectivity_test.ps1: the static proxy it probes through
+def device_probe_option() -> Dict[str, Any]:
+    """The ``_registry`` argument for device_connectivity_probe.ps1: the static proxy it probes through
     (method 4, named proxy) and both WinHttpSettings views it reports. All HKLM."""
     return {
         "telemetry_proxy_server": {"path": TELEMETRY_PROXY_SERVER.path, "name": TELEMETRY_PROXY_SERVER.name},

@@ -28,8 +28,8 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report_html
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location(
-    "regenerate_golden", os.path.join(ROOT, "tests", "unit", "fixtures", "connectivity", "regenerate_golden.py"))
+_GOLDEN = os.path.join(ROOT, "tests", "unit", "plugins", "action", "fixtures", "connectivity_report")
+_spec = importlib.util.spec_from_file_location("regenerate_golden", os.path.join(_GOLDEN, "regenerate_golden.py"))
 golden = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(golden)
 

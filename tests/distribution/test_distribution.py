@@ -257,8 +257,8 @@ def test_all_group_extends_every_platform_group(installed: Installed):
 VALID_ARGS = {
     "telemetry_proxy": {"state": "absent"},
     "winhttp_proxy": {"state": "absent"},
-    "connectivity_test": {"catalog": True},
-    "service_url_probe": {"urls": ["https://127.0.0.1:9/"]},
+    "device_connectivity_probe": {"catalog": True},
+    "network_url_probe": {"urls": ["https://127.0.0.1:9/"]},
     "connectivity_report": {"dest": "{{ playbook_dir }}/reports"},
     "squid_allowlist": {"path": "{{ playbook_dir }}/squid.conf", "state": "absent", "validate": False,
                         "reload": False},

@@ -100,7 +100,7 @@ def problems_in(rel: str, text: str, shipped: set[str], texts: dict[str, str]) -
                 target = match.group("target").strip("<>")
                 if re.match(r"^[a-z][a-z0-9+.-]*:", target):
                     continue  # a URL (checked above when it is this repository) or mailto:
-                file_part, _, anchor = target.partition("#")
+                file_part, _hash, anchor = target.partition("#")
                 if not file_part:
                     resolved = rel
                 else:

@@ -3,7 +3,7 @@
 
 Everything listens on 127.0.0.0/8 (or on links the caller creates), on free ports, with its own
 files in one temporary folder, and stops when asked. Used by the pytest integration tests, the
-molecule scenario (through the command line at the bottom) and tools/bench_probe.py.
+molecule scenario (through the command line at the bottom) and tools/bench/bench_network_probe.py.
 
 Squid notes (TESTING-NOTES.md): started as root it drops to the ``proxy`` user, so the lab
 folder is opened up and handed to that user; ``hosts_file`` holds one name per line and

@@ -36,7 +36,7 @@ targets = pe.make_targets(urls)
 named = pe.Hop(pe.NAMED, parse_endpoint(proxy))
 jobs = pe.plan_jobs(targets, [pe.DIRECT, pe.NAMED], named=named)
 results = pe.run_jobs(jobs, policy=pe.TlsPolicy(ca_file=ca, expected_issuers=("Service Lab CA",)), timeout=3, deadline=20)
-print(json.dumps({"results": [r.as_dict() for r in results], "summary": pe.summarize(results),
+print(json.dumps({"results": [r.as_dict() for r in results], "summary": pe.summarise(results),
                   "verdict": pe.verdict(results)}))
 """
 

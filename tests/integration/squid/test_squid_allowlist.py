@@ -118,7 +118,7 @@ def test_block_makes_the_host_allowed_spliced_and_anonymous_then_stays_put(lab, 
     result = wait_for(lambda: probe_allowed(lab, locked) if probe_allowed(lab, locked).category == pe.REACHABLE else None)
     assert result is not None, locked.log_tail()
     assert "O=Service Lab CA" in result.observation.issuer
-    summary = pe.summarize([result])
+    summary = pe.summarise([result])
     assert [summary[k]["status"] for k in ("allowed", "not_inspected", "anonymous")] == ["met", "met", "met"]
 
     second = run_module(args, capsys)

@@ -15,13 +15,13 @@ from ansible.module_utils.testing import patch_module_args
 import squid_lab as L
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as pe
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import parse_endpoint
-from ansible_collections.purview.device_proxy.plugins.modules import service_url_probe
+from ansible_collections.purview.device_proxy.plugins.modules import network_url_probe
 
 
 def run_module(args, capsys):
     with patch_module_args(args):
         with pytest.raises(SystemExit) as info:
-            service_url_probe.main()
+            network_url_probe.main()
     output = json.loads(capsys.readouterr().out)
     output["_rc"] = info.value.code
     return output

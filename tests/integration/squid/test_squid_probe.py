@@ -120,12 +120,12 @@ def test_an_offline_proxy_still_proves_allowed_and_anonymous(lab):
     results = [probe(lab, L.UNKNOWN), probe(lab, L.UNKNOWN, path="/other")]
     assert [r.category for r in results] == [pe.DNS_FAILURE, pe.DNS_FAILURE]
     assert results[0].as_dict()["failed_at"] == "proxy"
-    summary = pe.summarize(results)
+    summary = pe.summarise(results)
     assert summary["allowed"]["status"] == pe.MET and summary["anonymous"]["status"] == pe.MET
     assert not any(r.reachable for r in results)
     assert "the proxy could not resolve" in pe.verdict(results)
     # The same through the port that demands authentication stops at 407: no evidence then.
-    denied = pe.summarize([probe(lab, L.UNKNOWN, port="auth")])
+    denied = pe.summarise([probe(lab, L.UNKNOWN, port="auth")])
     assert denied["anonymous"]["status"] == pe.NOT_MET
 
 
@@ -188,7 +188,7 @@ def test_one_run_covers_every_outcome_and_judges_the_requirements(lab):
     assert (ports["forward"], L.ALLOWED, pe.REACHABLE) in categories
     assert (ports["bump"], L.BUMPED, pe.TLS_INTERCEPTED) in categories
     assert (ports["auth"], L.ALLOWED, pe.PROXY_AUTH_REQUIRED) in categories
-    summary = pe.summarize(results)
+    summary = pe.summarise(results)
     assert summary["allowed"]["status"] == pe.NOT_MET and lab.url(L.DENIED) in summary["allowed"]["urls"]
     assert summary["not_inspected"]["status"] == pe.NOT_MET and "Inspection Lab CA" in summary["not_inspected"]["reason"]
     assert summary["anonymous"]["status"] == pe.NOT_MET
@@ -206,7 +206,7 @@ def test_module_through_ansible_playbook(lab, tmp_path):
 - hosts: localhost
   gather_facts: false
   tasks:
-    - purview.device_proxy.service_url_probe:
+    - purview.device_proxy.network_url_probe:
         urls: {urls}
         routes: [direct, named]
         proxy: http://{proxy}

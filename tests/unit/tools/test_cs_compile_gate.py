@@ -1,4 +1,4 @@
-"""Tests for tools/cs_compile_gate.py, the C# 5 compile gate for C# module_utils."""
+"""Tests for tools/gates/cs_compile_gate.py, the C# 5 compile gate for C# module_utils."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import sys
 
 import pytest
 
-from ansible_collections.purview.device_proxy.tools import cs_compile_gate as gate
+from ansible_collections.purview.device_proxy.tools.gates import cs_compile_gate as gate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
-TOOL = os.path.join(ROOT, "tools", "cs_compile_gate.py")
+TOOL = os.path.join(ROOT, "tools", "gates", "cs_compile_gate.py")
 FIXTURES = os.path.join(HERE, "fixtures", "csharp")
 FIXTURES_REL = "tests/unit/tools/fixtures/csharp"
 VALID = sorted(os.path.join(FIXTURES, "valid", name) for name in os.listdir(os.path.join(FIXTURES, "valid")))

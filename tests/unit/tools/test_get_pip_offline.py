@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""tools/get_pip_offline.py run the way ansible-test runs its cached pip bootstrap.
+"""tools/build/get_pip_offline.py run the way ansible-test runs its cached pip bootstrap.
 
 ansible-test creates a virtual environment without pip, then runs its own quiet_pip.py with
 GET_PIP=<cached bootstrap> and the get-pip arguments ('--disable-pip-version-check',
@@ -18,7 +18,7 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-SCRIPT = os.path.join(ROOT, "tools", "get_pip_offline.py")
+SCRIPT = os.path.join(ROOT, "tools", "build", "get_pip_offline.py")
 
 
 def _quiet_pip():

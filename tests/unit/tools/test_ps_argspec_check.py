@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("tree_sitter_powershell", reason="tree-sitter-powershell is not installed")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-TOOL = os.path.join(ROOT, "tools", "ps_argspec_check.py")
+TOOL = os.path.join(ROOT, "tools", "gates", "ps_argspec_check.py")
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures_argspec")
 
 _spec = importlib.util.spec_from_file_location("ps_argspec_check", TOOL)
@@ -107,7 +107,7 @@ MODULES = sorted(name[:-4] for name in os.listdir(os.path.join(ROOT, "plugins", 
 
 
 def test_every_windows_module_is_checked():
-    assert {"telemetry_proxy", "winhttp_proxy", "device_facts", "connectivity_test"} <= set(MODULES)
+    assert {"telemetry_proxy", "winhttp_proxy", "device_facts", "device_connectivity_probe"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("module", MODULES)

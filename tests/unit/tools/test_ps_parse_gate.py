@@ -1,4 +1,4 @@
-"""Tests for tools/ps_parse_gate.py, the tree-sitter parse gate for PowerShell files."""
+"""Tests for tools/gates/ps_parse_gate.py, the tree-sitter parse gate for PowerShell files."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import sys
 
 import pytest
 
-from ansible_collections.purview.device_proxy.tools import ps_parse_gate as gate
+from ansible_collections.purview.device_proxy.tools.gates import ps_parse_gate as gate
 
 pytest.importorskip("tree_sitter_powershell", reason="tree-sitter-powershell is not installed (pip install tree-sitter-powershell)")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
-TOOL = os.path.join(ROOT, "tools", "ps_parse_gate.py")
+TOOL = os.path.join(ROOT, "tools", "gates", "ps_parse_gate.py")
 FIXTURES = os.path.join(HERE, "fixtures", "powershell")
 VALID_DIR = os.path.join(FIXTURES, "valid")
 BROKEN_DIR = os.path.join(FIXTURES, "broken")
@@ -263,19 +263,19 @@ def test_full_run_over_a_root(tmp_path):
             "plugins/modules/good.ps1": "$a = @{ b = 1 }\n",
             "plugins/modules/bad.ps1": "$a = 1\n$b = (2\n",
             "tests/unit/tools/fixtures/ignored.ps1": "(",
-            "tools/ps_parse_exemptions.txt": "plugins/modules/gone.ps1:3  file was removed\n",
+            "tools/gates/ps_parse_exemptions.txt": "plugins/modules/gone.ps1:3  file was removed\n",
         },
     )
     result = run_tool("--root", str(tmp_path))
     assert result.returncode == 1
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("plugins/modules/bad.ps1:2:1: ERROR ")
-    assert "tools/ps_parse_exemptions.txt:1:1: STALE exemption plugins/modules/gone.ps1:3 (file not found" in result.stdout
+    assert "tools/gates/ps_parse_exemptions.txt:1:1: STALE exemption plugins/modules/gone.ps1:3 (file not found" in result.stdout
     assert lines[-1] == "ps_parse_gate: 2 file(s) parsed, %d parse error(s), 0 exempted, 1 stale exemption(s)" % (len(lines) - 2)
 
 
 def test_no_powershell_files_is_not_an_error(tmp_path):
-    make_tree(tmp_path, {"plugins/modules/a.py": "", "tools/ps_parse_exemptions.txt": "# none yet\n"})
+    make_tree(tmp_path, {"plugins/modules/a.py": "", "tools/gates/ps_parse_exemptions.txt": "# none yet\n"})
     result = run_tool("--root", str(tmp_path))
     assert result.returncode == 0
     assert result.stdout.strip() == "ps_parse_gate: no .ps1/.psm1 files found under %s; nothing to parse" % tmp_path

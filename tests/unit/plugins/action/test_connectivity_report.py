@@ -20,8 +20,7 @@ from ansible_collections.purview.device_proxy.plugins.action import connectivity
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_history
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
 
-FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                        "fixtures", "connectivity")
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "connectivity_report")
 _spec = importlib.util.spec_from_file_location("regenerate_golden", os.path.join(FIXTURES, "regenerate_golden.py"))
 golden = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(golden)
@@ -146,7 +145,7 @@ def test_action_names_the_host_of_a_malformed_result(tmp_path, results):
 
 def test_report_example_renders_every_report_from_the_example_data(tmp_path):
     spec = importlib.util.spec_from_file_location(
-        "report_example", os.path.join(os.path.dirname(FIXTURES), "..", "..", "..", "tools", "report_example.py"))
+        "report_example", os.path.join(FIXTURES, "..", "..", "..", "..", "..", "..", "tools", "build", "report_example.py"))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     assert tool.main(["--dest", str(tmp_path)]) == 0

@@ -5,14 +5,16 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.analyzer_text import (
-    AnalyzerTextError,
     MethodOutcome,
     UrlBlock,
-    block_passes,
     method_line,
-    parse_report,
     render_block,
     render_report,
+)
+from ansible_collections.purview.device_proxy.tests.unit.plugins.module_utils.analyzer_text_reader import (
+    AnalyzerTextError,
+    block_passes,
+    parse_report,
 )
 
 # The sample block on https://learn.microsoft.com/en-us/defender-endpoint/verify-connectivity

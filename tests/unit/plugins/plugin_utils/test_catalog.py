@@ -56,7 +56,7 @@ def test_shipped_catalog_equals_a_fresh_rebuild_from_the_csv():
     with open(SHIPPED_CATALOG, encoding="utf-8") as handle:
         shipped = handle.read()
     assert build_from_reference_csv(CSV_PATH).to_json_text() == shipped, (
-        "plugins/plugin_utils/service_url_catalog.json is stale: run tools/build_catalog.py")
+        "plugins/plugin_utils/service_url_catalog.json is stale: run tools/build/build_catalog.py")
 
 
 def test_catalog_records_its_source_and_date():

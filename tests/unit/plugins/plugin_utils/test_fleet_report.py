@@ -18,12 +18,13 @@ from html.parser import HTMLParser
 import jsonschema
 import pytest
 
-from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
+from ansible_collections.purview.device_proxy.tests.unit.plugins.module_utils import analyzer_text_reader
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report_html
 
-FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                        "fixtures", "connectivity")
+# The golden reports sit beside the tests of the action that writes them.
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "action", "fixtures",
+                        "connectivity_report")
 _spec = importlib.util.spec_from_file_location("regenerate_golden", os.path.join(FIXTURES, "regenerate_golden.py"))
 golden = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(golden)
@@ -55,14 +56,14 @@ def test_renderers_match_golden_files(name):
     with open(os.path.join(golden.GOLDEN, name), encoding="utf-8", newline="") as handle:
         expected = handle.read()
     assert golden.golden_files()[name] == expected, (
-        "%s differs; if the change is intended run tests/unit/fixtures/connectivity/regenerate_golden.py" % name)
+        "%s differs; if the change is intended run tests/unit/plugins/action/fixtures/connectivity_report/regenerate_golden.py" % name)
 
 
 def test_golden_text_reads_back_as_analyzer_text():
     for name in _golden_names():
         if name.startswith("text/"):
             with open(os.path.join(golden.GOLDEN, name), encoding="utf-8") as handle:
-                blocks = analyzer_text.parse_report(handle.read())
+                blocks = analyzer_text_reader.parse_report(handle.read())
             assert len(blocks) == 4
             assert all(set(b.methods) <= {1, 2, 3, 4, 5} for b in blocks)
 
@@ -116,7 +117,7 @@ def test_junit_has_one_case_per_host_and_url(fleet):
     suites = root.findall("testsuite")
     assert len(suites) == 7
     cases = root.findall("testsuite/testcase")
-    tested = [c for c in cases if c.get("name") != "connectivity_test"]
+    tested = [c for c in cases if c.get("name") != "device_connectivity_probe"]
     assert len(tested) == 20
     assert int(root.get("tests")) == len(cases) == 22
     assert int(root.get("failures")) == len(root.findall("testsuite/testcase/failure")) == 8

@@ -17,7 +17,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import (
     PlanInputError,
     compute_plan,
     parse_inputs,
-    summarize_plan,
+    summarise_plan,
 )
 
 STATIC = {"network_mode": "static", "proxy": "10.0.0.6:8080"}
@@ -311,7 +311,7 @@ def test_device_summary_and_host():
 
 def test_summary_lines():
     plan = compute_plan({**STATIC, "winhttp_policy": "set"}, clean_facts(hardware=dict(LAPTOP)), host="lap-01")
-    lines = summarize_plan(plan)
+    lines = summarise_plan(plan)
     assert lines[0].startswith("lap-01: topology roaming (detected: chassis type 10 (Notebook) is portable")
     assert lines[1].startswith("telemetry_proxy: set - static proxy network")
     assert lines[2].startswith("prefer_static_proxy: keep - ")

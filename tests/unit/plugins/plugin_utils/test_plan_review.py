@@ -12,7 +12,7 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import compute_plan, summarize_plan
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import compute_plan, summarise_plan
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan_review import (
     ReviewInputError,
     evidence_word,
@@ -57,7 +57,7 @@ def test_the_long_rationale_appears_once_however_many_hosts_share_it():
                for action in plan["actions"] if action["target"] == "telemetry_proxy" and PRESCRIBED in action["reason"]]
     assert len(sharing) >= 5
     # The per-host summaries repeat it on every host; the review says it once.
-    assert sum("\n".join(summarize_plan(plan)).count(PRESCRIBED) for plan in plans) == len(sharing)
+    assert sum("\n".join(summarise_plan(plan)).count(PRESCRIBED) for plan in plans) == len(sharing)
     review = "\n".join(fleet_review(plans))
     assert review.count(PRESCRIBED) == 1
 

@@ -62,7 +62,8 @@ def test_every_location_is_read_once_and_wow64_only_on_64_bit_windows():
 SPELLED = re.compile(r"""(['"]?(?:SOFTWARE|S-1-5-18)\\|RawRegistryValue\b.*-(?:Name|Path)\s+['"]?[A-Za-z])""", re.IGNORECASE)
 
 
-@pytest.mark.parametrize("script", ["device_facts.ps1", "telemetry_proxy.ps1", "winhttp_proxy.ps1"])
+@pytest.mark.parametrize("script", ["device_facts.ps1", "telemetry_proxy.ps1", "winhttp_proxy.ps1", "defender_av_proxy.ps1",
+                                    "device_connectivity_probe.ps1"])
 def test_the_powershell_halves_spell_no_registry_location(script):
     with open(os.path.join(MODULES, script), encoding="utf-8") as handle:
         code = [line for line in handle if not line.lstrip().startswith("#")]
@@ -79,7 +80,7 @@ def test_winhttp_proxy_gets_both_views():
 
 
 def test_connectivity_test_gets_the_same_locations():
-    option = reg.connectivity_test_option()
+    option = reg.device_probe_option()
     assert option["telemetry_proxy_server"] == {
         "path": r"SOFTWARE\Policies\Microsoft\Windows\DataCollection", "name": "TelemetryProxyServer"}
     assert option["winhttp"] == reg.winhttp_views_option()

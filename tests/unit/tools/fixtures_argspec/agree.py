@@ -1,4 +1,4 @@
-# Documentation of agree.ps1 (test fixture for tools/ps_argspec_check.py).
+# Documentation of agree.ps1 (test fixture for tools/gates/ps_argspec_check.py).
 
 DOCUMENTATION = r"""
 module: agree

@@ -1,4 +1,4 @@
-# Documentation of disagree.ps1 (test fixture for tools/ps_argspec_check.py): one mismatch per option.
+# Documentation of disagree.ps1 (test fixture for tools/gates/ps_argspec_check.py): one mismatch per option.
 
 DOCUMENTATION = r"""
 module: disagree

@@ -1,4 +1,4 @@
-# Documentation of no_check_mode.ps1 (test fixture for tools/ps_argspec_check.py).
+# Documentation of no_check_mode.ps1 (test fixture for tools/gates/ps_argspec_check.py).
 
 DOCUMENTATION = r"""
 module: no_check_mode

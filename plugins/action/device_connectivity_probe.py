@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller half of purview.device_proxy.device_connectivity_probe.
+
+Resolves the URLs (catalog and/or user), validates every option before the host is contacted,
+runs the probes in one round trip, then classifies the raw results, gives the verdicts and
+renders the analyzer text (plugin_utils.connectivity_verdict).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, List, Optional
+
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import registry_locations
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
+    ProxyAddressError,
+    parse_endpoint,
+)
+from ansible_collections.purview.device_proxy.plugins.modules.device_connectivity_probe import DOCUMENTATION
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
+    Outcome,
+    TargetSession,
+    WindowsModuleAction,
+    WindowsModuleInputError,
+    forward_options,
+)
+
+LIMITS = {"max_concurrency": (1, 256), "probe_timeout": (1, 300), "deadline": (1, 3600), "establish_after": (0, 10)}
+MAX_AUTO_CONCURRENCY = 256
+SYSTEM_SID = "S-1-5-18"
+
+
+def check_limits(params: Dict[str, Any]) -> None:
+    for name, (low, high) in LIMITS.items():
+        value = params.get(name)
+        if value is None:
+            continue  # chosen by run_limits
+        if not low <= value <= high:
+            raise WindowsModuleInputError(name, "range", f"{value} is out of range {low}-{high}")
+
+
+def run_limits(probes: int, probe_timeout_s: int, max_concurrency: Optional[int] = None,
+               deadline_s: Optional[int] = None) -> Dict[str, int]:
+    """The concurrency bound and deadline (ms) for ``probes`` planned probes.
+
+    Defaults: every probe may run at once (up to MAX_AUTO_CONCURRENCY threads on the target), so a
+    broken network costs about one probe timeout instead of one per batch; the deadline leaves one
+    timeout per batch plus one and a half: the deciding probes of a shared failure (one timeout),
+    the probes that waited for them when nothing was established (one more) and WinHTTP's
+    overhead. docs/connectivity-check.md, "Scheduling", gives the bound and the measured figures.
+    """
+    concurrency = max_concurrency or max(1, min(MAX_AUTO_CONCURRENCY, probes))
+    batches = max(1, math.ceil(probes / concurrency))
+    deadline_ms = deadline_s * 1000 if deadline_s else int(probe_timeout_s * 1000 * (batches + 1.5))
+    return {"max_concurrency": concurrency, "deadline_ms": deadline_ms}
+
+
+def catalog_probe_items(params: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The catalog's analyzer probe URLs for the selection options (imported lazily: controller only)."""
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import CatalogError, load_catalog
+
+    try:
+        return load_catalog().probe_urls(cloud=params["cloud"], regions=tuple(params["regions"]),
+                                         model=params["model"], os="windows")
+    except CatalogError as err:
+        raise WindowsModuleInputError(getattr(err, "field", "catalog") or "catalog", "catalog", str(err)) from err
+
+
+def resolve_url_specs(params: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The URLs to test, normalised, catalog first, duplicates (same URL) dropped."""
+    user_items = params.get("urls") or []
+    use_catalog = params.get("catalog")
+    if use_catalog is None:
+        use_catalog = not user_items
+    specs: List[Dict[str, Any]] = []
+    if use_catalog:
+        specs.extend(cv.normalise_url_spec(item, index, "catalog")
+                     for index, item in enumerate(catalog_probe_items(params)))
+    try:
+        specs.extend(cv.normalise_url_spec(item, index, "urls") for index, item in enumerate(user_items))
+    except cv.VerdictInputError as err:
+        raise WindowsModuleInputError(err.field, err.rule, err.message) from err
+    if params.get("required_only"):
+        specs = [spec for spec in specs if spec["required"]]
+    unique: Dict[str, Dict[str, Any]] = {}
+    for spec in specs:
+        unique.setdefault(spec["url"], spec)
+    if not unique:
+        raise WindowsModuleInputError("urls", "empty", "no URL to test: give urls, or a catalog selection that has some")
+    return list(unique.values())
+
+
+def command_line_proxy(params: Dict[str, Any]) -> Any:
+    value = params.get("command_line_proxy")
+    if value is None:
+        return None
+    try:
+        return parse_endpoint(value, field="command_line_proxy", allow_scheme=True).host_port()
+    except ProxyAddressError as err:
+        raise WindowsModuleInputError("command_line_proxy", err.rule, err.message) from err
+
+
+def task_result(specs: List[Dict[str, Any]], raw: Dict[str, Any], params: Dict[str, Any]) -> Dict[str, Any]:
+    """The task result's fields from the target's raw answer (verdicts, text, policy outcome)."""
+    policy, verdict_name = params.get("fail_policy", "never"), params.get("fail_verdict", "strict")
+    verdict = cv.host_verdict(specs, raw)
+    failures = cv.policy_failures(verdict["summary"], policy, verdict_name)
+    result: Dict[str, Any] = {
+        "raw": raw,
+        "configured": verdict["configured"],
+        "urls": verdict["urls"],
+        "channels": verdict["channels"],
+        "summary": verdict["summary"],
+        "failed_urls": failures,
+        "analyzer_text": cv.render_analyzer_text(verdict["urls"], legacy=bool(params.get("legacy_text"))),
+    }
+    if failures:
+        result["failed"] = True
+        result["msg"] = "%d URL(s) failed the %s verdict (fail_policy=%s): %s" % (
+            len(failures), verdict_name, policy, ", ".join(failures))
+    return result
+
+
+class ActionModule(WindowsModuleAction):
+    MODULE_NAME = "purview.device_proxy.device_connectivity_probe"
+    DOCUMENTATION = DOCUMENTATION
+
+    def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:
+        check_limits(params)
+        specs = resolve_url_specs(params)
+        proxy = command_line_proxy(params)
+        methods = [m for m in cv.METHODS if m in params["methods"]]
+        limits = run_limits(len(specs) * len(methods), params["probe_timeout"],
+                            params.get("max_concurrency"), params.get("deadline"))
+        private = {
+            "_urls": [spec["url"] for spec in specs],
+            "_methods": methods,
+            "_command_line_proxy": proxy,
+            "_max_concurrency": limits["max_concurrency"],
+            "_probe_timeout_ms": params["probe_timeout"] * 1000,
+            "_deadline_ms": limits["deadline_ms"],
+            "_establish_after": params["establish_after"],
+            "_registry": registry_locations.device_probe_option(),
+        }
+        module_args = forward_options(params, self.argument_spec(), {"command_line_proxy": proxy})
+        module_args.pop("urls", None)  # resolved into _urls; dict items need not travel twice
+        module_args.update({k: v for k, v in private.items() if v is not None})
+        raw = session.call(module_args, expect=("raw",))["raw"]
+
+        extra = task_result(specs, raw, params)
+        return Outcome(changed=False, before=None, after=None, extra=extra, warnings=self._warnings(raw))
+
+    @staticmethod
+    def _warnings(raw: Dict[str, Any]) -> List[str]:
+        warnings = []
+        process = raw.get("process") or {}
+        if process.get("sid") and process["sid"] != SYSTEM_SID:
+            warnings.append(
+                "the probes ran as %s, not SYSTEM: the sensor runs as SYSTEM, so results may differ; use "
+                "become: true, become_method: ansible.builtin.runas, become_user: SYSTEM" % process.get("user"))
+        if process.get("is_64bit_os") and process.get("is_64bit") is False:
+            warnings.append(
+                "the probes ran in a 32-bit PowerShell on 64-bit Windows: method 1 (default proxy) used the "
+                "WOW6432Node copy of the WinHTTP settings, not the 64-bit one the sensor uses; run the task "
+                "in the 64-bit PowerShell (the default WinRM/SSH endpoints are 64-bit)")
+        run = raw.get("run") or {}
+        if run.get("deadline_reached"):
+            warnings.append("the deadline (%s ms) stopped the run; raise deadline or max_concurrency"
+                            % run.get("deadline_ms"))
+        return warnings
