@@ -26,7 +26,7 @@ BUILD_ROOT=${PURVIEW_BUILD_ROOT:-${TMPDIR:-/tmp}/purview-device-proxy-$(pwd | sh
 collection_copy() {
     local dest="$BUILD_ROOT/$1/ansible_collections/purview/device_proxy"
     rm -rf "$dest" && mkdir -p "$dest"
-    tar -c --exclude=./.git --exclude=./.venv --exclude=./.build \
+    tar -c --exclude=./.git --exclude=./.venv --exclude=./.build --exclude=./docs/build \
         --exclude=.pytest_cache --exclude=.hypothesis --exclude=__pycache__ \
         --exclude=./tests/output . | tar -x -C "$dest"
     echo "$dest"
