@@ -125,7 +125,6 @@ def test_a_shared_class_name_is_found_across_python_and_csharp(tmp_path):
 AMERICAN = re.compile(r"\b\w*(summariz|normaliz)\w*\b", re.IGNORECASE)
 
 
-
 def american_names(root: Path) -> Dict[str, List[str]]:
     """Words with the American -ize spelling of a verb the collection spells -ise: word -> files."""
     found: Dict[str, List[str]] = defaultdict(list)
