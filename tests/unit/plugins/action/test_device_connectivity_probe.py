@@ -579,3 +579,11 @@ def test_maps_bad_input_fails_before_the_host_is_contacted(run_action, args, fie
     assert result["failed"] is True
     assert target.calls == []
     assert (result["invalid_option"], result["rule"]) == (field, "range")
+
+
+def test_maps_line_reaches_the_host_text_report(run_action):
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
+
+    urls, reply = recorded("maps_failed_crl")
+    result, _target = run_action(action, {"urls": urls, "validate_maps": True}, reply)
+    assert fleet_report.render_host_text(result).splitlines()[-1] == MAPS_LINE + "Failed (0x80072F8F)"
