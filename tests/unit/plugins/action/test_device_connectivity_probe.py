@@ -587,3 +587,20 @@ def test_maps_line_reaches_the_host_text_report(run_action):
     urls, reply = recorded("maps_failed_crl")
     result, _target = run_action(action, {"urls": urls, "validate_maps": True}, reply)
     assert fleet_report.render_host_text(result).splitlines()[-1] == MAPS_LINE + "Failed (0x80072F8F)"
+
+
+def test_maps_is_a_host_field_of_the_fleet_model_only_when_asked(run_action):
+    import jsonschema
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
+
+    urls, reply = recorded("maps_failed_crl")
+    on, _target = run_action(action, {"urls": urls, "validate_maps": True}, reply)
+    off, _target = run_action(action, {"urls": urls}, reply)
+    fleet = fleet_report.build_fleet({"win10-01": on, "win10-02": off}, "2026-01-01T00:00:00Z")
+    jsonschema.validate(json.loads(fleet_report.render_json(fleet)), fleet_report.FLEET_SCHEMA)
+    hosts = {host["host"]: host for host in fleet["hosts"]}
+    assert hosts["win10-01"]["maps"] == {"status": "failed", "hresult": "0x80072F8F"}
+    assert "maps" not in hosts["win10-02"]
+    # The legacy spelling is rendered from the URL verdicts: the MAPS line follows them there too.
+    assert fleet_report.render_host_text(on, legacy=True).splitlines()[-1] == MAPS_LINE + "Failed (0x80072F8F)"
+    assert "MAPS" not in fleet_report.render_host_text(off, legacy=True)
