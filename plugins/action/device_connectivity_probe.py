@@ -28,7 +28,8 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_modul
     forward_options,
 )
 
-LIMITS = {"max_concurrency": (1, 256), "probe_timeout": (1, 300), "deadline": (1, 3600), "establish_after": (0, 10)}
+LIMITS = {"max_concurrency": (1, 256), "probe_timeout": (1, 300), "deadline": (1, 3600), "establish_after": (0, 10),
+          "maps_timeout": (1, 600)}
 MAX_AUTO_CONCURRENCY = 256
 SYSTEM_SID = "S-1-5-18"
 
@@ -103,11 +104,36 @@ def command_line_proxy(params: Dict[str, Any]) -> Any:
         raise WindowsModuleInputError("command_line_proxy", err.rule, err.message) from err
 
 
+def maps_timeout_ms(params: Dict[str, Any], deadline_ms: int) -> Optional[int]:
+    """MpCmdRun's time limit (ms) when validate_maps is on, None when the check is off.
+
+    The check starts with the probes, so a limit no longer than the run's deadline ends it by the
+    deadline: a deadline the user gave cuts maps_timeout; the computed one grows to hold it
+    (see :func:`ActionModule.decide`), so the default is never a false timeout of a slow check.
+    """
+    if not params.get("validate_maps"):
+        return None
+    return min(params["maps_timeout"] * 1000, deadline_ms)
+
+
+def maps_option(params: Dict[str, Any], deadline_ms: int) -> Optional[Dict[str, Any]]:
+    """The ``_maps`` argument (time limit and where Defender's platform folder is recorded), or None."""
+    timeout = maps_timeout_ms(params, deadline_ms)
+    if timeout is None:
+        return None
+    return {"timeout_ms": timeout, "install_location": registry_locations.maps_check_option()}
+
+
 def task_result(specs: List[Dict[str, Any]], raw: Dict[str, Any], params: Dict[str, Any]) -> Dict[str, Any]:
     """The task result's fields from the target's raw answer (verdicts, text, policy outcome)."""
     policy, verdict_name = params.get("fail_policy", "never"), params.get("fail_verdict", "strict")
     verdict = cv.host_verdict(specs, raw)
     failures = cv.policy_failures(verdict["summary"], policy, verdict_name)
+    # A reply that carries MAPS facts the task did not ask for is not judged (and not shown).
+    maps = cv.maps_verdict(raw.get("maps")) if params.get("validate_maps") else None
+    if params.get("validate_maps") and maps is None:
+        maps = cv.maps_verdict({"ran": False, "not_run_reason": "no-result"})
+    maps_fails = bool(maps and maps["status"] == cv.MAPS_FAILED and policy != "never")
     result: Dict[str, Any] = {
         "raw": raw,
         "configured": verdict["configured"],
@@ -115,12 +141,20 @@ def task_result(specs: List[Dict[str, Any]], raw: Dict[str, Any], params: Dict[s
         "channels": verdict["channels"],
         "summary": verdict["summary"],
         "failed_urls": failures,
-        "analyzer_text": cv.render_analyzer_text(verdict["urls"], legacy=bool(params.get("legacy_text"))),
+        "analyzer_text": cv.render_analyzer_text(verdict["urls"], legacy=bool(params.get("legacy_text")))
+        + cv.render_maps_line(maps),
     }
+    messages = []
     if failures:
+        messages.append("%d URL(s) failed the %s verdict (fail_policy=%s): %s" % (
+            len(failures), verdict_name, policy, ", ".join(failures)))
+    if maps is not None:
+        result["maps"] = dict(maps, fails_host=maps_fails)
+        if maps_fails:
+            messages.append("the MAPS check failed (fail_policy=%s): %s" % (policy, maps["detail"]))
+    if messages:
         result["failed"] = True
-        result["msg"] = "%d URL(s) failed the %s verdict (fail_policy=%s): %s" % (
-            len(failures), verdict_name, policy, ", ".join(failures))
+        result["msg"] = "; ".join(messages)
     return result
 
 
@@ -135,6 +169,8 @@ class ActionModule(WindowsModuleAction):
         methods = [m for m in cv.METHODS if m in params["methods"]]
         limits = run_limits(len(specs) * len(methods), params["probe_timeout"],
                             params.get("max_concurrency"), params.get("deadline"))
+        if params.get("validate_maps") and not params.get("deadline"):
+            limits["deadline_ms"] = max(limits["deadline_ms"], params["maps_timeout"] * 1000)
         private = {
             "_urls": [spec["url"] for spec in specs],
             "_methods": methods,
@@ -144,6 +180,8 @@ class ActionModule(WindowsModuleAction):
             "_deadline_ms": limits["deadline_ms"],
             "_establish_after": params["establish_after"],
             "_registry": registry_locations.device_probe_option(),
+            # Present only when asked: without it the target never starts MpCmdRun.
+            "_maps": maps_option(params, limits["deadline_ms"]),
         }
         module_args = forward_options(params, self.argument_spec(), {"command_line_proxy": proxy})
         module_args.pop("urls", None)  # resolved into _urls; dict items need not travel twice

@@ -33,6 +33,8 @@ $spec = @{
         fail_policy = @{ type = 'str'; default = 'never'; choices = 'any', 'required', 'never' }
         fail_verdict = @{ type = 'str'; default = 'strict'; choices = 'strict', 'analyzer' }
         legacy_text = @{ type = 'bool'; default = $false }
+        validate_maps = @{ type = 'bool'; default = $false }
+        maps_timeout = @{ type = 'int'; default = 60 }
 
         # Set by the action plugin only.
         _urls = @{ type = 'list'; elements = 'str'; required = $true }
@@ -42,6 +44,22 @@ $spec = @{
         _probe_timeout_ms = @{ type = 'int'; required = $true }
         _deadline_ms = @{ type = 'int'; required = $true }
         _establish_after = @{ type = 'int'; required = $true }
+        # MpCmdRun's time limit and where Defender records its platform folder; MpCmdRun is started
+        # only when the controller sends this.
+        _maps = @{
+            type = 'dict'
+            options = @{
+                timeout_ms = @{ type = 'int'; required = $true }
+                install_location = @{
+                    type = 'dict'
+                    required = $true
+                    options = @{
+                        path = @{ type = 'str'; required = $true }
+                        name = @{ type = 'str'; required = $true }
+                    }
+                }
+            }
+        }
         # Where the named proxy and the WinHttpSettings views live (registry_locations, all HKLM).
         _registry = @{
             type = 'dict'
@@ -98,15 +116,139 @@ $scheduler = New-Object -TypeName ansible_collections.purview.device_proxy.plugi
     $transport, $module.Params._max_concurrency, $module.Params._probe_timeout_ms, $module.Params._deadline_ms)
 $scheduler.EstablishAfter = $module.Params._establish_after
 
+Function Find-MpCmdRun {
+    param ($InstallLocation)
+
+    # The current platform folder first (Defender's InstallLocation, else the newest folder under
+    # ProgramData\...\Platform), then the copy that ships with Windows under Program Files.
+    $candidates = [System.Collections.Generic.List[Object]]@()
+    $folder = Get-RawRegistryValue -Hive HKLM -Path $InstallLocation.path -Name $InstallLocation.name
+    if ($null -ne $folder -and $folder.kind -in @('String', 'ExpandString') -and $folder.data) {
+        $where = [System.Environment]::ExpandEnvironmentVariables([String]$folder.data)
+        $candidates.Add(@{ path = Join-Path -Path $where -ChildPath 'MpCmdRun.exe'; source = 'install-location' })
+    }
+    $platform = Join-Path -Path $env:ProgramData -ChildPath 'Microsoft\Windows Defender\Platform'
+    if (Test-Path -LiteralPath $platform -PathType Container) {
+        $newest = Get-ChildItem -LiteralPath $platform -Directory -ErrorAction SilentlyContinue |
+            Where-Object { Test-Path -LiteralPath (Join-Path -Path $_.FullName -ChildPath 'MpCmdRun.exe') -PathType Leaf } |
+            Sort-Object -Property @{ Expression = {
+                    $version = $null
+                    if ([System.Version]::TryParse(($_.Name -split '-')[0], [ref]$version)) { $version } else { [System.Version]'0.0' }
+                }
+            } -Descending |
+            Select-Object -First 1
+        if ($null -ne $newest) {
+            $candidates.Add(@{ path = Join-Path -Path $newest.FullName -ChildPath 'MpCmdRun.exe'; source = 'platform' })
+        }
+    }
+    $candidates.Add(@{ path = Join-Path -Path $env:ProgramFiles -ChildPath 'Windows Defender\MpCmdRun.exe'; source = 'program-files' })
+    foreach ($candidate in $candidates) {
+        if (Test-Path -LiteralPath $candidate.path -PathType Leaf) {
+            return $candidate
+        }
+    }
+    $null
+}
+
+Function Start-MapsCheck {
+    param ([Int32]$TimeoutMs, $InstallLocation)
+
+    $check = @{
+        ran = $false
+        not_run_reason = $null
+        error_message = $null
+        path = $null
+        path_source = $null
+        exit_code = $null
+        output = @()
+        elapsed_ms = 0
+        timed_out = $false
+        timeout_ms = $TimeoutMs
+    }
+    $found = Find-MpCmdRun -InstallLocation $InstallLocation
+    if ($null -eq $found) {
+        $check.not_run_reason = 'not-installed'
+        return @{ facts = $check; process = $null }
+    }
+    $check.path = $found.path
+    $check.path_source = $found.source
+    $startInfo = New-Object -TypeName System.Diagnostics.ProcessStartInfo
+    $startInfo.FileName = $found.path
+    $startInfo.Arguments = '-ValidateMapsConnection'
+    $startInfo.UseShellExecute = $false
+    $startInfo.CreateNoWindow = $true
+    $startInfo.RedirectStandardOutput = $true
+    $startInfo.RedirectStandardError = $true
+    $process = New-Object -TypeName System.Diagnostics.Process
+    $process.StartInfo = $startInfo
+    try {
+        $null = $process.Start()
+    }
+    catch {
+        # Access denied, an application control policy or tamper protection refusing the start.
+        $check.not_run_reason = 'start-failed'
+        $check.error_message = $_.Exception.Message
+        return @{ facts = $check; process = $null }
+    }
+    $check.ran = $true
+    # Read both streams while the probes run so a full pipe cannot stall MpCmdRun.
+    @{
+        facts = $check
+        process = $process
+        stdout = $process.StandardOutput.ReadToEndAsync()
+        stderr = $process.StandardError.ReadToEndAsync()
+        clock = [System.Diagnostics.Stopwatch]::StartNew()
+    }
+}
+
+Function Complete-MapsCheck {
+    param ($Started)
+
+    $check = $Started.facts
+    $process = $Started.process
+    if ($null -eq $process) {
+        return $check
+    }
+    $remaining = [Math]::Max(0, $check.timeout_ms - [Int32]$Started.clock.ElapsedMilliseconds)
+    if ($process.WaitForExit($remaining)) {
+        $process.WaitForExit()  # lets the redirected streams finish
+        $check.exit_code = $process.ExitCode
+    }
+    else {
+        $check.timed_out = $true
+        try { $process.Kill() } catch { $null = $_ }  # it may have ended in between
+    }
+    $Started.clock.Stop()
+    $check.elapsed_ms = $Started.clock.ElapsedMilliseconds
+    $text = ''
+    foreach ($stream in @($Started.stdout, $Started.stderr)) {
+        if ($stream.Wait(1000)) {
+            $text += [String]$stream.Result + "`n"
+        }
+    }
+    $check.output = @($text -split '\r?\n' | ForEach-Object { $_.TrimEnd() } | Where-Object { $_ -ne '' })
+    $process.Dispose()
+    $check
+}
+
+$maps = $null
+$mapsOption = $module.Params._maps
+if ($null -ne $mapsOption) {
+    # Started before the probes and bounded by its own limit, which the controller keeps inside the deadline.
+    $maps = Start-MapsCheck -TimeoutMs $mapsOption.timeout_ms -InstallLocation $mapsOption.install_location
+}
+
 $clock = [System.Diagnostics.Stopwatch]::StartNew()
 $results = $scheduler.Run($plan)
 $clock.Stop()
+$mapsFacts = if ($null -ne $maps) { Complete-MapsCheck -Started $maps } else { $null }
 
 $identity = [System.Security.Principal.WindowsIdentity]::GetCurrent()
 $module.Result.changed = $false
 $module.Result.raw = @{
     probes = @(foreach ($result in $results) { $result.ToDictionary() })
     telemetry_proxy_server = $telemetryProxyServer
+    maps = $mapsFacts
     winhttp_settings = @{
         native = Get-RawData -Path $winhttp.native -Name $winhttp.name -Kind 'Binary'
         wow64 = Get-RawData -Path $winhttp.wow64 -Name $winhttp.name -Kind 'Binary'

@@ -128,6 +128,27 @@ options:
     description: Render the older spelling of the analyzer text (C(Testing URL:) and C(5 - Command-line proxy)).
     type: bool
     default: false
+  validate_maps:
+    description:
+      - "Also run Defender Antivirus's own cloud check, C(MpCmdRun.exe -ValidateMapsConnection), on the device
+        and report it as RV(maps) and as one line after the URL blocks of RV(analyzer_text), for example
+        C(MAPS (MpCmdRun -ValidateMapsConnection): Failed (0x80072F8F))."
+      - C(MpCmdRun.exe) is taken from the current Defender platform folder
+        (C(%ProgramData%\Microsoft\Windows Defender\Platform\<version>)), else from
+        C(%ProgramFiles%\Windows Defender). It runs at the same time as the probes, so it adds no time to a run.
+      - When V(false) (the default) C(MpCmdRun.exe) is never started and the text has no MAPS line.
+      - A failed check fails the task under O(fail_policy) V(any) or V(required), like a failing URL; a check that
+        could not run (Defender Antivirus not installed, blocked by policy) is reported and never fails the task.
+    type: bool
+    default: false
+  maps_timeout:
+    description:
+      - Seconds C(MpCmdRun.exe -ValidateMapsConnection) may take (1-600); it is stopped after that and reported as
+        failed (timed out).
+      - It starts with the probes and ends by the run's deadline. A O(deadline) you give cuts it; when O(deadline)
+        is not given, the computed deadline grows to at least O(maps_timeout).
+    type: int
+    default: 60
 notes:
   - Run it as SYSTEM, like the sensor, with Ansible's C(become) (C(become_method=runas),
     C(become_user=SYSTEM)). No PsExec is involved, so the attack surface reduction rule
@@ -146,6 +167,10 @@ notes:
     32-bit program, so its C(Default proxy) line may reflect the WOW64 copy of the WinHTTP settings.
     When the module itself ran in a 32-bit PowerShell on 64-bit Windows (for example a 32-bit
     remoting endpoint), the result warns, since method 1 then read the WOW6432Node copy, not the sensor's.
+  - Microsoft documents the output of C(MpCmdRun -ValidateMapsConnection) (a sentence saying it established a
+    connection to MAPS, or C(failed to establish a connection to MAPS (hr=... httpcode=...))), not its exit code.
+    The module therefore reads a failure and its HRESULT from the output, and counts the check as passed only when
+    the exit code is 0 B(and) the output holds the success sentence and no failure.
   - Supports check mode (the probes run, nothing is changed) and diff (there is never a difference).
   - Runs only through its action plugin (the controller half).
 seealso:
@@ -154,6 +179,12 @@ seealso:
   - name: Verify client connectivity to Microsoft Defender for Endpoint service URLs
     description: Microsoft's client analyzer this module replaces.
     link: https://learn.microsoft.com/en-us/defender-endpoint/verify-connectivity
+  - name: Configure and manage Microsoft Defender Antivirus with the mpcmdrun.exe command-line tool
+    description: C(-ValidateMapsConnection), where C(MpCmdRun.exe) lives and its common errors.
+    link: https://learn.microsoft.com/en-us/defender-endpoint/command-line-arguments-microsoft-defender-antivirus
+  - name: Configure and validate Microsoft Defender Antivirus network connections
+    description: Validating the cloud connection, and C(hr=0x80072F8F) without a system-wide WinHTTP proxy.
+    link: https://learn.microsoft.com/en-us/defender-endpoint/configure-network-connections-microsoft-defender-antivirus
 """
 
 EXAMPLES = r"""
@@ -190,6 +221,21 @@ EXAMPLES = r"""
   become: true
   become_method: ansible.builtin.runas
   become_user: SYSTEM
+
+- name: Test the required URLs and Defender Antivirus's cloud connection (MAPS), failing on either
+  purview.device_proxy.device_connectivity_probe:
+    required_only: true
+    validate_maps: true
+    maps_timeout: 45
+    fail_policy: required
+  become: true
+  become_method: ansible.builtin.runas
+  become_user: SYSTEM
+  register: connectivity
+
+- name: Show the MAPS result
+  ansible.builtin.debug:
+    msg: "{{ connectivity.maps.status }} {{ connectivity.maps.hresult | default('', true) }} {{ connectivity.maps.meaning | default('', true) }}"
 """
 
 RETURN = r"""
@@ -277,6 +323,53 @@ summary:
   description: Counts and the host's overall analyzer and strict verdicts, with the failing URLs.
   returned: success
   type: dict
+maps:
+  description:
+    - The result of C(MpCmdRun -ValidateMapsConnection), decided on the controller from RV(raw.maps).
+  returned: when O(validate_maps) is V(true)
+  type: dict
+  contains:
+    status:
+      description: C(passed), C(failed) or C(not_run).
+      type: str
+    hresult:
+      description: The HRESULT of a failure as C(0x...), from the output (or the exit code when the output names none).
+      type: str
+    meaning:
+      description: What Microsoft says the HRESULT means, when it is a known one.
+      type: str
+    httpcode:
+      description: The C(httpcode) the output names, if any.
+      type: int
+    reason:
+      description: C(maps_failed), C(maps_unconfirmed) (exit code 0 without the success sentence), C(timeout), or why it did not run.
+      type: str
+    detail:
+      description: One sentence a person can act on.
+      type: str
+    line:
+      description: The line RV(analyzer_text) ends with.
+      type: str
+    fails_host:
+      description: Whether this result failed the task under O(fail_policy).
+      type: bool
+    exit_code:
+      description: MpCmdRun's exit code.
+      type: int
+    elapsed_ms:
+      description: Milliseconds MpCmdRun took.
+      type: int
+    path:
+      description: The MpCmdRun.exe that ran.
+      type: str
+    output:
+      description: MpCmdRun's output lines.
+      type: list
+      elements: str
+  sample:
+    status: failed
+    hresult: "0x80072F8F"
+    line: "MAPS (MpCmdRun -ValidateMapsConnection): Failed (0x80072F8F)"
 failed_urls:
   description: The URLs that fail the task under O(fail_policy) and O(fail_verdict).
   returned: success
@@ -363,6 +456,42 @@ raw:
     telemetry_proxy_server:
       description: The raw C(TelemetryProxyServer) value, null when not set.
       type: str
+    maps:
+      description:
+        - The raw facts of C(MpCmdRun.exe -ValidateMapsConnection); null when O(validate_maps) is V(false).
+      type: dict
+      contains:
+        ran:
+          description: Whether MpCmdRun.exe was started.
+          type: bool
+        not_run_reason:
+          description: C(not-installed) (no MpCmdRun.exe found) or C(start-failed) (it could not be started), when it did not run.
+          type: str
+        error_message:
+          description: The error of a failed start.
+          type: str
+        path:
+          description: The MpCmdRun.exe used.
+          type: str
+        path_source:
+          description: C(install-location) (the Defender C(InstallLocation) value), C(platform) (the newest platform folder) or C(program-files).
+          type: str
+        exit_code:
+          description: The exit code; null when it was stopped.
+          type: int
+        output:
+          description: Standard output and standard error, line by line.
+          type: list
+          elements: str
+        elapsed_ms:
+          description: Milliseconds it took.
+          type: int
+        timed_out:
+          description: Whether it was stopped at its time limit.
+          type: bool
+        timeout_ms:
+          description: The time limit used.
+          type: int
     winhttp_settings:
       description: The raw C(WinHttpSettings) values (upper-case hex, null when absent).
       type: dict

@@ -97,6 +97,16 @@ FLEET_SCHEMA: Dict[str, Any] = {
                     "run_as_system": {"type": ["boolean", "null"]},
                     "deadline_reached": {"type": ["boolean", "null"]},
                     "elapsed_ms": {"type": ["integer", "null"], "minimum": 0},
+                    # Only on hosts whose test ran with validate_maps (MpCmdRun -ValidateMapsConnection).
+                    "maps": {
+                        "type": "object",
+                        "required": ["status", "hresult"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "status": {"enum": [cv.MAPS_PASSED, cv.MAPS_FAILED, cv.MAPS_NOT_RUN]},
+                            "hresult": {"type": ["string", "null"]},
+                        },
+                    },
                     "results": {
                         "type": "array",
                         "description": "aligned with the top-level urls; null where the host did not test that URL",
@@ -342,7 +352,7 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
     run = raw.get("run") or {}
     configured = result.get("configured") or {}
     elapsed = run.get("elapsed_ms")
-    return {
+    entry = {
         "host": host,
         "status": TESTED,
         "verdict": cv.FAIL if failures else cv.PASS,
@@ -355,6 +365,10 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
         "results": cells,
         "failures": failures,
     }
+    maps = result.get("maps")
+    if isinstance(maps, Mapping):
+        entry["maps"] = {"status": maps["status"], "hresult": maps.get("hresult")}
+    return entry
 
 
 # --- renderers -------------------------------------------------------------------------------------
@@ -379,7 +393,7 @@ def render_host_text(result: Mapping[str, Any], legacy: bool = False) -> str:
     """The analyzer-style text of one host's device_connectivity_probe result."""
     if "analyzer_text" in result and not legacy:
         return str(result["analyzer_text"])
-    return cv.render_analyzer_text(result["urls"], legacy=legacy)
+    return cv.render_analyzer_text(result["urls"], legacy=legacy) + cv.render_maps_line(result.get("maps"))
 
 
 def _seconds(ms: Any) -> str:

@@ -80,6 +80,9 @@ DEFENDER_PROXY_PAC_URL = RegistryLocation("proxy_pac_url", HKLM, DEFENDER_POLICY
 DEFENDER_PROXY_BYPASS = RegistryLocation("proxy_bypass", HKLM, DEFENDER_POLICY_KEY, "ProxyBypass", "String")
 DEFENDER_SSL_OPTIONS = RegistryLocation("ssl_options", HKLM, DEFENDER_SPYNET_KEY, "SSLOptions", "DWord")
 DEFENDER_AV_VALUES = (DEFENDER_PROXY_SERVER, DEFENDER_PROXY_PAC_URL, DEFENDER_PROXY_BYPASS, DEFENDER_SSL_OPTIONS)
+# The folder of the current Defender Antivirus platform (where the newest MpCmdRun.exe is); read only.
+DEFENDER_INSTALL_LOCATION = RegistryLocation(
+    "install_location", HKLM, r"SOFTWARE\Microsoft\Windows Defender", "InstallLocation", "String")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,6 +255,11 @@ def winhttp_views_option() -> Dict[str, str]:
     """The ``_registry`` argument of winhttp_proxy.ps1: the key of each view and the value name."""
     return {"native": WINHTTP_SETTINGS_NATIVE.path, "wow64": WINHTTP_SETTINGS_WOW64.path,
             "name": WINHTTP_SETTINGS_NATIVE.name}
+
+
+def maps_check_option() -> Dict[str, Any]:
+    """Where device_connectivity_probe.ps1 looks first for MpCmdRun.exe (validate_maps). HKLM."""
+    return {"path": DEFENDER_INSTALL_LOCATION.path, "name": DEFENDER_INSTALL_LOCATION.name}
 
 
 def device_probe_option() -> Dict[str, Any]:

@@ -398,3 +398,209 @@ def test_unknown_established_kind_is_refused(run_action):
         from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
         specs = [cv.normalise_url_spec(u) for u in urls]
         cv.host_verdict(specs, reply["raw"])
+
+
+# --- MAPS: Defender Antivirus's own check (MpCmdRun -ValidateMapsConnection) -----------------------
+MAPS_LINE = "MAPS (MpCmdRun -ValidateMapsConnection): "
+
+
+def _maps_reply(name, **maps):
+    """A recorded MAPS reply; keyword arguments replace fields of its raw ``maps`` facts."""
+    urls, reply = recorded(name)
+    reply = json.loads(json.dumps(reply))
+    reply["raw"]["maps"].update(maps)
+    return urls, reply
+
+
+def _url_text(text):
+    """The text without its MAPS line: the URL blocks, which must read back as before."""
+    return "".join(line + "\n" for line in text.splitlines() if not line.startswith("MAPS "))
+
+
+def test_maps_off_sends_nothing_and_adds_no_line(run_action):
+    urls, reply = recorded("named_proxy_ok")
+    result, target = run_action(action, {"urls": urls}, reply)
+    assert "_maps" not in target.args       # the target starts MpCmdRun only when this is sent
+    assert target.args.get("validate_maps") in (None, False)
+    assert "maps" not in result
+    assert "MAPS" not in result["analyzer_text"]
+
+
+def test_maps_facts_the_task_did_not_ask_for_are_not_shown(run_action):
+    # Even a reply that carries a failed MAPS check changes nothing when the option is off.
+    urls, reply = recorded("maps_failed_crl")
+    result, _target = run_action(action, {"urls": urls, "fail_policy": "any"}, reply)
+    assert "maps" not in result and "MAPS" not in result["analyzer_text"]
+    assert "failed" not in result
+
+
+def test_maps_off_text_is_the_same_text(run_action):
+    urls, reply = recorded("named_proxy_ok")
+    off, _target = run_action(action, {"urls": urls}, reply)
+    _urls, maps_reply = recorded("maps_passed")
+    on, _target = run_action(action, {"urls": urls, "validate_maps": True}, maps_reply)
+    assert on["analyzer_text"] == off["analyzer_text"] + MAPS_LINE + "Succeeded\n"
+
+
+def test_maps_passed_is_one_line_after_the_url_blocks(run_action):
+    urls, reply = recorded("maps_passed")
+    result, target = run_action(action, {"urls": urls, "validate_maps": True, "fail_policy": "any"}, reply)
+    assert len(target.calls) == 1
+    assert target.args["_maps"] == {"timeout_ms": 60000, "install_location": {
+        "path": r"SOFTWARE\Microsoft\Windows Defender", "name": "InstallLocation"}}
+    assert result["maps"]["status"] == "passed"
+    assert result["maps"]["hresult"] is None and result["maps"]["fails_host"] is False
+    lines = result["analyzer_text"].splitlines()
+    assert lines[-1] == MAPS_LINE + "Succeeded"
+    assert sum(line.startswith("MAPS") for line in lines) == 1
+    blocks = analyzer_text_reader.parse_report(_url_text(result["analyzer_text"]))
+    assert [b.url for b in blocks] == [u["url"] for u in urls]
+    assert "failed" not in result
+
+
+def test_maps_failed_with_hresult_and_its_meaning(run_action):
+    urls, reply = recorded("maps_failed_crl")
+    result, _target = run_action(action, {"urls": urls, "validate_maps": True}, reply)
+    maps = result["maps"]
+    assert (maps["status"], maps["hresult"], maps["httpcode"]) == ("failed", "0x80072F8F", 451)
+    assert "revocation" in maps["meaning"] and "system-wide WinHTTP proxy" in maps["meaning"]
+    assert result["analyzer_text"].splitlines()[-1] == MAPS_LINE + "Failed (0x80072F8F)"
+    # fail_policy never (the default): reported, the task does not fail.
+    assert maps["fails_host"] is False and "failed" not in result
+
+
+@pytest.mark.parametrize("policy", ["any", "required"])
+def test_maps_failure_fails_the_task_under_the_fail_policy(run_action, policy):
+    urls, reply = recorded("maps_failed_crl")
+    result, _target = run_action(action, {"urls": urls, "validate_maps": True, "fail_policy": policy}, reply)
+    assert result["failed"] is True
+    assert result["failed_urls"] == []          # every URL passed: only MAPS fails the host
+    assert result["maps"]["fails_host"] is True
+    assert "MAPS check failed" in result["msg"] and "0x80072F8F" in result["msg"]
+
+
+@pytest.mark.parametrize("name,reason,words", [
+    ("maps_not_installed", "not-installed", "not found"),
+    ("maps_start_failed", "start-failed", "blocked by group policy"),
+])
+def test_maps_that_could_not_run_is_reported_not_passed_and_never_fails_the_host(run_action, name, reason, words):
+    urls, reply = recorded(name)
+    result, _target = run_action(action, {"urls": urls, "validate_maps": True, "fail_policy": "any"}, reply)
+    maps = result["maps"]
+    assert (maps["status"], maps["reason"]) == ("not_run", reason)
+    assert words in maps["detail"]
+    assert result["analyzer_text"].splitlines()[-1] == MAPS_LINE + "Not run (%s)" % reason
+    assert "failed" not in result
+
+
+def test_maps_timeout_is_a_failure(run_action):
+    urls, reply = recorded("maps_timeout")
+    result, _target = run_action(action, {"urls": urls, "validate_maps": True, "fail_policy": "any"}, reply)
+    assert (result["maps"]["status"], result["maps"]["reason"]) == ("failed", "timeout")
+    assert result["analyzer_text"].splitlines()[-1] == MAPS_LINE + "Failed (timed out after 60 s)"
+    assert result["failed"] is True
+
+
+def test_maps_time_limit_stays_inside_the_run_deadline(run_action):
+    urls, reply = recorded("maps_passed")
+    _result, target = run_action(action, {"urls": urls, "validate_maps": True, "deadline": 30}, reply)
+    assert (target.args["_maps"]["timeout_ms"], target.args["_deadline_ms"]) == (30000, 30000)
+    _result, target = run_action(action, {"urls": urls, "validate_maps": True, "maps_timeout": 12}, reply)
+    assert (target.args["_maps"]["timeout_ms"], target.args["_deadline_ms"]) == (12000, 25000)
+    # No deadline given: the computed one (25 s here) grows to hold the MAPS limit, not the reverse.
+    _result, target = run_action(action, {"urls": urls, "validate_maps": True}, reply)
+    assert (target.args["_maps"]["timeout_ms"], target.args["_deadline_ms"]) == (60000, 60000)
+    _result, target = run_action(action, {"urls": urls}, reply)
+    assert target.args["_deadline_ms"] == 25000
+
+
+def test_maps_asked_but_not_answered_is_not_run(run_action):
+    urls, reply = recorded("named_proxy_ok")          # a target that returned no MAPS facts
+    result, _target = run_action(action, {"urls": urls, "validate_maps": True, "fail_policy": "any"}, reply)
+    assert (result["maps"]["status"], result["maps"]["reason"]) == ("not_run", "no-result")
+    assert "failed" not in result
+
+
+# Microsoft documents MpCmdRun's output sentences, not its exit code (docs/connectivity-check.md, "MAPS").
+# The output therefore decides a failure; a pass needs exit code 0 and the success sentence. Each case
+# below is one half saying "fine" while the other does not: none of them may pass.
+@pytest.mark.parametrize("exit_code,output,hresult,line", [
+    (0, ["ValidateMapsConnection failed to establish a connection to MAPS (hr=0x80072F8F httpcode=451)"],
+     "0x80072F8F", "Failed (0x80072F8F)"),
+    (0, ["ValidateMapsConnection failed (800106BA)"], "0x800106BA", "Failed (0x800106BA)"),
+    (0, ["ValidateMapsConnection successfully established a connection to MAPS",
+         "ValidateMapsConnection failed to establish a connection to MAPS (hr=80070006 httpcode=451)"],
+     "0x80070006", "Failed (0x80070006)"),
+    (2, ["ValidateMapsConnection successfully established a connection to MAPS"], None, "Failed (exit code 2)"),
+    (-2147012721, ["ValidateMapsConnection successfully established a connection to MAPS"],
+     "0x80072F8F", "Failed (0x80072F8F)"),
+    (0, [], None, "Failed (no success message)"),
+    (0, ["Connection to MAPS: OK"], None, "Failed (no success message)"),
+])
+def test_maps_exit_code_and_output_must_agree_to_pass(run_action, exit_code, output, hresult, line):
+    urls, reply = _maps_reply("maps_passed", exit_code=exit_code, output=output)
+    result, _target = run_action(action, {"urls": urls, "validate_maps": True, "fail_policy": "any"}, reply)
+    assert result["maps"]["status"] == "failed"
+    assert result["maps"]["hresult"] == hresult
+    assert result["analyzer_text"].splitlines()[-1] == MAPS_LINE + line
+    assert result["failed"] is True
+
+
+def test_maps_version_like_digits_in_a_success_do_not_fail_it(run_action):
+    # Only a failure sentence is searched for a bare 80xxxxxx; a passing run stays passed.
+    urls, reply = _maps_reply("maps_passed", output=[
+        "Platform 80123456 engine", "ValidateMapsConnection successfully established a connection to MAPS"])
+    result, _target = run_action(action, {"urls": urls, "validate_maps": True}, reply)
+    assert result["maps"]["status"] == "passed"
+
+
+def test_maps_output_with_a_nul_after_every_character_is_still_read(run_action):
+    # UTF-16 output read with a one-byte code page: the failure must still be seen, and its HRESULT.
+    failure = "ValidateMapsConnection failed to establish a connection to MAPS (hr=0x80072F8F httpcode=451)"
+    urls, reply = _maps_reply("maps_passed", exit_code=0, output=["\x00".join(failure) + "\x00", "\x00"])
+    result, _target = run_action(action, {"urls": urls, "validate_maps": True}, reply)
+    assert (result["maps"]["status"], result["maps"]["hresult"]) == ("failed", "0x80072F8F")
+    assert result["maps"]["output"] == [failure]
+
+
+def test_maps_unknown_not_run_reason_is_refused():
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
+
+    with pytest.raises(cv.VerdictInputError, match="not_run_reason"):
+        cv.maps_verdict({"ran": False, "not_run_reason": "it-is-fine"})
+
+
+@pytest.mark.parametrize("args,field", [
+    ({"maps_timeout": 0}, "maps_timeout"),
+    ({"maps_timeout": 601}, "maps_timeout"),
+])
+def test_maps_bad_input_fails_before_the_host_is_contacted(run_action, args, field):
+    result, target = run_action(action, dict({"urls": ["https://ok.example/"], "validate_maps": True}, **args))
+    assert result["failed"] is True
+    assert target.calls == []
+    assert (result["invalid_option"], result["rule"]) == (field, "range")
+
+
+def test_maps_line_reaches_the_host_text_report(run_action):
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
+
+    urls, reply = recorded("maps_failed_crl")
+    result, _target = run_action(action, {"urls": urls, "validate_maps": True}, reply)
+    assert fleet_report.render_host_text(result).splitlines()[-1] == MAPS_LINE + "Failed (0x80072F8F)"
+
+
+def test_maps_is_a_host_field_of_the_fleet_model_only_when_asked(run_action):
+    import jsonschema
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
+
+    urls, reply = recorded("maps_failed_crl")
+    on, _target = run_action(action, {"urls": urls, "validate_maps": True}, reply)
+    off, _target = run_action(action, {"urls": urls}, reply)
+    fleet = fleet_report.build_fleet({"win10-01": on, "win10-02": off}, "2026-01-01T00:00:00Z")
+    jsonschema.validate(json.loads(fleet_report.render_json(fleet)), fleet_report.FLEET_SCHEMA)
+    hosts = {host["host"]: host for host in fleet["hosts"]}
+    assert hosts["win10-01"]["maps"] == {"status": "failed", "hresult": "0x80072F8F"}
+    assert "maps" not in hosts["win10-02"]
+    # The legacy spelling is rendered from the URL verdicts: the MAPS line follows them there too.
+    assert fleet_report.render_host_text(on, legacy=True).splitlines()[-1] == MAPS_LINE + "Failed (0x80072F8F)"
+    assert "MAPS" not in fleet_report.render_host_text(off, legacy=True)
