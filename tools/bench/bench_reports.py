@@ -54,6 +54,19 @@ def synthetic_urls(count):
     return urls
 
 
+# What the device test reports for a service answer over TLS: the chain up to a Microsoft service
+# root (the verdicts require one on pinned URLs; a pinned answer without a chain is a failure).
+SERVICE_CHAIN = [
+    {"thumbprint": "1" * 40, "subject": "CN=service.example.microsoft.com",
+     "issuer": "CN=Microsoft Azure RSA TLS Issuing CA 03, O=Microsoft Corporation, C=US"},
+    {"thumbprint": "2" * 40, "subject": "CN=Microsoft Azure RSA TLS Issuing CA 03, O=Microsoft Corporation, C=US",
+     "issuer": "CN=DigiCert Global Root G2, OU=www.digicert.com, O=DigiCert Inc, C=US"},
+    {"thumbprint": "df3c24f9bfd666761b268073fe06d1cc8d4f82a4",
+     "subject": "CN=DigiCert Global Root G2, OU=www.digicert.com, O=DigiCert Inc, C=US",
+     "issuer": "CN=DigiCert Global Root G2, OU=www.digicert.com, O=DigiCert Inc, C=US"},
+]
+
+
 def synthetic_raw(rng, specs, named):
     """A raw module answer: mostly passing, some hosts with a broken proxy or blocked URLs."""
     broken_proxy = rng.random() < 0.05
@@ -75,7 +88,7 @@ def synthetic_raw(rng, specs, named):
             elif method in ("disabled", "wpad") and named:
                 probe.update(winhttp_error=12029, error_stage="send")
             else:
-                probe.update(status_code=ok, proxy=named if method == "named" else None)
+                probe.update(status_code=ok, proxy=named if method == "named" else None, server_chain=SERVICE_CHAIN)
             probes.append(probe)
     return {"probes": probes, "telemetry_proxy_server": named,
             "winhttp_settings": {"native": "1800000000000000010000000000000000000000", "wow64": None},
