@@ -95,6 +95,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.defender_av_v
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import (
     WinHttpView,
     bypass_key,
+    optional_int,
     proxy_key,
     views_differ,
     winhttp_drift,
@@ -415,15 +416,7 @@ def _mapping(value: Any, name: str) -> Mapping[str, Any]:
 
 
 def _optional_int(value: Any, name: str) -> Optional[int]:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    raise PlanFactsError(name, "type", f"must be an integer or null, got {value!r}")
+    return optional_int(value, name, PlanFactsError)
 
 
 def _winhttp_view(view_name: str, raw_view: Any, facts_name: str) -> WinHttpView:

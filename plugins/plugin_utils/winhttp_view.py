@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from functools import lru_cache
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple, Type
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
@@ -299,13 +299,20 @@ def _text_or_none(value: Any) -> Optional[str]:
     return None if value in (None, "") else str(value)
 
 
-def _flags(value: Any, field: str) -> int:
+def optional_int(value: Any, field: str, error: Type[InputError] = InputError) -> Optional[int]:
+    """An integer fact as facts carry it (int, bool or digits), None when absent; anything else
+    raises ``error`` naming ``field``."""
     if value is None or value == "":
-        return 0
+        return None
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
-    raise InputError(field, "type", f"must be an integer or null, got {value!r}")
+    raise error(field, "type", f"must be an integer or null, got {value!r}")
+
+
+def _flags(value: Any, field: str) -> int:
+    flags = optional_int(value, field)
+    return 0 if flags is None else flags
