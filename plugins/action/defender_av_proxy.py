@@ -27,12 +27,16 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_loca
     DEFENDER_PROXY_SERVER,
     DEFENDER_SPYNET_KEY,
     DEFENDER_SSL_OPTIONS,
-    RegistryLocation,
 )
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import reg_file_text as windows_reg_file_text
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_values import (
+    ABSENT,
+    READ,
+    Desired,
+    Slot,
+    hold_values,
+)
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
-    OutcomeError,
     RegistryValue,
     TargetSession,
     WindowsModuleAction,
@@ -41,18 +45,12 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_modul
 )
 
 # (registry location, key in before/after)
-MANAGED: Tuple[Tuple[RegistryLocation, str], ...] = (
+MANAGED: Tuple[Slot, ...] = (
     (DEFENDER_PROXY_SERVER, "proxy_server"),
     (DEFENDER_PROXY_PAC_URL, "proxy_pac_url"),
     (DEFENDER_PROXY_BYPASS, "proxy_bypass"),
     (DEFENDER_SSL_OPTIONS, "ssl_options"),
 )
-
-# A desired value: "present" with the RegistryValue to hold, "absent", or "read" (left as it is).
-Desired = Tuple[str, Optional[RegistryValue]]
-
-READ: Desired = ("read", None)
-ABSENT: Desired = ("absent", None)
 
 
 def _text_value(text: Optional[str]) -> Desired:
@@ -112,57 +110,6 @@ def desired_values(params: Dict[str, Any]) -> Tuple[Dict[str, Desired], Dict[str
     return wanted, normalised, warnings
 
 
-def module_values(wanted: Dict[str, Desired]) -> List[Dict[str, Any]]:
-    """The ``_values`` argument of defender_av_proxy.ps1."""
-    values = []
-    for location, field in MANAGED:
-        state, value = wanted[field]
-        entry = {"path": location.path, "name": location.name, "state": state}
-        if value is not None:
-            entry.update(kind=value.kind, data=value.data)
-        values.append(entry)
-    return values
-
-
-def reported_values(raw: Dict[str, Any]) -> Dict[str, Tuple[Optional[RegistryValue], Optional[RegistryValue]]]:
-    """(before, after) per field from the target's ``raw.values``."""
-    entries = raw.get("values") if isinstance(raw, dict) else None
-    if not isinstance(entries, list):
-        raise OutcomeError("the target's reply has no list of values")
-    by_location = {(str(entry.get("path", "")).lower(), str(entry.get("name", "")).lower()): entry for entry in entries}
-    reported = {}
-    for location, field in MANAGED:
-        entry = by_location.get((location.path.lower(), location.name.lower()))
-        if entry is None:
-            raise OutcomeError("the target did not report %s\\%s" % (location.path, location.name))
-        reported[field] = (RegistryValue.from_raw(entry.get("before")), RegistryValue.from_raw(entry.get("after")))
-    return reported
-
-
-def holds(current: Optional[RegistryValue], desired: Desired) -> bool:
-    """Whether a value already is what it must become (exact kind and data, as the target compares)."""
-    state, value = desired
-    if state == "read":
-        return True
-    if state == "absent":
-        return current is None
-    if current is None or current.kind != value.kind:
-        return False
-    if value.kind == "DWord":
-        return isinstance(current.data, int) and current.data == value.data
-    return str(current.data) == str(value.data)
-
-
-def as_fields(values: Dict[str, Optional[RegistryValue]]) -> Dict[str, Any]:
-    return {field: (None if values[field] is None else values[field].data) for _location, field in MANAGED}
-
-
-def reg_file_text(values: Dict[str, Optional[RegistryValue]]) -> str:
-    """The values in .reg file notation, grouped by key: what the diff shows."""
-    return windows_reg_file_text((DEFENDER_POLICY_KEY, DEFENDER_SPYNET_KEY),
-                                 ((location.path, location.name, values[field]) for location, field in MANAGED))
-
-
 class ActionModule(WindowsModuleAction):
     MODULE_NAME = "purview.device_proxy.defender_av_proxy"
     DOCUMENTATION = DOCUMENTATION
@@ -170,28 +117,4 @@ class ActionModule(WindowsModuleAction):
     def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:
         wanted, normalised, warnings = desired_values(params)
         args = forward_options(params, self.argument_spec(), normalised)
-        args["_values"] = module_values(wanted)
-
-        reply = session.call(args)
-        reported = reported_values(reply["raw"])
-        before = {field: reported[field][0] for _location, field in MANAGED}
-        expected = {field: before[field] if wanted[field][0] == "read" else wanted[field][1] for _location, field in MANAGED}
-        changed = not all(holds(before[field], wanted[field]) for _location, field in MANAGED)
-
-        if session.check_mode:
-            after = expected
-        else:
-            after = {field: reported[field][1] for _location, field in MANAGED}
-            stuck = [location.name for location, field in MANAGED if not holds(after[field], wanted[field])]
-            if stuck:
-                raise OutcomeError("the target did not hold the requested value of %s after writing it" % ", ".join(stuck))
-
-        return Outcome(
-            changed=changed,
-            before=as_fields(before),
-            after=as_fields(after),
-            diff_before=reg_file_text(before),
-            diff_after=reg_file_text(after),
-            extra={"raw": reply["raw"]},
-            warnings=warnings,
-        )
+        return hold_values(session, args, MANAGED, wanted, (DEFENDER_POLICY_KEY, DEFENDER_SPYNET_KEY), warnings)
