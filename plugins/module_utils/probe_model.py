@@ -13,25 +13,26 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds
+from ansible_collections.purview.device_proxy.plugins.module_utils.failure_kinds import (
+    BLOCKED,
+    CONNECTION_REFUSED,
+    DNS_FAILURE,
+    ERROR,
+    NETWORK_UNREACHABLE,
+    NOT_RUN,
+    PROXY_AUTH_REQUIRED,
+    PROXY_ERROR,
+    REACHABLE,
+    TIMEOUT,
+    TLS_ERROR,
+    TLS_INTERCEPTED,
+)
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyEndpoint
 
 # --- categories ------------------------------------------------------------------------------
 
 # One vocabulary with the Windows device test (failure_kinds): the same failure, the same word.
-REACHABLE = failure_kinds.REACHABLE
-BLOCKED = failure_kinds.BLOCKED
-PROXY_AUTH_REQUIRED = failure_kinds.PROXY_AUTH_REQUIRED
-TLS_INTERCEPTED = failure_kinds.TLS_INTERCEPTED
-TLS_ERROR = failure_kinds.TLS_ERROR
-DNS_FAILURE = failure_kinds.DNS_FAILURE
-CONNECTION_REFUSED = failure_kinds.CONNECTION_REFUSED
-NETWORK_UNREACHABLE = failure_kinds.NETWORK_UNREACHABLE
-TIMEOUT = failure_kinds.TIMEOUT
-PROXY_ERROR = failure_kinds.PROXY_ERROR
-NOT_RUN = failure_kinds.NOT_RUN
-ERROR = failure_kinds.ERROR
-
 CATEGORIES = failure_kinds.SHARED
 
 # Why a category matters, in words for the verdict.
