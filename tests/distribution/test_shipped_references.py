@@ -59,7 +59,10 @@ def shipped_files() -> list[str]:
 
 
 def github_slug(heading: str) -> str:
-    text = re.sub(r"[`*_]", "", heading.strip().lower())
+    # Markup goes (backticks, asterisks, underscores of _emphasis_); an underscore inside a word,
+    # as in a code span such as `validate_maps`, is text and stays, as on GitHub.
+    text = re.sub(r"[`*]", "", heading.strip().lower())
+    text = re.sub(r"(?<!\w)_+|_+(?!\w)", "", text)
     text = re.sub(r"[^\w\s-]", "", text)
     return re.sub(r"\s", "-", text)
 
@@ -145,7 +148,7 @@ def test_no_shipped_file_refers_to_a_document_that_is_not_shipped():
 SHIPPED = {"README.md", "docs/reference/device-settings.md", "docs/network-side.md", "plugins/x.py"}
 TEXTS = {
     "docs/reference/device-settings.md": '# Device settings\n\n<a id="fallback"></a>\n## When the proxy is down\n',
-    "docs/network-side.md": "# The network side\n",
+    "docs/network-side.md": "# The network side\n\n## MAPS: the cloud check (`validate_maps`)\n\n## An _emphasised_ word\n",
 }
 
 
@@ -158,6 +161,8 @@ TEXTS = {
     ("docs/network-side.md", "[x](reference/device-settings.md#nope)\n", "has no anchor #nope"),
     ("docs/network-side.md", "[x](../../outside.md)\n", "leaves the collection"),
     ("docs/network-side.md", "[x](#no-such-heading)\n", "has no anchor #no-such-heading"),
+    # Emphasis underscores are markup, not part of the slug.
+    ("docs/network-side.md", "[x](#an-_emphasised_-word)\n", "has no anchor #an-_emphasised_-word"),
     ("plugins/x.py", "# docs/reference/gone.md#fallback\n", "docs/reference/gone.md is not shipped"),
     ("docs/docsite/rst/g.rst",
      "`ref <https://github.com/purview-device-proxy/purview.device_proxy/blob/main/docs/reference/device-settings.md#gone>`__\n",
@@ -172,6 +177,8 @@ def test_the_checker_catches(rel, text, expected):
     ("plugins/x.py", 'FACTS_KEY = "purview_device_proxy"\n'),
     ("docs/network-side.md", "[x](reference/device-settings.md#fallback) and [y](#the-network-side)\n"),
     ("docs/network-side.md", "[x](reference/device-settings.md#when-the-proxy-is-down)\n"),
+    # An underscore inside a code span is text: GitHub keeps it in the slug.
+    ("docs/network-side.md", "[x](#maps-the-cloud-check-validate_maps) [y](#an-emphasised-word)\n"),
     ("docs/network-side.md", "[Learn](https://learn.microsoft.com/en-us/defender-endpoint/configure-proxy-internet)\n"),
     ("plugins/x.py", "# see docs/reference/device-settings.md#fallback\n"),
     ("plugins/x.py", "# MicrosoftDocs/defender-docs: defender-endpoint/configure-proxy-internet.md\n"),
