@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import socket
-import threading
 
 import pytest
 
@@ -13,6 +12,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils import probe_
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_client
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_model
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_targets
+from ansible_collections.purview.device_proxy.tests.unit.plugins.module_utils.loopback_server import answering
 
 
 def test_os_errors_map_to_failures():
@@ -26,43 +26,6 @@ def test_os_errors_map_to_failures():
 
 # --- on loopback --------------------------------------------------------------------------------
 
-class OneShotServer:
-    """Accepts connections on 127.0.0.1 and answers each with fixed bytes, then closes."""
-
-    def __init__(self, response):
-        self.response = response
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while not self.stopped.is_set():
-            try:
-                conn, _addr = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            try:
-                conn.settimeout(2)
-                conn.recv(65536)
-                conn.sendall(self.response)
-            except OSError:
-                pass
-            finally:
-                conn.close()
-
-    def stop(self):
-        self.stopped.set()
-        self.thread.join(2)
-        self.sock.close()
-
-
 def probe_direct(port, timeout=3.0):
     target = probe_targets.make_target("http://127.0.0.1:%d/test" % port)
     obs = probe_client.perform_probe(target, probe_model.Hop(probe_model.DIRECT), probe_model.TlsPolicy(), timeout)
@@ -74,7 +37,7 @@ def probe_direct(port, timeout=3.0):
     b"HTTP/1.1 200 OK\r\n" + b"X-Filler: " + b"a" * (probe_client.MAX_HEAD_BYTES + 10) + b"\r\n\r\n",  # over the cap
 ])
 def test_a_cut_off_or_oversized_head_is_a_protocol_failure_not_success(response):
-    server = OneShotServer(response)
+    server = answering(response)
     try:
         obs, (category, _detail) = probe_direct(server.port)
     finally:
@@ -84,7 +47,7 @@ def test_a_cut_off_or_oversized_head_is_a_protocol_failure_not_success(response)
 
 
 def test_a_complete_head_within_the_cap_is_read():
-    server = OneShotServer(b"HTTP/1.1 204 No Content\r\nX-Filler: " + b"a" * 60000 + b"\r\n\r\n")
+    server = answering(b"HTTP/1.1 204 No Content\r\nX-Filler: " + b"a" * 60000 + b"\r\n\r\n")
     try:
         obs, (category, _detail) = probe_direct(server.port)
     finally:
@@ -99,7 +62,7 @@ def test_the_next_address_is_tried_after_a_connect_timeout_on_the_first(monkeypa
     hole.bind(("127.0.0.1", 0))
     hole.listen(0)
     filler = socket.create_connection(hole.getsockname(), timeout=2)
-    server = OneShotServer(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    server = answering(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
     infos = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", hole.getsockname()),
              (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", server.port))]
     monkeypatch.setattr(probe_client.socket, "getaddrinfo", lambda *args, **kwargs: infos)

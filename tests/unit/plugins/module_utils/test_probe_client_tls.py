@@ -24,6 +24,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils import probe_
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_runner
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_targets
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import parse_endpoint
+from ansible_collections.purview.device_proxy.tests.unit.plugins.module_utils.loopback_server import LoopbackServer
 
 trustme = pytest.importorskip("trustme")
 
@@ -36,45 +37,6 @@ def _read_head(conn):
             break
         data += chunk
     return data
-
-
-class Server:
-    """A loopback listener that runs ``handle(conn)`` for each connection in a daemon thread."""
-
-    def __init__(self, handle):
-        self.handle = handle
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while not self.stopped.is_set():
-            try:
-                conn, _addr = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            conn.settimeout(5)
-            threading.Thread(target=self._run, args=(conn,), daemon=True).start()
-
-    def _run(self, conn):
-        try:
-            self.handle(conn)
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def stop(self):
-        self.stopped.set()
-        self.thread.join(2)
-        self.sock.close()
 
 
 @pytest.fixture
@@ -104,7 +66,7 @@ def lab(tmp_path):
         finally:
             tls.close()
 
-    origin = Server(interceptor)
+    origin = LoopbackServer(interceptor)
 
     def proxy(conn):
         seen["connect"].append(_read_head(conn))
@@ -132,7 +94,7 @@ def lab(tmp_path):
         back.join(5)
         upstream.close()
 
-    forward = Server(proxy)
+    forward = LoopbackServer(proxy)
     try:
         yield {"origin": origin, "proxy": forward, "seen": seen,
                "policy": probe_model.TlsPolicy(ca_file=str(trusted_file)), "both_file": str(both_file)}
@@ -189,7 +151,7 @@ def test_non_squid_block_page_over_plain_http_is_blocked_not_reachable():
     # An appliance proxy's block page: 403, HTML, no X-Squid-Error, no Proxy-Status.
     page = (b"HTTP/1.1 403 Forbidden\r\nServer: SecureGateway\r\nContent-Type: text/html\r\n"
             b"Content-Length: 20\r\nConnection: close\r\n\r\n<h1>Blocked</h1>    ")
-    proxy = Server(_answer_with(page))
+    proxy = LoopbackServer(_answer_with(page))
     try:
         target = probe_targets.make_target("http://crl.svc.example/pki/crl")
         hop = probe_model.Hop(probe_model.NAMED, parse_endpoint("127.0.0.1:%d" % proxy.port))
