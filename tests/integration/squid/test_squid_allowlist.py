@@ -5,7 +5,6 @@ form feed stays a comment."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -13,12 +12,12 @@ import subprocess
 import time
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 import squid_lab as L
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as pe
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import parse_endpoint
 from ansible_collections.purview.device_proxy.plugins.modules import squid_allowlist
+from ansible_collections.purview.device_proxy.tests.unit.plugins.modules.module_runner import run_module as run_python_module
 
 # A proxy that authenticates everybody and inspects all TLS: what the service cannot work with.
 LOCKED_DOWN = """
@@ -37,6 +36,16 @@ ssl_bump splice svc_splice
 """
 
 
+def serving(workdir, squid):
+    """Start ``squid`` for a fixture; stop it and remove its folder when the tests are done."""
+    try:
+        squid.start()
+        yield squid
+    finally:
+        squid.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def locked(lab):
     """A second Squid (intercepting port) with the locked-down policy, sharing the lab's origins."""
@@ -44,22 +53,11 @@ def locked(lab):
     squid = L.Squid(workdir, LOCKED_DOWN, lab.hosts(), lab.origin_ca_file, lab.bump_ca_file,
                     auth_users={lab.user: lab.password}, port_names=("bump",), bump_ports=("bump",),
                     dns_server=lab.dns.host if lab.dns else None)
-    try:
-        squid.start()
-        yield squid
-    finally:
-        squid.stop()
-        import shutil
-        shutil.rmtree(workdir, ignore_errors=True)
+    yield from serving(workdir, squid)
 
 
 def run_module(args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as info:
-            squid_allowlist.main()
-    output = json.loads(capsys.readouterr().out)
-    output["_rc"] = info.value.code
-    return output
+    return run_python_module(squid_allowlist.main, args, capsys)
 
 
 def probe_allowed(lab, squid):
@@ -183,12 +181,7 @@ def form_feed_squid(lab):
     workdir = L.make_lab_dir()
     squid = L.Squid(workdir, FORM_FEED_POLICY.format(allowed=L.ALLOWED), lab.hosts(), lab.origin_ca_file,
                     dns_server=lab.dns.host if lab.dns else None)
-    try:
-        squid.start()
-        yield squid
-    finally:
-        squid.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    yield from serving(workdir, squid)
 
 
 def test_a_form_feed_in_a_comment_never_opens_the_proxy(lab, form_feed_squid, capsys):
@@ -227,12 +220,7 @@ def include_squid(lab):
         handle.write(INCLUDED_AUTH)
     squid = L.Squid(workdir, "include %s\nhttp_access deny all\n" % included, lab.hosts(), lab.origin_ca_file,
                     auth_users={lab.user: lab.password}, dns_server=lab.dns.host if lab.dns else None)
-    try:
-        squid.start()
-        yield squid
-    finally:
-        squid.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    yield from serving(workdir, squid)
 
 
 def test_the_block_precedes_an_authentication_rule_in_an_included_file(lab, include_squid, capsys):

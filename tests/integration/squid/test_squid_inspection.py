@@ -7,24 +7,18 @@ gives no ``expected_issuers``: the module's default (Microsoft's issuers) must c
 
 from __future__ import annotations
 
-import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 import squid_lab as L
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as pe
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import parse_endpoint
 from ansible_collections.purview.device_proxy.plugins.modules import network_url_probe
+from ansible_collections.purview.device_proxy.tests.unit.plugins.modules.module_runner import run_module as run_python_module
 
 
 def run_module(args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as info:
-            network_url_probe.main()
-    output = json.loads(capsys.readouterr().out)
-    output["_rc"] = info.value.code
-    return output
+    return run_python_module(network_url_probe.main, args, capsys)
 
 
 @pytest.fixture

@@ -9,20 +9,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import microsoft_tls_trust
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as engine
 from ansible_collections.purview.device_proxy.plugins.modules import network_url_probe
+from ansible_collections.purview.device_proxy.tests.unit.plugins.modules.module_runner import run_module as run_python_module
 
 
 def run(args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as info:
-            network_url_probe.main()
-    output = json.loads(capsys.readouterr().out)
-    output["_rc"] = info.value.code
-    return output
+    return run_python_module(network_url_probe.main, args, capsys)
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import stat
 import subprocess
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.purview.device_proxy.plugins.modules import squid_allowlist as mod
+from ansible_collections.purview.device_proxy.tests.unit.plugins.modules.module_runner import run_module as run_python_module
 
 BEGIN, END = "# BEGIN purview.device_proxy allowlist", "# END purview.device_proxy allowlist"
 
@@ -151,12 +151,7 @@ def setup(tmp_path):
 
 
 def run(args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as info:
-            mod.main()
-    output = json.loads(capsys.readouterr().out)
-    output["_rc"] = info.value.code
-    return output
+    return run_python_module(mod.main, args, capsys)
 
 
 def calls(log):
