@@ -63,6 +63,9 @@ check_gates() {
     # PowerShell argument specs against the modules' documentation (what
     # validate-modules would check with pwsh).
     python tools/gates/ps_argspec_check.py || rc=1
+    # Every DllImport, struct, callback and constant of the C# against
+    # Microsoft's win32metadata (no mono needed: it reads both as text).
+    python tools/gates/pinvoke_gate.py || rc=1
     if command -v mcs >/dev/null; then
         python tools/gates/cs_compile_gate.py || rc=1
     else
