@@ -208,7 +208,7 @@ def classify(target: ProbeTarget, obs: Observation, policy: Optional[TlsPolicy] 
     if obs.failure is None:
         if obs.proxy_status is not None:
             category, detail = _proxy_answer_category(obs)
-            if target.scheme == "https":
+            if target.scheme == "https" and obs.via_proxy:  # not an answer to CONNECT: read inside the TLS
                 detail += ", delivered inside TLS (issuer: %s)" % (obs.issuer or "unknown")
             return category, detail
         if obs.status is None:
