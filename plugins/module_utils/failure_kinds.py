@@ -26,10 +26,15 @@ TIMEOUT = "timeout"
 PROXY_ERROR = "proxy_error"              # the proxy answered with an error of its own
 NOT_RUN = "not_run"
 ERROR = "error"                          # anything else (internal error, no answer at all)
+# The proxy's own name did not resolve: the URL's name was never looked up (through a proxy, the
+# proxy resolves it), so this is not the URL's dns_failure. WinHTTP reports it as 12007 as well.
+PROXY_DNS_FAILURE = "proxy_dns_failure"
+PROXY_REDIRECT = "proxy_redirect"        # the proxy answered a redirect (sign-in portal, block page)
 
 SHARED = (
     REACHABLE, BLOCKED, PROXY_AUTH_REQUIRED, TLS_INTERCEPTED, TLS_ERROR, DNS_FAILURE,
     CONNECTION_REFUSED, NETWORK_UNREACHABLE, TIMEOUT, PROXY_ERROR, NOT_RUN, ERROR,
+    PROXY_DNS_FAILURE, PROXY_REDIRECT,
 )
 
 # --- observed by the Windows device test only ---------------------------------------------------
@@ -65,6 +70,8 @@ DESCRIPTIONS = {
     PROXY_ERROR: "the proxy answered with an error of its own",
     NOT_RUN: "not run",
     ERROR: "an unexpected error",
+    PROXY_DNS_FAILURE: "the proxy's own name could not be resolved (the proxy address is wrong or DNS does not know it)",
+    PROXY_REDIRECT: "the proxy redirected the request instead of forwarding it (a sign-in portal or a block page)",
     CONNECTION_RESET: "the connection was reset or closed",
     BAD_URL: "the URL is not valid",
     BAD_RESPONSE: "the answer was not HTTP",

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import errno
+import re
 from typing import Mapping, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs import (
@@ -14,8 +15,8 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs i
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import (
     AT_PROXY, BLOCKED, CATEGORY_REASONS, CONNECTION_REFUSED, DNS_FAILURE, ERROR, F_DNS, F_NOT_RUN, F_PROTOCOL,
     F_REFUSED, F_RESET, F_TIMEOUT, F_TLS, F_TLS_VERIFY, F_UNREACHABLE, NETWORK_UNREACHABLE, NOT_RUN,
-    PROXY_AUTH_REQUIRED, PROXY_ERROR, REACHABLE, TIMEOUT, TLS_ERROR, TLS_INTERCEPTED, Observation,
-    ProbeTarget, TlsPolicy,
+    PROXY_AUTH_REQUIRED, PROXY_DNS_FAILURE, PROXY_ERROR, PROXY_REDIRECT, REACHABLE, TIMEOUT, TLS_ERROR,
+    TLS_INTERCEPTED, Observation, ProbeTarget, TlsPolicy,
 )
 
 # OpenSSL verification results that mean "this certificate does not chain to the trust store in
@@ -52,10 +53,27 @@ FORWARDING_FAILURE_TOKENS = frozenset((
 ))
 
 
+# Read from a proxy answer that challenges for credentials without saying so in its status
+# (only a proxy sends Proxy-Authenticate, RFC 9110 section 11.7.1).
+AUTH_CHALLENGE = "proxy_authenticate"
+# A proxy error token as reported: ASCII letters, digits and a few separators, at most this long.
+_TOKEN_CHARACTERS = re.compile(r"[^a-z0-9_.:-]")
+_TOKEN_MAX = 64
+# An errno in a token: ASCII digits only ("١٢" or "²" are digits to str.isdigit, not errnos).
+_ERRNO_TOKEN = re.compile(r"errno:([0-9]{1,5})\Z")
+_ASCII_DIGITS = re.compile(r"[0-9]{1,5}\Z")
+
+
+def errno_of(token: Optional[str]) -> Optional[int]:
+    """The errno of an ``errno:<digits>`` token, or None for anything else (malformed ones included)."""
+    match = _ERRNO_TOKEN.match(token or "")
+    return int(match.group(1)) if match else None
+
+
 def proxy_tried_to_forward(obs: Observation) -> bool:
     """Did the proxy itself answer that it could not reach the destination (so it let the request through)?"""
     token = obs.proxy_error or ""
-    return obs.proxy_status is not None and (token in FORWARDING_FAILURE_TOKENS or token.startswith("errno:"))
+    return obs.proxy_status is not None and (token in FORWARDING_FAILURE_TOKENS or errno_of(token) is not None)
 
 
 _ERRNO_CATEGORY = {
@@ -66,31 +84,51 @@ _ERRNO_CATEGORY = {
 }
 
 
+def _clean_token(text: str) -> str:
+    """A header word as a printable ASCII token: what a proxy writes there is not trusted."""
+    token = _TOKEN_CHARACTERS.sub("?", text.strip().strip('"').lower())
+    return token[:_TOKEN_MAX]
+
+
 def parse_proxy_error(headers: Mapping[str, str]) -> Optional[str]:
-    """A normalised error token from ``X-Squid-Error`` (``ERR_CONNECT_FAIL 111``) or ``Proxy-Status``."""
-    squid = headers.get("x-squid-error")
-    if squid:
-        words = squid.split()
-        token = words[0].lower()
-        if token == "err_connect_fail" and len(words) > 1 and words[1].isdigit():
+    """A normalised error token from ``X-Squid-Error`` (``ERR_CONNECT_FAIL 111``) or ``Proxy-Status``.
+
+    Malformed values give a token that matches nothing known (never an exception): a proxy's
+    header must not take down the run.
+    """
+    squid = headers.get("x-squid-error", "")
+    words = squid.split()
+    if words:
+        token = _clean_token(words[0])
+        if token == "err_connect_fail" and len(words) > 1 and _ASCII_DIGITS.match(words[1]):
             return "errno:%s" % words[1]
         return token
     status = headers.get("proxy-status")
     if status:
-        for param in status.split(";")[1:]:
+        # RFC 9209: a list of members, each "name; param=value; ...". Any member's error counts.
+        for param in status.replace(",", ";").split(";")[1:]:
             key, _sep, value = param.strip().partition("=")
             if key.strip().lower() == "error":
-                return value.strip().strip('"').lower()
+                return _clean_token(value) or "?"
+    if "proxy-authenticate" in headers:
+        return AUTH_CHALLENGE
     return None
+
+
+def _redirect_detail(code: int, obs: Observation) -> str:
+    where = " to %s" % obs.redirect_to if obs.redirect_to else ""
+    return "the proxy answered %d, a redirect%s, instead of forwarding the request (a sign-in portal or a block page)" % (
+        code, where)
 
 
 def _proxy_answer_category(obs: Observation) -> Tuple[str, str]:
     code = obs.proxy_status
     token = obs.proxy_error or ""
-    if code == 407:
-        return PROXY_AUTH_REQUIRED, "the proxy answered 407 Proxy Authentication Required"
-    if token.startswith("errno:"):
-        number = int(token[6:])
+    if code in (401, 407) or token == AUTH_CHALLENGE:
+        reason = {407: "407 Proxy Authentication Required", 401: "401 Unauthorized"}.get(code, "%s with a Proxy-Authenticate challenge" % code)
+        return PROXY_AUTH_REQUIRED, "the proxy answered %s" % reason
+    number = errno_of(token)
+    if number is not None:
         category = _ERRNO_CATEGORY.get(number, PROXY_ERROR)
         return category, "the proxy answered %d: it could not connect to the service (errno %d)" % (code, number)
     if token == "err_cannot_forward":
@@ -103,6 +141,8 @@ def _proxy_answer_category(obs: Observation) -> Tuple[str, str]:
         if token in FORWARDING_FAILURE_TOKENS:
             detail += ": the failure is at the proxy, on its way to the service"
         return _PROXY_ERROR_CATEGORY[token], detail
+    if code is not None and 300 <= code < 400:
+        return PROXY_REDIRECT, _redirect_detail(code, obs)
     if code is not None and 400 <= code < 500:
         return BLOCKED, "the proxy answered %d: the destination is not allowed" % code
     return PROXY_ERROR, "the proxy answered %s%s" % (code, " (%s)" % token if token else "")
@@ -118,6 +158,31 @@ def _looks_like_a_block_page(target: ProbeTarget, obs: Observation, identity_fou
     if obs.status != 403 or not obs.via_proxy or 403 in target.expected_status:
         return False
     return target.scheme == "http" or identity_found != IDENTITY_MATCHED
+
+
+def _proxy_made_status(target: ProbeTarget, obs: Observation, identity_found: str) -> Optional[Tuple[str, str]]:
+    """A status through a proxy that only the proxy would answer, without a proxy error header.
+
+    Proxies that are not Squid sign their answers with nothing but the status: a redirect to their
+    sign-in portal or block page (3xx), 401 or 407 for credentials, 451 for a legal block, 5xx when
+    they fail. Such an answer is the proxy's unless it came over TLS with the service's own
+    certificate, or (for a redirect) the URL expects that very status.
+    """
+    code = obs.status
+    if not obs.via_proxy or code is None:
+        return None
+    if target.scheme == "https" and identity_found == IDENTITY_MATCHED:
+        return None
+    unproven = "the answer cannot be shown to come from the service, so it is taken as the proxy's"
+    if 300 <= code < 400 and code not in target.expected_status:
+        return PROXY_REDIRECT, "%s; %s" % (_redirect_detail(code, obs), unproven)
+    if code in (401, 407):
+        return PROXY_AUTH_REQUIRED, "HTTP %d through the proxy: authentication demanded; %s" % (code, unproven)
+    if code == 451:
+        return BLOCKED, "HTTP 451 (unavailable for legal reasons) through the proxy: a block; %s" % unproven
+    if code >= 500:
+        return PROXY_ERROR, "HTTP %d through the proxy: a gateway error; %s" % (code, unproven)
+    return None
 
 
 def identity_of(target: ProbeTarget, obs: Observation, policy: TlsPolicy) -> str:
@@ -143,7 +208,7 @@ def classify(target: ProbeTarget, obs: Observation, policy: Optional[TlsPolicy] 
     if obs.failure is None:
         if obs.proxy_status is not None:
             category, detail = _proxy_answer_category(obs)
-            if target.scheme == "https":
+            if target.scheme == "https" and obs.via_proxy:  # not an answer to CONNECT: read inside the TLS
                 detail += ", delivered inside TLS (issuer: %s)" % (obs.issuer or "unknown")
             return category, detail
         if obs.status is None:
@@ -155,6 +220,9 @@ def classify(target: ProbeTarget, obs: Observation, policy: Optional[TlsPolicy] 
         if _looks_like_a_block_page(target, obs, identity_found):
             return BLOCKED, ("HTTP 403 through the proxy, without a proxy error header and not an expected status of "
                              "the URL: taken as the proxy's block page")
+        made = _proxy_made_status(target, obs, identity_found)
+        if made is not None:
+            return made
         return REACHABLE, "HTTP %d" % obs.status
     failure = obs.failure
     if failure == F_TLS_VERIFY:
@@ -173,6 +241,10 @@ def classify(target: ProbeTarget, obs: Observation, policy: Optional[TlsPolicy] 
         F_TLS: (TLS_ERROR, "the TLS handshake with %s failed"),
         F_PROTOCOL: (ERROR, "%s did not answer with HTTP"),
     }
+    if failure == F_DNS and obs.at == AT_PROXY:
+        # Through a proxy only the proxy's name is looked up here: the URL's name was never tried.
+        detail = "the name of the proxy did not resolve" + (" (%s)" % obs.detail if obs.detail else "")
+        return PROXY_DNS_FAILURE, detail
     if failure in simple:
         category, text = simple[failure]
         message = text % _where(obs)

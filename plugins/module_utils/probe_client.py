@@ -24,6 +24,7 @@ import ssl
 import threading
 import time
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs import (
     issuer_from_der, issuer_from_peercert, issuer_rdns_from_peercert, verified_chain_fingerprints,
@@ -169,9 +170,10 @@ def _open_tunnel(target: ProbeTarget, hop: Hop, budget: _Budget) -> socket.socke
     except _ProbeFailure:
         sock.close()
         raise
-    if code != 200:
+    if code != 200 or _is_proxy_answer(code, headers):
         sock.close()
-        raise _ProbeFailure(None, AT_PROXY, proxy_status=code, proxy_error=parse_proxy_error(headers))
+        raise _ProbeFailure(None, AT_PROXY, proxy_status=code, proxy_error=parse_proxy_error(headers),
+                            redirect_to=redirect_origin(code, headers))
     return sock
 
 
@@ -262,6 +264,7 @@ def _inspect_interceptor(target: ProbeTarget, hop: Hop, policy: TlsPolicy, budge
         if hop.proxy is not None and _is_proxy_answer(code, headers):
             found["proxy_status"] = code
             found["proxy_error"] = parse_proxy_error(headers)
+            found["redirect_to"] = redirect_origin(code, headers)
     except _ProbeFailure:
         pass
     finally:
@@ -285,8 +288,31 @@ def _request_text(target: ProbeTarget, hop: Hop) -> str:
 
 
 def _is_proxy_answer(code: int, headers: Mapping[str, str]) -> bool:
-    """For plain HTTP through a proxy: did the proxy answer itself rather than relay the origin?"""
-    return code == 407 or "x-squid-error" in headers or "error=" in headers.get("proxy-status", "")
+    """Through a proxy: does the answer carry the proxy's own signature (rather than relay the origin)?
+
+    407, Squid's ``X-Squid-Error``, an RFC 9209 ``Proxy-Status`` error, or a ``Proxy-Authenticate``
+    challenge (only a proxy sends one, RFC 9110 section 11.7.1). Answers without a signature are
+    judged by their status in probe_classify.
+    """
+    return (code == 407 or "x-squid-error" in headers or "error=" in headers.get("proxy-status", "")
+            or "proxy-authenticate" in headers)
+
+
+def redirect_origin(code: int, headers: Mapping[str, str]) -> Optional[str]:
+    """Where a redirect points, as ``scheme://host[:port]/`` only: its path and query may carry tokens."""
+    location = headers.get("location", "")
+    if not 300 <= code < 400 or not location:
+        return None
+    try:
+        parts = urlsplit(location)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host or not host.isascii() or not host.isprintable():
+        return None
+    shown = "[%s]" % host if ":" in host else host
+    return "%s://%s%s/" % (parts.scheme.lower(), shown, ":%d" % port if port else "")
 
 
 def perform_probe(target: ProbeTarget, hop: Hop, policy: TlsPolicy, timeout: float,
@@ -312,10 +338,12 @@ def perform_probe(target: ProbeTarget, hop: Hop, policy: TlsPolicy, timeout: flo
         via_proxy = hop.proxy is not None
         # The same test for HTTPS as for plain HTTP: a bumping proxy whose CA this host trusts
         # delivers its own denials inside the (verified) TLS.
+        redirect_to = redirect_origin(code, headers) if via_proxy else None
         if via_proxy and _is_proxy_answer(code, headers):
             return Observation(proxy_status=code, proxy_error=parse_proxy_error(headers), at=AT_PROXY, issuer=issuer,
-                               via_proxy=True, elapsed=clock() - started, **identity_facts)
-        return Observation(status=code, issuer=issuer, via_proxy=via_proxy, elapsed=clock() - started, **identity_facts)
+                               via_proxy=True, redirect_to=redirect_to, elapsed=clock() - started, **identity_facts)
+        return Observation(status=code, issuer=issuer, via_proxy=via_proxy, redirect_to=redirect_to,
+                           elapsed=clock() - started, **identity_facts)
     except _ProbeFailure as failure:
         extra = dict(failure.extra)
         if failure.failure == F_TLS_VERIFY:

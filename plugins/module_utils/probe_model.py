@@ -21,7 +21,9 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.failure_kinds
     NETWORK_UNREACHABLE,
     NOT_RUN,
     PROXY_AUTH_REQUIRED,
+    PROXY_DNS_FAILURE,
     PROXY_ERROR,
+    PROXY_REDIRECT,
     REACHABLE,
     TIMEOUT,
     TLS_ERROR,
@@ -49,7 +51,12 @@ CATEGORY_REASONS = {
     PROXY_ERROR: "the proxy answered with an error",
     NOT_RUN: "the run deadline was reached before the probe started",
     ERROR: "the exchange failed",
+    PROXY_DNS_FAILURE: "the proxy's name did not resolve (check the proxy address and the DNS of this host)",
+    PROXY_REDIRECT: "the proxy redirected the requests instead of forwarding them (a sign-in portal or a block page)",
 }
+
+# Categories of an answer a proxy made itself (with or without an error header of its own).
+PROXY_MADE = (BLOCKED, PROXY_AUTH_REQUIRED, PROXY_REDIRECT, PROXY_ERROR)
 
 # The same for failures on the way to the proxy itself.
 PROXY_CATEGORY_REASONS = {
@@ -181,6 +188,8 @@ class Observation:
     chain_fingerprints: Optional[Tuple[str, ...]] = None
     # The request went through a proxy, which may have answered it itself.
     via_proxy: bool = False
+    # For a redirect: where it pointed, as scheme://host[:port]/ only (a query may carry a token).
+    redirect_to: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +205,13 @@ class ProbeResult:
     @property
     def reachable(self) -> bool:
         return self.category == REACHABLE
+
+    @property
+    def at_proxy(self) -> bool:
+        """The probe stopped at the proxy: on the way to it, or at an answer the proxy made itself
+        (signed, or judged the proxy's by its status)."""
+        obs = self.observation
+        return obs.at == AT_PROXY or (obs.via_proxy and self.category in PROXY_MADE)
 
     def as_dict(self) -> Dict[str, Any]:
         obs = self.observation
@@ -216,7 +232,7 @@ class ProbeResult:
             "issuer": obs.issuer,
             "issuer_expected": {"matched": True, "mismatch": False}.get(self.identity),
             # Where a failure happened: at the proxy (reaching it, or the proxy's own answer) or at the service.
-            "failed_at": None if self.reachable else ("proxy" if obs.at == AT_PROXY else "service"),
+            "failed_at": None if self.reachable else ("proxy" if self.at_proxy else "service"),
             "detail": self.detail,
             "elapsed": round(obs.elapsed, 3),
         }

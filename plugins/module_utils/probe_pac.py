@@ -124,15 +124,33 @@ def main():
     except Exception as exc:
         fail("config", "pac-script", "the PAC file from %s does not evaluate: %s" % (job["shown"], exc))
     answers = {}
-    for url, host in job["targets"]:
+    for key, url, host in job["targets"]:
         try:
-            answers[url] = pac.find_proxy_for_url(url, host)
+            answers[key] = pac.find_proxy_for_url(url, host)
         except Exception as exc:
-            answers[url] = {"error": "the PAC file from %s failed for %s: %s" % (job["shown"], host, exc)}
+            answers[key] = {"error": "the PAC file from %s failed for %s: %s" % (job["shown"], host, exc)}
     json.dump({"script": script, "answers": answers}, sys.stdout)
 
 main()
 """
+
+
+def url_for_script(target: ProbeTarget) -> str:
+    """The URL FindProxyForURL is given: ``https://host[:port]/`` for https, the whole URL for http.
+
+    Browsers strip the path and query of https URLs before calling the script (Chromium since
+    Chrome 52, without a way back since 75: net/docs/proxy.md; Firefox unless
+    network.proxy.autoconfig_url.include_path is set), so a script never sees a SAS token or a
+    path there, and a rule that matches on one would route devices differently from this probe.
+    """
+    if target.scheme == "https":
+        return "https://%s/" % target.host_header
+    return target.url
+
+
+def _script_questions(targets: Sequence[ProbeTarget]) -> List[List[str]]:
+    """[answer key, URL for the script, host] per target."""
+    return [[target.url, url_for_script(target), target.host] for target in targets]
 
 
 def _run_child(job: Dict[str, Any], limit: float, field_name: str) -> Dict[str, Any]:
@@ -179,7 +197,7 @@ class PacResolver:
     def prepare(self, targets: Sequence[ProbeTarget]) -> None:
         """Evaluate the script for every target not evaluated yet, in one child process."""
         missing = [target for target in targets if target.url not in self._answers]
-        job = {"script": self.script, "shown": self.origin, "targets": [[t.url, t.host] for t in missing]}
+        job = {"script": self.script, "shown": self.origin, "targets": _script_questions(missing)}
         self._answers.update(_run_child(job, self.limit, self.field)["answers"])
 
     def hop_for(self, target: ProbeTarget) -> Hop:
@@ -203,7 +221,7 @@ def load_pac(pac_url: Optional[str] = None, pac_file: Optional[str] = None, time
     ``timeout`` is the hard limit for the whole of it (download and evaluation); the caller cuts
     it to the run deadline. The download verifies TLS against ``ca_file`` or ``ca_dir`` when given.
     """
-    pairs = [[target.url, target.host] for target in targets]
+    pairs = _script_questions(targets)
     if pac_file:
         try:
             with open(pac_file, "rb") as handle:

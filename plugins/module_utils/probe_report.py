@@ -12,8 +12,8 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs i
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_classify import proxy_tried_to_forward
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import (
     AT_PROXY, BLOCKED, CATEGORIES, CATEGORY_REASONS, CONNECTION_REFUSED, DIRECT, DNS_FAILURE, ENVIRONMENT, NAMED,
-    NETWORK_UNREACHABLE, PAC, PROXY_AUTH_REQUIRED, PROXY_CATEGORY_REASONS, REACHABLE, ROUTE_METHOD, ROUTES, TIMEOUT,
-    TLS_ERROR, TLS_INTERCEPTED, ProbeResult,
+    NETWORK_UNREACHABLE, PAC, PROXY_AUTH_REQUIRED, PROXY_CATEGORY_REASONS, PROXY_REDIRECT, REACHABLE, ROUTE_METHOD,
+    ROUTES, TIMEOUT, TLS_ERROR, TLS_INTERCEPTED, ProbeResult,
 )
 
 # --- summary, verdict and analyzer text (pure) ------------------------------------------------
@@ -24,6 +24,7 @@ UNKNOWN = "unknown"
 
 # Categories that prove the proxy let the request through its access rules.
 _PASSED_PROXY = (REACHABLE, TLS_INTERCEPTED, TLS_ERROR)
+_STOPPED_BEFORE_ACCESS_RULES = (PROXY_AUTH_REQUIRED, PROXY_REDIRECT)
 
 
 def _passed_access_rules(result: ProbeResult) -> bool:
@@ -54,15 +55,18 @@ def summarise(results: Sequence[ProbeResult]) -> Dict[str, Dict[str, Any]]:
 
     blocked = [r.target.url for r in proxied if r.category == BLOCKED]
     passed = [r for r in proxied if _passed_access_rules(r)]
+    # Authentication and redirects (a sign-in portal, or a block page the proxy redirects to) stop
+    # a request before, or instead of, the access rules that decide "allowed".
+    stopped = [r.target.url for r in proxied if r.category in _STOPPED_BEFORE_ACCESS_RULES]
     if blocked:
         allowed = _requirement(NOT_MET, "the proxy refused %d URL(s)" % len(set(blocked)), blocked)
-    elif passed and not any(r.category == PROXY_AUTH_REQUIRED for r in proxied):
+    elif passed and not stopped:
         allowed = _requirement(MET, "the proxy let every answered probe through")
     elif passed:
-        allowed = _requirement(UNKNOWN, "some probes stopped at proxy authentication, so their access rules were not reached",
-                               [r.target.url for r in proxied if r.category == PROXY_AUTH_REQUIRED])
+        allowed = _requirement(UNKNOWN, "some probes stopped at proxy authentication or a redirect made by the proxy, "
+                               "so their access rules were not reached", stopped)
     else:
-        allowed = _requirement(UNKNOWN, "no probe got past the proxy")
+        allowed = _requirement(UNKNOWN, "no probe got past the proxy", stopped)
 
     https = [r for r in proxied if r.target.scheme == "https"]
     intercepted = [r for r in https if r.category == TLS_INTERCEPTED]
@@ -84,8 +88,15 @@ def summarise(results: Sequence[ProbeResult]) -> Dict[str, Dict[str, Any]]:
 
     anonymous_probes = [r for r in proxied if r.hop.credentials is None]
     demanded = [r.target.url for r in anonymous_probes if r.category == PROXY_AUTH_REQUIRED]
-    if demanded:
-        anonymous = _requirement(NOT_MET, "the proxy demanded authentication (407) for %d URL(s)" % len(set(demanded)), demanded)
+    redirected = [r.target.url for r in anonymous_probes if r.category == PROXY_REDIRECT]
+    if demanded or redirected:
+        reasons = []
+        if demanded:
+            reasons.append("demanded authentication (407) for %d URL(s)" % len(set(demanded)))
+        if redirected:
+            reasons.append("answered a redirect of its own (a sign-in portal or a block page) for %d URL(s)"
+                           % len(set(redirected)))
+        anonymous = _requirement(NOT_MET, "the proxy " + " and ".join(reasons), demanded + redirected)
     elif any(_passed_access_rules(r) for r in anonymous_probes):
         anonymous = _requirement(MET, "anonymous requests passed the proxy")
     elif not anonymous_probes:
@@ -186,6 +197,8 @@ def _cell(result: ProbeResult) -> str:
         return "OK %d" % obs.status
     if obs.proxy_status is not None:
         return "%s %d" % (result.category, obs.proxy_status)
+    if obs.status is not None:  # a status judged to be the proxy's own answer
+        return "%s %d" % (result.category, obs.status)
     return result.category
 
 

@@ -43,22 +43,60 @@ def _authority_bounds(text: str) -> Tuple[int, int]:
     return start, min(ends) if ends else len(text)
 
 
-# Query values shorter than this are left out of the masking list (not out of redact_url):
+# Query values shorter than this are left out of the no_log list (not out of the shown URL):
 # Ansible masks every occurrence of a no_log value, and "1" or "true" would blank out whole reports.
 MIN_MASKED_QUERY_VALUE = 6
 
+# Query (and fragment) parameters that carry a credential or a signature, compared case-folded with
+# "-" read as "_". Everything else is an ordinary value and is shown as it is: a catalog URL such as
+# https://go.microsoft.com/fwlink/?linkid=2164233 must reach reports unchanged.
+# Azure Storage SAS (learn.microsoft.com/rest/api/storageservices/create-service-sas, create-account-sas,
+# create-user-delegation-sas): only "sig" is secret, the HMAC-SHA256 of the signed fields under the
+# account key or the user delegation key; holding it grants the access. The other SAS fields (sv, ss,
+# srt, sp, st, se, sip, spr, sr, si, and skoid, sktid, skt, ske, sks, skv of the user delegation key)
+# are the signed values: what is granted, until when, by whose key. They carry no key material and are
+# what an expired or too narrow SAS is diagnosed from, so they are shown.
+SECRET_PARAMETERS = frozenset((
+    "sig", "signature", "token", "access_token", "id_token", "refresh_token", "code", "password", "passwd",
+    "pwd", "secret", "client_secret", "client_assertion", "assertion", "key", "apikey", "api_key",
+    "subscription_key", "access_key", "accesskey", "sharedaccesskey", "auth", "authorization", "session",
+    "sessionid", "session_id", "jwt", "sas",
+    # AWS SigV4 and Google V4 signed URLs: the signature, the key id with its scope, the session token.
+    "x_amz_signature", "x_amz_credential", "x_amz_security_token", "x_goog_signature", "x_goog_credential",
+))
+_SECRET_SUFFIXES = ("_token", "_secret", "_password", "_signature", "_key", "_credential")
 
-def url_secrets(value: Any) -> List[str]:
-    """The secret texts of a URL, so a caller can mask them wherever the value might be echoed.
 
-    The userinfo (raw, and its password raw and decoded) and the values of the query string
-    (a PAC URL often carries an access token there). [] for a URL without either.
+def is_secret_parameter(name: str) -> bool:
+    """Whether a query or fragment parameter of this name carries a credential or a signature."""
+    key = unquote_plus(name).strip().lower().replace("-", "_")
+    return key in SECRET_PARAMETERS or key.endswith(_SECRET_SUFFIXES)
+
+
+def _mask_parameters(text: str, secrets: List[str]) -> str:
+    """``a=1&sig=x`` -> ``a=1&sig=***``; the secret values (raw and decoded) are added to ``secrets``."""
+    pairs = []
+    for pair in text.split("&"):
+        name, sep, item = pair.partition("=")
+        if sep and item and is_secret_parameter(name):
+            if len(item) >= MIN_MASKED_QUERY_VALUE:
+                secrets.extend((item, unquote_plus(item)))
+            item = "***"
+        pairs.append(name + sep + item)
+    return "&".join(pairs)
+
+
+def mask_url(value: Any) -> Tuple[str, List[str]]:
+    """The one masking of URLs: the URL to show, and the secret texts it carries.
+
+    Secrets are the userinfo (``***@``; raw, and its password raw and decoded) and the values of
+    query or fragment parameters that carry credentials or signatures (:func:`is_secret_parameter`).
+    Nothing else is changed. The secret texts are for Ansible's no_log masking, which hides them
+    wherever they might be echoed.
     """
-    if not isinstance(value, str):
-        return []
-    text = value.strip()
-    start, end = _authority_bounds(text)
+    text = value if isinstance(value, str) else str(value)
     secrets = []  # type: List[str]
+    start, end = _authority_bounds(text)
     at = text.rfind("@", start, end)
     if at >= 0:
         userinfo = text[start:at]
@@ -66,38 +104,29 @@ def url_secrets(value: Any) -> List[str]:
         secrets.append(userinfo)
         if sep and password:
             secrets.extend((password, unquote(password)))
-    query_start = text.find("?", end)
-    if query_start >= 0:
-        query = text[query_start + 1:].split("#", 1)[0]
-        for pair in query.split("&"):
-            _name, _sep, item = pair.partition("=")
-            if len(item) >= MIN_MASKED_QUERY_VALUE:
-                secrets.extend((item, unquote_plus(item)))
-    return [item for item in dict.fromkeys(secrets) if item]
+        text = text[:start] + "***" + text[at:]
+        start, end = _authority_bounds(text)
+    rest, hash_mark, fragment = text[end:].partition("#")
+    path, question, query = rest.partition("?")
+    shown = text[:end] + path + question + _mask_parameters(query, secrets) + hash_mark + _mask_parameters(fragment, secrets)
+    return shown, [item for item in dict.fromkeys(secrets) if item]
+
+
+def url_secrets(value: Any) -> List[str]:
+    """The secret texts of a URL (see :func:`mask_url`); [] for a URL without any, or for a non-text value."""
+    if not isinstance(value, str):
+        return []
+    return mask_url(value.strip())[1]
 
 
 def proxy_url_secrets(value: Any) -> List[str]:
-    """The secret texts of ``scheme://user:password@host:port`` (see :func:`url_secrets`)."""
+    """The secret texts of ``scheme://user:password@host:port`` (see :func:`mask_url`)."""
     return url_secrets(value)
 
 
-def redact_url(value: str) -> str:
-    """The URL for messages: userinfo replaced by ``***`` and every query value by ``***``."""
-    text = value if isinstance(value, str) else str(value)
-    start, end = _authority_bounds(text)
-    at = text.rfind("@", start, end)
-    if at >= 0:
-        text = text[:start] + "***" + text[at:]
-        start, end = _authority_bounds(text)
-    query_start = text.find("?", end)
-    if query_start >= 0:
-        query, hash_mark, fragment = text[query_start + 1:].partition("#")
-        pairs = []
-        for pair in query.split("&"):
-            name, sep, item = pair.partition("=")
-            pairs.append(name + sep + ("***" if item else ""))
-        text = text[:query_start + 1] + "&".join(pairs) + hash_mark + ("***" if fragment else "")
-    return text
+def redact_url(value: Any) -> str:
+    """The URL for messages, with its secrets replaced by ``***`` (see :func:`mask_url`)."""
+    return mask_url(value)[0]
 
 
 def _env_value(environ: Mapping[str, str], name: str) -> str:

@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_classify import classify, identity_of
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_client import perform_probe
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import (
-    AT_ORIGIN, DIRECT, ENVIRONMENT, F_NOT_RUN, F_OTHER, F_TIMEOUT, NAMED, PAC, Hop, Observation,
+    AT_ORIGIN, DIRECT, ENVIRONMENT, ERROR, F_NOT_RUN, F_OTHER, F_TIMEOUT, NAMED, PAC, Hop, Observation,
     ProbeConfigError, ProbeResult, ProbeTarget, TlsPolicy,
 )
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_pac import PacResolver
@@ -127,12 +127,18 @@ def run_jobs(jobs: Sequence[Job], policy: Optional[TlsPolicy] = None, timeout: f
         if index in expiry:
             del expiry[index]
             outcomes[index] = outcome
-    results = []
-    for job, outcome in zip(jobs, outcomes):
-        hop, obs = outcome  # type: ignore[misc]
+    return [_result(job, outcome, policy) for job, outcome in zip(jobs, outcomes)]  # type: ignore[arg-type]
+
+
+def _result(job: Job, outcome: Tuple[Hop, Observation], policy: TlsPolicy) -> ProbeResult:
+    """One probe's result; a failure to judge it stays with that probe, every other one still reports."""
+    hop, obs = outcome
+    try:
         category, detail = classify(job.target, obs, policy)
-        results.append(ProbeResult(job.target, hop, obs, category, detail, identity_of(job.target, obs, policy)))
-    return results
+        identity = identity_of(job.target, obs, policy)
+    except Exception as exc:  # what a server sends is not trusted: one odd answer must not end the run
+        return ProbeResult(job.target, hop, obs, ERROR, "the answer could not be judged: %s: %s" % (type(exc).__name__, exc))
+    return ProbeResult(job.target, hop, obs, category, detail, identity)
 
 
 def plan_jobs(targets: Sequence[ProbeTarget], routes: Sequence[str], named: Optional[Hop] = None,

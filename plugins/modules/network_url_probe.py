@@ -21,8 +21,10 @@ description:
   - Classifies every probe as C(reachable) (with the HTTP status), C(blocked) by the proxy (403 and the like),
     C(proxy_auth_required) (407, anonymous traffic not permitted), C(tls_intercepted) (the certificate does not
     chain to the trust store in use, or its issuer is not one of O(expected_issuers); the issuer is reported),
-    C(tls_error), C(dns_failure), C(connection_refused), C(network_unreachable), C(timeout), C(proxy_error),
-    C(not_run) (the run deadline came first) or C(error).
+    C(tls_error), C(dns_failure), C(proxy_dns_failure) (the proxy's own name did not resolve; the URL's name was
+    never looked up), C(connection_refused), C(network_unreachable), C(timeout), C(proxy_error), C(proxy_redirect)
+    (the proxy answered a redirect of its own, to a sign-in portal or a block page), C(not_run) (the run deadline
+    came first) or C(error).
   - Judges the three proxy requirements of the Defender for Endpoint documentation from the proxied probes -
     the service domains are allowed, their TLS is not inspected, anonymous traffic is permitted - and renders the
     results in the text layout of Microsoft's MDE Client Analyzer.
@@ -31,6 +33,13 @@ description:
     probing host trusts delivers its denials inside the verified TLS). A 403 through a proxy without those headers
     (the block page of a proxy that is not Squid) is C(blocked) unless the URL's C(expected_status) includes 403 or
     it came over TLS with a certificate from one of O(expected_issuers).
+  - The same holds for the other answers proxies make without marking them - a redirect (3xx, C(proxy_redirect),
+    unless the URL's C(expected_status) includes that code), 401 (C(proxy_auth_required)), 451 (C(blocked)) and
+    5xx (C(proxy_error)) - and for any answer with a C(Proxy-Authenticate) challenge. None of them is
+    C(reachable), and none makes C(allowed) or C(anonymous) met; a redirect or an authentication demand for an
+    anonymous request makes C(anonymous) not met.
+  - A malformed proxy header (an errno that is not ASCII digits, a broken C(Proxy-Status)) fails only its own
+    probe; every other probe still reports.
   - TLS verification is never switched off. When verification fails, one more connection reads the presented
     certificate to name its issuer and whether the interceptor answers by itself (a TLS-inspecting proxy delivers
     its denials inside TLS, which is then reported as C(blocked) with the issuer). That request carries no
@@ -84,7 +93,11 @@ options:
         seconds (cut to O(deadline)), and the file may be at most 1 MiB; a script that loops or a server that
         drips its answer fails the task with an error naming this option instead of stalling the run.
       - HTTPS downloads are verified against O(ca_path) (file or folder) when given, else the system trust store.
-      - User information and query-string values (tokens) in the URL are masked in everything the module returns.
+      - User information, and the values of query parameters that carry credentials or signatures (C(sig),
+        C(token), C(access_token), C(code), C(password), C(client_secret), C(X-Amz-Signature) and the like), are
+        masked in everything the module returns. Other query values are shown as they are.
+      - As browsers do, the script's C(FindProxyForURL) is given C(https://host[:port]/) for an https URL (no path,
+        no query) and the whole URL for an http URL.
     type: str
   pac_file:
     description:

@@ -74,3 +74,24 @@ def test_the_next_address_is_tried_after_a_connect_timeout_on_the_first(monkeypa
         filler.close()
         hole.close()
     assert obs.failure is None and obs.status == 200
+
+
+def test_a_proxy_name_that_does_not_resolve_is_the_proxys_failure_not_the_urls(monkeypatch):
+    from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import parse_endpoint
+
+    looked_up = []
+
+    def no_such_name(host, *args, **kwargs):
+        looked_up.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(probe_client.socket, "getaddrinfo", no_such_name)
+    for url in ("https://svc.example/test", "http://svc.example/crl"):
+        target = probe_targets.make_target(url)
+        hop = probe_model.Hop(probe_model.NAMED, parse_endpoint("proxy.corp.example:3128"))
+        obs = probe_client.perform_probe(target, hop, probe_model.TlsPolicy(), 2)
+        category, detail = probe_classify.classify(target, obs)
+        assert category == "proxy_dns_failure", (url, category, detail)
+        assert "proxy" in detail and "Name or service not known" in detail
+    # Only the proxy's name was looked up: through a proxy the URL's name is the proxy's business.
+    assert set(looked_up) == {"proxy.corp.example"}

@@ -200,3 +200,37 @@ def test_pac_answers_for_all_targets_come_from_one_evaluation(tmp_path):
     resolver.script = LOOPING  # evaluated already: no further evaluation may happen
     assert resolver.hop_for(HTTPS).proxy == PROXY
     assert resolver.hop_for(BLOB).proxy is None
+
+
+# --- what the script is shown ------------------------------------------------------------------
+# Browsers hand FindProxyForURL only scheme://host[:port]/ for https URLs: Chromium strips the path
+# and query of https:// URLs since Chrome 52, with no way to turn it off since Chrome 75
+# (chromium.googlesource.com/chromium/src/+/HEAD/net/docs/proxy.md, "PAC URL stripping"), and
+# Firefox does the same unless network.proxy.autoconfig_url.include_path is set. http:// URLs are
+# passed whole. A probe must ask the script the same question the devices' clients ask it.
+
+ECHO_URL = """
+function FindProxyForURL(url, host) {
+    var seen = url.replace(/[^A-Za-z0-9]/g, "-");
+    return "PROXY " + seen.substring(0, 60) + "x.seen.test:1";
+}"""
+
+
+def _url_seen(resolver, target):
+    return resolver.hop_for(target).proxy.host[:-len("x.seen.test")]
+
+
+def test_the_pac_script_sees_only_scheme_and_host_of_an_https_url(tmp_path):
+    pytest.importorskip("pypac")
+    path = tmp_path / "echo.pac"
+    path.write_text(ECHO_URL)
+    sas = probe_targets.make_target("https://acct.blob.core.windows.net/c/f?sv=2022-11-02&sig=SECRETSIG")
+    ported = probe_targets.make_target("https://svc.example:8443/deep/path?x=1")
+    plain = probe_targets.make_target("http://crl.example/pki/crl/x.crl?v=2")
+    resolver = probe_pac.load_pac(pac_file=str(path), targets=[sas, ported, plain])
+    assert _url_seen(resolver, sas) == "https---acct-blob-core-windows-net-"
+    assert _url_seen(resolver, ported) == "https---svc-example-8443-"
+    assert _url_seen(resolver, plain) == "http---crl-example-pki-crl-x-crl-v-2"
+    # The same through a resolver that evaluates on first use.
+    lazy = probe_pac.PacResolver(ECHO_URL, "echo.pac")
+    assert _url_seen(lazy, sas) == "https---acct-blob-core-windows-net-"

@@ -190,3 +190,26 @@ def test_failed_at_names_where_a_probe_failed():
     assert result(HTTPS, probe_model.NAMED, probe_model.REACHABLE, status=200).as_dict()["failed_at"] is None
     refused = result(HTTPS, probe_model.NAMED, probe_model.CONNECTION_REFUSED, failure=probe_model.F_REFUSED, at=probe_model.AT_PROXY)
     assert refused.as_dict()["failed_at"] == "proxy"
+
+
+# --- the proxy's own name does not resolve -----------------------------------------------------
+
+def test_a_proxy_name_that_does_not_resolve_is_its_own_kind_in_the_default_output():
+    from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds
+    from ansible_collections.purview.device_proxy.plugins.module_utils import probe_classify
+
+    obs = probe_model.Observation(failure=probe_model.F_DNS, at=probe_model.AT_PROXY, detail="Name or service not known")
+    category, detail = probe_classify.classify(HTTPS, obs)
+    assert category == failure_kinds.PROXY_DNS_FAILURE == "proxy_dns_failure"
+    assert "proxy" in detail
+    # The service's own name failing stays dns_failure.
+    assert probe_classify.classify(HTTPS, probe_model.Observation(failure=probe_model.F_DNS))[0] == probe_model.DNS_FAILURE
+    proxied = probe_model.ProbeResult(HTTPS, probe_model.Hop(probe_model.NAMED, PROXY), obs, category, detail)
+    direct = result(CTL, probe_model.DIRECT, probe_model.REACHABLE, status=200)
+    table = probe_report.render_table([direct, proxied])
+    assert "proxy_dns_failure" in table
+    assert "proxy_dns_failure" in probe_report.verdict([direct, proxied])
+    assert "proxy_dns_failure" in probe_report.render_analyzer_text([proxied])
+    assert failure_kinds.DESCRIPTIONS[failure_kinds.PROXY_DNS_FAILURE]
+    nothing = probe_report.verdict([proxied])
+    assert "the proxy's name did not resolve" in nothing

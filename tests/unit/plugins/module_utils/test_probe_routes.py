@@ -106,9 +106,55 @@ def test_url_secrets_cover_userinfo_and_query_tokens(value, secrets):
 
 
 @pytest.mark.parametrize("value, shown", [
-    ("https://u:pw@pac.example/proxy.pac?token=abc&v=1#frag", "https://***@pac.example/proxy.pac?token=***&v=***#***"),
+    # Only secrets are masked: the userinfo and the token; "v=1" and the fragment are ordinary.
+    ("https://u:pw@pac.example/proxy.pac?token=abc&v=1#frag", "https://***@pac.example/proxy.pac?token=***&v=1#frag"),
     ("http://pac.example/proxy.pac", "http://pac.example/proxy.pac"),
     ("u:pw@h:3128", "***@h:3128"),
 ])
 def test_redact_url(value, shown):
     assert probe_routes.redact_url(value) == shown
+
+
+# --- only secrets are masked ---------------------------------------------------------------------
+# Azure Storage SAS (learn.microsoft.com/rest/api/storageservices/create-service-sas,
+# .../create-account-sas, .../create-user-delegation-sas): "sig" is the HMAC-SHA256 of the
+# string-to-sign under the account key or the user delegation key; whoever holds it has the access
+# the SAS grants, so it is masked. The other fields (sv, ss, srt, sp, se, st, sip, spr, sr, si, and
+# the user delegation key's skoid, sktid, skt, ske, sks, skv) are the signed values themselves: they
+# say what is granted, until when and by whose key, but carry no key material, and an expired or
+# too narrow SAS is diagnosed from them. They are shown.
+SAS = ("https://acct.blob.core.windows.net/c/b.bin?sv=2022-11-02&ss=b&srt=co&sp=r&se=2030-01-01T00%3A00%3A00Z"
+       "&st=2024-01-01T00%3A00%3A00Z&spr=https&skoid=11111111-2222-3333-4444-555555555555"
+       "&sktid=66666666-7777-8888-9999-000000000000&sig=AbCdEf%2BGhIjKl%3D")
+SAS_SHOWN = SAS.replace("sig=AbCdEf%2BGhIjKl%3D", "sig=***")
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("https://go.microsoft.com/fwlink/?linkid=2164233", "https://go.microsoft.com/fwlink/?linkid=2164233"),
+    ("https://mdav.us.endpoint.security.microsoft.com/packages/?ostype=mac",
+     "https://mdav.us.endpoint.security.microsoft.com/packages/?ostype=mac"),
+    (SAS, SAS_SHOWN),
+    ("https://login.example/cb?code=0.AXoA-secret&state=12345678", "https://login.example/cb?code=***&state=12345678"),
+    ("https://idp.example/t?client_id=abc12345&client_secret=s3cr3t-value&grant_type=x",
+     "https://idp.example/t?client_id=abc12345&client_secret=***&grant_type=x"),
+    ("https://api.example/x?Access_Token=eyJabc.def&PASSWORD=hunter22&apikey=AIzaXYZ123",
+     "https://api.example/x?Access_Token=***&PASSWORD=***&apikey=***"),
+    # AWS SigV4 and Google V4 presigned URLs: the signature, the credential scope and session token.
+    ("https://b.s3.example/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20240101"
+     "&X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLE&X-Amz-Signature=abcdef0123456789",
+     "https://b.s3.example/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=***"
+     "&X-Amz-Security-Token=***&X-Amz-Signature=***"),
+    ("https://s.example/o?X-Goog-Signature=0a1b2c3d4e5f&X-Goog-Date=20240101T000000Z",
+     "https://s.example/o?X-Goog-Signature=***&X-Goog-Date=20240101T000000Z"),
+    ("https://gw.example/api?subscription-key=0123456789abcdef&page=2", "https://gw.example/api?subscription-key=***&page=2"),
+    # An OAuth implicit-flow answer carries its token in the fragment.
+    ("https://app.example/#access_token=eyJhbGciOi&token_type=Bearer", "https://app.example/#access_token=***&token_type=Bearer"),
+])
+def test_redact_url_masks_only_secrets(value, shown):
+    assert probe_routes.redact_url(value) == shown
+
+
+def test_url_secrets_lists_only_secret_values():
+    assert probe_routes.url_secrets("https://go.microsoft.com/fwlink/?linkid=2164233") == []
+    assert probe_routes.url_secrets(SAS) == ["AbCdEf%2BGhIjKl%3D", "AbCdEf+GhIjKl="]
+    assert probe_routes.url_secrets("https://pac.example/p.pac?token=Abcdef123&linkid=2164233") == ["Abcdef123"]

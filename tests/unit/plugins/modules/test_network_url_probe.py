@@ -246,3 +246,37 @@ def test_environment_proxy_credentials_are_masked(wire, capsys, monkeypatch):
     monkeypatch.setenv("https_proxy", "http://envuser:EnvPass4242@proxy.env.example:3128")
     result = run({"urls": ["https://envpass4242.example/", "https://a.example/EnvPass4242"], "routes": ["direct"]}, capsys)
     assert "EnvPass4242" not in json.dumps(result)
+
+
+# --- only secrets are masked in what the module returns ------------------------------------------
+
+def test_catalog_query_values_are_returned_as_they_are_and_a_sas_signature_is_not(wire, capsys):
+    fwlink = "https://go.microsoft.com/fwlink/?linkid=2164233"
+    sas = "https://acct.blob.core.windows.net/c/b.bin?sv=2022-11-02&sp=r&se=2030-01-01&sig=SasSignature0123%3D"
+    result = run({"urls": [fwlink, sas], "proxy": "10.0.0.6:8080"}, capsys)
+    assert result["_rc"] == 0
+    assert [r["url"] for r in result["results"] if r["route"] == "direct"][0] == fwlink
+    assert fwlink in result["table"] and fwlink in result["report"]
+    assert "linkid=*" not in json.dumps(result)
+    text = json.dumps(result)
+    assert "SasSignature0123" not in text
+    assert "sv=2022-11-02&sp=r&se=2030-01-01" in text
+
+
+# --- the proxy's own name does not resolve: its own kind, in the default output ------------------
+
+def test_a_proxy_name_that_does_not_resolve_is_named_in_the_table_and_the_verdict(monkeypatch, capsys):
+    def fake(target, hop, policy, timeout):
+        if hop.proxy is None:
+            return engine.Observation(status=200)
+        return engine.Observation(failure=engine.F_DNS, at=engine.AT_PROXY, detail="Name or service not known")
+
+    monkeypatch.setattr(engine, "perform_probe", fake)
+    result = run({"urls": ["https://a.example/test"], "routes": ["direct", "named"], "proxy": "proxy.corp.example:3128"},
+                 capsys)
+    named = [r for r in result["results"] if r["route"] == "named"][0]
+    assert named["category"] == "proxy_dns_failure" and named["failed_at"] == "proxy"
+    # check_network.yml shows the table, the requirements and the verdict without any -v.
+    assert "proxy_dns_failure" in result["table"]
+    assert "proxy_dns_failure" in result["verdict"]
+    assert "dns_failure" not in result["table"].replace("proxy_dns_failure", "")
