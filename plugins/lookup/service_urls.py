@@ -55,7 +55,6 @@ options:
       - Errors name the item and key, for example C(tenants[1].regions).
     type: list
     elements: dict
-    version_added: 0.2.0
   model:
     description:
       - The device connectivity model. V(streamlined) uses the consolidated
