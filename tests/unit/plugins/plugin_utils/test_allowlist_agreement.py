@@ -111,7 +111,8 @@ def test_the_four_renderings_agree_on_every_host(cloud, regions, model, os_name)
     table = list(csv.DictReader(io.StringIO(render_table(selection, output="csv"))))
     rows = render_table(selection, output="rows")
     pac = PACFile(render_pac(selection, proxy="10.0.0.6:8080"))
-    acls, rules, splices = squid_acls(render_squid(selection))
+    snippet = render_squid(selection)
+    acls, rules, splices = squid_acls(snippet)
 
     # host sets: every table row is a listed host, every listed host is covered by a table row
     assert {r["host"] for r in table} <= set(domains)
@@ -138,6 +139,24 @@ def test_the_four_renderings_agree_on_every_host(cloud, regions, model, os_name)
         if row["direct_only"]:
             assert "learn.microsoft.com" in row["note"], row["note"]
         assert row["cloud"] == cloud
+
+    # every catalog key, folded or not, gets from the PAC file what its table row says
+    for entry in selection:
+        path = entry["path"] if entry["scheme"] == "http" else ""
+        same = [r for r in rows if (r["scheme"], r["port"], r["path"]) == (entry["scheme"], entry["port"], path)]
+        row = next((r for r in same if r["host"] == entry["host"]), None) or next(
+            r for r in same if pattern_covers(r["host"], entry["host"]))
+        url = sample_url(dict(entry, path=path))
+        assert pac.find_proxy_for_url(url, urlsplit(url).hostname) == ("DIRECT" if row["direct_only"] else PROXY), url
+
+    # the Squid snippet names exactly the table's direct-only hosts
+    named = [line for line in snippet.splitlines() if line.startswith("# Microsoft asks for a direct connection")]
+    direct_hosts = {r["host"] for r in rows if r["direct_only"]}
+    if direct_hosts:
+        listed = named[0].split("): ", 1)[1].split(". Allowed")[0].split(", ")
+        assert set(listed) == direct_hosts
+    else:
+        assert named == []
 
 
 def test_direct_only_hosts_are_direct_by_default_and_routed_on_request():
