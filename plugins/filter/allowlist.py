@@ -47,8 +47,8 @@ def allowlist_table(entries: Any, output: str = "csv", direct_only: str = "direc
     return render_table(entries, output=output, direct_only=direct_only)
 
 
-def allowlist_title(tenants: Any, model: str = "standard", os: str = "windows") -> str:
-    return selection_title(tenants, model=model, os=os)
+def allowlist_title(tenants: Any, model: str = "standard", os: str = "windows", required_only: bool = False) -> str:
+    return selection_title(tenants, model=model, os=os, required_only=required_only)
 
 
 class FilterModule:

@@ -115,7 +115,7 @@ def annotated_items(entries: Sequence[CatalogEntry]) -> List[Dict[str, Any]]:
     return items
 
 
-def selection_title(tenants: Any, model: str = "standard", os: str = "windows",
+def selection_title(tenants: Any, model: str = "standard", os: str = "windows", required_only: bool = False,
                     catalog: Optional[Catalog] = None) -> str:
     """``Microsoft Defender for Endpoint service URLs - commercial: worldwide and EU rows; GCC High:
     all rows (...); standard model; <devices>``. The US Government pages list every row under
@@ -133,6 +133,8 @@ def selection_title(tenants: Any, model: str = "standard", os: str = "windows",
             named = [r.upper() for r in dict.fromkeys(regions) if r not in ALWAYS_INCLUDED_REGIONS[cloud]]
             covered = "worldwide and %s rows" % ", ".join(named) if named else "worldwide rows"
         parts.append("%s: %s" % (CLOUD_LABELS[cloud], covered))
+    if required_only:
+        parts.append("required rows only")
     return "Microsoft Defender for Endpoint service URLs - %s; %s model; %s" % ("; ".join(parts), model, OS_LABELS[os])
 
 

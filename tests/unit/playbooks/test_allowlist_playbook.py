@@ -112,3 +112,10 @@ def test_direct_only_hosts_can_be_routed_to_the_proxy(tmp_path):
     assert engine.find_proxy_for_url("https://login.live.com/", "login.live.com") == "PROXY 10.0.0.6:8080"
     rows = list(csv.DictReader(io.StringIO((dest / "mde-proxy-team.csv").read_text(encoding="utf-8"))))
     assert any(r["host"] == "login.live.com" and "PAC file sends it to the proxy" in r["note"] for r in rows)
+
+
+def test_the_title_says_required_rows_only(tmp_path):
+    dest = tmp_path / "handover"
+    proc = run(tmp_path, "-e", f"dest={dest}", "-e", "proxy=10.0.0.6:8080", "-e", "required_only=true", "--check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "commercial: worldwide rows; required rows only" in proc.stdout, proc.stdout

@@ -120,3 +120,9 @@ def test_titles_say_exactly_what_is_covered(tenants, model, os_name, must, must_
         assert text in title, title
     for text in must_not:
         assert text not in title, title
+
+
+def test_a_title_says_when_only_required_rows_are_covered():
+    title = selection_module().selection_title([{"cloud": "commercial", "regions": ["uk"]}], required_only=True)
+    assert "commercial: worldwide and UK rows" in title and "required rows only" in title
+    assert "required rows only" not in selection_module().selection_title([{"cloud": "commercial"}])
