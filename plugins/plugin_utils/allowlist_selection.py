@@ -148,12 +148,20 @@ def load_selection_catalog(path: str, model: Optional[str] = None) -> Catalog:
     return catalog
 
 
+_TEXT_FIELDS = ("url", "host", "scheme", "path", "region", "list_name", "function", "notes", "source")
+
+
 def check_catalog_entries(catalog: Catalog, field_name: str) -> None:
     """Every entry of a catalog JSON as the reference CSV build would have made it from its own
     URL, port, cloud and list (``row`` is the 1-based entry number)."""
     for row, entry in enumerate(catalog.entries, start=1):
         if entry.cloud not in CLOUDS:
             raise CatalogError(field_name, "cloud", "unknown cloud %r" % (entry.cloud,), valid=CLOUDS, row=row)
+        for key in _TEXT_FIELDS:
+            if not isinstance(getattr(entry, key), str):
+                raise CatalogError(field_name, key, "%s %r is not text" % (key, getattr(entry, key)), row=row)
+        if not isinstance(entry.required, bool):
+            raise CatalogError(field_name, "required", "required %r is not true or false" % (entry.required,), row=row)
         tool = entry.list_name[len("probe:"):] if entry.list_name.startswith("probe:") else None
         if tool is None and entry.list_name not in DEVICE_LISTS + EXTRA_LISTS or tool == "":
             raise CatalogError(field_name, "category", "list %r is not a Microsoft list or probe:<tool>"
@@ -161,8 +169,6 @@ def check_catalog_entries(catalog: Catalog, field_name: str) -> None:
         unknown_os = [name for name in entry.os if name not in OS_NAMES]
         if unknown_os:
             raise CatalogError(field_name, "os", "unknown os %r" % (unknown_os,), valid=OS_NAMES, row=row)
-        if not isinstance(entry.url, str):
-            raise CatalogError(field_name, "url", "url %r is not text" % (entry.url,), row=row)
         ports = parse_ports(str(entry.port), field_name, row)
         if len(ports) != 1 or ports[0] != entry.port:
             raise CatalogError(field_name, "port", "port %r is not one number 1-65535" % (entry.port,), row=row)

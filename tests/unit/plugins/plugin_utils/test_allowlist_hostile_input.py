@@ -138,6 +138,9 @@ def write_catalog(tmp_path, change):
     (lambda e: e.update(path="/-x"), "path"),
     (lambda e: e.update(list_name="=1+1"), "category"),
     (lambda e: e.update(os=["windows", "=1+1"]), "os"),
+    (lambda e: e.update(function=5), "function"),
+    (lambda e: e.update(notes=["=1+1"]), "notes"),
+    (lambda e: e.update(required="yes"), "required"),
     (lambda e: e.update(host="us5-v20.events.data.microsoft.com",
                         url="us5-v20.events.data.microsoft.com"), "excluded"),
 ])
