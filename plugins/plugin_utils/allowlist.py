@@ -162,6 +162,22 @@ def direct_only_rules(entries: Any) -> set[Rule]:
     return {_rule_from_item(item, index) for index, item in enumerate(_as_list(entries)) if is_direct_only(item)}
 
 
+def microsoft_source(item: Any) -> str | None:
+    """The Microsoft page an item cites (the first learn.microsoft.com address of its source)."""
+    source = item.source if isinstance(item, CatalogEntry) else item.get("source") if isinstance(item, dict) else None
+    if isinstance(source, str):
+        for word in source.split():
+            if word.startswith("https://learn.microsoft.com/"):
+                return word.rstrip(");,")
+    return None
+
+
+def direct_only_sources(entries: Any) -> list[str]:
+    """The pages the direct-only items cite, or ``DIRECT_ONLY_SOURCE`` when none says."""
+    found = [microsoft_source(item) for item in _as_list(entries) if is_direct_only(item)]
+    return list(dict.fromkeys(page for page in found if page)) or [DIRECT_ONLY_SOURCE]
+
+
 def check_direct_only(value: Any) -> str:
     if value not in DIRECT_ONLY_CHOICES:
         raise AllowlistError("direct_only", "unknown-name", "unknown choice %r; valid: %s"
@@ -285,7 +301,7 @@ def render_pac(entries: Any, proxy: str | None = None, route: str = "proxy", oth
     if direct:
         lines += [
             "// DIRECT_ONLY hosts -> DIRECT: Microsoft says they need a direct connection or a proxy bypass",
-            "// (Live Response push notifications; %s)." % DIRECT_ONLY_SOURCE,
+            "// (Live Response push notifications; %s)." % ", ".join(direct_only_sources(entries)),
         ]
     lines += [
         "var MATCHED = %s;" % json.dumps(matched),
@@ -431,7 +447,7 @@ def render_squid(entries: Any, acl_name: str = "mde_service") -> str:
     if direct:
         lines.append("# Microsoft asks for a direct connection or a proxy bypass (Live Response push notifications; "
                      "%s): %s. Allowed and spliced here for devices that reach them through the proxy."
-                     % (DIRECT_ONLY_SOURCE, ", ".join(direct)))
+                     % (", ".join(direct_only_sources(entries)), ", ".join(direct)))
     return "\n".join(lines + acls + access + bump) + "\n"
 
 

@@ -27,6 +27,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.allowlist imp
     Rule,
     check_direct_only,
     is_direct_only,
+    microsoft_source,
     rules_from,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import (
@@ -130,16 +131,6 @@ def _clouds_of(item: Any) -> List[str]:
     return []
 
 
-def _source_of(item: Any) -> Optional[str]:
-    """The Microsoft page an item cites (the first learn.microsoft.com address of its source)."""
-    source = item.source if isinstance(item, CatalogEntry) else item.get("source") if isinstance(item, dict) else None
-    if isinstance(source, str):
-        for word in source.split():
-            if word.startswith("https://learn.microsoft.com/"):
-                return word.rstrip(");,")
-    return None
-
-
 def _required_of(item: Any) -> Optional[bool]:
     if isinstance(item, CatalogEntry):
         return item.required
@@ -183,7 +174,7 @@ def table_rows(entries: Iterable[Any], direct_only: str = "direct") -> List[Dict
             row["required"] = bool(row["required"]) or required
         if is_direct_only(item):
             row["direct_only"] = True
-            source = _source_of(item)
+            source = microsoft_source(item)
             if source and source not in row["sources"]:
                 row["sources"].append(source)
     if not merged:

@@ -110,7 +110,8 @@ def test_the_four_renderings_agree_on_every_host(cloud, regions, model, os_name)
     domains = render_domains(selection)
     table = list(csv.DictReader(io.StringIO(render_table(selection, output="csv"))))
     rows = render_table(selection, output="rows")
-    pac = PACFile(render_pac(selection, proxy="10.0.0.6:8080"))
+    pac_text = render_pac(selection, proxy="10.0.0.6:8080")
+    pac = PACFile(pac_text)
     snippet = render_squid(selection)
     acls, rules, splices = squid_acls(snippet)
 
@@ -137,7 +138,9 @@ def test_the_four_renderings_agree_on_every_host(cloud, regions, model, os_name)
         # direct-only exactly for the hosts Microsoft names
         assert row["direct_only"] == (row["host"] in WNS_HOSTS | {"login.microsoftonline.us"}), row
         if row["direct_only"]:
-            assert "learn.microsoft.com" in row["note"], row["note"]
+            # the table, the PAC file and the Squid snippet cite the same Microsoft pages
+            pages = re.findall(r"https://learn\.microsoft\.com/\S+?(?=[;,)]|$)", row["note"])
+            assert pages and all(page in pac_text and page in snippet for page in pages), (row["note"], pages)
         assert row["cloud"] == cloud
 
     # every catalog key, folded or not, gets from the PAC file what its table row says
@@ -177,7 +180,8 @@ def test_gov_standard_wns_rows_are_direct_only_although_their_function_is_common
     """The US Government standard page files the WNS hosts under a shared row whose note says
     'direct connection or proxy bypass required'; the note, not the function name, decides."""
     selection = entries_as_dicts(CATALOG.select("gcc-high", ["us"], "standard"))
-    pac = PACFile(render_pac(selection, proxy="10.0.0.6:8080"))
+    pac_text = render_pac(selection, proxy="10.0.0.6:8080")
+    pac = PACFile(pac_text)
     assert pac.find_proxy_for_url("https://login.live.com/", "login.live.com") == "DIRECT"
     rows = {r["host"]: r for r in render_table(selection, output="rows")}
     assert rows["*.wns.windows.com"]["direct_only"] is True
