@@ -32,6 +32,7 @@ options:
     description:
       - The Microsoft cloud of the tenant.
       - One of V(commercial), V(gcc), V(gcc-high), V(dod).
+      - For several tenants at once use O(tenants) instead.
     type: str
     default: commercial
   regions:
@@ -43,6 +44,17 @@ options:
     type: list
     elements: str
     default: [worldwide]
+  tenants:
+    description:
+      - Several tenants in one selection, for a proxy that serves them all (for example EU commercial
+        and GCC High). A list of dicts with the keys C(cloud) (required) and C(regions) (optional, as
+        O(regions)); the result is the union of each tenant's selection, every entry once.
+      - Give either O(tenants) or O(cloud)/O(regions), not both. O(cloud) and O(regions) are the
+        one-tenant form; a list with one tenant whose cloud is V(commercial) and whose regions are
+        V(eu) gives the same result as O(cloud=commercial) with O(regions=[eu]).
+      - Errors name the item and key, for example C(tenants[1].regions).
+    type: list
+    elements: dict
   model:
     description:
       - The device connectivity model. V(streamlined) uses the consolidated
@@ -72,7 +84,9 @@ options:
   output:
     description:
       - V(allowlist) returns one item per distinct scheme, host, port and path (keys C(url), C(host),
-        C(port), C(scheme), C(path), C(functions), C(required)), the input of the allowlist filters.
+        C(port), C(scheme), C(path), C(functions), C(required), C(clouds) and C(direct_only)), the input of
+        the allowlist filters. C(direct_only) is true for the hosts Microsoft says need a direct connection
+        or a proxy bypass (Live Response push notifications).
       - V(entries) returns the full catalog entries (keys C(url), C(host), C(port), C(scheme), C(path),
         C(cloud), C(region), C(list_name), C(function), C(required), C(os), C(notes), C(source), ...).
       - V(probe) returns test URLs (keys C(url), C(host), C(port), C(channel), C(expected_status),
@@ -87,6 +101,8 @@ options:
         Python package C(openpyxl) on the controller), or a catalog JSON built by C(tools/build/build_catalog.py)
         of the source repository (the script is not part of the installed collection).
       - A malformed file fails with the row and column at fault and the shipped catalog is not changed.
+        A catalog JSON is checked entry by entry like the reference CSV the shipped catalog is built from
+        (URL and host, port, scheme, path, cloud, list, OS names, hosts in no Microsoft list).
     type: path
   catalog_model:
     description: The model of the list in O(catalog_file); by default C(streamlined) when its name or title says so.
@@ -118,6 +134,12 @@ EXAMPLES = r"""
     msg: "{{ query('purview.device_proxy.service_urls', regions=['us'], model='streamlined', required_only=true)
              | purview.device_proxy.allowlist_domains }}"
 
+- name: One allowlist for two tenants, EU commercial and GCC High
+  ansible.builtin.set_fact:
+    mde_entries: >-
+      {{ query('purview.device_proxy.service_urls', output='entries',
+               tenants=[{'cloud': 'commercial', 'regions': ['eu']}, {'cloud': 'gcc-high'}]) }}
+
 - name: Test URLs for the Windows connectivity check (GCC High)
   ansible.builtin.set_fact:
     mde_probes: "{{ query('purview.device_proxy.service_urls', cloud='gcc-high', output='probe') }}"
@@ -144,15 +166,19 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.allowlist_selection import (
+    annotated_items,
+    load_selection_catalog,
+    probe_tenants,
+    select_tenants,
+)
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import (
     OUTPUTS,
     Catalog,
     CatalogError,
-    allowlist_items,
     entries_as_dicts,
     load_catalog,
 )
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_import import load_catalog_file
 
 display = Display()
 
@@ -169,9 +195,11 @@ class LookupModule(LookupBase):
         if output not in OUTPUTS:
             raise AnsibleLookupError(str(CatalogError("output", "unknown-name", "unknown output %r" % output, valid=OUTPUTS)))
         catalog = self._catalog()
+        tenants = self.get_option("tenants")
+        if tenants is None:
+            # the one-tenant form, unchanged
+            tenants = [{"cloud": self.get_option("cloud"), "regions": self.get_option("regions")}]
         selection = {
-            "cloud": self.get_option("cloud"),
-            "regions": self.get_option("regions"),
             "model": self.get_option("model"),
             "os": self.get_option("os"),
             "required_only": self.get_option("required_only"),
@@ -179,13 +207,13 @@ class LookupModule(LookupBase):
         }
         try:
             if output == "probe":
-                return catalog.probe_urls(**selection)
-            entries = catalog.select(**selection)
+                return probe_tenants(catalog, tenants, **selection)
+            entries = select_tenants(catalog, tenants, **selection)
         except CatalogError as exc:
             raise AnsibleLookupError("purview.device_proxy.service_urls: %s" % exc) from exc
         if output == "entries":
             return entries_as_dicts(entries)
-        return allowlist_items(entries)
+        return annotated_items(entries)
 
     @staticmethod
     def _check_call(terms: List[Any], kwargs: Dict[str, Any]) -> None:
@@ -194,6 +222,9 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError("purview.device_proxy.service_urls: %s" % CatalogError(
                 "options", "unknown-name", "unknown option %s" % ", ".join(repr(name) for name in unknown),
                 valid=OPTION_NAMES))
+        if "tenants" in kwargs and ("cloud" in kwargs or "regions" in kwargs):
+            raise AnsibleLookupError("purview.device_proxy.service_urls: %s" % CatalogError(
+                "tenants", "exclusive", "give either tenants or cloud and regions, not both"))
         if terms:
             raise AnsibleLookupError("purview.device_proxy.service_urls: %s" % CatalogError(
                 "terms", "no-terms", "the lookup takes no terms (got %r); pass every choice as an option, "
@@ -202,7 +233,7 @@ class LookupModule(LookupBase):
     def _catalog(self) -> Catalog:
         path = self.get_option("catalog_file")
         try:
-            return load_catalog_file(path, model=self.get_option("catalog_model")) if path else load_catalog()
+            return load_selection_catalog(path, model=self.get_option("catalog_model")) if path else load_catalog()
         except CatalogError as exc:
             if path and self.get_option("catalog_fallback"):
                 display.warning("purview.device_proxy.service_urls: %s; using the shipped catalog" % exc)

@@ -12,6 +12,12 @@ host only (CONNECT and the TLS server name), so the host is allowed.
 The shared storage wildcards (``*.blob.core.windows.net``, ``*.blob.core.usgovcloudapi.net``) may
 be allowed, but they are never exempted from TLS inspection: only the service's own storage
 accounts are spliced (Microsoft's guidance; docs/reference/service-urls.md#shared-storage).
+
+Direct-only hosts: Microsoft's device connectivity URL lists say the Live Response push
+notification hosts (``*.wns.windows.com``, ``login.live.com``, ``login.microsoftonline.com``) need
+"a direct connection or a proxy bypass" (``DIRECT_ONLY_SOURCE``;
+docs/reference/proxy-requirements.md#live-response). ``is_direct_only`` is the one test for it: the
+PAC file sends those hosts DIRECT unless asked otherwise, the table and the Squid snippet say so.
 """
 
 from __future__ import annotations
@@ -35,6 +41,11 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog impor
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import parse_host
 
+DIRECT_ONLY_FUNCTIONS = frozenset(("live-response-wns",))
+# The catalog's notes for those rows (the gov standard page files them under a shared function).
+_DIRECT_ONLY_NOTE = re.compile(r"direct connection|proxy bypass|cannot be used through a proxy", re.IGNORECASE)
+DIRECT_ONLY_SOURCE = "https://learn.microsoft.com/en-us/defender-endpoint/standard-device-connectivity-urls-commercial"
+DIRECT_ONLY_CHOICES = ("direct", "proxy")
 _ACL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,40}")  # used with fullmatch: '$' also matches before a final newline
 _PAC_KEYWORDS = ("PROXY", "HTTPS", "SOCKS", "SOCKS4", "SOCKS5")
 
@@ -112,16 +123,66 @@ def _rule_from_item(item: Any, index: int) -> Rule:
     return Rule(host=host, port=port, scheme=scheme, path=path if scheme == "http" else "")
 
 
+def _as_list(entries: Any) -> list[Any]:
+    if isinstance(entries, (str, dict)) or entries is None:
+        return [] if entries is None else [entries]
+    return list(entries)
+
+
 def rules_from(entries: Any) -> list[Rule]:
     """Normalise lookup output (allowlist items, entries, probe dicts) or URL strings into Rules."""
-    if isinstance(entries, (str, dict)) or entries is None:
-        entries = [] if entries is None else [entries]
     rules = []
-    for index, item in enumerate(entries):
+    for index, item in enumerate(_as_list(entries)):
         rule = _rule_from_item(item, index)
         if rule not in rules:
             rules.append(rule)
     return rules
+
+
+def is_direct_only(item: Any) -> bool:
+    """True when Microsoft says the item's host needs a direct connection or a proxy bypass: an
+    item that says so (``direct_only``, set by the service_urls lookup), a Live Response push
+    notification function, or a catalog note with Microsoft's words."""
+    if isinstance(item, CatalogEntry):
+        item = {"function": item.function, "notes": item.notes}
+    if not isinstance(item, dict):
+        return False
+    if isinstance(item.get("direct_only"), bool):
+        return item["direct_only"]
+    functions = item.get("functions")
+    functions = list(functions) if isinstance(functions, (list, tuple)) else [item.get("function")]
+    if any(name in DIRECT_ONLY_FUNCTIONS for name in functions):
+        return True
+    notes = item.get("notes")
+    return isinstance(notes, str) and bool(_DIRECT_ONLY_NOTE.search(notes))
+
+
+def direct_only_rules(entries: Any) -> set[Rule]:
+    """The rules of ``entries`` that at least one item marks as direct-only."""
+    return {_rule_from_item(item, index) for index, item in enumerate(_as_list(entries)) if is_direct_only(item)}
+
+
+def microsoft_source(item: Any) -> str | None:
+    """The Microsoft page an item cites (the first learn.microsoft.com address of its source)."""
+    source = item.source if isinstance(item, CatalogEntry) else item.get("source") if isinstance(item, dict) else None
+    if isinstance(source, str):
+        for word in source.split():
+            if word.startswith("https://learn.microsoft.com/"):
+                return word.rstrip(");,")
+    return None
+
+
+def direct_only_sources(entries: Any) -> list[str]:
+    """The pages the direct-only items cite, or ``DIRECT_ONLY_SOURCE`` when none says."""
+    found = [microsoft_source(item) for item in _as_list(entries) if is_direct_only(item)]
+    return list(dict.fromkeys(page for page in found if page)) or [DIRECT_ONLY_SOURCE]
+
+
+def check_direct_only(value: Any) -> str:
+    if value not in DIRECT_ONLY_CHOICES:
+        raise AllowlistError("direct_only", "unknown-name", "unknown choice %r; valid: %s"
+                             % (value, ", ".join(DIRECT_ONLY_CHOICES)))
+    return value
 
 
 def collapse(patterns: Iterable[str]) -> list[str]:
@@ -182,10 +243,42 @@ def pac_result(value: Any, field: str) -> str:
     return "; ".join(parts)
 
 
+def _pac_table(rules: Iterable[Rule]) -> dict[str, dict[str, Any]]:
+    """Per scheme: exact hosts, '.suffix'es (for '*.x'), other globs, and path rules, each path
+    rule with its own host test so that the path is never matched against another host's URL."""
+    table: dict[str, dict[str, Any]] = {}
+    for rule in rules:
+        bucket = table.setdefault(rule.scheme, {"hosts": [], "suffixes": [], "globs": [], "paths": []})
+        if rule.path:
+            path = rule.path if rule.path.endswith("*") else rule.path + "*"
+            bucket["paths"].append(_pac_host_test(rule.host) + [path])
+        elif not rule.is_wildcard:
+            bucket["hosts"].append(rule.host)
+        elif rule.host.startswith("*.") and "*" not in rule.host[2:]:
+            bucket["suffixes"].append(rule.host[1:])
+        else:
+            bucket["globs"].append(rule.host)
+    for bucket in table.values():
+        for key in ("suffixes", "globs"):
+            bucket[key] = sorted(set(bucket[key]))
+        bucket["paths"] = sorted({tuple(p) for p in bucket["paths"]})
+        bucket["hosts"] = {host: 1 for host in sorted(set(bucket["hosts"]))}
+    return table
+
+
+def _pac_host_test(host: str) -> list[str]:
+    if "*" not in host:
+        return ["host", host]
+    if host.startswith("*.") and "*" not in host[2:]:
+        return ["suffix", host[1:]]
+    return ["glob", host]
+
+
 def render_pac(entries: Any, proxy: str | None = None, route: str = "proxy", otherwise: str = "DIRECT",
-               header: str = "") -> str:
+               header: str = "", direct_only: str = "direct") -> str:
     """A complete PAC file (wpad.dat): the catalog's hosts go through ``proxy`` (route='proxy') or
-    DIRECT (route='direct'); every other URL gets ``otherwise`` unchanged."""
+    DIRECT (route='direct'); every other URL gets ``otherwise`` unchanged. Hosts Microsoft wants
+    reached directly (``is_direct_only``) go DIRECT unless ``direct_only='proxy'``."""
     if route == "proxy":
         if proxy is None:
             raise AllowlistError("proxy", "required", "is required when route is 'proxy'")
@@ -197,41 +290,56 @@ def render_pac(entries: Any, proxy: str | None = None, route: str = "proxy", oth
         matched = "DIRECT"
     else:
         raise AllowlistError("route", "unknown-name", "unknown route %r; valid: proxy, direct" % (route,))
+    check_direct_only(direct_only)
     otherwise = pac_result(otherwise, "otherwise")
-    table = {}
-    for rule in rules_from(entries):
-        bucket = table.setdefault(rule.scheme, {"hosts": [], "suffixes": [], "globs": [], "urls": []})
-        if rule.path:
-            path = rule.path if rule.path.endswith("*") else rule.path + "*"
-            bucket["urls"].append("%s://%s%s" % (rule.scheme, rule.host, path))
-        elif not rule.is_wildcard:
-            bucket["hosts"].append(rule.host)
-        elif rule.host.startswith("*.") and "*" not in rule.host[2:]:
-            bucket["suffixes"].append(rule.host[1:])
-        else:
-            bucket["globs"].append(rule.host)
-    for bucket in table.values():
-        for key in bucket:
-            bucket[key] = sorted(set(bucket[key]))
-        bucket["hosts"] = {host: 1 for host in bucket["hosts"]}
+    rules = rules_from(entries)
+    direct = direct_only_rules(entries) if direct_only == "direct" and matched != "DIRECT" else set()
     lines = ["// %s" % line for line in (header or "Service URL allowlist").splitlines()]
     lines += [
         "// Generated by purview.device_proxy. Catalog hosts -> %s; everything else -> %s." % (matched, otherwise),
+    ]
+    if direct:
+        lines += [
+            "// DIRECT_ONLY hosts -> DIRECT: Microsoft says they need a direct connection or a proxy bypass",
+            "// (Live Response push notifications; %s)." % ", ".join(direct_only_sources(entries)),
+        ]
+    lines += [
         "var MATCHED = %s;" % json.dumps(matched),
         "var OTHERWISE = %s;" % json.dumps(otherwise),
-        "var RULES = %s;" % json.dumps(table, indent=1, sort_keys=True),
+        "var DIRECT_ONLY = %s;" % json.dumps(_pac_table(r for r in rules if r in direct), indent=1, sort_keys=True),
+        "var RULES = %s;" % json.dumps(_pac_table(r for r in rules if r not in direct), indent=1, sort_keys=True),
+        "",
+        "// '*.x.com' means subdomains only: dnsDomainIs(h, '.x.com') is false for x.com itself.",
+        "function hostIs(h, kind, pattern) {",
+        "  if (kind === 'host') { return h === pattern; }",
+        "  if (kind === 'suffix') { return dnsDomainIs(h, pattern); }",
+        "  return shExpMatch(h, pattern);",
+        "}",
+        "",
+        "// The path of the URL (after scheme://authority), tested only after its host has matched.",
+        "function pathOf(url) {",
+        "  var slash = url.indexOf('/', url.indexOf('://') + 3);",
+        "  return slash < 0 ? '/' : url.substring(slash);",
+        "}",
+        "",
+        "function listed(table, scheme, h, url) {",
+        "  var r = table[scheme];",
+        "  var i;",
+        "  if (!r) { return false; }",
+        "  if (Object.prototype.hasOwnProperty.call(r.hosts, h)) { return true; }",
+        "  for (i = 0; i < r.suffixes.length; i++) { if (dnsDomainIs(h, r.suffixes[i])) { return true; } }",
+        "  for (i = 0; i < r.globs.length; i++) { if (shExpMatch(h, r.globs[i])) { return true; } }",
+        "  for (i = 0; i < r.paths.length; i++) {",
+        "    if (hostIs(h, r.paths[i][0], r.paths[i][1]) && shExpMatch(pathOf(url), r.paths[i][2])) { return true; }",
+        "  }",
+        "  return false;",
+        "}",
         "",
         "function FindProxyForURL(url, host) {",
         "  var h = host.toLowerCase();",
         "  var scheme = url.substring(0, url.indexOf(':')).toLowerCase();",
-        "  var r = RULES[scheme];",
-        "  var i;",
-        "  if (!r) { return OTHERWISE; }",
-        "  if (Object.prototype.hasOwnProperty.call(r.hosts, h)) { return MATCHED; }",
-        "  // '*.x.com' means subdomains only: dnsDomainIs(h, '.x.com') is false for x.com itself.",
-        "  for (i = 0; i < r.suffixes.length; i++) { if (dnsDomainIs(h, r.suffixes[i])) { return MATCHED; } }",
-        "  for (i = 0; i < r.globs.length; i++) { if (shExpMatch(h, r.globs[i])) { return MATCHED; } }",
-        "  for (i = 0; i < r.urls.length; i++) { if (shExpMatch(url, r.urls[i])) { return MATCHED; } }",
+        "  if (listed(DIRECT_ONLY, scheme, h, url)) { return 'DIRECT'; }",
+        "  if (listed(RULES, scheme, h, url)) { return MATCHED; }",
         "  return OTHERWISE;",
         "}",
         "",
@@ -250,7 +358,10 @@ def host_regex(pattern: str) -> str:
     of a list pattern."""
     body = _glob_regex(pattern, ".*").replace("\\-", "-") + "$"
     # Squid warns about a leading '^.*' and drops it; write the form it keeps.
-    return body[2:] if body.startswith(".*") else "^" + body
+    body = body[2:] if body.startswith(".*") else "^" + body
+    # A value that starts with '-' is read as an ACL option ("unsupported ACL option: -x" with
+    # Squid 5); the bracket form matches the same character.
+    return "[-]" + body[1:] if body.startswith("-") else body
 
 
 def _url_regex(rule: Rule) -> str:
@@ -293,6 +404,11 @@ def render_squid(entries: Any, acl_name: str = "mde_service") -> str:
 
     def add(name: str, kind: str, values: list[str], flags: str = "") -> bool:
         for value in values:
+            if value.startswith("-"):
+                # Squid would take it for an option; hosts never start with '-', so this is a bug
+                # or a hostile input either way.
+                raise AllowlistError("entries", "squid-value",
+                                     "the %s value %r starts with '-', which Squid reads as an option" % (kind, value))
             acls.append("acl %s %s %s%s" % (name, kind, flags, value))
         return bool(values)
 
@@ -327,8 +443,13 @@ def render_squid(entries: Any, acl_name: str = "mde_service") -> str:
     ]
     if skipped:
         lines.append("# Allowed but never spliced (shared storage; only the service's own accounts are): %s" % ", ".join(skipped))
+    direct = sorted({r.host for r in direct_only_rules(entries)}, key=_domain_order)
+    if direct:
+        lines.append("# Microsoft asks for a direct connection or a proxy bypass (Live Response push notifications; "
+                     "%s): %s. Allowed and spliced here for devices that reach them through the proxy."
+                     % (", ".join(direct_only_sources(entries)), ", ".join(direct)))
     return "\n".join(lines + acls + access + bump) + "\n"
 
 
 __all__ = ["AllowlistError", "Rule", "rules_from", "collapse", "render_domains", "render_pac", "render_squid",
-           "host_regex", "pac_result"]
+           "host_regex", "pac_result", "is_direct_only", "direct_only_rules", "DIRECT_ONLY_SOURCE"]

@@ -9,8 +9,10 @@ what the host is for, and the two requirements besides "allow": no TLS inspectio
 authentication challenge. One row per scheme, host, port and path keeps all of it.
 
 The rows come from the same normalisation as the other renderers (``allowlist.rules_from``) and
-the same shared-storage rule as the Squid snippet (``catalog.SHARED_STORAGE_WILDCARDS``), so the
-table never says something the Squid snippet does not do.
+the same shared-storage rule as the Squid snippet (``catalog.SHARED_STORAGE_WILDCARDS``) and the
+same direct-only test as the PAC file (``allowlist.is_direct_only``), so the table never says
+something the Squid snippet or the PAC file does not do. Cells are made safe for the reader's tool
+in ``table_cells`` (spreadsheet formulas, Markdown).
 """
 
 from __future__ import annotations
@@ -20,18 +22,26 @@ import io
 from typing import Any, Dict, Iterable, List, Optional
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.allowlist import (
+    DIRECT_ONLY_SOURCE,
     AllowlistError,
     Rule,
+    check_direct_only,
+    is_direct_only,
+    microsoft_source,
     rules_from,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import (
+    CLOUDS,
     SHARED_STORAGE_WILDCARDS,
     CatalogEntry,
+    pattern_covers,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.table_cells import csv_cell, markdown_code, markdown_text
 
 OUTPUTS = ("csv", "markdown", "rows")
+# New columns go at the end, so that a sheet that reads columns by position keeps working.
 COLUMNS = ("host", "port", "scheme", "path", "purpose", "must_not_be_tls_inspected",
-           "must_allow_anonymous", "required", "note")
+           "must_allow_anonymous", "required", "note", "direct_only", "cloud")
 HEADINGS = {
     "host": "host",
     "port": "port",
@@ -42,6 +52,8 @@ HEADINGS = {
     "must_allow_anonymous": "must allow anonymous",
     "required": "required",
     "note": "note",
+    "direct_only": "direct connection or proxy bypass",
+    "cloud": "cloud",
 }
 
 # The catalog's function names in words a proxy team can act on. A name missing here is shown
@@ -82,8 +94,6 @@ PURPOSES = {
     "streamlined": "administrators' portal",
 }
 
-# Functions whose hosts Microsoft says need a direct connection or a proxy bypass.
-NEEDS_BYPASS = frozenset(("live-response-wns",))
 PORTAL_LIST = "portal"
 
 
@@ -110,6 +120,17 @@ def _list_of(item: Any) -> Optional[str]:
     return None
 
 
+def _clouds_of(item: Any) -> List[str]:
+    if isinstance(item, CatalogEntry):
+        return [item.cloud]
+    if isinstance(item, dict):
+        if isinstance(item.get("clouds"), (list, tuple)):
+            return [str(name) for name in item["clouds"]]
+        if item.get("cloud"):
+            return [str(item["cloud"])]
+    return []
+
+
 def _required_of(item: Any) -> Optional[bool]:
     if isinstance(item, CatalogEntry):
         return item.required
@@ -118,14 +139,19 @@ def _required_of(item: Any) -> Optional[bool]:
     return None
 
 
-def table_rows(entries: Iterable[Any]) -> List[Dict[str, Any]]:
+def table_rows(entries: Iterable[Any], direct_only: str = "direct") -> List[Dict[str, Any]]:
     """One dict per scheme, host, port and path (keys ``COLUMNS``), sorted by domain, then port.
 
     ``must_not_be_tls_inspected`` is True for https hosts of the service, False for the shared
     storage wildcards (allowed, never exempted), None for plain http (nothing to inspect).
     ``must_allow_anonymous`` is True for every row a device needs, False only for rows that come
     from the administrators' portal list alone. ``required`` is None when the input does not say.
+    ``direct_only`` is True for the hosts Microsoft wants reached directly (``allowlist.is_direct_only``);
+    the note says where the PAC file sends them (``direct_only`` of ``allowlist.render_pac``).
+    ``cloud`` names the clouds whose selection holds the row. A row whose host another row's
+    wildcard covers, with the same port, scheme, path and treatment, is folded into that row.
     """
+    check_direct_only(direct_only)
     if isinstance(entries, (str, dict)) or entries is None:
         entries = [] if entries is None else [entries]
     merged: Dict[Rule, Dict[str, Any]] = {}
@@ -136,22 +162,59 @@ def table_rows(entries: Iterable[Any]) -> List[Dict[str, Any]]:
             (rule,) = rules_from([item])
         except AllowlistError as exc:
             raise AllowlistError("entries[%d]" % index, exc.rule, exc.message) from exc
-        row = merged.setdefault(rule, {"functions": [], "lists": set(), "required": None})
+        row = merged.setdefault(rule, {"functions": [], "lists": set(), "required": None, "clouds": set(),
+                                       "direct_only": False, "sources": [], "folded": []})
         for name in _functions_of(item):
             if name not in row["functions"]:
                 row["functions"].append(name)
         row["lists"].add(_list_of(item))
+        row["clouds"].update(_clouds_of(item))
         required = _required_of(item)
         if required is not None:
             row["required"] = bool(row["required"]) or required
+        if is_direct_only(item):
+            row["direct_only"] = True
+            source = microsoft_source(item)
+            if source and source not in row["sources"]:
+                row["sources"].append(source)
     if not merged:
         raise AllowlistError("entries", "empty", "nothing to allow")
-    rows = [_row(rule, data) for rule, data in merged.items()]
+    rows = [_row(rule, data, direct_only) for rule, data in _fold(merged).items()]
     rows.sort(key=lambda r: (list(reversed(r["host"].lstrip("*.").split("."))), r["host"], r["port"], r["path"]))
     return rows
 
 
-def _row(rule: Rule, data: Dict[str, Any]) -> Dict[str, Any]:
+def _treatment(rule: Rule, data: Dict[str, Any]) -> Any:
+    shared = rule.host in SHARED_STORAGE_WILDCARDS
+    return (rule.port, rule.scheme, rule.path, shared, data["lists"] == {PORTAL_LIST}, data["direct_only"])
+
+
+def _fold(merged: Dict[Rule, Dict[str, Any]]) -> Dict[Rule, Dict[str, Any]]:
+    """Fold each row into the widest other row that covers its host with the same treatment
+    (a service storage account under ``*.blob.core.windows.net`` differs: it is spliced, the
+    wildcard is not, so it stays)."""
+    treatments = {rule: _treatment(rule, data) for rule, data in merged.items()}
+    into: Dict[Rule, Rule] = {}
+    for rule in merged:
+        covers = [o for o in merged if o.host != rule.host and treatments[o] == treatments[rule]
+                  and pattern_covers(o.host, rule.host)]
+        widest = [o for o in covers if not any(p.host != o.host and pattern_covers(p.host, o.host) for p in covers)]
+        if widest:
+            into[rule] = min(widest, key=lambda o: o.host)
+    kept = {rule: data for rule, data in merged.items() if rule not in into}
+    for rule, outer in into.items():
+        data, target = merged[rule], kept[outer]
+        target["functions"] += [name for name in data["functions"] if name not in target["functions"]]
+        target["lists"] |= data["lists"]
+        target["clouds"] |= data["clouds"]
+        if data["required"] is not None:
+            target["required"] = bool(target["required"]) or data["required"]
+        target["sources"] += [src for src in data["sources"] if src not in target["sources"]]
+        target["folded"].append(rule.host)
+    return kept
+
+
+def _row(rule: Rule, data: Dict[str, Any], direct_only: str) -> Dict[str, Any]:
     shared = rule.host in SHARED_STORAGE_WILDCARDS
     if rule.scheme == "http":
         inspect = None
@@ -159,8 +222,11 @@ def _row(rule: Rule, data: Dict[str, Any]) -> Dict[str, Any]:
         inspect = not shared
     portal_only = data["lists"] == {PORTAL_LIST}
     notes = []
-    if any(name in NEEDS_BYPASS for name in data["functions"]):
-        notes.append("needs a direct connection or a proxy bypass")
+    if data["direct_only"]:
+        notes.append("Microsoft: needs a direct connection or a proxy bypass (Live Response push notifications; %s); "
+                     "%s" % (", ".join(data["sources"] or [DIRECT_ONLY_SOURCE]),
+                             "the PAC file sends it DIRECT" if direct_only == "direct"
+                             else "the PAC file sends it to the proxy (direct_only=proxy)"))
     if shared:
         notes.append("shared storage: allow it, but do not exempt it from inspection; "
                      "the service's own storage accounts are listed separately")
@@ -168,6 +234,8 @@ def _row(rule: Rule, data: Dict[str, Any]) -> Dict[str, Any]:
         notes.append("plain http on port %d: a rule for the host on 443 does not cover this path" % rule.port)
     if portal_only:
         notes.append("administrators' browsers only; devices do not need it")
+    if data["folded"]:
+        notes.append("also listed by name: %s" % ", ".join(sorted(set(data["folded"]))))
     return {
         "host": rule.host,
         "port": rule.port,
@@ -178,38 +246,42 @@ def _row(rule: Rule, data: Dict[str, Any]) -> Dict[str, Any]:
         "must_allow_anonymous": not portal_only,
         "required": data["required"],
         "note": "; ".join(notes),
+        "direct_only": data["direct_only"],
+        "cloud": ", ".join(sorted(data["clouds"], key=lambda c: (CLOUDS.index(c) if c in CLOUDS else len(CLOUDS), c))),
     }
 
 
 def _text(column: str, value: Any) -> str:
     if column == "must_not_be_tls_inspected":
         return {True: "yes", False: "no", None: "n/a (plain http)"}[value]
-    if column == "must_allow_anonymous":
+    if column in ("must_allow_anonymous", "direct_only"):
         return "yes" if value else "no"
     if column == "required":
         return {True: "required", False: "optional", None: ""}[value]
     return "" if value is None else str(value)
 
 
-def render_table(entries: Iterable[Any], output: str = "csv") -> Any:
-    """The table as CSV text, as a Markdown table, or as the row dicts (``output='rows'``)."""
+def render_table(entries: Iterable[Any], output: str = "csv", direct_only: str = "direct") -> Any:
+    """The table as CSV text, as a Markdown table, or as the row dicts (``output='rows'``).
+    ``direct_only`` is what the PAC file does with direct-only hosts (for the note)."""
     if output not in OUTPUTS:
         raise AllowlistError("output", "unknown-name", "unknown output %r; valid: %s" % (output, ", ".join(OUTPUTS)))
-    rows = table_rows(entries)
+    rows = table_rows(entries, direct_only=direct_only)
     if output == "rows":
         return rows
     if output == "csv":
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        # Every cell quoted and every formula start neutralised (table_cells.csv_cell).
+        writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow([HEADINGS[c] for c in COLUMNS])
         for row in rows:
-            writer.writerow([_text(c, row[c]) for c in COLUMNS])
+            writer.writerow([csv_cell(_text(c, row[c])) for c in COLUMNS])
         return out.getvalue()
     lines = ["| " + " | ".join(HEADINGS[c] for c in COLUMNS) + " |",
              "|" + "|".join("---:" if c == "port" else "---" for c in COLUMNS) + "|"]
     for row in rows:
-        cells = [_text(c, row[c]).replace("|", "\\|") for c in COLUMNS]
-        cells = ["`%s`" % cell if c in ("host", "path") and cell else cell for c, cell in zip(COLUMNS, cells)]
+        cells = [markdown_code(_text(c, row[c])) if c in ("host", "path") else markdown_text(_text(c, row[c]))
+                 for c in COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

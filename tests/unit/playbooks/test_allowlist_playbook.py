@@ -44,7 +44,7 @@ def test_writes_the_five_files_for_a_cloud_and_regions_and_a_second_run_changes_
     assert "winatp-gw-uks.microsoft.com" in domains and "winatp-gw-neu.microsoft.com" in domains
     assert not any(d.startswith("winatp-gw-cus") for d in domains), "a US gateway in an EU/UK selection"
     pac = (dest / "mde-proxy.pac").read_text(encoding="utf-8")
-    assert '"PROXY 10.0.0.6:8080"' in pac and "regions worldwide, eu, uk" in pac
+    assert '"PROXY 10.0.0.6:8080"' in pac and "commercial: worldwide and EU, UK rows" in pac
 
     table = list(csv.DictReader(io.StringIO((dest / "mde-proxy-team.csv").read_text(encoding="utf-8"))))
     pkiops = [r for r in table if r["host"] == "www.microsoft.com" and r["path"] == "/pkiops/*"]
@@ -77,3 +77,45 @@ def test_check_mode_writes_nothing(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "mde-proxy-team.csv" in proc.stdout
     assert not dest.exists()
+
+
+def test_two_tenants_in_one_run(tmp_path):
+    """EU commercial and GCC High in one handover: a cloud column, Live Response push
+    notifications DIRECT in the PAC, and a title that does not call GCC High 'worldwide'."""
+    dest = tmp_path / "handover"
+    tenants = '{"tenants": [{"cloud": "commercial", "regions": ["eu"]}, {"cloud": "gcc-high"}]}'
+    proc = run(tmp_path, "-e", f"dest={dest}", "-e", "proxy=10.0.0.6:8080", "-e", tenants)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    table = list(csv.DictReader(io.StringIO((dest / "mde-proxy-team.csv").read_text(encoding="utf-8"))))
+    clouds = {r["host"]: r["cloud"] for r in table if r["port"] == "443"}
+    assert clouds["winatp-gw-neu.microsoft.com"] == "commercial"
+    assert clouds["winatp-gw-usgt.microsoft.com"] == "gcc-high"
+    markdown = (dest / "mde-proxy-team.md").read_text(encoding="utf-8")
+    title = markdown.splitlines()[0]
+    assert "commercial: worldwide and EU rows" in title and "GCC High: all rows" in title, title
+    assert "regions worldwide" not in markdown
+    pac = (dest / "mde-proxy.pac").read_text(encoding="utf-8")
+    assert "GCC High: all rows" in pac
+    from pypac.parser import PACFile
+    engine = PACFile(pac)
+    assert engine.find_proxy_for_url("https://login.live.com/", "login.live.com") == "DIRECT"
+    assert engine.find_proxy_for_url("https://winatp-gw-usgt.microsoft.com/", "winatp-gw-usgt.microsoft.com") \
+        == "PROXY 10.0.0.6:8080"
+
+
+def test_direct_only_hosts_can_be_routed_to_the_proxy(tmp_path):
+    dest = tmp_path / "handover"
+    proc = run(tmp_path, "-e", f"dest={dest}", "-e", "proxy=10.0.0.6:8080", "-e", "direct_only=proxy")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    from pypac.parser import PACFile
+    engine = PACFile((dest / "mde-proxy.pac").read_text(encoding="utf-8"))
+    assert engine.find_proxy_for_url("https://login.live.com/", "login.live.com") == "PROXY 10.0.0.6:8080"
+    rows = list(csv.DictReader(io.StringIO((dest / "mde-proxy-team.csv").read_text(encoding="utf-8"))))
+    assert any(r["host"] == "login.live.com" and "PAC file sends it to the proxy" in r["note"] for r in rows)
+
+
+def test_the_title_says_required_rows_only(tmp_path):
+    dest = tmp_path / "handover"
+    proc = run(tmp_path, "-e", f"dest={dest}", "-e", "proxy=10.0.0.6:8080", "-e", "required_only=true", "--check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "commercial: worldwide rows; required rows only" in proc.stdout, proc.stdout

@@ -18,7 +18,7 @@ ITEMS = allowlist_items(load_catalog().select("commercial", ["uk"]))
 @pytest.fixture(scope="module")
 def filters():
     table = FilterModule().filters()
-    assert set(table) == {"allowlist_domains", "allowlist_pac", "allowlist_squid", "allowlist_table"}
+    assert set(table) == {"allowlist_domains", "allowlist_pac", "allowlist_squid", "allowlist_table", "allowlist_title"}
     return table.__getitem__
 
 

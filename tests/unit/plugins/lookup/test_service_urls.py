@@ -33,7 +33,8 @@ def lookup():
 def test_default_output_is_allowlist_items(lookup):
     result = lookup.run([], variables={})
     assert result
-    assert all(set(item) == {"url", "host", "port", "scheme", "path", "functions", "required"} for item in result)
+    assert all(set(item) == {"url", "host", "port", "scheme", "path", "functions", "required", "clouds", "direct_only"}
+               for item in result)
     keys = [(i["scheme"], i["host"], i["port"], i["path"]) for i in result]
     assert len(keys) == len(set(keys))
     assert {i["host"] for i in result} == {e.host for e in load_catalog().select()}
@@ -95,7 +96,7 @@ def test_unknown_option_names_fail_with_the_valid_ones(lookup, kwargs, unknown):
         lookup.run([], variables={}, **kwargs)
     message = str(caught.value)
     assert "options: unknown option " + unknown in message
-    assert message.endswith("valid: cloud, regions, model, os, required_only, extra_lists, output, "
+    assert message.endswith("valid: cloud, regions, tenants, model, os, required_only, extra_lists, output, "
                             "catalog_file, catalog_model, catalog_fallback")
 
 

@@ -248,12 +248,23 @@ def squid_parse(folder, snippet):
     return subprocess.run([SQUID, "-k", "parse", "-f", str(conf)], capture_output=True, text=True, timeout=60, check=False)
 
 
-@pytest.mark.parametrize("selection", ["us-windows", "everything", "gov-streamlined"])
+def two_tenants():
+    """EU commercial and GCC High in one snippet, both device OS families (the lookup's tenants)."""
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils.allowlist_selection import (
+        annotated_items,
+        select_tenants,
+    )
+    tenants = [{"cloud": "commercial", "regions": ["eu"]}, {"cloud": "gcc-high"}]
+    return annotated_items(select_tenants(CATALOG, tenants) + select_tenants(CATALOG, tenants, os="windows-legacy"))
+
+
+@pytest.mark.parametrize("selection", ["us-windows", "everything", "gov-streamlined", "two-tenants"])
 def test_squid_accepts_the_snippet_without_warnings(squid_dir, selection):
     chosen = {
         "us-windows": items,
         "everything": everything,
         "gov-streamlined": lambda: items("dod", ("us",), "streamlined", "windows-legacy", ("portal",)),
+        "two-tenants": two_tenants,
     }[selection]()
     snippet = render_squid(chosen)
     result = squid_parse(squid_dir, snippet)
