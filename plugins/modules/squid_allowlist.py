@@ -14,17 +14,29 @@ description:
   - Puts a block of Squid directives (usually the output of the filter
     P(purview.device_proxy.allowlist_squid#filter)) between marker lines in C(squid.conf), and keeps the rest of
     the file as it is.
-  - The block goes before the first C(http_access) rule that uses an authentication ACL (C(proxy_auth),
-    C(proxy_auth_regex), C(ext_user), C(ext_user_regex), C(max_user_ip)), before the first catch-all
-    C(http_access allow all) or C(http_access deny all), and before the first C(ssl_bump) rule, whichever comes
-    first, so the service URLs are allowed for anonymous clients and spliced, never bumped. An existing block that
-    already sits before those rules stays where it is.
+  - The block goes before the first C(http_access) rule that can make Squid ask the client for credentials, before
+    the first rule that matches every request, and before the first C(ssl_bump) rule, whichever comes first, so the
+    service URLs are allowed for anonymous clients and spliced, never bumped. An existing block that already sits
+    before those rules stays where it is.
+  - A rule can ask for credentials when one of its ACLs (negated or not) is of type C(proxy_auth),
+    C(proxy_auth_regex), C(ext_user), C(ext_user_regex) or C(max_user_ip); an C(external) ACL whose
+    C(external_acl_type) format passes the user (C(%LOGIN), C(%ul), C(%un), C(%EXT_USER), C(%ue), with any of
+    Squid's encoding prefixes, as the Active Directory group helpers C(ext_kerberos_ldap_group_acl),
+    C(ext_wbinfo_group_acl) and C(ext_ldap_group_acl) are used); or an C(any-of)/C(all-of) ACL made of one of them.
+    A rule matches every request when all its ACLs are C(all) or C(src) ACLs of every address (C(0.0.0.0/0),
+    C(::/0)).
+  - ACL names are compared without regard to ASCII case, as Squid compares them (C(http_access deny ALL) is a
+    catch-all, C(acl Staff proxy_auth REQUIRED) makes C(http_access allow STAFF) an authentication rule). A word
+    that starts with C(#) starts a comment (C(http_access deny all # default policy) is a catch-all).
   - Files named by C(include) lines (absolute paths, globbed as Squid does) are read too. When they hold such a
-    rule the block goes before the C(include) line, and authentication ACLs they define count for the rules after
-    it. An include the module cannot read (a relative path, a pattern that matches nothing, an unreadable file) is
-    treated as if it held such a rule.
-  - An ACL name the block defines must not be defined outside it (in the file or an included file), because Squid merges
-    every C(acl) line of one name, so the block's rules would match those values too. Such a block is refused.
+    rule the block goes before the C(include) line, and ACLs they define count for the rules after it. An include
+    the module cannot read (a relative path, a pattern that matches nothing, an unreadable file) is treated as if
+    it held such a rule, and is refused (C(field=path), C(rule=include-unreadable)) when the block defines ACLs,
+    since it could define one of the same name.
+  - An ACL name the block defines must not be defined outside it in any case (in the file or an included file) and
+    must not be one Squid predefines (C(all), C(manager), C(localhost), C(to_localhost), C(to_linklocal),
+    C(CONNECT), the C(ssl::cert*) errors), because Squid merges every C(acl) line of one name, so the block's rules
+    would match those values too. Such a block is refused (C(field=block), C(rule=acl-name-collision)).
   - The file is read as Squid reads it. Only C(\n) ends a line, so a form feed, vertical tab or other character
     that Python also treats as a line break never turns part of a comment into a directive; every line outside the
     managed block is written back byte for byte, including bytes that are not UTF-8 and C(\r\n) line ends.
@@ -164,7 +176,11 @@ backup_file:
   type: str
   sample: /etc/squid/squid.conf.12345.2026-01-01@10:00:00~
 parse_output:
-  description: What C(squid -k parse) printed for a candidate that failed validation (errors only).
+  description:
+    - The lines C(squid -k parse) printed that explain why a candidate failed validation (at most 20).
+    - The text of directives that can hold credentials (C(auth_param), C(external_acl_type), C(cache_peer),
+      C(access_log) ...) is withheld wherever it appears, and credential values (C(login=), C(password=), C(-w))
+      are masked. When Squid printed no error line, this says so and returns none of its output.
   returned: on validation failure
   type: str
   sample: "squid.conf.candidate(61): unrecognized: 'this_is_not_a_directive'"
