@@ -27,7 +27,7 @@ description:
     C(::/0)).
   - ACL names are compared without regard to ASCII case, as Squid compares them (C(http_access deny ALL) is a
     catch-all, C(acl Staff proxy_auth REQUIRED) makes C(http_access allow STAFF) an authentication rule). A word
-    that starts with C(#) starts a comment (C(http_access deny all # default policy) is a catch-all).
+    that starts with C(#) starts a comment, so C(http_access deny all) followed by a comment is a catch-all.
   - Files named by C(include) lines (absolute paths, globbed as Squid does) are read too. When they hold such a
     rule the block goes before the C(include) line, and ACLs they define count for the rules after it. An include
     the module cannot read (a relative path, a pattern that matches nothing, an unreadable file) is treated as if
@@ -194,10 +194,10 @@ import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.purview.device_proxy.plugins.module_utils.squid_conf import (  # noqa: F401 (re-exported)
+from ansible_collections.purview.device_proxy.plugins.module_utils.squid_conf import (
     ENCODING, SQUID_LINE_BYTES, C_SPACE, IncludeReader, Scan, SquidConfigError, barrier, check_acl_names,
     include_reader, join_config, read_bytes, split_config)
-from ansible_collections.purview.device_proxy.plugins.module_utils.squid_output import WITHHELD, error_lines, mask, printable  # noqa: F401 (re-exported)
+from ansible_collections.purview.device_proxy.plugins.module_utils.squid_output import error_lines, printable
 
 # Control characters other than tab: Squid would read a line holding one differently from how it
 # reads on screen (a carriage return ends the line for Squid, for example).
