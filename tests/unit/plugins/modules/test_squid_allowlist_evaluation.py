@@ -268,3 +268,11 @@ def test_parse_output_keeps_an_ordinary_error(conf, tmp_path, capsys):
     squid = fake_squid(tmp_path, "2026/01/01 10:00:00| FATAL: Bungled /x/squid.conf line 7: http_access allow nosuchacl\n")
     result = run_python_module(mod.main, {"path": str(conf), "block": "\n".join(BLOCK), "squid_binary": squid}, capsys)
     assert "http_access allow nosuchacl" in result["parse_output"]
+
+
+def test_an_include_that_cannot_be_read_as_a_file_is_refused(tmp_path):
+    # Runs as root too: a directory matched by the include pattern cannot be read as a file.
+    (tmp_path / "acls.conf").mkdir()
+    error = refusal("include %s/*.conf\nhttp_access deny all\n" % tmp_path, include=mod.include_reader)
+    assert error.field == "path" and error.rule == "include-unreadable"
+    assert "include %s/*.conf" % tmp_path in str(error)
