@@ -14,17 +14,29 @@ description:
   - Puts a block of Squid directives (usually the output of the filter
     P(purview.device_proxy.allowlist_squid#filter)) between marker lines in C(squid.conf), and keeps the rest of
     the file as it is.
-  - The block goes before the first C(http_access) rule that uses an authentication ACL (C(proxy_auth),
-    C(proxy_auth_regex), C(ext_user), C(ext_user_regex), C(max_user_ip)), before the first catch-all
-    C(http_access allow all) or C(http_access deny all), and before the first C(ssl_bump) rule, whichever comes
-    first, so the service URLs are allowed for anonymous clients and spliced, never bumped. An existing block that
-    already sits before those rules stays where it is.
+  - The block goes before the first C(http_access) rule that can make Squid ask the client for credentials, before
+    the first rule that matches every request, and before the first C(ssl_bump) rule, whichever comes first, so the
+    service URLs are allowed for anonymous clients and spliced, never bumped. An existing block that already sits
+    before those rules stays where it is.
+  - A rule can ask for credentials when one of its ACLs (negated or not) is of type C(proxy_auth),
+    C(proxy_auth_regex), C(ext_user), C(ext_user_regex) or C(max_user_ip); an C(external) ACL whose
+    C(external_acl_type) format passes the user (C(%LOGIN), C(%ul), C(%un), C(%EXT_USER), C(%ue), with any of
+    Squid's encoding prefixes, as the Active Directory group helpers C(ext_kerberos_ldap_group_acl),
+    C(ext_wbinfo_group_acl) and C(ext_ldap_group_acl) are used); or an C(any-of)/C(all-of) ACL made of one of them.
+    A rule matches every request when all its ACLs are C(all) or C(src) ACLs of every address (C(0.0.0.0/0),
+    C(::/0)).
+  - ACL names are compared without regard to ASCII case, as Squid compares them (C(http_access deny ALL) is a
+    catch-all, C(acl Staff proxy_auth REQUIRED) makes C(http_access allow STAFF) an authentication rule). A word
+    that starts with C(#) starts a comment, so C(http_access deny all) followed by a comment is a catch-all.
   - Files named by C(include) lines (absolute paths, globbed as Squid does) are read too. When they hold such a
-    rule the block goes before the C(include) line, and authentication ACLs they define count for the rules after
-    it. An include the module cannot read (a relative path, a pattern that matches nothing, an unreadable file) is
-    treated as if it held such a rule.
-  - An ACL name the block defines must not be defined outside it (in the file or an included file), because Squid merges
-    every C(acl) line of one name, so the block's rules would match those values too. Such a block is refused.
+    rule the block goes before the C(include) line, and ACLs they define count for the rules after it. An include
+    the module cannot read (a relative path, a pattern that matches nothing, an unreadable file) is treated as if
+    it held such a rule, and is refused (C(field=path), C(rule=include-unreadable)) when the block defines ACLs,
+    since it could define one of the same name.
+  - An ACL name the block defines must not be defined outside it in any case (in the file or an included file) and
+    must not be one Squid predefines (C(all), C(manager), C(localhost), C(to_localhost), C(to_linklocal),
+    C(CONNECT), the C(ssl::cert*) errors), because Squid merges every C(acl) line of one name, so the block's rules
+    would match those values too. Such a block is refused (C(field=block), C(rule=acl-name-collision)).
   - The file is read as Squid reads it. Only C(\n) ends a line, so a form feed, vertical tab or other character
     that Python also treats as a line break never turns part of a comment into a directive; every line outside the
     managed block is written back byte for byte, including bytes that are not UTF-8 and C(\r\n) line ends.
@@ -164,193 +176,32 @@ backup_file:
   type: str
   sample: /etc/squid/squid.conf.12345.2026-01-01@10:00:00~
 parse_output:
-  description: What C(squid -k parse) printed for a candidate that failed validation (errors only).
+  description:
+    - The lines C(squid -k parse) printed that explain why a candidate failed validation (at most 20).
+    - The text of directives that can hold credentials (C(auth_param), C(external_acl_type), C(cache_peer),
+      C(access_log) ...) is withheld wherever it appears, and credential values (C(login=), C(password=), C(-w))
+      are masked. When Squid printed no error line, this says so and returns none of its output.
   returned: on validation failure
   type: str
   sample: "squid.conf.candidate(61): unrecognized: 'this_is_not_a_directive'"
 """
 
 import errno
-import glob
 import os
 import re
 import shutil
 import stat
 import tempfile
-from typing import Callable, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
+from ansible_collections.purview.device_proxy.plugins.module_utils.squid_conf import (
+    ENCODING, SQUID_LINE_BYTES, C_SPACE, IncludeReader, Scan, SquidConfigError, barrier, check_acl_names,
+    include_reader, join_config, read_bytes, split_config)
+from ansible_collections.purview.device_proxy.plugins.module_utils.squid_output import error_lines, printable
 
-# Reads the files an ``include`` line names (its words after ``include``); None when it cannot.
-IncludeReader = Callable[[List[str]], Optional[List[List[str]]]]  # typing names: targets run Python 3.8
-
-# ACL types that make a rule ask clients for credentials.
-AUTH_ACL_TYPES = frozenset(("proxy_auth", "proxy_auth_regex", "ext_user", "ext_user_regex", "max_user_ip"))
-
-# Squid reads its configuration with fgets() into a BUFSIZ (8192) buffer: a longer line is read as
-# several lines, and the part after the cut is parsed as a directive of its own.
-SQUID_LINE_BYTES = 8191
-# Squid refuses includes nested deeper than this.
-SQUID_INCLUDE_DEPTH = 16
-# Include lines read per placement at most: files that include each other through globs would
-# otherwise multiply at every level. An include beyond it counts as unreadable.
-INCLUDE_BUDGET = 256
-# Squid's idea of white space (C isspace in the C locale), not Python's (which also has \x1c-\x1f,
-# \x85, U+2028, ...).
-_C_SPACE = " \t\n\v\f\r"
-_WORDS = re.compile(r"[^ \t\n\v\f\r]+")
 # Control characters other than tab: Squid would read a line holding one differently from how it
 # reads on screen (a carriage return ends the line for Squid, for example).
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_SECRETS = re.compile(r"((?:login|password|pass|key)=)[^\s'\"]+", re.IGNORECASE)
-ENCODING = "utf-8"
-
-
-class SquidConfigError(InputError):
-    """A configuration the block cannot be placed in safely. ``field`` names the option."""
-
-
-# --- reading the file the way Squid does ---------------------------------------------------------
-
-def split_config(data: bytes) -> tuple[list[str], bool]:
-    """Lines of a configuration file and whether it ends with a newline.
-
-    Squid ends a line at ``\\n`` only, so only ``\\n`` splits (``str.splitlines`` would also split at
-    form feed, vertical tab, ``\\x1c``-``\\x1e``, ``\\x85``, U+2028/2029 and a lone CR, and turn part of
-    a comment into a live directive). Bytes that are not UTF-8 survive as surrogates and are written
-    back unchanged.
-    """
-    text = data.decode(ENCODING, "surrogateescape")
-    if not text:
-        return [], False
-    lines = text.split("\n")
-    if text.endswith("\n"):
-        lines.pop()
-        return lines, True
-    return lines, False
-
-
-def join_config(lines: list[str], final_newline: bool) -> bytes:
-    if not lines:
-        return b""
-    text = "\n".join(lines) + ("\n" if final_newline else "")
-    return text.encode(ENCODING, "surrogateescape")
-
-
-def _chunks(line: str) -> list[str]:
-    """The pieces Squid's fgets() reads a physical line in."""
-    raw = line.encode(ENCODING, "surrogateescape")
-    if len(raw) <= SQUID_LINE_BYTES:
-        return [line]
-    return [raw[i:i + SQUID_LINE_BYTES].decode(ENCODING, "surrogateescape") for i in range(0, len(raw), SQUID_LINE_BYTES)]
-
-
-class Statement:
-    """One directive as Squid reads it: ``first``/``last`` physical line indexes (a trailing ``\\``
-    continues a directive on the next non-comment line), its words, and the indexes of the first
-    lines of the ``if`` statements it sits in. A directive read from an included file carries the
-    indexes of the ``include`` line; ``opaque`` marks an ``include`` whose files could not be read."""
-
-    __slots__ = ("first", "last", "words", "inside", "opaque")
-
-    def __init__(self, first: int, last: int, words: list[str], inside: tuple[int, ...], opaque: bool = False) -> None:
-        self.first, self.last, self.words, self.inside, self.opaque = first, last, words, inside, opaque
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.words)
-
-
-class Scan:
-    """The statements of a list of lines, and where a block can be inserted without Squid reading it
-    as part of something else (inside a continued directive or an ``if`` ... ``endif``)."""
-
-    def __init__(self, lines: list[str], include: IncludeReader | None = None, depth: int = 0,
-                 budget: list[int] | None = None) -> None:
-        self.statements: list[Statement] = []
-        self._budget = [INCLUDE_BUDGET] if budget is None else budget  # shared with nested scans
-        self.unsafe: set[int] = set()  # insertion indexes (before lines[i]) that are not safe
-        self.unterminated: str | None = None
-        open_ifs: list[int] = []
-        pending: tuple[int, str] | None = None
-        for index, line in enumerate(lines):
-            for chunk in _chunks(line):
-                # Squid's C strings end at a NUL, and it cuts each line at the first CR.
-                text = chunk.split("\x00", 1)[0].split("\r", 1)[0].lstrip(_C_SPACE)
-                if not text or text.startswith("#"):
-                    continue  # comments and blank lines are skipped even inside a continuation
-                first, text = (index, text) if pending is None else (pending[0], pending[1] + text)
-                if text.endswith("\\"):
-                    pending = (first, text[:-1])
-                    continue
-                pending = None
-                self.unsafe.update(range(first + 1, index + 1))
-                words = _WORDS.findall(text)
-                keyword = words[0]
-                if keyword == "if":
-                    self.statements.append(Statement(first, index, words, tuple(open_ifs)))
-                    open_ifs.append(first)
-                    continue
-                if keyword == "endif" and open_ifs:
-                    start = open_ifs.pop()
-                    self.statements.append(Statement(first, index, words, tuple(open_ifs)))
-                    if not open_ifs:
-                        self.unsafe.update(range(start + 1, index + 1))
-                    continue
-                if keyword == "include" and len(words) > 1:
-                    self._include(first, index, words, tuple(open_ifs), include, depth)
-                    continue
-                self.statements.append(Statement(first, index, words, tuple(open_ifs)))
-        if pending is not None:
-            self.unsafe.update(range(pending[0] + 1, len(lines) + 1))
-            self.unterminated = "line %d ends with '\\' and no directive follows it" % (pending[0] + 1)
-        elif open_ifs:
-            self.unsafe.update(range(open_ifs[0] + 1, len(lines) + 1))
-            self.unterminated = "the 'if' on line %d has no 'endif'" % (open_ifs[0] + 1)
-
-    def _include(self, first: int, last: int, words: list[str], inside: tuple[int, ...],
-                 include: IncludeReader | None, depth: int) -> None:
-        """The directives of included files count as if they stood on the ``include`` line: an
-        authentication rule or a catch-all in them must come after the block too."""
-        files = None
-        if include is not None and depth < SQUID_INCLUDE_DEPTH and self._budget[0] > 0:
-            self._budget[0] -= 1
-            files = include(words[1:])
-        if files is None:
-            self.statements.append(Statement(first, last, words, inside, opaque=True))
-            return
-        for file_lines in files:
-            for statement in Scan(file_lines, include, depth + 1, self._budget).statements:
-                self.statements.append(Statement(first, last, statement.words, inside, statement.opaque))
-
-    def acl_types(self) -> dict[str, set[str]]:
-        """ACL name -> set of types, from the ``acl NAME TYPE ...`` statements."""
-        types: dict[str, set[str]] = {}
-        for statement in self.statements:
-            words = statement.words
-            if len(words) >= 3 and words[0] == "acl":
-                types.setdefault(words[1], set()).add(words[2])
-        return types
-
-
-def include_reader(patterns: list[str]) -> list[list[str]] | None:
-    """The lines of the files an ``include`` line names, in the order Squid reads them (each
-    pattern globbed, sorted), or None when any of them cannot be read here: a relative path (Squid
-    resolves it against its own working folder), a pattern that matches nothing, an unreadable file."""
-    files = []
-    for pattern in patterns:
-        if not os.path.isabs(pattern):
-            return None
-        names = sorted(glob.glob(pattern))
-        if not names:
-            return None
-        for name in names:
-            try:
-                files.append(split_config(read_bytes(name))[0])
-            except OSError:
-                return None
-    return files
 
 
 def markers(template: str) -> tuple[str, str]:
@@ -362,7 +213,7 @@ def markers(template: str) -> tuple[str, str]:
     begin, end = (template.replace("{mark}", mark).rstrip(" \t") for mark in ("BEGIN", "END"))
     # Squid skips leading white space, then a line starting with '#' is a comment; anything else
     # would be read as a directive.
-    if not begin.lstrip(_C_SPACE).startswith("#") or not end.lstrip(_C_SPACE).startswith("#"):
+    if not begin.lstrip(C_SPACE).startswith("#") or not end.lstrip(C_SPACE).startswith("#"):
         raise SquidConfigError("marker", "comment", "the marker must be a Squid comment (start with '#'), "
                                                     "or it would be read as a directive: %r" % begin)
     if max(len(begin.encode(ENCODING)), len(end.encode(ENCODING))) > SQUID_LINE_BYTES:
@@ -387,37 +238,6 @@ def find_block(lines: list[str], begin: str, end: str) -> tuple[int, int] | None
     return starts[0], stops[0]
 
 
-def acl_types(lines: list[str]) -> dict[str, set[str]]:
-    """ACL name -> set of types, from the ``acl NAME TYPE ...`` lines."""
-    return Scan(lines).acl_types()
-
-
-def _is_barrier(statement: Statement, types: dict[str, set[str]]) -> bool:
-    if statement.opaque:
-        return True  # an include the module cannot read may hold any rule: stay before it
-    words = statement.words
-    if words[0] == "ssl_bump":
-        return True
-    if words[0] == "http_access" and len(words) >= 3:
-        names = [word.lstrip("!") for word in words[2:]]
-        return names == ["all"] or any(types.get(name, set()) & AUTH_ACL_TYPES for name in names)
-    return False
-
-
-def barrier(lines: list[str], scan: Scan | None = None, include: IncludeReader | None = None) -> tuple[int, str | None]:
-    """(index, rule) of the first rule the block must precede, or (len(lines), None).
-
-    A rule inside ``if`` ... ``endif`` is preceded by placing the block before the outermost ``if``,
-    so the block never depends on a condition.
-    """
-    scan = scan or Scan(lines, include)
-    types = scan.acl_types()
-    for statement in scan.statements:
-        if _is_barrier(statement, types):
-            return (statement.inside[0] if statement.inside else statement.first), statement.text
-    return len(lines), None
-
-
 def render(lines: list[str], block_lines: list[str], begin: str, end: str, state: str,
            include: IncludeReader | None = None) -> tuple[list[str], int | None, str | None]:
     """The new list of lines and (line number of the begin marker, rule placed before).
@@ -432,15 +252,8 @@ def render(lines: list[str], block_lines: list[str], begin: str, end: str, state
         return rest, None, None
     managed = [begin] + block_lines + [end]
     scan = Scan(rest, include)
-    # Squid merges every 'acl' line of one name, wherever it stands: an ACL of the block defined
-    # again outside it would make the block's rules match those values too.
-    shared = sorted(set(Scan(block_lines).acl_types()) & set(scan.acl_types()))
-    if shared:
-        raise SquidConfigError("block", "acl-name-collision", "the ACL name(s) %s of the block are also defined outside "
-                                                              "it; Squid merges them, so the block's rules would match "
-                                                              "those values too. Use another ACL name prefix"
-                               % ", ".join(shared))
-    limit, rule = barrier(rest, scan)
+    check_acl_names(Scan(block_lines), scan)
+    limit, rule = barrier(scan, len(rest))
     if old_start is not None and old_start <= limit and old_start not in scan.unsafe:
         return rest[:old_start] + managed + rest[old_start:], old_start + 1, None
     if limit in scan.unsafe:
@@ -477,21 +290,9 @@ def block_lines_from(block: str | None, begin: str, end: str) -> list[str]:
 
 # --- output --------------------------------------------------------------------------------------
 
-def printable(text: str) -> str:
-    """Text safe to return: undecodable bytes shown as U+FFFD, never as lone surrogates."""
-    return text.encode(ENCODING, "surrogateescape").decode(ENCODING, "replace")
-
-
-def mask(text: str) -> str:
-    """Hide credentials Squid may echo from a configuration line (cache_peer login=..., ...)."""
-    return _SECRETS.sub(r"\1********", text)
-
-
-def squid_errors(output: str) -> str:
-    """The lines of ``squid -k parse`` output that explain a failure."""
-    keep = [line for line in output.splitlines()
-            if re.search(r"FATAL|ERROR|unrecognized|Bungled|WARNING", line)]
-    return mask("\n".join(keep[-20:]) if keep else output[-2000:])
+def directives(lines: list[str]) -> list[str]:
+    """The directives of a configuration and of the files it includes (what Squid may echo)."""
+    return [statement.text for statement in Scan(lines, include_reader).statements]
 
 
 def managed_text(lines: list[str], begin: str, end: str) -> tuple[str, int | None]:
@@ -538,11 +339,6 @@ def write_candidate(data: bytes, original: str, folder: str) -> str:
 def squid_running(module: AnsibleModule, squid: str, path: str) -> bool:
     rc, _out, _err = module.run_command([squid, "-k", "check", "-f", path])
     return rc == 0
-
-
-def read_bytes(path: str) -> bytes:
-    with open(path, "rb") as stream:
-        return stream.read()
 
 
 def run_module() -> None:
@@ -615,7 +411,7 @@ def run_module() -> None:
                 result["changed"] = False
                 result.pop("diff", None)
                 module.fail_json(msg="The new Squid configuration does not pass 'squid -k parse'; %s was not changed" % path,
-                                 parse_output=printable(squid_errors(out + err)), **result)
+                                 parse_output=error_lines(out + err, directives(new_lines)), **result)
             result["validated"] = True
         if module.check_mode:
             module.exit_json(**result)
@@ -642,7 +438,7 @@ def run_module() -> None:
         rc, out, err = module.run_command([squid, "-k", "reconfigure", "-f", path])
         if rc != 0:
             module.fail_json(msg="%s was updated but Squid did not accept the reload request" % path,
-                             stderr=printable(mask((out + err)[-2000:])), **result)
+                             stderr=error_lines(out + err, directives(new_lines)), **result)
         result["reloaded"] = True
     module.exit_json(**result)
 

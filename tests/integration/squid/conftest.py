@@ -36,3 +36,20 @@ def lab():
         yield instance
     finally:
         instance.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many corporate configurations ran in a real Squid, and what each device saw."""
+    reports = [report for key in ("passed", "failed") for report in terminalreporter.stats.get(key, [])
+               if getattr(report, "when", None) == "call" and "test_squid_corpus.py::test_corpus_file[" in report.nodeid]
+    skipped = [report for report in terminalreporter.stats.get("skipped", [])
+               if "test_squid_corpus.py::test_corpus_file[" in getattr(report, "nodeid", "")]
+    if not reports and not skipped:
+        return
+    passed = sum(1 for report in reports if report.passed)
+    terminalreporter.write_line("squid corpus: %d corporate configurations run in a real Squid: %d passed, %d failed, "
+                                "%d skipped" % (len(reports) + len(skipped), passed, len(reports) - passed, len(skipped)))
+    for report in reports:
+        for name, value in report.user_properties:
+            if name == "corpus":
+                terminalreporter.write_line("  " + value)

@@ -5,6 +5,7 @@ form feed stays a comment."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -232,3 +233,35 @@ def test_the_block_precedes_an_authentication_rule_in_an_included_file(lab, incl
     assert wait_for(lambda: settled_status(squid.port, L.ALLOWED, lab.https.port) == 200), squid.log_tail()
     assert connect_status(squid.port, L.DENIED, lab.https.port) == 407
     assert result["placed_before"] == "http_access allow authenticated"
+
+
+# --- what the real Squid echoes, and what the module returns of it ------------------------------------
+
+def test_parse_output_withholds_a_secret_the_real_squid_echoes(tmp_path, capsys):
+    # An external_acl_type line Squid 5.7 cannot read ('%>ul' is no format code): squid -k parse
+    # echoes the whole line, bind password included ("Bungled FILE line N: ...").
+    conf = tmp_path / "squid.conf"
+    conf.write_text("http_port 127.0.0.1:3128\n"
+                    "external_acl_type ldap_group %>ul /usr/lib/squid/ext_ldap_group_acl -b dc=corp,dc=example "
+                    "-D cn=squid,dc=corp,dc=example -w Sq41d-bind -f (member=%u) -h ldap.corp.example\n"
+                    "http_access deny all\n")
+    echoed = subprocess.run([L.SQUID, "-k", "parse", "-f", str(conf)], capture_output=True, text=True, check=False)
+    assert echoed.returncode != 0 and "Sq41d-bind" in echoed.stderr  # the leak is real
+    result = run_module({"path": str(conf), "block": BLOCK.format(host=L.ALLOWED), "squid_binary": L.SQUID}, capsys)
+    assert result["_rc"] == 1 and "Bungled" in result["parse_output"], result
+    assert "external_acl_type" in result["parse_output"]
+    assert "Sq41d" not in json.dumps(result)
+
+
+def test_squid_merges_an_acl_name_in_another_case_and_the_module_refuses_it(tmp_path, capsys):
+    conf = tmp_path / "squid.conf"
+    original = "http_port 127.0.0.1:3128\nacl SVC_SITES dstdomain .example.org\nhttp_access deny all\n"
+    conf.write_text(original)
+    merged = original + "acl svc_sites dstdomain %s\n" % L.ALLOWED
+    probe = tmp_path / "merged.conf"
+    probe.write_text(merged)
+    debug = subprocess.run([L.SQUID, "-X", "-k", "parse", "-f", str(probe)], capture_output=True, text=True, check=False)
+    assert "Appending to 'svc_sites'" in debug.stderr  # Squid's own reading: one ACL, two lists
+    result = run_module({"path": str(conf), "block": BLOCK.format(host=L.ALLOWED), "squid_binary": L.SQUID}, capsys)
+    assert result["_rc"] == 1 and result["rule"] == "acl-name-collision", result
+    assert conf.read_text() == original
