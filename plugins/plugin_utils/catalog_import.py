@@ -479,7 +479,21 @@ def _split_markdown_row(line: str) -> List[str]:
     return [cell.strip() for cell in re.split(r"(?<!\\)\|", body)]
 
 
-_SEPARATOR = re.compile(r"^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+# One separator cell (":---:", "-"); cells are split first, so no expression nests a quantifier
+# and a long near-separator line is read in linear time.
+_SEPARATOR_CELL = re.compile(r":?-+:?")
+
+
+def _is_separator(line: str) -> bool:
+    """A GitHub-flavoured Markdown table delimiter row: cells of dashes with optional colons."""
+    body = line.strip()
+    if "-" not in body:
+        return False
+    if body.startswith("|"):
+        body = body[1:]
+    if body.endswith("|"):
+        body = body[:-1]
+    return all(_SEPARATOR_CELL.fullmatch(cell.strip()) for cell in body.split("|"))
 
 
 def markdown_rows(text: str, field_name: str) -> Iterator[Any]:
@@ -489,7 +503,7 @@ def markdown_rows(text: str, field_name: str) -> Iterator[Any]:
     index = 0
     while index < len(lines):
         line = lines[index]
-        if line.lstrip().startswith("|") and index + 1 < len(lines) and _SEPARATOR.match(lines[index + 1].strip()):
+        if line.lstrip().startswith("|") and index + 1 < len(lines) and _is_separator(lines[index + 1]):
             columns = _Columns(_split_markdown_row(line), field_name, index + 1)
             width = len(columns.header)
             index += 2
