@@ -16,7 +16,7 @@ try:  # Python 3.11 moved the parser; both are the standard library's own
 except ImportError:  # pragma: no cover - Python < 3.11
     import sre_parse  # type: ignore[no-redef]
 
-from ansible_collections.purview.device_proxy.plugins.plugin_utils import catalog_import
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import catalog, catalog_import, catalog_probes
 
 REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
 
@@ -27,8 +27,9 @@ def nested_repeat(parsed, inside=False):
     for op, value in parsed:
         name = str(op)
         if name in REPEATS:
-            _low, _high, body = value
-            if inside or nested_repeat(body, True):
+            _low, high, body = value
+            many = high > 1  # "?" repeats at most once and multiplies nothing
+            if (inside and many) or nested_repeat(body, inside or many):
                 return True
         elif name == "SUBPATTERN":
             if nested_repeat(value[-1], inside):
@@ -43,12 +44,16 @@ def nested_repeat(parsed, inside=False):
 
 
 def module_patterns():
-    return {name: value for name, value in vars(catalog_import).items() if isinstance(value, re.Pattern)}
+    return {"%s.%s" % (module.__name__.rsplit(".", 1)[1], name): value
+            for module in (catalog, catalog_import, catalog_probes)
+            for name, value in vars(module).items() if isinstance(value, re.Pattern)}
 
 
 def test_the_check_finds_a_nested_quantifier():
     assert nested_repeat(sre_parse.parse(r"^(\|\s*-+\s*)*$"))
+    assert nested_repeat(sre_parse.parse(r"(a+)+"))
     assert not nested_repeat(sre_parse.parse(r"^:?-+:?$"))
+    assert not nested_repeat(sre_parse.parse(r"^[a-z](?:[a-z.-]*[a-z])?$"))
 
 
 def test_no_expression_of_the_importer_nests_quantifiers():

@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""catalog_file import of Learn pages as Microsoft publishes them: the Markdown source
+(``ms.date: MM/DD/YYYY``) and the rendered page (``ms.date`` as an ISO date or timestamp), and the
+consolidated streamlined domain named by its real function.
+
+The rows are excerpts of the streamlined commercial page
+(https://learn.microsoft.com/en-us/defender-endpoint/streamlined-device-connectivity-urls-commercial,
+rendered copy with ms.date 2026-09-03T00:00:00.0000000Z)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_import import load_catalog_file
+
+TABLE = """
+| Service | Port | Endpoint/URLs | Endpoint/URL Description | Type | Comments | OS |
+| --- | --- | --- | --- | --- | --- | --- |
+| Core Defender for Endpoint services | 443 | \\*.endpoint.security.microsoft.com | Core Defender for Endpoint services. Formerly: MAPS, Malware Sample Submission Storage, AutoIR Sample Storage, Command and Control, Cyber data. | Required | Core Defender for Endpoint services. Prerequisites must be met to successfully connect to the new URL patterns. | All |
+| Linux deployment tool downloads | 443 | msdefender.download.prss.microsoft.com | Downloads required by the Defender deployment tool. | Required | Required when you deploy Defender for Endpoint on Linux using the Defender deployment tool. | Linux |
+"""
+
+
+def page(tmp_path, date_line, name="streamlined-device-connectivity-urls-commercial.md"):
+    path = tmp_path / name
+    path.write_text("---\ntitle: Microsoft Defender for Endpoint streamlined connectivity URLs - commercial\n%s\n---\n%s"
+                    % (date_line, TABLE), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("date_line", [
+    "ms.date: 09/03/2026",                          # Markdown source in MicrosoftDocs/defender-docs
+    "ms.date: 2026-09-03",                          # ISO date
+    "ms.date: 2026-09-03T00:00:00.0000000Z",        # rendered Learn page
+])
+def test_the_page_date_is_read_in_every_published_form(tmp_path, date_line):
+    assert load_catalog_file(page(tmp_path, date_line)).date == "2026-09-03"
+
+
+@pytest.mark.parametrize("date_line", ["ms.date: 2026-13-03", "ms.date: 02/30/2026"])
+def test_an_impossible_date_is_not_taken_as_the_page_date(tmp_path, date_line):
+    assert load_catalog_file(page(tmp_path, date_line)).date != "2026-09-03"
+
+
+def test_the_consolidated_domain_is_the_core_services_not_command_and_control(tmp_path):
+    catalog = load_catalog_file(page(tmp_path, "ms.date: 2026-09-03"))
+    (core,) = [e for e in catalog.select("commercial", ["worldwide"], "streamlined", "linux")
+               if e.host == "*.endpoint.security.microsoft.com"]
+    assert core.function == "core"
+    (tool,) = [e for e in catalog.select("commercial", ["worldwide"], "streamlined", "linux")
+               if e.host == "msdefender.download.prss.microsoft.com"]
+    assert tool.function == "linux-deployment-tool"
+    assert tool.os == ("linux",)
+
+
+# Rows of the standard commercial page (rendered copy, ms.date 2026-07-03T00:00:00.0000000Z) and of
+# the streamlined commercial page (ms.date 2026-09-03): the macOS product-update row names the MAU
+# ChannelURL instead of a host, and the rendered page runs code spans together.
+STANDARD = """---
+title: Microsoft Defender for Endpoint standard connectivity URLs - commercial
+ms.date: 2026-07-03T00:00:00.0000000Z
+---
+| Service | Geography | Category | Port | Endpoint/URL | Endpoint/URL Description | Required or Optional | Windows 10, 11; Server 2022, 2019, 2016 (Unified Agent); Server 2012 R2 (Unified Agent) | Windows 7, 8.1 | Windows Server 2008 R2, 2012 R2, 2016 (MMA Based) | Mac | Linux | Comments |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| Microsoft Defender for Endpoint | WW | Mac | 443 | Root URL for public Microsoft CDN endpoints (referred to as ChannelURL) - for the updated URL, see [Using Custom channel and ManifestServer to control updates](/en-us/microsoft-365-apps/mac/mau-configure-organization-specific-updates) | Microsoft Office Content Delivery Network (CDN) - Product Updates | Required |  |  |  | Yes |  | New CDN endpoint starting with macOS build 101.26012.0012 |
+| Microsoft Defender for Endpoint | WW | CRL | 80 | `www.microsoft.com/pkiops/*``www.microsoft.com/pki/*` | Used when creating the SSL connection to MAPS for updating the CRL | Required | Yes |  |  | Yes | Yes |  |
+"""
+
+
+def test_the_channel_url_row_becomes_the_mau_host_for_macos(tmp_path):
+    path = tmp_path / "standard-device-connectivity-urls-commercial.md"
+    path.write_text(STANDARD, encoding="utf-8")
+    catalog = load_catalog_file(str(path))
+    mac = [e for e in catalog.select("commercial", ["worldwide"], "standard", "macos") if e.host == "officecdnmac.microsoft.com"]
+    assert [(e.port, e.function, e.os) for e in mac] == [(443, "mac-product-updates", ("macos",))]
+    assert not [e for e in catalog.select("commercial", ["worldwide"], "standard", "windows") if e.host == "officecdnmac.microsoft.com"]
+    paths = sorted(e.path for e in catalog.entries if e.cloud == "commercial" and e.list_name == "standard"
+                   and e.host == "www.microsoft.com")
+    assert paths == ["/pki/*", "/pkiops/*"]
