@@ -226,12 +226,13 @@ class Catalog:
     """An immutable set of entries with the source and date of the list they came from."""
 
     def __init__(self, entries: Iterable[CatalogEntry], source: str, date: str,
-                 excluded: Iterable[Mapping[str, Any]] = (), origin: str = "") -> None:
+                 excluded: Iterable[Mapping[str, Any]] = (), origin: str = "", compared: str = "") -> None:
         self.entries = tuple(entries)
         self.source = source
-        self.date = date
+        self.date = date  # the newest page date among the entries' sources
         self.excluded = tuple(excluded)
         self.origin = origin
+        self.compared = compared  # when the source data was last compared with Microsoft's pages
 
     # --- valid names -------------------------------------------------------------------------
     def regions(self, cloud: str) -> Tuple[str, ...]:
@@ -322,6 +323,7 @@ class Catalog:
             "format": CATALOG_FORMAT,
             "source": self.source,
             "date": self.date,
+            "compared": self.compared,
             "origin": self.origin,
             "entries": [e.to_dict() for e in self.entries],
             "excluded": [dict(item) for item in self.excluded],
@@ -351,7 +353,7 @@ class Catalog:
             except (TypeError, ValueError) as exc:
                 raise CatalogError(field_name, "entry", "entry %d is malformed: %s" % (index, exc), row=index) from exc
         return cls(entries, data.get("source", ""), data.get("date", ""), data.get("excluded", ()),
-                   data.get("origin", ""))
+                   data.get("origin", ""), data.get("compared", ""))
 
 
 def probe_tool_order(os_name: str) -> Tuple[str, ...]:

@@ -50,7 +50,7 @@ CSV_COLUMNS = ("cloud", "region", "category", "url", "port", "protocol", "notes"
 ALL_OS = OS_NAMES
 WINDOWS_ALL = ("windows", "windows-legacy")
 
-_SNAPSHOT_DATE = re.compile(r"snapshot (\d{4}-\d{2}-\d{2})")
+_SOURCE_DATE = re.compile(r"\(ms\.date (\d{4}-\d{2}-\d{2})[;)]")  # "<page> (ms.date 2026-07-03; ...)"
 _OS_FLAG = re.compile(r"(Win10/11/Server[^=,;]*unified|Win7/8\.1|Server MMA|macOS|Linux)=(Yes|No)")
 
 # Certificate revocation (CRL) and trust list (CTL) rows: the lists mark some of them for the unified
@@ -175,8 +175,9 @@ def _reference_rows(path: str) -> Iterator[Tuple[int, Dict[str, str]]]:
             yield line, row
 
 
-def build_from_reference_csv(path: str) -> Catalog:
-    """The catalog built from mde-service-urls.csv (deterministic: same CSV, same document)."""
+def build_from_reference_csv(path: str, compared: str = "") -> Catalog:
+    """The catalog built from mde-service-urls.csv (deterministic: same CSV, same document).
+    ``compared``: the ISO date the CSV was last compared with Microsoft's pages."""
     name = str(path)
     list_entries, probe_rows, excluded = [], [], []
     dates = set()
@@ -192,7 +193,7 @@ def build_from_reference_csv(path: str) -> Catalog:
         if list_name == "probe":
             tool, _sep, function = function, "", ""
             list_name = "probe:" + tool
-        dates.update(_SNAPSHOT_DATE.findall(row["source"]))
+        dates.update(_SOURCE_DATE.findall(row["source"]))
         ports = parse_ports(row["port"], name, line, column("port") + 1)
         _scheme, host, _path = parse_host(row["url"], name, line, column("url") + 1)
         reason = exclusion_reason(host, function)
@@ -218,6 +219,7 @@ def build_from_reference_csv(path: str) -> Catalog:
         date=max(dates) if dates else "",
         excluded=excluded,
         origin="sha256:" + _sha256(path),
+        compared=compared,
     )
 
 
@@ -548,12 +550,12 @@ def import_table(path: str, base: Catalog, model: Optional[str] = None, cloud: O
         rows = markdown_rows(text, field_name)
     else:
         raise CatalogError(field_name, "file-type", "unsupported file type", valid=(".md", ".markdown", ".xlsx", ".json"))
-    source = "imported from %s (%s list)" % (os.path.basename(field_name), model)
+    source = "imported from %s (%s list, ms.date %s)" % (os.path.basename(field_name), model, date)
     entries, excluded = rows_to_entries(rows, field_name, model, cloud=cloud, source=source)
     clouds = {e.cloud for e in entries}
     kept = [e for e in base.entries if not (e.cloud in clouds and e.list_name == model)]
     return Catalog(kept + entries, source="%s; other lists: %s" % (source, base.source), date=date,
-                   excluded=tuple(base.excluded) + tuple(excluded), origin=field_name)
+                   excluded=tuple(base.excluded) + tuple(excluded), origin=field_name, compared=base.compared)
 
 
 def load_catalog_file(path: str, model: Optional[str] = None, cloud: Optional[str] = None) -> Catalog:
