@@ -427,3 +427,29 @@ def allowlist_items(entries: Iterable[CatalogEntry]) -> List[Dict[str, Any]]:
                 item["functions"].append(entry.function)
             item["required"] = item["required"] or entry.required
     return list(items.values())
+
+
+DEFAULT_MAX_AGE_DAYS = 90
+REFRESH_HOW = ("compare it with Microsoft's current pages: save them and run 'make catalog-refresh PAGES=...' "
+               "in the collection's source repository, or pass a newer page as catalog_file")
+
+
+def staleness_warning(catalog: Catalog, max_age_days: Any = DEFAULT_MAX_AGE_DAYS, today: Optional[Any] = None) -> str:
+    """A warning when the catalog was last compared with Microsoft's pages more than
+    ``max_age_days`` ago (or never), else "". ``max_age_days`` 0 turns the check off."""
+    import datetime
+
+    if isinstance(max_age_days, bool) or not isinstance(max_age_days, int) or max_age_days < 0:
+        raise CatalogError("catalog_max_age_days", "type", "must be a whole number of days, 0 or more (0: no check)")
+    if max_age_days == 0:
+        return ""
+    today = today or datetime.date.today()
+    try:
+        compared = datetime.date.fromisoformat(catalog.compared)
+    except (TypeError, ValueError):
+        return "the service URL catalog records no comparison with Microsoft's pages; %s" % REFRESH_HOW
+    age = (today - compared).days
+    if age <= max_age_days:
+        return ""
+    return ("the service URL catalog was last compared with Microsoft's pages on %s, %d days ago (more than "
+            "catalog_max_age_days=%d); %s" % (catalog.compared, age, max_age_days, REFRESH_HOW))
