@@ -271,8 +271,7 @@ _HOST_FUNCTIONS = {"*.endpoint.security.microsoft.com": "core", "*.endpoint.secu
 CHANNEL_URL_HOST = "officecdnmac.microsoft.com"
 
 _FUNCTION_KEYWORDS = (
-    ("deployment tool", "linux-deployment-tool"),
-    ("product updates", "mac-product-updates"),
+    ("deployment tool", "linux-packages"),
     ("command and control", "command-and-control"),
     ("cyber data", "edr-cyber-data"),
     ("autoir", "autoir-sample-storage"),

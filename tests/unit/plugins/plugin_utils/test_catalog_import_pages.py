@@ -51,7 +51,7 @@ def test_the_consolidated_domain_is_the_core_services_not_command_and_control(tm
     assert core.function == "core"
     (tool,) = [e for e in catalog.select("commercial", ["worldwide"], "streamlined", "linux")
                if e.host == "msdefender.download.prss.microsoft.com"]
-    assert tool.function == "linux-deployment-tool"
+    assert tool.function == "linux-packages"
     assert tool.os == ("linux",)
 
 
@@ -74,7 +74,7 @@ def test_the_channel_url_row_becomes_the_mau_host_for_macos(tmp_path):
     path.write_text(STANDARD, encoding="utf-8")
     catalog = load_catalog_file(str(path))
     mac = [e for e in catalog.select("commercial", ["worldwide"], "standard", "macos") if e.host == "officecdnmac.microsoft.com"]
-    assert [(e.port, e.function, e.os) for e in mac] == [(443, "mac-product-updates", ("macos",))]
+    assert [(e.port, e.function, e.os) for e in mac] == [(443, "updates", ("macos",))]
     assert not [e for e in catalog.select("commercial", ["worldwide"], "standard", "windows") if e.host == "officecdnmac.microsoft.com"]
     paths = sorted(e.path for e in catalog.entries if e.cloud == "commercial" and e.list_name == "standard"
                    and e.host == "www.microsoft.com")
