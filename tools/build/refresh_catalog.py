@@ -124,8 +124,8 @@ def diff(old: Dict[Key, Dict[str, Any]], new: Dict[Key, Dict[str, Any]], listed_
             removed.remove(twins[0])
     for key in sorted(added):
         rec = new[key]
-        lines.append("+ %s port %s os %s %s" % (_name(key), ";".join(map(str, rec["ports"])), ",".join(rec["os"]),
-                                               "required" if rec["required"] else "optional"))
+        needed = "required" if rec["required"] else "optional"
+        lines.append("+ %s port %s os %s %s" % (_name(key), ";".join(map(str, rec["ports"])), ",".join(rec["os"]), needed))
     for key in sorted(removed):
         lines.append("- %s" % _name(key))
     for key in sorted(k for k in new if k in old):

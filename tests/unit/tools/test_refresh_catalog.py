@@ -24,17 +24,9 @@ TOOL = os.path.join(ROOT, "tools", "build", "refresh_catalog.py")
 PAGE_URL = "https://learn.microsoft.com/en-us/defender-endpoint/standard-device-connectivity-urls-commercial"
 SOURCE = PAGE_URL + " (ms.date 2026-07-03)"
 
-PAGE = """---
-title: Microsoft Defender for Endpoint standard connectivity URLs - commercial
-canonicalUrl: %s
-ms.date: 2026-07-03T00:00:00.0000000Z
----
-| Service | Geography | Category | Port | Endpoint/URL | Endpoint/URL Description | Required or Optional | Windows 10, 11; Server 2022, 2019, 2016 (Unified Agent); Server 2012 R2 (Unified Agent) | Windows 7, 8.1 | Windows Server 2008 R2, 2012 R2, 2016 (MMA Based) | Mac | Linux | Comments |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-| Microsoft Defender for Endpoint | WW | CRL | 80 | `crl.microsoft.com` | Certificate Revocation Lists - required to validate certificates | Required | Yes |  |  | Yes | Yes |  |
-| Microsoft Defender for Endpoint | WW | Common | 443 | `events.data.microsoft.com` | Used by the Connected User Experiences and Telemetry component | Required | Yes |  |  | Yes | Yes |  |
-| Microsoft Defender for Endpoint | WW | Microsoft Defender for Endpoint | 443 | `reflector.defender.microsoft.com` | Used to probe IPv6 connectivity | Optional | Yes | Yes | Yes | Yes | Yes | Helps Microsoft Security Intelligence detect attacker activity |
-""" % PAGE_URL
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "standard-commercial-rows.md"),
+          encoding="utf-8") as _handle:
+    PAGE = _handle.read()
 
 FLAGS = "OS: Win10/11/Server unified=Yes, Win7/8.1=No, Server MMA=No, macOS=Yes, Linux=Yes"
 CSV_ROWS = [

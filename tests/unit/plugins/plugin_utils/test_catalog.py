@@ -26,8 +26,8 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_impor
     build_from_reference_csv,
 )
 
-# A copy of the reference CSV the shipped catalog is built from (every row names its Microsoft
-# Learn source); kept with the tests so that these checks run on every checkout.
+# The source data the shipped catalog is built from (every row names its Microsoft page and the
+# page's date); it lives once, beside the build script.
 CSV_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "tools", "build", "catalog",
                         "mde-service-urls.csv")
 

@@ -11,16 +11,15 @@ rendered copy with ms.date 2026-09-03T00:00:00.0000000Z)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_import import load_catalog_file
 
-TABLE = """
-| Service | Port | Endpoint/URLs | Endpoint/URL Description | Type | Comments | OS |
-| --- | --- | --- | --- | --- | --- | --- |
-| Core Defender for Endpoint services | 443 | \\*.endpoint.security.microsoft.com | Core Defender for Endpoint services. Formerly: MAPS, Malware Sample Submission Storage, AutoIR Sample Storage, Command and Control, Cyber data. | Required | Core Defender for Endpoint services. Prerequisites must be met to successfully connect to the new URL patterns. | All |
-| Linux deployment tool downloads | 443 | msdefender.download.prss.microsoft.com | Downloads required by the Defender deployment tool. | Required | Required when you deploy Defender for Endpoint on Linux using the Defender deployment tool. | Linux |
-"""
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "catalog")
+with open(os.path.join(FIXTURES, "streamlined-commercial-rows.md"), encoding="utf-8") as _handle:
+    TABLE = _handle.read()
 
 
 def page(tmp_path, date_line, name="streamlined-device-connectivity-urls-commercial.md"):
@@ -58,15 +57,8 @@ def test_the_consolidated_domain_is_the_core_services_not_command_and_control(tm
 # Rows of the standard commercial page (rendered copy, ms.date 2026-07-03T00:00:00.0000000Z) and of
 # the streamlined commercial page (ms.date 2026-09-03): the macOS product-update row names the MAU
 # ChannelURL instead of a host, and the rendered page runs code spans together.
-STANDARD = """---
-title: Microsoft Defender for Endpoint standard connectivity URLs - commercial
-ms.date: 2026-07-03T00:00:00.0000000Z
----
-| Service | Geography | Category | Port | Endpoint/URL | Endpoint/URL Description | Required or Optional | Windows 10, 11; Server 2022, 2019, 2016 (Unified Agent); Server 2012 R2 (Unified Agent) | Windows 7, 8.1 | Windows Server 2008 R2, 2012 R2, 2016 (MMA Based) | Mac | Linux | Comments |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-| Microsoft Defender for Endpoint | WW | Mac | 443 | Root URL for public Microsoft CDN endpoints (referred to as ChannelURL) - for the updated URL, see [Using Custom channel and ManifestServer to control updates](/en-us/microsoft-365-apps/mac/mau-configure-organization-specific-updates) | Microsoft Office Content Delivery Network (CDN) - Product Updates | Required |  |  |  | Yes |  | New CDN endpoint starting with macOS build 101.26012.0012 |
-| Microsoft Defender for Endpoint | WW | CRL | 80 | `www.microsoft.com/pkiops/*``www.microsoft.com/pki/*` | Used when creating the SSL connection to MAPS for updating the CRL | Required | Yes |  |  | Yes | Yes |  |
-"""
+with open(os.path.join(FIXTURES, "standard-commercial-rendered-rows.md"), encoding="utf-8") as _handle:
+    STANDARD = _handle.read()
 
 
 def test_the_channel_url_row_becomes_the_mau_host_for_macos(tmp_path):
