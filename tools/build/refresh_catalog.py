@@ -173,8 +173,15 @@ def updated_rows(rows: List[Dict[str, str]], page_url: str, date: str, old: Dict
             done.add(key)
         elif key not in old:
             result.append(row)
+    categories = {}  # a row whose path changed keeps its curated function
+    for row in rows:
+        if row["source"].startswith(page_url + " "):
+            categories.setdefault((row["cloud"], row["category"].split(":")[0], row["region"],
+                                   ci.parse_host(row["url"], "csv")[1]), []).append(row["category"])
     for key in sorted(k for k in new if k not in done and k not in listed_elsewhere):
-        result.append(_csv_row(key, new[key], "%s:%s" % (key[1], new[key]["function"]), source))
+        same_host = [c for c in categories.get(key[:4], ()) if c]
+        category = same_host[0] if len(same_host) == 1 else "%s:%s" % (key[1], new[key]["function"])
+        result.append(_csv_row(key, new[key], category, source))
     return result
 
 

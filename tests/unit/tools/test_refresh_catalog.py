@@ -106,3 +106,26 @@ def test_an_unknown_page_is_refused_and_nothing_is_written(tmp_path):
     assert done.returncode == 2
     assert "unknown page 'some-other-page'" in done.stderr
     assert (tmp_path / "urls.csv").read_text(encoding="utf-8") == before
+
+
+def test_changed_path_os_requirement_and_notes_are_each_named():
+    sys.path.insert(0, os.path.dirname(TOOL))
+    try:
+        import refresh_catalog
+    finally:
+        sys.path.remove(os.path.dirname(TOOL))
+
+    def record(os_names=("windows",), required=True, notes="CRL"):
+        return {"ports": (80,), "url": "x", "os": os_names, "required": required, "notes": notes, "function": "crl"}
+
+    old = {("commercial", "standard", "worldwide", "crl.microsoft.com", ""): record(),
+           ("commercial", "standard", "worldwide", "www.microsoft.com", "/pki/*"): record()}
+    new = {("commercial", "standard", "worldwide", "crl.microsoft.com", ""): record(("windows", "macos"), False, "CRL lists"),
+           ("commercial", "standard", "worldwide", "www.microsoft.com", "/pki/certs"): record()}
+    assert refresh_catalog.diff(old, new) == [
+        "~ commercial worldwide standard www.microsoft.com/pki/certs: path '/pki/*' -> '/pki/certs'",
+        "~ commercial worldwide standard crl.microsoft.com: os windows -> windows,macos",
+        "~ commercial worldwide standard crl.microsoft.com: required required -> optional",
+        "~ commercial worldwide standard crl.microsoft.com: notes 'CRL' -> 'CRL lists'",
+    ]
+    assert refresh_catalog.diff(new, new) == []

@@ -8,6 +8,7 @@ import hashlib
 import json
 import itertools
 import os
+import re
 
 import pytest
 
@@ -382,3 +383,29 @@ def test_host_matches(pattern, host, matches):
 ])
 def test_pattern_covers(outer, inner, covers):
     assert pattern_covers(outer, inner) is covers
+
+
+# --- provenance ----------------------------------------------------------------------------------
+
+PAGE_AND_DATE = re.compile(r"^(https://learn\.microsoft\.com/en-us/\S+) \(ms\.date (\d{4}-\d{2}-\d{2})[;)]")
+
+
+def test_every_list_entry_names_its_microsoft_page_and_the_page_date():
+    undated = [(e.cloud, e.list_name, e.url) for e in CATALOG.entries if not e.is_probe and not PAGE_AND_DATE.match(e.source)]
+    assert undated == []
+    dates = {PAGE_AND_DATE.match(e.source).group(2) for e in CATALOG.entries if not e.is_probe}
+    assert max(dates) == CATALOG.date
+    assert all("2026-01-01" <= date <= CATALOG.compared for date in dates)
+
+
+def test_the_comparison_record_names_the_page_dates_the_rows_cite():
+    with open(COMPARISON_PATH, encoding="utf-8") as handle:
+        pages = json.load(handle)["pages"]
+    cited = {}
+    for entry in CATALOG.entries:
+        match = PAGE_AND_DATE.match(entry.source)
+        if match:
+            cited.setdefault(match.group(1), set()).add(match.group(2))
+    for page, dates in cited.items():
+        assert page in pages, page
+        assert pages[page] == max(dates), page
