@@ -21,3 +21,10 @@ check:
 
 units gates sanity lint changelog integration molecule docs distribution:
 	scripts/run_checks.sh $@
+
+# Compare saved copies of Microsoft's pages with the catalog's source data (diff only):
+#   make catalog-refresh PAGES="pages/standard-device-connectivity-urls-commercial.md ..."
+# WRITE=1 updates tools/build/catalog/, records the comparison date and rebuilds the catalog.
+.PHONY: catalog-refresh
+catalog-refresh:
+	.venv/bin/python tools/build/refresh_catalog.py $(PAGES) $(if $(WRITE),--write)

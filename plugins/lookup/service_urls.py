@@ -112,9 +112,23 @@ options:
       - When O(catalog_file) is rejected, warn and use the shipped catalog instead of failing.
     type: bool
     default: false
+  catalog_max_age_days:
+    description:
+      - Warn when the catalog was last compared with Microsoft's pages more than this many days ago,
+        saying how to refresh it. V(0) turns the warning off.
+      - The shipped catalog was last compared on 2026-12-07 (C(compared) in the catalog; a unit test keeps
+        this line equal to it).
+    type: int
+    default: 90
+    env:
+      - name: PURVIEW_DEVICE_PROXY_CATALOG_MAX_AGE_DAYS
+    vars:
+      - name: purview_device_proxy_catalog_max_age_days
 notes:
   - Use C(query()) or C(lookup(..., wantlist=true)) to get a list.
-  - The catalog's source and date are in C(docs/service-url-catalog.md); the source repository rebuilds it with C(tools/build/build_catalog.py).
+  - The catalog's source and date are in C(docs/service-url-catalog.md); every entry names its Microsoft page and that
+    page's date (C(source)). The source repository compares it with Microsoft's pages and rebuilds it with
+    C(make catalog-refresh) (C(tools/build/refresh_catalog.py)).
 seealso:
   - name: Microsoft Defender for Endpoint standard connectivity URLs - commercial
     description: The Learn page the standard commercial list comes from.
@@ -178,6 +192,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog impor
     CatalogError,
     entries_as_dicts,
     load_catalog,
+    staleness_warning,
 )
 
 display = Display()
@@ -199,6 +214,7 @@ class LookupModule(LookupBase):
         if tenants is None:
             # the one-tenant form, unchanged
             tenants = [{"cloud": self.get_option("cloud"), "regions": self.get_option("regions")}]
+        self._warn_when_stale(catalog)
         selection = {
             "model": self.get_option("model"),
             "os": self.get_option("os"),
@@ -214,6 +230,14 @@ class LookupModule(LookupBase):
         if output == "entries":
             return entries_as_dicts(entries)
         return annotated_items(entries)
+
+    def _warn_when_stale(self, catalog: Catalog) -> None:
+        try:
+            message = staleness_warning(catalog, self.get_option("catalog_max_age_days"))
+        except CatalogError as exc:
+            raise AnsibleLookupError("purview.device_proxy.service_urls: %s" % exc) from exc
+        if message:
+            display.warning("purview.device_proxy.service_urls: %s" % message)
 
     @staticmethod
     def _check_call(terms: List[Any], kwargs: Dict[str, Any]) -> None:

@@ -226,12 +226,13 @@ class Catalog:
     """An immutable set of entries with the source and date of the list they came from."""
 
     def __init__(self, entries: Iterable[CatalogEntry], source: str, date: str,
-                 excluded: Iterable[Mapping[str, Any]] = (), origin: str = "") -> None:
+                 excluded: Iterable[Mapping[str, Any]] = (), origin: str = "", compared: str = "") -> None:
         self.entries = tuple(entries)
         self.source = source
-        self.date = date
+        self.date = date  # the newest page date among the entries' sources
         self.excluded = tuple(excluded)
         self.origin = origin
+        self.compared = compared  # when the source data was last compared with Microsoft's pages
 
     # --- valid names -------------------------------------------------------------------------
     def regions(self, cloud: str) -> Tuple[str, ...]:
@@ -322,6 +323,7 @@ class Catalog:
             "format": CATALOG_FORMAT,
             "source": self.source,
             "date": self.date,
+            "compared": self.compared,
             "origin": self.origin,
             "entries": [e.to_dict() for e in self.entries],
             "excluded": [dict(item) for item in self.excluded],
@@ -351,7 +353,7 @@ class Catalog:
             except (TypeError, ValueError) as exc:
                 raise CatalogError(field_name, "entry", "entry %d is malformed: %s" % (index, exc), row=index) from exc
         return cls(entries, data.get("source", ""), data.get("date", ""), data.get("excluded", ()),
-                   data.get("origin", ""))
+                   data.get("origin", ""), data.get("compared", ""))
 
 
 def probe_tool_order(os_name: str) -> Tuple[str, ...]:
@@ -425,3 +427,29 @@ def allowlist_items(entries: Iterable[CatalogEntry]) -> List[Dict[str, Any]]:
                 item["functions"].append(entry.function)
             item["required"] = item["required"] or entry.required
     return list(items.values())
+
+
+DEFAULT_MAX_AGE_DAYS = 90
+REFRESH_HOW = ("compare it with Microsoft's current pages: save them and run 'make catalog-refresh PAGES=...' "
+               "in the collection's source repository, or pass a newer page as catalog_file")
+
+
+def staleness_warning(catalog: Catalog, max_age_days: Any = DEFAULT_MAX_AGE_DAYS, today: Optional[Any] = None) -> str:
+    """A warning when the catalog was last compared with Microsoft's pages more than
+    ``max_age_days`` ago (or never), else "". ``max_age_days`` 0 turns the check off."""
+    import datetime
+
+    if isinstance(max_age_days, bool) or not isinstance(max_age_days, int) or max_age_days < 0:
+        raise CatalogError("catalog_max_age_days", "type", "must be a whole number of days, 0 or more (0: no check)")
+    if max_age_days == 0:
+        return ""
+    today = today or datetime.date.today()
+    try:
+        compared = datetime.date.fromisoformat(catalog.compared)
+    except (TypeError, ValueError):
+        return "the service URL catalog records no comparison with Microsoft's pages; %s" % REFRESH_HOW
+    age = (today - compared).days
+    if age <= max_age_days:
+        return ""
+    return ("the service URL catalog was last compared with Microsoft's pages on %s, %d days ago (more than "
+            "catalog_max_age_days=%d); %s" % (catalog.compared, age, max_age_days, REFRESH_HOW))

@@ -39,15 +39,19 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog impor
     load_catalog,
     parse_host,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_probes import (  # noqa: F401 - re-exported
+    ANALYZER_ACCEPTED,
+    probe_channel,
+    probe_details,
+    probe_os,
+)
 
 CSV_COLUMNS = ("cloud", "region", "category", "url", "port", "protocol", "notes", "source")
 ALL_OS = OS_NAMES
 WINDOWS_ALL = ("windows", "windows-legacy")
-ANALYZER_ACCEPTED = (200, 400, 404)  # MDEClientAnalyzer ValidateURLs passes on any of these (docs/reference/connectivity-analyzer.md#success-rule)
 
-_SNAPSHOT_DATE = re.compile(r"snapshot (\d{4}-\d{2}-\d{2})")
+_SOURCE_DATE = re.compile(r"\(ms\.date (\d{4}-\d{2}-\d{2})[;)]")  # "<page> (ms.date 2026-07-03; ...)"
 _OS_FLAG = re.compile(r"(Win10/11/Server[^=,;]*unified|Win7/8\.1|Server MMA|macOS|Linux)=(Yes|No)")
-_EXPECTED_CODE = re.compile(r"expected HTTP (\d{3})")
 
 # Certificate revocation (CRL) and trust list (CTL) rows: the lists mark some of them for the unified
 # agent, macOS and Linux only, but every Windows device, MMA-based and Windows 7/8.1 included,
@@ -161,61 +165,6 @@ def required_from_notes(notes: str, list_name: str) -> bool:
     return list_name in DEVICE_LISTS
 
 
-def probe_details(tool: str, url: str, notes: str) -> Dict[str, Any]:
-    """expected_status, no_pinning, method and models of an analyzer probe row."""
-    lowered = notes.lower()
-    if tool.startswith("mdeclientanalyzer"):
-        expected = ANALYZER_ACCEPTED
-    else:
-        codes = _EXPECTED_CODE.findall(notes)
-        expected = tuple(int(c) for c in codes) or (200,)
-    no_pinning = "nopinning" in lowered or "no pinning" in lowered
-    method = "HEAD" if "; head;" in lowered else "GET"
-    if tool == "xmde-connectivitytest":
-        models = ("streamlined",) if "geo key gw_" in lowered else ("standard",)
-    else:
-        models = MODELS
-    return {"expected_status": expected, "no_pinning": no_pinning, "method": method, "models": models}
-
-
-def probe_os(tool: str) -> Tuple[str, ...]:
-    if tool.startswith("mdeclientanalyzer"):
-        return WINDOWS_ALL
-    if tool.endswith("-macos"):
-        return ("macos",)
-    return ("macos", "linux")
-
-
-_PATH_CHANNELS = (
-    ("/commands/test", "command-and-control"),
-    ("/storage/automatedirstr", "autoir-sample-storage"),
-    ("/storage/", "sample-submission-storage"),
-    ("/mdav/test", "maps"),
-    ("/wdcp.svc/", "maps"),
-    ("/api/report", "cloud-protection-xplat"),
-    ("/packages/", "updates"),
-)
-
-
-def probe_channel(host: str, path: str, notes: str, list_entries: Sequence[CatalogEntry]) -> str:
-    """The service channel a probe tests, or "" when no list entry covers its host (such probes are
-    dropped). The analyzer's own label or the URL path decide when they say; else the function of
-    the most specific list entry covering the host. The shared blob-storage wildcards do not count
-    as covering: they are in the lists for MMA and the network scanner, not for service accounts."""
-    covering = [e for e in list_entries if e.host not in SHARED_STORAGE_WILDCARDS and host_matches(e.host, host)]
-    if not covering:
-        return ""
-    if "MdeConfigMgr" in notes:
-        return "security-management"
-    for fragment, channel in _PATH_CHANNELS:
-        if fragment in path:
-            return channel
-    if host.startswith("winatp-gw-"):
-        return "command-and-control"
-    covering.sort(key=lambda e: ("*" in e.host, -len(e.host), DEVICE_LISTS.index(e.list_name)))
-    return covering[0].function
-
-
 def _reference_rows(path: str) -> Iterator[Tuple[int, Dict[str, str]]]:
     with open(path, encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
@@ -226,8 +175,9 @@ def _reference_rows(path: str) -> Iterator[Tuple[int, Dict[str, str]]]:
             yield line, row
 
 
-def build_from_reference_csv(path: str) -> Catalog:
-    """The catalog built from mde-service-urls.csv (deterministic: same CSV, same document)."""
+def build_from_reference_csv(path: str, compared: str = "") -> Catalog:
+    """The catalog built from mde-service-urls.csv (deterministic: same CSV, same document).
+    ``compared``: the ISO date the CSV was last compared with Microsoft's pages."""
     name = str(path)
     list_entries, probe_rows, excluded = [], [], []
     dates = set()
@@ -243,7 +193,7 @@ def build_from_reference_csv(path: str) -> Catalog:
         if list_name == "probe":
             tool, _sep, function = function, "", ""
             list_name = "probe:" + tool
-        dates.update(_SNAPSHOT_DATE.findall(row["source"]))
+        dates.update(_SOURCE_DATE.findall(row["source"]))
         ports = parse_ports(row["port"], name, line, column("port") + 1)
         _scheme, host, _path = parse_host(row["url"], name, line, column("url") + 1)
         reason = exclusion_reason(host, function)
@@ -269,6 +219,7 @@ def build_from_reference_csv(path: str) -> Catalog:
         date=max(dates) if dates else "",
         excluded=excluded,
         origin="sha256:" + _sha256(path),
+        compared=compared,
     )
 
 
@@ -310,7 +261,17 @@ GEOGRAPHIES = {
 }
 _GEO_CLOUD = {"gcc": "gcc", "gcc mod": "gcc", "gcc high": "gcc-high", "dod": "dod"}
 
+# The consolidated domains carry every core service, so their description names several (the
+# first of which, "command and control", would otherwise win): the host decides.
+_HOST_FUNCTIONS = {"*.endpoint.security.microsoft.com": "core", "*.endpoint.security.microsoft.us": "core"}
+
+# The lists describe the macOS product-update host only as the MAU "ChannelURL" and link the page
+# that names it: https://learn.microsoft.com/en-us/microsoft-365-apps/mac/mau-configure-organization-specific-updates
+# gives the Current channel as https://officecdnmac.microsoft.com/pr/<channel id>/MacAutoupdate/.
+CHANNEL_URL_HOST = "officecdnmac.microsoft.com"
+
 _FUNCTION_KEYWORDS = (
+    ("deployment tool", "linux-packages"),
     ("command and control", "command-and-control"),
     ("cyber data", "edr-cyber-data"),
     ("autoir", "autoir-sample-storage"),
@@ -341,7 +302,7 @@ class _Columns:
                 continue
             if "description" in name:
                 self.description = index
-            elif name in ("url", "urls", "endpoint", "endpoints") or (
+            elif name in ("url", "urls", "endpoint", "endpoints", "agent destination") or (
                     name.startswith("endpoint") and ("url" in name or "endpoint" in name)):
                 self.url = index
             elif name == "port" or name == "ports":
@@ -380,7 +341,10 @@ def _cell(cells: Sequence[Any], index: Optional[int]) -> str:
 
 
 def _split_urls(text: str) -> List[str]:
-    text = re.sub(r"<br\s*/?>", " ", text, flags=re.IGNORECASE).replace("\\*", "*").replace("`", "")
+    if "ChannelURL" in text:
+        return [CHANNEL_URL_HOST]
+    # The rendered page drops the <br> between code spans ("`a``b`"): a backtick separates too.
+    text = re.sub(r"<br\s*/?>", " ", text, flags=re.IGNORECASE).replace("\\*", "*").replace("`", " ")
     return [part for part in re.split(r"[\s,]+", text) if part]
 
 
@@ -457,13 +421,14 @@ def rows_to_entries(rows: Iterable[Any], field_name: str, model: str, cloud: Opt
                                       _cell(cells, columns.comments)) if p)
         for url in _split_urls(url_text):
             _scheme, host, _path = parse_host(url, field_name, line, label(columns.url))
+            host_function = _HOST_FUNCTIONS.get(host, function)
             for target_cloud in _clouds_for(geography, cloud):
                 reason = exclusion_reason(host)
                 if reason:
                     excluded.append(_excluded_record(url, target_cloud, region, model, reason))
                     continue
                 entries.extend(entries_for_row(
-                    url, ports, "", target_cloud, region, model, function, required, os_names, notes, source,
+                    url, ports, "", target_cloud, region, model, host_function, required, os_names, notes, source,
                     field_name, line, label(columns.url)))
     if not entries:
         raise CatalogError(field_name, "empty", "no URL rows found (a table needs a URL and a Port column)")
@@ -479,7 +444,21 @@ def _split_markdown_row(line: str) -> List[str]:
     return [cell.strip() for cell in re.split(r"(?<!\\)\|", body)]
 
 
-_SEPARATOR = re.compile(r"^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+# One separator cell (":---:", "-"); cells are split first, so no expression nests a quantifier
+# and a long near-separator line is read in linear time.
+_SEPARATOR_CELL = re.compile(r":?-+:?")
+
+
+def _is_separator(line: str) -> bool:
+    """A GitHub-flavoured Markdown table delimiter row: cells of dashes with optional colons."""
+    body = line.strip()
+    if "-" not in body:
+        return False
+    if body.startswith("|"):
+        body = body[1:]
+    if body.endswith("|"):
+        body = body[:-1]
+    return all(_SEPARATOR_CELL.fullmatch(cell.strip()) for cell in body.split("|"))
 
 
 def markdown_rows(text: str, field_name: str) -> Iterator[Any]:
@@ -489,7 +468,7 @@ def markdown_rows(text: str, field_name: str) -> Iterator[Any]:
     index = 0
     while index < len(lines):
         line = lines[index]
-        if line.lstrip().startswith("|") and index + 1 < len(lines) and _SEPARATOR.match(lines[index + 1].strip()):
+        if line.lstrip().startswith("|") and index + 1 < len(lines) and _is_separator(lines[index + 1]):
             columns = _Columns(_split_markdown_row(line), field_name, index + 1)
             width = len(columns.header)
             index += 2
@@ -515,51 +494,24 @@ def _markdown_label(columns: "_Columns") -> Callable[[Optional[int]], Optional[s
     return lambda col: "%d (%s)" % (col + 1, columns.header[col]) if col is not None else None
 
 
-def xlsx_rows(path: str, field_name: str) -> Iterator[Any]:
-    """(row, columns, cells, label) for the data rows of every sheet with a URL table."""
+# The page date as the Markdown source writes it (MM/DD/YYYY) and as the rendered Learn page does
+# (an ISO date, often a timestamp: 2026-09-03T00:00:00.0000000Z).
+_MS_DATE = re.compile(r"^ms\.date:[ \t]*['\"]?([0-9/T:.Z-]+)", flags=re.MULTILINE)
+
+
+def page_date(text: str) -> str:
+    """The ISO date of a page's ``ms.date``, or "" when it has none or an impossible one."""
+    match = _MS_DATE.search(text)
+    if not match:
+        return ""
+    value = match.group(1)
     try:
-        import openpyxl
-    except ImportError as exc:  # pragma: no cover - depends on the controller's packages
-        raise CatalogError(field_name, "openpyxl", "reading xlsx files needs the Python package openpyxl") from exc
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise CatalogError(field_name, "xlsx", "not a readable xlsx workbook: %s" % exc) from exc
-    found = False
-    try:
-        for sheet in workbook.worksheets:
-            columns = None
-            for row_number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                cells = list(values)
-                if columns is None:
-                    candidate = _Columns(cells, field_name, row_number)
-                    if candidate.is_url_table:
-                        columns = candidate
-                    elif row_number >= 20:
-                        break
-                    continue
-                if not any(_cell(cells, i) for i in range(len(cells))):
-                    continue
-                found = True
-                yield row_number, columns, cells, _xlsx_label(sheet.title, columns)
-    finally:
-        workbook.close()
-    if not found:
-        raise CatalogError(field_name, "no-table", "no sheet with a URL column and a Port column in its first 20 rows")
-
-
-def _xlsx_label(sheet: str, columns: "_Columns") -> Callable[[Optional[int]], Optional[str]]:
-    from openpyxl.utils import get_column_letter
-
-    return lambda col: "%s (%s, sheet %s)" % (get_column_letter(col + 1), columns.header[col], sheet) if col is not None else None
-
-
-def _markdown_date(text: str) -> str:
-    match = re.search(r"^ms\.date:\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$", text, flags=re.MULTILINE)
-    if match:
-        month, day, year = (int(g) for g in match.groups())
-        return "%04d-%02d-%02d" % (year, month, day)
-    return ""
+        if "/" in value:
+            month, day, year = (int(part) for part in value.split("/"))
+            return datetime.date(year, month, day).isoformat()
+        return datetime.date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        return ""
 
 
 def _file_date(path: str) -> str:
@@ -579,7 +531,9 @@ def import_table(path: str, base: Catalog, model: Optional[str] = None, cloud: O
         raise CatalogError(field_name, "missing", "no such file")
     lowered = field_name.lower()
     if lowered.endswith(".xlsx"):
-        date = _xlsx_date(path)
+        from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_xlsx import xlsx_date, xlsx_rows
+
+        date = xlsx_date(path) or _file_date(path)
         model = model or ("streamlined" if "streamlin" in os.path.basename(lowered) else "standard")
         rows = xlsx_rows(path, field_name)
     elif lowered.endswith((".md", ".markdown")):
@@ -588,19 +542,19 @@ def import_table(path: str, base: Catalog, model: Optional[str] = None, cloud: O
                 text = handle.read()
         except (OSError, UnicodeDecodeError) as exc:
             raise CatalogError(field_name, "unreadable", "cannot read the file as UTF-8 text: %s" % exc) from exc
-        date = _markdown_date(text) or _file_date(path)
+        date = page_date(text) or _file_date(path)
         title = re.search(r"^title:.*$|^# .*$", text, flags=re.MULTILINE)
         named = os.path.basename(lowered) + " " + (title.group(0).lower() if title else "")
         model = model or ("streamlined" if "streamlin" in named else "standard")
         rows = markdown_rows(text, field_name)
     else:
         raise CatalogError(field_name, "file-type", "unsupported file type", valid=(".md", ".markdown", ".xlsx", ".json"))
-    source = "imported from %s (%s list)" % (os.path.basename(field_name), model)
+    source = "imported from %s (%s list, ms.date %s)" % (os.path.basename(field_name), model, date)
     entries, excluded = rows_to_entries(rows, field_name, model, cloud=cloud, source=source)
     clouds = {e.cloud for e in entries}
     kept = [e for e in base.entries if not (e.cloud in clouds and e.list_name == model)]
     return Catalog(kept + entries, source="%s; other lists: %s" % (source, base.source), date=date,
-                   excluded=tuple(base.excluded) + tuple(excluded), origin=field_name)
+                   excluded=tuple(base.excluded) + tuple(excluded), origin=field_name, compared=base.compared)
 
 
 def load_catalog_file(path: str, model: Optional[str] = None, cloud: Optional[str] = None) -> Catalog:
@@ -611,19 +565,7 @@ def load_catalog_file(path: str, model: Optional[str] = None, cloud: Optional[st
     return import_table(path, base=load_catalog(), model=model, cloud=cloud)
 
 
-def _xlsx_date(path: str) -> str:
-    try:
-        import openpyxl
-
-        workbook = openpyxl.load_workbook(path, read_only=True)
-        modified = workbook.properties.modified
-        workbook.close()
-    except Exception:  # the rows reader reports a damaged file with details
-        modified = None
-    return modified.date().isoformat() if modified else _file_date(path)
-
-
 __all__ = [
-    "build_from_reference_csv", "import_table", "load_catalog_file", "markdown_rows", "xlsx_rows", "rows_to_entries",
+    "build_from_reference_csv", "import_table", "load_catalog_file", "markdown_rows", "rows_to_entries", "page_date",
     "os_from_notes", "required_from_notes", "probe_details", "probe_channel",
 ]

@@ -97,7 +97,7 @@ def test_unknown_option_names_fail_with_the_valid_ones(lookup, kwargs, unknown):
     message = str(caught.value)
     assert "options: unknown option " + unknown in message
     assert message.endswith("valid: cloud, regions, tenants, model, os, required_only, extra_lists, output, "
-                            "catalog_file, catalog_model, catalog_fallback")
+                            "catalog_file, catalog_model, catalog_fallback, catalog_max_age_days")
 
 
 def test_terms_are_rejected_instead_of_ignored(lookup):

@@ -5,8 +5,10 @@
 
 import csv
 import hashlib
+import json
 import itertools
 import os
+import re
 
 import pytest
 
@@ -25,9 +27,14 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_impor
     build_from_reference_csv,
 )
 
-# A copy of the reference CSV the shipped catalog is built from (every row names its Microsoft
-# Learn source); kept with the tests so that these checks run on every checkout.
-CSV_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "catalog", "mde-service-urls.csv")
+# The source data the shipped catalog is built from (every row names its Microsoft page and the
+# page's date); it lives once, beside the build script.
+CSV_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "tools", "build", "catalog",
+                        "mde-service-urls.csv")
+
+COMPARISON_PATH = os.path.join(os.path.dirname(CSV_PATH), "comparison.json")
+with open(COMPARISON_PATH, encoding="utf-8") as _handle:
+    COMPARED = json.load(_handle)["compared"]
 
 CATALOG = load_catalog()
 
@@ -55,12 +62,14 @@ def union_over_os(cloud, regions, model):
 def test_shipped_catalog_equals_a_fresh_rebuild_from_the_csv():
     with open(SHIPPED_CATALOG, encoding="utf-8") as handle:
         shipped = handle.read()
-    assert build_from_reference_csv(CSV_PATH).to_json_text() == shipped, (
+    assert build_from_reference_csv(CSV_PATH, compared=COMPARED).to_json_text() == shipped, (
         "plugins/plugin_utils/service_url_catalog.json is stale: run tools/build/build_catalog.py")
 
 
 def test_catalog_records_its_source_and_date():
-    assert CATALOG.date == "2026-07-03"  # newest Learn snapshot named in the CSV's source column
+    # newest page date named in the CSV's source column: the environment page of 2026-09-21
+    assert CATALOG.date == "2026-09-21"
+    assert CATALOG.compared == COMPARED
     assert "mde-service-urls.csv" in CATALOG.source
     assert CATALOG.origin.startswith("sha256:")
 
@@ -72,24 +81,28 @@ def test_the_csv_copy_is_the_one_the_catalog_was_built_from():
 
 
 def test_csv_row_counts_match_the_published_table():
-    # FACTS.md 4.6 row count table.
+    # FACTS.md 4.6 row count table, plus the rows added after comparing with the pages of
+    # 2026-07-02..2026-09-21 (docs/service-url-catalog.md#changes): 3 commercial standard
+    # (officecdnmac, *.agentsvc.azure-automation.net, *.wdcpalt), 1 streamlined
+    # (msdefender.download.prss), 2 per US Government cloud (officecdnmac, *.endpoint.security.microsoft.us).
     rows = csv_rows()
-    assert len(rows) == 633
+    assert len(rows) == 643
     counts = {}
     for row in rows:
         list_name = row["category"].split(":", 1)[0]
         counts[(row["cloud"], list_name)] = counts.get((row["cloud"], list_name), 0) + 1
-    assert counts[("commercial", "standard")] == 108
-    assert counts[("commercial", "streamlined")] == 86
-    assert counts[("gcc", "standard")] == 35
-    assert counts[("gcc-high", "standard")] == 33
-    assert counts[("dod", "standard")] == 35
+    assert counts[("commercial", "standard")] == 108 + 3
+    assert counts[("commercial", "streamlined")] == 86 + 1
+    assert counts[("gcc", "standard")] == 35 + 2
+    assert counts[("gcc-high", "standard")] == 33 + 2
+    assert counts[("dod", "standard")] == 35 + 2
 
 
 # FACTS.md 4.6 "Row counts (computed from the CSV)": (cloud, region) -> rows per list
-# (standard, streamlined, portal, mdav-page, probe).
+# (standard, streamlined, portal, mdav-page, probe); worldwide and the gov clouds with the rows added
+# since (see test_csv_row_counts_match_the_published_table).
 PUBLISHED_ROW_COUNTS = {
-    ("commercial", "worldwide"): (42, 32, 18, 19, 17),
+    ("commercial", "worldwide"): (42 + 3, 32 + 1, 18, 19, 17),
     ("commercial", "us"): (24, 22, 0, 12, 59),
     ("commercial", "eu"): (16, 14, 0, 4, 47),
     ("commercial", "uk"): (12, 10, 0, 4, 35),
@@ -97,9 +110,9 @@ PUBLISHED_ROW_COUNTS = {
     ("commercial", "uae"): (2, 0, 0, 0, 0),
     ("commercial", "asm (undocumented)"): (0, 0, 0, 0, 2),
     ("commercial", "us (undocumented)"): (0, 0, 0, 0, 1),
-    ("gcc", "us"): (35, 16, 8, 0, 8),
-    ("gcc-high", "us"): (33, 16, 8, 0, 10),
-    ("dod", "us"): (35, 16, 8, 0, 10),
+    ("gcc", "us"): (35 + 2, 16, 8, 0, 8),
+    ("gcc-high", "us"): (33 + 2, 16, 8, 0, 10),
+    ("dod", "us"): (35 + 2, 16, 8, 0, 10),
 }
 LIST_COLUMNS = ("standard", "streamlined", "portal", "mdav-page", "probe")
 
@@ -146,11 +159,12 @@ def test_commercial_worldwide_selection_counts_against_csv(model):
     rows = csv_rows()
     expected = _csv_count(rows, "commercial", "worldwide", model)
     assert len(union_over_os("commercial", [], model)) == expected
-    # FACTS 4.6: 42 standard and 32 streamlined worldwide rows; the historical Office CDN row is dropped.
-    assert expected == {"standard": 41, "streamlined": 32}[model]
+    # FACTS 4.6: 42 standard and 32 streamlined worldwide rows; the historical Office CDN row is
+    # dropped; 3 standard and 1 streamlined rows added since.
+    assert expected == {"standard": 41 + 3, "streamlined": 32 + 1}[model]
 
 
-@pytest.mark.parametrize("cloud,standard,streamlined", [("gcc", 35, 16), ("gcc-high", 33, 16), ("dod", 35, 16)])
+@pytest.mark.parametrize("cloud,standard,streamlined", [("gcc", 37, 16), ("gcc-high", 35, 16), ("dod", 37, 16)])
 def test_gov_selection_counts_against_csv(cloud, standard, streamlined):
     rows = csv_rows()
     for model, published in (("standard", standard), ("streamlined", streamlined)):
@@ -223,8 +237,9 @@ def test_commercial_legacy_certificate_rows_say_why_they_apply():
 
 
 @pytest.mark.parametrize("model,os_name,count", [
-    # The published per-OS columns, plus the four CRL/CTL rows for legacy Windows in the standard list.
-    ("standard", "windows", 35), ("standard", "windows-legacy", 27),
+    # The published per-OS columns, plus the four CRL/CTL rows for legacy Windows in the standard list,
+    # plus *.wdcpalt (both) and *.agentsvc.azure-automation.net (legacy) added since.
+    ("standard", "windows", 35 + 1), ("standard", "windows-legacy", 27 + 2),
     ("streamlined", "windows", 24), ("streamlined", "windows-legacy", 27),
 ])
 def test_commercial_worldwide_windows_selection_counts(model, os_name, count):
@@ -368,3 +383,29 @@ def test_host_matches(pattern, host, matches):
 ])
 def test_pattern_covers(outer, inner, covers):
     assert pattern_covers(outer, inner) is covers
+
+
+# --- provenance ----------------------------------------------------------------------------------
+
+PAGE_AND_DATE = re.compile(r"^(https://learn\.microsoft\.com/en-us/\S+) \(ms\.date (\d{4}-\d{2}-\d{2})[;)]")
+
+
+def test_every_list_entry_names_its_microsoft_page_and_the_page_date():
+    undated = [(e.cloud, e.list_name, e.url) for e in CATALOG.entries if not e.is_probe and not PAGE_AND_DATE.match(e.source)]
+    assert undated == []
+    dates = {PAGE_AND_DATE.match(e.source).group(2) for e in CATALOG.entries if not e.is_probe}
+    assert max(dates) == CATALOG.date
+    assert all("2026-01-01" <= date <= CATALOG.compared for date in dates)
+
+
+def test_the_comparison_record_names_the_page_dates_the_rows_cite():
+    with open(COMPARISON_PATH, encoding="utf-8") as handle:
+        pages = json.load(handle)["pages"]
+    cited = {}
+    for entry in CATALOG.entries:
+        match = PAGE_AND_DATE.match(entry.source)
+        if match:
+            cited.setdefault(match.group(1), set()).add(match.group(2))
+    for page, dates in cited.items():
+        assert page in pages, page
+        assert pages[page] == max(dates), page
