@@ -263,3 +263,16 @@ def test_connection_blob_in_winhttp_format_or_wrong_kind_is_an_error():
     assert facts["decoded"] is None and "WinHttpSettings format" in facts["error"]
     facts = action.connection_settings_facts({"kind": "String", "data": "46000000"})
     assert facts == {"raw": None, "decoded": None, "error": "DefaultConnectionSettings is a REG_SZ value, not REG_BINARY"}
+
+
+def test_rsop_logging_turned_off_by_policy_is_unknown_with_the_reason(run_action):
+    raw = reply("domain_policies")
+    # The registry read of HKLM\Software\Policies\Microsoft\Windows\System\RSoPLogging travels in the RSoP answer.
+    raw["raw"]["policy"]["rsop"]["logging_policy"] = {"kind": "DWord", "data": 0}
+    result, _target = run_action(action, {}, raw)
+    facts = facts_of(result)
+    assert facts["policy"]["rsop"]["logging_policy"] == {"kind": "DWord", "data": 0}
+    value = owner_of(facts, "defender_proxy_server")
+    assert any("RSoPLogging" in item for item in value["unread"])
+    assert [owner["source"] for owner in value["owners"]] == ["local_gpo"]
+    assert any("RSoP logging is turned off by policy" in warning for warning in result["warnings"])
