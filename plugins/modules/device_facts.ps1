@@ -215,9 +215,10 @@ $policyOption = $module.Params._policy
 $rsop = Get-RsopEvidence -Policy $policyOption
 # The "Turn off RSoP logging" policy value travels with the RSoP answer; the controller reads it.
 $rsop.logging_policy = $registry.policy.rsop.logging_policy
+$registryPolParams = @{ Path = $policyOption.registry_pol; PathFrom32BitProcess = $policyOption.registry_pol_32bit_process }
 $policy = @{
     rsop = $rsop
-    local_registry_pol = Get-RegistryPolEvidence -Path $policyOption.registry_pol -PathFrom32BitProcess $policyOption.registry_pol_32bit_process
+    local_registry_pol = Get-RegistryPolEvidence @registryPolParams
     mdm = $registry.policy.mdm
     gpp = Get-GppEvidence -History $policyOption.gpp_history -RelativePath $policyOption.gpp_registry_xml
 }

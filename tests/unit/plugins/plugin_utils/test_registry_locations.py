@@ -125,4 +125,4 @@ def test_the_local_registry_pol_is_reached_from_a_32bit_host_process_too():
     # The script picks the Sysnative path exactly when its own process is 32-bit on a 64-bit OS.
     assert re.search(r"if \(\$is64BitOs -and -not \[System\.Environment\]::Is64BitProcess\) \{\s*\$Path = \$PathFrom32BitProcess",
                      script)
-    assert "-PathFrom32BitProcess $policyOption.registry_pol_32bit_process" in script
+    assert "PathFrom32BitProcess = $policyOption.registry_pol_32bit_process" in script
