@@ -38,6 +38,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_modul
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import (
     REGISTRY_KIND_NAMES,
+    kind_words,
     WinHttpView,
     winhttp_drift,
 )
@@ -182,9 +183,31 @@ def winhttp_facts(raw: Mapping[str, Any], is_64bit: bool) -> Dict[str, Any]:
     }
 
 
+def unreadable_values(raw: Mapping[str, Any]) -> List[str]:
+    """Values that exist in a kind .NET does not read (RawRegistry reports them with null data): the facts
+    show null for them, so each is named, with its REG_* kind, rather than taken for a missing value."""
+    found = []
+
+    def walk(node: Any, path: Tuple[str, ...]) -> None:
+        if not isinstance(node, Mapping):
+            return
+        if isinstance(node.get("kind"), str) and "data" in node:
+            if node.get("data") is None and node["kind"] == "Unknown":
+                found.append("device_facts: %s exists as a %s value, which cannot be read; it is shown as null"
+                             % (".".join(path), kind_words(node)))
+            return
+        for key, child in node.items():
+            walk(child, path + (str(key),))
+
+    for section in ("telemetry_proxy", "wininet", "defender_av"):
+        walk(raw.get(section), (section,))
+    return found
+
+
 def build_facts(raw: Mapping[str, Any]) -> Tuple[Dict[str, Any], List[str]]:
     """The ``purview_device_proxy`` facts from the target's raw reply, and warnings."""
     warnings = ["device_facts: could not read %s" % error for error in raw.get("errors") or []]
+    warnings.extend(unreadable_values(raw))
     hardware = hardware_facts(raw["hardware"])
     # The BIOS version names some hypervisors; the facts do not carry it, the derivation sees it.
     topology = derive_topology(dict(hardware, bios_version=raw["hardware"].get("bios_version")))

@@ -133,13 +133,15 @@ class CurrentViews:
     wow64: Optional[WinHttpView]
     source: str
     raw: Optional[Dict[str, Any]] = None
+    codec_check: Optional[Dict[str, Any]] = None
 
     @classmethod
     def from_reply(cls, raw: Mapping[str, Any]) -> "CurrentViews":
         is64 = bool(raw["is_64bit_os"])
         native, wow64 = views_with_api(raw.get("native_before"), raw.get("wow64_before") if is64 else None, is64,
                                        raw.get("api_before"), raw.get("api_view"))
-        return cls(native, wow64, SOURCE_HOST, dict(raw))
+        native, wow64, check = cross_check_with_api(native, wow64, raw.get("api_before"), raw.get("api_view"))
+        return cls(native, wow64, SOURCE_HOST, dict(raw), check)
 
     def guard(self, name: str) -> str:
         """The changed-since-read token of a view: the host's own token when it was read, else the hex."""
@@ -185,6 +187,44 @@ def views_with_api(native_value: Any, wow64_value: Any, is64: bool, api: Any,
     if wow64 is not None and wow64.raw is not None and wow64.raw == native.raw:
         wow64 = native
     return native, wow64
+
+
+CODEC_MISMATCH_WARNING = (
+    "the %s WinHttpSettings bytes decode to %s, but WinHTTP's own reading (WinHttpGetDefaultProxyConfiguration) is "
+    "%s; WinHTTP's own reading is trusted and decided this run (a byte layout the codec misreads)")
+
+
+def cross_check_with_api(native: WinHttpView, wow64: Optional[WinHttpView], api: Any,
+                         api_view: Any) -> Tuple[WinHttpView, Optional[WinHttpView], Optional[Dict[str, Any]]]:
+    """The codec's reading of the view WinHTTP's API read (``api_view``) checked against the API's.
+
+    Where they differ the API is trusted: that view is replaced by the API's reading (its bytes kept
+    for the guard and the rollback), so no decision rests on a misread. Returns both views and
+    ``{view, agrees, codec, api}`` (``agrees`` None when the codec could not decode the bytes at all),
+    or None when there is no API reading to compare with.
+    """
+    name = "wow64" if api_view == "wow64" else "native"
+    view = wow64 if name == "wow64" else native
+    if view is None or view.wrong_kind is not None:
+        return native, wow64, None
+    by_api = WinHttpView.from_api(api, view.raw)
+    if by_api is None or by_api.error is not None:
+        return native, wow64, None
+    if view.error is not None or not view.known:
+        return native, wow64, {"view": name, "agrees": None, "codec": view.error or "not known", "api": by_api.describe()}
+    check = {"view": name, "agrees": not views_differ(view, by_api), "codec": view.describe(), "api": by_api.describe()}
+    if check["agrees"]:
+        return native, wow64, check
+    mirrored = wow64 is not None and wow64.raw is not None and wow64.raw == native.raw
+    if name == "native":
+        return by_api, (by_api if mirrored else wow64), check
+    return (by_api if mirrored else native), by_api, check
+
+
+def codec_warning(check: Optional[Mapping[str, Any]]) -> list:
+    if not check or check.get("agrees") is not False:
+        return []
+    return [CODEC_MISMATCH_WARNING % ("WOW6432Node" if check["view"] == "wow64" else "native", check["codec"], check["api"])]
 
 
 UNRESTORABLE_KINDS = ("Unknown",)
@@ -348,6 +388,8 @@ class ActionModule(WindowsModuleAction):
                 current: CurrentViews, warnings: list) -> Outcome:
         """Compare the current views with the desired setting; write (guarded) when they differ."""
         native, wow64, raw = current.native, current.wow64, current.raw
+        check = current.codec_check
+        warnings = warnings + codec_warning(check)
         wanted = desired.view()
         set_native = views_differ(native, wanted)
         mirror = wow64 is not None and (set_native or views_differ(wow64, wanted))
@@ -379,8 +421,13 @@ class ActionModule(WindowsModuleAction):
             written = applied["raw"]
             is64 = bool(written["is_64bit_os"])
             if raw is None:
-                # Supplied views: the write's reply is the first word from the host.
+                # Supplied views: the write's reply is the first word from the host, and its reading
+                # from before the write is the first chance to check the codec against the API.
                 raw = dict(written)
+                check = cross_check_with_api(*views_with_api(
+                    written.get("native_before"), written.get("wow64_before") if is64 else None, is64,
+                    written.get("api_before"), written.get("api_view")), written.get("api_before"), written.get("api_view"))[2]
+                warnings = warnings + codec_warning(check)
             else:
                 raw.update(native_after=written["native_after"], wow64_after=written["wow64_after"],
                            api_after=written.get("api_after"), api_view=written.get("api_view"))
@@ -408,7 +455,8 @@ class ActionModule(WindowsModuleAction):
             after={"native": after_native.to_dict(), "wow64": after_wow64.to_dict() if after_wow64 else None},
             diff_before=diff_text(native, wow64),
             diff_after=diff_text(after_native, after_wow64),
-            extra={"drift": drift, "netsh": desired.netsh(), "raw": raw, "before_source": current.source},
+            extra={"drift": drift, "netsh": desired.netsh(), "raw": raw, "before_source": current.source,
+                   "codec_check": check},
             warnings=warnings,
         )
 

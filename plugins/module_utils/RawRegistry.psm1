@@ -4,8 +4,11 @@
 # Raw registry access for the collection's Windows modules. Values travel to the controller as
 # @{ kind = '<RegistryValueKind name>'; data = <value> } or $null when the value does not exist:
 # DWord/QWord as unsigned numbers, Binary, None (REG_NONE) and Unknown (kinds .NET has no name
-# for, such as REG_LINK) as upper-case hex without separators, String and ExpandString unexpanded,
-# MultiString as a list. Nothing here interprets what a value means.
+# for, such as REG_DWORD_BIG_ENDIAN) as upper-case hex without separators, String and ExpandString
+# unexpanded, MultiString as a list. Kinds whose data .NET does not return at all (REG_LINK,
+# REG_RESOURCE_LIST, REG_FULL_RESOURCE_DESCRIPTOR, REG_RESOURCE_REQUIREMENTS_LIST: GetValue gives
+# null) travel as @{ kind = 'Unknown'; data = $null; reg_type = <REG_* number, or $null> }.
+# Nothing here interprets what a value means.
 # Internal to purview.device_proxy: not a public API, and it may change without notice.
 
 Function Open-RawRegistryBase {
@@ -53,6 +56,35 @@ Function ConvertFrom-RawHex {
     , $bytes
 }
 
+Function Get-RawRegistryType {
+    # The REG_* number of one value, from WMI's StdRegProv.EnumValues (.NET names only the kinds it
+    # can read). $null when it cannot be told: the provider would read the 32-bit view for a 32-bit
+    # process on 64-bit Windows, while RawRegistry reads the 64-bit one.
+    param ([String]$Hive, [String]$Path, [String]$Name)
+
+    if ([System.Environment]::Is64BitOperatingSystem -and -not [System.Environment]::Is64BitProcess) {
+        return $null
+    }
+    # HKEY_LOCAL_MACHINE and HKEY_USERS as StdRegProv numbers them.
+    $root = if ($Hive -eq 'HKLM') { [UInt32]2147483650 } else { [UInt32]2147483651 }
+    try {
+        $listing = Invoke-CimMethod -Namespace 'root\cimv2' -ClassName StdRegProv -MethodName EnumValues -Arguments @{
+            hDefKey = $root
+            sSubKeyName = $Path
+        } -ErrorAction Stop
+        $names = @($listing.sNames)
+        for ($i = 0; $i -lt $names.Count; $i++) {
+            if ($names[$i] -eq $Name) {
+                return [Int64]@($listing.Types)[$i]
+            }
+        }
+    }
+    catch {
+        return $null
+    }
+    $null
+}
+
 Function Get-RawRegistryValue {
     [CmdletBinding()]
     param (
@@ -79,6 +111,10 @@ Function Get-RawRegistryValue {
             }
             $kind = $key.GetValueKind($Name)
             $value = $key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+            if ($null -eq $value) {
+                # A kind .NET does not read (REG_LINK and the resource lists): named, never converted.
+                return @{ kind = $kind.ToString(); data = $null; reg_type = Get-RawRegistryType -Hive $Hive -Path $Path -Name $Name }
+            }
             $data = switch ($kind.ToString()) {
                 'DWord' { [System.BitConverter]::ToUInt32([System.BitConverter]::GetBytes([Int32]$value), 0) }
                 'QWord' { [System.BitConverter]::ToUInt64([System.BitConverter]::GetBytes([Int64]$value), 0) }

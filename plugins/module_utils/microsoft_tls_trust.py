@@ -13,6 +13,9 @@ Sources (SHA-1 thumbprints as Microsoft publishes them):
 * [AZCA] "Azure Certificate Authority details",
   https://learn.microsoft.com/en-us/azure/security/fundamentals/azure-ca-details
   (root and subordinate CAs used by Azure-hosted Microsoft services).
+  The root table of the current page adds Entrust Root Certification Authority G2; a revision of
+  the same page (tab "root-and-subordinate-cas-list") also lists DigiCert TLS ECC P384 Root G5 and
+  DigiCert TLS RSA 4096 Root G5 [AZCA-G5].
 * [AZTLS] "Azure TLS certificate changes" (2020),
   https://learn.microsoft.com/en-us/azure/security/fundamentals/tls-certificate-changes
   (the roots Azure services moved to: DigiCert Global Root G2 / CA, Baltimore, D-TRUST,
@@ -32,6 +35,9 @@ MICROSOFT_SERVICE_ROOTS = (
     ("DigiCert Global Root CA", "DigiCert Inc", "a8985d3a65e5e5c4b2d7d66d40c6dd2fb19c5436", "AZCA"),
     ("DigiCert Global Root G2", "DigiCert Inc", "df3c24f9bfd666761b268073fe06d1cc8d4f82a4", "AZCA"),
     ("DigiCert Global Root G3", "DigiCert Inc", "7e04de896a3e666d00e687d33ffad93be83d349e", "AZCA"),
+    ("DigiCert TLS ECC P384 Root G5", "DigiCert, Inc.", "17f3de5e9f0f19e98ef61f32266e20c407ae30ee", "AZCA-G5"),
+    ("DigiCert TLS RSA 4096 Root G5", "DigiCert, Inc.", "a78849dc5d7c758c8cde399856b3aad0b2a57135", "AZCA-G5"),
+    ("Entrust Root Certification Authority G2", "Entrust, Inc.", "8cf427fd790c3ad166068de81e57efbb932272d4", "AZCA"),
     ("Baltimore CyberTrust Root", "Baltimore", "d4de20d05e66fc53fe1a50882c78db2852cae474", "AZTLS"),
     ("D-TRUST Root Class 3 CA 2 2009", "D-Trust GmbH", "58e8abb0361533fb80f79b1b6d29d3ff8d5f00f0", "AZTLS"),
     ("Microsoft RSA Root Certificate Authority 2017", "Microsoft Corporation",
@@ -55,6 +61,8 @@ MICROSOFT_SERVICE_ISSUER_ORGANISATIONS = ("Microsoft Corporation", "DigiCert Inc
 
 SOURCES = {
     "AZCA": "https://learn.microsoft.com/en-us/azure/security/fundamentals/azure-ca-details",
+    "AZCA-G5": "https://learn.microsoft.com/en-us/azure/security/fundamentals/azure-ca-details?tabs=root-and-subordinate-cas-list "
+               "(a revision of the page's root table)",
     "AZTLS": "https://learn.microsoft.com/en-us/azure/security/fundamentals/tls-certificate-changes",
     "MDEA": "inference: the client analyzer's pinning roots (no Microsoft page states them)",
 }

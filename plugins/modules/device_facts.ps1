@@ -38,6 +38,7 @@ $spec = @{
                 rsop_namespace = @{ type = 'str'; required = $true }
                 rsop_keys = @{ type = 'list'; elements = 'str'; required = $true }
                 registry_pol = @{ type = 'str'; required = $true }
+                registry_pol_32bit_process = @{ type = 'str'; required = $true }
                 gpp_history = @{ type = 'str'; required = $true }
                 gpp_registry_xml = @{ type = 'str'; required = $true }
             }
@@ -129,6 +130,7 @@ Function Get-RsopEvidence {
                 valueType = if ($null -ne $setting.valueType) { [Int64]$setting.valueType } else { 0 }
                 value = [String]$hex
                 deleted = [Bool]$setting.deleted
+                command = [String]$setting.command
                 GPOID = [String]$setting.GPOID
                 precedence = if ($null -ne $setting.precedence) { [Int64]$setting.precedence } else { 1 }
             }
@@ -145,8 +147,13 @@ Function Get-RsopEvidence {
 
 Function Get-RegistryPolEvidence {
     # The local Group Policy file as base64 ('' when it does not exist, $null when unreadable).
-    param ([String]$Path)
+    # A 32-bit host process on 64-bit Windows sees SysWOW64 where System32 is asked for (the file
+    # system redirector); the controller names the Sysnative path that reaches the real folder.
+    param ([String]$Path, [String]$PathFrom32BitProcess)
 
+    if ($is64BitOs -and -not [System.Environment]::Is64BitProcess) {
+        $Path = $PathFrom32BitProcess
+    }
     $file = [System.Environment]::ExpandEnvironmentVariables($Path)
     if (-not (Test-Path -LiteralPath $file -PathType Leaf)) {
         return ''
@@ -205,9 +212,13 @@ $osInfo = @($os)[0]
 
 $registry = Read-RegistryEntries -Entries @($module.Params._registry)
 $policyOption = $module.Params._policy
+$rsop = Get-RsopEvidence -Policy $policyOption
+# The "Turn off RSoP logging" policy value travels with the RSoP answer; the controller reads it.
+$rsop.logging_policy = $registry.policy.rsop.logging_policy
+$registryPolParams = @{ Path = $policyOption.registry_pol; PathFrom32BitProcess = $policyOption.registry_pol_32bit_process }
 $policy = @{
-    rsop = Get-RsopEvidence -Policy $policyOption
-    local_registry_pol = Get-RegistryPolEvidence -Path $policyOption.registry_pol
+    rsop = $rsop
+    local_registry_pol = Get-RegistryPolEvidence @registryPolParams
     mdm = $registry.policy.mdm
     gpp = Get-GppEvidence -History $policyOption.gpp_history -RelativePath $policyOption.gpp_registry_xml
 }

@@ -23,7 +23,8 @@ description:
   - Who owns each value the collection manages, from the Group Policy evidence the device holds, namely the
     Resultant Set of Policy (C(root\rsop\computer), C(RSOP_RegistryPolicySetting) and C(RSOP_GPO), when it
     can be read), the local Group Policy file C(Machine\Registry.pol) (returned as bytes and parsed on
-    the controller), the MDM policies in C(PolicyManager\current\device) (C(System/TelemetryProxy) and the
+    the controller, through C(Sysnative) when the host process is 32-bit), the MDM policies in
+    C(PolicyManager\current\device) (C(System/TelemetryProxy), C(System/DisableEnterpriseAuthProxy) and the
     Defender Antivirus ADMX policies) and the Group Policy Preferences C(Registry.xml) of each applied GPO.
   - SMBIOS chassis types, C(PCSystemType), battery presence and whether the machine is virtual, with
     the derived topology (C(roaming) or C(stable)) and the evidence for it.
@@ -38,7 +39,16 @@ notes:
   - Check mode is supported (nothing is ever changed); diff has nothing to show.
   - RSoP needs an elevated token and RSoP logging (on by default); when it cannot be read, domain GPO
     owners are reported as not known (C(unread)) and the reason is in C(policy.rsop.error), never taken
-    for "no owner".
+    for "no owner". An RSoP answer that lists no GPO at all (its data never written) and RSoP logging
+    turned off by policy (C(RSoPLogging) = 0 under C(HKLM\Software\Policies\Microsoft\Windows\System))
+    are not known either, with the reason in C(unread) and C(findings).
+  - RSoP and C(Registry.pol) deletion instructions (C(**del.), C(**delvals.), C(**DeleteValues),
+    C(**DeleteKeys), in any letter case) own the values they delete.
+  - A malformed C(Registry.pol) record does not hide the others. When only its content is wrong (its
+    brackets, separators and size are in place), that record alone is lost and reading goes on; after a
+    framing error nothing further is read, because the format has no marker to find the next record by
+    (a C([) may sit inside a name or data). Each bad record is a finding with its byte offset, and the
+    values it may have set are C(unread).
   - A C(WinHttpSettings) value of another kind than C(REG_BINARY) is reported as such in C(error), not decoded.
   - A virtual machine is recognised by the manufacturer, model and BIOS strings of well-known
     hypervisors (Hyper-V, VMware, VirtualBox, QEMU/KVM, Xen, Parallels, cloud providers).
@@ -132,13 +142,15 @@ ansible_facts:
         policy:
           description:
             - The ownership evidence in the shape C(plugins/plugin_utils/policy_sources.py) documents, for the plan to
-              resolve again. C(rsop) (C({settings, gpos, error}), the settings limited to the keys of the managed
-              values), C(local_registry_pol) (the local C(Registry.pol) as upper-case hex, C("") when the file does not
+              resolve again. C(rsop) (C({settings, gpos, error, logging_policy}), the settings limited to the keys of
+              the managed values, C(logging_policy) the C(RSoPLogging) policy value as C({kind, data}) or C(null)),
+              C(local_registry_pol) (the local C(Registry.pol) as upper-case hex, C("") when the file does not
               exist, C(null) when it could not be read), C(mdm) (per area and value name, C({kind, data}) or C(null)) and
               C(gpp) (C([{gpo_id, gpo_name, xml}]), C(null) when not read).
           type: dict
           sample:
-            rsop: {settings: [], gpos: [], error: null}
+            rsop: {settings: [], gpos: [{id: LocalGPO, name: Local Group Policy, guidName: LocalGPO}], error: null,
+                   logging_policy: null}
             local_registry_pol: ""
             mdm: {System: {TelemetryProxy: null, TelemetryProxy_WinningProvider: null}}
             gpp: []

@@ -218,6 +218,20 @@ before_source:
   returned: success
   type: str
   sample: current_settings
+codec_check:
+  description:
+    - The collection's reading of the C(WinHttpSettings) bytes checked against WinHTTP's own
+      (C(WinHttpGetDefaultProxyConfiguration), read in the same round trip) for the registry view the
+      API reads (C(view), V(native), or V(wow64) when the host process is 32-bit).
+    - C(agrees) is V(false) when they differ; then WinHTTP's reading is trusted, the task decides from it
+      (a write is never decided from a misread) and a warning says so. C(agrees) is C(null) when the bytes
+      could not be decoded at all (WinHTTP's reading is used then too).
+    - C(null) when there was no API reading to compare with (the API call failed, or O(current_settings)
+      was given and nothing had to change, so the host was not called). With O(current_settings) and a
+      write, the check uses the write's own reading from before it changed anything, and is reported only.
+  returned: success
+  type: dict
+  sample: {view: native, agrees: false, codec: direct access, api: "proxy 10.0.0.6:8080 bypass <local>"}
 raw:
   description:
     - The target's reply; C(*_before) from the first round trip, C(*_after) from the last.

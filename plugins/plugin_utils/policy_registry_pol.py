@@ -68,6 +68,7 @@ class RegistryPolError(ValueError):
         self.rule = rule
         self.offset = offset
         self.message = message
+        self.earlier: Optional["RegistryPolError"] = None
         super().__init__("Registry.pol: %s (at byte %d)" % (message, offset))
 
 
@@ -108,22 +109,6 @@ def _expect(data: bytes, offset: int, token: bytes, what: str) -> int:
     return offset + 2
 
 
-def _string(data: bytes, offset: int, what: str) -> Tuple[str, int]:
-    """A NUL-terminated UTF-16LE string starting at ``offset``; returns it and the offset after the NUL."""
-    end = offset
-    while True:
-        if end + 2 > len(data):
-            raise RegistryPolError("truncated", offset, "the %s is not NUL-terminated before the end of the file" % what)
-        if data[end:end + 2] == _NUL:
-            break
-        end += 2
-    try:
-        text = data[offset:end].decode("utf-16-le")
-    except UnicodeDecodeError:
-        raise RegistryPolError("encoding", offset, "the %s is not valid UTF-16LE" % what) from None
-    return text, end + 2
-
-
 def _decode_text(raw: bytes, offset: int, what: str) -> str:
     if len(raw) % 2:
         raise RegistryPolError("odd-string-size", offset, "%s has %d bytes; UTF-16LE text needs an even number" % (what, len(raw)))
@@ -156,7 +141,8 @@ def decode_data(type_number: int, raw: bytes, offset: int) -> Tuple[str, Any]:
     return kind, binascii.hexlify(raw).decode("ascii").upper()
 
 
-def _directive(value_name: str) -> Tuple[str, str]:
+def directive_of(value_name: str) -> Tuple[str, str]:
+    """(directive, target value name) of a record's value name; the ``**`` prefixes are case-insensitive ([MS-GPREG] 2.2.1)."""
     lowered = value_name.lower()
     if lowered.startswith("**del."):
         return DELETE_VALUE, value_name[len("**del."):]
@@ -175,13 +161,71 @@ def _directive(value_name: str) -> Tuple[str, str]:
     return SET, value_name
 
 
-def _record(data: bytes, start: int) -> Tuple[PolRecord, int]:
+def name_list(raw: bytes, offset: int) -> Tuple[str, Tuple[str, ...]]:
+    """The text and the names of a ``**DeleteValues``/``**DeleteKeys`` record's ``;``-separated list."""
+    text = _decode_text(raw, offset, "the list of names").split("\x00", 1)[0]
+    return text, tuple(name.strip() for name in text.split(";") if name.strip())
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """One record's bytes as the framing delimits them, before any of it is interpreted."""
+
+    start: int
+    key_raw: bytes
+    key_at: int
+    name_raw: bytes
+    name_at: int
+    type: int
+    data: bytes
+    data_at: int
+    end: int
+
+
+def _string_bytes(data: bytes, offset: int, what: str) -> Tuple[bytes, int]:
+    """The bytes of a NUL-terminated UTF-16LE string at ``offset`` and the offset after the NUL."""
+    end = offset
+    while True:
+        if end + 2 > len(data):
+            raise RegistryPolError("truncated", offset, "the %s is not NUL-terminated before the end of the file" % what)
+        if data[end:end + 2] == _NUL:
+            return data[offset:end], end + 2
+        end += 2
+
+
+def _frame(data: bytes, start: int) -> _Frame:
+    """Delimit one record: brackets, separators, NUL terminators and the size. Raises on a framing error.
+
+    A framing error raised after a key or value name that is not UTF-16LE carries that earlier
+    error as ``earlier``, so the strict parser can name the first fault in byte order.
+    """
     offset = _expect(data, start, _OPEN, "[")
-    key, offset = _string(data, offset, "key")
-    if key == "":
-        raise RegistryPolError("empty-key", start, "a record has an empty key")
-    offset = _expect(data, offset, _SEMICOLON, ";")
-    value_name, offset = _string(data, offset, "value name")
+    key_at = offset
+    key_raw, offset = _string_bytes(data, offset, "key")
+    name_raw: Optional[bytes] = None
+    name_at = 0
+    try:
+        offset = _expect(data, offset, _SEMICOLON, ";")
+        name_at = offset
+        name_raw, offset = _string_bytes(data, offset, "value name")
+        return _frame_rest(data, start, key_raw, key_at, name_raw, name_at, offset)
+    except RegistryPolError as err:
+        err.earlier = _first_text_error(((key_raw, key_at, "key"), (name_raw, name_at, "value name")))
+        raise
+
+
+def _first_text_error(strings: Iterable[Tuple[Optional[bytes], int, str]]) -> Optional[RegistryPolError]:
+    for raw, at, what in strings:
+        if raw is None:
+            return None
+        try:
+            _text_of(raw, at, what)
+        except RegistryPolError as err:
+            return err
+    return None
+
+
+def _frame_rest(data: bytes, start: int, key_raw: bytes, key_at: int, name_raw: bytes, name_at: int, offset: int) -> _Frame:
     offset = _expect(data, offset, _SEMICOLON, ";")
     type_number = _u32(data, offset, "type")
     offset = _expect(data, offset + 4, _SEMICOLON, ";")
@@ -190,27 +234,81 @@ def _record(data: bytes, start: int) -> Tuple[PolRecord, int]:
     if size > len(data) - offset:
         raise RegistryPolError("truncated", offset, "the record says %d bytes of data, only %d remain" % (size, len(data) - offset))
     raw = bytes(data[offset:offset + size])
-    data_offset = offset
-    offset = _expect(data, offset + size, _CLOSE, "]")
+    data_at = offset
+    end = _expect(data, offset + size, _CLOSE, "]")
+    return _Frame(start, key_raw, key_at, name_raw, name_at, type_number, raw, data_at, end)
 
-    directive, target = _directive(value_name)
+
+def _text_of(raw: bytes, offset: int, what: str) -> str:
+    try:
+        return raw.decode("utf-16-le")
+    except UnicodeDecodeError:
+        raise RegistryPolError("encoding", offset, "the %s is not valid UTF-16LE" % what) from None
+
+
+def _interpret(frame: _Frame) -> PolRecord:
+    """The record a well-framed set of bytes holds. Raises on data that cannot be right (a record error)."""
+    key = _text_of(frame.key_raw, frame.key_at, "key")
+    if key == "":
+        raise RegistryPolError("empty-key", frame.start, "a record has an empty key")
+    value_name = _text_of(frame.name_raw, frame.name_at, "value name")
+    directive, target = directive_of(value_name)
     names: Tuple[str, ...] = ()
+    raw = frame.data
     if directive in (SET, SET_IF_ABSENT):
-        kind, value = decode_data(type_number, raw, data_offset)
+        kind, value = decode_data(frame.type, raw, frame.data_at)
     elif directive in (DELETE_VALUES, DELETE_KEYS):
-        text = _decode_text(raw, data_offset, "the list of names").split("\x00", 1)[0]
-        names = tuple(name.strip() for name in text.split(";") if name.strip())
-        kind, value = KIND_NAMES.get(type_number, "Unknown"), text
+        text, names = name_list(raw, frame.data_at)
+        kind, value = KIND_NAMES.get(frame.type, "Unknown"), text
     else:
         # Deletions and permissions carry no value that matters here; keep the bytes as they are.
-        kind, value = KIND_NAMES.get(type_number, "Unknown"), binascii.hexlify(raw).decode("ascii").upper()
-    record = PolRecord(key=key, value_name=value_name, type=type_number, data=raw, offset=start,
-                       directive=directive, target=target, kind=kind, value=value, names=names)
-    return record, offset
+        kind, value = KIND_NAMES.get(frame.type, "Unknown"), binascii.hexlify(raw).decode("ascii").upper()
+    return PolRecord(key=key, value_name=value_name, type=frame.type, data=raw, offset=frame.start,
+                     directive=directive, target=target, kind=kind, value=value, names=names)
 
 
-def parse_registry_pol(data: Any) -> Tuple[PolRecord, ...]:
-    """Every record of a Registry.pol, in file order. Raises :class:`RegistryPolError`."""
+@dataclass(frozen=True)
+class PolProblem:
+    """A record that could not be read.
+
+    ``resumed`` is True when the record's own framing was intact (brackets, separators and size
+    in place, only its content unreadable), so reading went on at the next record; False for a
+    framing error, after which nothing more of the file was read. ``key``/``value_name`` are
+    the record's, when they could be decoded.
+    """
+
+    offset: int
+    rule: str
+    message: str
+    resumed: bool
+    key: Optional[str] = None
+    value_name: Optional[str] = None
+
+    def describe(self) -> str:
+        where = " (%s\\%s)" % (self.key, self.value_name) if self.key is not None and self.value_name is not None else ""
+        after = "; the records after it were read" if self.resumed else "; nothing after it was read"
+        return "the record at byte %d%s cannot be read: %s%s" % (self.offset, where, self.message, after)
+
+
+@dataclass(frozen=True)
+class PolReading:
+    """What could be read of a Registry.pol: the records in file order and the records that could not be."""
+
+    records: Tuple[PolRecord, ...]
+    problems: Tuple[PolProblem, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.problems
+
+    @property
+    def read_to(self) -> Optional[int]:
+        """The offset where reading stopped at a framing error, None when the whole file was read."""
+        stopped = [problem.offset for problem in self.problems if not problem.resumed]
+        return stopped[0] if stopped else None
+
+
+def _header(data: Any) -> bytes:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise RegistryPolError("type", 0, "expected bytes, got %s" % type(data).__name__)
     data = bytes(data)
@@ -221,23 +319,76 @@ def parse_registry_pol(data: Any) -> Tuple[PolRecord, ...]:
     version = struct.unpack_from("<I", data, 4)[0]
     if version != VERSION:
         raise RegistryPolError("version", 4, "version %d is not the documented version 1" % version)
+    return data
+
+
+def read_registry_pol(data: Any) -> PolReading:
+    """Every readable record of a Registry.pol and the ones that are not. Raises only for a bad header.
+
+    What is kept after a bad record: the format has no synchronisation mark (a ``[`` may sit inside
+    a key name or a value's data), so after a *framing* error (a missing bracket or separator, a
+    string without its NUL, a size past the end of the file) no later position can be trusted as
+    a record start: the records before it are kept and nothing after it is read. When the framing
+    of the bad record is intact and only its content is wrong (a DWORD of 3 bytes, text that is not
+    UTF-16LE, an empty key), its end is known exactly, so that record alone is reported and reading
+    goes on at the next one.
+    """
+    data = _header(data)
+    records: List[PolRecord] = []
+    problems: List[PolProblem] = []
+    offset = 8
+    while offset < len(data):
+        try:
+            frame = _frame(data, offset)
+        except RegistryPolError as err:
+            problems.append(PolProblem(offset, err.rule, err.message, False))
+            break
+        try:
+            records.append(_interpret(frame))
+        except RegistryPolError as err:
+            key = name = None
+            try:
+                key = frame.key_raw.decode("utf-16-le")
+                name = frame.name_raw.decode("utf-16-le")
+            except UnicodeDecodeError:
+                pass
+            problems.append(PolProblem(frame.start, err.rule, "%s (at byte %d)" % (err.message, err.offset), True, key, name))
+        offset = frame.end
+    return PolReading(tuple(records), tuple(problems))
+
+
+def parse_registry_pol(data: Any) -> Tuple[PolRecord, ...]:
+    """Every record of a Registry.pol, in file order. Raises :class:`RegistryPolError` at the first bad record."""
+    data = _header(data)
     records: List[PolRecord] = []
     offset = 8
     while offset < len(data):
-        record, offset = _record(data, offset)
-        records.append(record)
+        try:
+            frame = _frame(data, offset)
+        except RegistryPolError as err:
+            raise (err.earlier or err) from None
+        records.append(_interpret(frame))
+        offset = frame.end
     return tuple(records)
+
+
+def _hex_bytes(text: Any) -> bytes:
+    if not isinstance(text, str):
+        raise RegistryPolError("type", 0, "expected hex text, got %s" % type(text).__name__)
+    try:
+        return binascii.unhexlify(text.strip())
+    except (binascii.Error, ValueError):
+        raise RegistryPolError("hex", 0, "the file content is not an even number of hex digits") from None
+
+
+def read_registry_pol_hex(text: Any) -> PolReading:
+    """:func:`read_registry_pol` for the hex the target sends (RawRegistry form)."""
+    return read_registry_pol(_hex_bytes(text))
 
 
 def parse_registry_pol_hex(text: Any) -> Tuple[PolRecord, ...]:
     """The same for the upper- or lower-case hex the target sends (RawRegistry form)."""
-    if not isinstance(text, str):
-        raise RegistryPolError("type", 0, "expected hex text, got %s" % type(text).__name__)
-    try:
-        data = binascii.unhexlify(text.strip())
-    except (binascii.Error, ValueError):
-        raise RegistryPolError("hex", 0, "the file content is not an even number of hex digits") from None
-    return parse_registry_pol(data)
+    return parse_registry_pol(_hex_bytes(text))
 
 
 @dataclass(frozen=True)

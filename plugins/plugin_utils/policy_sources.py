@@ -13,7 +13,11 @@ mapping (every part optional, ``None`` meaning "not read"):
     (REG_* number), ``value`` (the raw bytes as hex text or a list of byte numbers, as
     ``ConvertTo-Json`` writes a ``uint8[]``), ``deleted``, ``GPOID`` and ``precedence`` (1 wins);
     ``gpos`` are ``RSOP_GPO`` instances with ``id`` (what ``GPOID`` refers to), ``name`` and
-    ``guidName``. Classes: https://learn.microsoft.com/en-us/previous-versions/windows/desktop/policy/rsop-registrypolicysetting
+    ``guidName``; ``command`` (optional) is the setting's ``command`` property; ``logging_policy``
+    (optional) the ``RSoPLogging`` policy value as RawRegistry reads it (``{kind, data}``, null when
+    absent). An answer without a single GPO is RSoP data never written (every policy processing
+    that logs RSoP records at least the local GPO), and ``RSoPLogging`` 0 turns logging off: both
+    leave the domain GPOs unknown, never "none". Classes: https://learn.microsoft.com/en-us/previous-versions/windows/desktop/policy/rsop-registrypolicysetting
     and https://learn.microsoft.com/en-us/previous-versions/windows/desktop/policy/rsop-gpo.
 ``local_registry_pol``
     the local Group Policy's ``Machine\\Registry.pol`` as hex text (parsed by
@@ -33,37 +37,51 @@ from __future__ import annotations
 
 import binascii
 import re
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 from xml.etree import ElementTree
 
-from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import policy_registry_pol as preg
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_model import (  # noqa: F401 (the model is re-exported)
+    DELETE,
+    DOMAIN_GPO,
+    GPP,
+    LOCAL_GPO,
+    LOCAL_GPO_ID,
+    LOCAL_GPO_NAME,
+    MDM,
+    NONE,
+    SET,
+    SET_IF_ABSENT,
+    SOURCES,
+    OwnershipReport,
+    PolicyEvidenceError,
+    PolicyOwner,
+    ValueOwnership,
+    _finding,
+    _mapping,
+    _sequence,
+    _text,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_registry_pol import (
+    PolReading,
+    RegistryPolError,
+    policy_effect,
+    read_registry_pol_hex,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_rsop import (  # noqa: F401 (re-exported)
+    _gpo_name,
+    _gpo_names,
+    rsop_owners,
+    rsop_unreadable,
+)
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import (
+    MANAGED_DISABLE_ENTERPRISE_AUTH_PROXY as DISABLE_ENTERPRISE_AUTH_PROXY,
     MANAGED_LOCATIONS,
     MANAGED_TELEMETRY_PROXY_SERVER as TELEMETRY_PROXY_SERVER,
     ManagedLocation,
     find_location,
+    normal_key,
 )
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_registry_pol import (
-    RegistryPolError,
-    decode_data,
-    parse_registry_pol_hex,
-    policy_effect,
-)
-
-DOMAIN_GPO = "domain_gpo"
-LOCAL_GPO = "local_gpo"
-MDM = "mdm"
-GPP = "gpp"
-NONE = "none"
-SOURCES = (DOMAIN_GPO, LOCAL_GPO, GPP, MDM)
-
-SET = "set"
-SET_IF_ABSENT = "set_if_absent"
-DELETE = "delete"
-
-LOCAL_GPO_ID = "LocalGPO"
-LOCAL_GPO_NAME = "Local Group Policy"
 
 # A Registry.xml is a few kilobytes; anything far larger is not one.
 MAX_GPP_XML = 1024 * 1024
@@ -71,199 +89,57 @@ MAX_GPP_XML = 1024 * 1024
 _GPP_ACTIONS = {"C": "create", "R": "replace", "U": "update", "D": "delete"}
 
 
-class PolicyEvidenceError(InputError):
-    """The evidence has the wrong shape. ``field`` names the part, ``rule`` the broken rule."""
-
-
-@dataclass(frozen=True)
-class PolicyOwner:
-    """One policy that sets (or deletes) a value.
-
-    ``enforced`` is True when the next policy refresh puts the owner's value back (a GPO setting,
-    a GPP item that updates, replaces or deletes, an ADMX-backed MDM policy); False for
-    "create only" items, ``**soft.`` values, run-once items and MDM settings whose effect on the
-    value is not documented. ``value`` is None when the owner deletes the value.
-    """
-
-    source: str
-    name: str
-    action: str
-    kind: Optional[str]
-    value: Any
-    enforced: bool
-    detail: str = ""
-
-    def as_dict(self) -> Dict[str, Any]:
-        return {"source": self.source, "name": self.name, "action": self.action, "kind": self.kind,
-                "value": self.value, "enforced": self.enforced, "detail": self.detail}
-
-
-@dataclass(frozen=True)
-class ValueOwnership:
-    """Every owner found for one managed value; ``unread`` lists the sources that could not be read."""
-
-    location: ManagedLocation
-    owners: Tuple[PolicyOwner, ...] = ()
-    unread: Tuple[str, ...] = ()
-
-    @property
-    def source(self) -> str:
-        """The first owner's source, ``none`` when no source read sets it, ``unknown`` when one was not read."""
-        if self.owners:
-            return self.owners[0].source
-        return "unknown" if self.unread else NONE
-
-    def as_dict(self) -> Dict[str, Any]:
-        return {"location": self.location.display, "source": self.source,
-                "owners": [owner.as_dict() for owner in self.owners], "unread": list(self.unread)}
-
-
-@dataclass
-class OwnershipReport:
-    values: Dict[str, ValueOwnership]
-    findings: List[Dict[str, str]] = field(default_factory=list)
-
-    def as_dict(self) -> Dict[str, Any]:
-        return {"values": {name: value.as_dict() for name, value in self.values.items()}, "findings": list(self.findings)}
-
-
-def _finding(severity: str, message: str) -> Dict[str, str]:
-    return {"severity": severity, "message": message}
-
-
-def _mapping(value: Any, name: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise PolicyEvidenceError(name, "type", "must be a mapping, got %s" % type(value).__name__)
-    return value
-
-
-def _sequence(value: Any, name: str) -> Sequence[Any]:
-    if not isinstance(value, (list, tuple)):
-        raise PolicyEvidenceError(name, "type", "must be a list, got %s" % type(value).__name__)
-    return value
-
-
-def _text(value: Any, name: str) -> str:
-    if not isinstance(value, str):
-        raise PolicyEvidenceError(name, "type", "must be text, got %s" % type(value).__name__)
-    return value
-
-
-def _int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value.strip())
-        raise PolicyEvidenceError(name, "type", "must be a number, got %r" % (value,))
-    return value
-
-
-# ---------------------------------------------------------------------------------------------
-# RSoP
-# ---------------------------------------------------------------------------------------------
-
-def _rsop_bytes(value: Any, name: str) -> bytes:
-    if value is None:
-        return b""
-    if isinstance(value, str):
-        try:
-            return binascii.unhexlify(value.strip())
-        except (binascii.Error, ValueError):
-            raise PolicyEvidenceError(name, "hex", "must be hex text or a list of byte numbers") from None
-    if isinstance(value, (list, tuple)) and all(isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 255 for b in value):
-        return bytes(value)
-    raise PolicyEvidenceError(name, "type", "must be hex text or a list of byte numbers 0-255")
-
-
-def _gpo_names(rsop: Mapping[str, Any]) -> Dict[str, str]:
-    names = {}
-    for position, gpo in enumerate(_sequence(rsop.get("gpos") or [], "rsop.gpos")):
-        where = "rsop.gpos[%d]" % position
-        gpo = _mapping(gpo, where)
-        gpo_id = _text(gpo.get("id", ""), where + ".id")
-        name = gpo.get("name")
-        if isinstance(name, str) and name:
-            names[gpo_id.lower()] = name
-            guid = gpo.get("guidName")
-            if isinstance(guid, str) and guid:
-                names[guid.lower()] = name
-    return names
-
-
-def _gpo_guid(gpo_id: str) -> Optional[str]:
-    match = re.search(r"\{[0-9A-Fa-f-]{36}\}", gpo_id)
-    return match.group(0) if match else None
-
-
-def _gpo_name(gpo_id: str, names: Mapping[str, str]) -> str:
-    name = names.get(gpo_id.lower())
-    if name is None:
-        guid = _gpo_guid(gpo_id)
-        name = names.get(guid.lower()) if guid else None
-    return name or gpo_id
-
-
-def rsop_owners(rsop: Any) -> Dict[str, List[PolicyOwner]]:
-    """Owners per managed field from an RSoP answer: the winning instance (lowest precedence) of each."""
-    rsop = _mapping(rsop, "rsop")
-    names = _gpo_names(rsop)
-    winners: Dict[str, Tuple[int, Dict[str, Any], List[str]]] = {}
-    for position, setting in enumerate(_sequence(rsop.get("settings") or [], "rsop.settings")):
-        where = "rsop.settings[%d]" % position
-        setting = _mapping(setting, where)
-        location = find_location(_text(setting.get("registryKey", ""), where + ".registryKey"),
-                                 _text(setting.get("valueName", ""), where + ".valueName"))
-        if location is None:
-            continue
-        precedence = _int(setting.get("precedence", 1), where + ".precedence")
-        gpo_id = _text(setting.get("GPOID", ""), where + ".GPOID")
-        current = winners.get(location.field)
-        if current is None or precedence < current[0]:
-            others = ([] if current is None else current[2] + [_gpo_name(current[1]["GPOID"], names)])
-            winners[location.field] = (precedence, dict(setting, _where=where), others)
-        else:
-            current[2].append(_gpo_name(gpo_id, names))
-    owners: Dict[str, List[PolicyOwner]] = {}
-    for field_name, (precedence, setting, others) in winners.items():
-        where = setting["_where"]
-        gpo_id = setting["GPOID"]
-        local = gpo_id == LOCAL_GPO_ID
-        detail = "RSoP precedence %d" % precedence
-        if others:
-            detail += "; also set by %s, which lose%s" % (", ".join(sorted(set(others))), "" if len(set(others)) > 1 else "s")
-        if setting.get("deleted") is True:
-            owner = PolicyOwner(LOCAL_GPO if local else DOMAIN_GPO, LOCAL_GPO_NAME if local else _gpo_name(gpo_id, names),
-                                DELETE, None, None, True, detail)
-        else:
-            raw = _rsop_bytes(setting.get("value"), where + ".value")
-            try:
-                kind, value = decode_data(_int(setting.get("valueType", 0), where + ".valueType"), raw, 0)
-            except RegistryPolError as err:
-                raise PolicyEvidenceError(where + ".value", err.rule, err.message) from None
-            owner = PolicyOwner(LOCAL_GPO if local else DOMAIN_GPO, LOCAL_GPO_NAME if local else _gpo_name(gpo_id, names),
-                                SET, kind, value, True, detail)
-        owners[field_name] = [owner]
-    return owners
-
-
 # ---------------------------------------------------------------------------------------------
 # local Group Policy (Registry.pol)
 # ---------------------------------------------------------------------------------------------
 
 def local_pol_owners(hex_text: Any) -> Dict[str, List[PolicyOwner]]:
-    """Owners per managed field from the local GPO's Registry.pol (hex). Raises RegistryPolError."""
+    """Owners per managed field from the local GPO's Registry.pol (hex). Raises RegistryPolError for a bad header."""
+    return local_pol_reading(hex_text)[0]
+
+
+def _problem_touches(problem: preg.PolProblem, location: ManagedLocation) -> bool:
+    """Whether an unreadable record may have been about ``location`` (unknown key: it may)."""
+    if problem.key is None or problem.value_name is None:
+        return True
+    record_key, wanted_key = normal_key(problem.key), normal_key(location.key)
+    directive, target = preg.directive_of(problem.value_name)
+    if directive == preg.DELETE_KEYS:
+        return wanted_key == record_key or wanted_key.startswith(record_key + "\\")
+    if record_key != wanted_key:
+        return False
+    if directive in (preg.SET, preg.SET_IF_ABSENT, preg.DELETE_VALUE):
+        return target.lower() == location.name.lower()
+    return directive in (preg.DELETE_ALL_VALUES, preg.DELETE_VALUES)
+
+
+def local_pol_reading(hex_text: Any) -> Tuple[Dict[str, List[PolicyOwner]], Dict[str, List[str]], Tuple[str, ...]]:
+    """(owners, unread, problems) from the local GPO's Registry.pol (hex).
+
+    The records that could be read give the owners; ``unread`` names, per managed field, the bad
+    records that may have been about it (every field after a framing error, since nothing after it
+    was read); ``problems`` describes each bad record. Raises RegistryPolError for a bad header.
+    """
     if hex_text == "":
-        return {}
-    records = parse_registry_pol_hex(hex_text)
+        return {}, {}, ()
+    reading: PolReading = read_registry_pol_hex(hex_text)
     owners: Dict[str, List[PolicyOwner]] = {}
+    unread: Dict[str, List[str]] = {}
     for location in MANAGED_LOCATIONS:
-        effect = policy_effect(records, location.key, location.name)
-        if effect is None:
-            continue
-        action = DELETE if effect.action == "delete" else effect.action
-        owners[location.field] = [PolicyOwner(
-            LOCAL_GPO, LOCAL_GPO_NAME, action, effect.kind, effect.value, action != SET_IF_ABSENT,
-            "Registry.pol record at byte %d" % effect.offset)]
-    return owners
+        effect = policy_effect(reading.records, location.key, location.name)
+        if effect is not None:
+            action = DELETE if effect.action == "delete" else effect.action
+            owners[location.field] = [PolicyOwner(
+                LOCAL_GPO, LOCAL_GPO_NAME, action, effect.kind, effect.value, action != SET_IF_ABSENT,
+                "Registry.pol record at byte %d" % effect.offset)]
+        for problem in reading.problems:
+            if not problem.resumed:
+                unread.setdefault(location.field, []).append(
+                    "local Group Policy (Registry.pol unreadable from byte %d)" % problem.offset)
+            elif _problem_touches(problem, location):
+                unread.setdefault(location.field, []).append(
+                    "local Group Policy (Registry.pol record at byte %d unreadable)" % problem.offset)
+    return owners, unread, tuple(problem.describe() for problem in reading.problems)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,6 +194,16 @@ def mdm_owners(mdm: Any) -> Dict[str, List[PolicyOwner]]:
                 MDM, name, SET, kind, data, False,
                 "Policy CSP ./Device/Vendor/MSFT/Policy/Config/%s; which registry value it writes is not documented, "
                 "and Microsoft asks not to deploy TelemetryProxyServer through MDM%s" % (name, provider))]
+            continue
+        if location is DISABLE_ENTERPRISE_AUTH_PROXY:
+            # A native (integer) policy, not ADMX-backed: the CSP page maps it to the Group Policy of the
+            # same name, but does not say that it writes the DataCollection registry value, so it is named
+            # and does not block a write.
+            owners[location.field] = [PolicyOwner(
+                MDM, name, SET, kind or "DWord", data, False,
+                "Policy CSP ./Device/Vendor/MSFT/Policy/Config/%s (integer, 1 = the service does not use an "
+                "authenticated proxy), mapped to the Group Policy of the same name; which registry value it writes "
+                "is not documented%s" % (name, provider))]
             continue
         action, value = _admx_value(data, policy) if isinstance(data, str) else (SET, data)
         detail = ("ADMX-backed Policy CSP ./Device/Vendor/MSFT/Policy/Config/%s, which writes the Group Policy value%s"
@@ -432,13 +318,18 @@ def resolve_ownership(evidence: Any) -> OwnershipReport:
     per_source: Dict[str, Dict[str, List[PolicyOwner]]] = {}
     gpo_names: Dict[str, str] = {}
 
+    unread_by_field: Dict[str, List[str]] = {}
     rsop = evidence.get("rsop")
+    rsop_silent = rsop_unreadable(rsop) if isinstance(rsop, Mapping) and not rsop.get("error") else None
     if rsop is None:
         unread.append("RSoP")
     elif isinstance(rsop, Mapping) and rsop.get("error"):
         unread.append("RSoP")
         findings.append(_finding("info", "RSoP could not be read (%s): domain GPOs that set these values are not known"
                                  % rsop["error"]))
+    elif rsop_silent is not None:
+        unread.append("RSoP (%s)" % ("RSoPLogging = 0" if "turned off" in rsop_silent else "no GPO recorded"))
+        findings.append(_finding("warning", "%s: domain GPOs that set these values are not known" % rsop_silent))
     else:
         rsop_found = rsop_owners(rsop)
         gpo_names = _gpo_names(_mapping(rsop, "rsop"))
@@ -449,9 +340,11 @@ def resolve_ownership(evidence: Any) -> OwnershipReport:
     if pol is not None:
         try:
             # The file itself is the local GPO; it replaces what RSoP said about the local GPO.
-            per_source[LOCAL_GPO] = local_pol_owners(pol)
+            per_source[LOCAL_GPO], unread_by_field, problems = local_pol_reading(pol)
         except RegistryPolError as err:
             findings.append(_finding("warning", "the local Group Policy file cannot be read: %s" % err))
+        else:
+            findings.extend(_finding("warning", "the local Group Policy file (Registry.pol): %s" % problem) for problem in problems)
     if LOCAL_GPO not in per_source:
         unread.append("local Group Policy")
 
@@ -470,7 +363,7 @@ def resolve_ownership(evidence: Any) -> OwnershipReport:
     values: Dict[str, ValueOwnership] = {}
     for location in MANAGED_LOCATIONS:
         owners = tuple(owner for source in SOURCES for owner in per_source.get(source, {}).get(location.field, []))
-        values[location.field] = ValueOwnership(location, owners, tuple(unread))
+        values[location.field] = ValueOwnership(location, owners, tuple(unread + unread_by_field.get(location.field, [])))
     findings.extend(mdm_caveat(values[TELEMETRY_PROXY_SERVER.field]))
     return OwnershipReport(values, findings)
 

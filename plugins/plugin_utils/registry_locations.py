@@ -19,7 +19,9 @@ proxy values ``ProxyEnable``, ``ProxyServer``, ``AutoConfigURL`` and the
 ``Connections\\DefaultConnectionSettings`` blob, the Defender Antivirus network connection page
 (https://learn.microsoft.com/en-us/defender-endpoint/configure-network-connections-microsoft-defender-antivirus),
 Policy CSP System/TelemetryProxy
-(https://learn.microsoft.com/en-us/windows/client-management/mdm/policy-csp-system#telemetryproxy) and
+(https://learn.microsoft.com/en-us/windows/client-management/mdm/policy-csp-system#telemetryproxy),
+System/DisableEnterpriseAuthProxy
+(https://learn.microsoft.com/en-us/windows/client-management/mdm/policy-csp-system#disableenterpriseauthproxy) and
 Policy CSP ADMX_MicrosoftDefenderAntivirus
 (https://learn.microsoft.com/en-us/windows/client-management/mdm/policy-csp-admx-microsoftdefenderantivirus).
 """
@@ -43,6 +45,10 @@ DEFENDER_SPYNET_KEY = r"SOFTWARE\Policies\Microsoft\Windows Defender\Spynet"
 MDM_DEVICE_KEY = r"SOFTWARE\Microsoft\PolicyManager\current\device"
 # The local Group Policy object's computer-side registry settings.
 LOCAL_MACHINE_REGISTRY_POL = r"%SystemRoot%\System32\GroupPolicy\Machine\Registry.pol"
+# The same file seen from a 32-bit process on 64-bit Windows, where the file system redirector sends
+# System32 to SysWOW64; Sysnative is the documented alias of the real System32 for 32-bit processes
+# (https://learn.microsoft.com/en-us/windows/win32/winprog64/file-system-redirector).
+LOCAL_MACHINE_REGISTRY_POL_FROM_32BIT = r"%SystemRoot%\Sysnative\GroupPolicy\Machine\Registry.pol"
 # The profile HKU\.DEFAULT: what WinHTTP's automatic mode reads for services without a profile of their own.
 DEFAULT_USER_SID = ".DEFAULT"
 # The LocalSystem account's profile, whose Internet Options services running as SYSTEM see.
@@ -80,6 +86,10 @@ DEFENDER_PROXY_PAC_URL = RegistryLocation("proxy_pac_url", HKLM, DEFENDER_POLICY
 DEFENDER_PROXY_BYPASS = RegistryLocation("proxy_bypass", HKLM, DEFENDER_POLICY_KEY, "ProxyBypass", "String")
 DEFENDER_SSL_OPTIONS = RegistryLocation("ssl_options", HKLM, DEFENDER_SPYNET_KEY, "SSLOptions", "DWord")
 DEFENDER_AV_VALUES = (DEFENDER_PROXY_SERVER, DEFENDER_PROXY_PAC_URL, DEFENDER_PROXY_BYPASS, DEFENDER_SSL_OPTIONS)
+# "Turn off Resultant Set of Policy logging" (Computer Configuration > System > Group Policy): 0 turns
+# RSoP logging off, so the RSoP namespace no longer says which GPOs set what. Read only.
+# https://learn.microsoft.com/en-us/previous-versions/windows/desktop/policy/developing-an-rsop-management-tool
+RSOP_LOGGING = RegistryLocation("rsop_logging", HKLM, r"SOFTWARE\Policies\Microsoft\Windows\System", "RSoPLogging", "DWord")
 # The folder of the current Defender Antivirus platform (where the newest MpCmdRun.exe is); read only.
 DEFENDER_INSTALL_LOCATION = RegistryLocation(
     "install_location", HKLM, r"SOFTWARE\Microsoft\Windows Defender", "InstallLocation", "String")
@@ -113,7 +123,8 @@ class ManagedLocation:
 
 _DEFENDER_ADMX = "ADMX_MicrosoftDefenderAntivirus"
 MANAGED_TELEMETRY_PROXY_SERVER = ManagedLocation("telemetry_proxy_server", TELEMETRY_PROXY_SERVER, ("System", "TelemetryProxy"))
-MANAGED_DISABLE_ENTERPRISE_AUTH_PROXY = ManagedLocation("disable_enterprise_auth_proxy", DISABLE_ENTERPRISE_AUTH_PROXY)
+MANAGED_DISABLE_ENTERPRISE_AUTH_PROXY = ManagedLocation("disable_enterprise_auth_proxy", DISABLE_ENTERPRISE_AUTH_PROXY,
+                                                        ("System", "DisableEnterpriseAuthProxy"))
 MANAGED_PREFER_STATIC_PROXY = ManagedLocation("prefer_static_proxy_for_http_request", PREFER_STATIC_PROXY_FOR_HTTP_REQUEST)
 MANAGED_WINHTTP_SETTINGS = ManagedLocation("winhttp_settings", WINHTTP_SETTINGS_NATIVE)
 MANAGED_WINHTTP_SETTINGS_WOW64 = ManagedLocation("winhttp_settings_wow64", WINHTTP_SETTINGS_WOW64)
@@ -219,6 +230,7 @@ def device_facts_reads() -> List[Dict[str, Any]]:
                             ("default_user", DEFAULT_CONNECTION_SETTINGS_DEFAULT_USER)):
         entries.append(read_entry(location, ("wininet", scope, location.field)))
     entries.extend(read_entry(location, ("defender_av", location.field)) for location in DEFENDER_AV_VALUES)
+    entries.append(read_entry(RSOP_LOGGING, ("policy", "rsop", "logging_policy")))
     for managed in MANAGED_LOCATIONS:
         if managed.mdm is None:
             continue
@@ -246,6 +258,7 @@ def device_facts_policy_option() -> Dict[str, Any]:
         "rsop_namespace": r"root\rsop\computer",
         "rsop_keys": keys,
         "registry_pol": LOCAL_MACHINE_REGISTRY_POL,
+        "registry_pol_32bit_process": LOCAL_MACHINE_REGISTRY_POL_FROM_32BIT,
         "gpp_history": GPP_HISTORY_FOLDER,
         "gpp_registry_xml": GPP_REGISTRY_XML,
     }

@@ -48,6 +48,19 @@ REGISTRY_KIND_NAMES = {
     "String": "REG_SZ", "ExpandString": "REG_EXPAND_SZ", "MultiString": "REG_MULTI_SZ", "DWord": "REG_DWORD",
     "QWord": "REG_QWORD", "Binary": "REG_BINARY", "None": "REG_NONE", "Unknown": "an unsupported kind",
 }
+# The kinds .NET calls Unknown, by their REG_* number (winnt.h), as RawRegistry reports it in ``reg_type``.
+REG_TYPE_NAMES = {5: "REG_DWORD_BIG_ENDIAN", 6: "REG_LINK", 8: "REG_RESOURCE_LIST", 9: "REG_FULL_RESOURCE_DESCRIPTOR",
+                  10: "REG_RESOURCE_REQUIREMENTS_LIST"}
+
+
+def kind_words(value: Mapping[str, Any]) -> str:
+    """The REG_* name of a reported ``{kind, data[, reg_type]}`` value, as specific as the report allows."""
+    kind = str(value.get("kind"))
+    reg_type = value.get("reg_type")
+    if kind == "Unknown" and isinstance(reg_type, int) and not isinstance(reg_type, bool):
+        return REG_TYPE_NAMES.get(reg_type, "a kind numbered %d" % reg_type)
+    return REGISTRY_KIND_NAMES.get(kind, kind)
+
 
 # WINHTTP_PROXY_INFO: both lists are "separated by semicolons or whitespace".
 _LIST_SEPARATORS = re.compile(r"[;\s]+")
@@ -121,7 +134,7 @@ class WinHttpView:
             return cls.from_hex(str(value.get("data") or "").upper(), name)
         data = value.get("data")
         shown = repr(data) if len(repr(data)) <= 60 else repr(data)[:57] + "..."
-        return cls(error=f"WinHttpSettings is a {REGISTRY_KIND_NAMES.get(kind, kind)} value, not REG_BINARY "
+        return cls(error=f"WinHttpSettings is a {kind_words(value)} value, not REG_BINARY "
                          f"(data {shown}); the WinHTTP proxy is stored as REG_BINARY",
                    name=name, wrong_kind=(kind, repr(data)))
 

@@ -263,3 +263,31 @@ def test_connection_blob_in_winhttp_format_or_wrong_kind_is_an_error():
     assert facts["decoded"] is None and "WinHttpSettings format" in facts["error"]
     facts = action.connection_settings_facts({"kind": "String", "data": "46000000"})
     assert facts == {"raw": None, "decoded": None, "error": "DefaultConnectionSettings is a REG_SZ value, not REG_BINARY"}
+
+
+def test_rsop_logging_turned_off_by_policy_is_unknown_with_the_reason(run_action):
+    raw = reply("domain_policies")
+    # The registry read of HKLM\Software\Policies\Microsoft\Windows\System\RSoPLogging travels in the RSoP answer.
+    raw["raw"]["policy"]["rsop"]["logging_policy"] = {"kind": "DWord", "data": 0}
+    result, _target = run_action(action, {}, raw)
+    facts = facts_of(result)
+    assert facts["policy"]["rsop"]["logging_policy"] == {"kind": "DWord", "data": 0}
+    value = owner_of(facts, "defender_proxy_server")
+    assert any("RSoPLogging" in item for item in value["unread"])
+    assert [owner["source"] for owner in value["owners"]] == ["local_gpo"]
+    assert any("RSoP logging is turned off by policy" in warning for warning in result["warnings"])
+
+
+def test_a_value_of_a_kind_dotnet_cannot_read_is_named_by_kind_not_taken_for_absent(run_action):
+    # RegistryKey.GetValue returns null for REG_LINK (6) and the resource lists (8, 9, 10); RawRegistry
+    # reports such a value as {kind: Unknown, data: null, reg_type: N} instead of failing to bind null.
+    raw = reply("laptop_win11")
+    raw["raw"]["telemetry_proxy"]["server"] = {"kind": "Unknown", "data": None, "reg_type": 6}
+    raw["raw"]["defender_av"]["proxy_server"] = {"kind": "Unknown", "data": None, "reg_type": 8}
+    raw["raw"]["winhttp"]["native"] = {"kind": "Unknown", "data": None, "reg_type": 10}
+    result, _target = run_action(action, {}, raw)
+    facts = facts_of(result)
+    assert facts["telemetry_proxy"]["server"] is None
+    assert any("telemetry_proxy.server exists as a REG_LINK value" in w for w in result["warnings"])
+    assert any("defender_av.proxy_server exists as a REG_RESOURCE_LIST value" in w for w in result["warnings"])
+    assert "REG_RESOURCE_REQUIREMENTS_LIST" in facts["winhttp"]["native"]["error"]

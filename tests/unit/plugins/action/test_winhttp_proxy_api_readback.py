@@ -166,3 +166,78 @@ def test_two_wrong_kind_values_differ_unless_they_are_the_same(value):
     assert not views_differ(WinHttpView.from_reported(value), same)
     assert views_differ(WinHttpView.from_reported(value), WinHttpView.from_reported({"kind": "String", "data": "other"}))
     assert views_differ(WinHttpView.from_reported(value), WinHttpView.from_hex(W1))
+
+
+# --- the codec's reading checked against WinHTTP's own on every run --------------------------------
+
+API_BYPASS_PROXY = {"access_type": "named_proxy", "proxy": "10.0.0.6:8080", "bypass": "<local>;*.corp.example", "error": None}
+
+
+def read_with(native_hex, api_before, api_view="native"):
+    result = reply("read_proxy")
+    result["raw"].update(native_before=native_hex, wow64_before=native_hex, api_before=api_before, api_view=api_view)
+    result["raw"]["guard_before"] = {"native": native_hex, "wow64": native_hex}
+    return result
+
+
+def test_bytes_misread_as_direct_while_the_api_reads_the_proxy_decide_no_write(run_action):
+    # The codec reads direct access (W1), WinHTTP reads the requested proxy: the API is trusted, so
+    # the setting is already in place and nothing is written.
+    result, target = run_action(action, PROXY_ARGS, read_with(W1, API_BYPASS_PROXY))
+    assert "failed" not in result, result.get("msg")
+    assert [call["module_args"]["_mode"] for call in target.calls] == ["read"]
+    assert result["changed"] is False
+    assert result["before"]["native"]["proxy"] == "10.0.0.6:8080"
+    check = result["codec_check"]
+    assert (check["view"], check["agrees"]) == ("native", False)
+    assert "direct" in check["codec"] and "10.0.0.6:8080" in check["api"]
+    assert any("WinHTTP's own reading" in warning and "trusted" in warning for warning in result["warnings"])
+
+
+def test_bytes_misread_as_a_proxy_while_the_api_reads_direct_decide_no_removal(run_action):
+    read_proxy_bytes = reply("read_proxy")["raw"]["native_before"]
+    result, target = run_action(action, {"state": "absent"}, read_with(read_proxy_bytes, API_DIRECT))
+    assert "failed" not in result, result.get("msg")
+    assert [call["module_args"]["_mode"] for call in target.calls] == ["read"]
+    assert result["changed"] is False
+    assert result["codec_check"]["agrees"] is False
+
+
+def test_a_misread_that_hides_a_needed_change_still_writes_from_the_api_reading(run_action):
+    # The codec reads the requested proxy, WinHTTP reads direct access: the write is needed.
+    read_proxy_bytes = reply("read_proxy")["raw"]["native_before"]
+    result, target = run_action(action, PROXY_ARGS, read_with(read_proxy_bytes, API_DIRECT), reply("apply_set_proxy"))
+    assert [call["module_args"]["_mode"] for call in target.calls][:2] == ["read", "apply"]
+    assert target.calls[1]["module_args"]["_set_native"] is True
+    assert result["codec_check"]["agrees"] is False
+
+
+def test_when_codec_and_api_agree_there_is_no_warning(run_action):
+    result, target = run_action(action, PROXY_ARGS, reply("read_proxy"))
+    assert result["changed"] is False
+    assert result["codec_check"] == {"view": "native", "agrees": True, "codec": result["codec_check"]["codec"],
+                                     "api": result["codec_check"]["api"]}
+    assert not any("WinHTTP's own reading" in warning for warning in result.get("warnings", []))
+
+
+def test_a_32bit_host_process_checks_the_wow64_copy_the_api_read(run_action):
+    # A 32-bit process's WinHTTP reads the WOW6432Node copy; the check is against that copy.
+    raw = reply("read_proxy")
+    raw["raw"].update(wow64_before=W1, api_view="wow64", api_before=API_BYPASS_PROXY)
+    raw["raw"]["guard_before"]["wow64"] = W1
+    result, target = run_action(action, PROXY_ARGS, raw)
+    assert [call["module_args"]["_mode"] for call in target.calls] == ["read"]
+    assert (result["codec_check"]["view"], result["codec_check"]["agrees"]) == ("wow64", False)
+    assert result["changed"] is False
+
+
+def test_with_current_settings_the_writes_own_reading_reports_a_misread(run_action):
+    # The supplied bytes (W1) decode to direct access; the write's reply says WinHTTP read a
+    # different proxy before the write: the mismatch is reported (the write sets the requested value anyway).
+    applied = reply("apply_set_proxy")
+    applied["raw"]["api_before"] = {"access_type": "named_proxy", "proxy": "10.9.9.9:3128", "bypass": "", "error": None}
+    args = dict(PROXY_ARGS, current_settings={"native": W1, "wow64": W1})
+    result, target = run_action(action, args, applied)
+    assert [call["module_args"]["_mode"] for call in target.calls] == ["apply"]
+    assert result["codec_check"]["agrees"] is False and "10.9.9.9:3128" in result["codec_check"]["api"]
+    assert any("WinHTTP's own reading" in warning for warning in result["warnings"])

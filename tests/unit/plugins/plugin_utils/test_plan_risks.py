@@ -123,7 +123,9 @@ def test_replacing_our_own_earlier_proxy_is_not_flagged():
 
 
 def test_policy_evidence_changes_the_words_not_the_warning():
-    unowned = {"rsop": {"error": None, "gpos": [], "settings": []}, "local_registry_pol": "", "mdm": {}, "gpp": []}
+    # RSoP read (it always records the local GPO) and setting nothing.
+    local_gpo = {"id": "LocalGPO", "name": "Local Group Policy", "guidName": "LocalGPO"}
+    unowned = {"rsop": {"error": None, "gpos": [local_gpo], "settings": []}, "local_registry_pol": "", "mdm": {}, "gpp": []}
     plan = compute_plan(STATIC, facts(server=FOREIGN, policy=unowned))
     assert "no policy read sets it; another tool or script" in warnings(plan)
     plan = compute_plan(STATIC, facts(server=FOREIGN, policy={"rsop": {"error": None, "gpos": [], "settings": []}}))

@@ -23,7 +23,9 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_source
 DC = r"Software\Policies\Microsoft\Windows\DataCollection"
 DEFENDER = r"Software\Policies\Microsoft\Windows Defender"
 GPO = "CN={2B7E1F40-5A3C-4C1B-9E2D-7F0A1B2C3D4E},CN=Policies,CN=System,DC=corp,DC=example"
-ALL_READ = {"rsop": {"settings": [], "gpos": []}, "local_registry_pol": "", "mdm": {}, "gpp": []}
+# RSoP read (a logged policy processing always records the local GPO) and setting nothing.
+ALL_READ = {"rsop": {"settings": [], "gpos": [{"id": "LocalGPO", "name": "Local Group Policy", "guidName": "LocalGPO"}]},
+            "local_registry_pol": "", "mdm": {}, "gpp": []}
 
 
 def u16(text):

@@ -11,7 +11,10 @@ NUL-terminated UTF-16LE strings, type and size little-endian DWORDs, data ``size
 
 from __future__ import annotations
 
+import json
+import os
 import struct
+import subprocess
 from typing import Any, List, Tuple
 
 import pytest
@@ -30,6 +33,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_regist
     parse_registry_pol,
     parse_registry_pol_hex,
     policy_effect,
+    read_registry_pol,
 )
 
 DC = r"Software\Policies\Microsoft\Windows\DataCollection"
@@ -262,3 +266,138 @@ def test_built_files_read_back(entries: List[Tuple[str, str, Tuple[int, Any]]]):
     for parsed, (key, name, (reg_type, value)) in zip(records, entries):
         assert (parsed.key, parsed.value_name, parsed.type) == (key, name, reg_type)
         assert parsed.value == (value.hex().upper() if reg_type == 3 else value)
+
+
+# --- a bad record among good ones ---------------------------------------------------------------
+
+SECOND = record(DEFENDER, "ProxyServer", 1, sz("http://10.0.0.7:8080"))
+
+
+@pytest.mark.parametrize("bad, rule", [
+    (record(DC, "DisableEnterpriseAuthProxy", 4, b"\x01\x00\x00"), "dword-size"),
+    (record(DC, "Q", 11, dword(1)), "qword-size"),
+    (record(DC, "TelemetryProxyServer", 1, b"a\x00b"), "odd-string-size"),
+    (record(DC, "TelemetryProxyServer", 1, b"\x00\xd8\x00\x00"), "encoding"),
+    (record("", "TelemetryProxyServer", 1, sz("a:1")), "empty-key"),
+    (u16("[") + b"\x00\xd8" + u16("\x00;") + u16("V\x00;") + dword(1) + u16(";") + dword(0) + u16(";]"), "encoding"),
+])
+def test_a_well_framed_bad_record_is_reported_and_reading_goes_on(bad, rule):
+    # The bad record's brackets, separators and size are in place, so its end is known exactly.
+    reading = read_registry_pol(pol(GOOD, bad, SECOND))
+    assert [r.target for r in reading.records] == ["TelemetryProxyServer", "ProxyServer"]
+    assert len(reading.problems) == 1
+    problem = reading.problems[0]
+    assert (problem.offset, problem.rule, problem.resumed) == (8 + len(GOOD), rule, True)
+    assert reading.read_to is None
+    assert "byte %d" % (8 + len(GOOD)) in problem.describe()
+    # The strict reader still refuses the file, naming the same rule.
+    with pytest.raises(RegistryPolError) as err:
+        parse_registry_pol(pol(GOOD, bad, SECOND))
+    assert err.value.rule == rule
+
+
+@pytest.mark.parametrize("bad, rule", [
+    # The size runs past the closing bracket: where this record ends cannot be known.
+    (record(DC, "TelemetryProxyServer", 1, sz("a:1"), size=10), "separator"),
+    (record(DC, "TelemetryProxyServer", 1, sz("a:1"))[:-2] + u16(")"), "separator"),
+    (u16("[") + u16(DC + "\x00") + u16(","), "separator"),
+    (record(DC, "TelemetryProxyServer", 1, sz("a:1"), size=4000), "truncated"),
+])
+def test_after_a_framing_error_only_the_records_before_it_are_kept(bad, rule):
+    # What follows looks like a good record, but a "[" can sit inside a key name or a value's data,
+    # so no later position is trusted as a record start: nothing after the bad record is read.
+    reading = read_registry_pol(pol(GOOD, bad, SECOND))
+    assert [r.target for r in reading.records] == ["TelemetryProxyServer"]
+    assert len(reading.problems) == 1
+    problem = reading.problems[0]
+    assert (problem.offset, problem.rule, problem.resumed) == (8 + len(GOOD), rule, False)
+    assert reading.read_to == 8 + len(GOOD)
+    assert "nothing after it was read" in problem.describe()
+
+
+def test_a_bracket_inside_data_is_why_there_is_no_resync():
+    # A binary value whose data is a whole record: a reader that resynchronised on the next "["
+    # after a framing error would report a record that is not in the file.
+    inner = record(DC, "TelemetryProxyServer", 1, sz("evil.example:1"))
+    broken = record(DC, "Blob", 3, b"\x01\x02\x03\x04" + inner, size=2)
+    data = pol(GOOD, broken)
+    assert data.find(u16("["), 8 + len(GOOD) + 2) > 0  # a "[" follows the damage: a resync would land there
+    reading = read_registry_pol(data)
+    assert [r.target for r in reading.records] == ["TelemetryProxyServer"]
+    assert reading.records[0].value == "10.0.0.6:8080"
+    assert reading.problems[0].resumed is False
+
+
+def test_a_bad_header_still_raises():
+    with pytest.raises(RegistryPolError) as err:
+        read_registry_pol(pol(GOOD, version=2))
+    assert err.value.rule == "version"
+
+
+# --- against Samba's independent PReg parser ----------------------------------------------------
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+SAMBA_READER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "samba_preg_reader.py")
+
+
+def _samba_available() -> bool:
+    if not os.path.exists(SYSTEM_PYTHON):
+        return False
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import samba.dcerpc.preg, samba.ndr"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+def _samba_read(files: List[bytes]) -> List[Any]:
+    done = subprocess.run([SYSTEM_PYTHON, SAMBA_READER], input=json.dumps([f.hex() for f in files]),
+                          capture_output=True, text=True, check=True, timeout=60)
+    return json.loads(done.stdout)
+
+
+def _ours(record_: Any) -> List[Any]:
+    if record_.type in (1, 2, 4, 11) and record_.directive in (SET, SET_IF_ABSENT):
+        data = record_.value
+    elif record_.type in (1, 2):
+        data = record_.data.decode("utf-16-le").split("\x00", 1)[0]
+    else:
+        data = record_.data.hex().upper()
+    return [record_.key, record_.value_name, record_.type, len(record_.data), data]
+
+
+SAMBA_FILES = [
+    pol(),
+    pol(GOOD, SECOND),
+    pol(record(DC, "DisableEnterpriseAuthProxy", 4, dword(1)), record(DC, "Q", 11, struct.pack("<Q", 2 ** 40 + 3)),
+        record(DC, "Path", 2, sz(r"%SystemRoot%\x")), record(DC, "Blob", 3, b"\x01[\x00]\x00;"),
+        record(DC, "List", 7, u16("a\x00b c\x00\x00"))),
+    pol(record(DC, "**delvals.", 1, sz(" ")), record(DC, "**DeleteValues", 1, sz("TelemetryProxyServer;X")),
+        record(DC, "**Del.TelemetryProxyServer", 1, sz(" ")), record(DC, "**soft.TelemetryProxyServer", 1, sz("s:1")),
+        record(r"Software\Policies", "**DeleteKeys", 1, sz("A;B"))),
+    pol(record(u"Software\\Policies\\Ünïcode ✓", u"Wert ✓", 1, sz(u"проксі:3128"))),
+]
+
+
+@pytest.mark.skipif(not _samba_available(), reason="Debian python3-samba is not installed for /usr/bin/python3 (scripts/bootstrap.sh installs it)")
+def test_records_match_sambas_preg_parser():
+    # Samba (samba.dcerpc.preg + samba.ndr.ndr_unpack) implements [MS-GPREG] independently of us.
+    answers = _samba_read(SAMBA_FILES)
+    for data, answer in zip(SAMBA_FILES, answers):
+        assert "entries" in answer, answer
+        assert [_ours(r) for r in parse_registry_pol(data)] == answer["entries"]
+        assert read_registry_pol(data).problems == ()
+
+
+@pytest.mark.skipif(not _samba_available(), reason="Debian python3-samba is not installed for /usr/bin/python3 (scripts/bootstrap.sh installs it)")
+def test_samba_also_refuses_the_files_we_report_damaged():
+    # Samba reads a file whole or not at all; where it refuses one, our reader reports a problem,
+    # and the records we keep before it are the ones Samba reads from the file cut at that record.
+    damaged = [
+        pol(GOOD, record(DC, "DisableEnterpriseAuthProxy", 4, b"\x01\x00\x00"), SECOND),
+        pol(GOOD, record(DC, "TelemetryProxyServer", 1, sz("a:1"), size=4000)),
+        pol(GOOD, u16("[") + u16(DC + "\x00") + u16(",")),
+    ]
+    answers = _samba_read(damaged + [pol(GOOD)])
+    for data, answer in zip(damaged, answers):
+        assert "error" in answer, answer
+        assert read_registry_pol(data).problems
+    kept = [_ours(r) for r in read_registry_pol(damaged[1]).records]
+    assert kept == answers[-1]["entries"]

@@ -46,7 +46,10 @@ def sz(text):
     return (text + "\x00").encode("utf-16-le")
 
 
-ALL_READ = {"rsop": {"settings": [], "gpos": []}, "local_registry_pol": "", "mdm": {}, "gpp": []}
+# RSoP read and setting nothing: a logged policy processing always records the local GPO (an RSoP
+# answer without any GPO is data never written, which is not "no policy").
+ALL_READ = {"rsop": {"settings": [], "gpos": [{"id": "LocalGPO", "name": "Local Group Policy", "guidName": "LocalGPO"}]},
+            "local_registry_pol": "", "mdm": {}, "gpp": []}
 
 
 def test_nothing_set_anywhere_is_none_and_nothing_read_is_unknown():
@@ -205,3 +208,115 @@ def test_evidence_of_the_wrong_shape_names_the_field(evidence, field):
     with pytest.raises(PolicyEvidenceError) as err:
         resolve_ownership(evidence)
     assert err.value.field == field
+
+
+# --- RSoP that says nothing, RSoP deletion directives, MDM DisableEnterpriseAuthProxy -------------
+
+# Every policy processing that logs RSoP records the local GPO among its GPOs, applied or filtered
+# out as empty; an answer without a single GPO is RSoP data that was never written.
+LOCAL_GPO_ROW = {"id": "LocalGPO", "name": "Local Group Policy", "guidName": "LocalGPO"}
+DOMAIN_GPO_ROW = {"id": "cn={31B2F340-016D-11D2-945F-00C04FB984F9},cn=policies,cn=system,DC=corp,DC=example",
+                  "name": "Proxy baseline", "guidName": "{31B2F340-016D-11D2-945F-00C04FB984F9}"}
+
+
+def rsop_setting(name, reg_type=1, data=b"", gpo=DOMAIN_GPO_ROW["id"], precedence=1, key=DC, **extra):
+    return dict({"registryKey": key, "valueName": name, "valueType": reg_type, "value": data.hex(), "deleted": False,
+                 "GPOID": gpo, "precedence": precedence}, **extra)
+
+
+def test_an_empty_rsop_answer_is_unknown_with_the_reason_not_no_domain_gpo():
+    report = resolve_ownership(dict(ALL_READ, rsop={"settings": [], "gpos": [], "error": None}))
+    ownership = report.values["telemetry_proxy_server"]
+    assert ownership.source == "unknown"
+    assert any(item.startswith("RSoP") and "no GPO" in item for item in ownership.unread)
+    assert any("RSoP" in finding["message"] and "not written" in finding["message"] for finding in report.findings)
+
+
+def test_rsop_logging_turned_off_by_policy_is_unknown_even_with_stale_data():
+    # "Turn off Resultant Set of Policy logging": HKLM\Software\Policies\Microsoft\Windows\System\RSoPLogging
+    # REG_DWORD 0 (https://learn.microsoft.com/en-us/previous-versions/windows/desktop/policy/developing-an-rsop-management-tool).
+    rsop = {"settings": [], "gpos": [LOCAL_GPO_ROW, DOMAIN_GPO_ROW], "error": None,
+            "logging_policy": {"kind": "DWord", "data": 0}}
+    report = resolve_ownership(dict(ALL_READ, rsop=rsop))
+    assert report.values["telemetry_proxy_server"].source == "unknown"
+    assert any("RSoPLogging" in item for item in report.values["telemetry_proxy_server"].unread)
+    assert any("turned off" in finding["message"] for finding in report.findings)
+    # Logging left on (1, or no policy value) reads the answer as usual.
+    for logging_policy in ({"kind": "DWord", "data": 1}, None):
+        report = resolve_ownership(dict(ALL_READ, rsop=dict(rsop, logging_policy=logging_policy)))
+        assert report.values["telemetry_proxy_server"].source == "none"
+
+
+@pytest.mark.parametrize("setting, fields", [
+    # [MS-GPREG] 2.2.1: the "**" value names are case-insensitive instructions.
+    (rsop_setting("**delvals.", 1, sz(" ")), {"telemetry_proxy_server", "disable_enterprise_auth_proxy"}),
+    (rsop_setting("**DelVals.", 1, sz(" ")), {"telemetry_proxy_server", "disable_enterprise_auth_proxy"}),
+    (rsop_setting("**DeleteValues", 1, sz("TelemetryProxyServer;DisableEnterpriseAuthProxy")),
+     {"telemetry_proxy_server", "disable_enterprise_auth_proxy"}),
+    (rsop_setting("**deletevalues", 1, sz("telemetryproxyserver")), {"telemetry_proxy_server"}),
+    (rsop_setting("**Del.TelemetryProxyServer", 1, sz(" ")), {"telemetry_proxy_server"}),
+    (rsop_setting("**DeleteKeys", 1, sz("DataCollection"), key=r"Software\Policies\Microsoft\Windows"),
+     {"telemetry_proxy_server", "disable_enterprise_auth_proxy"}),
+    # The instruction in the command property, the value name plain.
+    (rsop_setting("", 1, sz(" "), command="**delvals."), {"telemetry_proxy_server", "disable_enterprise_auth_proxy"}),
+])
+def test_rsop_deletion_directives_own_the_values_they_delete(setting, fields):
+    report = resolve_ownership(dict(ALL_READ, rsop={"settings": [setting], "gpos": [LOCAL_GPO_ROW, DOMAIN_GPO_ROW]}))
+    deleted = {field for field, value in report.values.items()
+               if value.owners and value.owners[0].action == "delete" and value.owners[0].enforced}
+    assert deleted == fields
+    owner = report.values["telemetry_proxy_server"].owners[0]
+    assert (owner.source, owner.name) == (DOMAIN_GPO, "Proxy baseline")
+
+
+OTHER_GPO_ROW = {"id": "cn={6AC1786C-016F-11D2-945F-00C04FB984F9},cn=policies,cn=system,DC=corp,DC=example",
+                 "name": "Site proxy", "guidName": "{6AC1786C-016F-11D2-945F-00C04FB984F9}"}
+GPOS = [LOCAL_GPO_ROW, DOMAIN_GPO_ROW, OTHER_GPO_ROW]
+
+
+def test_rsop_deletion_loses_to_a_set_of_higher_precedence_and_wins_over_a_lower_one():
+    settings = [rsop_setting("**delvals.", 1, sz(" "), precedence=2),
+                rsop_setting("TelemetryProxyServer", 1, sz("winner.example:8080"), gpo=OTHER_GPO_ROW["id"], precedence=1)]
+    owner = resolve_ownership(dict(ALL_READ, rsop={"settings": settings, "gpos": GPOS})).values["telemetry_proxy_server"].owners[0]
+    assert (owner.action, owner.value, owner.name) == ("set", "winner.example:8080", "Site proxy")
+    assert "Proxy baseline" in owner.detail
+    settings = [rsop_setting("**delvals.", 1, sz(" "), precedence=1),
+                rsop_setting("TelemetryProxyServer", 1, sz("loser.example:8080"), gpo=OTHER_GPO_ROW["id"], precedence=2)]
+    owner = resolve_ownership(dict(ALL_READ, rsop={"settings": settings, "gpos": GPOS})).values["telemetry_proxy_server"].owners[0]
+    assert (owner.action, owner.name) == ("delete", "Proxy baseline")
+    assert "Site proxy" in owner.detail
+
+
+def test_within_one_gpo_a_value_written_after_its_key_is_cleared_is_the_owner():
+    # ADMX-generated files write "**delvals." first, then the values: same GPO, same precedence.
+    settings = [rsop_setting("**delvals.", 1, sz(" ")), rsop_setting("TelemetryProxyServer", 1, sz("kept.example:8080"))]
+    report = resolve_ownership(dict(ALL_READ, rsop={"settings": settings, "gpos": GPOS}))
+    owner = report.values["telemetry_proxy_server"].owners[0]
+    assert (owner.action, owner.value) == ("set", "kept.example:8080")
+    assert report.values["disable_enterprise_auth_proxy"].owners[0].action == "delete"
+
+
+def test_mdm_disable_enterprise_auth_proxy_is_mapped():
+    # Policy CSP System/DisableEnterpriseAuthProxy: an int policy (1 = enabled), Group Policy mapping
+    # DisableEnterpriseAuthProxy under Software\Policies\Microsoft\Windows\DataCollection
+    # (https://learn.microsoft.com/en-us/windows/client-management/mdm/policy-csp-system#disableenterpriseauthproxy).
+    mdm = {"System": {"DisableEnterpriseAuthProxy": {"kind": "DWord", "data": 0},
+                      "DisableEnterpriseAuthProxy_WinningProvider": {"kind": "String", "data": "INTUNE-ID"}}}
+    report = resolve_ownership(dict(ALL_READ, mdm=mdm))
+    owner = report.values["disable_enterprise_auth_proxy"].owners[0]
+    assert (owner.source, owner.name, owner.value) == (MDM, "System/DisableEnterpriseAuthProxy", 0)
+    assert "INTUNE-ID" in owner.detail
+
+
+def test_one_bad_registry_pol_record_keeps_the_others():
+    # A DWORD record with 3 bytes of data is well framed (its end is known): only it is lost.
+    hex_text = pol_hex((DC, "DisableEnterpriseAuthProxy", 4, b"\x01\x00\x00"),
+                       (DC, "TelemetryProxyServer", 1, sz("10.0.0.6:8080")))
+    report = resolve_ownership(dict(ALL_READ, local_registry_pol=hex_text))
+    owner = report.values["telemetry_proxy_server"].owners[0]
+    assert (owner.source, owner.value) == (LOCAL_GPO, "10.0.0.6:8080")
+    # The value of the bad record is unknown, with the record named.
+    bad = report.values["disable_enterprise_auth_proxy"]
+    assert bad.source == "unknown"
+    assert any("byte 8" in item for item in bad.unread)
+    assert any("byte 8" in finding["message"] and "DWORD" in finding["message"] for finding in report.findings)

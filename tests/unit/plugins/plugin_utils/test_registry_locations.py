@@ -43,8 +43,9 @@ def key_paths(tree, prefix=()):
 def test_the_reads_fill_exactly_the_registry_part_of_the_recorded_replies(name):
     raw = all_replies("device_facts")[name]["raw"]
     recorded = {section: raw[section] for section in ("telemetry_proxy", "winhttp", "wininet", "defender_av")}
-    # Of the policy evidence, only the MDM values are registry reads; the rest comes from _policy.
-    recorded["policy"] = {"mdm": raw["policy"]["mdm"]}
+    # Of the policy evidence, only the MDM values and the RSoP logging policy are registry reads;
+    # the rest comes from _policy.
+    recorded["policy"] = {"mdm": raw["policy"]["mdm"], "rsop": {"logging_policy": raw["policy"]["rsop"]["logging_policy"]}}
     built = place(reg.device_facts_reads(), lambda entry: None)
     assert key_paths(built) == key_paths(recorded)
 
@@ -99,6 +100,7 @@ def test_mdm_reads_name_each_policy_and_its_winning_provider():
     mdm = [entry for entry in reg.device_facts_reads() if entry["at"][:2] == ["policy", "mdm"]]
     assert {tuple(entry["at"][2:]) for entry in mdm} == {
         ("System", "TelemetryProxy"), ("System", "TelemetryProxy_WinningProvider"),
+        ("System", "DisableEnterpriseAuthProxy"), ("System", "DisableEnterpriseAuthProxy_WinningProvider"),
         *((reg._DEFENDER_ADMX, name + suffix) for name in ("ProxyServer", "ProxyPacUrl", "ProxyBypass")
           for suffix in ("", "_WinningProvider"))}
     assert all(entry["path"].startswith(reg.MDM_DEVICE_KEY + "\\") for entry in mdm)
@@ -109,3 +111,18 @@ def test_the_policy_option_names_the_keys_of_every_managed_value():
     assert option["rsop_namespace"] == "root\\rsop\\computer"
     assert {managed.key for managed in reg.MANAGED_LOCATIONS} == set(option["rsop_keys"])
     assert option["registry_pol"].endswith("\\GroupPolicy\\Machine\\Registry.pol")
+
+
+def test_the_local_registry_pol_is_reached_from_a_32bit_host_process_too():
+    # A 32-bit process on 64-bit Windows asking for System32 gets SysWOW64 (file system redirector,
+    # https://learn.microsoft.com/en-us/windows/win32/winprog64/file-system-redirector); Sysnative is
+    # the documented way for it to reach the real System32, where the local GPO lives.
+    option = reg.device_facts_policy_option()
+    assert option["registry_pol"].lower() == r"%systemroot%\system32\grouppolicy\machine\registry.pol"
+    assert option["registry_pol_32bit_process"].lower() == r"%systemroot%\sysnative\grouppolicy\machine\registry.pol"
+    with open(os.path.join(MODULES, "device_facts.ps1"), encoding="utf-8") as handle:
+        script = handle.read()
+    # The script picks the Sysnative path exactly when its own process is 32-bit on a 64-bit OS.
+    assert re.search(r"if \(\$is64BitOs -and -not \[System\.Environment\]::Is64BitProcess\) \{\s*\$Path = \$PathFrom32BitProcess",
+                     script)
+    assert "PathFrom32BitProcess = $policyOption.registry_pol_32bit_process" in script

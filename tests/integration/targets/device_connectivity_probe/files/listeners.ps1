@@ -1,15 +1,18 @@
-# Test listeners for the device_connectivity_probe integration target, on loopback only, that stop by
-# themselves after $Lifetime seconds:
+# Test listeners for the device_connectivity_probe integration target. They run as a scheduled task
+# (a process started inside a WinRM/PSRP session is ended with the session), bind only the address
+# given (the host's own non-loopback address, so that requests through a proxy are really sent to
+# the proxy) and stop by themselves after $Lifetime seconds:
 #   $HttpPort  answers every request "404 Not Found" (a service answering a code the test expects);
 #   $HolePort  accepts TCP connections and never answers (a black hole for the deadline case,
 #              without needing a route to any address outside the host).
-param([int]$HttpPort = 48080, [int]$HolePort = 48081, [int]$Lifetime = 240)
+param([string]$Address, [int]$HttpPort = 48080, [int]$HolePort = 48081, [int]$Lifetime = 900)
 
-$http = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $HttpPort)
-$hole = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $HolePort)
+$bind = [System.Net.IPAddress]::Parse($Address)
+$http = New-Object -TypeName System.Net.Sockets.TcpListener -ArgumentList $bind, $HttpPort
+$hole = New-Object -TypeName System.Net.Sockets.TcpListener -ArgumentList $bind, $HolePort
 $http.Start()
 $hole.Start(64)
-$held = [System.Collections.Generic.List[System.Net.Sockets.TcpClient]]::new()
+$held = New-Object -TypeName System.Collections.Generic.List[System.Net.Sockets.TcpClient]
 $answer = [System.Text.Encoding]::ASCII.GetBytes("HTTP/1.1 404 Not Found`r`nContent-Length: 0`r`nConnection: close`r`n`r`n")
 $clock = [System.Diagnostics.Stopwatch]::StartNew()
 try {
@@ -19,7 +22,7 @@ try {
             try {
                 $stream = $client.GetStream()
                 $stream.ReadTimeout = 2000
-                $buffer = New-Object byte[] 4096
+                $buffer = New-Object -TypeName byte[] -ArgumentList 4096
                 try { [void]$stream.Read($buffer, 0, $buffer.Length) } catch { }
                 $stream.Write($answer, 0, $answer.Length)
             }
