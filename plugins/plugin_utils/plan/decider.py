@@ -14,7 +14,7 @@ kind), the closing ``notes``, and ``apply`` (the module call the target contribu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.current_state import CurrentState
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.inputs import PlanInputs
@@ -23,8 +23,17 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_source
 
 Action = Dict[str, Any]
 Findings = List[Dict[str, str]]
-# (who owns the value, the value the action leaves behind, how to compare an owner's value with it or None)
-OwnershipCheck = Tuple[ValueOwnership, Any, Optional[Callable[[Any, Any], bool]]]
+
+
+class OwnershipCheck(NamedTuple):
+    """One registry value an action's module writes, for the ownership rule."""
+
+    ownership: ValueOwnership
+    desired: Any                                        # the value the action leaves behind (None: absent)
+    same: Optional[Callable[[Any, Any], bool]] = None   # compares an owner's value with ``desired``
+    in_place: Optional[bool] = None                     # the device holds ``desired`` now; None: the facts do not say
+    now: str = ""                                       # the device's value in words
+
 
 # Kinds of risk, in the order the review lists them.
 STALE_PROXY = "stale-proxy"

@@ -18,6 +18,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.vocabula
     CHANGING_ACTIONS,
     KEEP,
     REFUSE,
+    REPORT,
     WARNING,
     finding as _finding,
     rebuilder,
@@ -48,6 +49,21 @@ def policy_words(report: Optional[OwnershipReport], field_name: str) -> str:
     return "no policy read sets it; another tool or script that wrote it may write it back"
 
 
+def not_in_effect(ownership: ValueOwnership, now: str) -> str:
+    """A value every enforcing policy sets to the wanted value while the device shows another one."""
+    enforcing = [owner for owner in ownership.owners if owner.enforced]
+    shown = "deleted" if enforcing[0].value is None else repr(enforcing[0].value)
+    return (f"{enforcing_owners(ownership)} sets {ownership.location.name} to {shown}, the value this plan wants, but the "
+            f"device shows {now}: the policy is not in effect (its processing failed, the RSoP is stale, or something "
+            "local overwrote the value); find why and let the policy apply again (gpupdate /force for Group Policy); "
+            "nothing is written while a policy owns the value")
+
+
+def held_reason(reason: str) -> str:
+    """A change's reason once nothing is written: what it would have replaced is what the device has."""
+    return reason.replace("; replaces ", "; the device has ", 1)
+
+
 def _named(action: Dict[str, Any], owned: List[str]) -> Dict[str, Any]:
     if owned:
         return dict(action, reason=f"{action['reason']}; set by {' and '.join(dict.fromkeys(owned))}")
@@ -68,11 +84,11 @@ def apply_ownership(decider: Decider, action: Dict[str, Any], report: Optional[O
         return _named(action, [words for words in owned if words]), findings
     decisions = [decide_ownership(ownership, desired, inputs.policy_conflict, same=same,
                                   option=inputs.name("policy_conflict"))
-                 for ownership, desired, same in checks]
+                 for ownership, desired, same, _in_place, _now in checks]
     base = action["action"]
     if base not in CHANGING_ACTIONS and base != KEEP:
         # Reported or refused already: nothing is written, so only who sets the value is said.
-        return _named(action, [enforcing_owners(check[0]) for check in checks if enforcing_owners(check[0])]), findings
+        return _named(action, [enforcing_owners(check.ownership) for check in checks if enforcing_owners(check.ownership)]), findings
     refused = [decision for decision in decisions if decision.action == OWNER_REFUSE]
     overridden = [decision for decision in decisions if decision.action == OWNER_OVERRIDE]
     kept = [decision for decision in decisions if decision.action == OWNER_KEEP]
@@ -85,8 +101,12 @@ def apply_ownership(decider: Decider, action: Dict[str, Any], report: Optional[O
         if refused:
             findings.append(_finding(WARNING, f"{action['target']}: not changed, a policy owns it: "
                                               + "; ".join(decision.reason for decision in refused)))
-            return rebuild(REFUSE, reason), findings
+            return rebuild(REFUSE, held_reason(reason)), findings
         if kept and len(kept) == len(decisions):
+            wrong = [not_in_effect(check.ownership, check.now) for check in checks if check.in_place is False]
+            if wrong:
+                findings.extend(_finding(WARNING, f"{action['target']}: {words}") for words in wrong)
+                return rebuild(REPORT, f"{held_reason(action['reason'])}; {'; '.join(wrong)}"), findings
             return rebuild(KEEP, reason), findings
         for decision in overridden:
             findings.extend(_finding(WARNING, warning) for warning in decision.warnings)
@@ -94,7 +114,7 @@ def apply_ownership(decider: Decider, action: Dict[str, Any], report: Optional[O
     # KEEP: right today. A policy with the same value is named; one with another value puts it back
     # at its next refresh, whatever policy_conflict says (nothing is written now).
     words = [decision.reason for decision in kept]
-    for (ownership, desired, same), decision in zip(checks, decisions):
+    for (ownership, desired, same, _in_place, _now), decision in zip(checks, decisions):
         if decision.action in (OWNER_REFUSE, OWNER_OVERRIDE):
             compare = same or same_value
             for owner in ownership.owners:

@@ -81,15 +81,24 @@ def _decision(plan: PlanContext) -> Dict[str, Any]:
 
 
 def ownership_checks(report: OwnershipReport, action: Dict[str, Any]) -> List[OwnershipCheck]:
-    return [(report.values["prefer_static_proxy_for_http_request"], action["desired"].get("value"), None)]
+    wanted, now = action["desired"].get("value"), action["current"]
+    value = now.get("value")
+    return [OwnershipCheck(report.values["prefer_static_proxy_for_http_request"], wanted, None,
+                           (value == wanted) if now.get("known") else None, "no value" if value is None else repr(value))]
 
 
 def follow(plan: PlanContext, action: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
-    if plan.decided[TELEMETRY_PROXY.name]["action"] == REFUSE and action["changes"]:
-        # The module writes PreferStaticProxyForHttpRequest only in a call that also states the static
-        # proxy (present with the proxy, or absent): that call would write the refused value.
+    # The module writes PreferStaticProxyForHttpRequest only in a call that also states the static
+    # proxy (present with the proxy, or absent): that call would write a static proxy held back.
+    telemetry = plan.decided[TELEMETRY_PROXY.name]
+    if not action["changes"]:
+        return action, []
+    if telemetry["action"] == REFUSE:
         return rebuilder(action)(REFUSE, f"{action['reason']}; not changed: it is written only together with "
                                          "TelemetryProxyServer, which a policy owns (see the static proxy)"), []
+    if telemetry["action"] == REPORT and telemetry["desired"].get("server"):
+        return rebuilder(action)(REPORT, f"{action['reason']}; not changed: it is written only together with "
+                                         "TelemetryProxyServer, which is held back (see the static proxy)"), []
     return action, []
 
 

@@ -92,12 +92,21 @@ def same_telemetry(owner_value: Any, wanted: Any) -> bool:
 
 def ownership_checks(report: OwnershipReport, action: Dict[str, Any]) -> List[OwnershipCheck]:
     server = action["desired"].get("server")
+    now = action["current"]
+    known = now.get("known")
+    server_now = now.get("server")
+    server_words = server_now if server_now is not None else "no value"
+    server_in_place = (server_now is None if not server else server_now is not None and normal_telemetry(server_now) == server)
+    server_check = OwnershipCheck(report.values["telemetry_proxy_server"], server or None, same_telemetry,
+                                  server_in_place if known else None, server_words)
     if not server:
         # Removing the static proxy also deletes DisableEnterpriseAuthProxy; a baseline GPO that
         # enforces it only puts back a harmless 1, so it does not block the removal.
-        return [(report.values["telemetry_proxy_server"], None, same_telemetry)]
-    return [(report.values["telemetry_proxy_server"], server, same_telemetry),
-            (report.values["disable_enterprise_auth_proxy"], 1, None)]
+        return [server_check]
+    deap = now.get("disable_enterprise_auth_proxy")
+    return [server_check,
+            OwnershipCheck(report.values["disable_enterprise_auth_proxy"], 1, None, deap == 1 if known else None,
+                           "no value" if deap is None else repr(deap))]
 
 
 def foreign_value(plan: PlanContext, decided: Mapping[str, Dict[str, Any]]) -> List[Dict[str, str]]:
@@ -128,6 +137,8 @@ def apply_call(decided: Mapping[str, Dict[str, Any]]) -> Optional[Dict[str, Any]
     elif telemetry["action"] == KEEP and telemetry["desired"].get("server"):
         # Only PreferStaticProxyForHttpRequest changes: restate the static proxy that is already right.
         params = {"state": "present", "proxy": telemetry["desired"]["server"]}
+    elif telemetry["desired"].get("server"):
+        return None  # a static proxy held back is never restated, nor removed, for PreferStaticProxyForHttpRequest
     else:
         params = {"state": "absent"}
     if prefer["changes"]:

@@ -210,7 +210,18 @@ def ownership_checks(report: OwnershipReport, action: Dict[str, Any]) -> List[Ow
     if "proxy" not in desired:
         return []  # winhttp_policy leave: nothing is wanted, owners are only named
     wanted = WinHttpView.proxy_setting(desired.get("proxy") or "", desired.get("bypass") or "")
-    return [(report.values[name], wanted, _same_winhttp) for name in _OWNED_FIELDS]
+    views = (action["current"].get("views") or {})
+    checks = []
+    for name, view_name in zip(_OWNED_FIELDS, ("native", "wow64")):
+        view = views.get(view_name) or {}
+        in_place, words = None, ""
+        if view.get("known") and not view.get("error"):
+            held = WinHttpView.proxy_setting(view.get("proxy") or "", view.get("bypass") or "")
+            in_place = not views_differ(held, wanted)
+            words = f"proxy {view['proxy']}" + (f" bypass {view['bypass']}" if view.get("bypass") else "") \
+                if view.get("proxy") else "direct access"
+        checks.append(OwnershipCheck(report.values[name], wanted, _same_winhttp, in_place, f"{view_name}: {words}"))
+    return checks
 
 
 def named_owners(action: Dict[str, Any]) -> Tuple[str, ...]:
