@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any, Dict, List, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.targets import TARGETS
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.vocabulary import KEEP, PREFER_STATIC_PROXY, SET, WARNING
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.vocabulary import KEEP, PREFER_STATIC_PROXY, REFUSE, SET, WARNING
 
 _CLAUSE = "; "
 _NAMED = re.compile(r"\(([^)]+)\)")
@@ -100,6 +100,8 @@ def _cell(action: Mapping[str, Any]) -> str:
     value = desired.get("server") or desired.get("proxy") or desired.get("proxy_server")
     if action.get("target") == PREFER_STATIC_PROXY.name and desired.get("value") is not None:
         value = str(desired["value"])
+    if verdict == REFUSE and action.get("cause"):
+        return f"{verdict}: {action['cause']}"
     return f"{verdict} {value}" if value and verdict in (SET, KEEP) else verdict
 
 

@@ -69,7 +69,7 @@ def compute_plan(inputs: Optional[Mapping[str, Any]], facts: Any, field_prefix: 
     current = read_current_state(device_facts)
     topology = resolve_topology(parsed, device_facts)
     ownership = read_ownership(device_facts)
-    plan = PlanContext(parsed, device_facts, current, topology["value"], ownership)
+    plan = PlanContext(parsed, device_facts, current, topology["value"], ownership, tuple(topology["evidence"]))
 
     findings = list(current.findings)
     for decider in DECIDERS:

@@ -51,6 +51,7 @@ class PlanContext:
     current: CurrentState
     topology: str
     ownership: Optional[OwnershipReport]
+    topology_evidence: Tuple[str, ...] = ()
     decided: Dict[str, Action] = field(default_factory=dict)
 
 

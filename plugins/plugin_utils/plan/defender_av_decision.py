@@ -38,7 +38,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.defender_av_v
     ssl_options_warning,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.inputs import NETWORK_MODES, SSL_OPTIONS_CHOICES, STATES
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.ownership import held_reason, not_in_effect
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.ownership import conflicting_owners, held_reason, not_in_effect
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.vocabulary import (
     DEFENDER_AV_PROXY,
     KEEP,
@@ -254,7 +254,9 @@ def _owned(action: str, reason: str, params: Optional[Dict[str, Any]], now: Dict
                                 same=lambda owner_value, wanted: _normal_server(owner_value) == wanted,
                                 option=name("policy_conflict"))
     if decision.action == OWNER_REFUSE:
-        return _action(REFUSE, "%s; refused: %s" % (held_reason(reason), decision.reason), None, now, desired, findings)
+        refused = _action(REFUSE, "%s; refused: %s" % (held_reason(reason), decision.reason), None, now, desired, findings)
+        refused["cause"] = conflicting_owners(ownership, desired_value, lambda owner_value, wanted: _normal_server(owner_value) == wanted)
+        return refused
     if decision.action == OWNER_KEEP:
         server_now = _normal_server(now.get("proxy_server")) if now.get("known") else desired_value
         if action in (SET, REMOVE) and server_now != desired_value:

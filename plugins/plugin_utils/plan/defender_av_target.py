@@ -25,6 +25,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.defender
     winhttp_carries_after,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.ownership import policy_words
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.split_proxy import hold_split, sensor_proxy_held
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.vocabulary import (
     DEFENDER_AV_PROXY,
     KEEP,
@@ -101,10 +102,22 @@ def foreign_value(plan: PlanContext, decided: Mapping[str, Dict[str, Any]]) -> L
                               f"not write it: {policy_words(plan.ownership, 'defender_proxy_server')}")]
 
 
+def follow(plan: PlanContext, action: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
+    server = action["desired"].get("proxy_server") or ""
+    sensor = sensor_proxy_held(plan)
+    same = False
+    if sensor is not None:
+        try:
+            same = _normal_defender(server) == proxy_server_from_host_port(sensor)
+        except ProxyAddressError:
+            same = False
+    return hold_split(plan, action, "Defender Antivirus's own proxy", server, same)
+
+
 def apply_call(decided: Mapping[str, Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     defender = decided[TARGET.name]
     return dict(defender["params"]) if defender["changes"] else None
 
 
-DECIDER = Decider(target=TARGET, decide=decide, named_owners=named_owners,
+DECIDER = Decider(target=TARGET, decide=decide, named_owners=named_owners, follow=follow,
                   risks={DROPPED_BYPASS: dropped_bypass, FOREIGN_VALUE: foreign_value}, apply=apply_call)

@@ -32,6 +32,9 @@ WINHTTP_POLICIES = ("leave", "set", "reset", "stable_only")
 SETTING_POLICIES = ("set", "stable_only")
 DEFENDER_AV_POLICIES = ("auto", "leave")
 SSL_OPTIONS_CHOICES = (0, 1, 2, 3)
+# After the static proxy is held back by a policy: hold the WinHTTP and Defender Antivirus moves to another
+# proxy too (the sensor and the rest would use different proxies), or make them with a warning.
+SPLIT_PROXY_CHOICES = ("hold", "proceed")
 
 DEFAULT_INPUTS = {
     "state": "present",
@@ -48,6 +51,7 @@ DEFAULT_INPUTS = {
     "policy_conflict": "refuse",
     "defender_av_policy": "auto",
     "defender_ssl_options": None,
+    "split_proxy_after_refusal": "hold",
 }
 
 # How each network mode is named in reasons.
@@ -77,6 +81,7 @@ class PlanInputs:
     policy_conflict: str = "refuse"
     defender_av_policy: str = "auto"
     defender_ssl_options: Optional[int] = None
+    split_proxy_after_refusal: str = "hold"
     prefix: str = ""
 
     def name(self, option: str) -> str:
@@ -252,6 +257,8 @@ def parse_inputs(raw: Optional[Mapping[str, Any]], field_prefix: str = "") -> Pl
         policy_conflict=policy_conflict,
         defender_av_policy=defender_av_policy,
         defender_ssl_options=ssl_options,
+        split_proxy_after_refusal=_choice(values["split_proxy_after_refusal"], name("split_proxy_after_refusal"),
+                                          SPLIT_PROXY_CHOICES),
         prefix=field_prefix,
     )
 
@@ -272,4 +279,5 @@ def inputs_summary(parsed: PlanInputs) -> Dict[str, Any]:
         "policy_conflict": parsed.policy_conflict,
         "defender_av_policy": parsed.defender_av_policy,
         "defender_ssl_options": parsed.defender_ssl_options,
+        "split_proxy_after_refusal": parsed.split_proxy_after_refusal,
     }

@@ -10,7 +10,7 @@ verdict, reason and findings, the same way for every target.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.decider import Decider
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.inputs import PlanInputs
@@ -31,7 +31,15 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_owners
     describe_owner,
     same_value,
 )
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_sources import OwnershipReport, ValueOwnership
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_sources import (
+    DOMAIN_GPO,
+    GPP,
+    LOCAL_GPO,
+    MDM,
+    OwnershipReport,
+    PolicyOwner,
+    ValueOwnership,
+)
 
 
 def enforcing_owners(ownership: ValueOwnership) -> str:
@@ -47,6 +55,26 @@ def policy_words(report: Optional[OwnershipReport], field_name: str) -> str:
         return (f"no policy that could be read sets it, but {', '.join(ownership.unread)} could not be read: a policy there may "
                 "write it back")
     return "no policy read sets it; another tool or script that wrote it may write it back"
+
+
+def short_owner(owner: PolicyOwner) -> str:
+    """A policy in a few words, for a fleet table cell: GPO "name", local Group Policy, GPP "name", MDM name."""
+    if owner.source == DOMAIN_GPO:
+        return f'GPO "{owner.name}"'
+    if owner.source == LOCAL_GPO:
+        return "local Group Policy"
+    if owner.source == GPP:
+        return f'GPP "{owner.name}"'
+    if owner.source == MDM:
+        return f"MDM {owner.name}"
+    return owner.name
+
+
+def conflicting_owners(ownership: ValueOwnership, desired: Any, same: Optional[Callable[[Any, Any], bool]] = None) -> str:
+    """The enforcing policies that set another value than ``desired``, in a few words each."""
+    compare = same or same_value
+    return ", ".join(dict.fromkeys(short_owner(owner) for owner in ownership.owners
+                                   if owner.enforced and not compare(owner.value, desired)))
 
 
 def not_in_effect(ownership: ValueOwnership, now: str) -> str:
@@ -99,9 +127,12 @@ def apply_ownership(decider: Decider, action: Dict[str, Any], report: Optional[O
             return action, findings
         reason = f"{action['reason']}; {owner_words}"
         if refused:
-            findings.append(_finding(WARNING, f"{action['target']}: not changed, a policy owns it: "
-                                              + "; ".join(decision.reason for decision in refused)))
-            return rebuild(REFUSE, held_reason(reason)), findings
+            # The reason says which setting of which policy to change; the finding only points at it.
+            cause = ", ".join(dict.fromkeys(conflicting_owners(check.ownership, check.desired, check.same)
+                                            for check, decision in zip(checks, decisions) if decision.action == OWNER_REFUSE))
+            findings.append(_finding(WARNING, f"{action['target']}: not changed, {cause} enforces another value (the "
+                                              "action's reason names the setting to change)"))
+            return rebuild(REFUSE, held_reason(reason), cause), findings
         if kept and len(kept) == len(decisions):
             wrong = [not_in_effect(check.ownership, check.now) for check in checks if check.in_place is False]
             if wrong:

@@ -95,7 +95,8 @@ def follow(plan: PlanContext, action: Dict[str, Any]) -> Tuple[Dict[str, Any], L
         return action, []
     if telemetry["action"] == REFUSE:
         return rebuilder(action)(REFUSE, f"{action['reason']}; not changed: it is written only together with "
-                                         "TelemetryProxyServer, which a policy owns (see the static proxy)"), []
+                                         "TelemetryProxyServer, which a policy owns (see the static proxy)",
+                                 "held with TelemetryProxyServer"), []
     if telemetry["action"] == REPORT and telemetry["desired"].get("server"):
         return rebuilder(action)(REPORT, f"{action['reason']}; not changed: it is written only together with "
                                          "TelemetryProxyServer, which is held back (see the static proxy)"), []

@@ -46,9 +46,11 @@ class Target:
     column: str
 
     def action(self, verdict: str, reason: str, params: Optional[Dict[str, Any]] = None,
-               current: Optional[Dict[str, Any]] = None, desired: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        """An action in the plan's shape; only a changing verdict carries module parameters."""
-        return {
+               current: Optional[Dict[str, Any]] = None, desired: Optional[Dict[str, Any]] = None,
+               cause: Optional[str] = None) -> Dict[str, Any]:
+        """An action in the plan's shape; only a changing verdict carries module parameters, only a
+        refusal its cause in a few words (the policy, the topology...) for a fleet table."""
+        built = {
             "target": self.name,
             "action": verdict,
             "module": self.module,
@@ -58,6 +60,9 @@ class Target:
             "desired": desired or {},
             "reason": reason,
         }
+        if verdict == REFUSE and cause:
+            built["cause"] = cause
+        return built
 
 
 TELEMETRY_PROXY = Target("telemetry_proxy", "purview.device_proxy.telemetry_proxy", "TelemetryProxyServer")
@@ -70,10 +75,14 @@ def finding(severity: str, message: str) -> Dict[str, str]:
     return {"severity": severity, "message": message}
 
 
-def rebuilder(action: Dict[str, Any]) -> Callable[[str, str], Dict[str, Any]]:
+def rebuilder(action: Dict[str, Any]) -> Callable[..., Dict[str, Any]]:
     """Rebuild an action with another verdict and reason, keeping what it found and wanted."""
-    def rebuild(verdict: str, reason: str) -> Dict[str, Any]:
+    def rebuild(verdict: str, reason: str, cause: Optional[str] = None) -> Dict[str, Any]:
         changes = verdict in CHANGING_ACTIONS
-        return dict(action, action=verdict, changes=changes, params=action["params"] if changes and action["params"] else {},
-                    reason=reason)
+        rebuilt = dict(action, action=verdict, changes=changes, params=action["params"] if changes and action["params"] else {},
+                       reason=reason)
+        rebuilt.pop("cause", None)
+        if verdict == REFUSE and cause:
+            rebuilt["cause"] = cause
+        return rebuilt
     return rebuild

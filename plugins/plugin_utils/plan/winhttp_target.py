@@ -22,6 +22,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.decider 
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.inputs import MODE_WORDS, PlanInputs
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.ownership import policy_words
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.split_proxy import hold_split, sensor_proxy_held
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.reasons import (
     no_config_why,
     normal_telemetry,
@@ -81,7 +82,8 @@ def _winhttp_set_detail(current: CurrentState, wanted: WinHttpView, inputs: Plan
     return f"replaces {current.describe_winhttp()} ({whose})"
 
 
-def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
+def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str,
+                   evidence: Tuple[str, ...] = ()) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
     findings: List[Dict[str, str]] = []
     proxies = current.winhttp_proxies()
     now = {"views": {view.name: view.to_plan() for view in current.winhttp_views}, "summary": current.describe_winhttp()}
@@ -167,15 +169,18 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
         if proxies:
             findings.append(_finding(WARNING, f"system-wide WinHTTP proxy ({described}) is already set on "
                                               f"{roaming_words[topology]}: {ROAMING_WHY}"))
-        return TARGET.action(REFUSE, decision.refusal, current=now, desired=desired), findings
+        return TARGET.action(REFUSE, decision.refusal, current=now, desired=desired,
+                             cause="roaming device" if topology == ROAMING else "unknown topology"), findings
     if decision.warning:
         params["force"] = True
         findings.append(_finding(WARNING, decision.warning))
         reason = f"{inputs.name('winhttp_policy')} is set and {decision.warning}"
     else:
+        # The device in the topology derivation's own words (a virtual server is no desktop).
+        seen = evidence[0].split(":", 1)[0] if evidence else "stable"
         reason = (f"stable topology and {inputs.name('winhttp_policy')} is {policy}: the system-wide WinHTTP proxy "
-                  f"(netsh winhttp set proxy {server}) is acceptable for a desktop that always sits behind the same proxy; "
-                  "it affects every WinHTTP client on the device")
+                  f"(netsh winhttp set proxy {server}) is acceptable for a device that always sits behind the same proxy "
+                  f"({seen}); it affects every WinHTTP client on the device")
     wanted = WinHttpView.proxy_setting(server, bypass)
     if _winhttp_matches(current, wanted):
         return TARGET.action(KEEP, f"{reason}; already set on both registry views", current=now,
@@ -189,7 +194,7 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str) -> 
 
 
 def decide(plan: PlanContext) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
-    return decide_winhttp(plan.inputs, plan.current, plan.topology)
+    return decide_winhttp(plan.inputs, plan.current, plan.topology, plan.topology_evidence)
 
 
 def _winhttp_owner_view(value: Any) -> WinHttpView:
@@ -278,11 +283,18 @@ def foreign_value(plan: PlanContext, decided: Mapping[str, Dict[str, Any]]) -> L
     return []
 
 
+def follow(plan: PlanContext, action: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
+    server = action["desired"].get("proxy") or ""
+    sensor = sensor_proxy_held(plan)
+    return hold_split(plan, action, "the system-wide WinHTTP proxy", server,
+                      sensor is not None and proxy_key(server) == proxy_key(sensor))
+
+
 def apply_call(decided: Mapping[str, Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     winhttp = decided[TARGET.name]
     return dict(winhttp["params"]) if winhttp["changes"] else None
 
 
-DECIDER = Decider(target=TARGET, decide=decide, ownership_checks=ownership_checks, named_owners=named_owners,
+DECIDER = Decider(target=TARGET, decide=decide, ownership_checks=ownership_checks, named_owners=named_owners, follow=follow,
                   risks={STALE_PROXY: stale_after_move, DROPPED_BYPASS: dropped_bypass, FOREIGN_VALUE: foreign_value},
                   apply=apply_call)
