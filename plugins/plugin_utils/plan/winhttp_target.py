@@ -178,9 +178,10 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str,
     else:
         # The device in the topology derivation's own words (a virtual server is no desktop).
         seen = evidence[0].split(":", 1)[0] if evidence else "stable"
+        # The evidence comes after the rationale, so the fleet review still shows the rationale once.
         reason = (f"stable topology and {inputs.name('winhttp_policy')} is {policy}: the system-wide WinHTTP proxy "
-                  f"(netsh winhttp set proxy {server}) is acceptable for a device that always sits behind the same proxy "
-                  f"({seen}); it affects every WinHTTP client on the device")
+                  f"(netsh winhttp set proxy {server}) is acceptable for a device that always sits behind the same proxy; "
+                  f"it affects every WinHTTP client on the device; topology evidence: {seen}")
     wanted = WinHttpView.proxy_setting(server, bypass)
     if _winhttp_matches(current, wanted):
         return TARGET.action(KEEP, f"{reason}; already set on both registry views", current=now,
