@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.defender_av_decision import (  # noqa: F401
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.defender_av_decision import (
     MODULE,
     TARGET,
     DefenderPlanError,
     decide_defender_av_proxy,
     winhttp_carries_after,
 )
+
+__all__ = ["MODULE", "TARGET", "DefenderPlanError", "decide_defender_av_proxy", "winhttp_carries_after"]

@@ -82,7 +82,7 @@ def main(argv=None):
     if args.one:
         run_one(args.one)
         return 0
-    for _ in range(args.repeat):
+    for _round in range(args.repeat):
         for size in args.hosts:
             subprocess.run([sys.executable, os.path.abspath(__file__), "--one", str(size)], check=True)
     return 0
