@@ -9,8 +9,8 @@ groups the actions by decision kind (target and the reason's opening clause), ke
 clauses every reason of a kind shares as the kind's rationale, printed once at the end as
 ``[W1]``, ``[W2]``..., and leaves on each host's line only what is particular to the host.
 Between the two, one table shows the whole fleet in the order the plans are given (the inventory
-order): host, topology and its evidence in a word, the four targets, the number of changes and
-of warnings.
+order): host, topology and its evidence in a word, one column per target of the plan's registry
+(plan/targets.py), the number of changes and of warnings.
 """
 
 from __future__ import annotations
@@ -19,14 +19,10 @@ import re
 from collections.abc import Mapping
 from typing import Any, Dict, List, Sequence, Tuple
 
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.targets import TARGETS
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.vocabulary import KEEP, PREFER_STATIC_PROXY, REFUSE, SET, WARNING
+
 _CLAUSE = "; "
-_TARGETS = ("telemetry_proxy", "prefer_static_proxy", "winhttp_proxy", "defender_av_proxy")
-_TARGET_COLUMNS = {
-    "telemetry_proxy": "TelemetryProxyServer",
-    "prefer_static_proxy": "PreferStatic",
-    "winhttp_proxy": "WinHTTP",
-    "defender_av_proxy": "Defender AV",
-}
 _NAMED = re.compile(r"\(([^)]+)\)")
 
 
@@ -102,9 +98,11 @@ def _cell(action: Mapping[str, Any]) -> str:
     verdict = str(action.get("action"))
     desired = action.get("desired") or {}
     value = desired.get("server") or desired.get("proxy") or desired.get("proxy_server")
-    if action.get("target") == "prefer_static_proxy" and desired.get("value") is not None:
+    if action.get("target") == PREFER_STATIC_PROXY.name and desired.get("value") is not None:
         value = str(desired["value"])
-    return f"{verdict} {value}" if value and verdict in ("set", "keep") else verdict
+    if verdict == REFUSE and action.get("cause"):
+        return f"{verdict}: {action['cause']}"
+    return f"{verdict} {value}" if value and verdict in (SET, KEEP) else verdict
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
@@ -121,11 +119,11 @@ def fleet_table(plans: Any) -> List[str]:
     for plan in _check(plans):
         topology = plan.get("topology") or {}
         by_target = {action.get("target"): action for action in plan["actions"]}
-        warnings = sum(1 for finding in plan.get("findings") or [] if finding.get("severity") == "warning")
+        warnings = sum(1 for finding in plan.get("findings") or [] if finding.get("severity") == WARNING)
         rows.append([str(plan.get("host") or "device"), f"{topology.get('value')} ({evidence_word(topology)})",
-                     *(_cell(by_target[target]) if target in by_target else "-" for target in _TARGETS),
+                     *(_cell(by_target[target.name]) if target.name in by_target else "-" for target in TARGETS),
                      str(plan.get("changes", 0)), str(warnings)])
-    header = ["host", "topology (evidence)", *(_TARGET_COLUMNS[target] for target in _TARGETS), "changes", "warnings"]
+    header = ["host", "topology (evidence)", *(target.column for target in TARGETS), "changes", "warnings"]
     return _table(header, rows)
 
 

@@ -129,7 +129,7 @@ def test_the_walkthrough_runs_as_written(tmp_path, setup):
     # The steps did what the README says they do.
     work = home / "purview-walkthrough"
     # The plan's fleet review: one row per device, each reason once.
-    assert re.search(r"\| laptop-02 +\| roaming \(Notebook\) +\| set 10\.0\.0\.6:8080 +\| keep +\| refuse +\|",
+    assert re.search(r"\| laptop-02 +\| roaming \(Notebook\) +\| set 10\.0\.0\.6:8080 +\| keep +\| refuse: roaming device +\|",
                      proc.stdout), "plan: laptop-02's static WinHTTP is refused"
     assert re.search(r"\[W\d+\] winhttp_proxy: static WinHTTP refused: roaming device", proc.stdout), "plan: why"
     assert re.search(r"\| desktop-04 +\| stable \(Mini Tower\) +\| report +\|", proc.stdout), \

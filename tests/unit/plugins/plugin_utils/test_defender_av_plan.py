@@ -138,9 +138,13 @@ def test_a_policy_that_sets_the_same_proxy_is_keep():
     evidence = dict(ALL_READ, mdm={"ADMX_MicrosoftDefenderAntivirus": {
         "ProxyServer": {"kind": "String", "data": '<enabled/><data id="ProxyServer" value="http://10.0.0.6:8080"/>'}}})
     owner = resolve_ownership(evidence).values["defender_proxy_server"]
-    action = decide(topology="roaming", ownership=owner)
+    action = decide(topology="roaming", ownership=owner, current=dict(NOTHING, proxy_server="http://10.0.0.6:8080"))
     assert action["action"] == "keep"
     assert "MDM policy" in action["reason"]
+    # The device lacks the value the policy should have written: not in effect, reported, nothing written.
+    action = decide(topology="roaming", ownership=owner)
+    assert action["action"] == "report" and action["changes"] is False
+    assert "MDM policy" in action["reason"] and "not in effect" in action["reason"]
 
 
 @pytest.mark.parametrize("kwargs, field, rule", [

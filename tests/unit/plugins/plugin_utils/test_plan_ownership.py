@@ -100,11 +100,12 @@ def test_policy_with_the_same_value_is_keep_with_the_owner_named():
     assert "owned by" in telemetry["reason"] and "Workstations - Proxy" in telemetry["reason"]
 
 
-def test_policy_with_the_same_value_is_keep_even_before_its_refresh():
-    """The registry still holds nothing, but the policy writes the wanted value: nothing to write."""
+def test_policy_with_the_same_value_is_reported_while_the_registry_lacks_it():
+    """The registry still holds nothing, but the policy should have written the wanted value: nothing to
+    write, and the plan says the policy is not in effect instead of calling the device right."""
     plan = compute_plan({"network_mode": "static", "proxy": GPO_PROXY},
                         facts(dict(ALL_READ, rsop=rsop()), server=None))
-    assert action(plan, "telemetry_proxy")["action"] == "keep"
+    assert action(plan, "telemetry_proxy")["action"] == "report"
     assert "telemetry_proxy" not in plan["apply"]
 
 

@@ -90,7 +90,8 @@ def test_fleet_table_is_in_inventory_order_with_a_row_per_host():
         assert row[6] == str(plan["changes"])
         assert row[7] == str(sum(1 for finding in plan["findings"] if finding["severity"] == "warning"))
         actions = {action["target"]: action["action"] for action in plan["actions"]}
-        assert [cell.split()[0] for cell in row[2:6]] == [actions[target] for target in (
+        # A cell is the verdict, then its value ("set 10.0.0.6:8080") or its cause ("refuse: roaming device").
+        assert [cell.split()[0].rstrip(":") for cell in row[2:6]] == [actions[target] for target in (
             "telemetry_proxy", "prefer_static_proxy", "winhttp_proxy", "defender_av_proxy")]
     assert by_host["lap-static-01"][1] == "roaming (Notebook)"
     assert by_host["lap-override-08"][1] == "stable (inventory)"
