@@ -9,8 +9,9 @@ PYTHON=${PYTHON:-python3}
 # mono-mcs/mono-runtime: the C# gate and the C# logic tests; squid-openssl: the
 # Squid tests, renderer checks and molecule scenario; shellcheck: its sanity
 # test; chromium: the HTML report screenshot test; iproute2: the network
-# namespace scenario.
-DEBIAN_PACKAGES=(mono-mcs mono-runtime squid-openssl shellcheck chromium iproute2)
+# namespace scenario; python3-samba: Samba's Registry.pol (PReg) parser, the
+# independent reader the exported Group Policy files are checked against.
+DEBIAN_PACKAGES=(mono-mcs mono-runtime squid-openssl shellcheck chromium iproute2 python3-samba)
 
 missing_debs=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
