@@ -82,10 +82,10 @@ class ActionModule(ActionBase):
         except OSError as err:
             result.update(failed=True, msg="dest: cannot write the Group Policy files: %s" % err)
             return result
+        verb = "to write" if self._task.check_mode else "written"
         result.update(changed=bool(changed), dest=params["dest"], changed_files=changed,
                       classes=[_summary(item) for item in export["classes"]],
-                      msg="%d device classes, %d files %s" % (len(export["classes"]), len(changed),
-                                                               "to write" if self._task.check_mode else "written"))
+                      msg="%d device classes, %d files %s" % (len(export["classes"]), len(changed), verb))
         if self._task.diff and changed:
             result["diff"] = {"before": "", "after": "".join("%s: %d bytes\n" % (name, len(files[name])) for name in changed)}
         return result

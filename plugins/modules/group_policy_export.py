@@ -51,7 +51,8 @@ seealso:
   - name: Registry Policy File Format
     link: https://learn.microsoft.com/en-us/previous-versions/windows/desktop/policy/registry-policy-file-format
   - name: Microsoft Security Compliance Toolkit (LGPO.exe)
-    link: https://learn.microsoft.com/en-us/windows/security/operating-system-security/device-management/windows-security-configuration-framework/security-compliance-toolkit-10
+    link: >-
+      https://learn.microsoft.com/en-us/windows/security/operating-system-security/device-management/windows-security-configuration-framework/security-compliance-toolkit-10
 """
 
 EXAMPLES = r"""

@@ -82,8 +82,8 @@ def _values_table(values: List[Mapping[str, Any]]) -> List[str]:
     rows = ["| key (HKLM) | value | type | data | Group Policy that writes it |", "|---|---|---|---|---|"]
     for value in values:
         policy = value["policy"] or "none (GPMC shows it under Extra Registry Settings)"
-        rows.append("| `%s` | `%s` | %s | `%s` | %s |" % (value["key"], value["name"], _KIND_WORDS.get(value["kind"], value["kind"]),
-                                                         value["value"], policy))
+        kind = _KIND_WORDS.get(value["kind"], value["kind"])
+        rows.append("| `%s` | `%s` | %s | `%s` | %s |" % (value["key"], value["name"], kind, value["value"], policy))
     return rows
 
 

@@ -174,6 +174,6 @@ def limits_text(topology: str) -> List[str]:
         return ["No WMI filter can select this class: the devices are unknown to the collection, not a kind of "
                 "hardware. Scope the GPO with the security group of computers.txt, or gather their facts with "
                 "purview.device_proxy.device_facts so they fall into the stable or roaming class"]
-    return [lead] + ["not tested: %s" % reason for _key, reason in NOT_SEEN] + [STRING_NOTE,
-        "physical devices that report no PCSystemType are selected by neither filter (a comparison with NULL is "
-        "false)"]
+    null_note = ("physical devices that report no PCSystemType are selected by neither filter (a comparison with "
+                 "NULL is false)")
+    return [lead] + ["not tested: %s" % reason for _key, reason in NOT_SEEN] + [STRING_NOTE, null_note]
