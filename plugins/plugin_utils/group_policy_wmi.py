@@ -10,7 +10,10 @@ MSFT_SomFilter.Evaluate returns S_OK only "if all the queries ... return results
 https://learn.microsoft.com/en-us/previous-versions/windows/desktop/policmanprov/evaluate-method-in-class-msft-somfilter).
 So the queries of a filter are ANDed, one WMI class each, and a filter cannot:
 
-* OR across classes (a battery in Win32_Battery *or* a mobile PCSystemType in Win32_ComputerSystem);
+* OR across classes (a battery in Win32_Battery *or* a mobile PCSystemType in Win32_ComputerSystem):
+  "WMI supports data queries from only one class at a time" (WQL (SQL for WMI),
+  https://learn.microsoft.com/en-us/windows/win32/wmisdk/wql-sql-for-wmi, which also lists the
+  AND, OR, NOT and LIKE keywords the queries use);
 * test that a class has no instance (no battery);
 * test an array: "WQL does not support queries of array datatypes"
   (https://learn.microsoft.com/en-us/windows/win32/wmisdk/querying-with-wql), which rules out
@@ -174,6 +177,10 @@ def limits_text(topology: str) -> List[str]:
         return ["No WMI filter can select this class: the devices are unknown to the collection, not a kind of "
                 "hardware. Scope the GPO with the security group of computers.txt, or gather their facts with "
                 "purview.device_proxy.device_facts so they fall into the stable or roaming class"]
+    keywords = len(re.findall(r"\b(?:AND|OR|NOT)\b", query_for(topology) or ""))
+    quota_note = ("the query uses %d AND/OR/NOT keywords; Microsoft notes that too many make WMI answer "
+                  "WBEM_E_QUOTA_VIOLATION (Querying with WQL): test it with Get-CimInstance -Query on one device "
+                  "first" % keywords)
     null_note = ("physical devices that report no PCSystemType are selected by neither filter (a comparison with "
                  "NULL is false)")
-    return [lead] + ["not tested: %s" % reason for _key, reason in NOT_SEEN] + [STRING_NOTE, null_note]
+    return [lead] + ["not tested: %s" % reason for _key, reason in NOT_SEEN] + [STRING_NOTE, null_note, quota_note]

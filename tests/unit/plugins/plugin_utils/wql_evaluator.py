@@ -11,6 +11,9 @@
   any run of characters, ``_`` one character, ``[...]`` one character of a set.
 * "Querying with WQL" (https://learn.microsoft.com/en-us/windows/win32/wmisdk/querying-with-wql):
   "WQL does not support queries of array datatypes": a test on an array property is refused here.
+* "WQL (SQL for WMI)" (https://learn.microsoft.com/en-us/windows/win32/wmisdk/wql-sql-for-wmi): the
+  AND, OR, NOT and LIKE keywords; "the OR operators are evaluated after the AND operators"; data
+  queries from one class at a time.
 * A WMI filter query is true when it returns at least one instance ([MS-GPOL] WMI filter evaluation).
 
 Comparisons with a NULL property are false (SQL semantics; an assumption, stated in the export).
