@@ -278,3 +278,18 @@ def test_the_stable_filter_cannot_use_chassis_types_because_wql_refuses_arrays()
     with pytest.raises(wql.WqlError, match="array"):
         wql.query_selects("SELECT * FROM Win32_SystemEnclosure WHERE ChassisTypes = 10",
                           wql.instances_from_facts({"chassis_types": [10]}))
+
+
+@pytest.mark.parametrize("query,expected", [
+    # OR is evaluated after AND (WQL (SQL for WMI)).
+    ('SELECT * FROM Win32_ComputerSystem WHERE PCSystemType = 1 OR PCSystemType = 5 AND Model = "x"', True),
+    ('SELECT * FROM Win32_ComputerSystem WHERE NOT PCSystemType = 1', False),
+    ('SELECT * FROM Win32_ComputerSystem WHERE Model LIKE "virt%"', True),
+    ('SELECT * FROM Win32_ComputerSystem WHERE Model LIKE "virtual[_]%"', False),
+    ('SELECT * FROM Win32_ComputerSystem WHERE Manufacturer = "acme"', False),  # NULL compares false
+    ('SELECT * FROM Win32_ComputerSystem WHERE Manufacturer <> "acme"', False),
+    ("SELECT * FROM Win32_Battery", False),
+])
+def test_the_wql_evaluator_follows_the_documented_rules(query, expected):
+    instances = wql.instances_from_facts({"pc_system_type": 1, "model": "Virtual Machine", "has_battery": False})
+    assert wql.query_selects(query, instances) is expected
