@@ -17,7 +17,7 @@ description:
     C(<dest>/<class>/) a machine C(Registry.pol), C(wmi-filter.txt), C(computers.txt) and C(README.md)
     with the import instructions (GPMC, or C(LGPO.exe /m) for stand-alone devices); plus
     C(winhttp-startup.cmd) for stable devices that get the system-wide WinHTTP proxy.
-  - Every value comes from the plan (M(purview.device_proxy.device_proxy_plan)'s decision function),
+  - Every value comes from the plan (P(purview.device_proxy.device_proxy_plan#filter)'s decision function),
     run on a device of the class with nothing configured. C(Registry.pol) holds the registry-based static
     proxy (C(TelemetryProxyServer), C(DisableEnterpriseAuthProxy)), C(PreferStaticProxyForHttpRequest)
     and Defender Antivirus's proxy where the plan sets them. It never deletes a value.
@@ -41,7 +41,7 @@ options:
   devices:
     description:
       - Per device name, its C(facts) (as M(purview.device_proxy.device_facts) returns them, or a CMDB
-        export of them) and its plan C(inputs) (the options of M(purview.device_proxy.device_proxy_plan)).
+        export of them) and its plan C(inputs) (the options of P(purview.device_proxy.device_proxy_plan#filter)).
     type: dict
     required: true
 notes:
@@ -49,8 +49,10 @@ notes:
     WMI queries against the topology rules in the collection's tests, not on a domain controller.
 seealso:
   - name: Registry Policy File Format
+    description: The format of the Registry.pol files written here.
     link: https://learn.microsoft.com/en-us/previous-versions/windows/desktop/policy/registry-policy-file-format
   - name: Microsoft Security Compliance Toolkit (LGPO.exe)
+    description: LGPO.exe imports a Registry.pol into local policy (C(/m)) and exports a GPO backup (C(/b)).
     link: >-
       https://learn.microsoft.com/en-us/windows/security/operating-system-security/device-management/windows-security-configuration-framework/security-compliance-toolkit-10
 """
