@@ -8,6 +8,7 @@ that writes nothing, and bad input that names the field and writes nothing."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -74,4 +75,15 @@ def test_bad_input_names_the_field_and_writes_nothing(tmp_path, extra, message):
     proc = run(tmp_path, *(["-e", f"dest={dest}"] if extra else []), *extra)
     assert proc.returncode != 0
     assert message in proc.stdout, proc.stdout
+    assert not dest.exists()
+
+
+def test_a_device_without_facts_stops_the_export_before_anything_is_written(tmp_path):
+    facts = tmp_path / "facts"
+    shutil.copytree(INVENTORY.parent / "facts", facts)
+    (facts / "cmdb-05.json").unlink()
+    dest = tmp_path / "gpo"
+    proc = run(tmp_path, "-e", f"dest={dest}", "-e", f"device_proxy_facts_dir={facts}")
+    assert proc.returncode != 0
+    assert "plan-only mode needs the device facts of cmdb-05" in proc.stdout, proc.stdout
     assert not dest.exists()
