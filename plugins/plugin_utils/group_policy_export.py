@@ -171,16 +171,16 @@ def registry_values(plan: Mapping[str, Any]) -> List[Dict[str, Any]]:
 def winhttp_delivery(plan: Mapping[str, Any], topology: str) -> Dict[str, Any]:
     """How the class's WinHTTP proxy is delivered: a startup script, refused, or not touched."""
     action = next(action for action in plan["actions"] if action["target"] == "winhttp_proxy")
-    rule = static_winhttp_decision(topology, force=False, unknown_refused=True)
+    rule = static_winhttp_decision(topology, force=False, unknown_refused=True, force_option="winhttp_force")
     if action["action"] == "set" and action["desired"].get("proxy") and rule.allowed:
         view = WinHttpView.proxy_setting(action["desired"]["proxy"], action["desired"].get("bypass") or "")
         return {"delivery": "startup_script", "command": view.netsh(), "registry_hex": encode_hex(view.settings),
                 "reason": action["reason"]}
     if action["action"] in ("set", "refuse") and action["desired"].get("proxy"):
-        refusal = rule.refusal or action["reason"]
-        if action["action"] == "set":
-            refusal += ("; the plan inputs force it on single devices, but a Group Policy reaches every device of the "
-                        "class, so the export does not render it")
+        # A forced plan sets it on single devices; the unforced rule says why a whole class must not get it.
+        refusal = action["reason"] if action["action"] == "refuse" else rule.refusal
+        refusal += ("; a Group Policy reaches every device of the class, so this export never renders it, whatever "
+                    "winhttp_force says")
         return {"delivery": "refused", "command": None, "registry_hex": None, "reason": refusal}
     return {"delivery": "none", "command": None, "registry_hex": None, "reason": action["reason"]}
 

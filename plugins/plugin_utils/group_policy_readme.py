@@ -33,6 +33,7 @@ GPOL_WMI_URL = "https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms
 WQL_URL = "https://learn.microsoft.com/en-us/windows/win32/wmisdk/querying-with-wql"
 KB_WINHTTP_URL = ("https://learn.microsoft.com/en-us/troubleshoot/windows-client/networking/"
                   "use-group-policy-apply-winhttp-proxy-settings")
+WMI_AFTER_SECURITY_URL = "https://technet.microsoft.com/en-us/library/cc781936.aspx"
 REGISTRY_EXTENSION = "[{35378EAC-683F-11D2-A89A-00C04FBBCFA2}{D02B1F72-3407-48AE-BA88-E8213C6761F1}]"
 
 _KIND_WORDS = {"String": "REG_SZ", "DWord": "REG_DWORD"}
@@ -140,7 +141,8 @@ def _import_section(item: Mapping[str, Any]) -> List[str]:
     if query:
         lines += ["", "Then add the WMI filter of `%s` (GPMC > WMI Filters > New, namespace root\\CIMv2, the query as "
                       "written; then the GPO's Scope tab > WMI Filtering) as a second guard: the GPO applies only where "
-                      "both the group and the filter say yes. Read its limits before relying on it alone." % WMI_FILTER]
+                      "both the group and the filter say yes (the client evaluates WMI filters after security filtering, %s). Read "
+                      "its limits before relying on it alone." % (WMI_FILTER, WMI_AFTER_SECURITY_URL)]
     else:
         lines += ["", "No WMI filter can select this class (see `%s`): use the security group." % WMI_FILTER]
     lines += ["", "**Check a device.** `gpresult /r /scope computer` lists the GPO; `reg query "
