@@ -9,8 +9,9 @@ PYTHON=${PYTHON:-python3}
 # mono-mcs/mono-runtime: the C# gate and the C# logic tests; squid-openssl: the
 # Squid tests, renderer checks and molecule scenario; shellcheck: its sanity
 # test; chromium: the HTML report screenshot test; iproute2: the network
-# namespace scenario; python3-samba: Samba's own Registry.pol (PReg) parser, which
-# the Registry.pol tests compare ours with (run by the system /usr/bin/python3).
+# namespace scenario; python3-samba: Samba's own Registry.pol (PReg) parser, the
+# independent reader our parser and the exported Group Policy files are checked
+# against (run by the system /usr/bin/python3).
 DEBIAN_PACKAGES=(mono-mcs mono-runtime squid-openssl shellcheck chromium iproute2 python3-samba)
 
 missing_debs=()

@@ -98,7 +98,7 @@ def test_the_readme_has_the_marked_blocks():
     found = blocks()
     assert set(found) == {"setup-tarball", "setup-checkout", "steps"}
     steps = " ".join(found["steps"])
-    for name in ("plan", "proxy", "allowlist", "check_network", "verify"):
+    for name in ("plan", "proxy", "allowlist", "check_network", "export_group_policy", "verify"):
         assert f"purview.device_proxy.{name} " in steps + " ", f"the walk-through lacks the {name} step"
     assert "examples/fleet/inventory.yml" in steps
 
@@ -143,6 +143,16 @@ def test_the_walkthrough_runs_as_written(tmp_path, setup):
         "mde-domains.txt", "mde-proxy-team.csv", "mde-proxy-team.md", "mde-proxy.pac", "mde-squid.conf"]
     assert "www.microsoft.com,80,http,/pkiops/*" in (work / "allowlist" / "mde-proxy-team.csv").read_text(encoding="utf-8")
     assert "Nothing was reachable from this host" in proc.stdout, "check_network's verdict offline"
+    # export_group_policy: one folder per device class, the WinHTTP script only for the stable one.
+    gpo = work / "group-policy"
+    assert sorted(p.name for p in gpo.iterdir() if p.is_dir()) == [
+        "static-10.0.0.6-8080-roaming", "static-10.0.0.6-8080-stable", "static-10.0.0.6-8080-unknown", "wpad-stable"]
+    assert sorted(p.name for p in (gpo / "static-10.0.0.6-8080-stable").iterdir()) == [
+        "README.md", "Registry.pol", "computers.txt", "winhttp-startup.cmd", "wmi-filter.txt"]
+    assert not (gpo / "static-10.0.0.6-8080-roaming" / "winhttp-startup.cmd").exists()
+    assert (gpo / "static-10.0.0.6-8080-roaming" / "Registry.pol").read_bytes().startswith(b"PReg\x01\x00\x00\x00")
+    assert "TelemetryProxyServer".encode("utf-16-le") in (gpo / "static-10.0.0.6-8080-roaming" / "Registry.pol").read_bytes()
+    assert "static-10.0.0.6-8080-roaming: laptop-02: refused" in proc.stdout, "export_group_policy: the roaming class"
     # Nothing was written into the checkout.
     assert not (REPO / "purview-walkthrough").exists()
 
