@@ -43,11 +43,8 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.group_policy_
     wmi_filter_text,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.defender_av_values import bypass_value
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import (
-    PlanFactsError,
-    compute_plan,
-    unwrap_facts,
-)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import PlanFactsError, compute_plan
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.current_state import unwrap_facts
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_registry_pol_writer import PolValue, write_registry_pol
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import (
     DEFENDER_PROXY_BYPASS,
