@@ -1,7 +1,7 @@
 // Copyright: contributors to purview.device_proxy
 // GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 //
-// Logic tests for WinHttpProbe.cs under mono: planning, URL parsing, cancellation and the
+// Logic tests for the device probe's C# utils under mono: planning, URL parsing, cancellation and the
 // scheduler (bound, per-probe time limit, abandoning stuck probes, run deadline), driven by a
 // fake transport. Prints "PASS <name>" or "FAIL <name>: <why>" per test; exit code 1 on any
 // failure. Compiled together with the helper by tests/unit/tools/test_winhttp_probe_mono.py.
@@ -9,7 +9,9 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
-using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe;
+using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeModel;
+using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeScheduler;
+using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeTransport;
 
 namespace WinHttpProbeTests
 {

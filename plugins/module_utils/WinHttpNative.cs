@@ -1,0 +1,169 @@
+// Copyright: contributors to purview.device_proxy
+// GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+//
+// The native declarations of the WinHTTP stack, in one place: every P/Invoke into winhttp.dll,
+// crypt32.dll and kernel32.dll, with the constants and structures they take, shared by the
+// device probe's transport and the default proxy configuration (WinHttpProxyConfig).
+// Each declaration follows the function's page on Microsoft Learn.
+
+using System;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpNative
+{
+    internal static class NativeMethods
+    {
+        public const int WINHTTP_QUERY_CUSTOM = 65535;
+        public const int WINHTTP_OPTION_PARENT_HANDLE = 21;
+        public const int WINHTTP_OPTION_SERVER_CERT_CONTEXT = 78;
+        public const int WINHTTP_AUTOPROXY_RUN_INPROCESS = 0x00010000;
+        public const int WINHTTP_CALLBACK_STATUS_RESOLVING_NAME = 0x00000001;
+        public const int WINHTTP_CALLBACK_STATUS_CONNECTING_TO_SERVER = 0x00000004;
+        public const int WINHTTP_CALLBACK_STATUS_CONNECTED_TO_SERVER = 0x00000008;
+        public const int WINHTTP_CALLBACK_STATUS_SENDING_REQUEST = 0x00000010;
+        public const int WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE = 0x00000040;
+        public const int WINHTTP_CALLBACK_STATUS_HANDLE_CLOSING = 0x00000800;
+        // RESOLVE_NAME, CONNECT_TO_SERVER, SEND_REQUEST, RECEIVE_RESPONSE, HANDLES.
+        public const int WINHTTP_CALLBACK_FLAG_STAGES = 0x000000FF | 0x00000C00;
+
+        [UnmanagedFunctionPointer(CallingConvention.StdCall)]
+        public delegate void StatusCallback(IntPtr handle, IntPtr context, int status, IntPtr info, int length);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        public static extern IntPtr WinHttpSetStatusCallback(IntPtr handle, StatusCallback callback, int flags, IntPtr reserved);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpQueryOption(IntPtr handle, int option, ref IntPtr buffer, ref int bufferLength);
+
+        [DllImport("winhttp.dll", SetLastError = true, CharSet = CharSet.Unicode, EntryPoint = "WinHttpQueryHeaders")]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpQueryHeaders(IntPtr request, int infoLevel, IntPtr name, StringBuilder buffer,
+            ref int bufferLength, IntPtr index);
+
+        [DllImport("crypt32.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool CertFreeCertificateContext(IntPtr context);
+
+        // The session a request (or connection) handle belongs to.
+        public static IntPtr ParentSession(IntPtr handle)
+        {
+            IntPtr current = handle;
+            for (int depth = 0; depth < 2; depth++)
+            {
+                IntPtr parent = IntPtr.Zero;
+                int size = IntPtr.Size;
+                if (!WinHttpQueryOption(current, WINHTTP_OPTION_PARENT_HANDLE, ref parent, ref size) || parent == IntPtr.Zero)
+                {
+                    return current;
+                }
+                current = parent;
+            }
+            return current;
+        }
+
+        public const int WINHTTP_FLAG_SECURE = 0x00800000;
+        public const int WINHTTP_QUERY_STATUS_CODE = 19;
+        public const int WINHTTP_QUERY_FLAG_NUMBER = 0x20000000;
+        public const int WINHTTP_OPTION_PROXY = 38;
+        public const int WINHTTP_OPTION_DISABLE_FEATURE = 63;
+        public const int WINHTTP_OPTION_AUTOLOGON_POLICY = 77;
+        public const int WINHTTP_DISABLE_REDIRECTS = 0x00000002;
+        public const int WINHTTP_AUTOLOGON_SECURITY_LEVEL_HIGH = 2;
+        public const int WINHTTP_AUTOPROXY_AUTO_DETECT = 0x00000001;
+        public const int WINHTTP_AUTO_DETECT_TYPE_DHCP = 0x00000001;
+        public const int WINHTTP_AUTO_DETECT_TYPE_DNS_A = 0x00000002;
+
+        [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
+        public struct WINHTTP_AUTOPROXY_OPTIONS
+        {
+            public int dwFlags;
+            public int dwAutoDetectFlags;
+            public string lpszAutoConfigUrl;
+            public IntPtr lpvReserved;
+            public int dwReserved;
+            [MarshalAs(UnmanagedType.Bool)]
+            public bool fAutoLogonIfChallenged;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct WINHTTP_PROXY_INFO
+        {
+            public uint dwAccessType;
+            public IntPtr lpszProxy;
+            public IntPtr lpszProxyBypass;
+        }
+
+        [DllImport("winhttp.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        public static extern IntPtr WinHttpOpen(string userAgent, int accessType, string proxyName, string proxyBypass, int flags);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpSetTimeouts(IntPtr handle, int resolveTimeout, int connectTimeout, int sendTimeout, int receiveTimeout);
+
+        [DllImport("winhttp.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        public static extern IntPtr WinHttpConnect(IntPtr session, string serverName, ushort serverPort, int reserved);
+
+        [DllImport("winhttp.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        public static extern IntPtr WinHttpOpenRequest(IntPtr connection, string verb, string objectName, string version,
+            IntPtr referrer, IntPtr acceptTypes, int flags);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpSetOption(IntPtr handle, int option, ref int buffer, int bufferLength);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpSetOption(IntPtr handle, int option, ref WINHTTP_PROXY_INFO buffer, int bufferLength);
+
+        [DllImport("winhttp.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpGetProxyForUrl(IntPtr session, string url, ref WINHTTP_AUTOPROXY_OPTIONS options,
+            out WINHTTP_PROXY_INFO proxyInfo);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpSendRequest(IntPtr request, IntPtr headers, int headersLength, IntPtr optional,
+            int optionalLength, int totalLength, IntPtr context);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpReceiveResponse(IntPtr request, IntPtr reserved);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpQueryHeaders(IntPtr request, int infoLevel, IntPtr name, ref int buffer,
+            ref int bufferLength, IntPtr index);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpCloseHandle(IntPtr handle);
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct WINHTTP_CURRENT_USER_IE_PROXY_CONFIG
+        {
+            [MarshalAs(UnmanagedType.Bool)]
+            public bool fAutoDetect;
+            public IntPtr lpszAutoConfigUrl;
+            public IntPtr lpszProxy;
+            public IntPtr lpszProxyBypass;
+        }
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpGetDefaultProxyConfiguration(ref WINHTTP_PROXY_INFO pProxyInfo);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpSetDefaultProxyConfiguration(ref WINHTTP_PROXY_INFO pProxyInfo);
+
+        [DllImport("winhttp.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool WinHttpGetIEProxyConfigForCurrentUser(ref WINHTTP_CURRENT_USER_IE_PROXY_CONFIG pProxyConfig);
+
+        // Strings WinHTTP returns are allocated with GlobalAlloc and freed by the caller.
+        [DllImport("kernel32.dll")]
+        public static extern IntPtr GlobalFree(IntPtr memory);
+    }
+}
