@@ -10,7 +10,9 @@ PYTHON=${PYTHON:-python3}
 # Squid tests, renderer checks and molecule scenario; shellcheck: its sanity
 # test; chromium: the HTML report screenshot test; iproute2: the network
 # namespace scenario.
-DEBIAN_PACKAGES=(mono-mcs mono-runtime squid-openssl shellcheck chromium iproute2)
+# gcc builds the WinHTTP/crypt32 contract stand-in the transport tests load into mono;
+# libmono-profiler (the log profiler) and mono-utils (mprof-report) give their line coverage.
+DEBIAN_PACKAGES=(mono-mcs mono-runtime squid-openssl shellcheck chromium iproute2 gcc libmono-profiler mono-utils)
 
 missing_debs=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

@@ -8,14 +8,12 @@
 
 using System;
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpNative
 {
     internal static class NativeMethods
     {
         public const int WINHTTP_QUERY_CUSTOM = 65535;
-        public const int WINHTTP_OPTION_PARENT_HANDLE = 21;
         public const int WINHTTP_OPTION_SERVER_CERT_CONTEXT = 78;
         public const int WINHTTP_AUTOPROXY_RUN_INPROCESS = 0x00010000;
         public const int WINHTTP_CALLBACK_STATUS_RESOLVING_NAME = 0x00000001;
@@ -37,30 +35,110 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpN
         [return: MarshalAs(UnmanagedType.Bool)]
         public static extern bool WinHttpQueryOption(IntPtr handle, int option, ref IntPtr buffer, ref int bufferLength);
 
+        // WINHTTP_QUERY_CUSTOM: the header's name in pwszName, lpBuffer output only, lengths in bytes.
         [DllImport("winhttp.dll", SetLastError = true, CharSet = CharSet.Unicode, EntryPoint = "WinHttpQueryHeaders")]
         [return: MarshalAs(UnmanagedType.Bool)]
-        public static extern bool WinHttpQueryHeaders(IntPtr request, int infoLevel, IntPtr name, StringBuilder buffer,
+        public static extern bool WinHttpQueryHeaders(IntPtr request, int infoLevel, string name, IntPtr buffer,
             ref int bufferLength, IntPtr index);
 
         [DllImport("crypt32.dll", SetLastError = true)]
         [return: MarshalAs(UnmanagedType.Bool)]
         public static extern bool CertFreeCertificateContext(IntPtr context);
 
-        // The session a request (or connection) handle belongs to.
-        public static IntPtr ParentSession(IntPtr handle)
+        [DllImport("crypt32.dll", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool CertGetCertificateChain(IntPtr chainEngine, IntPtr certificate, IntPtr time, IntPtr additionalStore,
+            ref CERT_CHAIN_PARA chainPara, int flags, IntPtr reserved, out IntPtr chainContext);
+
+        [DllImport("crypt32.dll")]
+        public static extern void CertFreeCertificateChain(IntPtr chainContext);
+
+        public const int ERROR_INSUFFICIENT_BUFFER = 122;
+        public const int WINHTTP_OPTION_SERVER_CERT_CHAIN_CONTEXT = 147;
+        public const uint WINHTTP_ACCESS_TYPE_NAMED_PROXY = 3;
+        // The machine's chain engine (the service runs as SYSTEM).
+        public static readonly IntPtr HCCE_LOCAL_MACHINE = new IntPtr(1);
+        // No network retrieval of intermediates: building a chain never outlasts the deadline.
+        public const int CERT_CHAIN_CACHE_ONLY_URL_RETRIEVAL = 0x00000004;
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct CERT_CONTEXT
         {
-            IntPtr current = handle;
-            for (int depth = 0; depth < 2; depth++)
-            {
-                IntPtr parent = IntPtr.Zero;
-                int size = IntPtr.Size;
-                if (!WinHttpQueryOption(current, WINHTTP_OPTION_PARENT_HANDLE, ref parent, ref size) || parent == IntPtr.Zero)
-                {
-                    return current;
-                }
-                current = parent;
-            }
-            return current;
+            public int dwCertEncodingType;
+            public IntPtr pbCertEncoded;
+            public int cbCertEncoded;
+            public IntPtr pCertInfo;
+            public IntPtr hCertStore;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct CERT_TRUST_STATUS
+        {
+            public int dwErrorStatus;
+            public int dwInfoStatus;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct CERT_CHAIN_CONTEXT
+        {
+            public int cbSize;
+            public CERT_TRUST_STATUS TrustStatus;
+            public int cChain;
+            public IntPtr rgpChain;
+            public int cLowerQualityChainContext;
+            public IntPtr rgpLowerQualityChainContext;
+            [MarshalAs(UnmanagedType.Bool)]
+            public bool fHasRevocationFreshnessTime;
+            public int dwRevocationFreshnessTime;
+            public int dwCreateFlags;
+            public Guid ChainId;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct CERT_SIMPLE_CHAIN
+        {
+            public int cbSize;
+            public CERT_TRUST_STATUS TrustStatus;
+            public int cElement;
+            public IntPtr rgpElement;
+            public IntPtr pTrustListInfo;
+            [MarshalAs(UnmanagedType.Bool)]
+            public bool fHasRevocationFreshnessTime;
+            public int dwRevocationFreshnessTime;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct CERT_CHAIN_ELEMENT
+        {
+            public int cbSize;
+            public IntPtr pCertContext;
+            public CERT_TRUST_STATUS TrustStatus;
+            public IntPtr pRevocationInfo;
+            public IntPtr pIssuanceUsage;
+            public IntPtr pApplicationUsage;
+            public IntPtr pwszExtendedErrorInfo;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct CERT_ENHKEY_USAGE
+        {
+            public int cUsageIdentifier;
+            public IntPtr rgpszUsageIdentifier;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct CERT_USAGE_MATCH
+        {
+            public int dwType;
+            public CERT_ENHKEY_USAGE Usage;
+        }
+
+        // The base structure: cbSize says which fields follow, and the later ones are optional.
+        [StructLayout(LayoutKind.Sequential)]
+        public struct CERT_CHAIN_PARA
+        {
+            public int cbSize;
+            public CERT_USAGE_MATCH RequestedUsage;
         }
 
         public const int WINHTTP_FLAG_SECURE = 0x00800000;

@@ -70,6 +70,10 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         public string ErrorMessage;    // only for exceptions that are not WinHTTP errors
         public int AutoDetectError;    // WinHttpGetProxyForUrl's error for the auto-discovery method
         public string Proxy;           // the proxy asked for or discovered
+        // The proxy the request was sent through ("direct" when none; null when not known or not
+        // sent), and for method 1 the WinHTTP default configuration's bypass list.
+        public string ProxyUsed;
+        public string ProxyBypass;
         public string Access;          // how WinHTTP was configured: automatic, default, no-proxy, named, auto-detect
         public long ElapsedMs;
         public bool TimedOut;
@@ -77,6 +81,10 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         public string AutoDetectAttempt;
         // The server certificate chain, leaf first (null: no server certificate was seen).
         public List<Dictionary<string, object>> ServerChain;
+        // The chain's CERT_TRUST_STATUS.dwErrorStatus (0: no error) and where the chain came from:
+        // "winhttp" (the one WinHTTP validated) or "built" (cache-only, older Windows).
+        public int? ChainStatus;
+        public string ChainSource;
         // Via, X-Squid-Error and Proxy-Status of the answer (null: none of them present).
         public Dictionary<string, object> ProxyHeaders;
         // A shared failure this result was reported for without its own request
@@ -127,6 +135,10 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             data["timed_out"] = TimedOut;
             data["autodetect_attempt"] = AutoDetectAttempt;
             data["server_chain"] = ServerChain;
+            data["chain_status"] = ChainStatus.HasValue ? (object)ChainStatus.Value : null;
+            data["chain_source"] = ChainSource;
+            data["proxy_used"] = ProxyUsed;
+            data["proxy_bypass"] = ProxyBypass;
             data["proxy_headers"] = ProxyHeaders;
             data["established"] = Established;
             data["established_on"] = Established == null ? null : (object)EstablishedOn;
@@ -153,10 +165,8 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         public const int AccessDefaultProxy = 0;
         public const int AccessNoProxy = 1;
         public const int AccessNamedProxy = 3;
-        public const int AccessAutomaticProxy = 4;   // Windows 8.1 and later
 
         public int AccessType;
-        public int FallbackAccessType = -1;   // tried when AccessType is refused (older Windows)
         public string ProxyName;
         public bool AutoDetect;
 
@@ -166,8 +176,9 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             switch (method)
             {
                 case ProbeMethod.DefaultProxy:
-                    plan.AccessType = AccessAutomaticProxy;
-                    plan.FallbackAccessType = AccessDefaultProxy;
+                    // WinHTTP's default configuration (netsh winhttp), what the sensor uses; never
+                    // AUTOMATIC_PROXY, which also follows the user's Internet Options.
+                    plan.AccessType = AccessDefaultProxy;
                     break;
                 case ProbeMethod.AutoDiscovery:
                     // Discover per request; when discovery finds nothing the request goes direct.
@@ -196,7 +207,6 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 case AccessDefaultProxy: return "default";
                 case AccessNoProxy: return "no-proxy";
                 case AccessNamedProxy: return "named";
-                case AccessAutomaticProxy: return "automatic";
                 default: return accessType.ToString();
             }
         }

@@ -8,10 +8,9 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpNative;
 using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeModel;
+using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpServerChain;
 
 namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeTransport
 {
@@ -136,14 +135,16 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             }
             SessionPlan plan = SessionPlan.For(request.Method, request.Proxy);
             ProbeHandles handles = new ProbeHandles(CloseHandle);
+            IntPtr context = StageTracker.Watch(cancel, target.Secure);
             cancel.Register(handles.CancelRequest);
             try
             {
-                Probe(plan, target, request.Url, timeoutMs, handles, result, cancel);
+                Probe(plan, target, request.Url, timeoutMs, handles, result, cancel, context);
             }
             finally
             {
                 handles.Close();
+                StageTracker.Forget(context);
             }
             return result;
         }
@@ -179,10 +180,12 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         }
 
         private void Probe(SessionPlan plan, WinHttpProbeTarget target, string url, int timeoutMs, ProbeHandles handles,
-            WinHttpProbeResult result, ProbeCancellation cancel)
+            WinHttpProbeResult result, ProbeCancellation cancel, IntPtr context)
         {
             if (!Open(plan, handles, result)) return;
-            StageTracker.Watch(handles.Session, cancel, target.Secure);
+            // Stages arrive through the callback with the context given to WinHttpSendRequest, so
+            // the callback never has to call back into WinHTTP to find its probe.
+            NativeMethods.WinHttpSetStatusCallback(handles.Session, StageTracker.Callback, NativeMethods.WINHTTP_CALLBACK_FLAG_STAGES, IntPtr.Zero);
             NativeMethods.WinHttpSetTimeouts(handles.Session, timeoutMs, timeoutMs, timeoutMs, timeoutMs);
             handles.Connection = NativeMethods.WinHttpConnect(handles.Session, target.Host, (ushort)target.Port, 0);
             if (handles.Connection == IntPtr.Zero)
@@ -207,9 +210,14 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             {
                 cancel.Stage = "wpad";
                 Discover(handles, url, result);
+                if (result.ErrorStage == "wpad")
+                {
+                    return;   // the discovered proxy could not be set: never go direct instead
+                }
             }
+            result.ProxyUsed = ProxyUsed(plan, result);
             cancel.Stage = "resolve";
-            if (!NativeMethods.WinHttpSendRequest(handles.Request, IntPtr.Zero, 0, IntPtr.Zero, 0, 0, IntPtr.Zero))
+            if (!NativeMethods.WinHttpSendRequest(handles.Request, IntPtr.Zero, 0, IntPtr.Zero, 0, 0, context))
             {
                 Fail(result, "send", handles);
                 return;
@@ -229,10 +237,43 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 return;
             }
             result.StatusCode = status;
+            // For https too: an answer made inside an intercepted tunnel carries the proxy's headers.
             result.ProxyHeaders = ProxyHeaders(handles.Request);
             if (target.Secure)
             {
-                result.ServerChain = ServerChain(handles.Request);
+                ServerCertificates.Read(handles.Request, result);
+            }
+        }
+
+        // The proxy the request is sent through, "direct", or null when unknown: the named proxy;
+        // the discovered one; for method 1 the WinHTTP default configuration (netsh winhttp), which
+        // is what WINHTTP_ACCESS_TYPE_DEFAULT_PROXY uses (its bypass list goes to the controller).
+        private static string ProxyUsed(SessionPlan plan, WinHttpProbeResult result)
+        {
+            if (plan.AccessType == SessionPlan.AccessNamedProxy) return plan.ProxyName;
+            if (plan.AutoDetect) return result.AutoDetectError == 0 && !String.IsNullOrEmpty(result.Proxy) ? result.Proxy : "direct";
+            if (plan.AccessType != SessionPlan.AccessDefaultProxy) return "direct";
+            NativeMethods.WINHTTP_PROXY_INFO info = new NativeMethods.WINHTTP_PROXY_INFO();
+            if (!NativeMethods.WinHttpGetDefaultProxyConfiguration(ref info))
+            {
+                return null;
+            }
+            string proxy = TakeString(info.lpszProxy);
+            result.ProxyBypass = TakeString(info.lpszProxyBypass);
+            return info.dwAccessType == NativeMethods.WINHTTP_ACCESS_TYPE_NAMED_PROXY && !String.IsNullOrEmpty(proxy) ? proxy : "direct";
+        }
+
+        // Strings WinHTTP returns are GlobalAlloc'd; the caller frees them.
+        internal static string TakeString(IntPtr pointer)
+        {
+            if (pointer == IntPtr.Zero) return null;
+            try
+            {
+                return Marshal.PtrToStringUni(pointer);
+            }
+            finally
+            {
+                NativeMethods.GlobalFree(pointer);
             }
         }
 
@@ -256,71 +297,39 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return found;
         }
 
+        // WinHttpQueryHeaders with WINHTTP_QUERY_CUSTOM: the name in pwszName, lpBuffer output only.
+        // First call without a buffer: ERROR_INSUFFICIENT_BUFFER and the size needed in BYTES; then
+        // the read into a buffer of that many bytes. Null when the header is absent.
         private static string CustomHeader(IntPtr request, string name)
         {
-            StringBuilder buffer = new StringBuilder(name, 2048);
-            int size = buffer.Capacity * 2;
-            if (!NativeMethods.WinHttpQueryHeaders(request, NativeMethods.WINHTTP_QUERY_CUSTOM, IntPtr.Zero, buffer, ref size, IntPtr.Zero))
+            int size = 0;
+            if (NativeMethods.WinHttpQueryHeaders(request, NativeMethods.WINHTTP_QUERY_CUSTOM, name, IntPtr.Zero, ref size, IntPtr.Zero))
+            {
+                return "";
+            }
+            if (Marshal.GetLastWin32Error() != NativeMethods.ERROR_INSUFFICIENT_BUFFER || size <= 0)
             {
                 return null;
             }
-            return buffer.ToString();
-        }
-
-        // The certificate the server presented in this request's TLS handshake and the chain
-        // Windows builds for it (revocation not checked here: WinHTTP already did what it does).
-        // Null when no certificate was seen: then the answer came from a proxy refusing CONNECT.
-        private static List<Dictionary<string, object>> ServerChain(IntPtr request)
-        {
-            IntPtr context = IntPtr.Zero;
-            int size = IntPtr.Size;
-            if (!NativeMethods.WinHttpQueryOption(request, NativeMethods.WINHTTP_OPTION_SERVER_CERT_CONTEXT, ref context, ref size)
-                || context == IntPtr.Zero)
-            {
-                return null;
-            }
+            IntPtr buffer = Marshal.AllocHGlobal(size);
             try
             {
-                X509Certificate2 leaf = new X509Certificate2(context);
-                X509Chain chain = new X509Chain();
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                chain.ChainPolicy.VerificationFlags = X509VerificationFlags.AllFlags;
-                chain.Build(leaf);
-                List<Dictionary<string, object>> elements = new List<Dictionary<string, object>>();
-                foreach (X509ChainElement element in chain.ChainElements)
+                if (!NativeMethods.WinHttpQueryHeaders(request, NativeMethods.WINHTTP_QUERY_CUSTOM, name, buffer, ref size, IntPtr.Zero))
                 {
-                    elements.Add(CertificateFacts(element.Certificate));
+                    return null;
                 }
-                if (elements.Count == 0) elements.Add(CertificateFacts(leaf));
-                return elements;
+                return Marshal.PtrToStringUni(buffer, size / 2);
             }
             finally
             {
-                NativeMethods.CertFreeCertificateContext(context);
+                Marshal.FreeHGlobal(buffer);
             }
-        }
-
-        public static Dictionary<string, object> CertificateFacts(X509Certificate2 certificate)
-        {
-            Dictionary<string, object> facts = new Dictionary<string, object>();
-            facts["thumbprint"] = certificate.Thumbprint.ToLowerInvariant();
-            facts["subject"] = certificate.Subject;
-            facts["issuer"] = certificate.Issuer;
-            return facts;
         }
 
         private bool Open(SessionPlan plan, ProbeHandles handles, WinHttpProbeResult result)
         {
             handles.Session = NativeMethods.WinHttpOpen(UserAgent, plan.AccessType, plan.ProxyName, null, 0);
-            int accessType = plan.AccessType;
-            if (handles.Session == IntPtr.Zero && plan.FallbackAccessType >= 0
-                && Marshal.GetLastWin32Error() == WinHttpErrors.InvalidParameter)
-            {
-                // Before Windows 8.1 there is no automatic mode: use the default configuration.
-                accessType = plan.FallbackAccessType;
-                handles.Session = NativeMethods.WinHttpOpen(UserAgent, accessType, null, null, 0);
-            }
-            result.Access = plan.AutoDetect ? "auto-detect" : SessionPlan.AccessName(accessType);
+            result.Access = plan.AutoDetect ? "auto-detect" : SessionPlan.AccessName(plan.AccessType);
             if (handles.Session == IntPtr.Zero)
             {
                 Fail(result, "open", handles);
@@ -348,6 +357,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                     result.AutoDetectError = 0;
                     return;
                 }
+                if (result.ErrorStage == "wpad") return;
                 result.AutoDetectError = error;
                 if (!DiscoveryErrors.Retry(error, ref flags, ref autoLogon, out attempt))
                 {
@@ -373,10 +383,14 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 {
                     result.Proxy = Marshal.PtrToStringUni(info.lpszProxy);
                 }
-                if (handles.Request != IntPtr.Zero)
+                IntPtr request = handles.Request;
+                if (request != IntPtr.Zero && !NativeMethods.WinHttpSetOption(request, NativeMethods.WINHTTP_OPTION_PROXY, ref info,
+                    Marshal.SizeOf(typeof(NativeMethods.WINHTTP_PROXY_INFO))))
                 {
-                    NativeMethods.WinHttpSetOption(handles.Request, NativeMethods.WINHTTP_OPTION_PROXY, ref info,
-                        Marshal.SizeOf(typeof(NativeMethods.WINHTTP_PROXY_INFO)));
+                    // Discovery named a proxy the request cannot use: the probe fails here rather
+                    // than sending the request direct while reporting the proxy.
+                    Fail(result, "wpad", handles);
+                    return result.WinHttpError;
                 }
             }
             finally
@@ -387,7 +401,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return 0;
         }
 
-        private static void Fail(WinHttpProbeResult result, string stage, ProbeHandles handles)
+        internal static void Fail(WinHttpProbeResult result, string stage, ProbeHandles handles)
         {
             int error = Marshal.GetLastWin32Error();
             if (handles.IsRequestCancelled && (error == 0 || error == WinHttpErrors.InvalidHandle))
@@ -433,34 +447,39 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
     }
 
     // Follows a probe through WinHTTP's status notifications (they arrive in synchronous mode too)
-    // so an abandoned probe can say where it was stuck.
+    // so an abandoned probe can say where it was stuck. The probe is found from the callback's
+    // dwContext (the value given to WinHttpSendRequest), never by calling WinHTTP from inside the
+    // callback, which WinHTTP's callback rules forbid.
     internal static class StageTracker
     {
         private static readonly object sync = new object();
-        private static readonly Dictionary<IntPtr, KeyValuePair<ProbeCancellation, bool>> watched =
-            new Dictionary<IntPtr, KeyValuePair<ProbeCancellation, bool>>();
+        private static readonly Dictionary<long, KeyValuePair<ProbeCancellation, bool>> watched =
+            new Dictionary<long, KeyValuePair<ProbeCancellation, bool>>();
+        private static long next;
         // Kept in a static field so the delegate outlives every native call that may use it.
-        private static readonly NativeMethods.StatusCallback callback = OnStatus;
+        public static readonly NativeMethods.StatusCallback Callback = OnStatus;
 
-        public static void Watch(IntPtr session, ProbeCancellation cancel, bool secure)
+        public static IntPtr Watch(ProbeCancellation cancel, bool secure)
         {
-            lock (sync) { watched[session] = new KeyValuePair<ProbeCancellation, bool>(cancel, secure); }
-            NativeMethods.WinHttpSetStatusCallback(session, callback, NativeMethods.WINHTTP_CALLBACK_FLAG_STAGES, IntPtr.Zero);
+            lock (sync)
+            {
+                long key = ++next;
+                watched[key] = new KeyValuePair<ProbeCancellation, bool>(cancel, secure);
+                return new IntPtr(key);
+            }
+        }
+
+        public static void Forget(IntPtr context)
+        {
+            lock (sync) { watched.Remove(context.ToInt64()); }
         }
 
         private static void OnStatus(IntPtr handle, IntPtr context, int status, IntPtr info, int length)
         {
-            // Request notifications carry the request handle; find the session via WinHTTP's parent.
             KeyValuePair<ProbeCancellation, bool> entry;
-            IntPtr session = NativeMethods.ParentSession(handle);
             lock (sync)
             {
-                if (status == NativeMethods.WINHTTP_CALLBACK_STATUS_HANDLE_CLOSING)
-                {
-                    watched.Remove(handle);
-                    return;
-                }
-                if (!watched.TryGetValue(session, out entry) && !watched.TryGetValue(handle, out entry)) return;
+                if (!watched.TryGetValue(context.ToInt64(), out entry)) return;
             }
             string stage = StageOf(status, entry.Value);
             if (stage != null) entry.Key.Stage = stage;

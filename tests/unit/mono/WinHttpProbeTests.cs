@@ -215,8 +215,8 @@ namespace WinHttpProbeTests
             Run("session_plans_follow_the_analyzer_methods", delegate
             {
                 SessionPlan plan = SessionPlan.For(ProbeMethod.DefaultProxy, null);
-                Equal(SessionPlan.AccessAutomaticProxy, plan.AccessType, "default: automatic");
-                Equal(SessionPlan.AccessDefaultProxy, plan.FallbackAccessType, "default: fallback");
+                // Method 1 is WinHTTP's default configuration, as the sensor uses it.
+                Equal(SessionPlan.AccessDefaultProxy, plan.AccessType, "default: WINHTTP_ACCESS_TYPE_DEFAULT_PROXY");
                 plan = SessionPlan.For(ProbeMethod.AutoDiscovery, null);
                 Check(plan.AutoDetect, "wpad discovers");
                 Equal(SessionPlan.AccessNoProxy, plan.AccessType, "wpad: direct when nothing is found");
@@ -355,7 +355,7 @@ namespace WinHttpProbeTests
                 Equal<object>(null, ok["winhttp_error"], "no error");
                 Equal<object>("disabled", ok["method"], "method");
                 Equal<object>("no-proxy", ok["access"], "access");
-                Equal(18, ok.Count, "keys");
+                Equal(22, ok.Count, "keys");   // with chain_status, chain_source, proxy_used, proxy_bypass
                 Dictionary<string, object> absent = results[1].ToDictionary();
                 Equal<object>(false, absent["attempted"], "named attempted");
                 Equal<object>(null, absent["status_code"], "named status");
