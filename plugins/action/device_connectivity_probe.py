@@ -137,6 +137,7 @@ def task_result(specs: List[Dict[str, Any]], raw: Dict[str, Any], params: Dict[s
     result: Dict[str, Any] = {
         "raw": raw,
         "configured": verdict["configured"],
+        "identity": verdict["identity"],
         "urls": verdict["urls"],
         "channels": verdict["channels"],
         "summary": verdict["summary"],

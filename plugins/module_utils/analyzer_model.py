@@ -25,11 +25,14 @@ class Method(NamedTuple):
     label: str          # the analyzer's wording (Microsoft's current page)
     legacy_label: str   # the older Purview/DLP pages' wording
     uses_proxy: bool    # needs a proxy address (named, command line); "Doesn't exist" without one
+    # Its result depends on the account that runs it (WinHTTP's default configuration and WPAD
+    # discovery are read per process identity); the sensor runs as SYSTEM (S-1-5-18).
+    identity_dependent: bool = False
 
 
 METHODS = (
-    Method("default", 1, "Default proxy", "Default proxy", False),
-    Method("wpad", 2, "Proxy auto discovery (WPAD)", "Proxy auto discovery (WPAD)", False),
+    Method("default", 1, "Default proxy", "Default proxy", False, True),
+    Method("wpad", 2, "Proxy auto discovery (WPAD)", "Proxy auto discovery (WPAD)", False, True),
     Method("disabled", 3, "Proxy disabled", "Proxy disabled", False),
     Method("named", 4, "Named proxy", "Named proxy", True),
     Method("command_line", 5, "Command line proxy", "Command-line proxy", True),

@@ -311,9 +311,19 @@ urls:
       description: One sentence about the configured method's outcome.
       type: str
     probes:
-      description: The five methods in order, classified.
+      description:
+        - The five methods in order, classified. Each carries C(proxy_used) (the proxy its request went
+          through, C(direct), or null), C(identity_dependent) (methods 1 and 2) and C(counted) (false
+          for an identity-dependent method when the probes did not run as SYSTEM; such a success never
+          passes the URL).
       type: list
       elements: dict
+identity:
+  description:
+    - Who the probes ran as (C(user), C(sid)), C(system) (null when the target did not say), and
+      C(withheld_methods), the methods whose results do not count because the account is not SYSTEM.
+  returned: success
+  type: dict
 channels:
   description: One verdict per channel with URLs, with the analyzer's event id for the outcome.
   returned: success
@@ -426,6 +436,25 @@ raw:
             - The controller decides whether it ends in a Microsoft service root.
           type: list
           elements: dict
+        chain_status:
+          description:
+            - The chain's C(CERT_TRUST_STATUS.dwErrorStatus) (0 when Windows found no error); null when
+              no chain was read. A chain with an error never counts as the service's.
+          type: int
+        chain_source:
+          description:
+            - C(winhttp) for the chain WinHTTP validated in the handshake
+              (C(WINHTTP_OPTION_SERVER_CERT_CHAIN_CONTEXT)), C(built) where Windows does not offer it (the
+              chain built for the server certificate from the machine's caches only, no download).
+          type: str
+        proxy_used:
+          description:
+            - The proxy the request was sent through, or C(direct); null when no request was sent. Method 1
+              reports WinHTTP's default configuration (C(netsh winhttp)), which is what it uses.
+          type: str
+        proxy_bypass:
+          description: For method 1, the bypass list of WinHTTP's default configuration (the controller applies it).
+          type: str
         proxy_headers:
           description:
             - Headers of the answer that show a proxy made or relayed it (C(via), C(x_squid_error),
@@ -445,7 +474,7 @@ raw:
           description: The proxy used (named, command line, or discovered).
           type: str
         access:
-          description: How WinHTTP was opened (C(automatic), C(default), C(no-proxy), C(named), C(auto-detect)).
+          description: How WinHTTP was opened (C(default), C(no-proxy), C(named), C(auto-detect)).
           type: str
         elapsed_ms:
           description: Milliseconds the probe took.

@@ -32,6 +32,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils import failur
 from ansible_collections.purview.device_proxy.plugins.module_utils import microsoft_tls_trust
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     ProxyAddressError,
+    parse_bypass_list,
     telemetry_proxy_server_value,
 )
 from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (
@@ -137,6 +138,12 @@ _HTTP_REASONS = {
 
 VerdictInputError = model.AnalyzerInputError
 
+# The sensor's identity (LocalSystem). Methods whose result depends on the identity
+# (analyzer_model.Method.identity_dependent) never count as a pass of the device when the probes ran
+# as another account.
+SYSTEM_SID = "S-1-5-18"
+IDENTITY_METHODS = tuple(m.key for m in model.METHODS if m.identity_dependent)
+
 # What the analyzer line shows for a method whose discovery found nothing.
 _WPAD_WORDS = "no proxy found by WPAD"
 
@@ -216,7 +223,9 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
         "error_name": winhttp_error_name(error) if error else None,
         "elapsed_ms": _optional_int(raw.get("elapsed_ms"), "probes.elapsed_ms") or 0,
         "proxy": raw.get("proxy") or None,
+        "proxy_used": proxy_used(raw, url),
         "access": raw.get("access") or None,
+        "identity_dependent": method in IDENTITY_METHODS,
         "answered_by": None,
         "line_code": None,
     }
@@ -270,9 +279,16 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
                           detail=f"{status} came from the proxy, not the service: {by_proxy}{advice}",
                           line_code=str(status) if status == 407 else f"{status} from the proxy")
             return result
+        inside = tunnel_headers(url, raw)
+        if inside:
+            result.update(outcome=FAILED, reason=fk.TLS_INTERCEPTED, answered_by="proxy",
+                          detail=f"the proxy's own header {inside} is on an answer inside the TLS tunnel: the proxy "
+                                 "decrypted the traffic (TLS inspection)",
+                          line_code="tls_intercepted, %s" % _line_safe(inside))
+            return result
         result["answered_by"] = "service"
         if url.lower().startswith("https://") and not (spec or {}).get("no_pinning", False):
-            tls = chain_verdict(raw.get("server_chain"))
+            tls = chain_verdict(raw.get("server_chain"), raw.get("chain_status"))
             result["tls_root"] = tls["root"]
             if tls["kind"]:
                 result.update(outcome=FAILED, reason=tls["kind"], detail=tls["detail"], line_code=tls["line_code"])
@@ -322,11 +338,46 @@ def proxy_produced(url: str, raw: Mapping[str, Any], status: int) -> Optional[st
     return None
 
 
-def chain_verdict(chain: Any) -> Dict[str, Any]:
+def proxy_used(raw: Mapping[str, Any], url: str) -> Optional[str]:
+    """The proxy the probe's request went through, ``direct``, or None when not reported.
+
+    For method 1 the target reports WinHTTP's default proxy and its bypass list; a URL whose host
+    the bypass list matches went direct (proxy_address.BypassList, the collection's one matcher).
+    """
+    used = raw.get("proxy_used") or None
+    bypass = raw.get("proxy_bypass")
+    if used and used != "direct" and bypass:
+        host = re.sub(r"^[a-z]+://", "", url, flags=re.IGNORECASE).split("/")[0].rsplit(":", 1)[0]
+        try:
+            if parse_bypass_list(bypass, field="proxy_bypass").matches(host):
+                return "direct"
+        except ProxyAddressError:
+            pass   # an entry the parser refuses: WinHTTP's own reading is unknown, keep the proxy
+    return used
+
+
+def tunnel_headers(url: str, raw: Mapping[str, Any]) -> Optional[str]:
+    """A proxy header on an https answer read inside TLS (a server chain was seen), or None.
+
+    Inside a tunnel the proxy only relays bytes; a Via, X-Squid-Error or Proxy-Status header it
+    adds there proves it decrypted the traffic, whatever the chain and the status code say.
+    """
+    if not url.lower().startswith("https://") or not raw.get("server_chain"):
+        return None
+    headers = {str(k).lower().replace("-", "_"): v for k, v in (raw.get("proxy_headers") or {}).items() if v}
+    for key, name in (("via", "Via"), ("x_squid_error", "X-Squid-Error"), ("proxy_status", "Proxy-Status")):
+        if headers.get(key):
+            return "%s: %s" % (name, headers[key])
+    return None
+
+
+def chain_verdict(chain: Any, status: Any = None) -> Dict[str, Any]:
     """Whether a reported certificate chain (leaf first) ends in a Microsoft service root.
 
     ``kind`` is None when it does, ``tls_intercepted`` when it ends elsewhere (even in a root
-    the device trusts: an inspection CA), ``tls_unverified`` when no chain was reported.
+    the device trusts: an inspection CA), ``tls_unverified`` when no chain was reported, and
+    ``tls_error`` when the chain's trust status (CERT_TRUST_STATUS.dwErrorStatus, ``status``) has
+    an error: such a chain proves nothing, whatever root it ends in.
     """
     if not chain:
         return {"kind": fk.TLS_UNVERIFIED, "root": None, "line_code": fk.TLS_UNVERIFIED,
@@ -335,6 +386,12 @@ def chain_verdict(chain: Any) -> Dict[str, Any]:
         raise VerdictInputError("probes.server_chain", "type", "must be a list of certificates (dicts)")
     root = chain[-1]
     thumbprint = str(root.get("thumbprint") or "").replace(":", "").replace(" ", "").lower()
+    errors = _optional_int(status, "probes.chain_status") or 0
+    if thumbprint in microsoft_tls_trust.root_thumbprints() and errors:
+        code = "0x%08X" % (errors & 0xFFFFFFFF)
+        return {"kind": fk.TLS_ERROR, "root": root.get("subject"), "line_code": "chain status %s" % code,
+                "detail": "the certificate chain has trust errors (CERT_TRUST_STATUS %s), so it proves nothing "
+                          "about the service" % code}
     if thumbprint in microsoft_tls_trust.root_thumbprints():
         return {"kind": None, "root": root.get("subject"), "line_code": None, "detail": ""}
     issuer = chain[0].get("issuer") or root.get("subject") or "unknown issuer"
@@ -377,9 +434,10 @@ def configured_method(telemetry_proxy_server: Optional[str],
     * otherwise a WinHTTP default proxy (``netsh winhttp set proxy``) set: the sensor, a WinHTTP
       client running as LocalSystem, uses it; method 1 (default proxy) tests it.
     * otherwise nothing static: the sensor relies on WinHTTP's automatic configuration (WPAD,
-      then direct). Method 1 opens WinHTTP with the automatic proxy mode on Windows 8.1 and later,
-      which covers WPAD and direct, so it is the one to trust. That method 1 behaves like this in
-      the analyzer is an inference (section 5 table, section 7 question 7).
+      then direct). Method 1 opens WinHTTP with its default configuration
+      (WINHTTP_ACCESS_TYPE_DEFAULT_PROXY, the netsh proxy), which is direct here; WPAD is method 2,
+      reported as a fallback. Which of the two the sensor reaches the service by when WPAD finds
+      a proxy is not documented (section 7 question 7).
 
     ``winhttp_settings_hex`` is the native ``WinHttpSettings`` value as the module returns it
     (upper-case hex or None); it is decoded with the collection's codec.
@@ -420,9 +478,9 @@ def configured_method(telemetry_proxy_server: Optional[str],
             "fallbacks": [],
             "notes": notes,
         }
-    notes.append("method 1 is taken to use WinHTTP's automatic proxy mode (WPAD, then direct) as on "
-                 "Windows 8.1 and later; this is inferred, not documented (docs/reference/connectivity-analyzer.md#methods, "
-                 "docs/reference/open-questions.md#q7-analyzer)")
+    notes.append("method 1 uses WinHTTP's default configuration, which is direct on this device; when WPAD "
+                 "(method 2) finds a proxy the sensor may use it instead, which is not documented "
+                 "(docs/reference/connectivity-analyzer.md#methods, docs/reference/open-questions.md#q7-analyzer)")
     return {
         "method": "default",
         "proxy": None,
@@ -434,20 +492,40 @@ def configured_method(telemetry_proxy_server: Optional[str],
 
 
 # --- one URL ---------------------------------------------------------------------------------------
+def identity_of(process: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """Who the probes ran as: user, sid, system (None when the reply does not say) and the
+    methods whose results are withheld because the account is not SYSTEM."""
+    process = process or {}
+    sid = process.get("sid") or None
+    system = None if sid is None else sid == SYSTEM_SID
+    return {"user": process.get("user") or None, "sid": sid, "system": system,
+            "withheld_methods": list(IDENTITY_METHODS) if system is False else []}
+
+
 def url_verdict(spec: Mapping[str, Any], raw_probes: Sequence[Mapping[str, Any]],
-                configured: Mapping[str, Any]) -> Dict[str, Any]:
-    """Verdicts for one URL from its raw probes (any order; missing methods count as skipped)."""
+                configured: Mapping[str, Any], identity: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+    """Verdicts for one URL from its raw probes (any order; missing methods count as skipped).
+
+    ``identity`` (:func:`identity_of`): a success of an identity-dependent method when the probes
+    did not run as SYSTEM is kept with ``counted`` false and never passes the URL.
+    """
     strict_codes = accepted_statuses(spec)
+    withheld = set((identity or {}).get("withheld_methods") or ())
     by_method = {probe.get("method"): probe for probe in raw_probes}
     probes = []
     for method in METHODS:
         raw = by_method.get(method) or {"method": method, "attempted": False, "skip_reason": "not-requested"}
         probe = classify_probe(raw, ANALYZER_ACCEPTED, spec)
-        probe["strict_ok"] = probe["outcome"] == SUCCEEDED and probe["status_code"] in strict_codes
+        probe["counted"] = method not in withheld
+        if not probe["counted"]:
+            probe["ran_as"] = (identity or {}).get("user") or (identity or {}).get("sid")
+            if probe["outcome"] == SUCCEEDED:
+                probe["detail"] += " as %s, not SYSTEM: not counted (the sensor runs as SYSTEM)" % probe["ran_as"]
+        probe["strict_ok"] = probe["counted"] and probe["outcome"] == SUCCEEDED and probe["status_code"] in strict_codes
         probes.append(probe)
-    analyzer = PASS if any(p["outcome"] == SUCCEEDED for p in probes) else FAIL
+    analyzer = PASS if any(p["outcome"] == SUCCEEDED and p["counted"] for p in probes) else FAIL
     chosen = next(p for p in probes if p["method"] == configured["method"])
-    if chosen["outcome"] in (SKIPPED, ABSENT):
+    if chosen["outcome"] in (SKIPPED, ABSENT) or not chosen["counted"]:
         strict = UNTESTED
     else:
         strict = PASS if chosen["strict_ok"] else FAIL
@@ -475,6 +553,8 @@ def method_token(probe: Mapping[str, Any]) -> str:
     """A classified probe as one short token for compact reports: ``S<code>`` succeeded,
     ``F<code>`` failed (HTTP status, WinHTTP error or reason), ``-`` doesn't exist, ``N`` not run."""
     outcome = probe["outcome"]
+    if outcome == SUCCEEDED and probe.get("counted") is False:
+        return "Fnot-system"   # a success as another account proves nothing for the sensor
     if outcome == SUCCEEDED:
         return "S%d" % probe["status_code"]
     if outcome == ABSENT:
@@ -494,6 +574,8 @@ def _diagnosis(chosen: Mapping[str, Any], strict: str, fallback_ok: Sequence[str
     label = f"{chosen['number']} - {chosen['label']}"
     if strict == PASS:
         return f"{label} (the configured method) {chosen['detail']}"
+    if strict == UNTESTED and chosen.get("counted") is False:
+        return f"{label} (the configured method) depends on the account and did not run as SYSTEM: {chosen['detail']}"
     if strict == UNTESTED:
         return f"{label} (the configured method) was not tested: {chosen['detail']}"
     text = f"{label} (the configured method) failed: {chosen['detail']}"
@@ -538,12 +620,14 @@ def host_verdict(url_specs: Sequence[Mapping[str, Any]], module_result: Mapping[
     """
     settings = module_result.get("winhttp_settings") or {}
     configured = configured_method(module_result.get("telemetry_proxy_server"), settings.get("native"))
+    identity = identity_of(module_result.get("process"))
     grouped: Dict[str, List[Mapping[str, Any]]] = {}
     for probe in module_result.get("probes") or ():
         grouped.setdefault(probe.get("url"), []).append(probe)
-    urls = [url_verdict(spec, grouped.get(spec["url"], ()), configured) for spec in url_specs]
+    urls = [url_verdict(spec, grouped.get(spec["url"], ()), configured, identity) for spec in url_specs]
     return {
         "configured": configured,
+        "identity": identity,
         "urls": urls,
         "channels": channel_verdicts(urls),
         "summary": summarise(urls),
@@ -591,6 +675,10 @@ def analyzer_outcome(probe: Mapping[str, Any]) -> Optional[analyzer_text.MethodO
     if probe["outcome"] == ABSENT:
         return None
     proxy = probe.get("proxy") if probe["method"] in ("named", "command_line") else None
+    proxy = probe.get("proxy_used") or proxy   # the proxy the request went through, or "direct"
+    if probe["outcome"] == SUCCEEDED and probe.get("counted") is False:
+        return analyzer_text.MethodOutcome(False, "%s as %s, not SYSTEM: not counted" % (
+            probe["status_code"], _line_safe(probe["ran_as"])), proxy)
     if probe["outcome"] == SUCCEEDED:
         return analyzer_text.MethodOutcome(True, probe["status_code"], proxy)
     if probe.get("line_code"):
@@ -656,6 +744,10 @@ MAPS_HRESULTS = {
     "0x80072EFE": "the connection was closed abnormally (WinHTTP error 12030; not described on Microsoft's "
                   "MpCmdRun page)",
 }
+
+# ERROR_NOT_SUPPORTED as an HRESULT: what MpCmdRun answers where the command does not exist
+# (Windows Server 2016 / 1607).
+MAPS_UNSUPPORTED = "0x80070667"
 
 _MAPS_NOT_RUN = {
     "not-installed": "MpCmdRun.exe was not found (Defender Antivirus is not installed or was removed)",
@@ -732,6 +824,14 @@ def maps_verdict(raw: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
                       line=f"{MAPS_LABEL}: Succeeded")
         return result
     hresult = hresult or _exit_hresult(exit_code)
+    if hresult == MAPS_UNSUPPORTED:
+        # The release has no such command (before Windows 10 1703 / Server 2019): nothing was
+        # tested, so nothing failed.
+        result.update(status=MAPS_NOT_RUN, reason="unsupported", hresult=hresult, meaning=MAPS_HRESULTS[hresult],
+                      detail="MpCmdRun -ValidateMapsConnection is not supported on this Windows release "
+                             f"({hresult}: {MAPS_HRESULTS[hresult]})",
+                      line=f"{MAPS_LABEL}: Not run (unsupported, {hresult})")
+        return result
     result.update(status=MAPS_FAILED, hresult=hresult, meaning=MAPS_HRESULTS.get(hresult or ""))
     if failed_text or hresult:
         result["reason"] = "maps_failed"
