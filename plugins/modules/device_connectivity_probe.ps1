@@ -142,7 +142,11 @@ Function Find-MpCmdRun {
             $candidates.Add(@{ path = Join-Path -Path $newest.FullName -ChildPath 'MpCmdRun.exe'; source = 'platform' })
         }
     }
-    $candidates.Add(@{ path = Join-Path -Path $env:ProgramFiles -ChildPath 'Windows Defender\MpCmdRun.exe'; source = 'program-files' })
+    # In a 32-bit PowerShell on 64-bit Windows ProgramFiles names Program Files (x86); ProgramW6432
+    # names the 64-bit folder Defender is in (WOW64 environment variables). Only System32 is
+    # redirected, so that path is reachable from either kind of process.
+    $programFiles = if ($env:ProgramW6432) { $env:ProgramW6432 } else { $env:ProgramFiles }
+    $candidates.Add(@{ path = Join-Path -Path $programFiles -ChildPath 'Windows Defender\MpCmdRun.exe'; source = 'program-files' })
     foreach ($candidate in $candidates) {
         if (Test-Path -LiteralPath $candidate.path -PathType Leaf) {
             return $candidate
