@@ -133,12 +133,20 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpN
             public CERT_ENHKEY_USAGE Usage;
         }
 
-        // The base structure: cbSize says which fields follow, and the later ones are optional.
+        // The whole structure (cbSize says which fields are present).
         [StructLayout(LayoutKind.Sequential)]
         public struct CERT_CHAIN_PARA
         {
             public int cbSize;
             public CERT_USAGE_MATCH RequestedUsage;
+            public CERT_USAGE_MATCH RequestedIssuancePolicy;
+            public int dwUrlRetrievalTimeout;
+            [MarshalAs(UnmanagedType.Bool)]
+            public bool fCheckRevocationFreshnessTime;
+            public int dwRevocationFreshnessTime;
+            public IntPtr pftCacheResync;
+            public IntPtr pStrongSignPara;
+            public int dwStrongSignFlags;
         }
 
         public const int WINHTTP_FLAG_SECURE = 0x00800000;
