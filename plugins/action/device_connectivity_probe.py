@@ -23,6 +23,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
 )
 from ansible_collections.purview.device_proxy.plugins.modules.device_connectivity_probe import DOCUMENTATION
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import maps_check
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.polled_target import PolledTargetSession
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
@@ -134,10 +135,10 @@ def task_result(specs: List[Dict[str, Any]], raw: Dict[str, Any], params: Dict[s
     verdict = cv.host_verdict(specs, raw)
     failures = cv.policy_failures(verdict["summary"], policy, verdict_name)
     # A reply that carries MAPS facts the task did not ask for is not judged (and not shown).
-    maps = cv.maps_verdict(raw.get("maps")) if params.get("validate_maps") else None
+    maps = maps_check.maps_verdict(raw.get("maps")) if params.get("validate_maps") else None
     if params.get("validate_maps") and maps is None:
-        maps = cv.maps_verdict({"ran": False, "not_run_reason": "no-result"})
-    maps_fails = bool(maps and maps["status"] == cv.MAPS_FAILED and policy != "never")
+        maps = maps_check.maps_verdict({"ran": False, "not_run_reason": "no-result"})
+    maps_fails = bool(maps and maps["status"] == maps_check.MAPS_FAILED and policy != "never")
     result: Dict[str, Any] = {
         "raw": raw,
         "configured": verdict["configured"],
@@ -147,7 +148,7 @@ def task_result(specs: List[Dict[str, Any]], raw: Dict[str, Any], params: Dict[s
         "summary": verdict["summary"],
         "failed_urls": failures,
         "analyzer_text": cv.render_analyzer_text(verdict["urls"], legacy=bool(params.get("legacy_text")))
-        + cv.render_maps_line(maps),
+        + maps_check.render_maps_line(maps),
     }
     messages = []
     if failures:

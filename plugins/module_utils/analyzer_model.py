@@ -13,7 +13,7 @@ choices, the module documentation) are compared with this module by unit tests.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, NamedTuple, Sequence, Tuple
+from typing import Any, Dict, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds
@@ -59,6 +59,19 @@ URL_SPEC_KEYS = ("url", "channel", "expected_status", "no_pinning", "required")
 
 class AnalyzerInputError(InputError):
     """Malformed input to the model. ``field`` names the value, ``rule`` says which rule it broke."""
+
+
+def optional_int(value: Any, field: str) -> Optional[int]:
+    """A number from a raw result (int or digits), None when absent; a bool or anything else is
+    refused naming ``field``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise AnalyzerInputError(field, "type", "must be a number")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise AnalyzerInputError(field, "type", f"{value!r} is not a number") from None
 
 
 def normalise_url_spec(item: Any, index: int = 0, field: str = "urls") -> Dict[str, Any]:

@@ -564,10 +564,10 @@ def test_maps_output_with_a_nul_after_every_character_is_still_read(run_action):
 
 
 def test_maps_unknown_not_run_reason_is_refused():
-    from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import maps_check
 
-    with pytest.raises(cv.VerdictInputError, match="not_run_reason"):
-        cv.maps_verdict({"ran": False, "not_run_reason": "it-is-fine"})
+    with pytest.raises(maps_check.AnalyzerInputError, match="not_run_reason"):
+        maps_check.maps_verdict({"ran": False, "not_run_reason": "it-is-fine"})
 
 
 @pytest.mark.parametrize("args,field", [

@@ -11,6 +11,7 @@ as SYSTEM, MpCmdRun on a Windows release that does not have the command.
 from __future__ import annotations
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import maps_check
 
 from .test_connectivity_verdict import CNC, MS_CHAIN, probe
 
@@ -111,8 +112,8 @@ def test_proxy_headers_inside_an_https_tunnel_mean_interception():
 def test_maps_unsupported_release_is_not_run_never_failed():
     raw = {"ran": True, "exit_code": -2147023257, "timed_out": False, "elapsed_ms": 80,
            "output": ["ERROR: ValidateMapsConnection failed (80070667)"]}
-    maps = cv.maps_verdict(raw)
-    assert maps["status"] == cv.MAPS_NOT_RUN
+    maps = maps_check.maps_verdict(raw)
+    assert maps["status"] == maps_check.MAPS_NOT_RUN
     assert maps["reason"] == "unsupported"
     assert maps["hresult"] == "0x80070667"
     assert "1703" in maps["detail"]
