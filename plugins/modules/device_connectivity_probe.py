@@ -156,12 +156,10 @@ notes:
     SYSTEM check, does not interfere. The result says which account ran the probes and warns when it
     was not SYSTEM. Then methods 1 and 2 (whose results depend on the account) are reported but never
     count as a pass (RV(identity), RV(urls[].probes)).
-  - Method 1 is WinHTTP's default configuration (C(netsh winhttp), C(WINHTTP_ACCESS_TYPE_DEFAULT_PROXY)),
-    as the sensor uses it, never the user's Internet Options; every probe reports the proxy it used, or
-    C(direct).
-  - Supports C(async) with C(poll) greater than 0, since a run's deadline can be an hour. The module runs
-    detached on the target and the action polls it, then decides the verdicts. C(poll=0) is refused,
-    because the verdicts are decided on the controller when the probes finish.
+  - Method 1 is WinHTTP's default configuration (C(netsh winhttp), C(WINHTTP_ACCESS_TYPE_DEFAULT_PROXY)) as the
+    sensor uses it, never the user's Internet Options; every probe reports the proxy it used, or C(direct).
+  - Supports C(async) with C(poll) above 0 (a run's deadline can be an hour); the action polls the detached module
+    and decides the verdicts. C(poll=0) is refused, because the verdicts are decided when the probes finish.
   - Redirects are reported as they are (not followed) and no credentials are sent to proxies, because
     the sensor connects anonymously; a proxy that demands authentication shows as C(Failed (407)).
   - For URLs the sensor pins (every URL without C(no_pinning)) the server certificate chain must end in a
@@ -460,7 +458,7 @@ raw:
               reports WinHTTP's default configuration (C(netsh winhttp)), which is what it uses.
           type: str
         proxy_bypass:
-          description: For method 1, the bypass list of WinHTTP's default configuration (the controller applies it).
+          description: For method 1, the default configuration's bypass list (the controller applies it).
           type: str
         proxy_headers:
           description:
