@@ -314,7 +314,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1 if missing else 0
     lines = check_files(paths, root, mcs)
     modules = [] if args.paths else find_csharp_modules(root)
-    for line in check_files([utils for _, utils in modules], root, mcs):
+    for line in check_files([utils for _module, utils in modules], root, mcs):
         if line not in lines:
             lines.append(line)
     for line in lines:

@@ -26,7 +26,7 @@ PROXY_CONFIG_UTILS = ("WinHttpProxyConfig",)
 
 def util_sources(names: Sequence[str]) -> List[str]:
     """The .cs files of the named utils plus every util they use, each once."""
-    sources, _ = gate.compilation_unit([os.path.join(MODULE_UTILS, name + ".cs") for name in names], ROOT)
+    sources, _directives = gate.compilation_unit([os.path.join(MODULE_UTILS, name + ".cs") for name in names], ROOT)
     return sources
 
 
