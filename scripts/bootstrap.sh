@@ -12,7 +12,9 @@ PYTHON=${PYTHON:-python3}
 # namespace scenario; python3-samba: Samba's own Registry.pol (PReg) parser, the
 # independent reader our parser and the exported Group Policy files are checked
 # against (run by the system /usr/bin/python3).
-DEBIAN_PACKAGES=(mono-mcs mono-runtime squid-openssl shellcheck chromium iproute2 python3-samba)
+# gcc builds the WinHTTP/crypt32 contract stand-in the transport tests load into mono;
+# libmono-profiler (the log profiler) and mono-utils (mprof-report) give their line coverage.
+DEBIAN_PACKAGES=(mono-mcs mono-runtime squid-openssl shellcheck chromium iproute2 python3-samba gcc libmono-profiler mono-utils)
 
 missing_debs=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

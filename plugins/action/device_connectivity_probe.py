@@ -11,7 +11,10 @@ renders the analyzer text (plugin_utils.connectivity_verdict).
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional
+import time
+from typing import Any, Dict, List, Mapping, Optional
+
+from ansible.playbook.task import Task
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import registry_locations
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
@@ -20,6 +23,8 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
 )
 from ansible_collections.purview.device_proxy.plugins.modules.device_connectivity_probe import DOCUMENTATION
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import maps_check
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.polled_target import PolledTargetSession
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
     TargetSession,
@@ -130,19 +135,20 @@ def task_result(specs: List[Dict[str, Any]], raw: Dict[str, Any], params: Dict[s
     verdict = cv.host_verdict(specs, raw)
     failures = cv.policy_failures(verdict["summary"], policy, verdict_name)
     # A reply that carries MAPS facts the task did not ask for is not judged (and not shown).
-    maps = cv.maps_verdict(raw.get("maps")) if params.get("validate_maps") else None
+    maps = maps_check.maps_verdict(raw.get("maps")) if params.get("validate_maps") else None
     if params.get("validate_maps") and maps is None:
-        maps = cv.maps_verdict({"ran": False, "not_run_reason": "no-result"})
-    maps_fails = bool(maps and maps["status"] == cv.MAPS_FAILED and policy != "never")
+        maps = maps_check.maps_verdict({"ran": False, "not_run_reason": "no-result"})
+    maps_fails = bool(maps and maps["status"] == maps_check.MAPS_FAILED and policy != "never")
     result: Dict[str, Any] = {
         "raw": raw,
         "configured": verdict["configured"],
+        "identity": verdict["identity"],
         "urls": verdict["urls"],
         "channels": verdict["channels"],
         "summary": verdict["summary"],
         "failed_urls": failures,
         "analyzer_text": cv.render_analyzer_text(verdict["urls"], legacy=bool(params.get("legacy_text")))
-        + cv.render_maps_line(maps),
+        + maps_check.render_maps_line(maps),
     }
     messages = []
     if failures:
@@ -161,8 +167,32 @@ def task_result(specs: List[Dict[str, Any]], raw: Dict[str, Any], params: Dict[s
 class ActionModule(WindowsModuleAction):
     MODULE_NAME = "purview.device_proxy.device_connectivity_probe"
     DOCUMENTATION = DOCUMENTATION
+    # A run's deadline can be an hour: under async the module runs detached on the target and the
+    # action polls it (polled_target), then decides the verdicts on the final answer.
+    SUPPORTS_ASYNC = True
+
+    def target_session(self, task_vars: Mapping[str, Any]) -> TargetSession:
+        if self._task.async_val:
+            return PolledTargetSession(self, task_vars)
+        return TargetSession(self, task_vars)
+
+    def async_status(self, jid: str, mode: str = "status", task_vars: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        """One run of the async_status action for the job, as ansible-core's task executor polls."""
+        task = Task.load({"action": "ansible.builtin.async_status", "args": {"jid": jid, "mode": mode}})
+        handler = self._shared_loader_obj.action_loader.get(
+            "ansible.legacy.async_status", task=task, connection=self._connection, play_context=self._play_context,
+            loader=self._loader, templar=self._templar, shared_loader_obj=self._shared_loader_obj)
+        return handler.run(task_vars=dict(task_vars or {}))
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds)
 
     def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:
+        if self._task.async_val and not self._task.poll:
+            raise WindowsModuleInputError(
+                "poll", "async", "poll: 0 is not supported: the verdicts are decided on the controller when the "
+                "probes finish, so the task must wait for them (use poll > 0 with async)")
         check_limits(params)
         specs = resolve_url_specs(params)
         proxy = command_line_proxy(params)

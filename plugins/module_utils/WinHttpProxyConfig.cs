@@ -9,6 +9,7 @@
 using System;
 using System.ComponentModel;
 using System.Runtime.InteropServices;
+using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpNative;
 
 namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProxyConfig
 {
@@ -157,42 +158,9 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         }
     }
 
-    /// <summary>winhttp.dll, the real thing.</summary>
+    /// <summary>winhttp.dll, the real thing (declarations in WinHttpNative).</summary>
     public class NativeWinHttpApi : IWinHttpApi
     {
-        [StructLayout(LayoutKind.Sequential)]
-        private struct WINHTTP_PROXY_INFO
-        {
-            public uint dwAccessType;
-            public IntPtr lpszProxy;
-            public IntPtr lpszProxyBypass;
-        }
-
-        [StructLayout(LayoutKind.Sequential)]
-        private struct WINHTTP_CURRENT_USER_IE_PROXY_CONFIG
-        {
-            [MarshalAs(UnmanagedType.Bool)]
-            public bool fAutoDetect;
-            public IntPtr lpszAutoConfigUrl;
-            public IntPtr lpszProxy;
-            public IntPtr lpszProxyBypass;
-        }
-
-        [DllImport("winhttp.dll", SetLastError = true)]
-        [return: MarshalAs(UnmanagedType.Bool)]
-        private static extern bool WinHttpGetDefaultProxyConfiguration(ref WINHTTP_PROXY_INFO pProxyInfo);
-
-        [DllImport("winhttp.dll", SetLastError = true)]
-        [return: MarshalAs(UnmanagedType.Bool)]
-        private static extern bool WinHttpSetDefaultProxyConfiguration(ref WINHTTP_PROXY_INFO pProxyInfo);
-
-        [DllImport("winhttp.dll", SetLastError = true)]
-        [return: MarshalAs(UnmanagedType.Bool)]
-        private static extern bool WinHttpGetIEProxyConfigForCurrentUser(ref WINHTTP_CURRENT_USER_IE_PROXY_CONFIG pProxyConfig);
-
-        [DllImport("kernel32.dll")]
-        private static extern IntPtr GlobalFree(IntPtr hMem);
-
         // WinHttpGetIEProxyConfigForCurrentUser's documented "no Internet Explorer proxy settings
         // can be found" error (for example an account whose profile never had any).
         private const int ERROR_FILE_NOT_FOUND = 2;
@@ -210,14 +178,14 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             }
             finally
             {
-                GlobalFree(pointer);
+                NativeMethods.GlobalFree(pointer);
             }
         }
 
         public DefaultProxySetting GetDefaultProxy()
         {
-            WINHTTP_PROXY_INFO info = new WINHTTP_PROXY_INFO();
-            if (!WinHttpGetDefaultProxyConfiguration(ref info))
+            NativeMethods.WINHTTP_PROXY_INFO info = new NativeMethods.WINHTTP_PROXY_INFO();
+            if (!NativeMethods.WinHttpGetDefaultProxyConfiguration(ref info))
             {
                 throw new Win32Exception(Marshal.GetLastWin32Error(), "WinHttpGetDefaultProxyConfiguration failed");
             }
@@ -228,13 +196,13 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
 
         public void SetDefaultProxy(DefaultProxySetting setting)
         {
-            WINHTTP_PROXY_INFO info = new WINHTTP_PROXY_INFO();
+            NativeMethods.WINHTTP_PROXY_INFO info = new NativeMethods.WINHTTP_PROXY_INFO();
             info.dwAccessType = (uint)setting.AccessType;
             info.lpszProxy = String.IsNullOrEmpty(setting.Proxy) ? IntPtr.Zero : Marshal.StringToHGlobalUni(setting.Proxy);
             info.lpszProxyBypass = String.IsNullOrEmpty(setting.ProxyBypass) ? IntPtr.Zero : Marshal.StringToHGlobalUni(setting.ProxyBypass);
             try
             {
-                if (!WinHttpSetDefaultProxyConfiguration(ref info))
+                if (!NativeMethods.WinHttpSetDefaultProxyConfiguration(ref info))
                 {
                     throw new Win32Exception(Marshal.GetLastWin32Error(), "WinHttpSetDefaultProxyConfiguration failed");
                 }
@@ -254,8 +222,8 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
 
         public IeProxySetting GetIeProxyForCurrentUser()
         {
-            WINHTTP_CURRENT_USER_IE_PROXY_CONFIG config = new WINHTTP_CURRENT_USER_IE_PROXY_CONFIG();
-            if (!WinHttpGetIEProxyConfigForCurrentUser(ref config))
+            NativeMethods.WINHTTP_CURRENT_USER_IE_PROXY_CONFIG config = new NativeMethods.WINHTTP_CURRENT_USER_IE_PROXY_CONFIG();
+            if (!NativeMethods.WinHttpGetIEProxyConfigForCurrentUser(ref config))
             {
                 int error = Marshal.GetLastWin32Error();
                 if (error == ERROR_FILE_NOT_FOUND)

@@ -13,7 +13,7 @@ choices, the module documentation) are compared with this module by unit tests.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, NamedTuple, Sequence, Tuple
+from typing import Any, Dict, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds
@@ -25,11 +25,14 @@ class Method(NamedTuple):
     label: str          # the analyzer's wording (Microsoft's current page)
     legacy_label: str   # the older Purview/DLP pages' wording
     uses_proxy: bool    # needs a proxy address (named, command line); "Doesn't exist" without one
+    # Its result depends on the account that runs it (WinHTTP's default configuration and WPAD
+    # discovery are read per process identity); the sensor runs as SYSTEM (S-1-5-18).
+    identity_dependent: bool = False
 
 
 METHODS = (
-    Method("default", 1, "Default proxy", "Default proxy", False),
-    Method("wpad", 2, "Proxy auto discovery (WPAD)", "Proxy auto discovery (WPAD)", False),
+    Method("default", 1, "Default proxy", "Default proxy", False, True),
+    Method("wpad", 2, "Proxy auto discovery (WPAD)", "Proxy auto discovery (WPAD)", False, True),
     Method("disabled", 3, "Proxy disabled", "Proxy disabled", False),
     Method("named", 4, "Named proxy", "Named proxy", True),
     Method("command_line", 5, "Command line proxy", "Command-line proxy", True),
@@ -56,6 +59,19 @@ URL_SPEC_KEYS = ("url", "channel", "expected_status", "no_pinning", "required")
 
 class AnalyzerInputError(InputError):
     """Malformed input to the model. ``field`` names the value, ``rule`` says which rule it broke."""
+
+
+def optional_int(value: Any, field: str) -> Optional[int]:
+    """A number from a raw result (int or digits), None when absent; a bool or anything else is
+    refused naming ``field``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise AnalyzerInputError(field, "type", "must be a number")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise AnalyzerInputError(field, "type", f"{value!r} is not a number") from None
 
 
 def normalise_url_spec(item: Any, index: int = 0, field: str = "urls") -> Dict[str, Any]:

@@ -55,6 +55,11 @@ class UrlBlock:
     methods: Mapping[int, MethodOutcome] = field(default_factory=dict)
 
 
+def line_safe(text: str) -> str:
+    """Text made fit for the parentheses of a method line: none inside, one line only."""
+    return " ".join(str(text).replace("(", "[").replace(")", "]").split())
+
+
 def _check_code(code: Union[int, str, None]) -> str:
     text = "" if code is None else str(code)
     if any(char in text for char in "()\r\n"):

@@ -4,7 +4,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
-#AnsibleRequires -CSharpUtil ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe
+#AnsibleRequires -CSharpUtil ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeScheduler
+#AnsibleRequires -CSharpUtil ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeTransport
 #AnsibleRequires -PowerShell ansible_collections.purview.device_proxy.plugins.module_utils.RawRegistry
 
 # The target half of purview.device_proxy.device_connectivity_probe. The action plugin resolves the URLs
@@ -106,13 +107,13 @@ Function Get-RawData {
 $telemetryProxyServer = Get-RawData -Path $named.path -Name $named.name -Kind 'String'
 $namedProxy = if ($null -ne $telemetryProxyServer) { $telemetryProxyServer.Trim() } else { $null }
 
-$plan = [ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe.ProbeScheduler]::Plan(
+$plan = [ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeScheduler.ProbeScheduler]::Plan(
     [String[]]@($module.Params._urls),
     [String[]]@($module.Params._methods),
     $namedProxy,
     $module.Params._command_line_proxy)
-$transport = New-Object -TypeName ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe.WinHttpTransport
-$scheduler = New-Object -TypeName ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe.ProbeScheduler -ArgumentList @(
+$transport = New-Object -TypeName ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeTransport.WinHttpTransport
+$scheduler = New-Object -TypeName ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeScheduler.ProbeScheduler -ArgumentList @(
     $transport, $module.Params._max_concurrency, $module.Params._probe_timeout_ms, $module.Params._deadline_ms)
 $scheduler.EstablishAfter = $module.Params._establish_after
 
@@ -141,7 +142,11 @@ Function Find-MpCmdRun {
             $candidates.Add(@{ path = Join-Path -Path $newest.FullName -ChildPath 'MpCmdRun.exe'; source = 'platform' })
         }
     }
-    $candidates.Add(@{ path = Join-Path -Path $env:ProgramFiles -ChildPath 'Windows Defender\MpCmdRun.exe'; source = 'program-files' })
+    # In a 32-bit PowerShell on 64-bit Windows ProgramFiles names Program Files (x86); ProgramW6432
+    # names the 64-bit folder Defender is in (WOW64 environment variables). Only System32 is
+    # redirected, so that path is reachable from either kind of process.
+    $programFiles = if ($env:ProgramW6432) { $env:ProgramW6432 } else { $env:ProgramFiles }
+    $candidates.Add(@{ path = Join-Path -Path $programFiles -ChildPath 'Windows Defender\MpCmdRun.exe'; source = 'program-files' })
     foreach ($candidate in $candidates) {
         if (Test-Path -LiteralPath $candidate.path -PathType Leaf) {
             return $candidate

@@ -154,7 +154,12 @@ notes:
     C(become_user=SYSTEM)). No PsExec is involved, so the attack surface reduction rule
     I(Block process creations originating from PSExec and WMI commands), which stops the analyzer's
     SYSTEM check, does not interfere. The result says which account ran the probes and warns when it
-    was not SYSTEM.
+    was not SYSTEM. Then methods 1 and 2 (whose results depend on the account) are reported but never
+    count as a pass (RV(identity), RV(urls[].probes)).
+  - Method 1 is WinHTTP's default configuration (C(netsh winhttp), C(WINHTTP_ACCESS_TYPE_DEFAULT_PROXY)) as the
+    sensor uses it, never the user's Internet Options; every probe reports the proxy it used, or C(direct).
+  - Supports C(async) with C(poll) above 0 (a run's deadline can be an hour); the action polls the detached module
+    and decides the verdicts. C(poll=0) is refused, because the verdicts are decided when the probes finish.
   - Redirects are reported as they are (not followed) and no credentials are sent to proxies, because
     the sensor connects anonymously; a proxy that demands authentication shows as C(Failed (407)).
   - For URLs the sensor pins (every URL without C(no_pinning)) the server certificate chain must end in a
@@ -311,9 +316,19 @@ urls:
       description: One sentence about the configured method's outcome.
       type: str
     probes:
-      description: The five methods in order, classified.
+      description:
+        - The five methods in order, classified. Each carries C(proxy_used) (the proxy its request went
+          through, C(direct), or null), C(identity_dependent) (methods 1 and 2) and C(counted) (false
+          for an identity-dependent method when the probes did not run as SYSTEM; such a success never
+          passes the URL).
       type: list
       elements: dict
+identity:
+  description:
+    - Who the probes ran as (C(user), C(sid)), C(system) (null when the target did not say), and
+      C(withheld_methods), the methods whose results do not count because the account is not SYSTEM.
+  returned: success
+  type: dict
 channels:
   description: One verdict per channel with URLs, with the analyzer's event id for the outcome.
   returned: success
@@ -426,6 +441,25 @@ raw:
             - The controller decides whether it ends in a Microsoft service root.
           type: list
           elements: dict
+        chain_status:
+          description:
+            - The chain's C(CERT_TRUST_STATUS.dwErrorStatus) (0 when Windows found no error); null when
+              no chain was read. A chain with an error never counts as the service's.
+          type: int
+        chain_source:
+          description:
+            - C(winhttp) for the chain WinHTTP validated in the handshake
+              (C(WINHTTP_OPTION_SERVER_CERT_CHAIN_CONTEXT)), C(built) where Windows does not offer it (the
+              chain built for the server certificate from the machine's caches only, no download).
+          type: str
+        proxy_used:
+          description:
+            - The proxy the request was sent through, or C(direct); null when no request was sent. Method 1
+              reports WinHTTP's default configuration (C(netsh winhttp)), which is what it uses.
+          type: str
+        proxy_bypass:
+          description: For method 1, the default configuration's bypass list (the controller applies it).
+          type: str
         proxy_headers:
           description:
             - Headers of the answer that show a proxy made or relayed it (C(via), C(x_squid_error),
@@ -445,7 +479,7 @@ raw:
           description: The proxy used (named, command line, or discovered).
           type: str
         access:
-          description: How WinHTTP was opened (C(automatic), C(default), C(no-proxy), C(named), C(auto-detect)).
+          description: How WinHTTP was opened (C(default), C(no-proxy), C(named), C(auto-detect)).
           type: str
         elapsed_ms:
           description: Milliseconds the probe took.

@@ -23,21 +23,25 @@ reports unchanged.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model as model
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
 from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds as fk
-from ansible_collections.purview.device_proxy.plugins.module_utils import microsoft_tls_trust
-from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
-    ProxyAddressError,
-    telemetry_proxy_server_value,
+from ansible_collections.purview.device_proxy.plugins.module_utils.analyzer_model import optional_int
+from ansible_collections.purview.device_proxy.plugins.module_utils.analyzer_text import line_safe
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.answer_origin import (
+    chain_verdict,
+    proxy_produced,
+    proxy_used,
+    tunnel_headers,
 )
-from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (
-    WinHttpSettingsError,
-    decode_hex,
-)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.configured_method import configured_method
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import maps_check
+
+# The MAPS check lives in maps_check; the fleet report reads these names through this module.
+MAPS_PASSED, MAPS_FAILED, MAPS_NOT_RUN = maps_check.MAPS_PASSED, maps_check.MAPS_FAILED, maps_check.MAPS_NOT_RUN
+maps_verdict, render_maps_line = maps_check.maps_verdict, maps_check.render_maps_line
 
 # The analyzer's five methods, numbers, labels and accepted codes: the one model.
 METHODS = model.METHOD_KEYS
@@ -137,6 +141,12 @@ _HTTP_REASONS = {
 
 VerdictInputError = model.AnalyzerInputError
 
+# The sensor's identity (LocalSystem). Methods whose result depends on the identity
+# (analyzer_model.Method.identity_dependent) never count as a pass of the device when the probes ran
+# as another account.
+SYSTEM_SID = "S-1-5-18"
+IDENTITY_METHODS = tuple(m.key for m in model.METHODS if m.identity_dependent)
+
 # What the analyzer line shows for a method whose discovery found nothing.
 _WPAD_WORDS = "no proxy found by WPAD"
 
@@ -204,8 +214,8 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
     if method not in METHOD_NUMBERS:
         raise VerdictInputError("probes.method", "choices", f"{method!r} is not one of {', '.join(METHODS)}")
     accepted = frozenset(accepted)
-    status = _optional_int(raw.get("status_code"), "probes.status_code")
-    error = _optional_int(raw.get("winhttp_error"), "probes.winhttp_error") or None
+    status = optional_int(raw.get("status_code"), "probes.status_code")
+    error = optional_int(raw.get("winhttp_error"), "probes.winhttp_error") or None
     url = str((spec or {}).get("url") or raw.get("url") or "")
     result = {
         "method": method,
@@ -214,18 +224,20 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
         "status_code": status,
         "winhttp_error": error,
         "error_name": winhttp_error_name(error) if error else None,
-        "elapsed_ms": _optional_int(raw.get("elapsed_ms"), "probes.elapsed_ms") or 0,
+        "elapsed_ms": optional_int(raw.get("elapsed_ms"), "probes.elapsed_ms") or 0,
         "proxy": raw.get("proxy") or None,
+        "proxy_used": proxy_used(raw, url),
         "access": raw.get("access") or None,
+        "identity_dependent": method in IDENTITY_METHODS,
         "answered_by": None,
         "line_code": None,
     }
     if method == "wpad":
-        result["autodetect_error"] = _optional_int(raw.get("autodetect_error"), "probes.autodetect_error")
+        result["autodetect_error"] = optional_int(raw.get("autodetect_error"), "probes.autodetect_error")
         result["autodetect_attempt"] = raw.get("autodetect_attempt") or None
     established = raw.get("established")
     if established == fk.PROXY_UNREACHABLE:
-        count = _optional_int(raw.get("established_on"), "probes.established_on") or 0
+        count = optional_int(raw.get("established_on"), "probes.established_on") or 0
         result.update(outcome=FAILED, reason=fk.PROXY_UNREACHABLE, established_on=count,
                       detail=f"the proxy took no connection on {count} other URLs, so this URL was not probed "
                              f"through it (a shared failure, established on {count} URLs)",
@@ -270,9 +282,16 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
                           detail=f"{status} came from the proxy, not the service: {by_proxy}{advice}",
                           line_code=str(status) if status == 407 else f"{status} from the proxy")
             return result
+        inside = tunnel_headers(url, raw)
+        if inside:
+            result.update(outcome=FAILED, reason=fk.TLS_INTERCEPTED, answered_by="proxy",
+                          detail=f"the proxy's own header {inside} is on an answer inside the TLS tunnel: the proxy "
+                                 "decrypted the traffic (TLS inspection)",
+                          line_code="tls_intercepted, %s" % line_safe(inside))
+            return result
         result["answered_by"] = "service"
         if url.lower().startswith("https://") and not (spec or {}).get("no_pinning", False):
-            tls = chain_verdict(raw.get("server_chain"))
+            tls = chain_verdict(raw.get("server_chain"), raw.get("chain_status"))
             result["tls_root"] = tls["root"]
             if tls["kind"]:
                 result.update(outcome=FAILED, reason=tls["kind"], detail=tls["detail"], line_code=tls["line_code"])
@@ -297,157 +316,41 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
     return result
 
 
-def proxy_produced(url: str, raw: Mapping[str, Any], status: int) -> Optional[str]:
-    """Why an answer must be the proxy's rather than the service's, or None.
-
-    * https: the service can only answer inside TLS, so a status read while no server
-      certificate was seen (``server_chain`` null) is the proxy's answer to CONNECT;
-    * plain HTTP: ``X-Squid-Error`` or a ``Proxy-Status`` with an ``error`` parameter (RFC 9209)
-      mark an answer the proxy made; ``Via`` alone is on relayed answers too, so it only
-      disqualifies a code other than 200 (a relayed 404 cannot be told from a proxy's 404).
-    """
-    if url.lower().startswith("https://"):
-        if "server_chain" in raw and not raw.get("server_chain"):
-            return "no server certificate was seen, so the answer is the proxy's refusal of the CONNECT tunnel"
-        return None
-    headers = {str(k).lower().replace("-", "_"): v for k, v in (raw.get("proxy_headers") or {}).items() if v}
-    if headers.get("x_squid_error"):
-        return "X-Squid-Error: %s" % headers["x_squid_error"]
-    proxy_status = str(headers.get("proxy_status") or "")
-    if any(part.strip().lower().startswith("error=") for part in proxy_status.split(";")[1:]):
-        return "Proxy-Status: %s" % proxy_status
-    if headers.get("via") and status != 200:
-        return "Via: %s on a %d answer (a proxy's own answer cannot be told from a relayed one)" % (
-            headers["via"], status)
-    return None
-
-
-def chain_verdict(chain: Any) -> Dict[str, Any]:
-    """Whether a reported certificate chain (leaf first) ends in a Microsoft service root.
-
-    ``kind`` is None when it does, ``tls_intercepted`` when it ends elsewhere (even in a root
-    the device trusts: an inspection CA), ``tls_unverified`` when no chain was reported.
-    """
-    if not chain:
-        return {"kind": fk.TLS_UNVERIFIED, "root": None, "line_code": fk.TLS_UNVERIFIED,
-                "detail": "the server certificate chain was not reported, so TLS inspection cannot be ruled out"}
-    if not isinstance(chain, list) or not all(isinstance(c, Mapping) for c in chain):
-        raise VerdictInputError("probes.server_chain", "type", "must be a list of certificates (dicts)")
-    root = chain[-1]
-    thumbprint = str(root.get("thumbprint") or "").replace(":", "").replace(" ", "").lower()
-    if thumbprint in microsoft_tls_trust.root_thumbprints():
-        return {"kind": None, "root": root.get("subject"), "line_code": None, "detail": ""}
-    issuer = chain[0].get("issuer") or root.get("subject") or "unknown issuer"
-    return {"kind": fk.TLS_INTERCEPTED, "root": root.get("subject"),
-            "line_code": "tls_intercepted, issuer %s" % _line_safe(issuer),
-            "detail": "the certificate was issued by %s and chains to %s, not to a Microsoft service root: "
-                      "TLS inspection, which the sensor's pinning rejects" % (issuer, root.get("subject"))}
-
-
-def _line_safe(text: str) -> str:
-    # The analyzer line keeps its code in parentheses: none inside, one line only.
-    return " ".join(str(text).replace("(", "[").replace(")", "]").split())
-
-
-def _optional_int(value: Any, field: str) -> Optional[int]:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise VerdictInputError(field, "type", "must be a number")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise VerdictInputError(field, "type", f"{value!r} is not a number") from None
-
-
-# --- which method this device uses ---------------------------------------------------------------
-def configured_method(telemetry_proxy_server: Optional[str],
-                      winhttp_settings_hex: Optional[str] = None) -> Dict[str, Any]:
-    """The analyzer method that matches how this device's sensor reaches the service.
-
-    Reasoning (docs/reference/device-settings.md#registry-static-proxy, #fallback;
-    connectivity-analyzer.md#methods; open-questions.md#q2-fallback, #q3-precedence, #q7-analyzer):
-
-    * ``TelemetryProxyServer`` set: the sensor uses it (section 1, the registry-based static
-      proxy; the analyzer's method 4 tests exactly that value). Uncertain: when that proxy is
-      unreachable the sensor falls back to a direct connection according to the DLP pages, or to
-      the default proxy configuration according to the CSP page (section 7, question 2), and which
-      setting wins when several are set is not documented (question 3). So a failing named proxy
-      fails the strict verdict; a method that would catch the fallback is reported, not counted.
-    * otherwise a WinHTTP default proxy (``netsh winhttp set proxy``) set: the sensor, a WinHTTP
-      client running as LocalSystem, uses it; method 1 (default proxy) tests it.
-    * otherwise nothing static: the sensor relies on WinHTTP's automatic configuration (WPAD,
-      then direct). Method 1 opens WinHTTP with the automatic proxy mode on Windows 8.1 and later,
-      which covers WPAD and direct, so it is the one to trust. That method 1 behaves like this in
-      the analyzer is an inference (section 5 table, section 7 question 7).
-
-    ``winhttp_settings_hex`` is the native ``WinHttpSettings`` value as the module returns it
-    (upper-case hex or None); it is decoded with the collection's codec.
-    """
-    notes: List[str] = []
-    server = (telemetry_proxy_server or "").strip()
-    if server:
-        try:
-            telemetry_proxy_server_value(server, field="TelemetryProxyServer")
-        except ProxyAddressError as err:
-            notes.append(f"TelemetryProxyServer {server!r} is not in the documented host:port form "
-                         f"({err}); whether the sensor accepts it is undocumented (docs/reference/open-questions.md#q1-value-format)")
-        notes.append("if this proxy is unreachable the sensor falls back to a direct connection (DLP docs) "
-                     "or to the default proxy configuration (CSP docs); which one is undocumented "
-                     "(docs/reference/open-questions.md#q2-fallback)")
-        return {
-            "method": "named",
-            "proxy": server,
-            "reason": f"TelemetryProxyServer is set to {server}: the sensor uses this registry-based static proxy",
-            "fallbacks": ["disabled", "default"],
-            "notes": notes,
-        }
-    default_proxy = None
-    if winhttp_settings_hex:
-        try:
-            settings = decode_hex(winhttp_settings_hex)
-        except WinHttpSettingsError as err:
-            notes.append(f"the WinHttpSettings value could not be decoded ({err}); treated as direct access")
-        else:
-            if settings.uses_proxy:
-                default_proxy = settings.proxy
-    if default_proxy:
-        return {
-            "method": "default",
-            "proxy": default_proxy,
-            "reason": f"TelemetryProxyServer is not set and the WinHTTP default proxy is {default_proxy}: "
-                      "the sensor, a WinHTTP client, uses it",
-            "fallbacks": [],
-            "notes": notes,
-        }
-    notes.append("method 1 is taken to use WinHTTP's automatic proxy mode (WPAD, then direct) as on "
-                 "Windows 8.1 and later; this is inferred, not documented (docs/reference/connectivity-analyzer.md#methods, "
-                 "docs/reference/open-questions.md#q7-analyzer)")
-    return {
-        "method": "default",
-        "proxy": None,
-        "reason": "no static proxy is configured (no TelemetryProxyServer, WinHTTP default is direct): "
-                  "the sensor relies on automatic discovery (WPAD) and then a direct connection",
-        "fallbacks": ["wpad", "disabled"],
-        "notes": notes,
-    }
-
-
 # --- one URL ---------------------------------------------------------------------------------------
+def identity_of(process: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """Who the probes ran as: user, sid, system (None when the reply does not say) and the
+    methods whose results are withheld because the account is not SYSTEM."""
+    process = process or {}
+    sid = process.get("sid") or None
+    system = None if sid is None else sid == SYSTEM_SID
+    return {"user": process.get("user") or None, "sid": sid, "system": system,
+            "withheld_methods": list(IDENTITY_METHODS) if system is False else []}
+
+
 def url_verdict(spec: Mapping[str, Any], raw_probes: Sequence[Mapping[str, Any]],
-                configured: Mapping[str, Any]) -> Dict[str, Any]:
-    """Verdicts for one URL from its raw probes (any order; missing methods count as skipped)."""
+                configured: Mapping[str, Any], identity: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+    """Verdicts for one URL from its raw probes (any order; missing methods count as skipped).
+
+    ``identity`` (:func:`identity_of`): a success of an identity-dependent method when the probes
+    did not run as SYSTEM is kept with ``counted`` false and never passes the URL.
+    """
     strict_codes = accepted_statuses(spec)
+    withheld = set((identity or {}).get("withheld_methods") or ())
     by_method = {probe.get("method"): probe for probe in raw_probes}
     probes = []
     for method in METHODS:
         raw = by_method.get(method) or {"method": method, "attempted": False, "skip_reason": "not-requested"}
         probe = classify_probe(raw, ANALYZER_ACCEPTED, spec)
-        probe["strict_ok"] = probe["outcome"] == SUCCEEDED and probe["status_code"] in strict_codes
+        probe["counted"] = method not in withheld
+        if not probe["counted"]:
+            probe["ran_as"] = (identity or {}).get("user") or (identity or {}).get("sid")
+            if probe["outcome"] == SUCCEEDED:
+                probe["detail"] += " as %s, not SYSTEM: not counted (the sensor runs as SYSTEM)" % probe["ran_as"]
+        probe["strict_ok"] = probe["counted"] and probe["outcome"] == SUCCEEDED and probe["status_code"] in strict_codes
         probes.append(probe)
-    analyzer = PASS if any(p["outcome"] == SUCCEEDED for p in probes) else FAIL
+    analyzer = PASS if any(p["outcome"] == SUCCEEDED and p["counted"] for p in probes) else FAIL
     chosen = next(p for p in probes if p["method"] == configured["method"])
-    if chosen["outcome"] in (SKIPPED, ABSENT):
+    if chosen["outcome"] in (SKIPPED, ABSENT) or not chosen["counted"]:
         strict = UNTESTED
     else:
         strict = PASS if chosen["strict_ok"] else FAIL
@@ -475,6 +378,8 @@ def method_token(probe: Mapping[str, Any]) -> str:
     """A classified probe as one short token for compact reports: ``S<code>`` succeeded,
     ``F<code>`` failed (HTTP status, WinHTTP error or reason), ``-`` doesn't exist, ``N`` not run."""
     outcome = probe["outcome"]
+    if outcome == SUCCEEDED and probe.get("counted") is False:
+        return "Fnot-system"   # a success as another account proves nothing for the sensor
     if outcome == SUCCEEDED:
         return "S%d" % probe["status_code"]
     if outcome == ABSENT:
@@ -494,6 +399,8 @@ def _diagnosis(chosen: Mapping[str, Any], strict: str, fallback_ok: Sequence[str
     label = f"{chosen['number']} - {chosen['label']}"
     if strict == PASS:
         return f"{label} (the configured method) {chosen['detail']}"
+    if strict == UNTESTED and chosen.get("counted") is False:
+        return f"{label} (the configured method) depends on the account and did not run as SYSTEM: {chosen['detail']}"
     if strict == UNTESTED:
         return f"{label} (the configured method) was not tested: {chosen['detail']}"
     text = f"{label} (the configured method) failed: {chosen['detail']}"
@@ -538,12 +445,14 @@ def host_verdict(url_specs: Sequence[Mapping[str, Any]], module_result: Mapping[
     """
     settings = module_result.get("winhttp_settings") or {}
     configured = configured_method(module_result.get("telemetry_proxy_server"), settings.get("native"))
+    identity = identity_of(module_result.get("process"))
     grouped: Dict[str, List[Mapping[str, Any]]] = {}
     for probe in module_result.get("probes") or ():
         grouped.setdefault(probe.get("url"), []).append(probe)
-    urls = [url_verdict(spec, grouped.get(spec["url"], ()), configured) for spec in url_specs]
+    urls = [url_verdict(spec, grouped.get(spec["url"], ()), configured, identity) for spec in url_specs]
     return {
         "configured": configured,
+        "identity": identity,
         "urls": urls,
         "channels": channel_verdicts(urls),
         "summary": summarise(urls),
@@ -591,6 +500,10 @@ def analyzer_outcome(probe: Mapping[str, Any]) -> Optional[analyzer_text.MethodO
     if probe["outcome"] == ABSENT:
         return None
     proxy = probe.get("proxy") if probe["method"] in ("named", "command_line") else None
+    proxy = probe.get("proxy_used") or proxy   # the proxy the request went through, or "direct"
+    if probe["outcome"] == SUCCEEDED and probe.get("counted") is False:
+        return analyzer_text.MethodOutcome(False, "%s as %s, not SYSTEM: not counted" % (
+            probe["status_code"], line_safe(probe["ran_as"])), proxy)
     if probe["outcome"] == SUCCEEDED:
         return analyzer_text.MethodOutcome(True, probe["status_code"], proxy)
     if probe.get("line_code"):
@@ -620,136 +533,3 @@ def analyzer_blocks(urls: Sequence[Mapping[str, Any]]) -> List[analyzer_text.Url
 def render_analyzer_text(urls: Sequence[Mapping[str, Any]], legacy: bool = False) -> str:
     """The analyzer's text for one host's URL verdicts."""
     return analyzer_text.render_report(analyzer_blocks(urls), legacy=legacy)
-
-
-# --- Defender Antivirus's own cloud check (MpCmdRun -ValidateMapsConnection) -----------------------
-# The target only runs MpCmdRun.exe and returns its exit code and output lines; the verdict is here.
-# Microsoft documents the command's *output* (the success sentence and "failed to establish a
-# connection to MAPS (hr=... httpcode=...)", docs/connectivity-check.md "MAPS"), not its exit code. So
-# the output decides a failure and its HRESULT, and a pass needs both: exit code 0 and the documented
-# success sentence with no failure sentence. Neither half alone can make a false pass.
-MAPS_LABEL = "MAPS (MpCmdRun -ValidateMapsConnection)"
-MAPS_PASSED = "passed"
-MAPS_FAILED = "failed"
-MAPS_NOT_RUN = "not_run"
-
-_MAPS_SUCCESS_RE = re.compile(r"successfully\s+established\s+a\s+connection\s+to\s+MAPS", re.IGNORECASE)
-_MAPS_FAILURE_RE = re.compile(r"ValidateMapsConnection\s+failed|failed\s+to\s+establish", re.IGNORECASE)
-_MAPS_HR_RE = re.compile(r"\bhr\s*=\s*(?:0x)?([0-9a-f]+)", re.IGNORECASE)
-_MAPS_PLAIN_HR_RE = re.compile(r"\b(?:0x)?(80[0-9a-f]{6})\b", re.IGNORECASE)
-_MAPS_HTTPCODE_RE = re.compile(r"\bhttpcode\s*=\s*(\d+)", re.IGNORECASE)
-
-# HRESULTs MpCmdRun reports, with the cause Microsoft gives (MpCmdRun page "Common errors", [AV] for
-# 0x80072F8F) or, marked so, what the WinHTTP error inside the HRESULT means.
-MAPS_HRESULTS = {
-    "0x80072F8F": "certificate validation failed (ERROR_WINHTTP_SECURE_FAILURE, 12175): per Microsoft the "
-                  "certificate revocation list could not be fetched because the operating system has no "
-                  "system-wide WinHTTP proxy; give it one, or see SSLOptions (docs/defender-antivirus-proxy.md)",
-    "0x80070006": "a firewall blocks the connection or inspects TLS (Microsoft, httpcode 451)",
-    "0x80508015": "a firewall blocks the connection or inspects TLS (Microsoft)",
-    "0x80072EE7": "a firewall blocks the connection or inspects TLS (Microsoft; the WinHTTP error inside is "
-                  "12007, name not resolved)",
-    "0x80004005": "a network problem such as name resolution (Microsoft)",
-    "0x80070005": "insufficient privileges: run the check elevated or as SYSTEM (Microsoft)",
-    "0x800106BA": "the Microsoft Defender Antivirus service is disabled (Microsoft)",
-    "0x80070667": "the command needs Windows 10 1703 / Windows Server 2019 or later (Microsoft)",
-    "0x80072EFE": "the connection was closed abnormally (WinHTTP error 12030; not described on Microsoft's "
-                  "MpCmdRun page)",
-}
-
-_MAPS_NOT_RUN = {
-    "not-installed": "MpCmdRun.exe was not found (Defender Antivirus is not installed or was removed)",
-    "start-failed": "MpCmdRun.exe could not be started (an application control or tamper policy, or access denied)",
-    "no-result": "the target returned no MAPS result",
-}
-
-
-def _maps_hresult(text: str, failed: bool) -> Optional[str]:
-    # A bare 80xxxxxx is read only from a failure sentence ("ValidateMapsConnection failed (800106BA)").
-    match = _MAPS_HR_RE.search(text) or (_MAPS_PLAIN_HR_RE.search(text) if failed else None)
-    if not match:
-        return None
-    digits = match.group(1).upper()
-    # Microsoft's own table misprints one code with nine digits; keep such text as it is.
-    return "0x" + digits.rjust(8, "0") if len(digits) <= 8 else "0x" + digits
-
-
-def _exit_hresult(code: Optional[int]) -> Optional[str]:
-    """An exit code that is an error HRESULT (bit 31 set, signed or not) in 0x form, else None."""
-    if code is None:
-        return None
-    value = code & 0xFFFFFFFF
-    return "0x%08X" % value if value & 0x80000000 else None
-
-
-def maps_verdict(raw: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
-    """The MAPS result from the module's raw ``maps`` facts; None when the check was not asked for.
-
-    Returns status (``passed``, ``failed``, ``not_run``), hresult (``0x...``, from the output, or
-    from the exit code when the output names none), meaning (known HRESULTs), httpcode, detail,
-    exit_code, elapsed_ms, path and line (the analyzer-style line).
-    """
-    if raw is None:
-        return None
-    if not isinstance(raw, Mapping):
-        raise VerdictInputError("maps", "type", "must be a dict")
-    lines = raw.get("output") or []
-    if not isinstance(lines, list):
-        raise VerdictInputError("maps.output", "type", "must be a list of lines")
-    # How MpCmdRun encodes redirected output is not documented: UTF-16 read as a one-byte code page
-    # leaves a NUL after every character, which must not hide a sentence from the rules below.
-    lines = [" ".join(str(line).replace("\x00", "").split()) for line in lines]
-    lines = [line for line in lines if line]
-    text = "\n".join(lines)
-    exit_code = _optional_int(raw.get("exit_code"), "maps.exit_code")
-    result: Dict[str, Any] = {
-        "status": MAPS_NOT_RUN, "hresult": None, "meaning": None, "httpcode": None, "detail": "",
-        "exit_code": exit_code, "elapsed_ms": _optional_int(raw.get("elapsed_ms"), "maps.elapsed_ms") or 0,
-        "path": raw.get("path") or None, "output": lines,
-    }
-    if not raw.get("ran"):
-        reason = raw.get("not_run_reason") or "not-installed"
-        if reason not in _MAPS_NOT_RUN:
-            raise VerdictInputError("maps.not_run_reason", "choices",
-                                    f"{reason!r} is not one of {', '.join(_MAPS_NOT_RUN)}")
-        detail = _MAPS_NOT_RUN[reason]
-        if raw.get("error_message"):
-            detail += ": " + " ".join(str(raw["error_message"]).split())
-        result.update(detail=detail, reason=reason, line=f"{MAPS_LABEL}: Not run ({reason})")
-        return result
-    if raw.get("timed_out"):
-        seconds = (_optional_int(raw.get("timeout_ms"), "maps.timeout_ms") or 0) // 1000
-        result.update(status=MAPS_FAILED, reason=fk.TIMEOUT,
-                      detail=f"MpCmdRun did not finish within {seconds} s and was stopped",
-                      line=f"{MAPS_LABEL}: Failed (timed out after {seconds} s)")
-        return result
-    hresult = _maps_hresult(text, bool(_MAPS_FAILURE_RE.search(text)))
-    http = _MAPS_HTTPCODE_RE.search(text)
-    result["httpcode"] = int(http.group(1)) if http else None
-    failed_text = bool(_MAPS_FAILURE_RE.search(text)) or hresult is not None
-    if exit_code == 0 and not failed_text and _MAPS_SUCCESS_RE.search(text):
-        result.update(status=MAPS_PASSED, reason=None, detail="MpCmdRun reports a connection to MAPS",
-                      line=f"{MAPS_LABEL}: Succeeded")
-        return result
-    hresult = hresult or _exit_hresult(exit_code)
-    result.update(status=MAPS_FAILED, hresult=hresult, meaning=MAPS_HRESULTS.get(hresult or ""))
-    if failed_text or hresult:
-        result["reason"] = "maps_failed"
-        result["detail"] = "MpCmdRun reports no connection to MAPS" + (
-            f" ({hresult}: {result['meaning']})" if result["meaning"] else f" ({hresult})" if hresult else "")
-        code = hresult or ("exit code %s" % exit_code)
-    elif exit_code != 0:
-        result["reason"] = "maps_failed"
-        result["detail"] = f"MpCmdRun ended with exit code {exit_code}; its output does not confirm a connection"
-        code = f"exit code {exit_code}"
-    else:
-        result["reason"] = "maps_unconfirmed"
-        result["detail"] = "MpCmdRun ended with exit code 0 but its output does not confirm a connection to MAPS"
-        code = "no success message"
-    result["line"] = f"{MAPS_LABEL}: Failed ({_line_safe(code)})"
-    return result
-
-
-def render_maps_line(maps: Optional[Mapping[str, Any]]) -> str:
-    """The one MAPS line that follows the URL blocks (empty text when the check was not asked for)."""
-    return (maps["line"] + "\n") if maps else ""

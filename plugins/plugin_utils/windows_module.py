@@ -253,6 +253,9 @@ class WindowsModuleAction(ActionBase):
     MODULE_NAME: ClassVar[str] = ""
     DOCUMENTATION: ClassVar[str] = ""
     ARGUMENT_RULES: ClassVar[Dict[str, Sequence[Any]]] = {}
+    # A subclass that can run its module under async (and still decide on its final answer)
+    # sets this and returns a session that polls from target_session.
+    SUPPORTS_ASYNC: ClassVar[bool] = False
 
     TRANSFERS_FILES = False
     _requires_connection = True
@@ -264,12 +267,15 @@ class WindowsModuleAction(ActionBase):
     def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:
         raise NotImplementedError
 
+    def target_session(self, task_vars: Mapping[str, Any]) -> TargetSession:
+        return TargetSession(self, task_vars)
+
     def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         self._supports_check_mode = True
-        self._supports_async = False
+        self._supports_async = self.SUPPORTS_ASYNC
         result = super().run(tmp, task_vars)
         del tmp
-        session = TargetSession(self, task_vars or {})
+        session = self.target_session(task_vars or {})
         try:
             params = validate_arguments(self._task.args, self.argument_spec(), self.ARGUMENT_RULES)
             outcome = self.decide(params, session)

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark of the device test's scheduler on a simulated network.
 
-Compiles the real scheduler (plugins/module_utils/WinHttpProbe.cs) with the simulated transport
+Compiles the real scheduler (plugins/module_utils/WinHttpProbeScheduler.cs and the model it uses) with the simulated transport
 (tests/unit/mono/SimulatedNetwork.cs) using ``mcs -langversion:5`` and runs it under mono for 60 URLs x
 5 methods in five network profiles:
 
@@ -38,7 +38,6 @@ import tempfile
 from typing import Any, Dict, List, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HELPER = os.path.join(ROOT, "plugins", "module_utils", "WinHttpProbe.cs")
 SIMULATION = os.path.join(ROOT, "tests", "unit", "mono", "SimulatedNetwork.cs")
 PROFILES = ("healthy", "named-proxy-down", "no-wpad", "black-holed-cdn", "everything-down")
 METHODS = 5
@@ -56,9 +55,10 @@ def compile_simulation(workdir: str) -> str:
     if not mcs or not shutil.which("mono"):
         raise SystemExit("bench_device_probe: mcs and mono are needed (Debian packages mono-mcs, mono-runtime)")
     exe = os.path.join(workdir, "SimulatedNetwork.exe")
-    built = subprocess.run([mcs, "-noconfig", "-langversion:5", "-target:exe", "-warnaserror", "-nologo",
-                            "-r:System.dll", "-r:System.Core.dll", "-out:" + exe, HELPER, SIMULATION],
-                           capture_output=True, text=True, check=False)
+    _import_collection()
+    from ansible_collections.purview.device_proxy.tests.unit.mono import csharp_build
+
+    built = csharp_build.compile_program(("WinHttpProbeScheduler",), [SIMULATION], exe)
     if built.returncode != 0:
         raise SystemExit("bench_device_probe: compile failed\n" + built.stdout + built.stderr)
     return exe

@@ -11,8 +11,14 @@ warnings treated as errors. The file's own directives are honoured:
     //NoWarn -Name CS0168 [-CLR Framework]
 
 and a ``using ansible_collections.<ns>.<name>.plugins.module_utils.<Util>;``
-line compiles plugins/module_utils/<Util>.cs along with the file. Each problem
-is printed as one line:
+line compiles plugins/module_utils/<Util>.cs along with the file (ansible-core
+resolves a C# util's dependencies from those lines). Then every PowerShell
+module under plugins/modules is compiled the way Ansible's exec wrapper loads
+it: the collection C# utils named by its ``#AnsibleRequires -CSharpUtil``
+lines, with the utils they use, in ONE compilation (one Add-CSharpType call,
+one assembly), so types clashing between utils or ``internal`` members used
+across files are checked as Windows sees them. Each problem is printed as one
+line:
 
     path:LINE:COLUMN: error CSxxxx: message
 
@@ -53,6 +59,12 @@ ASSEMBLY_DIRECTIVE = re.compile(
 )
 NOWARN_DIRECTIVE = re.compile(
     r"^\s*//\s*NoWarn\s+-Name\s+(?:CS)?(?P<number>\d+)(?:\s+-CLR\s+(?P<clr>Core|Framework))?\s*$",
+    re.IGNORECASE,
+)
+MODULES = os.path.join("plugins", "modules")
+PS_CSHARP_UTIL = re.compile(
+    r"^\s*#\s*AnsibleRequires\s+-CSharpUtil\s+(?:ansible_collections\.\w+\.\w+\.plugins\.module_utils\.|\.+module_utils\.)"
+    r"(?P<name>[\w.]+)(?:\s+-Optional)?\s*$",
     re.IGNORECASE,
 )
 UTIL_USING = re.compile(r"^\s*using\s+ansible_collections\.\w+\.\w+\.plugins\.module_utils\.(?P<name>[\w.]+)\s*;")
@@ -211,12 +223,38 @@ def _read(path: str) -> str:
         return handle.read()
 
 
-def compilation_unit(path: str, root: str) -> Tuple[List[str], Directives]:
-    """The file plus the project C# utils it uses (transitively), and their combined directives."""
+def module_csharp_utils(path: str, root: str) -> List[str]:
+    """The collection C# util files a PowerShell module requires directly (missing ones left out)."""
+    found = []
+    for line in _read(path).splitlines():
+        match = PS_CSHARP_UTIL.match(line)
+        if match:
+            candidate = os.path.abspath(os.path.join(root, MODULE_UTILS, match.group("name") + ".cs"))
+            if os.path.isfile(candidate) and candidate not in found:
+                found.append(candidate)
+    return found
+
+
+def find_csharp_modules(root: str) -> List[Tuple[str, List[str]]]:
+    """Every .ps1 module under plugins/modules that loads collection C# utils, with those utils."""
+    modules = []
+    folder = os.path.join(root, MODULES)
+    if not os.path.isdir(folder):
+        return modules
+    for name in sorted(os.listdir(folder)):
+        if name.lower().endswith(".ps1"):
+            utils = module_csharp_utils(os.path.join(folder, name), root)
+            if utils:
+                modules.append((os.path.join(folder, name), utils))
+    return modules
+
+
+def compilation_unit(path, root: str) -> Tuple[List[str], Directives]:
+    """The file (or files) plus the project C# utils used (transitively), and their combined directives."""
     sources: List[str] = []
     references: List[str] = []
     nowarn: List[str] = []
-    pending = [os.path.abspath(path)]
+    pending = [os.path.abspath(item) for item in ([path] if isinstance(path, str) else path)]
     while pending:
         current = pending.pop(0)
         if current in sources:
@@ -232,12 +270,13 @@ def compilation_unit(path: str, root: str) -> Tuple[List[str], Directives]:
     return sources, Directives(tuple(references), tuple(nowarn), ())
 
 
-def check_files(paths: Sequence[str], root: str, mcs: str) -> List[str]:
-    """Compile each file (with the utils it uses); one report line per distinct problem."""
+def check_files(paths: Sequence, root: str, mcs: str) -> List[str]:
+    """Compile each file, or each group of files together (with the utils they use); one report line per distinct problem."""
     lines: List[str] = []
     with tempfile.TemporaryDirectory(prefix="cs_compile_gate.") as scratch:
         for index, path in enumerate(paths):
             sources, directives = compilation_unit(path, root)
+            path = path if isinstance(path, str) else path[0]
             output = os.path.join(scratch, "unit%d.dll" % index)
             try:
                 result = compile_csharp(sources, output, references=directives.references, nowarn=directives.nowarn, mcs=mcs)
@@ -274,9 +313,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print("%s: no .cs files found under %s; nothing to compile" % (PROG, os.path.join(root, MODULE_UTILS)))
         return 1 if missing else 0
     lines = check_files(paths, root, mcs)
+    modules = [] if args.paths else find_csharp_modules(root)
+    for line in check_files([utils for _module, utils in modules], root, mcs):
+        if line not in lines:
+            lines.append(line)
     for line in lines:
         print(line)
-    print("%s: %d file(s) compiled with mcs -langversion:%s, %d error(s)" % (PROG, len(paths), LANGUAGE_VERSION, len(lines)))
+    loaded = "; %d module(s) compiled with the C# utils they load" % len(modules) if modules else ""
+    print("%s: %d file(s) compiled with mcs -langversion:%s, %d error(s)%s" % (PROG, len(paths), LANGUAGE_VERSION, len(lines), loaded))
     return 1 if lines or missing else 0
 
 

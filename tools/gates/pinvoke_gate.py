@@ -562,6 +562,9 @@ class Checker:
                 return None  # the delegate itself is checked against the callback type
             return None if element in CS_POINTERS else "%s is %s: the metadata type is the callback %s" % (
                 position, cs_type, base)
+        if base == "Guid":
+            return None if element in ("Guid", "System.Guid") and not is_array else \
+                "%s is %s: the metadata type is a GUID (16 bytes)" % (position, cs_type)
         if base in WIDTHS:
             if is_array:
                 return "%s is %s: the metadata type is %s by value" % (position, cs_type, base)

@@ -2,7 +2,7 @@
 // GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 //
 // A simulated network for the device test's scheduler (tools/bench/bench_device_probe.py): the real
-// ProbeScheduler from WinHttpProbe.cs runs against a transport that sleeps and fails the way a
+// ProbeScheduler from the device probe's C# utils runs against a transport that sleeps and fails the way a
 // network profile says, and the results are printed as JSON for the controller's verdict code.
 //
 // Usage: mono SimulatedNetwork.exe PROFILE MODE URLS TIMEOUT_MS CONCURRENCY DEADLINE_MS
@@ -17,7 +17,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Threading;
-using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe;
+using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeModel;
+using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeScheduler;
 
 namespace SimulatedNetwork
 {

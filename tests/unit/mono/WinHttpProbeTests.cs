@@ -1,7 +1,7 @@
 // Copyright: contributors to purview.device_proxy
 // GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 //
-// Logic tests for WinHttpProbe.cs under mono: planning, URL parsing, cancellation and the
+// Logic tests for the device probe's C# utils under mono: planning, URL parsing, cancellation and the
 // scheduler (bound, per-probe time limit, abandoning stuck probes, run deadline), driven by a
 // fake transport. Prints "PASS <name>" or "FAIL <name>: <why>" per test; exit code 1 on any
 // failure. Compiled together with the helper by tests/unit/tools/test_winhttp_probe_mono.py.
@@ -9,7 +9,9 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
-using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbe;
+using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeModel;
+using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeScheduler;
+using ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeTransport;
 
 namespace WinHttpProbeTests
 {
@@ -213,8 +215,8 @@ namespace WinHttpProbeTests
             Run("session_plans_follow_the_analyzer_methods", delegate
             {
                 SessionPlan plan = SessionPlan.For(ProbeMethod.DefaultProxy, null);
-                Equal(SessionPlan.AccessAutomaticProxy, plan.AccessType, "default: automatic");
-                Equal(SessionPlan.AccessDefaultProxy, plan.FallbackAccessType, "default: fallback");
+                // Method 1 is WinHTTP's default configuration, as the sensor uses it.
+                Equal(SessionPlan.AccessDefaultProxy, plan.AccessType, "default: WINHTTP_ACCESS_TYPE_DEFAULT_PROXY");
                 plan = SessionPlan.For(ProbeMethod.AutoDiscovery, null);
                 Check(plan.AutoDetect, "wpad discovers");
                 Equal(SessionPlan.AccessNoProxy, plan.AccessType, "wpad: direct when nothing is found");
@@ -353,7 +355,7 @@ namespace WinHttpProbeTests
                 Equal<object>(null, ok["winhttp_error"], "no error");
                 Equal<object>("disabled", ok["method"], "method");
                 Equal<object>("no-proxy", ok["access"], "access");
-                Equal(18, ok.Count, "keys");
+                Equal(22, ok.Count, "keys");   // with chain_status, chain_source, proxy_used, proxy_bypass
                 Dictionary<string, object> absent = results[1].ToDictionary();
                 Equal<object>(false, absent["attempted"], "named attempted");
                 Equal<object>(null, absent["status_code"], "named status");

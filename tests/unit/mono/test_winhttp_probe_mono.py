@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run the C# logic tests of WinHttpProbe.cs under mono (tests/unit/mono/WinHttpProbeTests.cs).
+"""Run the C# logic tests of the device probe's C# utils under mono (tests/unit/mono/WinHttpProbeTests.cs).
 
 The helper and the test harness are compiled together with ``mcs -langversion:5`` (the C# level
 Windows PowerShell's Add-Type accepts) and run with ``mono``; every ``Run("name", ...)`` in the
@@ -15,8 +15,9 @@ import subprocess
 
 import pytest
 
+from ansible_collections.purview.device_proxy.tests.unit.mono import csharp_build
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-HELPER = os.path.join(ROOT, "plugins", "module_utils", "WinHttpProbe.cs")
 HARNESS = os.path.join(ROOT, "tests", "unit", "mono", "WinHttpProbeTests.cs")
 RUN_TIMEOUT = 180
 
@@ -32,10 +33,7 @@ def harness_output(tmp_path_factory):
     if not mcs or not mono:
         pytest.skip("mcs and mono are needed for the C# logic tests (Debian packages mono-mcs, mono-runtime)")
     exe = str(tmp_path_factory.mktemp("winhttp_probe") / "WinHttpProbeTests.exe")
-    compiled = subprocess.run(
-        [mcs, "-noconfig", "-langversion:5", "-target:exe", "-warnaserror", "-nologo",
-         "-r:System.dll", "-r:System.Core.dll", "-out:" + exe, HELPER, HARNESS],
-        capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
+    compiled = csharp_build.compile_program(csharp_build.PROBE_UTILS, [HARNESS], exe, timeout=RUN_TIMEOUT)
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
     ran = subprocess.run([mono, exe], capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
     lines = ran.stdout.splitlines()

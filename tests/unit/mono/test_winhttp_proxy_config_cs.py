@@ -15,8 +15,9 @@ import subprocess
 
 import pytest
 
+from ansible_collections.purview.device_proxy.tests.unit.mono import csharp_build
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-HELPER = os.path.join(ROOT, "plugins", "module_utils", "WinHttpProxyConfig.cs")
 
 DRIVER = r"""
 using System;
@@ -107,8 +108,8 @@ def driver_output(tmp_path_factory):
     source = folder / "Driver.cs"
     source.write_text(DRIVER, encoding="utf-8")
     exe = folder / "driver.exe"
-    subprocess.run(["mcs", "-langversion:5", "-nologo", "-out:%s" % exe, HELPER, str(source)], check=True,
-                   capture_output=True, timeout=300)
+    built = csharp_build.compile_program(csharp_build.PROXY_CONFIG_UTILS, [str(source)], str(exe))
+    assert built.returncode == 0, built.stdout + built.stderr
     run = subprocess.run(["mono", str(exe)], capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stderr
     return run.stdout.splitlines()

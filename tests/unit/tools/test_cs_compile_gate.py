@@ -202,7 +202,9 @@ def test_full_run_compiles_module_utils_with_the_utils_they_use(tmp_path):
 
 def test_the_collection_has_csharp_module_utils_to_compile():
     found = [os.path.relpath(path, ROOT).replace(os.sep, "/") for path in gate.find_csharp_files(ROOT)]
-    assert {"plugins/module_utils/WinHttpProbe.cs", "plugins/module_utils/WinHttpProxyConfig.cs"} <= set(found)
+    assert {"plugins/module_utils/WinHttpNative.cs", "plugins/module_utils/WinHttpProbeModel.cs",
+            "plugins/module_utils/WinHttpProbeScheduler.cs", "plugins/module_utils/WinHttpProbeTransport.cs",
+            "plugins/module_utils/WinHttpProxyConfig.cs"} <= set(found)
 
 
 @needs_mcs
@@ -211,8 +213,41 @@ def test_default_run_compiles_every_csharp_module_util():
     result = run_tool()
     assert result.returncode == 0, result.stdout
     assert result.stdout.strip().splitlines() == [
-        "cs_compile_gate: %d file(s) compiled with mcs -langversion:5, 0 error(s)" % len(gate.find_csharp_files(ROOT))
+        "cs_compile_gate: %d file(s) compiled with mcs -langversion:5, 0 error(s); %d module(s) compiled with the C# utils they load"
+        % (len(gate.find_csharp_files(ROOT)), len(gate.find_csharp_modules(ROOT)))
     ]
+
+
+def test_the_probe_and_the_proxy_modules_load_their_csharp_utils():
+    loaded = {os.path.basename(module): sorted(os.path.basename(util) for util in utils)
+              for module, utils in gate.find_csharp_modules(ROOT)}
+    assert loaded["device_connectivity_probe.ps1"] == ["WinHttpProbeScheduler.cs", "WinHttpProbeTransport.cs"]
+    assert loaded["winhttp_proxy.ps1"] == ["WinHttpProxyConfig.cs"]
+
+
+@needs_mcs
+def test_utils_a_module_loads_together_are_compiled_together(tmp_path):
+    # Each util compiles alone, but Add-Type compiles a module's utils into one assembly, where
+    # the two definitions of Shared.Port clash (CS0101): only the module-level compile sees it.
+    make_utils(
+        tmp_path,
+        {
+            "First.cs": "namespace Shared\n{\n    public static class Port\n    {\n        public static int Value() { return 1; }\n    }\n}\n",
+            "Second.cs": "namespace Shared\n{\n    public static class Port\n    {\n        public static int Value() { return 2; }\n    }\n}\n",
+        },
+    )
+    (tmp_path / "plugins" / "modules").mkdir()
+    (tmp_path / "plugins" / "modules" / "both.ps1").write_text(
+        "#!powershell\n#AnsibleRequires -CSharpUtil Ansible.Basic\n"
+        "#AnsibleRequires -CSharpUtil ansible_collections.purview.device_proxy.plugins.module_utils.First\n"
+        "#AnsibleRequires -CSharpUtil ..module_utils.Second -Optional\n",
+        encoding="utf-8",
+    )
+    result = run_tool("--root", str(tmp_path))
+    assert result.returncode == 1, result.stdout
+    problems, summary = problems_of(result)
+    assert {p.group("code") for p in problems} == {"CS0101"}
+    assert summary == "cs_compile_gate: 2 file(s) compiled with mcs -langversion:5, 1 error(s); 1 module(s) compiled with the C# utils they load"
 
 
 @needs_mcs

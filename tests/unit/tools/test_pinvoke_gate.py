@@ -180,6 +180,19 @@ WRONG = [
       "StatusCallback(IntPtr handle, IntPtr context, int status, IntPtr info)"),
      ["delegate StatusCallback (passed as WINHTTP_STATUS_CALLBACK) has 4 parameters",
       "WINHTTP_STATUS_CALLBACK(hInternet: VoidPtr, dwContext: UIntPtr"]),
+    ("a GUID field declared as an integer",
+     ("            public IntPtr lpszProxyBypass;\n        }\n\n        [UnmanagedFunctionPointer",
+      "            public IntPtr lpszProxyBypass;\n        }\n\n        [StructLayout(LayoutKind.Sequential)]\n"
+      "        public struct CERT_CHAIN_CONTEXT\n        {\n            public int cbSize;\n"
+      "            public CERT_TRUST_STATUS TrustStatus;\n            public int cChain;\n"
+      "            public IntPtr rgpChain;\n            public int cLowerQualityChainContext;\n"
+      "            public IntPtr rgpLowerQualityChainContext;\n            [MarshalAs(UnmanagedType.Bool)]\n"
+      "            public bool fHasRevocationFreshnessTime;\n            public int dwRevocationFreshnessTime;\n"
+      "            public int dwCreateFlags;\n            public long ChainId;\n        }\n\n"
+      "        [StructLayout(LayoutKind.Sequential)]\n        public struct CERT_TRUST_STATUS\n        {\n"
+      "            public int dwErrorStatus;\n            public int dwInfoStatus;\n        }\n\n"
+      "        [UnmanagedFunctionPointer"),
+     ["struct CERT_CHAIN_CONTEXT", "field 10 (ChainId, metadata ChainId) is long", "GUID (16 bytes)"]),
     ("a callback delegate with a wrong width",
      ("StatusCallback(IntPtr handle, IntPtr context, int status, IntPtr info, int length)",
       "StatusCallback(IntPtr handle, IntPtr context, short status, IntPtr info, int length)"),

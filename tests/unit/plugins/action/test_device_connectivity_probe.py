@@ -68,9 +68,9 @@ def test_analyzer_text_is_rendered_and_reads_back(run_action):
     result, _target = run_action(action, {"urls": urls}, reply)
     text = result["analyzer_text"]
     assert text.startswith("Testing URL : https://winatp-gw-cus.microsoft.com/commands/test\n"
-                           "1 - Default proxy: Failed (12029)\n"
-                           "2 - Proxy auto discovery (WPAD): Failed (no proxy found by WPAD, 12180)\n"
-                           "3 - Proxy disabled: Failed (12029)\n"
+                           "1 - Default proxy (direct): Failed (12029)\n"
+                           "2 - Proxy auto discovery (WPAD) (direct): Failed (no proxy found by WPAD, 12180)\n"
+                           "3 - Proxy disabled (direct): Failed (12029)\n"
                            "4 - Named proxy (10.0.0.6:8080): Succeeded (200)\n"
                            "5 - Command line proxy: Doesn't exist\n")
     blocks = analyzer_text_reader.parse_report(text)
@@ -233,7 +233,7 @@ def test_wpad_that_found_nothing_does_not_succeed_through_direct_egress(run_acti
     assert "ERROR_WINHTTP_AUTODETECTION_FAILED" in wpad["detail"]
     assert "went direct" in wpad["detail"]
     line = _method_line(result["analyzer_text"], 2)
-    assert line == "2 - Proxy auto discovery (WPAD): Failed (no proxy found by WPAD, 12180)"
+    assert line == "2 - Proxy auto discovery (WPAD) (direct): Failed (no proxy found by WPAD, 12180)"
     assert "Succeeded" not in line
     # No method reached the service through a path the sensor would use: the URL fails.
     assert result["urls"][0]["analyzer"] == "fail"
@@ -277,7 +277,7 @@ def test_proxy_refusing_connect_is_not_the_service_answering(run_action, status)
     assert first["outcome"] == "failed" and first["answered_by"] == "proxy"
     assert first["reason"] == "blocked"
     assert "CONNECT" in first["detail"]
-    assert _method_line(result["analyzer_text"], 1) == "1 - Default proxy: Failed (%d from the proxy)" % status
+    assert _method_line(result["analyzer_text"], 1) == "1 - Default proxy (direct): Failed (%d from the proxy)" % status
     assert (result["urls"][0]["analyzer"], result["urls"][0]["strict"]) == ("fail", "fail")
     assert result["failed"] is True
 
@@ -322,7 +322,7 @@ def test_intercepted_chain_fails_even_when_the_device_trusts_it(run_action):
     assert (first["outcome"], first["reason"]) == ("failed", "tls_intercepted")
     assert "Corp TLS Inspection CA" in first["detail"]
     assert _method_line(result["analyzer_text"], 1) == (
-        "1 - Default proxy: Failed (tls_intercepted, issuer CN=Corp TLS Inspection CA, O=Example Corp)")
+        "1 - Default proxy (direct): Failed (tls_intercepted, issuer CN=Corp TLS Inspection CA, O=Example Corp)")
     assert result["urls"][0]["strict"] == "fail"
 
 
@@ -564,10 +564,10 @@ def test_maps_output_with_a_nul_after_every_character_is_still_read(run_action):
 
 
 def test_maps_unknown_not_run_reason_is_refused():
-    from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import maps_check
 
-    with pytest.raises(cv.VerdictInputError, match="not_run_reason"):
-        cv.maps_verdict({"ran": False, "not_run_reason": "it-is-fine"})
+    with pytest.raises(maps_check.AnalyzerInputError, match="not_run_reason"):
+        maps_check.maps_verdict({"ran": False, "not_run_reason": "it-is-fine"})
 
 
 @pytest.mark.parametrize("args,field", [

@@ -18,7 +18,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils import connec
 from ansible_collections.purview.device_proxy.tests.unit.plugins.module_utils import analyzer_text_reader
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-CSHARP = os.path.join(ROOT, "plugins", "module_utils", "WinHttpProbe.cs")
+CSHARP = os.path.join(ROOT, "plugins", "module_utils", "WinHttpProbeModel.cs")
 POWERSHELL = os.path.join(ROOT, "plugins", "modules", "device_connectivity_probe.ps1")
 
 
@@ -33,7 +33,7 @@ def _quoted(text: str) -> list:
 
 def test_csharp_names_array_is_the_model():
     match = re.search(r"string\[\]\s+Names\s*=\s*\{([^}]*)\}", _read(CSHARP))
-    assert match, "ProbeMethods.Names not found in WinHttpProbe.cs"
+    assert match, "ProbeMethods.Names not found in WinHttpProbeModel.cs"
     assert tuple(_quoted(match.group(1))) == model.METHOD_KEYS
 
 

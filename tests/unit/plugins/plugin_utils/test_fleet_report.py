@@ -122,7 +122,9 @@ def test_junit_has_one_case_per_host_and_url(fleet):
     assert int(root.get("tests")) == len(cases) == 22
     assert int(root.get("failures")) == len(root.findall("testsuite/testcase/failure")) == 8
     assert int(root.get("errors")) == 2
-    assert int(root.get("skipped")) == len(root.findall("testsuite/testcase/skipped")) == 2
+    # Two URLs past the deadline, and the four URLs of the host that ran as another account than
+    # SYSTEM: its method 1 results depend on the account, so they are untested, never passed.
+    assert int(root.get("skipped")) == len(root.findall("testsuite/testcase/skipped")) == 6
     for suite in suites:
         assert int(suite.get("tests")) == len(suite.findall("testcase"))
 
