@@ -86,7 +86,7 @@ def _probe(method: model.Method, outcome: Optional[at.MethodOutcome], url: str) 
     return probe
 
 
-def url_result(block: at.UrlBlock, lookup: UrlLookup) -> Dict[str, Any]:
+def url_result(block: at.UrlBlock, lookup: UrlLookup, file: str = "the analyzer file") -> Dict[str, Any]:
     """One URL block as a URL verdict of the fleet model (strict: untested, i.e. not available)."""
     known = lookup(block.url) or {}
     probes = [_probe(method, block.methods.get(method.number), block.url) for method in model.METHODS]
@@ -94,11 +94,11 @@ def url_result(block: at.UrlBlock, lookup: UrlLookup) -> Dict[str, Any]:
     if passes:
         worked = ", ".join("%d - %s answered %s" % (p["number"], p["label"], p["status_code"])
                            for p in probes if p["outcome"] == cv.SUCCEEDED)
-        diagnosis = "passes the analyzer's rule (%s); strict verdict %s" % (worked, STRICT_NOT_AVAILABLE)
+        diagnosis = "%s: passes the analyzer's rule (%s); strict verdict %s" % (file, worked, STRICT_NOT_AVAILABLE)
     else:
         failed = "; ".join("%d - %s: %s" % (p["number"], p["label"], p["detail"])
                            for p in probes if p["outcome"] != cv.ABSENT)
-        diagnosis = "no method answered 200, 400 or 404 (analyzer file): %s" % (failed or "no method was tested")
+        diagnosis = "%s: no method answered 200, 400 or 404: %s" % (file, failed or "no method was tested")
     return {
         "url": block.url,
         "channel": cv.channel_of(known.get("channel")),
@@ -126,7 +126,7 @@ def source_of(text: af.ResultText, report: at.ReadReport) -> Dict[str, Any]:
 
 def device_result(text: af.ResultText, report: at.ReadReport, lookup: UrlLookup) -> Dict[str, Any]:
     """A device's result, shaped like device_connectivity_probe's task result, plus ``source``."""
-    urls = [url_result(block, lookup) for block in report.blocks]
+    urls = [url_result(block, lookup, text.label) for block in report.blocks]
     summary = cv.summarise(urls)
     summary["strict"] = STRICT_NOT_AVAILABLE
     channels = cv.channel_verdicts(urls)

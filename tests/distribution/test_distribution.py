@@ -260,6 +260,7 @@ VALID_ARGS = {
     "device_connectivity_probe": {"catalog": True},
     "network_url_probe": {"urls": ["https://127.0.0.1:9/"]},
     "connectivity_report": {"dest": "{{ playbook_dir }}/reports"},
+    "analyzer_results": {"path": "{{ playbook_dir }}"},
     "squid_allowlist": {"path": "{{ playbook_dir }}/squid.conf", "state": "absent", "validate": False,
                         "reload": False},
 }
