@@ -33,7 +33,7 @@ ZIP_MEMBER = "SystemInfoLogs/MDEClientAnalyzer.txt"
 RESULT_NAMES = TEXT_NAMES + ZIP_NAMES
 FLAT_SEPARATOR = "_"
 # A connectivity result is a few hundred kilobytes at most; anything far larger is not one (and a
-# zip member's declared size is checked before it is inflated).
+# zip member is never inflated beyond it).
 MAX_BYTES = 32 * 1024 * 1024
 
 FILE_TIME = "file modification time (UTC)"
@@ -164,9 +164,10 @@ def _read_zip(item: ResultFile) -> ResultText:
                     ZIP_MEMBER.replace("/", "\\"), ", ".join(TEXT_NAMES)))
             info = infos[member]
             label = "%s:%s" % (item.label, member.replace("\\", "/"))
-            if info.file_size > MAX_BYTES:
-                raise AnalyzerFileError(label, "is %d bytes, more than an analyzer result (%d)" % (info.file_size, MAX_BYTES))
-            data = archive.read(member)
+            with archive.open(info) as handle:  # at most MAX_BYTES are inflated, whatever the header says
+                data = handle.read(MAX_BYTES + 1)
+            if len(data) > MAX_BYTES or info.file_size > MAX_BYTES:
+                raise AnalyzerFileError(label, "is more than %d bytes, more than an analyzer result" % MAX_BYTES)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as err:
         raise AnalyzerFileError(item.label, "is not a readable zip file: %s" % err) from err
     except OSError as err:

@@ -208,3 +208,26 @@ def test_the_fleet_json_follows_the_schema_and_text_reads_back(tmp_path):
     text = fleet_report.render_host_text(imported["results"]["PC01"])
     assert analyzer_text.read_report(text).blocks == analyzer_text.read_report(FALLBACK + BLOCKED).blocks
     assert "Source: read from the analyzer file PC01/MDEClientAnalyzerResult.txt (UTF-16LE with BOM" in text
+
+
+def test_a_fleet_of_probed_and_file_devices_under_the_strict_verdict():
+    """Probe results judged strictly beside file results, which are never a strict pass."""
+    import importlib.util
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    spec = importlib.util.spec_from_file_location(
+        "probe_golden", os.path.join(here, "action", "fixtures", "connectivity_report", "regenerate_golden.py"))
+    golden = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(golden)
+    probed = golden.fleet_inputs()
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        write(folder, "PC01/MDEClientAnalyzerResult.txt", utf16(FALLBACK))
+        files = ai.import_folder(folder, no_catalog)["results"]
+    strict = fleet_report.build_fleet(dict(probed, **files), "2026-07-03T09:00:00Z", "strict")
+    alone = fleet_report.build_fleet(probed, "2026-07-03T09:00:00Z", "strict")
+    hosts = {h["host"]: h for h in strict["hosts"]}
+    assert hosts["PC01"]["verdict"] == "no-result"
+    assert {h: e["verdict"] for h, e in hosts.items() if h != "PC01"} == {h["host"]: h["verdict"] for h in alone["hosts"]}
+    assert strict["totals"]["passed"] == alone["totals"]["passed"]
