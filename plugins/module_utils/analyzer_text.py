@@ -157,6 +157,22 @@ def _parse_code(text: Optional[str]) -> Union[int, str, None]:
     return int(text) if text.isdigit() else text
 
 
+class _OpenBlock:
+    """A block being read: its URL, heading line, outcomes and the line of each method read."""
+
+    def __init__(self, url: str, line: int) -> None:
+        self.url = url
+        self.line = line
+        self.methods: Dict[int, MethodOutcome] = {}
+        self.lines: Dict[int, int] = {}
+
+    def cut_short(self, index: int, what: str, source: Optional[str]) -> AnalyzerTextError:
+        seen = len(self.lines)
+        return AnalyzerTextError(index, "the block of %s (line %d) is cut short: %d of 5 method lines, then %s; "
+                                 "expected '%d - %s: ...'" % (self.url, self.line, seen, what, seen + 1,
+                                                              METHOD_NAMES[seen + 1]), source)
+
+
 def read_report(text: str, source: Optional[str] = None, other_lines: str = "ignore") -> ReadReport:
     """Read every ``Testing URL`` block of ``text`` (both spellings, CRLF, LF or CR line ends).
 
@@ -173,19 +189,7 @@ def read_report(text: str, source: Optional[str] = None, other_lines: str = "ign
     headings: List[int] = []
     numbered: List[Mapping[int, int]] = []
     spellings: List[str] = []
-    current: Optional[Dict[str, object]] = None
-
-    def spelled(kind: str) -> None:
-        if kind not in spellings:
-            spellings.append(kind)
-
-    def cut_short(index: int, what: str) -> AnalyzerTextError:
-        assert current is not None
-        seen = len(current["lines"])  # type: ignore[arg-type]
-        return AnalyzerTextError(index, "the block of %s (line %d) is cut short: %d of 5 method lines, then %s; "
-                                 "expected '%d - %s: ...'" % (current["url"], current["line"], seen, what, seen + 1,
-                                                              METHOD_NAMES[seen + 1]), source)
-
+    current: Optional[_OpenBlock] = None
     last = 0
     for index, raw in enumerate(_LINE_BREAK_RE.split(text), start=1):
         line = raw.strip()
@@ -195,9 +199,11 @@ def read_report(text: str, source: Optional[str] = None, other_lines: str = "ign
         heading = _HEADING_RE.match(line)
         if heading:
             if current is not None:
-                raise cut_short(index, "a new 'Testing URL' line")
-            spelled(CURRENT if heading.group("space") else LEGACY)
-            current = {"url": heading.group("url"), "line": index, "methods": {}, "lines": {}}
+                raise current.cut_short(index, "a new 'Testing URL' line", source)
+            spelling = CURRENT if heading.group("space") else LEGACY
+            if spelling not in spellings:
+                spellings.append(spelling)
+            current = _OpenBlock(heading.group("url"), index)
             continue
         match = _LINE_RE.match(line)
         if match is not None and "." not in match.group("number"):
@@ -207,32 +213,33 @@ def read_report(text: str, source: Optional[str] = None, other_lines: str = "ign
                 raise AnalyzerTextError(index, "method %d is not called %r" % (number, name), source)
             if current is None:
                 raise AnalyzerTextError(index, "a method line outside a 'Testing URL' block: %r" % line, source)
-            lines: Dict[int, int] = current["lines"]  # type: ignore[assignment]
-            expected = len(lines) + 1
+            expected = len(current.lines) + 1
             if number != expected:
                 raise AnalyzerTextError(index, "method %d where method %d of the block of %s (line %d) was expected"
-                                        % (number, expected, current["url"], current["line"]), source)
+                                        % (number, expected, current.url, current.line), source)
             if METHOD_NAMES[number] != LEGACY_METHOD_NAMES[number]:
-                spelled(CURRENT if name == METHOD_NAMES[number] else LEGACY)
-            lines[number] = index
+                spelling = CURRENT if name == METHOD_NAMES[number] else LEGACY
+                if spelling not in spellings:
+                    spellings.append(spelling)
+            current.lines[number] = index
             if not match.group("missing"):
-                current["methods"][number] = MethodOutcome(  # type: ignore[index]
-                    match.group("word") == SUCCEEDED, _parse_code(match.group("code")), match.group("proxy") or None)
+                current.methods[number] = MethodOutcome(match.group("word") == SUCCEEDED,
+                                                        _parse_code(match.group("code")), match.group("proxy") or None)
             if number == len(METHODS):
-                blocks.append(UrlBlock(str(current["url"]), dict(current["methods"])))  # type: ignore[call-overload]
-                headings.append(int(current["line"]))  # type: ignore[call-overload]
-                numbered.append(dict(lines))
+                blocks.append(UrlBlock(current.url, dict(current.methods)))
+                headings.append(current.line)
+                numbered.append(dict(current.lines))
                 current = None
             continue
         if _IGNORED_IN_BLOCK_RE.match(line):
             continue
         if current is not None:
-            raise cut_short(index, "%r" % line)
+            raise current.cut_short(index, "%r" % line, source)
         if other_lines == "refuse":
             raise AnalyzerTextError(index, "expected 'Testing URL : <url>' or '<n> - <method>: <result>', got %r"
                                     % line, source)
     if current is not None:
-        raise cut_short(last + 1, "the end of the text")
+        raise current.cut_short(last + 1, "the end of the text", source)
     return ReadReport(tuple(blocks), tuple(headings), tuple(numbered), tuple(spellings))
 
 

@@ -7,7 +7,7 @@ The analyzer writes its connectivity test to ``MDEClientAnalyzerResult.txt`` (ol
 ``MDATPClientAnalyzerResult.txt``; https://learn.microsoft.com/en-us/defender-endpoint/verify-connectivity)
 and packs its whole result folder into ``MDEClientAnalyzerResult.zip``, where the test is
 ``SystemInfoLogs\\MDEClientAnalyzer.txt`` (the analyzer script, ``$connectivityCheckFile``;
-docs/analyzer-results.md cites both). A collected folder holds either one sub-folder per device
+docs/docsite/rst/analyzer_results.rst cites both). A collected folder holds either one sub-folder per device
 (the device is the folder's name; the result files anywhere below it) or result files side by
 side, each named ``<device>_<result file name>`` (``PC01_MDEClientAnalyzerResult.zip``).
 
