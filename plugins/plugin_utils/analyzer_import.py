@@ -26,6 +26,7 @@ read on.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model as model
@@ -73,7 +74,14 @@ def _raw_probe(method: model.Method, outcome: Optional[at.MethodOutcome]) -> Dic
 
 
 def _probe(method: model.Method, outcome: Optional[at.MethodOutcome], url: str) -> Dict[str, Any]:
+    # A fleet repeats a few outcomes thousands of times: each is classified once (a copy per use).
+    return dict(_classified(method, outcome, url.lower().startswith("https://")))
+
+
+@functools.lru_cache(maxsize=4096)
+def _classified(method: model.Method, outcome: Optional[at.MethodOutcome], https: bool) -> Dict[str, Any]:
     # no_pinning: a file has no certificate chain to check, and the analyzer's rule does not ask.
+    url = "https://file.invalid/" if https else "http://file.invalid/"
     probe = cv.classify_probe(_raw_probe(method, outcome), cv.ANALYZER_ACCEPTED, {"url": url, "no_pinning": True})
     if outcome is None:
         probe["detail"] = "Doesn't exist (analyzer file)"
