@@ -128,6 +128,14 @@ def test_the_walkthrough_runs_as_written(tmp_path, setup):
 
     # The steps did what the README says they do.
     work = home / "purview-walkthrough"
+    # The analyzer files became the fleet reports; the file cut short is named with its line.
+    reports = work / "analyzer-reports"
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "connectivity-fleet.html", "connectivity-fleet.json", "connectivity-junit.xml", "connectivity-summary.txt", "hosts"]
+    summary = (reports / "connectivity-summary.txt").read_text(encoding="utf-8")
+    assert "5 hosts: 1 failing, 3 passing, 1 without result" in summary
+    assert re.search(r"old-pc-04: no result: analyzer file old-pc-04/MDEClientAnalyzerResult\.txt: line \d+: .*cut short", summary)
+    assert "strict verdict not available" in (reports / "hosts" / "hq-desktop-01.txt").read_text(encoding="utf-8")
     # The plan's fleet review: one row per device, each reason once.
     assert re.search(r"\| laptop-02 +\| roaming \(Notebook\) +\| set 10\.0\.0\.6:8080 +\| keep +\| refuse +\|",
                      proc.stdout), "plan: laptop-02's static WinHTTP is refused"
@@ -143,14 +151,6 @@ def test_the_walkthrough_runs_as_written(tmp_path, setup):
         "mde-domains.txt", "mde-proxy-team.csv", "mde-proxy-team.md", "mde-proxy.pac", "mde-squid.conf"]
     assert "www.microsoft.com,80,http,/pkiops/*" in (work / "allowlist" / "mde-proxy-team.csv").read_text(encoding="utf-8")
     assert "Nothing was reachable from this host" in proc.stdout, "check_network's verdict offline"
-    # The analyzer files became the fleet reports; the file cut short is named with its line.
-    reports = work / "analyzer-reports"
-    assert sorted(p.name for p in reports.iterdir()) == [
-        "connectivity-fleet.html", "connectivity-fleet.json", "connectivity-junit.xml", "connectivity-summary.txt", "hosts"]
-    summary = (reports / "connectivity-summary.txt").read_text(encoding="utf-8")
-    assert "5 hosts: 1 failing, 3 passing, 1 without result" in summary
-    assert re.search(r"old-pc-04: no result: analyzer file old-pc-04/MDEClientAnalyzerResult\.txt: line \d+: .*cut short", summary)
-    assert "strict verdict not available" in (reports / "hosts" / "hq-desktop-01.txt").read_text(encoding="utf-8")
     # Nothing was written into the checkout.
     assert not (REPO / "purview-walkthrough").exists()
 
