@@ -203,6 +203,11 @@ def _file_source(result: Any) -> Optional[Mapping[str, Any]]:
     return source if isinstance(source, Mapping) and source.get("kind") == SOURCE_KIND else None
 
 
+def is_file_result(result: Any) -> bool:
+    """Whether a result was read from an analyzer file (it then has no strict verdict)."""
+    return _file_source(result) is not None
+
+
 def strict_unavailable(result: Any, verdict: str) -> Any:
     """A result read from a file has no strict verdict: under it the host has no result, never a pass."""
     source = _file_source(result)

@@ -55,8 +55,15 @@ def test_the_example_folder_into_the_reports(tmp_path):
     assert report.get("failed") is not True, report
     assert report["totals"]["hosts"] == 5 and report["totals"]["no_result"] == 1
     assert sorted(report["failed_hosts"]) == ["hq-laptop-02", "old-pc-04"]
-    strict = run(connectivity_report, {"dest": str(tmp_path / "strict"), "results": imported["results"]})
+    strict = run(connectivity_report, {"dest": str(tmp_path / "strict"), "results": imported["results"],
+                                       "fail_policy": "any"})
     assert strict["totals"]["passed"] == 0 and strict["totals"]["no_result"] == 5
+    assert strict["policy_failures"] == {}  # no strict verdict: never an empty list of failures (a pass)
+    assert len(strict["failed_hosts"]) == 5
+    by_analyzer = run(connectivity_report, {"dest": str(tmp_path / "a"), "results": imported["results"],
+                                            "fail_verdict": "analyzer", "fail_policy": "any"})
+    assert by_analyzer["policy_failures"]["hq-laptop-02"] == ["https://eu-v20.events.data.microsoft.com/ping"]
+    assert by_analyzer["policy_failures"]["hq-desktop-01"] == []
 
 
 # --- golden reports of the example files ---------------------------------------------------------------
