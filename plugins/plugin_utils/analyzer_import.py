@@ -66,6 +66,8 @@ def _raw_probe(method: model.Method, outcome: Optional[at.MethodOutcome]) -> Dic
     if method.uses_proxy and outcome.proxy:
         raw["proxy"] = outcome.proxy
     code = outcome.code
+    if isinstance(code, str) and code.isdigit():  # as block_passes reads it
+        code = int(code)
     if isinstance(code, int) and code in _HTTP_RANGE:
         raw["status_code"] = code
     elif isinstance(code, int) and code in _WINHTTP_RANGE:

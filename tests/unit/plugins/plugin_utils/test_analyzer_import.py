@@ -10,6 +10,7 @@ rule (200, 400 or 404 on any method) is its ``ValidateURLs``.
 """
 
 import codecs
+import re
 import json
 import os
 import zipfile
@@ -231,3 +232,25 @@ def test_a_fleet_of_probed_and_file_devices_under_the_strict_verdict():
     assert hosts["PC01"]["verdict"] == "no-result"
     assert {h: e["verdict"] for h, e in hosts.items() if h != "PC01"} == {h["host"]: h["verdict"] for h in alone["hosts"]}
     assert strict["totals"]["passed"] == alone["totals"]["passed"]
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text as at  # noqa: E402
+
+_outcomes = st.one_of(st.none(), st.builds(
+    at.MethodOutcome, st.booleans(),
+    st.one_of(st.none(), st.integers(100, 599), st.integers(12000, 12200), st.sampled_from([0, 5, "abc", "12029", "200", "404"])),
+    st.one_of(st.none(), st.just("10.0.0.6:8080"))))
+
+
+@given(st.fixed_dictionaries({n: _outcomes for n in range(1, 6)}))
+def test_the_url_verdict_is_the_analyzer_rule_and_agrees_with_the_method_tokens(methods):
+    block = at.UrlBlock("https://a.example/x", {n: o for n, o in methods.items() if o is not None})
+    url = ai.url_result(block, no_catalog)
+    passes = at.block_passes(block)
+    assert url["analyzer"] == ("pass" if passes else "fail")
+    assert passes == any(token in ("S200", "S400", "S404") for token in url["tokens"])
+    assert url["strict"] == "untested"
+    for token in url["tokens"]:
+        assert re.match(fleet_report._TOKEN_RE, token), token
