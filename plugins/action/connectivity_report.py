@@ -21,6 +21,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.modules.connectivity_report import DOCUMENTATION
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import analyzer_import
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_history
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_metrics
@@ -114,6 +115,8 @@ class ActionModule(ActionBase):
             policy_failures = {
                 host: cv.policy_failures(res["summary"], params["fail_policy"], params["fail_verdict"])
                 for host, res in results.items() if isinstance(res, Mapping) and "summary" in res
+                # a file's result has no strict verdict: no result, as in the fleet, never an empty list
+                and not (params["fail_verdict"] == "strict" and analyzer_import.is_file_result(res))
             }
             # Rendered and written one format at a time: the largest format's text is the most
             # held in memory at once, not all of them.

@@ -45,6 +45,9 @@ options:
     description:
       - The results as a dictionary of host name to device_connectivity_probe result, instead of reading
         O(result_var) from each host.
+      - The RV(purview.device_proxy.analyzer_results#module:results) of M(purview.device_proxy.analyzer_results)
+        (devices without WinRM, read from Microsoft client analyzer files) go here too; such hosts have no
+        strict verdict, so use O(fail_verdict=analyzer) for them.
     type: dict
   formats:
     description: The reports to write.

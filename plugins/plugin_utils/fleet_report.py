@@ -32,6 +32,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import analyzer_import
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
 
@@ -299,6 +300,7 @@ def _host_order(host: Mapping[str, Any]) -> Tuple[int, int, str]:
 
 def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: List[Dict[str, Any]],
                 verdict: str) -> Dict[str, Any]:
+    result = analyzer_import.strict_unavailable(result, verdict)  # results read from analyzer files
     if not _is_test_result(result):
         message = None
         if isinstance(result, Mapping):
@@ -368,6 +370,7 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
     maps = result.get("maps")
     if isinstance(maps, Mapping):
         entry["maps"] = {"status": maps["status"], "hresult": maps.get("hresult")}
+    analyzer_import.mark_file_source(entry, result)
     return entry
 
 

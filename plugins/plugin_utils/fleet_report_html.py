@@ -335,7 +335,7 @@ table.trend td{border:none;padding:1px 8px 1px 0}td.turl{font-size:12px;white-sp
       var title = h[3] || h[4] + (h[5] ? " via " + h[5] : "");
       var line = ["<tr class=\\"" + cls + "\\" data-r=\\"" + (start + r) + "\\"><th class=\\"host\\" title=\\"" +
         esc(title) + "\\">" + esc(h[0]) + "</th><td class=\\"n\\">" + (h[1] === "no-result" ? "-" : h[2]) +
-        "</td><td class=\\"n\\">" + esc(h[4] || "no result") + "</td>"];
+        "</td><td class=\\"n\\">" + esc(h[4] || (h[1] === "no-result" ? "no result" : "unknown")) + "</td>"];
       cols.forEach(function (i) {
         var c = h[6].charAt(i) || ".", was = h[9] && h[9][i];
         var word = data.words[c] || c;

@@ -262,6 +262,7 @@ VALID_ARGS = {
     "connectivity_report": {"dest": "{{ playbook_dir }}/reports"},
     "group_policy_export": {"dest": "{{ playbook_dir }}/group-policy",
                             "devices": {"pc-1": {"inputs": {"network_mode": "wpad"}, "facts": {}}}},
+    "analyzer_results": {"path": "{{ playbook_dir }}"},
     "squid_allowlist": {"path": "{{ playbook_dir }}/squid.conf", "state": "absent", "validate": False,
                         "reload": False},
 }

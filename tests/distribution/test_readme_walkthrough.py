@@ -99,7 +99,7 @@ def test_the_readme_has_the_marked_blocks():
     found = blocks()
     assert set(found) == {"setup-tarball", "setup-checkout", "steps"}
     steps = " ".join(found["steps"])
-    for name in ("plan", "proxy", "allowlist", "check_network", "export_group_policy", "verify"):
+    for name in ("plan", "proxy", "allowlist", "check_network", "export_group_policy", "import_analyzer_results", "verify"):
         assert f"purview.device_proxy.{name} " in steps + " ", f"the walk-through lacks the {name} step"
     assert "examples/fleet/inventory.yml" in steps
 
@@ -129,6 +129,14 @@ def test_the_walkthrough_runs_as_written(tmp_path, setup):
 
     # The steps did what the README says they do.
     work = home / "purview-walkthrough"
+    # The analyzer files became the fleet reports; the file cut short is named with its line.
+    reports = work / "analyzer-reports"
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "connectivity-fleet.html", "connectivity-fleet.json", "connectivity-junit.xml", "connectivity-summary.txt", "hosts"]
+    summary = (reports / "connectivity-summary.txt").read_text(encoding="utf-8")
+    assert "5 hosts: 1 failing, 3 passing, 1 without result" in summary
+    assert re.search(r"old-pc-04: no result: analyzer file old-pc-04/MDEClientAnalyzerResult\.txt: line \d+: .*cut short", summary)
+    assert "strict verdict not available" in (reports / "hosts" / "hq-desktop-01.txt").read_text(encoding="utf-8")
     # The plan's fleet review: one row per device, each reason once.
     assert re.search(r"\| laptop-02 +\| roaming \(Notebook\) +\| set 10\.0\.0\.6:8080 +\| keep +\| refuse: roaming device +\|",
                      proc.stdout), "plan: laptop-02's static WinHTTP is refused"

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from ansible_collections.purview.device_proxy.plugins.action import device_connectivity_probe as action
-from ansible_collections.purview.device_proxy.tests.unit.plugins.module_utils import analyzer_text_reader
+from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
 from ansible_collections.purview.device_proxy.plugins.modules import device_connectivity_probe as doc
 
 from .conftest import assert_shaped_like, documented_return
@@ -73,9 +73,9 @@ def test_analyzer_text_is_rendered_and_reads_back(run_action):
                            "3 - Proxy disabled (direct): Failed (12029)\n"
                            "4 - Named proxy (10.0.0.6:8080): Succeeded (200)\n"
                            "5 - Command line proxy: Doesn't exist\n")
-    blocks = analyzer_text_reader.parse_report(text)
+    blocks = analyzer_text.parse_report(text)
     assert [b.url for b in blocks] == [u["url"] for u in urls]
-    assert all(analyzer_text_reader.block_passes(b) for b in blocks)
+    assert all(analyzer_text.block_passes(b) for b in blocks)
 
 
 def test_legacy_spelling(run_action):
@@ -385,7 +385,7 @@ def test_established_proxy_failure_is_worded_and_not_a_pass(run_action):
     assert (third["outcome"], third["reason"]) == ("failed", "proxy_unreachable")
     assert result["urls"][2]["strict"] == "fail"
     # Still one block of five method lines per URL.
-    blocks = analyzer_text_reader.parse_report(text)
+    blocks = analyzer_text.parse_report(text)
     assert len(blocks) == len(urls)
     assert len(text.splitlines()) == 6 * len(urls)
 
@@ -453,7 +453,7 @@ def test_maps_passed_is_one_line_after_the_url_blocks(run_action):
     lines = result["analyzer_text"].splitlines()
     assert lines[-1] == MAPS_LINE + "Succeeded"
     assert sum(line.startswith("MAPS") for line in lines) == 1
-    blocks = analyzer_text_reader.parse_report(_url_text(result["analyzer_text"]))
+    blocks = analyzer_text.parse_report(_url_text(result["analyzer_text"]))
     assert [b.url for b in blocks] == [u["url"] for u in urls]
     assert "failed" not in result
 

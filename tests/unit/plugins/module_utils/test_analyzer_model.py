@@ -15,7 +15,6 @@ from ansible_collections.purview.device_proxy.plugins.module_utils import analyz
 from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds as fk
 from ansible_collections.purview.device_proxy.plugins.modules import device_connectivity_probe as doc
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
-from ansible_collections.purview.device_proxy.tests.unit.plugins.module_utils import analyzer_text_reader
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 CSHARP = os.path.join(ROOT, "plugins", "module_utils", "WinHttpProbeModel.cs")
@@ -63,7 +62,7 @@ def test_python_copies_derive_from_the_model():
     assert [cv.METHOD_NUMBERS[k] for k in cv.METHODS] == [1, 2, 3, 4, 5]
     assert analyzer_text.METHOD_NAMES == {m.number: m.label for m in model.METHODS}
     assert analyzer_text.LEGACY_METHOD_NAMES[5] == "Command-line proxy"
-    assert analyzer_text_reader.PASSING_CODES == cv.ANALYZER_ACCEPTED == (200, 400, 404)
+    assert analyzer_text.PASSING_CODES == cv.ANALYZER_ACCEPTED == (200, 400, 404)
 
 
 def test_every_kind_the_verdict_uses_is_in_the_vocabulary():

@@ -11,7 +11,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.analyzer_text
     render_block,
     render_report,
 )
-from ansible_collections.purview.device_proxy.tests.unit.plugins.module_utils.analyzer_text_reader import (
+from ansible_collections.purview.device_proxy.plugins.module_utils.analyzer_text import (
     AnalyzerTextError,
     block_passes,
     parse_report,

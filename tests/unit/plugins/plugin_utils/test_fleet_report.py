@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 import jsonschema
 import pytest
 
-from ansible_collections.purview.device_proxy.tests.unit.plugins.module_utils import analyzer_text_reader
+from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report_html
 
@@ -63,7 +63,7 @@ def test_golden_text_reads_back_as_analyzer_text():
     for name in _golden_names():
         if name.startswith("text/"):
             with open(os.path.join(golden.GOLDEN, name), encoding="utf-8") as handle:
-                blocks = analyzer_text_reader.parse_report(handle.read())
+                blocks = analyzer_text.parse_report(handle.read())
             assert len(blocks) == 4
             assert all(set(b.methods) <= {1, 2, 3, 4, 5} for b in blocks)
 

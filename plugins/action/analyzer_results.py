@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to purview.device_proxy
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""purview.device_proxy.analyzer_results: read collected analyzer result files on the controller.
+
+The reading is plugin_utils.analyzer_import (and analyzer_files); this plugin validates the
+options and shapes the task result. Nothing is written.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
+from ansible_collections.purview.device_proxy.plugins.modules.analyzer_results import DOCUMENTATION
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import analyzer_files
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import analyzer_import
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
+    WindowsModuleInputError,
+    argument_spec_from_documentation,
+    validate_arguments,
+)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        self._supports_check_mode = True
+        self._supports_async = False
+        result = super().run(tmp, task_vars)
+        del tmp
+        try:
+            params = validate_arguments(self._task.args, argument_spec_from_documentation(DOCUMENTATION))
+            try:
+                imported = analyzer_import.import_folder(params["path"])
+            except analyzer_files.AnalyzerFileError as err:
+                raise WindowsModuleInputError("path", "folder", str(err)) from err
+            if params["require_results"] and not imported["results"]:
+                raise WindowsModuleInputError("path", "no-results", "%s holds no analyzer result file (%s)" % (
+                    params["path"], ", ".join(analyzer_files.RESULT_NAMES)))
+        except InputError as err:
+            result.update(failed=True, msg=str(err), invalid_option=err.field, rule=err.rule)
+            return result
+        errors = [d["error"] for d in imported["devices"] if d["status"] == "error"]
+        for error in errors:
+            self._display.warning(error)
+        read = len(imported["devices"]) - len(errors)
+        result.update(changed=False, results=imported["results"], devices=imported["devices"],
+                      skipped=imported["skipped"], errors=errors,
+                      msg="%d device(s) read, %d with an unreadable file, %d file(s) passed over"
+                      % (read, len(errors), len(imported["skipped"])))
+        return result
