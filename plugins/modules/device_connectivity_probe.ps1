@@ -6,6 +6,7 @@
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #AnsibleRequires -CSharpUtil ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeScheduler
 #AnsibleRequires -CSharpUtil ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProbeTransport
+#AnsibleRequires -CSharpUtil ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProxyConfig
 #AnsibleRequires -PowerShell ansible_collections.purview.device_proxy.plugins.module_utils.RawRegistry
 
 # The target half of purview.device_proxy.device_connectivity_probe. The action plugin resolves the URLs
@@ -248,6 +249,13 @@ $results = $scheduler.Run($plan)
 $clock.Stop()
 $mapsFacts = if ($null -ne $maps) { Complete-MapsCheck -Started $maps } else { $null }
 
+Function Get-WinHttpApiReading {
+    $proxyConfig = 'ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpProxyConfig'
+    $api = New-Object -TypeName "$proxyConfig.NativeWinHttpApi"
+    $read = ("$proxyConfig.DefaultProxy" -as [Type])::ReadBack($api)
+    @{ access_type = $read.AccessType; proxy = $read.Proxy; bypass = $read.ProxyBypass; error = $read.Error }
+}
+
 $identity = [System.Security.Principal.WindowsIdentity]::GetCurrent()
 $module.Result.changed = $false
 $module.Result.raw = @{
@@ -258,6 +266,9 @@ $module.Result.raw = @{
         native = Get-RawData -Path $winhttp.native -Name $winhttp.name -Kind 'Binary'
         wow64 = Get-RawData -Path $winhttp.wow64 -Name $winhttp.name -Kind 'Binary'
     }
+    # The default proxy as WinHTTP itself reads it (WinHttpGetDefaultProxyConfiguration): the
+    # controller decides the configured method from this, the bytes above are the fallback.
+    winhttp_api = Get-WinHttpApiReading
     process = @{
         user = $identity.Name
         sid = $identity.User.Value

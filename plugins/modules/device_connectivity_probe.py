@@ -536,6 +536,25 @@ raw:
         wow64:
           description: The WOW6432Node view.
           type: str
+    winhttp_api:
+      description:
+        - The default proxy as WinHTTP reports it (C(WinHttpGetDefaultProxyConfiguration)); the
+          configured method is decided from it, and from RV(raw.winhttp_settings) only when C(error)
+          is set.
+      type: dict
+      contains:
+        access_type:
+          description: C(named_proxy), C(no_proxy), C(default_proxy) or C(unknown:<number>); empty when not read.
+          type: str
+        proxy:
+          description: The proxy list.
+          type: str
+        bypass:
+          description: The bypass list.
+          type: str
+        error:
+          description: Why the API could not be read, or null.
+          type: str
     process:
       description: Who ran the probes.
       type: dict

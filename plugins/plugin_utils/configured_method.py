@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     ProxyAddressError,
@@ -17,8 +17,21 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_setti
 )
 
 
+def _default_proxy_from_api(api: Mapping[str, Any], notes: List[str]) -> Tuple[bool, Optional[str]]:
+    """(read, proxy) from the module's WinHttpGetDefaultProxyConfiguration read-back."""
+    error = api.get("error")
+    if error:
+        notes.append(f"WinHttpGetDefaultProxyConfiguration could not be read ({error}): the default proxy was "
+                     "decided from the registry bytes")
+        return False, None
+    if api.get("access_type") == "named_proxy" and (api.get("proxy") or "").strip():
+        return True, str(api["proxy"]).strip()
+    return True, None
+
+
 def configured_method(telemetry_proxy_server: Optional[str],
-                      winhttp_settings_hex: Optional[str] = None) -> Dict[str, Any]:
+                      winhttp_settings_hex: Optional[str] = None,
+                      winhttp_api: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """The analyzer method that matches how this device's sensor reaches the service.
 
     Reasoning (docs/reference/device-settings.md#registry-static-proxy, #fallback;
@@ -38,8 +51,12 @@ def configured_method(telemetry_proxy_server: Optional[str],
       reported as a fallback. Which of the two the sensor reaches the service by when WPAD finds
       a proxy is not documented (section 7 question 7).
 
-    ``winhttp_settings_hex`` is the native ``WinHttpSettings`` value as the module returns it
-    (upper-case hex or None); it is decoded with the collection's codec.
+    ``winhttp_api`` is what WinHTTP itself reports for its default proxy
+    (WinHttpGetDefaultProxyConfiguration, read by the module: ``access_type``, ``proxy``,
+    ``bypass``, ``error``); it decides whenever it was read. ``winhttp_settings_hex`` is the native
+    ``WinHttpSettings`` value (upper-case hex or None), decoded with the collection's codec: the
+    layout is undocumented, so the bytes decide only when the API could not be read (or a module
+    reply predates the read), and a disagreement between the two is noted.
     """
     notes: List[str] = []
     server = (telemetry_proxy_server or "").strip()
@@ -59,15 +76,23 @@ def configured_method(telemetry_proxy_server: Optional[str],
             "fallbacks": ["disabled", "default"],
             "notes": notes,
         }
-    default_proxy = None
+    byte_notes: List[str] = []
+    bytes_proxy = None
     if winhttp_settings_hex:
         try:
             settings = decode_hex(winhttp_settings_hex)
         except WinHttpSettingsError as err:
-            notes.append(f"the WinHttpSettings value could not be decoded ({err}); treated as direct access")
+            byte_notes.append(f"the WinHttpSettings value could not be decoded ({err}); treated as direct access")
         else:
             if settings.uses_proxy:
-                default_proxy = settings.proxy
+                bytes_proxy = settings.proxy
+    api_read, default_proxy = _default_proxy_from_api(winhttp_api, notes) if winhttp_api is not None else (False, None)
+    if not api_read:
+        default_proxy = bytes_proxy
+        notes.extend(byte_notes)
+    elif (default_proxy or None) != (bytes_proxy or None):
+        notes.append(f"the registry bytes read as {bytes_proxy or 'direct access'}, the API (what WinHTTP uses) "
+                     f"as {default_proxy or 'direct access'}: the API decided")
     if default_proxy:
         return {
             "method": "default",

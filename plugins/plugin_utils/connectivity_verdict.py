@@ -441,10 +441,12 @@ def host_verdict(url_specs: Sequence[Mapping[str, Any]], module_result: Mapping[
     """Everything the reports need about one host, from the module's raw answer.
 
     ``module_result`` holds ``probes`` (raw probe list), ``telemetry_proxy_server`` and
-    ``winhttp_settings`` ({native, wow64} hex), plus ``run`` and ``process`` which are copied.
+    ``winhttp_settings`` ({native, wow64} hex), ``winhttp_api`` (WinHTTP's own reading of its
+    default proxy), plus ``run`` and ``process`` which are copied.
     """
     settings = module_result.get("winhttp_settings") or {}
-    configured = configured_method(module_result.get("telemetry_proxy_server"), settings.get("native"))
+    configured = configured_method(module_result.get("telemetry_proxy_server"), settings.get("native"),
+                                   module_result.get("winhttp_api"))
     identity = identity_of(module_result.get("process"))
     grouped: Dict[str, List[Mapping[str, Any]]] = {}
     for probe in module_result.get("probes") or ():

@@ -24,11 +24,13 @@ from Squid itself (Debian squid-openssl 5.7):
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 
 import pytest
 
+from ansible_collections.purview.device_proxy.plugins.module_utils import squid_conf
 from ansible_collections.purview.device_proxy.plugins.modules import squid_allowlist as mod
 from ansible_collections.purview.device_proxy.tests.unit.plugins.modules.module_runner import run_module as run_python_module
 
@@ -191,11 +193,19 @@ def test_a_block_acl_defined_in_an_included_file_in_another_case_is_refused(tmp_
     assert error.rule == "acl-name-collision"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
-def test_an_unreadable_include_is_refused_with_a_clear_error(tmp_path):
+def test_an_unreadable_include_is_refused_with_a_clear_error(tmp_path, monkeypatch):
     included = tmp_path / "secret.conf"
     included.write_text("acl other dstdomain .example.org\n")
     included.chmod(0)
+    if os.geteuid() == 0:
+        # Root reads a mode-0 file anyway; give the reader the EACCES any other user gets.
+        real_read = squid_conf.read_bytes
+
+        def denied(path):
+            if path == str(included):
+                raise PermissionError(errno.EACCES, "Permission denied", path)
+            return real_read(path)
+        monkeypatch.setattr(squid_conf, "read_bytes", denied)
     error = refusal("include %s\nhttp_access deny all\n" % included, include=mod.include_reader)
     assert error.field == "path" and error.rule == "include-unreadable"
     assert str(included) in str(error)
