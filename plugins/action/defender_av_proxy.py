@@ -31,12 +31,12 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_valu
     Desired,
     hold_values,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.raw_registry_value import RegistryValue
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import TaskInputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
-    RegistryValue,
     TargetSession,
     WindowsModuleAction,
-    WindowsModuleInputError,
     forward_options,
 )
 
@@ -64,15 +64,15 @@ def desired_values(params: Dict[str, Any]) -> Tuple[Dict[str, Desired], Dict[str
     if state == "absent":
         for option, value in (("proxy_server", server), ("proxy_pac_url", pac), ("proxy_bypass", bypass)):
             if value is not None:
-                raise WindowsModuleInputError(option, "absent-takes-no-value",
-                                              "not used with state=absent, which removes every proxy value; remove it")
+                raise TaskInputError(option, "absent-takes-no-value",
+                                     "not used with state=absent, which removes every proxy value; remove it")
         if ssl_options is not None:
-            raise WindowsModuleInputError("ssl_options", "absent-takes-no-value",
-                                          "not used with state=absent; use reset_ssl_options to remove SSLOptions")
+            raise TaskInputError("ssl_options", "absent-takes-no-value",
+                                 "not used with state=absent; use reset_ssl_options to remove SSLOptions")
         wanted.update(proxy_server=ABSENT, proxy_pac_url=ABSENT, proxy_bypass=ABSENT)
     else:
         if not server and not pac:
-            raise WindowsModuleInputError(
+            raise TaskInputError(
                 "proxy_server", "required-one-of",
                 "state=present needs proxy_server or proxy_pac_url with a non-empty value")
         for row in TEXT_VALUES:
@@ -82,7 +82,7 @@ def desired_values(params: Dict[str, Any]) -> Tuple[Dict[str, Desired], Dict[str
                 continue
             if row is DEFENDER_PROXY_BYPASS:
                 if bypass and not server:
-                    raise WindowsModuleInputError(
+                    raise TaskInputError(
                         "proxy_bypass", "needs-proxy-server",
                         "bypass entries apply to proxy_server; give it in the same task (a PAC file decides its own bypass)")
                 # An empty list removes the value, as an empty address does.
@@ -93,7 +93,7 @@ def desired_values(params: Dict[str, Any]) -> Tuple[Dict[str, Desired], Dict[str
                 wanted[row.result_key] = _text_value(normalised[row.option])
 
     if ssl_options is not None and reset_ssl:
-        raise WindowsModuleInputError("ssl_options", "mutually-exclusive", "cannot be combined with reset_ssl_options: true")
+        raise TaskInputError("ssl_options", "mutually-exclusive", "cannot be combined with reset_ssl_options: true")
     if ssl_options is not None:
         wanted[DEFENDER_SSL_OPTIONS.result_key] = ("present", RegistryValue("DWord", ssl_options))
         warning = ssl_options_warning(ssl_options)

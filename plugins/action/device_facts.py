@@ -31,11 +31,11 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_loca
     device_facts_reads,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import classify_virtual, derive_topology
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.raw_registry_value import registry_data
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
     TargetSession,
     WindowsModuleAction,
-    registry_data,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import (
     REGISTRY_KIND_NAMES,

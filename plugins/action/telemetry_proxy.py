@@ -20,12 +20,12 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_loca
     values_written_by,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_values import ABSENT, READ, Desired, hold_values
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.raw_registry_value import RegistryValue
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import TaskInputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
-    RegistryValue,
     TargetSession,
     WindowsModuleAction,
-    WindowsModuleInputError,
     forward_options,
 )
 
@@ -41,9 +41,9 @@ def desired_values(params: Dict[str, Any]) -> Dict[str, Desired]:
     prefer = params.get(PREFER_STATIC_PROXY_FOR_HTTP_REQUEST.option)
     if state == "absent":
         if params.get(TELEMETRY_PROXY_SERVER.option) is not None:
-            raise WindowsModuleInputError(TELEMETRY_PROXY_SERVER.option, "absent-takes-no-proxy", "not used with state=absent; remove it")
+            raise TaskInputError(TELEMETRY_PROXY_SERVER.option, "absent-takes-no-proxy", "not used with state=absent; remove it")
         if prefer:
-            raise WindowsModuleInputError(
+            raise TaskInputError(
                 PREFER_STATIC_PROXY_FOR_HTTP_REQUEST.option, "needs-proxy",
                 "true needs a static proxy and cannot be combined with state=absent; use false to remove it")
         wanted = {TELEMETRY_PROXY_SERVER.result_key: ABSENT, DISABLE_ENTERPRISE_AUTH_PROXY.result_key: ABSENT}

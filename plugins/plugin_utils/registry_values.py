@@ -14,12 +14,12 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import RegistryLocation
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.raw_registry_value import RegistryValue
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.reg_file import reg_file_text
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
     OutcomeError,
-    RegistryValue,
     TargetSession,
-    reg_file_text,
 )
 
 # A desired value: "present" with the RegistryValue to hold, "absent", or "read" (left as it is).

@@ -15,7 +15,8 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_valu
     module_values,
     reported_values,
 )
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import OutcomeError, RegistryValue
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.raw_registry_value import RegistryValue
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import OutcomeError
 
 SLOTS = (reg.TELEMETRY_PROXY_SERVER, reg.DISABLE_ENTERPRISE_AUTH_PROXY)
 
