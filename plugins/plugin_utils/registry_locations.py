@@ -214,18 +214,11 @@ def normal_key(key: str) -> str:
 _BY_LOCATION: Dict[Tuple[str, str], RegistryLocation] = {
     (normal_key(managed.path), managed.name.lower()): managed for managed in MANAGED_LOCATIONS
 }
-_BY_MDM: Dict[Tuple[str, str], RegistryLocation] = {
-    (managed.mdm[0].lower(), managed.mdm[1].lower()): managed for managed in MANAGED_LOCATIONS if managed.mdm
-}
 
 
 def find_location(key: str, name: str) -> Optional[RegistryLocation]:
     """The managed value at ``key``\\``name`` (any case, with or without a hive prefix), or None."""
     return _BY_LOCATION.get((normal_key(key), name.strip().lower()))
-
-
-def find_mdm_location(area: str, policy: str) -> Optional[RegistryLocation]:
-    return _BY_MDM.get((area.strip().lower(), policy.strip().lower()))
 
 
 def wininet_values(hive: str, path: str, scope: str) -> Tuple[RegistryLocation, ...]:

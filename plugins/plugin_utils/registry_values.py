@@ -3,10 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The engine of the modules that hold a few HKLM registry values (internal to this collection).
 
-telemetry_proxy and defender_av_proxy differ only in which values they manage and how options
-become values. Everything else is here, once: the ``_values`` the target script receives (its
-``Set-RawRegistryValueList`` holds them all or nothing), reading the reply, the comparison the
-target makes, check mode, the read-back, the result fields and the ``.reg`` diff.
+telemetry_proxy and defender_av_proxy differ only in which values they manage (the rows of the
+settings table, ``registry_locations``, that name them) and how options become values. Everything
+else is here, once: the ``_values`` their one target body receives (``RegistryValueModule.psm1``,
+which holds them all or nothing), reading the reply, the comparison the target makes, check mode,
+the read-back, the result fields and the ``.reg`` diff.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ explicit desired state. The decisions live in an action plugin of the same name,
 1. validate the task arguments against the module's own DOCUMENTATION (``task_arguments``)
    before the host is contacted;
 2. let the action plugin turn them into module arguments (``decide``), calling the target
-   through :class:`TargetSession`, which counts round trips;
+   through :class:`TargetSession` (each call one round trip);
 3. shape the answer: ``changed``, ``before``, ``after``, ``diff`` (when ``--diff`` is on) and
    the module-specific extras the action plugin returns in an :class:`Outcome`.
 """
@@ -80,7 +80,6 @@ class TargetSession:
     def __init__(self, action: "WindowsModuleAction", task_vars: Mapping[str, Any]) -> None:
         self._action = action
         self._task_vars = task_vars
-        self.calls = 0
 
     @property
     def check_mode(self) -> bool:
@@ -88,7 +87,6 @@ class TargetSession:
 
     def call(self, module_args: Mapping[str, Any], expect: Sequence[str] = ("raw",)) -> Dict[str, Any]:
         """Run the module once; return its answer or raise when it failed or lacks ``expect`` keys."""
-        self.calls += 1
         result = self._action._execute_module(
             module_name=self._action.MODULE_NAME,
             module_args=dict(module_args),
