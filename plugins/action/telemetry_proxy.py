@@ -13,7 +13,6 @@ from typing import Any, Dict
 
 from ansible_collections.purview.device_proxy.plugins.modules.telemetry_proxy import DOCUMENTATION
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import (
-    DISABLE_ENTERPRISE_AUTH_PROXY,
     PREFER_STATIC_PROXY_FOR_HTTP_REQUEST,
     TELEMETRY_PROXY_SERVER,
     keys_written_by,
@@ -30,6 +29,8 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_modul
 )
 
 MODULE = "telemetry_proxy"
+# The values that go with the static proxy (DisableEnterpriseAuthProxy=1): set with it, removed with it.
+HELD_WITH_PROXY = tuple(row for row in values_written_by(MODULE) if row.held_with_proxy is not None)
 
 
 def desired_values(params: Dict[str, Any]) -> Dict[str, Desired]:
@@ -46,15 +47,13 @@ def desired_values(params: Dict[str, Any]) -> Dict[str, Desired]:
             raise TaskInputError(
                 PREFER_STATIC_PROXY_FOR_HTTP_REQUEST.option, "needs-proxy",
                 "true needs a static proxy and cannot be combined with state=absent; use false to remove it")
-        wanted = {TELEMETRY_PROXY_SERVER.result_key: ABSENT, DISABLE_ENTERPRISE_AUTH_PROXY.result_key: ABSENT}
+        wanted = {TELEMETRY_PROXY_SERVER.result_key: ABSENT}
+        wanted.update((row.result_key, ABSENT) for row in HELD_WITH_PROXY)
     else:
         option = TELEMETRY_PROXY_SERVER.option
         server = TELEMETRY_PROXY_SERVER.normaliser(params.get(option), field=option)
-        wanted = {
-            TELEMETRY_PROXY_SERVER.result_key: ("present", RegistryValue("String", server)),
-            # The sensor sends anonymous traffic and cannot authenticate to the proxy.
-            DISABLE_ENTERPRISE_AUTH_PROXY.result_key: ("present", RegistryValue("DWord", 1)),
-        }
+        wanted = {TELEMETRY_PROXY_SERVER.result_key: ("present", RegistryValue("String", server))}
+        wanted.update((row.result_key, ("present", RegistryValue(row.kind, row.held_with_proxy))) for row in HELD_WITH_PROXY)
     if prefer is None:
         wanted[PREFER_STATIC_PROXY_FOR_HTTP_REQUEST.result_key] = READ
     elif prefer:

@@ -74,7 +74,9 @@ class RegistryLocation:
     ``ownership_field`` (its key in the ownership report), the Administrative Templates setting
     that writes it (``group_policy``, under Computer Configuration > Administrative Templates) and
     the MDM policy that deploys it (``mdm``: area, policy), if any, and the ``module`` that writes
-    it with the ``option`` that gives its value and the ``normaliser`` that option goes through.
+    it with the ``option`` that gives its value and the ``normaliser`` that option goes through,
+    or, for a value no option sets, the data it holds while the module's proxy is set
+    (``held_with_proxy``; removed with the proxy).
     """
 
     hive: str
@@ -90,6 +92,7 @@ class RegistryLocation:
     module: Optional[str] = None
     option: Optional[str] = None
     normaliser: Optional[Callable[..., Any]] = dataclasses.field(default=None, compare=False)
+    held_with_proxy: Optional[int] = None
 
     @property
     def display(self) -> str:
@@ -125,7 +128,8 @@ DISABLE_ENTERPRISE_AUTH_PROXY = RegistryLocation(
     ownership_field="disable_enterprise_auth_proxy",
     group_policy=_DATA_COLLECTION_GP + "Configure Authenticated Proxy usage for the Connected User Experience and "
                                        "Telemetry Service",
-    mdm=("System", "DisableEnterpriseAuthProxy"), module="telemetry_proxy")
+    # The sensor sends anonymous device traffic and cannot authenticate to the proxy.
+    mdm=("System", "DisableEnterpriseAuthProxy"), module="telemetry_proxy", held_with_proxy=1)
 PREFER_STATIC_PROXY_FOR_HTTP_REQUEST = RegistryLocation(
     HKLM, ATP_POLICY_KEY, "PreferStaticProxyForHttpRequest", "DWord",
     ("telemetry_proxy", "prefer_static_proxy_for_http_request"),
