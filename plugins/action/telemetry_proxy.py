@@ -15,6 +15,7 @@ from ansible_collections.purview.device_proxy.plugins.modules.telemetry_proxy im
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import (
     PREFER_STATIC_PROXY_FOR_HTTP_REQUEST,
     TELEMETRY_PROXY_SERVER,
+    held_with_proxy,
     keys_written_by,
     values_written_by,
 )
@@ -30,7 +31,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_modul
 
 MODULE = "telemetry_proxy"
 # The values that go with the static proxy (DisableEnterpriseAuthProxy=1): set with it, removed with it.
-HELD_WITH_PROXY = tuple(row for row in values_written_by(MODULE) if row.held_with_proxy is not None)
+HELD_WITH_PROXY = held_with_proxy(MODULE)
 
 
 def desired_values(params: Dict[str, Any]) -> Dict[str, Desired]:

@@ -72,11 +72,12 @@ class RegistryLocation:
     device_facts puts it, in the target's reply and in the facts; ``hex_data`` values are read as
     hex and shown decoded, their data under ``raw``. A value the collection manages has an
     ``ownership_field`` (its key in the ownership report), the Administrative Templates setting
-    that writes it (``group_policy``, under Computer Configuration > Administrative Templates) and
+    that writes it (``group_policy``, under Computer Configuration > Administrative Templates, with
+    the label of the setting's option that holds the value, ``group_policy_option``) and
     the MDM policy that deploys it (``mdm``: area, policy), if any, and the ``module`` that writes
     it with the ``option`` that gives its value and the ``normaliser`` that option goes through,
     or, for a value no option sets, the data it holds while the module's proxy is set
-    (``held_with_proxy``; removed with the proxy).
+    (``held_with_proxy``; removed with the proxy) and why (``held_with_proxy_why``, as the plan says it).
     """
 
     hive: str
@@ -88,11 +89,13 @@ class RegistryLocation:
     hex_data: bool = False
     ownership_field: Optional[str] = None
     group_policy: Optional[str] = None
+    group_policy_option: Optional[str] = None
     mdm: Optional[Tuple[str, str]] = None
     module: Optional[str] = None
     option: Optional[str] = None
     normaliser: Optional[Callable[..., Any]] = dataclasses.field(default=None, compare=False)
     held_with_proxy: Optional[int] = None
+    held_with_proxy_why: Optional[str] = None
 
     @property
     def display(self) -> str:
@@ -122,14 +125,16 @@ TELEMETRY_PROXY_SERVER = RegistryLocation(
     HKLM, DATA_COLLECTION_KEY, "TelemetryProxyServer", "String", ("telemetry_proxy", "server"),
     ownership_field="telemetry_proxy_server",
     group_policy=_DATA_COLLECTION_GP + "Configure connected user experiences and telemetry",
+    group_policy_option="Proxy Server Name",
     mdm=("System", "TelemetryProxy"), module="telemetry_proxy", option="proxy", normaliser=telemetry_proxy_server_value)
 DISABLE_ENTERPRISE_AUTH_PROXY = RegistryLocation(
     HKLM, DATA_COLLECTION_KEY, "DisableEnterpriseAuthProxy", "DWord", ("telemetry_proxy", "disable_enterprise_auth_proxy"),
     ownership_field="disable_enterprise_auth_proxy",
     group_policy=_DATA_COLLECTION_GP + "Configure Authenticated Proxy usage for the Connected User Experience and "
                                        "Telemetry Service",
-    # The sensor sends anonymous device traffic and cannot authenticate to the proxy.
-    mdm=("System", "DisableEnterpriseAuthProxy"), module="telemetry_proxy", held_with_proxy=1)
+    group_policy_option="Disable Authenticated Proxy usage",
+    mdm=("System", "DisableEnterpriseAuthProxy"), module="telemetry_proxy", held_with_proxy=1,
+    held_with_proxy_why="Sense sends anonymous device traffic and cannot authenticate to the proxy")
 PREFER_STATIC_PROXY_FOR_HTTP_REQUEST = RegistryLocation(
     HKLM, ATP_POLICY_KEY, "PreferStaticProxyForHttpRequest", "DWord",
     ("telemetry_proxy", "prefer_static_proxy_for_http_request"),
@@ -188,6 +193,11 @@ CURRENT_VALUE_AT: Dict[str, Tuple[str, ...]] = {managed.ownership_field: managed
 def values_written_by(module: str) -> Tuple[RegistryLocation, ...]:
     """The values ``module`` writes, in table order: its ``_values`` and its before/after keys."""
     return tuple(managed for managed in MANAGED_LOCATIONS if managed.module == module)
+
+
+def held_with_proxy(module: str) -> Tuple[RegistryLocation, ...]:
+    """The values ``module`` sets with its proxy and removes with it (no option of their own), in table order."""
+    return tuple(managed for managed in values_written_by(module) if managed.held_with_proxy is not None)
 
 
 def keys_written_by(module: str) -> Tuple[str, ...]:
