@@ -17,8 +17,8 @@ from ansible_collections.purview.device_proxy.plugins.module_utils._input_error 
 from ansible_collections.purview.device_proxy.plugins.modules.analyzer_results import DOCUMENTATION
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import analyzer_files
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import analyzer_import
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
-    WindowsModuleInputError,
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import (
+    TaskInputError,
     argument_spec_from_documentation,
     validate_arguments,
 )
@@ -38,9 +38,9 @@ class ActionModule(ActionBase):
             try:
                 imported = analyzer_import.import_folder(params["path"])
             except analyzer_files.AnalyzerFileError as err:
-                raise WindowsModuleInputError("path", "folder", str(err)) from err
+                raise TaskInputError("path", "folder", str(err)) from err
             if params["require_results"] and not imported["results"]:
-                raise WindowsModuleInputError("path", "no-results", "%s holds no analyzer result file (%s)" % (
+                raise TaskInputError("path", "no-results", "%s holds no analyzer result file (%s)" % (
                     params["path"], ", ".join(analyzer_files.RESULT_NAMES)))
         except InputError as err:
             result.update(failed=True, msg=str(err), invalid_option=err.field, rule=err.rule)

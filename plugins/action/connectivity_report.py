@@ -27,8 +27,8 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_metrics
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
-    WindowsModuleInputError,
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import (
+    TaskInputError,
     argument_spec_from_documentation,
     validate_arguments,
 )
@@ -48,7 +48,7 @@ def collect_results(params: Mapping[str, Any], task_vars: Mapping[str, Any]) -> 
         host_vars = hostvars.get(host) if hasattr(hostvars, "get") else None
         collected[str(host)] = host_vars.get(name) if host_vars is not None and name in host_vars else None
     if not collected:
-        raise WindowsModuleInputError("hosts", "empty", "no host to report on")
+        raise TaskInputError("hosts", "empty", "no host to report on")
     return collected
 
 

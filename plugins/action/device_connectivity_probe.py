@@ -25,11 +25,11 @@ from ansible_collections.purview.device_proxy.plugins.modules.device_connectivit
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import maps_check
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.polled_target import PolledTargetSession
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import TaskInputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
     TargetSession,
     WindowsModuleAction,
-    WindowsModuleInputError,
     forward_options,
 )
 
@@ -45,7 +45,7 @@ def check_limits(params: Dict[str, Any]) -> None:
         if value is None:
             continue  # chosen by run_limits
         if not low <= value <= high:
-            raise WindowsModuleInputError(name, "range", f"{value} is out of range {low}-{high}")
+            raise TaskInputError(name, "range", f"{value} is out of range {low}-{high}")
 
 
 def run_limits(probes: int, probe_timeout_s: int, max_concurrency: Optional[int] = None,
@@ -72,7 +72,7 @@ def catalog_probe_items(params: Dict[str, Any]) -> List[Dict[str, Any]]:
         return load_catalog().probe_urls(cloud=params["cloud"], regions=tuple(params["regions"]),
                                          model=params["model"], os="windows")
     except CatalogError as err:
-        raise WindowsModuleInputError(getattr(err, "field", "catalog") or "catalog", "catalog", str(err)) from err
+        raise TaskInputError(getattr(err, "field", "catalog") or "catalog", "catalog", str(err)) from err
 
 
 def resolve_url_specs(params: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -88,14 +88,14 @@ def resolve_url_specs(params: Dict[str, Any]) -> List[Dict[str, Any]]:
     try:
         specs.extend(cv.normalise_url_spec(item, index, "urls") for index, item in enumerate(user_items))
     except cv.VerdictInputError as err:
-        raise WindowsModuleInputError(err.field, err.rule, err.message) from err
+        raise TaskInputError(err.field, err.rule, err.message) from err
     if params.get("required_only"):
         specs = [spec for spec in specs if spec["required"]]
     unique: Dict[str, Dict[str, Any]] = {}
     for spec in specs:
         unique.setdefault(spec["url"], spec)
     if not unique:
-        raise WindowsModuleInputError("urls", "empty", "no URL to test: give urls, or a catalog selection that has some")
+        raise TaskInputError("urls", "empty", "no URL to test: give urls, or a catalog selection that has some")
     return list(unique.values())
 
 
@@ -106,7 +106,7 @@ def command_line_proxy(params: Dict[str, Any]) -> Any:
     try:
         return parse_endpoint(value, field="command_line_proxy", allow_scheme=True).host_port()
     except ProxyAddressError as err:
-        raise WindowsModuleInputError("command_line_proxy", err.rule, err.message) from err
+        raise TaskInputError("command_line_proxy", err.rule, err.message) from err
 
 
 def maps_timeout_ms(params: Dict[str, Any], deadline_ms: int) -> Optional[int]:
@@ -190,7 +190,7 @@ class ActionModule(WindowsModuleAction):
 
     def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:
         if self._task.async_val and not self._task.poll:
-            raise WindowsModuleInputError(
+            raise TaskInputError(
                 "poll", "async", "poll: 0 is not supported: the verdicts are decided on the controller when the "
                 "probes finish, so the task must wait for them (use poll > 0 with async)")
         check_limits(params)

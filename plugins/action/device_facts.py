@@ -26,15 +26,16 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_source
     resolve_ownership,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import (
+    CURRENT_VALUE_AT,
     device_facts_policy_option,
     device_facts_reads,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import classify_virtual, derive_topology
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.raw_registry_value import registry_data
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
     TargetSession,
     WindowsModuleAction,
-    registry_data,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import (
     REGISTRY_KIND_NAMES,
@@ -106,20 +107,6 @@ def policy_evidence(raw: Optional[Mapping[str, Any]]) -> Tuple[Dict[str, Any], L
     elif pol is not None and pol != "":
         evidence["local_registry_pol"] = None
     return evidence, warnings
-
-
-# Where each managed value's current data is in the facts (ownership field -> facts path).
-CURRENT_VALUE_AT = {
-    "telemetry_proxy_server": ("telemetry_proxy", "server"),
-    "disable_enterprise_auth_proxy": ("telemetry_proxy", "disable_enterprise_auth_proxy"),
-    "prefer_static_proxy_for_http_request": ("telemetry_proxy", "prefer_static_proxy_for_http_request"),
-    "winhttp_settings": ("winhttp", "native", "raw"),
-    "winhttp_settings_wow64": ("winhttp", "wow64", "raw"),
-    "defender_proxy_server": ("defender_av", "proxy_server"),
-    "defender_proxy_pac_url": ("defender_av", "proxy_pac_url"),
-    "defender_proxy_bypass": ("defender_av", "proxy_bypass"),
-    "defender_ssl_options": ("defender_av", "ssl_options"),
-}
 
 
 def _at(facts: Mapping[str, Any], path: Tuple[str, ...]) -> Any:

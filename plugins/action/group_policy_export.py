@@ -19,7 +19,7 @@ from ansible_collections.purview.device_proxy.plugins.modules.group_policy_expor
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.group_policy_export import export_group_policy
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.group_policy_readme import README
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import (
     argument_spec_from_documentation,
     validate_arguments,
 )

@@ -11,62 +11,56 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
-    telemetry_proxy_server_value,
-)
 from ansible_collections.purview.device_proxy.plugins.modules.telemetry_proxy import DOCUMENTATION
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import (
-    ATP_POLICY_KEY,
-    DATA_COLLECTION_KEY,
-    DISABLE_ENTERPRISE_AUTH_PROXY,
     PREFER_STATIC_PROXY_FOR_HTTP_REQUEST,
     TELEMETRY_PROXY_SERVER,
-    TELEMETRY_PROXY_VALUES,
-    RegistryLocation,
+    held_with_proxy,
+    keys_written_by,
+    values_written_by,
 )
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_values import Desired, hold_values
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_values import ABSENT, READ, Desired, hold_values
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.raw_registry_value import RegistryValue
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import TaskInputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
-    RegistryValue,
     TargetSession,
     WindowsModuleAction,
-    WindowsModuleInputError,
     forward_options,
 )
 
-ManagedValue = RegistryLocation
-SERVER = TELEMETRY_PROXY_SERVER
-DISABLE_AUTH_PROXY = DISABLE_ENTERPRISE_AUTH_PROXY
-PREFER_STATIC = PREFER_STATIC_PROXY_FOR_HTTP_REQUEST
-MANAGED_VALUES = TELEMETRY_PROXY_VALUES
-# Each value under its own field name in before/after.
-SLOTS = tuple((managed, managed.field) for managed in MANAGED_VALUES)
+MODULE = "telemetry_proxy"
+# The values that go with the static proxy (DisableEnterpriseAuthProxy=1): set with it, removed with it.
+HELD_WITH_PROXY = held_with_proxy(MODULE)
 
 
-def desired_values(params: Dict[str, Any]) -> Dict[ManagedValue, Desired]:
-    """What each managed value must become, from validated options. Raises on contradictions."""
+def desired_values(params: Dict[str, Any]) -> Dict[str, Desired]:
+    """What each managed value must become (by its before/after key), from validated options.
+
+    Raises on contradictions.
+    """
     state = params["state"]
-    prefer = params.get("prefer_static_proxy_for_http_request")
+    prefer = params.get(PREFER_STATIC_PROXY_FOR_HTTP_REQUEST.option)
     if state == "absent":
-        if params.get("proxy") is not None:
-            raise WindowsModuleInputError("proxy", "absent-takes-no-proxy", "not used with state=absent; remove it")
+        if params.get(TELEMETRY_PROXY_SERVER.option) is not None:
+            raise TaskInputError(TELEMETRY_PROXY_SERVER.option, "absent-takes-no-proxy", "not used with state=absent; remove it")
         if prefer:
-            raise WindowsModuleInputError(
-                "prefer_static_proxy_for_http_request", "needs-proxy",
+            raise TaskInputError(
+                PREFER_STATIC_PROXY_FOR_HTTP_REQUEST.option, "needs-proxy",
                 "true needs a static proxy and cannot be combined with state=absent; use false to remove it")
-        wanted = {SERVER: ("absent", None), DISABLE_AUTH_PROXY: ("absent", None)}
+        wanted = {TELEMETRY_PROXY_SERVER.result_key: ABSENT}
+        wanted.update((row.result_key, ABSENT) for row in HELD_WITH_PROXY)
     else:
-        server = telemetry_proxy_server_value(params.get("proxy"), field="proxy")
-        wanted = {
-            SERVER: ("present", RegistryValue("String", server)),
-            DISABLE_AUTH_PROXY: ("present", RegistryValue("DWord", 1)),
-        }
+        option = TELEMETRY_PROXY_SERVER.option
+        server = TELEMETRY_PROXY_SERVER.normaliser(params.get(option), field=option)
+        wanted = {TELEMETRY_PROXY_SERVER.result_key: ("present", RegistryValue("String", server))}
+        wanted.update((row.result_key, ("present", RegistryValue(row.kind, row.held_with_proxy))) for row in HELD_WITH_PROXY)
     if prefer is None:
-        wanted[PREFER_STATIC] = ("read", None)
+        wanted[PREFER_STATIC_PROXY_FOR_HTTP_REQUEST.result_key] = READ
     elif prefer:
-        wanted[PREFER_STATIC] = ("present", RegistryValue("DWord", 1))
+        wanted[PREFER_STATIC_PROXY_FOR_HTTP_REQUEST.result_key] = ("present", RegistryValue("DWord", 1))
     else:
-        wanted[PREFER_STATIC] = ("absent", None)
+        wanted[PREFER_STATIC_PROXY_FOR_HTTP_REQUEST.result_key] = ABSENT
     return wanted
 
 
@@ -77,7 +71,6 @@ class ActionModule(WindowsModuleAction):
 
     def decide(self, params: Dict[str, Any], session: TargetSession) -> Outcome:
         wanted = desired_values(params)
-        server = wanted[SERVER][1]
-        args = forward_options(params, self.argument_spec(), {"proxy": server.data if server else None})
-        return hold_values(session, args, SLOTS, {managed.field: wanted[managed] for managed in MANAGED_VALUES},
-                           (DATA_COLLECTION_KEY, ATP_POLICY_KEY))
+        server = wanted[TELEMETRY_PROXY_SERVER.result_key][1]
+        args = forward_options(params, self.argument_spec(), {TELEMETRY_PROXY_SERVER.option: server.data if server else None})
+        return hold_values(session, args, values_written_by(MODULE), wanted, keys_written_by(MODULE))

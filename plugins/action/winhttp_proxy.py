@@ -21,30 +21,31 @@ and decides again, once.
 
 from __future__ import annotations
 
-import dataclasses
-import re
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
-    BypassList,
-    ProxyServer,
-    parse_bypass_list,
-    parse_proxy_server,
-)
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import parse_bypass_list, parse_proxy_server
 from ansible_collections.purview.device_proxy.plugins.modules.winhttp_proxy import DOCUMENTATION
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import winhttp_views_option
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import static_winhttp_decision
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import TaskInputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     ModuleFailedError,
     Outcome,
     OutcomeError,
     TargetSession,
     WindowsModuleAction,
-    WindowsModuleInputError,
     forward_options,
+)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_proxy_state import (
+    CurrentViews,
+    RequestedSetting,
+    codec_warning,
+    cross_check_with_api,
+    views_with_api,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import (
     WinHttpView,
+    unreadable_supplied_views,
     views_differ,
     winhttp_drift,
 )
@@ -59,53 +60,33 @@ STALE_WARNING = (
     "WinHttpSettings changed on the host after current_settings were taken, so the host refused the "
     "write; the task read the host again and decided from what it holds now"
 )
-SOURCE_HOST = "host"
-SOURCE_SUPPLIED = "current_settings"
+UNREADABLE_SUPPLIED_WARNING = (
+    "current_settings: the facts hold no bytes for %s, only an error (such as a value of another registry kind "
+    "than REG_BINARY); the task read the host instead")
 
 
-@dataclasses.dataclass(frozen=True)
-class Desired:
-    """The setting the task asks for."""
-
-    server: Optional[ProxyServer]
-    bypass: BypassList = BypassList()
-
-    @property
-    def direct(self) -> bool:
-        return self.server is None
-
-    def view(self) -> WinHttpView:
-        """The setting as a view, so it is compared and rendered as what was read (no bytes yet)."""
-        if self.server is None:
-            return WinHttpView.proxy_setting("")
-        return WinHttpView.proxy_setting(self.server.winhttp_string(), self.bypass.winhttp_string())
-
-    def netsh(self) -> str:
-        return self.view().netsh()
-
-
-def desired_from_options(params: Dict[str, Any]) -> Optional[Desired]:
+def desired_from_options(params: Dict[str, Any]) -> Optional[RequestedSetting]:
     """The desired setting from the options, or None when it comes from the target (source=ie)."""
     if params["state"] == "absent":
         for name in ("proxy", "bypass", "source"):
             if params.get(name) is not None:
-                raise WindowsModuleInputError(name, "absent-takes-no-proxy", "not used with state=absent; remove it")
-        return Desired(server=None)
+                raise TaskInputError(name, "absent-takes-no-proxy", "not used with state=absent; remove it")
+        return RequestedSetting(server=None)
     if params.get("source") == "ie":
         return None
     server = parse_proxy_server(params["proxy"], field="proxy")
     bypass = parse_bypass_list(";".join(params.get("bypass") or []), field="bypass")
-    return Desired(server=server, bypass=bypass)
+    return RequestedSetting(server=server, bypass=bypass)
 
 
-def desired_from_ie(ie_proxy: Optional[Dict[str, Any]]) -> Tuple[Desired, list]:
+def desired_from_ie(ie_proxy: Optional[Dict[str, Any]]) -> Tuple[RequestedSetting, list]:
     """What ``netsh winhttp import proxy source=ie`` would set, and warnings about what it drops."""
     if ie_proxy is None:
         raise OutcomeError("the target did not report the Internet Options proxy that source=ie needs")
     if ie_proxy.get("found") is False:
         # Nothing to import is not the same as "no manual proxy": refuse rather than reset the
         # machine-wide setting to direct access on the strength of a missing profile.
-        raise WindowsModuleInputError(
+        raise TaskInputError(
             "source", "no-ie-settings",
             "WinHTTP found no Internet Options settings for the connection user, so there is no proxy to "
             "import; give proxy and bypass instead, or connect as a user whose Internet Options hold the proxy")
@@ -115,222 +96,23 @@ def desired_from_ie(ie_proxy: Optional[Dict[str, Any]]) -> Tuple[Desired, list]:
             "source=ie: automatic detection and configuration scripts of the Internet Options are not "
             "imported (netsh does not import them either); only the manual proxy is")
     if not ie_proxy.get("proxy"):
-        return Desired(server=None), warnings
+        return RequestedSetting(server=None), warnings
     server = parse_proxy_server(ie_proxy["proxy"], field="source")
     bypass = parse_bypass_list(ie_proxy.get("proxy_bypass") or "", field="source")
-    return Desired(server=server, bypass=bypass), warnings
-
-
-@dataclasses.dataclass(frozen=True)
-class CurrentViews:
-    """Both registry views a decision starts from, and where they came from.
-
-    ``wow64`` is None on a 32-bit OS (no WOW6432Node view). ``raw`` is the target's reply when
-    the host was read, None when the views were supplied with current_settings.
-    """
-
-    native: WinHttpView
-    wow64: Optional[WinHttpView]
-    source: str
-    raw: Optional[Dict[str, Any]] = None
-    codec_check: Optional[Dict[str, Any]] = None
-
-    @classmethod
-    def from_reply(cls, raw: Mapping[str, Any]) -> "CurrentViews":
-        is64 = bool(raw["is_64bit_os"])
-        native, wow64 = views_with_api(raw.get("native_before"), raw.get("wow64_before") if is64 else None, is64,
-                                       raw.get("api_before"), raw.get("api_view"))
-        native, wow64, check = cross_check_with_api(native, wow64, raw.get("api_before"), raw.get("api_view"))
-        return cls(native, wow64, SOURCE_HOST, dict(raw), check)
-
-    def guard(self, name: str) -> str:
-        """The changed-since-read token of a view: the host's own token when it was read, else the hex."""
-        tokens = (self.raw or {}).get("guard_before")
-        if isinstance(tokens, Mapping) and isinstance(tokens.get(name), str):
-            return tokens[name]
-        view = self.native if name == "native" else self.wow64
-        return (view.raw if view else None) or ""
-
-    def restore_value(self, name: str) -> Optional[Dict[str, Any]]:
-        """A view's value as read, for the rollback: ``{kind, data}`` of any kind, None when missing."""
-        if self.raw is not None:
-            return reported_value(self.raw.get(name + "_before"))
-        view = self.native if name == "native" else self.wow64
-        return None if view is None or view.raw is None else {"kind": "Binary", "data": view.raw}
-
-    def to_option(self) -> Dict[str, Optional[str]]:
-        """The normalised current_settings: upper-case hex or null per view."""
-        return {"native": self.native.raw, "wow64": self.wow64.raw if self.wow64 else None}
-
-
-def reported_value(value: Any) -> Optional[Dict[str, Any]]:
-    """What the target reported for a view, as RawRegistry's ``{kind, data}`` (hex means Binary)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return {"kind": "Binary", "data": value}
-    return dict(value)
-
-
-def views_with_api(native_value: Any, wow64_value: Any, is64: bool, api: Any,
-                   api_view: Any) -> Tuple[WinHttpView, Optional[WinHttpView]]:
-    """Both views from the reported values, with WinHTTP's API reading standing in for bytes the
-    codec cannot decode (the API reads the view of the module's process, ``api_view``).
-
-    A WOW6432Node copy with exactly the native bytes holds whatever the native copy holds.
-    """
-    native = WinHttpView.from_reported(native_value)
-    wow64 = WinHttpView.from_reported(wow64_value) if is64 else None
-    by_api = WinHttpView.from_api(api, native.raw) if api_view in (None, "native") else None
-    if by_api is not None and native.error is not None and native.wrong_kind is None and native.raw is not None:
-        native = by_api
-    if wow64 is not None and wow64.raw is not None and wow64.raw == native.raw:
-        wow64 = native
-    return native, wow64
-
-
-CODEC_MISMATCH_WARNING = (
-    "the %s WinHttpSettings bytes decode to %s, but WinHTTP's own reading (WinHttpGetDefaultProxyConfiguration) is "
-    "%s; WinHTTP's own reading is trusted and decided this run (a byte layout the codec misreads)")
-
-
-def cross_check_with_api(native: WinHttpView, wow64: Optional[WinHttpView], api: Any,
-                         api_view: Any) -> Tuple[WinHttpView, Optional[WinHttpView], Optional[Dict[str, Any]]]:
-    """The codec's reading of the view WinHTTP's API read (``api_view``) checked against the API's.
-
-    Where they differ the API is trusted: that view is replaced by the API's reading (its bytes kept
-    for the guard and the rollback), so no decision rests on a misread. Returns both views and
-    ``{view, agrees, codec, api}`` (``agrees`` None when the codec could not decode the bytes at all),
-    or None when there is no API reading to compare with.
-    """
-    name = "wow64" if api_view == "wow64" else "native"
-    view = wow64 if name == "wow64" else native
-    if view is None or view.wrong_kind is not None:
-        return native, wow64, None
-    by_api = WinHttpView.from_api(api, view.raw)
-    if by_api is None or by_api.error is not None:
-        return native, wow64, None
-    if view.error is not None or not view.known:
-        return native, wow64, {"view": name, "agrees": None, "codec": view.error or "not known", "api": by_api.describe()}
-    check = {"view": name, "agrees": not views_differ(view, by_api), "codec": view.describe(), "api": by_api.describe()}
-    if check["agrees"]:
-        return native, wow64, check
-    mirrored = wow64 is not None and wow64.raw is not None and wow64.raw == native.raw
-    if name == "native":
-        return by_api, (by_api if mirrored else wow64), check
-    return (by_api if mirrored else native), by_api, check
-
-
-def codec_warning(check: Optional[Mapping[str, Any]]) -> list:
-    if not check or check.get("agrees") is not False:
-        return []
-    return [CODEC_MISMATCH_WARNING % ("WOW6432Node" if check["view"] == "wow64" else "native", check["codec"], check["api"])]
+    return RequestedSetting(server=server, bypass=bypass), warnings
 
 
 UNRESTORABLE_KINDS = ("Unknown",)
 
-_SETTINGS_KEYS = ("native", "wow64", "drift")
-_FACT_VIEW_KEYS = ("raw", "decoded", "error")
-_HEX_BYTES = re.compile(r"(?:[0-9A-Fa-f]{2})*")
 
-
-def current_views_from_option(value: Any) -> Optional[CurrentViews]:
-    """The views given with current_settings; bad input raises WindowsModuleInputError naming the key."""
-    if value is None:
-        return None
-    field = SOURCE_SUPPLIED
-    if not isinstance(value, Mapping):
-        raise WindowsModuleInputError(field, "type", "expected a mapping with native and wow64, got %s"
-                                      % type(value).__name__)
-    unknown = sorted(str(key) for key in value if key not in _SETTINGS_KEYS)
-    if unknown:
-        raise WindowsModuleInputError(
-            "%s.%s" % (field, unknown[0]), "unknown-key",
-            "not a key of current_settings, which holds native, wow64 and optionally drift "
-            "(the mapping ansible_facts.purview_device_proxy.winhttp)")
-    for name in ("native", "wow64"):
-        if name not in value:
-            raise WindowsModuleInputError(
-                "%s.%s" % (field, name), "required",
-                "missing; give the WinHttpSettings bytes of the view as hex, or null when the value does not exist")
-    native = WinHttpView.from_hex(supplied_hex(value["native"], field + ".native"))
-    wow64 = WinHttpView.from_hex(supplied_hex(value["wow64"], field + ".wow64"))
-    return CurrentViews(native, _wow64_view(native, wow64, value.get("drift")), SOURCE_SUPPLIED)
-
-
-UNREADABLE_SUPPLIED_WARNING = (
-    "current_settings: the facts hold no bytes for %s, only an error (such as a value of another registry kind "
-    "than REG_BINARY); the task read the host instead")
-
-
-def unreadable_supplied_views(value: Mapping[str, Any]) -> list:
-    """The views given in the device_facts form with raw null and an error (validated already)."""
-    return [name for name in ("native", "wow64")
-            if isinstance(value.get(name), Mapping) and value[name].get("raw") is None and value[name].get("error")]
-
-
-def supplied_hex(value: Any, field: str) -> Optional[str]:
-    """One view's bytes as the target reports them (upper-case hex, None when the value does not exist).
-
-    Accepts hex text, null, or the device_facts view {raw, decoded, error} (only raw is used:
-    the controller decodes the bytes itself). Hex that is not valid WinHttpSettings is kept, as a
-    read would keep it: the host may really hold such a value, and the task replaces it.
-    """
-    if isinstance(value, Mapping):
-        unknown = sorted(str(key) for key in value if key not in _FACT_VIEW_KEYS)
-        if unknown:
-            raise WindowsModuleInputError(
-                "%s.%s" % (field, unknown[0]), "unknown-key",
-                "not a key of a WinHTTP view in the device_facts form {raw, decoded, error}")
-        if "raw" not in value:
-            raise WindowsModuleInputError(
-                field + ".raw", "required", "missing; a view in the device_facts form needs its raw bytes (hex or null)")
-        if isinstance(value["raw"], Mapping):
-            raise WindowsModuleInputError(field + ".raw", "type", "expected hex text or null, got a mapping")
-        return supplied_hex(value["raw"], field + ".raw")
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise WindowsModuleInputError(field, "type", "expected hex text or null, got %s" % type(value).__name__)
-    text = value.strip()
-    if not _HEX_BYTES.fullmatch(text):
-        shown = text if len(text) <= 40 else text[:37] + "..."
-        raise WindowsModuleInputError(
-            field, "hex", "%r is not hex bytes (pairs of hex digits without separators, as device_facts "
-            "reports them)" % shown)
-    return text.upper()
-
-
-def _wow64_view(native: WinHttpView, wow64: WinHttpView, drift: Any) -> Optional[WinHttpView]:
-    """The WOW6432Node view, or None for a 32-bit OS.
-
-    device_facts reports the view a 32-bit OS lacks as raw null and leaves it out of ``drift``;
-    the drift fact is therefore what tells a 32-bit OS apart from a missing 64-bit value.
-    Without drift the view is taken as present; the write's reply corrects that if needed.
-    """
-    if drift is None:
-        return wow64
-    if not isinstance(drift, bool):
-        raise WindowsModuleInputError(
-            SOURCE_SUPPLIED + ".drift", "type", "expected true or false (the drift fact), got %s" % type(drift).__name__)
-    if drift == winhttp_drift(native, wow64):
-        return wow64
-    if not drift and wow64.raw is None:
-        return None
-    raise WindowsModuleInputError(
-        SOURCE_SUPPLIED + ".drift", "inconsistent",
-        "is %s, but the native and wow64 bytes given %s; pass the winhttp facts of one device_facts run unchanged"
-        % (str(drift).lower(), "differ" if winhttp_drift(native, wow64) else "hold the same setting"))
-
-
-def guard_topology(desired: Desired, params: Dict[str, Any]) -> list:
+def guard_topology(desired: RequestedSetting, params: Dict[str, Any]) -> list:
     """Refuse a static proxy on a roaming device unless forced (the plan's rule); return warnings."""
     if desired.direct:
         return []
     # Unknown (the default) is warned about only: on its own the module has no facts to go by.
     decision = static_winhttp_decision(params["device_topology"], bool(params["force"]), unknown_refused=False)
     if not decision.allowed:
-        raise WindowsModuleInputError("device_topology", "roaming-static-proxy", decision.refusal)
+        raise TaskInputError("device_topology", "roaming-static-proxy", decision.refusal)
     return [decision.warning] if decision.warning else []
 
 
@@ -360,11 +142,11 @@ class ActionModule(WindowsModuleAction):
             # Facts that could read no bytes (a value of another kind) say nothing the decision can
             # rest on: a missing value would pass for direct access. The shape is still checked
             # (without the drift fact, which compares bytes), then the host is read instead.
-            current_views_from_option({key: value for key, value in settings.items() if key != "drift"})
+            CurrentViews.from_supplied({key: value for key, value in settings.items() if key != "drift"})
             warnings.append(UNREADABLE_SUPPLIED_WARNING % ", ".join(unreadable))
             supplied = None
         else:
-            supplied = current_views_from_option(settings)
+            supplied = CurrentViews.from_supplied(settings)
         base_args = forward_options(params, self.argument_spec(), _normalised_options(desired, supplied))
         base_args["_registry"] = winhttp_views_option()
 
@@ -384,7 +166,7 @@ class ActionModule(WindowsModuleAction):
             warnings = ie_warnings + guard_topology(desired, params)
         return self._settle(session, base_args, desired, current, warnings)
 
-    def _settle(self, session: TargetSession, base_args: Dict[str, Any], desired: Desired,
+    def _settle(self, session: TargetSession, base_args: Dict[str, Any], desired: RequestedSetting,
                 current: CurrentViews, warnings: list) -> Outcome:
         """Compare the current views with the desired setting; write (guarded) when they differ."""
         native, wow64, raw = current.native, current.wow64, current.raw
@@ -461,7 +243,7 @@ class ActionModule(WindowsModuleAction):
         )
 
     @staticmethod
-    def _verify_or_restore(session: TargetSession, base_args: Dict[str, Any], desired: Desired, current: CurrentViews,
+    def _verify_or_restore(session: TargetSession, base_args: Dict[str, Any], desired: RequestedSetting, current: CurrentViews,
                            after_native: WinHttpView, after_wow64: Optional[WinHttpView]) -> None:
         wrong = [name for name, view in (("native", after_native), ("WOW6432Node", after_wow64))
                  if view is not None and views_differ(view, desired.view())]
@@ -474,7 +256,7 @@ class ActionModule(WindowsModuleAction):
             "values were restored" % (" and ".join(wrong), desired.netsh()))
 
 
-def _normalised_options(desired: Optional[Desired], supplied: Optional[CurrentViews]) -> Dict[str, Any]:
+def _normalised_options(desired: Optional[RequestedSetting], supplied: Optional[CurrentViews]) -> Dict[str, Any]:
     options: Dict[str, Any] = {"current_settings": supplied.to_option() if supplied else None}
     if desired is not None and not desired.direct:
         options.update(proxy=desired.server.winhttp_string(), bypass=list(desired.bypass.entries) or None)

@@ -50,10 +50,10 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_loca
     DEFENDER_PROXY_BYPASS,
     DEFENDER_PROXY_SERVER,
     DEFENDER_SSL_OPTIONS,
-    DISABLE_ENTERPRISE_AUTH_PROXY,
     PREFER_STATIC_PROXY_FOR_HTTP_REQUEST,
     TELEMETRY_PROXY_SERVER,
     RegistryLocation,
+    held_with_proxy,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import (
     ROAMING,
@@ -65,20 +65,16 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view 
 
 TOPOLOGIES = (STABLE, ROAMING, UNKNOWN)
 
-# The Group Policy (Computer Configuration > Administrative Templates > Windows Components > ...)
-# that writes each value, from the Defender for Endpoint and Defender Antivirus proxy pages; None:
-# no Administrative Template writes it (GPMC lists it under "Extra Registry Settings").
-POLICY_NAMES = {
-    TELEMETRY_PROXY_SERVER.name: "Data Collection and Preview Builds > Configure connected user experiences and "
-                                 "telemetry (Proxy Server Name)",
-    DISABLE_ENTERPRISE_AUTH_PROXY.name: "Data Collection and Preview Builds > Configure Authenticated Proxy usage for "
-                                        "the Connected User Experience and Telemetry Service (Disable Authenticated "
-                                        "Proxy usage)",
-    PREFER_STATIC_PROXY_FOR_HTTP_REQUEST.name: None,
-    DEFENDER_PROXY_SERVER.name: "Microsoft Defender Antivirus > Define proxy server for connecting to the network",
-    DEFENDER_PROXY_BYPASS.name: "Microsoft Defender Antivirus > Define addresses to bypass proxy server",
-    DEFENDER_SSL_OPTIONS.name: None,
-}
+
+def policy_name(location: RegistryLocation) -> Optional[str]:
+    """The Group Policy (Computer Configuration > Administrative Templates > Windows Components > ...) that
+    writes a value, with the option that holds it, from the settings table; None: no Administrative
+    Template writes it (GPMC lists it under "Extra Registry Settings")."""
+    if location.group_policy is None:
+        return None
+    name = location.group_policy.split("Windows Components > ", 1)[-1]
+    return f"{name} ({location.group_policy_option})" if location.group_policy_option else name
+
 
 # A device with nothing configured: the plan's "set" actions then carry the whole desired state.
 _FRESH_DEVICE: Dict[str, Any] = {
@@ -140,7 +136,7 @@ def _representative_plan(site_inputs: Mapping[str, Any], topology: str) -> Dict[
 
 def _value(location: RegistryLocation, value: Any) -> Dict[str, Any]:
     return {"key": location.path, "name": location.name, "kind": location.kind, "value": value,
-            "policy": POLICY_NAMES[location.name]}
+            "policy": policy_name(location)}
 
 
 def registry_values(plan: Mapping[str, Any]) -> List[Dict[str, Any]]:
@@ -150,7 +146,7 @@ def registry_values(plan: Mapping[str, Any]) -> List[Dict[str, Any]]:
     telemetry = actions["telemetry_proxy"]
     if telemetry["action"] == "set" and telemetry["desired"].get("server"):
         values.append(_value(TELEMETRY_PROXY_SERVER, telemetry["desired"]["server"]))
-        values.append(_value(DISABLE_ENTERPRISE_AUTH_PROXY, telemetry["desired"]["disable_enterprise_auth_proxy"]))
+        values.extend(_value(row, telemetry["desired"][row.result_key]) for row in held_with_proxy("telemetry_proxy"))
     prefer = actions["prefer_static_proxy"]
     if prefer["action"] == "set" and prefer["desired"].get("value") == 1:
         values.append(_value(PREFER_STATIC_PROXY_FOR_HTTP_REQUEST, 1))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import ManagedLocation
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import RegistryLocation
 
 DOMAIN_GPO = "domain_gpo"
 LOCAL_GPO = "local_gpo"
@@ -61,7 +61,7 @@ class PolicyOwner:
 class ValueOwnership:
     """Every owner found for one managed value; ``unread`` lists the sources that could not be read."""
 
-    location: ManagedLocation
+    location: RegistryLocation
     owners: Tuple[PolicyOwner, ...] = ()
     unread: Tuple[str, ...] = ()
 

@@ -31,6 +31,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_source
     PolicyOwner,
     ValueOwnership,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import BY_FIELD
 
 KEEP = "keep"
 REFUSE = "refuse"
@@ -38,18 +39,6 @@ OVERRIDE = "override"
 UNOWNED = "unowned"
 
 POLICY_CONFLICT_CHOICES = ("refuse", "override")
-
-# The Group Policy setting that writes each value (Computer Configuration > Administrative Templates).
-GROUP_POLICY_SETTINGS = {
-    "telemetry_proxy_server": "Windows Components > Data Collection and Preview Builds > "
-                              "Configure connected user experiences and telemetry",
-    "disable_enterprise_auth_proxy": "Windows Components > Data Collection and Preview Builds > Configure Authenticated "
-                                     "Proxy usage for the Connected User Experience and Telemetry Service",
-    "defender_proxy_server": "Windows Components > Microsoft Defender Antivirus > Define proxy server for connecting to the network",
-    "defender_proxy_pac_url": "Windows Components > Microsoft Defender Antivirus > "
-                              "Define proxy auto-config (.pac) for connecting to the network",
-    "defender_proxy_bypass": "Windows Components > Microsoft Defender Antivirus > Define addresses to bypass proxy server",
-}
 
 
 class PolicyConflictInputError(InputError):
@@ -90,7 +79,9 @@ def same_value(left: Any, right: Any) -> bool:
 
 def describe_owner(owner: PolicyOwner, field_name: str) -> str:
     """The policy to change, in the words an administrator looks for."""
-    setting = GROUP_POLICY_SETTINGS.get(field_name)
+    # The Administrative Templates setting that writes the value (Computer Configuration), from the settings table.
+    managed = BY_FIELD.get(field_name)
+    setting = managed.group_policy if managed else None
     at = " (Computer Configuration > Administrative Templates > %s)" % setting if setting else ""
     if owner.source == DOMAIN_GPO:
         return 'the Group Policy object "%s"%s' % (owner.name, at)
@@ -120,7 +111,7 @@ def decide_ownership(ownership: ValueOwnership, desired: Any, policy_conflict: s
         raise PolicyConflictInputError(option, "choices", "must be one of %s, got %r"
                                        % (", ".join(POLICY_CONFLICT_CHOICES), policy_conflict))
     compare = same or same_value
-    field_name = ownership.location.field
+    field_name = ownership.location.ownership_field
     what = ownership.location.name
     owners = tuple(owner.as_dict() for owner in ownership.owners)
     enforcing = [owner for owner in ownership.owners if owner.enforced]

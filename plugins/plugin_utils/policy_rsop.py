@@ -34,7 +34,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_regist
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import (
     MANAGED_LOCATIONS,
     RSOP_LOGGING,
-    ManagedLocation,
+    RegistryLocation,
     find_location,
     normal_key,
 )
@@ -92,7 +92,7 @@ def _rsop_directive(setting: Mapping[str, Any], where: str) -> Tuple[str, str]:
     return directive, target
 
 
-def _rsop_touches(setting: Mapping[str, Any], where: str) -> List[Tuple[ManagedLocation, str, bool]]:
+def _rsop_touches(setting: Mapping[str, Any], where: str) -> List[Tuple[RegistryLocation, str, bool]]:
     """The managed values one RSoP setting sets or deletes: ``(location, action, specific)``.
 
     ``specific`` is False for the bulk deletions (``**delvals.``, ``**DeleteKeys``), which a value
@@ -108,7 +108,7 @@ def _rsop_touches(setting: Mapping[str, Any], where: str) -> List[Tuple[ManagedL
             return [(location, DELETE, True)]
         return [(location, SET if directive == preg.SET else SET_IF_ABSENT, True)]
     if directive == preg.DELETE_ALL_VALUES:
-        return [(location, DELETE, False) for location in MANAGED_LOCATIONS if normal_key(location.key) == normal_key(key)]
+        return [(location, DELETE, False) for location in MANAGED_LOCATIONS if normal_key(location.path) == normal_key(key)]
     if directive in (preg.DELETE_VALUES, preg.DELETE_KEYS):
         try:
             _, names = preg.name_list(_rsop_bytes(setting.get("value"), where + ".value"), 0)
@@ -117,10 +117,10 @@ def _rsop_touches(setting: Mapping[str, Any], where: str) -> List[Tuple[ManagedL
         if directive == preg.DELETE_VALUES:
             wanted = {name.lower() for name in names}
             return [(location, DELETE, True) for location in MANAGED_LOCATIONS
-                    if normal_key(location.key) == normal_key(key) and location.name.lower() in wanted]
+                    if normal_key(location.path) == normal_key(key) and location.name.lower() in wanted]
         deleted = [normal_key(key + "\\" + name) for name in names]
         return [(location, DELETE, False) for location in MANAGED_LOCATIONS
-                if any(normal_key(location.key) == item or normal_key(location.key).startswith(item + "\\") for item in deleted)]
+                if any(normal_key(location.path) == item or normal_key(location.path).startswith(item + "\\") for item in deleted)]
     return []
 
 
@@ -143,12 +143,12 @@ def rsop_owners(rsop: Any) -> Dict[str, List[PolicyOwner]]:
         precedence = _int(setting.get("precedence", 1), where + ".precedence")
         gpo_id = _text(setting.get("GPOID", ""), where + ".GPOID")
         for location, action, specific in touched:
-            current = winners.get(location.field)
+            current = winners.get(location.ownership_field)
             wins = current is None or precedence < current[0] or (
                 precedence == current[0] and specific and not current[1] and current[2]["GPOID"] == gpo_id)
             if wins:
                 others = [] if current is None else current[4] + [_gpo_name(current[2]["GPOID"], names)]
-                winners[location.field] = (precedence, specific, dict(setting, _where=where), action, others)
+                winners[location.ownership_field] = (precedence, specific, dict(setting, _where=where), action, others)
             else:
                 current[4].append(_gpo_name(gpo_id, names))
     owners: Dict[str, List[PolicyOwner]] = {}

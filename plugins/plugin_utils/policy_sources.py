@@ -75,10 +75,10 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_rsop i
     rsop_unreadable,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import (
-    MANAGED_DISABLE_ENTERPRISE_AUTH_PROXY as DISABLE_ENTERPRISE_AUTH_PROXY,
+    DISABLE_ENTERPRISE_AUTH_PROXY,
     MANAGED_LOCATIONS,
-    MANAGED_TELEMETRY_PROXY_SERVER as TELEMETRY_PROXY_SERVER,
-    ManagedLocation,
+    TELEMETRY_PROXY_SERVER,
+    RegistryLocation,
     find_location,
     normal_key,
 )
@@ -98,11 +98,11 @@ def local_pol_owners(hex_text: Any) -> Dict[str, List[PolicyOwner]]:
     return local_pol_reading(hex_text)[0]
 
 
-def _problem_touches(problem: preg.PolProblem, location: ManagedLocation) -> bool:
+def _problem_touches(problem: preg.PolProblem, location: RegistryLocation) -> bool:
     """Whether an unreadable record may have been about ``location`` (unknown key: it may)."""
     if problem.key is None or problem.value_name is None:
         return True
-    record_key, wanted_key = normal_key(problem.key), normal_key(location.key)
+    record_key, wanted_key = normal_key(problem.key), normal_key(location.path)
     directive, target = preg.directive_of(problem.value_name)
     if directive == preg.DELETE_KEYS:
         return wanted_key == record_key or wanted_key.startswith(record_key + "\\")
@@ -126,18 +126,18 @@ def local_pol_reading(hex_text: Any) -> Tuple[Dict[str, List[PolicyOwner]], Dict
     owners: Dict[str, List[PolicyOwner]] = {}
     unread: Dict[str, List[str]] = {}
     for location in MANAGED_LOCATIONS:
-        effect = policy_effect(reading.records, location.key, location.name)
+        effect = policy_effect(reading.records, location.path, location.name)
         if effect is not None:
             action = DELETE if effect.action == "delete" else effect.action
-            owners[location.field] = [PolicyOwner(
+            owners[location.ownership_field] = [PolicyOwner(
                 LOCAL_GPO, LOCAL_GPO_NAME, action, effect.kind, effect.value, action != SET_IF_ABSENT,
                 "Registry.pol record at byte %d" % effect.offset)]
         for problem in reading.problems:
             if not problem.resumed:
-                unread.setdefault(location.field, []).append(
+                unread.setdefault(location.ownership_field, []).append(
                     "local Group Policy (Registry.pol unreadable from byte %d)" % problem.offset)
             elif _problem_touches(problem, location):
-                unread.setdefault(location.field, []).append(
+                unread.setdefault(location.ownership_field, []).append(
                     "local Group Policy (Registry.pol record at byte %d unreadable)" % problem.offset)
     return owners, unread, tuple(problem.describe() for problem in reading.problems)
 
@@ -190,7 +190,7 @@ def mdm_owners(mdm: Any) -> Dict[str, List[PolicyOwner]]:
             provider = "; winning provider %s" % winning[1]["data"]
         name = "%s/%s" % (area, policy)
         if location is TELEMETRY_PROXY_SERVER:
-            owners[location.field] = [PolicyOwner(
+            owners[location.ownership_field] = [PolicyOwner(
                 MDM, name, SET, kind, data, False,
                 "Policy CSP ./Device/Vendor/MSFT/Policy/Config/%s; which registry value it writes is not documented, "
                 "and Microsoft asks not to deploy TelemetryProxyServer through MDM%s" % (name, provider))]
@@ -199,7 +199,7 @@ def mdm_owners(mdm: Any) -> Dict[str, List[PolicyOwner]]:
             # A native (integer) policy, not ADMX-backed: the CSP page maps it to the Group Policy of the
             # same name, but does not say that it writes the DataCollection registry value, so it is named
             # and does not block a write.
-            owners[location.field] = [PolicyOwner(
+            owners[location.ownership_field] = [PolicyOwner(
                 MDM, name, SET, kind or "DWord", data, False,
                 "Policy CSP ./Device/Vendor/MSFT/Policy/Config/%s (integer, 1 = the service does not use an "
                 "authenticated proxy), mapped to the Group Policy of the same name; which registry value it writes "
@@ -210,9 +210,9 @@ def mdm_owners(mdm: Any) -> Dict[str, List[PolicyOwner]]:
                   % (name, provider))
         if action == SET and value is None:
             # Enabled, but no value could be read from its data: named, never taken for a deletion.
-            owners[location.field] = [PolicyOwner(MDM, name, SET, None, None, False, detail + "; its data names no value")]
+            owners[location.ownership_field] = [PolicyOwner(MDM, name, SET, None, None, False, detail + "; its data names no value")]
             continue
-        owners[location.field] = [PolicyOwner(MDM, name, action, "String" if action == SET else None, value, True, detail)]
+        owners[location.ownership_field] = [PolicyOwner(MDM, name, action, "String" if action == SET else None, value, True, detail)]
     return owners
 
 
@@ -298,7 +298,7 @@ def gpp_owners(gpp: Any, gpo_names: Optional[Mapping[str, str]] = None) -> Dict[
                 enforced = action in ("replace", "update") and not run_once
                 owner = PolicyOwner(GPP, name, SET if enforced else SET_IF_ABSENT, kind, value, enforced, ", ".join(notes))
             # Items apply in document order; a later item for the same value wins.
-            owners[location.field] = [owner]
+            owners[location.ownership_field] = [owner]
     return owners
 
 
@@ -362,9 +362,10 @@ def resolve_ownership(evidence: Any) -> OwnershipReport:
 
     values: Dict[str, ValueOwnership] = {}
     for location in MANAGED_LOCATIONS:
-        owners = tuple(owner for source in SOURCES for owner in per_source.get(source, {}).get(location.field, []))
-        values[location.field] = ValueOwnership(location, owners, tuple(unread + unread_by_field.get(location.field, [])))
-    findings.extend(mdm_caveat(values[TELEMETRY_PROXY_SERVER.field]))
+        owners = tuple(owner for source in SOURCES for owner in per_source.get(source, {}).get(location.ownership_field, []))
+        values[location.ownership_field] = ValueOwnership(
+            location, owners, tuple(unread + unread_by_field.get(location.ownership_field, [])))
+    findings.extend(mdm_caveat(values[TELEMETRY_PROXY_SERVER.ownership_field]))
     return OwnershipReport(values, findings)
 
 

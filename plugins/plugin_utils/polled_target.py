@@ -32,7 +32,6 @@ class PolledTargetSession(TargetSession):
     def call(self, module_args: Mapping[str, Any], expect: Sequence[str] = ("raw",)) -> Dict[str, Any]:
         action = self._action
         task = action._task
-        self.calls += 1
         started = action._execute_module(module_name=action.MODULE_NAME, module_args=dict(module_args),
                                          task_vars=self._task_vars, wrap_async=True)
         if started.get("failed"):

@@ -1,16 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to purview.device_proxy
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one table of registry locations the collection reads and writes.
+"""The settings table: every registry value the collection reads and writes, one row each.
 
 The controller owns where each setting lives; the PowerShell halves of the modules receive the
 locations as private arguments (``_values``, ``_registry``) and never spell a key or value name
-themselves. A new Windows setting is therefore one row here plus the code that decides about it.
-
-The values the collection *manages* (writes, and asks who else owns) are listed once more as
-:data:`MANAGED_LOCATIONS`, each built on its :class:`RegistryLocation` and naming the MDM policy
-that deploys it, if any; the ownership parsers (Registry.pol, RSoP, MDM, Group Policy Preferences)
-look values up there.
+themselves. Each row (:class:`RegistryLocation`) says where the value lives, where device_facts
+puts it, and, for a value the collection manages (:data:`MANAGED_LOCATIONS`), its field in the
+ownership report, the Group Policy and MDM policy that set it, and the module and option that
+write it. Derived from the rows: device_facts' reads (:func:`device_facts_reads`), where the facts
+hold each managed value (:data:`CURRENT_VALUE_AT`), the values each registry module writes
+(:func:`module_values`), the lookups the ownership parsers (Registry.pol, RSoP, MDM, Group Policy
+Preferences) use, and the Group Policy named to an administrator.
 
 Sources: the Defender for Endpoint proxy configuration page (``TelemetryProxyServer``,
 ``DisableEnterpriseAuthProxy``, ``PreferStaticProxyForHttpRequest``), KB 4494447 and the netsh
@@ -29,7 +30,14 @@ Policy CSP ADMX_MicrosoftDefenderAntivirus
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import telemetry_proxy_server_value
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.defender_av_values import (
+    bypass_entries,
+    pac_url_value,
+    proxy_server_value,
+)
 
 HKLM = "HKLM"
 HKU = "HKU"
@@ -57,94 +65,145 @@ SYSTEM_ACCOUNT_SID = "S-1-5-18"
 
 @dataclasses.dataclass(frozen=True)
 class RegistryLocation:
-    """One registry value: ``field`` is its key in facts and results, ``kind`` the kind it holds."""
+    """One registry value, a row of the settings table.
 
-    field: str
+    Where it lives: ``hive``, ``path`` (the key), ``name``, ``kind``, ``view`` (``native``, or
+    ``wow64`` for the WOW6432Node copy, which only a 64-bit Windows has). ``at`` is where
+    device_facts puts it, in the target's reply and in the facts; ``hex_data`` values are read as
+    hex and shown decoded, their data under ``raw``. A value the collection manages has an
+    ``ownership_field`` (its key in the ownership report), the Administrative Templates setting
+    that writes it (``group_policy``, under Computer Configuration > Administrative Templates, with
+    the label of the setting's option that holds the value, ``group_policy_option``) and
+    the MDM policy that deploys it (``mdm``: area, policy), if any, and the ``module`` that writes
+    it with the ``option`` that gives its value and the ``normaliser`` that option goes through,
+    or, for a value no option sets, the data it holds while the module's proxy is set
+    (``held_with_proxy``; removed with the proxy) and why (``held_with_proxy_why``, as the plan says it).
+    """
+
     hive: str
     path: str
     name: str
     kind: str
+    at: Tuple[str, ...] = ()
+    view: str = "native"
+    hex_data: bool = False
+    ownership_field: Optional[str] = None
+    group_policy: Optional[str] = None
+    group_policy_option: Optional[str] = None
+    mdm: Optional[Tuple[str, str]] = None
+    module: Optional[str] = None
+    option: Optional[str] = None
+    normaliser: Optional[Callable[..., Any]] = dataclasses.field(default=None, compare=False)
+    held_with_proxy: Optional[int] = None
+    held_with_proxy_why: Optional[str] = None
 
     @property
     def display(self) -> str:
         return f"{self.hive}\\{self.path}\\{self.name}"
 
+    @property
+    def result_key(self) -> str:
+        """Its key in the writing module's before/after, the same as its key in the facts."""
+        return self.at[-1]
 
-TELEMETRY_PROXY_SERVER = RegistryLocation("server", HKLM, DATA_COLLECTION_KEY, "TelemetryProxyServer", "String")
+    @property
+    def current_at(self) -> Tuple[str, ...]:
+        """Where the facts hold its current data."""
+        return self.at + ("raw",) if self.hex_data else self.at
+
+
+def _defender_bypass(value: Any, field: str = "proxy_bypass") -> List[str]:
+    return bypass_entries(value, field)
+
+
+_DATA_COLLECTION_GP = "Windows Components > Data Collection and Preview Builds > "
+_DEFENDER_GP = "Windows Components > Microsoft Defender Antivirus > "
+_DEFENDER_ADMX = "ADMX_MicrosoftDefenderAntivirus"
+
+# The managed values, in the order device_facts reads them and the modules report them.
+TELEMETRY_PROXY_SERVER = RegistryLocation(
+    HKLM, DATA_COLLECTION_KEY, "TelemetryProxyServer", "String", ("telemetry_proxy", "server"),
+    ownership_field="telemetry_proxy_server",
+    group_policy=_DATA_COLLECTION_GP + "Configure connected user experiences and telemetry",
+    group_policy_option="Proxy Server Name",
+    mdm=("System", "TelemetryProxy"), module="telemetry_proxy", option="proxy", normaliser=telemetry_proxy_server_value)
 DISABLE_ENTERPRISE_AUTH_PROXY = RegistryLocation(
-    "disable_enterprise_auth_proxy", HKLM, DATA_COLLECTION_KEY, "DisableEnterpriseAuthProxy", "DWord")
+    HKLM, DATA_COLLECTION_KEY, "DisableEnterpriseAuthProxy", "DWord", ("telemetry_proxy", "disable_enterprise_auth_proxy"),
+    ownership_field="disable_enterprise_auth_proxy",
+    group_policy=_DATA_COLLECTION_GP + "Configure Authenticated Proxy usage for the Connected User Experience and "
+                                       "Telemetry Service",
+    group_policy_option="Disable Authenticated Proxy usage",
+    mdm=("System", "DisableEnterpriseAuthProxy"), module="telemetry_proxy", held_with_proxy=1,
+    held_with_proxy_why="Sense sends anonymous device traffic and cannot authenticate to the proxy")
 PREFER_STATIC_PROXY_FOR_HTTP_REQUEST = RegistryLocation(
-    "prefer_static_proxy_for_http_request", HKLM, ATP_POLICY_KEY, "PreferStaticProxyForHttpRequest", "DWord")
-TELEMETRY_PROXY_VALUES = (TELEMETRY_PROXY_SERVER, DISABLE_ENTERPRISE_AUTH_PROXY, PREFER_STATIC_PROXY_FOR_HTTP_REQUEST)
+    HKLM, ATP_POLICY_KEY, "PreferStaticProxyForHttpRequest", "DWord",
+    ("telemetry_proxy", "prefer_static_proxy_for_http_request"),
+    ownership_field="prefer_static_proxy_for_http_request", module="telemetry_proxy",
+    option="prefer_static_proxy_for_http_request")
+WINHTTP_SETTINGS_NATIVE = RegistryLocation(
+    HKLM, CONNECTIONS_KEY, "WinHttpSettings", "Binary", ("winhttp", "native"), hex_data=True,
+    ownership_field="winhttp_settings", module="winhttp_proxy")
+WINHTTP_SETTINGS_WOW64 = RegistryLocation(
+    HKLM, CONNECTIONS_KEY_WOW64, "WinHttpSettings", "Binary", ("winhttp", "wow64"), view="wow64", hex_data=True,
+    ownership_field="winhttp_settings_wow64", module="winhttp_proxy")
+DEFENDER_PROXY_SERVER = RegistryLocation(
+    HKLM, DEFENDER_POLICY_KEY, "ProxyServer", "String", ("defender_av", "proxy_server"),
+    ownership_field="defender_proxy_server",
+    group_policy=_DEFENDER_GP + "Define proxy server for connecting to the network",
+    mdm=(_DEFENDER_ADMX, "ProxyServer"), module="defender_av_proxy", option="proxy_server",
+    normaliser=proxy_server_value)
+DEFENDER_PROXY_PAC_URL = RegistryLocation(
+    HKLM, DEFENDER_POLICY_KEY, "ProxyPacUrl", "String", ("defender_av", "proxy_pac_url"),
+    ownership_field="defender_proxy_pac_url",
+    group_policy=_DEFENDER_GP + "Define proxy auto-config (.pac) for connecting to the network",
+    mdm=(_DEFENDER_ADMX, "ProxyPacUrl"), module="defender_av_proxy", option="proxy_pac_url", normaliser=pac_url_value)
+DEFENDER_PROXY_BYPASS = RegistryLocation(
+    HKLM, DEFENDER_POLICY_KEY, "ProxyBypass", "String", ("defender_av", "proxy_bypass"),
+    ownership_field="defender_proxy_bypass",
+    group_policy=_DEFENDER_GP + "Define addresses to bypass proxy server",
+    mdm=(_DEFENDER_ADMX, "ProxyBypass"), module="defender_av_proxy", option="proxy_bypass", normaliser=_defender_bypass)
+DEFENDER_SSL_OPTIONS = RegistryLocation(
+    HKLM, DEFENDER_SPYNET_KEY, "SSLOptions", "DWord", ("defender_av", "ssl_options"),
+    ownership_field="defender_ssl_options", module="defender_av_proxy", option="ssl_options")
 
-WINHTTP_SETTINGS_NATIVE = RegistryLocation("native", HKLM, CONNECTIONS_KEY, "WinHttpSettings", "Binary")
-WINHTTP_SETTINGS_WOW64 = RegistryLocation("wow64", HKLM, CONNECTIONS_KEY_WOW64, "WinHttpSettings", "Binary")
-WINHTTP_SETTINGS_VIEWS = (WINHTTP_SETTINGS_NATIVE, WINHTTP_SETTINGS_WOW64)
-
-DEFENDER_PROXY_SERVER = RegistryLocation("proxy_server", HKLM, DEFENDER_POLICY_KEY, "ProxyServer", "String")
-DEFENDER_PROXY_PAC_URL = RegistryLocation("proxy_pac_url", HKLM, DEFENDER_POLICY_KEY, "ProxyPacUrl", "String")
-DEFENDER_PROXY_BYPASS = RegistryLocation("proxy_bypass", HKLM, DEFENDER_POLICY_KEY, "ProxyBypass", "String")
-DEFENDER_SSL_OPTIONS = RegistryLocation("ssl_options", HKLM, DEFENDER_SPYNET_KEY, "SSLOptions", "DWord")
-DEFENDER_AV_VALUES = (DEFENDER_PROXY_SERVER, DEFENDER_PROXY_PAC_URL, DEFENDER_PROXY_BYPASS, DEFENDER_SSL_OPTIONS)
 # "Turn off Resultant Set of Policy logging" (Computer Configuration > System > Group Policy): 0 turns
 # RSoP logging off, so the RSoP namespace no longer says which GPOs set what. Read only.
 # https://learn.microsoft.com/en-us/previous-versions/windows/desktop/policy/developing-an-rsop-management-tool
-RSOP_LOGGING = RegistryLocation("rsop_logging", HKLM, r"SOFTWARE\Policies\Microsoft\Windows\System", "RSoPLogging", "DWord")
+RSOP_LOGGING = RegistryLocation(HKLM, r"SOFTWARE\Policies\Microsoft\Windows\System", "RSoPLogging", "DWord",
+                                ("policy", "rsop", "logging_policy"))
 # The folder of the current Defender Antivirus platform (where the newest MpCmdRun.exe is); read only.
-DEFENDER_INSTALL_LOCATION = RegistryLocation(
-    "install_location", HKLM, r"SOFTWARE\Microsoft\Windows Defender", "InstallLocation", "String")
+DEFENDER_INSTALL_LOCATION = RegistryLocation(HKLM, r"SOFTWARE\Microsoft\Windows Defender", "InstallLocation", "String")
 
-
-@dataclasses.dataclass(frozen=True)
-class ManagedLocation:
-    """A value the collection manages: ``field`` keys it in ownership reports, ``mdm`` is
-    ``(area, policy)`` of the MDM policy that deploys it, or None. All managed values are HKLM."""
-
-    field: str
-    location: RegistryLocation
-    mdm: Optional[Tuple[str, str]] = None
-
-    @property
-    def key(self) -> str:
-        return self.location.path
-
-    @property
-    def name(self) -> str:
-        return self.location.name
-
-    @property
-    def kind(self) -> str:
-        return self.location.kind
-
-    @property
-    def display(self) -> str:
-        return self.location.display
-
-
-_DEFENDER_ADMX = "ADMX_MicrosoftDefenderAntivirus"
-MANAGED_TELEMETRY_PROXY_SERVER = ManagedLocation("telemetry_proxy_server", TELEMETRY_PROXY_SERVER, ("System", "TelemetryProxy"))
-MANAGED_DISABLE_ENTERPRISE_AUTH_PROXY = ManagedLocation("disable_enterprise_auth_proxy", DISABLE_ENTERPRISE_AUTH_PROXY,
-                                                        ("System", "DisableEnterpriseAuthProxy"))
-MANAGED_PREFER_STATIC_PROXY = ManagedLocation("prefer_static_proxy_for_http_request", PREFER_STATIC_PROXY_FOR_HTTP_REQUEST)
-MANAGED_WINHTTP_SETTINGS = ManagedLocation("winhttp_settings", WINHTTP_SETTINGS_NATIVE)
-MANAGED_WINHTTP_SETTINGS_WOW64 = ManagedLocation("winhttp_settings_wow64", WINHTTP_SETTINGS_WOW64)
-MANAGED_DEFENDER_PROXY_SERVER = ManagedLocation("defender_proxy_server", DEFENDER_PROXY_SERVER, (_DEFENDER_ADMX, "ProxyServer"))
-MANAGED_DEFENDER_PROXY_PAC_URL = ManagedLocation("defender_proxy_pac_url", DEFENDER_PROXY_PAC_URL, (_DEFENDER_ADMX, "ProxyPacUrl"))
-MANAGED_DEFENDER_PROXY_BYPASS = ManagedLocation("defender_proxy_bypass", DEFENDER_PROXY_BYPASS, (_DEFENDER_ADMX, "ProxyBypass"))
-MANAGED_DEFENDER_SSL_OPTIONS = ManagedLocation("defender_ssl_options", DEFENDER_SSL_OPTIONS)
-
-MANAGED_LOCATIONS: Tuple[ManagedLocation, ...] = (
-    MANAGED_TELEMETRY_PROXY_SERVER,
-    MANAGED_DISABLE_ENTERPRISE_AUTH_PROXY,
-    MANAGED_PREFER_STATIC_PROXY,
-    MANAGED_WINHTTP_SETTINGS,
-    MANAGED_WINHTTP_SETTINGS_WOW64,
-    MANAGED_DEFENDER_PROXY_SERVER,
-    MANAGED_DEFENDER_PROXY_PAC_URL,
-    MANAGED_DEFENDER_PROXY_BYPASS,
-    MANAGED_DEFENDER_SSL_OPTIONS,
+MANAGED_LOCATIONS: Tuple[RegistryLocation, ...] = (
+    TELEMETRY_PROXY_SERVER,
+    DISABLE_ENTERPRISE_AUTH_PROXY,
+    PREFER_STATIC_PROXY_FOR_HTTP_REQUEST,
+    WINHTTP_SETTINGS_NATIVE,
+    WINHTTP_SETTINGS_WOW64,
+    DEFENDER_PROXY_SERVER,
+    DEFENDER_PROXY_PAC_URL,
+    DEFENDER_PROXY_BYPASS,
+    DEFENDER_SSL_OPTIONS,
 )
-BY_FIELD: Dict[str, ManagedLocation] = {managed.field: managed for managed in MANAGED_LOCATIONS}
+BY_FIELD: Dict[str, RegistryLocation] = {managed.ownership_field: managed for managed in MANAGED_LOCATIONS}
+# Where each managed value's current data is in the facts (ownership field -> facts path).
+CURRENT_VALUE_AT: Dict[str, Tuple[str, ...]] = {managed.ownership_field: managed.current_at for managed in MANAGED_LOCATIONS}
+
+
+def values_written_by(module: str) -> Tuple[RegistryLocation, ...]:
+    """The values ``module`` writes, in table order: its ``_values`` and its before/after keys."""
+    return tuple(managed for managed in MANAGED_LOCATIONS if managed.module == module)
+
+
+def held_with_proxy(module: str) -> Tuple[RegistryLocation, ...]:
+    """The values ``module`` sets with its proxy and removes with it (no option of their own), in table order."""
+    return tuple(managed for managed in values_written_by(module) if managed.held_with_proxy is not None)
+
+
+def keys_written_by(module: str) -> Tuple[str, ...]:
+    """The registry keys of the values ``module`` writes, in table order (its ``.reg`` diff's sections)."""
+    return tuple(dict.fromkeys(managed.path for managed in values_written_by(module)))
+
 
 _HIVE_PREFIXES = ("hkey_local_machine\\", "hklm\\", "hklm:\\", "machine\\")
 
@@ -166,80 +225,70 @@ def normal_key(key: str) -> str:
     return lowered.strip("\\")
 
 
-_BY_LOCATION: Dict[Tuple[str, str], ManagedLocation] = {
-    (normal_key(managed.key), managed.name.lower()): managed for managed in MANAGED_LOCATIONS
-}
-_BY_MDM: Dict[Tuple[str, str], ManagedLocation] = {
-    (managed.mdm[0].lower(), managed.mdm[1].lower()): managed for managed in MANAGED_LOCATIONS if managed.mdm
+_BY_LOCATION: Dict[Tuple[str, str], RegistryLocation] = {
+    (normal_key(managed.path), managed.name.lower()): managed for managed in MANAGED_LOCATIONS
 }
 
 
-def find_location(key: str, name: str) -> Optional[ManagedLocation]:
+def find_location(key: str, name: str) -> Optional[RegistryLocation]:
     """The managed value at ``key``\\``name`` (any case, with or without a hive prefix), or None."""
     return _BY_LOCATION.get((normal_key(key), name.strip().lower()))
 
 
-def find_mdm_location(area: str, policy: str) -> Optional[ManagedLocation]:
-    return _BY_MDM.get((area.strip().lower(), policy.strip().lower()))
+def wininet_values(hive: str, path: str, scope: str) -> Tuple[RegistryLocation, ...]:
+    """The Internet Options proxy values of one profile, read into ``wininet.<scope>``."""
+    return tuple(RegistryLocation(hive, path, name, kind, ("wininet", scope, field))
+                 for field, name, kind in (("proxy_enable", "ProxyEnable", "DWord"), ("proxy_server", "ProxyServer", "String"),
+                                           ("auto_config_url", "AutoConfigURL", "String")))
 
 
-def wininet_values(hive: str, path: str) -> Tuple[RegistryLocation, ...]:
-    return (
-        RegistryLocation("proxy_enable", hive, path, "ProxyEnable", "DWord"),
-        RegistryLocation("proxy_server", hive, path, "ProxyServer", "String"),
-        RegistryLocation("auto_config_url", hive, path, "AutoConfigURL", "String"),
-    )
-
-
-WININET_MACHINE = wininet_values(HKLM, INTERNET_SETTINGS_KEY)
-WININET_SYSTEM_ACCOUNT = wininet_values(HKU, f"{SYSTEM_ACCOUNT_SID}\\{INTERNET_SETTINGS_KEY}")
-
-
-def default_connection_settings(hive: str, profile: str) -> RegistryLocation:
+def default_connection_settings(hive: str, profile: str, scope: str) -> RegistryLocation:
     """The Internet Options connection blob of one profile (WinINet format, not WinHttpSettings)."""
-    return RegistryLocation("default_connection_settings", hive,
-                            f"{profile}\\{INTERNET_SETTINGS_KEY}\\Connections", "DefaultConnectionSettings", "Binary")
+    return RegistryLocation(hive, f"{profile}\\{INTERNET_SETTINGS_KEY}\\Connections", "DefaultConnectionSettings", "Binary",
+                            ("wininet", scope, "default_connection_settings"))
 
 
+WININET_MACHINE = wininet_values(HKLM, INTERNET_SETTINGS_KEY, "machine")
+WININET_SYSTEM_ACCOUNT = wininet_values(HKU, f"{SYSTEM_ACCOUNT_SID}\\{INTERNET_SETTINGS_KEY}", "system_account")
+WININET_DEFAULT_USER = wininet_values(HKU, f"{DEFAULT_USER_SID}\\{INTERNET_SETTINGS_KEY}", "default_user")
 # WinHTTP's automatic mode (WinHttpGetIEProxyConfigForCurrentUser from a service) reads these.
-DEFAULT_CONNECTION_SETTINGS_SYSTEM_ACCOUNT = default_connection_settings(HKU, SYSTEM_ACCOUNT_SID)
-DEFAULT_CONNECTION_SETTINGS_DEFAULT_USER = default_connection_settings(HKU, DEFAULT_USER_SID)
-WININET_DEFAULT_USER = wininet_values(HKU, f"{DEFAULT_USER_SID}\\{INTERNET_SETTINGS_KEY}")
+DEFAULT_CONNECTION_SETTINGS_SYSTEM_ACCOUNT = default_connection_settings(HKU, SYSTEM_ACCOUNT_SID, "system_account")
+DEFAULT_CONNECTION_SETTINGS_DEFAULT_USER = default_connection_settings(HKU, DEFAULT_USER_SID, "default_user")
 
 
-def read_entry(location: RegistryLocation, at: Tuple[str, ...], hex_data: bool = False,
-               only_64bit_os: bool = False) -> Dict[str, Any]:
-    """One ``_registry`` entry: read ``location`` and put it at the path ``at`` of the reply.
+def mdm_policy_values(managed: RegistryLocation) -> Tuple[RegistryLocation, ...]:
+    """Where Windows shows the MDM policy that deploys ``managed``: the policy and the provider that won it,
+    as policy_sources reads them (``policy.mdm.<area>.<name>``)."""
+    if managed.mdm is None:
+        return ()
+    area, policy = managed.mdm
+    return tuple(RegistryLocation(HKLM, f"{MDM_DEVICE_KEY}\\{area}", name, "String", ("policy", "mdm", area, name))
+                 for name in (policy, policy + "_WinningProvider"))
+
+
+def read_entry(location: RegistryLocation) -> Dict[str, Any]:
+    """One ``_registry`` entry: read ``location`` and put it at ``location.at`` of the reply.
 
     ``hex_data`` reports the data alone (the hex of a binary value) instead of ``{kind, data}``;
     ``only_64bit_os`` reports null on a 32-bit OS, which has no WOW6432Node view.
     """
-    return {"at": list(at), "hive": location.hive, "path": location.path, "name": location.name,
-            "hex_data": hex_data, "only_64bit_os": only_64bit_os}
+    return {"at": list(location.at), "hive": location.hive, "path": location.path, "name": location.name,
+            "hex_data": location.hex_data, "only_64bit_os": location.view == "wow64"}
+
+
+# Everything device_facts reads, in the order of its reply's sections.
+DEVICE_FACTS_READS: Tuple[RegistryLocation, ...] = (
+    values_written_by("telemetry_proxy") + values_written_by("winhttp_proxy")
+    + WININET_MACHINE + WININET_SYSTEM_ACCOUNT + WININET_DEFAULT_USER
+    + (DEFAULT_CONNECTION_SETTINGS_SYSTEM_ACCOUNT, DEFAULT_CONNECTION_SETTINGS_DEFAULT_USER)
+    + values_written_by("defender_av_proxy") + (RSOP_LOGGING,)
+    + tuple(value for managed in MANAGED_LOCATIONS for value in mdm_policy_values(managed))
+)
 
 
 def device_facts_reads() -> List[Dict[str, Any]]:
     """What device_facts.ps1 reads from the registry, and where each value goes in its reply."""
-    entries = [read_entry(location, ("telemetry_proxy", location.field)) for location in TELEMETRY_PROXY_VALUES]
-    entries.append(read_entry(WINHTTP_SETTINGS_NATIVE, ("winhttp", "native"), hex_data=True))
-    entries.append(read_entry(WINHTTP_SETTINGS_WOW64, ("winhttp", "wow64"), hex_data=True, only_64bit_os=True))
-    for scope, locations in (("machine", WININET_MACHINE), ("system_account", WININET_SYSTEM_ACCOUNT),
-                             ("default_user", WININET_DEFAULT_USER)):
-        entries.extend(read_entry(location, ("wininet", scope, location.field)) for location in locations)
-    for scope, location in (("system_account", DEFAULT_CONNECTION_SETTINGS_SYSTEM_ACCOUNT),
-                            ("default_user", DEFAULT_CONNECTION_SETTINGS_DEFAULT_USER)):
-        entries.append(read_entry(location, ("wininet", scope, location.field)))
-    entries.extend(read_entry(location, ("defender_av", location.field)) for location in DEFENDER_AV_VALUES)
-    entries.append(read_entry(RSOP_LOGGING, ("policy", "rsop", "logging_policy")))
-    for managed in MANAGED_LOCATIONS:
-        if managed.mdm is None:
-            continue
-        area, policy = managed.mdm
-        # The policy and the provider that won it, as policy_sources reads them.
-        for name in (policy, policy + "_WinningProvider"):
-            entries.append(read_entry(RegistryLocation(name, HKLM, f"{MDM_DEVICE_KEY}\\{area}", name, "String"),
-                                      ("policy", "mdm", area, name)))
-    return entries
+    return [read_entry(location) for location in DEVICE_FACTS_READS]
 
 
 # Group Policy Preferences keep a copy of each applied GPO's preference files here, per GPO GUID.
@@ -253,7 +302,7 @@ def device_facts_policy_option() -> Dict[str, Any]:
     ``rsop_keys`` are the registry keys whose RSoP settings are worth returning (the RSoP
     namespace holds every policy setting of the machine; the others are not needed here).
     """
-    keys = sorted({managed.key for managed in MANAGED_LOCATIONS}, key=str.lower)
+    keys = sorted({managed.path for managed in MANAGED_LOCATIONS}, key=str.lower)
     return {
         "rsop_namespace": r"root\rsop\computer",
         "rsop_keys": keys,

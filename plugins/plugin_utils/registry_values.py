@@ -3,10 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The engine of the modules that hold a few HKLM registry values (internal to this collection).
 
-telemetry_proxy and defender_av_proxy differ only in which values they manage and how options
-become values. Everything else is here, once: the ``_values`` the target script receives (its
-``Set-RawRegistryValueList`` holds them all or nothing), reading the reply, the comparison the
-target makes, check mode, the read-back, the result fields and the ``.reg`` diff.
+telemetry_proxy and defender_av_proxy differ only in which values they manage (the rows of the
+settings table, ``registry_locations``, that name them) and how options become values. Everything
+else is here, once: the ``_values`` their one target body receives (``RegistryValueModule.psm1``,
+which holds them all or nothing), reading the reply, the comparison the target makes, check mode,
+the read-back, the result fields and the ``.reg`` diff.
 """
 
 from __future__ import annotations
@@ -14,28 +15,26 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import RegistryLocation
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.raw_registry_value import RegistryValue
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.reg_file import reg_file_text
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
     Outcome,
     OutcomeError,
-    RegistryValue,
     TargetSession,
-    reg_file_text,
 )
 
 # A desired value: "present" with the RegistryValue to hold, "absent", or "read" (left as it is).
 Desired = Tuple[str, Optional[RegistryValue]]
-# A managed value: where it lives, and its key in the result's before/after.
-Slot = Tuple[RegistryLocation, str]
 
 READ: Desired = ("read", None)
 ABSENT: Desired = ("absent", None)
 
 
-def module_values(slots: Sequence[Slot], wanted: Mapping[str, Desired]) -> List[Dict[str, Any]]:
-    """The ``_values`` argument of the target script, in ``slots`` order."""
+def module_values(slots: Sequence[RegistryLocation], wanted: Mapping[str, Desired]) -> List[Dict[str, Any]]:
+    """The ``_values`` argument of the target script, in ``slots`` order; ``wanted`` is by result key."""
     values = []
-    for location, key in slots:
-        state, value = wanted[key]
+    for location in slots:
+        state, value = wanted[location.result_key]
         entry: Dict[str, Any] = {"path": location.path, "name": location.name, "state": state}
         if value is not None:
             entry.update(kind=value.kind, data=value.data)
@@ -43,7 +42,7 @@ def module_values(slots: Sequence[Slot], wanted: Mapping[str, Desired]) -> List[
     return values
 
 
-def reported_values(raw: Any, slots: Sequence[Slot]) -> Dict[str, Tuple[Optional[RegistryValue], Optional[RegistryValue]]]:
+def reported_values(raw: Any, slots: Sequence[RegistryLocation]) -> Dict[str, Tuple[Optional[RegistryValue], Optional[RegistryValue]]]:
     """(before, after) per key from the target's ``raw.values``; a value it did not report is an error."""
     entries = raw.get("values") if isinstance(raw, dict) else None
     if not isinstance(entries, list):
@@ -51,11 +50,11 @@ def reported_values(raw: Any, slots: Sequence[Slot]) -> Dict[str, Tuple[Optional
     by_location = {(str(entry.get("path", "")).lower(), str(entry.get("name", "")).lower()): entry
                    for entry in entries if isinstance(entry, dict)}
     reported = {}
-    for location, key in slots:
+    for location in slots:
         entry = by_location.get((location.path.lower(), location.name.lower()))
         if entry is None:
             raise OutcomeError("the target did not report %s\\%s" % (location.path, location.name))
-        reported[key] = (RegistryValue.from_raw(entry.get("before")), RegistryValue.from_raw(entry.get("after")))
+        reported[location.result_key] = (RegistryValue.from_raw(entry.get("before")), RegistryValue.from_raw(entry.get("after")))
     return reported
 
 
@@ -75,9 +74,9 @@ def holds(current: Optional[RegistryValue], desired: Desired) -> bool:
     return str(current.data) == str(value.data)
 
 
-def hold_values(session: TargetSession, args: Dict[str, Any], slots: Sequence[Slot], wanted: Mapping[str, Desired],
+def hold_values(session: TargetSession, args: Dict[str, Any], slots: Sequence[RegistryLocation], wanted: Mapping[str, Desired],
                 diff_keys: Sequence[str], warnings: Iterable[str] = ()) -> Outcome:
-    """Send ``wanted`` with ``args`` in one call and shape the outcome.
+    """Send ``wanted`` (by each slot's result key) with ``args`` in one call and shape the outcome.
 
     ``diff_keys`` are the registry keys the ``.reg`` diff shows, in order. Outside check mode a
     value that does not read back as requested fails the task (the target wrote it, or put the
@@ -86,21 +85,22 @@ def hold_values(session: TargetSession, args: Dict[str, Any], slots: Sequence[Sl
     args = dict(args, _values=module_values(slots, wanted))
     reply = session.call(args)
     reported = reported_values(reply["raw"], slots)
-    before = {key: reported[key][0] for _location, key in slots}
-    changed = not all(holds(before[key], wanted[key]) for _location, key in slots)
+    keys = [location.result_key for location in slots]
+    before = {key: reported[key][0] for key in keys}
+    changed = not all(holds(before[key], wanted[key]) for key in keys)
     if session.check_mode:
-        after = {key: before[key] if wanted[key][0] == "read" else wanted[key][1] for _location, key in slots}
+        after = {key: before[key] if wanted[key][0] == "read" else wanted[key][1] for key in keys}
     else:
-        after = {key: reported[key][1] for _location, key in slots}
-        stuck = [location.name for location, key in slots if not holds(after[key], wanted[key])]
+        after = {key: reported[key][1] for key in keys}
+        stuck = [location.name for location in slots if not holds(after[location.result_key], wanted[location.result_key])]
         if stuck:
             raise OutcomeError("the target did not hold the requested value of %s after writing it" % ", ".join(stuck))
 
     def fields(values: Mapping[str, Optional[RegistryValue]]) -> Dict[str, Any]:
-        return {key: (None if values[key] is None else values[key].data) for _location, key in slots}
+        return {key: (None if values[key] is None else values[key].data) for key in keys}
 
     def diff(values: Mapping[str, Optional[RegistryValue]]) -> str:
-        return reg_file_text(diff_keys, ((location.path, location.name, values[key]) for location, key in slots))
+        return reg_file_text(diff_keys, ((location.path, location.name, values[location.result_key]) for location in slots))
 
     return Outcome(changed=changed, before=fields(before), after=fields(after), diff_before=diff(before),
                    diff_after=diff(after), extra={"raw": reply["raw"]}, warnings=list(warnings))

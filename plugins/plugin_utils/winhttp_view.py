@@ -9,6 +9,8 @@ part of the collection that looks at those copies uses :class:`WinHttpView`:
 
 * ``device_facts`` decodes what the host reported (:meth:`WinHttpView.from_hex`) and reports drift;
 * the plan reads the facts, or a CMDB export of them (:meth:`WinHttpView.from_facts`);
+* ``winhttp_proxy`` takes the facts of the same run instead of reading the host
+  (:func:`views_from_supplied_facts`, which requires the bytes);
 * ``winhttp_proxy`` compares what was read with what the task asks for (:meth:`WinHttpView.proxy_setting`).
 
 Whether two copies hold the same setting is answered by :func:`views_differ` alone. The comparison
@@ -329,3 +331,97 @@ def optional_int(value: Any, field: str, error: Type[InputError] = InputError) -
 def _flags(value: Any, field: str) -> int:
     flags = optional_int(value, field)
     return 0 if flags is None else flags
+
+
+# -- the winhttp facts a task supplies -------------------------------------------------------
+# winhttp_proxy's current_settings: the facts of this run, whose bytes stand in for a read of the
+# host, so unlike WinHttpView.from_facts a view must carry its bytes (or be known missing).
+
+_SETTINGS_KEYS = ("native", "wow64", "drift")
+_FACT_VIEW_KEYS = ("raw", "decoded", "error")
+_HEX_BYTES = re.compile(r"(?:[0-9A-Fa-f]{2})*")
+
+
+def views_from_supplied_facts(value: Any, field: str) -> Optional[Tuple[WinHttpView, Optional[WinHttpView]]]:
+    """Both views from the winhttp facts a task supplies (``{native, wow64, drift}``), bytes required.
+
+    None when nothing is supplied; the WOW6432Node view is None for a 32-bit OS. Bad input raises
+    :class:`InputError` naming the key under ``field``.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InputError(field, "type", "expected a mapping with native and wow64, got %s" % type(value).__name__)
+    unknown = sorted(str(key) for key in value if key not in _SETTINGS_KEYS)
+    if unknown:
+        raise InputError(
+            "%s.%s" % (field, unknown[0]), "unknown-key",
+            "not a key of %s, which holds native, wow64 and optionally drift "
+            "(the mapping ansible_facts.purview_device_proxy.winhttp)" % field)
+    for name in ("native", "wow64"):
+        if name not in value:
+            raise InputError(
+                "%s.%s" % (field, name), "required",
+                "missing; give the WinHttpSettings bytes of the view as hex, or null when the value does not exist")
+    native = WinHttpView.from_hex(supplied_hex(value["native"], field + ".native"))
+    wow64 = WinHttpView.from_hex(supplied_hex(value["wow64"], field + ".wow64"))
+    return native, _wow64_view(native, wow64, value.get("drift"), field + ".drift")
+
+
+def unreadable_supplied_views(value: Mapping[str, Any]) -> list:
+    """The views given in the device_facts form with raw null and an error (validated already)."""
+    return [name for name in ("native", "wow64")
+            if isinstance(value.get(name), Mapping) and value[name].get("raw") is None and value[name].get("error")]
+
+
+def supplied_hex(value: Any, field: str) -> Optional[str]:
+    """One view's bytes as the target reports them (upper-case hex, None when the value does not exist).
+
+    Accepts hex text, null, or the device_facts view {raw, decoded, error} (only raw is used:
+    the controller decodes the bytes itself). Hex that is not valid WinHttpSettings is kept, as a
+    read would keep it: the host may really hold such a value, and the task replaces it.
+    """
+    if isinstance(value, Mapping):
+        unknown = sorted(str(key) for key in value if key not in _FACT_VIEW_KEYS)
+        if unknown:
+            raise InputError(
+                "%s.%s" % (field, unknown[0]), "unknown-key",
+                "not a key of a WinHTTP view in the device_facts form {raw, decoded, error}")
+        if "raw" not in value:
+            raise InputError(
+                field + ".raw", "required", "missing; a view in the device_facts form needs its raw bytes (hex or null)")
+        if isinstance(value["raw"], Mapping):
+            raise InputError(field + ".raw", "type", "expected hex text or null, got a mapping")
+        return supplied_hex(value["raw"], field + ".raw")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputError(field, "type", "expected hex text or null, got %s" % type(value).__name__)
+    text = value.strip()
+    if not _HEX_BYTES.fullmatch(text):
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise InputError(
+            field, "hex", "%r is not hex bytes (pairs of hex digits without separators, as device_facts "
+            "reports them)" % shown)
+    return text.upper()
+
+
+def _wow64_view(native: WinHttpView, wow64: WinHttpView, drift: Any, field: str) -> Optional[WinHttpView]:
+    """The WOW6432Node view, or None for a 32-bit OS.
+
+    device_facts reports the view a 32-bit OS lacks as raw null and leaves it out of ``drift``;
+    the drift fact is therefore what tells a 32-bit OS apart from a missing 64-bit value.
+    Without drift the view is taken as present; the write's reply corrects that if needed.
+    """
+    if drift is None:
+        return wow64
+    if not isinstance(drift, bool):
+        raise InputError(field, "type", "expected true or false (the drift fact), got %s" % type(drift).__name__)
+    if drift == winhttp_drift(native, wow64):
+        return wow64
+    if not drift and wow64.raw is None:
+        return None
+    raise InputError(
+        field, "inconsistent",
+        "is %s, but the native and wow64 bytes given %s; pass the winhttp facts of one device_facts run unchanged"
+        % (str(drift).lower(), "differ" if winhttp_drift(native, wow64) else "hold the same setting"))

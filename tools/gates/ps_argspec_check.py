@@ -11,6 +11,12 @@ choices, default, required, no_log, aliases and nested options/suboptions. Optio
 starts with ``_`` are private (set by the action plugin) and must not be documented.
 ``supports_check_mode = $true`` is required too.
 
+A module may merge argument spec fragments from its PowerShell module_utils, as Ansible.Basic
+allows: ``[Ansible.Basic.AnsibleModule]::Create($args, $spec, @(Get-SomeSpec))``. Each fragment
+function is looked up in the ``.psm1`` files the module names with ``#AnsibleRequires -PowerShell``
+(this collection's ``plugins/module_utils``); its body must be one literal hashtable, whose
+``options`` join the module's before the comparison. An option declared twice is a mismatch.
+
 Usage: ps_argspec_check.py [PATH ...]   (files or folders; default: plugins/modules)
 Exit status: 0 when every module agrees, 1 on any mismatch or unreadable module.
 """
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -165,6 +172,113 @@ def read_ps_spec(path: str) -> Dict[str, Any]:
     raise SpecReadError("no '$spec = @{ ... }' assignment")
 
 
+_REQUIRES_UTIL = re.compile(
+    r"^#AnsibleRequires\s+-PowerShell\s+ansible_collections\.purview\.device_proxy\.plugins\.module_utils\.(\w+)\s*$",
+    re.IGNORECASE | re.MULTILINE)
+_CREATE_CALL = re.compile(r"\[Ansible\.Basic\.AnsibleModule\]::Create\(", re.IGNORECASE)
+_CREATE_ARGS = re.compile(r"^\s*\$args\s*,\s*\$spec\s*(?:,\s*@\((?P<fragments>[^()]*(?:\(\s*\)[^()]*)*)\)\s*)?$",
+                          re.IGNORECASE)
+_FRAGMENT_CALL = re.compile(r"^\(?\s*([A-Za-z]+-[A-Za-z0-9]+)\s*\)?$")
+
+
+def _create_arguments(code: str) -> Optional[str]:
+    """The argument text of the one ``[Ansible.Basic.AnsibleModule]::Create(...)`` call, or None."""
+    match = _CREATE_CALL.search(code)
+    if match is None:
+        return None
+    depth, start = 1, match.end()
+    for position in range(start, len(code)):
+        if code[position] == "(":
+            depth += 1
+        elif code[position] == ")":
+            depth -= 1
+            if depth == 0:
+                return code[start:position]
+    raise SpecReadError("the AnsibleModule::Create call is not closed")
+
+
+def fragment_names(code: str) -> List[str]:
+    """The functions whose argument spec fragments the module merges into its ``$spec``."""
+    arguments = _create_arguments(code)
+    if arguments is None:
+        return []
+    match = _CREATE_ARGS.match(arguments)
+    if match is None:
+        raise SpecReadError("AnsibleModule::Create(%s) cannot be read statically; write Create($args, $spec) or "
+                            "Create($args, $spec, @(Get-SomeSpec, ...))" % arguments.strip())
+    names = []
+    for item in (match.group("fragments") or "").split(","):
+        if not item.strip():
+            continue
+        call = _FRAGMENT_CALL.match(item.strip())
+        if call is None:
+            raise SpecReadError("spec fragment %r is not a plain function call" % item.strip())
+        names.append(call.group(1))
+    return names
+
+
+def read_fragment(psm1_path: str, function: str) -> Dict[str, Any]:
+    """The hashtable that ``function`` in a .psm1 returns: its body must be that literal alone."""
+    with open(psm1_path, "rb") as handle:
+        tree = _parser().parse(handle.read())
+    bad = _bad_nodes(tree.root_node)
+    if bad:
+        raise SpecReadError("%s does not parse (%s)" % (os.path.basename(psm1_path), ", ".join(_where(node) for node in bad[:5])))
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.type != "function_statement":
+            continue
+        names = [child for child in node.children if child.type == "function_name"]
+        if not names or names[0].text.decode().lower() != function.lower():
+            continue
+        blocks = [child for child in node.children if child.type == "script_block"]
+        bodies = [child for child in (blocks[0].children if blocks else []) if child.type == "script_block_body"]
+        if not bodies or [child for child in blocks[0].children if child.type == "param_block"]:
+            raise SpecReadError("%s: %s must take no parameters and return one literal hashtable"
+                                % (os.path.basename(psm1_path), function))
+        statements = _named(bodies[0])
+        fragment = evaluate(statements[0]) if len(statements) == 1 else None
+        if not isinstance(fragment, dict):
+            raise SpecReadError("%s: %s does not return one literal hashtable" % (os.path.basename(psm1_path), function))
+        return fragment
+    raise SpecReadError("%s has no function %s" % (os.path.basename(psm1_path), function))
+
+
+def merged_spec(ps1_path: str) -> Dict[str, Any]:
+    """The module's ``$spec`` with the fragments it merges from its module_utils (as Ansible.Basic merges them)."""
+    spec = read_ps_spec(ps1_path)
+    with open(ps1_path, encoding="utf-8") as handle:
+        code = handle.read()
+    names = fragment_names(code)
+    if not names:
+        return spec
+    utils_dir = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(ps1_path))), "module_utils")
+    utils = [os.path.join(utils_dir, name + ".psm1") for name in _REQUIRES_UTIL.findall(code)]
+    options = dict(spec.get("options") or {})
+    for name in names:
+        fragment = None
+        for util in utils:
+            if os.path.exists(util):
+                try:
+                    fragment = read_fragment(util, name)
+                    break
+                except SpecReadError as err:
+                    if "has no function" not in str(err):
+                        raise
+        if fragment is None:
+            raise SpecReadError("spec fragment %s is in none of the PowerShell module_utils the module requires (%s)"
+                                % (name, ", ".join(os.path.basename(util) for util in utils) or "none"))
+        for option, value in (fragment.get("options") or {}).items():
+            if option in options:
+                raise SpecReadError("option '%s' is declared by the module and by its fragment %s" % (option, name))
+            options[option] = value
+        if "supports_check_mode" in fragment and "supports_check_mode" not in spec:
+            spec["supports_check_mode"] = fragment["supports_check_mode"]
+    return dict(spec, options=options)
+
+
 def read_doc_options(path: str) -> Dict[str, Any]:
     """The ``options`` of the DOCUMENTATION string in a module's .py (read without importing it)."""
     name = os.path.basename(path)
@@ -223,7 +337,7 @@ def check_module(ps1_path: str) -> List[str]:
     if not os.path.exists(doc_path):
         return ["no documentation file %s" % os.path.basename(doc_path)]
     try:
-        spec = read_ps_spec(ps1_path)
+        spec = merged_spec(ps1_path)
         doc_options = read_doc_options(doc_path)
     except SpecReadError as err:
         return ["cannot be checked: %s" % err]

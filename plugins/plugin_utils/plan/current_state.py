@@ -26,6 +26,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_source
     PolicyEvidenceError,
     resolve_ownership,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import held_with_proxy
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import (
     ROAMING,
     STABLE,
@@ -45,7 +46,8 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view 
 class CurrentState:
     telemetry_known: bool = False
     telemetry_server: Optional[str] = None
-    disable_enterprise_auth_proxy: Optional[int] = None
+    # The values that go with the static proxy (settings table), by their facts key.
+    held_with_proxy: Dict[str, Optional[int]] = field(default_factory=dict)
     prefer_static: Optional[int] = None
     winhttp_views: Tuple[WinHttpView, ...] = ()
     findings: List[Dict[str, str]] = field(default_factory=list)
@@ -105,8 +107,8 @@ def read_current_state(facts: Mapping[str, Any]) -> CurrentState:
         current.telemetry_known = True
         server = telemetry.get("server")
         current.telemetry_server = str(server) if server not in (None, "") else None
-        current.disable_enterprise_auth_proxy = _optional_int(
-            telemetry.get("disable_enterprise_auth_proxy"), "facts.telemetry_proxy.disable_enterprise_auth_proxy")
+        current.held_with_proxy = {row.result_key: _optional_int(telemetry.get(row.result_key), ".".join(("facts",) + row.at))
+                                   for row in held_with_proxy("telemetry_proxy")}
         current.prefer_static = _optional_int(
             telemetry.get("prefer_static_proxy_for_http_request"), "facts.telemetry_proxy.prefer_static_proxy_for_http_request")
     winhttp = _mapping(facts.get("winhttp"), "facts.winhttp")

@@ -43,7 +43,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_source
 
 
 def enforcing_owners(ownership: ValueOwnership) -> str:
-    return " and ".join(describe_owner(owner, ownership.location.field) for owner in ownership.owners if owner.enforced)
+    return " and ".join(describe_owner(owner, ownership.location.ownership_field) for owner in ownership.owners if owner.enforced)
 
 
 def policy_words(report: Optional[OwnershipReport], field_name: str) -> str:
@@ -152,7 +152,7 @@ def apply_ownership(decider: Decider, action: Dict[str, Any], report: Optional[O
                 if owner.enforced and not compare(owner.value, desired):
                     shown = "deleted" if owner.value is None else repr(owner.value)
                     text = (f"{ownership.location.name} is right now, but "
-                            f"{describe_owner(owner, ownership.location.field)} sets it to {shown}: the next policy "
+                            f"{describe_owner(owner, ownership.location.ownership_field)} sets it to {shown}: the next policy "
                             "refresh changes it; change that policy")
                     words.append(text)
                     findings.append(_finding(WARNING, f"{action['target']}: {text}"))

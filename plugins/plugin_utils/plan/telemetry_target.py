@@ -37,31 +37,31 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.vocabula
     finding as _finding,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_sources import OwnershipReport
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import RegistryLocation, held_with_proxy
 
 TARGET = TELEMETRY_PROXY
+# The values the static proxy carries with it (DisableEnterpriseAuthProxy=1): rows of the settings table.
+HELD_WITH_PROXY = held_with_proxy("telemetry_proxy")
 
 
 def decide(plan: PlanContext) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
     inputs, current = plan.inputs, plan.current
     server = current.telemetry_server
-    now = {"server": server, "disable_enterprise_auth_proxy": current.disable_enterprise_auth_proxy,
-           "known": current.telemetry_known}
+    now = {"server": server, **current.held_with_proxy, "known": current.telemetry_known}
     if inputs.state == "present" and inputs.network_mode == "static":
         wanted = inputs.telemetry_value
-        desired = {"server": wanted, "disable_enterprise_auth_proxy": 1}
+        desired = {"server": wanted, **{row.result_key: row.held_with_proxy for row in HELD_WITH_PROXY}}
         prescribed = (f"{context(inputs)}: the documentation prescribes the registry-based static proxy "
                       f"(TelemetryProxyServer {wanted} + DisableEnterpriseAuthProxy=1, the Group Policy equivalent) "
                       "for every device, roaming or stable; Sense falls back to a direct connection when the proxy "
                       "cannot be reached")
         params = {"state": "present", "proxy": wanted}
         if server is not None and normal_telemetry(server) == wanted:
-            if current.disable_enterprise_auth_proxy == 1:
+            missing = [row for row in HELD_WITH_PROXY if current.held_with_proxy.get(row.result_key) != row.held_with_proxy]
+            if not missing:
                 return TARGET.action(KEEP, f"{prescribed}; already set", current=now, desired=desired), []
-            deap = current.disable_enterprise_auth_proxy
-            return TARGET.action(
-                SET, f"{prescribed}; DisableEnterpriseAuthProxy is {'not set' if deap is None else deap}, and it must be 1 "
-                     "because Sense sends anonymous device traffic and cannot authenticate to the proxy",
-                params, now, desired), []
+            return TARGET.action(SET, f"{prescribed}; " + "; ".join(_held_words(row, current.held_with_proxy) for row in missing),
+                                 params, now, desired), []
         if not current.telemetry_known:
             detail = "the current value is not reported by the facts"
         elif server is None:
@@ -84,6 +84,13 @@ def decide(plan: PlanContext) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
     return TARGET.action(action, reason, {"state": "absent"}, now, desired), []
 
 
+def _held_words(row: RegistryLocation, held: Mapping[str, Optional[int]]) -> str:
+    """Why a value that goes with the static proxy must change."""
+    value = held.get(row.result_key)
+    words = f"{row.name} is {'not set' if value is None else value}, and it must be {row.held_with_proxy}"
+    return f"{words} because {row.held_with_proxy_why}" if row.held_with_proxy_why else words
+
+
 def same_telemetry(owner_value: Any, wanted: Any) -> bool:
     if owner_value is None or wanted is None:
         return owner_value is None and wanted is None
@@ -103,10 +110,13 @@ def ownership_checks(report: OwnershipReport, action: Dict[str, Any]) -> List[Ow
         # Removing the static proxy also deletes DisableEnterpriseAuthProxy; a baseline GPO that
         # enforces it only puts back a harmless 1, so it does not block the removal.
         return [server_check]
-    deap = now.get("disable_enterprise_auth_proxy")
-    return [server_check,
-            OwnershipCheck(report.values["disable_enterprise_auth_proxy"], 1, None, deap == 1 if known else None,
-                           "no value" if deap is None else repr(deap))]
+    checks = [server_check]
+    for row in HELD_WITH_PROXY:
+        value = now.get(row.result_key)
+        checks.append(OwnershipCheck(report.values[row.ownership_field], row.held_with_proxy, None,
+                                     value == row.held_with_proxy if known else None,
+                                     "no value" if value is None else repr(value)))
+    return checks
 
 
 def foreign_value(plan: PlanContext, decided: Mapping[str, Dict[str, Any]]) -> List[Dict[str, str]]:

@@ -137,3 +137,71 @@ def test_a_changed_real_module_is_caught(tmp_path):
         "['roaming', 'stable', 'unknown'] in the documentation",
         "option 'device_topology': default is 'stable' in the argument spec, 'unknown' in the documentation",
     ]
+
+
+# Ansible.Basic merges fragments returned by module_util functions into the module's spec:
+# [Ansible.Basic.AnsibleModule]::Create($args, $spec, @(Get-SomeSpec)), as ansible.windows' modules
+# do with Get-AnsibleWindowsWebRequestSpec.
+REGISTRY_MODULES = ("telemetry_proxy", "defender_av_proxy")
+
+
+def _copy_module(tmp_path, module, edit=None, util_edit=None):
+    """A copy of a real module (its .ps1, its .py) and of plugins/module_utils, laid out as in the collection."""
+    (tmp_path / "modules").mkdir()
+    (tmp_path / "module_utils").mkdir()
+    for name in os.listdir(os.path.join(ROOT, "plugins", "module_utils")):
+        if name.endswith(".psm1"):
+            with open(os.path.join(ROOT, "plugins", "module_utils", name), encoding="utf-8") as handle:
+                text = handle.read()
+            if util_edit and name == "RegistryValueModule.psm1":
+                text = util_edit(text)
+            (tmp_path / "module_utils" / name).write_text(text, encoding="utf-8")
+    for ext in (".ps1", ".py"):
+        with open(os.path.join(ROOT, "plugins", "modules", module + ext), encoding="utf-8") as handle:
+            text = handle.read()
+        if edit and ext == ".ps1":
+            text = edit(text)
+        (tmp_path / "modules" / (module + ext)).write_text(text, encoding="utf-8")
+    return str(tmp_path / "modules" / (module + ".ps1"))
+
+
+@pytest.mark.parametrize("module", REGISTRY_MODULES)
+def test_the_registry_modules_take_their_one_values_schema_from_the_shared_util(module):
+    path = os.path.join(ROOT, "plugins", "modules", module + ".ps1")
+    own = checker.read_ps_spec(path)["options"]
+    merged = checker.merged_spec(path)["options"]
+    assert "_values" not in own
+    assert merged["_values"]["options"]["state"] == {"type": "str", "required": True, "choices": ["present", "absent", "read"]}
+    assert set(merged) == set(own) | {"_values"}
+    with open(path, encoding="utf-8") as handle:
+        script = handle.read()
+    assert "Set-RawRegistryValueList" not in script and "Invoke-RegistryValueModule -Module $module" in script
+
+
+def test_a_fragment_option_that_is_documented_is_caught(tmp_path):
+    path = _copy_module(tmp_path, "telemetry_proxy", util_edit=lambda text: text.replace(
+        "            _values = @{", "            proxy = @{ type = 'int' }\n            _values = @{"))
+    assert checker.check_module(path) == ["cannot be checked: option 'proxy' is declared by the module and by its "
+                                          "fragment Get-RegistryValueModuleSpec"]
+
+
+def test_a_fragment_the_required_utils_do_not_define_cannot_pass(tmp_path):
+    path = _copy_module(tmp_path, "defender_av_proxy",
+                        edit=lambda text: text.replace("@(Get-RegistryValueModuleSpec)", "@(Get-MissingSpec)"))
+    assert checker.check_module(path) == [
+        "cannot be checked: spec fragment Get-MissingSpec is in none of the PowerShell module_utils the module "
+        "requires (RegistryValueModule.psm1)"]
+
+
+def test_a_fragment_built_at_run_time_cannot_pass(tmp_path):
+    path = _copy_module(tmp_path, "telemetry_proxy", util_edit=lambda text: text.replace(
+        "required = $true\n                options", "required = $script:required\n                options"))
+    problems = checker.check_module(path)
+    assert len(problems) == 1 and "cannot be read statically" in problems[0], problems
+
+
+def test_a_create_call_with_other_arguments_cannot_pass(tmp_path):
+    path = _copy_module(tmp_path, "telemetry_proxy",
+                        edit=lambda text: text.replace("@(Get-RegistryValueModuleSpec)", "$fragments"))
+    problems = checker.check_module(path)
+    assert len(problems) == 1 and "cannot be read statically" in problems[0], problems

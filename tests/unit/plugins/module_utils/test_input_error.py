@@ -15,12 +15,12 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import plan
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import CatalogError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import TopologyError, derive_topology
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import WindowsModuleInputError
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import TaskInputError
 
 
 @pytest.mark.parametrize("error", [
     ProxyAddressError("proxy", "port-range", "port 0 is out of range 1-65535", "a:0"),
-    WindowsModuleInputError("device_topology", "roaming-static-proxy", "refused"),
+    TaskInputError("device_topology", "roaming-static-proxy", "refused"),
     plan.PlanInputError("network_mode", "required", "is required"),
     plan.PlanFactsError("facts.winhttp", "type", "must be a mapping"),
     TopologyError("hardware.chassis_types", "entry 'x' is not an integer"),

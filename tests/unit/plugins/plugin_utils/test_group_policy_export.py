@@ -293,3 +293,25 @@ def test_the_stable_filter_cannot_use_chassis_types_because_wql_refuses_arrays()
 def test_the_wql_evaluator_follows_the_documented_rules(query, expected):
     instances = wql.instances_from_facts({"pc_system_type": 1, "model": "Virtual Machine", "has_battery": False})
     assert wql.query_selects(query, instances) is expected
+
+
+def test_the_policy_names_come_from_the_settings_table():
+    # The Administrative Templates settings (Computer Configuration > Administrative Templates > Windows
+    # Components) and their options, as the Defender for Endpoint proxy page
+    # (https://learn.microsoft.com/en-us/defender-endpoint/configure-proxy-internet) and the Defender
+    # Antivirus network page name them.
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import registry_locations as reg
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils.group_policy_export import policy_name
+
+    assert {row.name: policy_name(row) for row in (
+        reg.TELEMETRY_PROXY_SERVER, reg.DISABLE_ENTERPRISE_AUTH_PROXY, reg.PREFER_STATIC_PROXY_FOR_HTTP_REQUEST,
+        reg.DEFENDER_PROXY_SERVER, reg.DEFENDER_PROXY_BYPASS, reg.DEFENDER_SSL_OPTIONS)} == {
+        "TelemetryProxyServer": "Data Collection and Preview Builds > Configure connected user experiences and telemetry "
+                                "(Proxy Server Name)",
+        "DisableEnterpriseAuthProxy": "Data Collection and Preview Builds > Configure Authenticated Proxy usage for the "
+                                      "Connected User Experience and Telemetry Service (Disable Authenticated Proxy usage)",
+        "PreferStaticProxyForHttpRequest": None,
+        "ProxyServer": "Microsoft Defender Antivirus > Define proxy server for connecting to the network",
+        "ProxyBypass": "Microsoft Defender Antivirus > Define addresses to bypass proxy server",
+        "SSLOptions": None,
+    }

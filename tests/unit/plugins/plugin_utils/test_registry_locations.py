@@ -91,9 +91,9 @@ def test_every_managed_value_is_a_row_of_the_one_table_and_read_by_device_facts(
     read = {(entry["hive"], entry["path"].lower(), entry["name"].lower()) for entry in reg.device_facts_reads()}
     rows = {value for value in vars(reg).values() if isinstance(value, reg.RegistryLocation)}
     for managed in reg.MANAGED_LOCATIONS:
-        assert managed.location in rows
-        assert (managed.location.hive, managed.key.lower(), managed.name.lower()) in read, managed.field
-        assert reg.find_location("HKLM\\" + managed.key.upper(), managed.name.lower()) is managed
+        assert managed in rows
+        assert (managed.hive, managed.path.lower(), managed.name.lower()) in read, managed.ownership_field
+        assert reg.find_location("HKLM\\" + managed.path.upper(), managed.name.lower()) is managed
 
 
 def test_mdm_reads_name_each_policy_and_its_winning_provider():
@@ -109,7 +109,7 @@ def test_mdm_reads_name_each_policy_and_its_winning_provider():
 def test_the_policy_option_names_the_keys_of_every_managed_value():
     option = reg.device_facts_policy_option()
     assert option["rsop_namespace"] == "root\\rsop\\computer"
-    assert {managed.key for managed in reg.MANAGED_LOCATIONS} == set(option["rsop_keys"])
+    assert {managed.path for managed in reg.MANAGED_LOCATIONS} == set(option["rsop_keys"])
     assert option["registry_pol"].endswith("\\GroupPolicy\\Machine\\Registry.pol")
 
 
@@ -126,3 +126,54 @@ def test_the_local_registry_pol_is_reached_from_a_32bit_host_process_too():
     assert re.search(r"if \(\$is64BitOs -and -not \[System\.Environment\]::Is64BitProcess\) \{\s*\$Path = \$PathFrom32BitProcess",
                      script)
     assert "PathFrom32BitProcess = $policyOption.registry_pol_32bit_process" in script
+
+
+def test_one_row_type_gives_each_value_one_set_of_names():
+    import dataclasses as dc
+    row_types = [value for value in vars(reg).values() if isinstance(value, type) and dc.is_dataclass(value)]
+    assert row_types == [reg.RegistryLocation]
+    fields = [managed.ownership_field for managed in reg.MANAGED_LOCATIONS]
+    assert len(fields) == len(set(fields)) and None not in fields
+
+
+@pytest.mark.parametrize("name", sorted(all_replies("device_facts")))
+def test_the_current_value_of_every_managed_value_is_where_the_built_facts_hold_it(name):
+    from ansible_collections.purview.device_proxy.plugins.action import device_facts
+
+    raw = all_replies("device_facts")[name]["raw"]
+    facts, _warnings = device_facts.build_facts(raw)
+    assert device_facts.CURRENT_VALUE_AT is reg.CURRENT_VALUE_AT
+    assert set(reg.CURRENT_VALUE_AT) == set(facts["ownership"]["values"])
+    for field_name, path in reg.CURRENT_VALUE_AT.items():
+        node = facts
+        for key in path[:-1]:
+            node = node[key]
+        assert path[-1] in node, field_name
+        assert facts["ownership"]["values"][field_name]["current"] == node[path[-1]]
+
+
+def test_each_registry_module_writes_the_rows_that_name_it_in_table_order():
+    assert [row.name for row in reg.values_written_by("telemetry_proxy")] == [
+        "TelemetryProxyServer", "DisableEnterpriseAuthProxy", "PreferStaticProxyForHttpRequest"]
+    assert [row.name for row in reg.values_written_by("defender_av_proxy")] == [
+        "ProxyServer", "ProxyPacUrl", "ProxyBypass", "SSLOptions"]
+    assert reg.keys_written_by("telemetry_proxy") == (reg.DATA_COLLECTION_KEY, reg.ATP_POLICY_KEY)
+    assert reg.keys_written_by("defender_av_proxy") == (reg.DEFENDER_POLICY_KEY, reg.DEFENDER_SPYNET_KEY)
+    # Every value a module writes is one device_facts reads, at its result key.
+    read = {tuple(entry["at"]) for entry in reg.device_facts_reads()}
+    for module in ("telemetry_proxy", "defender_av_proxy"):
+        for row in reg.values_written_by(module):
+            assert row.at in read and row.result_key == row.at[-1]
+
+
+def test_the_group_policy_an_administrator_is_sent_to_comes_from_the_row():
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_ownership import describe_owner
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_sources import LOCAL_GPO, PolicyOwner
+
+    owner = PolicyOwner(LOCAL_GPO, "Local Group Policy", "set", "String", "p:1", True, "")
+    for managed in reg.MANAGED_LOCATIONS:
+        words = describe_owner(owner, managed.ownership_field)
+        if managed.group_policy:
+            assert managed.group_policy in words
+        else:
+            assert "Administrative Templates" not in words

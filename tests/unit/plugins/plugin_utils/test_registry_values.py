@@ -15,9 +15,10 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_valu
     module_values,
     reported_values,
 )
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import OutcomeError, RegistryValue
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.raw_registry_value import RegistryValue
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import OutcomeError
 
-SLOTS = ((reg.TELEMETRY_PROXY_SERVER, "server"), (reg.DISABLE_ENTERPRISE_AUTH_PROXY, "disable"))
+SLOTS = (reg.TELEMETRY_PROXY_SERVER, reg.DISABLE_ENTERPRISE_AUTH_PROXY)
 
 
 @pytest.mark.parametrize("current, desired, expected", [
@@ -38,7 +39,7 @@ def test_holds_is_the_targets_exact_comparison(current, desired, expected):
 
 
 def test_module_values_follow_the_slots_and_carry_kind_and_data_only_when_present():
-    wanted = {"server": ("present", RegistryValue("String", "10.0.0.6:8080")), "disable": ABSENT}
+    wanted = {"server": ("present", RegistryValue("String", "10.0.0.6:8080")), "disable_enterprise_auth_proxy": ABSENT}
     assert module_values(SLOTS, wanted) == [
         {"path": reg.TELEMETRY_PROXY_SERVER.path, "name": "TelemetryProxyServer", "state": "present",
          "kind": "String", "data": "10.0.0.6:8080"},

@@ -92,3 +92,37 @@ def test_malformed_facts_name_the_field(view, field):
         WinHttpView.from_facts(view, "facts.winhttp.native")
     assert info.value.field == field
     assert info.value.rule == "type"
+
+
+def test_the_winhttp_proxy_action_holds_no_model_and_no_facts_parser_of_its_own():
+    """winhttp_view is the one parser of the WinHTTP facts shape; the action only decides."""
+    import ast
+    import os
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 4, "plugins", "action", "winhttp_proxy.py")
+    with open(path, encoding="utf-8") as handle:
+        source = handle.read()
+    tree = ast.parse(source)
+    assert [node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)] == ["ActionModule"]
+    # The keys of the facts shape ({native, wow64, drift}, views {raw, decoded, error}) are spelled in winhttp_view only.
+    assert '"decoded"' not in source and "'decoded'" not in source
+
+
+def test_supplied_facts_need_the_bytes_and_name_the_bad_key():
+    from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import views_from_supplied_facts
+
+    assert views_from_supplied_facts(None, "current_settings") is None
+    proxy = encode_hex(WinHttpSettings.named_proxy("proxy.corp.example:3128", ""))
+    native, wow64 = views_from_supplied_facts({"native": proxy.lower(), "wow64": None, "drift": False}, "current_settings")
+    # A missing WOW6432Node copy beside a proxy, yet no drift: a 32-bit OS, which has no such view.
+    assert native.raw == proxy.upper() and native.uses_proxy and wow64 is None
+    for value, field, rule in (
+            ({"native": {"bytes": "00"}, "wow64": None}, "current_settings.native.bytes", "unknown-key"),
+            ({"native": {"error": "x"}, "wow64": None}, "current_settings.native.raw", "required"),
+            ({"native": "0G", "wow64": None}, "current_settings.native", "hex"),
+            ({"native": None}, "current_settings.wow64", "required"),
+            ({"native": None, "wow64": None, "drift": "no"}, "current_settings.drift", "type")):
+        with pytest.raises(InputError) as info:
+            views_from_supplied_facts(value, "current_settings")
+        assert (info.value.field, info.value.rule) == (field, rule)
