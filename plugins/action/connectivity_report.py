@@ -86,6 +86,20 @@ def history_view(history_dir: Optional[str], keep: int, fleet: Mapping[str, Any]
     return changes, fleet_history.trend(runs), entry, warnings
 
 
+def host_policy_failures(host: str, result: Mapping[str, Any], params: Mapping[str, Any]) -> List[str]:
+    """The URLs that fail ``host`` under the fail policy; a summary of the wrong shape is refused by host and field."""
+    try:
+        failures = cv.policy_failures(result["summary"], params["fail_policy"], params["fail_verdict"])
+    except (AttributeError, TypeError) as err:
+        raise fleet_report.FleetReportError("results[%s]" % host, "result-shape",
+                                            "not a device_connectivity_probe result: summary is not a mapping of "
+                                            "failed URL lists (%s)" % err) from err
+    if not all(isinstance(url, str) for url in failures):
+        raise fleet_report.FleetReportError("results[%s]" % host, "result-shape",
+                                            "not a device_connectivity_probe result: summary lists a failed URL that is not text")
+    return failures
+
+
 def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
@@ -117,10 +131,8 @@ class ActionModule(ActionBase):
             if not history_dir and set(params["formats"]) & {"summary", "json", "junit", "html"}:
                 # The generation time alone must not make a report "changed": compare without it.
                 fleet = _keep_unchanged_timestamp(params["dest"], fleet)
-            policy_failures = {
-                host: cv.policy_failures(res["summary"], params["fail_policy"], params["fail_verdict"])
-                for host, res in results.items() if isinstance(res, Mapping) and "summary" in res
-            }
+            policy_failures = {host: host_policy_failures(host, res, params)
+                               for host, res in results.items() if isinstance(res, Mapping) and "summary" in res}
             # Rendered and written one format at a time: the largest format's text is the most
             # held in memory at once, not all of them.
             batches = fleet_report.iter_files(results, fleet, params["formats"], params["legacy_text"], changes, trend)

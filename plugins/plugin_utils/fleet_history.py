@@ -111,6 +111,10 @@ def _bad(path: str, field: str, rule: str) -> HistoryError:
     return HistoryError(path, "field", "field %s %s; the entry is not used" % (field, rule))
 
 
+def _one_of(value: Any, choices: Any) -> bool:
+    return isinstance(value, str) and value in choices
+
+
 def _count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
 
@@ -137,7 +141,7 @@ def check_header(path: str, header: Any) -> None:
         raise _refuse(path, "history schema version %r, this collection reads version %d%s; the entry is not used"
                       % (version, SCHEMA_VERSION, " (written by a newer collection)" if newer else ""))
     entry_time(path, header.get("generated_at"))
-    if header.get("verdict") not in cv.FAIL_VERDICTS:
+    if not _one_of(header.get("verdict"), cv.FAIL_VERDICTS):
         raise _bad(path, "verdict", "must be one of " + ", ".join(cv.FAIL_VERDICTS))
     duration = header.get("duration_ms")
     if duration is not None and not _count(duration):
@@ -166,11 +170,11 @@ def check_hosts(path: str, hosts: Any, width: int) -> None:
     if not isinstance(hosts, Mapping):
         raise _bad(path, "hosts", "must map host names to their results")
     for host, row in hosts.items():
-        if not (isinstance(row, list) and len(row) == 4 and row[0] in _STATUSES):
+        if not (isinstance(row, list) and len(row) == 4 and _one_of(row[0], _STATUSES)):
             raise _bad(path, "hosts[%s]" % json.dumps(host), "must be [status, method, strict, analyzer]")
         status, method, strict, analyzer = row
         if status == "tested":
-            good = (method is None or method in _METHODS) and isinstance(strict, str) and isinstance(analyzer, str) \
+            good = (method is None or _one_of(method, _METHODS)) and isinstance(strict, str) and isinstance(analyzer, str) \
                 and len(strict) == width and len(analyzer) == width \
                 and not strict.strip("PFU.") and not analyzer.strip("PF.")
         else:
@@ -261,15 +265,15 @@ def _entry_from_fleet_json(path: str, document: Mapping[str, Any]) -> Dict[str, 
     width = len(document["urls"])
     for index, host in enumerate(document["hosts"]):
         where = "hosts[%d]" % index
-        if not isinstance(host, Mapping) or not isinstance(host.get("host"), str) or host.get("status") not in _STATUSES:
+        if not isinstance(host, Mapping) or not isinstance(host.get("host"), str) or not _one_of(host.get("status"), _STATUSES):
             raise _bad(path, where, "must have a host name and a status")
         if host["status"] == "tested":
             cells, configured = host.get("results"), host.get("configured")
             if not isinstance(cells, list) or len(cells) != width or not isinstance(configured, (Mapping, type(None))):
                 raise _bad(path, where + ".results", "must have one cell per URL")
             for cell in cells:
-                if cell is not None and (not isinstance(cell, Mapping) or cell.get("strict") not in _LETTER
-                                         or cell.get("analyzer") not in (cv.PASS, cv.FAIL)):
+                if cell is not None and (not isinstance(cell, Mapping) or not _one_of(cell.get("strict"), _LETTER)
+                                         or not _one_of(cell.get("analyzer"), (cv.PASS, cv.FAIL))):
                     raise _bad(path, where + ".results", "must hold pass, fail or untested per URL")
     try:
         entry = entry_from_fleet(document)

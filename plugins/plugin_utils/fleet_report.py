@@ -204,6 +204,10 @@ def _shape_error(host: str, where: str, rule: str) -> FleetReportError:
         "purview.device_proxy.device_connectivity_probe, unchanged)" % (where, rule))
 
 
+def _word_in(value: Any, words: frozenset) -> bool:
+    return isinstance(value, str) and value in words
+
+
 def _check_url(host: str, index: int, url: Any) -> None:
     """The fields the reports read from one URL verdict, checked before anything is built."""
     where = "urls[%d]" % index
@@ -211,11 +215,11 @@ def _check_url(host: str, index: int, url: Any) -> None:
         raise _shape_error(host, where, "is not a mapping")
     if not isinstance(url.get("url"), str) or not url["url"]:
         raise _shape_error(host, where + ".url", "must be a non-empty string")
-    if url.get("channel") not in _CHANNELS:
+    if not _word_in(url.get("channel"), _CHANNELS):
         raise _shape_error(host, where + ".channel", "must be one of " + ", ".join(cv.CHANNEL_ORDER))
-    if url.get("strict") not in _STRICT:
+    if not _word_in(url.get("strict"), _STRICT):
         raise _shape_error(host, where + ".strict", "must be one of pass, fail, untested")
-    if url.get("analyzer") not in _ANALYZER:
+    if not _word_in(url.get("analyzer"), _ANALYZER):
         raise _shape_error(host, where + ".analyzer", "must be pass or fail")
     if not isinstance(url.get("diagnosis"), str):
         raise _shape_error(host, where + ".diagnosis", "must be a string")
@@ -336,9 +340,13 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
         analyzer = url.get("analyzer")
         tokens = url.get("tokens")
         ms = url.get("configured_elapsed_ms")
-        if strict not in _STRICT or analyzer not in _ANALYZER or url.get("channel") not in _CHANNELS \
+        try:
+            unusual = strict not in _STRICT or analyzer not in _ANALYZER or url.get("channel") not in _CHANNELS \
                 or (ms is not None and not isinstance(ms, int)) \
-                or (tokens is not None and (not isinstance(tokens, list) or len(tokens) != 5)):
+                or (tokens is not None and (not isinstance(tokens, list) or len(tokens) != 5))
+        except TypeError:  # an unhashable value where a word belongs
+            unusual = True
+        if unusual:
             _check_url(host, position, url)
         if tokens is None:  # a result from before tokens were part of the URL verdict
             _check_url(host, position, url)
@@ -376,7 +384,7 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
     }
     maps = result.get("maps")
     if isinstance(maps, Mapping):
-        if maps.get("status") not in _MAPS_STATES or not isinstance(maps.get("hresult"), (str, type(None))):
+        if not _word_in(maps.get("status"), _MAPS_STATES) or not isinstance(maps.get("hresult"), (str, type(None))):
             raise _shape_error(host, "maps", "must have a status (passed, failed, not_run) and an hresult (text or null)")
         entry["maps"] = {"status": maps["status"], "hresult": maps.get("hresult")}
     return entry
