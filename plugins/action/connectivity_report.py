@@ -175,7 +175,7 @@ class ActionModule(ActionBase):
             result["history"] = {"dir": history_dir, "entry": saved["path"], "removed": saved["removed"],
                                  "warnings": warnings}
             for warning in warnings:
-                self._display.warning("history entry not used: %s" % warning)
+                self._display.warning("run history: %s" % warning)
         if metrics:
             result["metrics_file"] = metrics
         if self._task.diff:

@@ -28,6 +28,7 @@ import contextlib
 import gc
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
@@ -53,6 +54,7 @@ TEXT_DIR = "hosts"
 # One token per method in a cell: S<code> succeeded, F<code> failed, "-" doesn't exist,
 # "N" not run. The code is the HTTP status or the WinHTTP error (or a reason word).
 _TOKEN_RE = r"^(S[0-9]{3}|F[A-Za-z0-9.-]+|-|N)$"
+_TOKEN = re.compile(_TOKEN_RE)
 
 FLEET_SCHEMA: Dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -228,8 +230,9 @@ def _check_url(host: str, index: int, url: Any) -> None:
             not all(isinstance(p, Mapping) and "outcome" in p and "method" in p for p in probes):
         raise _shape_error(host, where + ".probes", "must list the five classified method probes")
     tokens = url.get("tokens")
-    if tokens is not None and (not isinstance(tokens, list) or len(tokens) != len(cv.METHODS)):
-        raise _shape_error(host, where + ".tokens", "must list five method tokens")
+    if tokens is not None and (not isinstance(tokens, list) or len(tokens) != len(cv.METHODS)
+                               or not all(isinstance(t, str) and _TOKEN.match(t) for t in tokens)):
+        raise _shape_error(host, where + ".tokens", "must list five method tokens (S<code>, F<code>, - or N)")
     ms = url.get("configured_elapsed_ms")
     if ms is not None and (isinstance(ms, bool) or not isinstance(ms, int)):
         raise _shape_error(host, where + ".configured_elapsed_ms", "must be a whole number of milliseconds")
@@ -261,10 +264,11 @@ def build_fleet(results: Mapping[str, Any], generated_at: str, verdict: str = "s
 def _build_fleet(results: Mapping[str, Any], generated_at: str, verdict: str, title: str) -> Dict[str, Any]:
     url_index: Dict[str, int] = {}
     url_rows: List[Dict[str, Any]] = []
+    known_tokens: set = set()
     hosts = []
     for host, result in results.items():
         try:
-            hosts.append(_host_entry(str(host), result, url_index, url_rows, verdict))
+            hosts.append(_host_entry(str(host), result, url_index, url_rows, verdict, known_tokens))
         except (KeyError, TypeError, AttributeError, IndexError, cv.VerdictInputError) as err:
             raise _shape_error(str(host), "a field", "is missing or malformed (%s: %s)"
                                % (type(err).__name__, err)) from err
@@ -306,7 +310,7 @@ def _host_order(host: Mapping[str, Any]) -> Tuple[int, int, str]:
 
 
 def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: List[Dict[str, Any]],
-                verdict: str) -> Dict[str, Any]:
+                verdict: str, known_tokens: set) -> Dict[str, Any]:
     if not _is_test_result(result):
         message = None
         if isinstance(result, Mapping):
@@ -343,11 +347,14 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
         try:
             unusual = strict not in _STRICT or analyzer not in _ANALYZER or url.get("channel") not in _CHANNELS \
                 or (ms is not None and not isinstance(ms, int)) \
-                or (tokens is not None and (not isinstance(tokens, list) or len(tokens) != 5))
+                or (tokens is not None and (not isinstance(tokens, list) or len(tokens) != 5
+                                            or tuple(tokens) not in known_tokens))
         except TypeError:  # an unhashable value where a word belongs
             unusual = True
         if unusual:
             _check_url(host, position, url)
+            if tokens is not None:
+                known_tokens.add(tuple(tokens))  # checked once: few distinct token rows in a fleet
         if tokens is None:  # a result from before tokens were part of the URL verdict
             _check_url(host, position, url)
             tokens = [method_token(p) for p in url["probes"]]
@@ -490,7 +497,10 @@ def _text_files(data: ReportInput) -> Dict[str, str]:
         if name in taken:
             raise FleetReportError(str(host), "file-name", f"its text file name {name} clashes with host {taken[name]}")
         taken[name] = str(host)
-        files[TEXT_DIR + "/" + name] = render_host_text(result, legacy=data.legacy_text)
+        try:
+            files[TEXT_DIR + "/" + name] = render_host_text(result, legacy=data.legacy_text)
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError) as err:
+            raise _shape_error(str(host), "its analyzer text", "cannot be rendered (%s: %s)" % (type(err).__name__, err)) from err
     return files
 
 
