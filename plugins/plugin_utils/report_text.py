@@ -35,6 +35,9 @@ _ESCAPE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x
 _UNSAFE_MULTILINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 _UNSAFE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Printable ASCII (and tab and line feed in multi-line text): text made only of these passes unchanged.
+_SAFE_LINE = bytes(range(0x20, 0x7F))
+_SAFE_MULTILINE = _SAFE_LINE + b"\t\n"
 _WHITESPACE_CONTROLS = {"\t": " ", "\n": " ", "\r": " "}
 
 
@@ -47,8 +50,8 @@ def clean_text(value: Any, multiline: bool = False) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    if text.isascii() and text.isprintable():
-        return text  # the common case: nothing to look at
+    if text.isascii() and not text.encode("ascii").translate(None, _SAFE_MULTILINE if multiline else _SAFE_LINE):
+        return text  # the common case, found by a byte table lookup (several times faster than a regex scan)
     if "\x1b" in text or "\x9b" in text:
         text = _ESCAPE.sub("", text)
     if multiline:
