@@ -27,6 +27,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_metrics
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_text
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import (
     TaskInputError,
     argument_spec_from_documentation,
@@ -69,16 +70,35 @@ def check_options(params: Mapping[str, Any]) -> None:
             "metrics_file", "suffix", "must end in .prom (node_exporter's textfile collector reads only *.prom): %r" % metrics)
 
 
-def history_view(history_dir: Optional[str], keep: int, fleet: Mapping[str, Any]
+def history_view(history_dir: Optional[str], keep: int, fleet: Mapping[str, Any],
+                 now: Optional[datetime.datetime] = None
                  ) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]], Dict[str, Any], List[str]]:
-    """(changes, trend, this run's entry, warnings) from the kept entries; (None, None, ...) without history."""
+    """(changes, trend, this run's entry, warnings) from the kept entries; (None, None, ...) without history.
+
+    Never raises for what the folder holds: an entry that cannot be used is a warning, and a
+    folder that cannot be read at all gives no comparison and a warning.
+    """
     if not history_dir:
         return None, None, {}, []
     entry = fleet_history.entry_from_fleet(fleet)
-    previous, warnings = fleet_history.load_entries(history_dir, keep)
+    previous, warnings = fleet_history.load_entries(history_dir, keep, now=now)
     changes = fleet_history.compare(previous[0], entry) if previous else None
     runs = list(reversed(previous)) + [entry]
     return changes, fleet_history.trend(runs), entry, warnings
+
+
+def host_policy_failures(host: str, result: Mapping[str, Any], params: Mapping[str, Any]) -> List[str]:
+    """The URLs that fail ``host`` under the fail policy; a summary of the wrong shape is refused by host and field."""
+    try:
+        failures = cv.policy_failures(result["summary"], params["fail_policy"], params["fail_verdict"])
+    except (AttributeError, TypeError) as err:
+        raise fleet_report.FleetReportError("results[%s]" % host, "result-shape",
+                                            "not a device_connectivity_probe result: summary is not a mapping of "
+                                            "failed URL lists (%s)" % err) from err
+    if not all(isinstance(url, str) for url in failures):
+        raise fleet_report.FleetReportError("results[%s]" % host, "result-shape",
+                                            "not a device_connectivity_probe result: summary lists a failed URL that is not text")
+    return failures
 
 
 def _utc_now() -> datetime.datetime:
@@ -108,29 +128,31 @@ class ActionModule(ActionBase):
             generated = now.strftime("%Y-%m-%dT%H:%M:%SZ")
             fleet = fleet_report.build_fleet(results, generated, params["fail_verdict"], params["title"])
             history_dir = params.get("history_dir")
-            changes, trend, entry, warnings = history_view(history_dir, params["history_keep"], fleet)
+            changes, trend, entry, warnings = history_view(history_dir, params["history_keep"], fleet, now)
             if not history_dir and set(params["formats"]) & {"summary", "json", "junit", "html"}:
                 # The generation time alone must not make a report "changed": compare without it.
                 fleet = _keep_unchanged_timestamp(params["dest"], fleet)
-            policy_failures = {
-                host: cv.policy_failures(res["summary"], params["fail_policy"], params["fail_verdict"])
-                for host, res in results.items() if isinstance(res, Mapping) and "summary" in res
-                # a file's result has no strict verdict: no result, as in the fleet, never an empty list
-                and not (params["fail_verdict"] == "strict" and analyzer_import.is_file_result(res))
-            }
+            policy_failures = {host: host_policy_failures(host, res, params)
+                               for host, res in results.items() if isinstance(res, Mapping) and "summary" in res
+                               # a file's result has no strict verdict: no result, as in the fleet, never an
+                               # empty list (which would read as a pass)
+                               and not (params["fail_verdict"] == "strict" and analyzer_import.is_file_result(res))}
             # Rendered and written one format at a time: the largest format's text is the most
             # held in memory at once, not all of them.
             batches = fleet_report.iter_files(results, fleet, params["formats"], params["legacy_text"], changes, trend)
             written = fleet_report.write_report_batches(params["dest"], batches, check_mode=check_mode)
             saved: Dict[str, Any] = {"path": None, "removed": []}
             if history_dir and not check_mode:
-                saved = fleet_history.save_entry(history_dir, entry, params["history_keep"], now)
+                try:
+                    saved = fleet_history.save_entry(history_dir, entry, params["history_keep"], now)
+                except OSError as err:  # the reports are written; the run is not recorded
+                    warnings.append(report_text.clean_text("%s: the history entry was not written: %s" % (history_dir, err)))
             metrics = params.get("metrics_file")
             if metrics and not check_mode:
                 counts = fleet_history.counts(changes) if changes else None
                 text = fleet_metrics.render_metrics(fleet, now.timestamp(), counts)
                 os.makedirs(os.path.dirname(metrics) or ".", exist_ok=True)
-                report_files.write_atomically(metrics, text.encode("utf-8"))
+                report_files.write_atomically(metrics, text)
         except InputError as err:
             result.update(failed=True, msg=str(err), invalid_option=err.field, rule=err.rule)
             return result
@@ -157,7 +179,7 @@ class ActionModule(ActionBase):
             result["history"] = {"dir": history_dir, "entry": saved["path"], "removed": saved["removed"],
                                  "warnings": warnings}
             for warning in warnings:
-                self._display.warning("history entry not used: %s" % warning)
+                self._display.warning("run history: %s" % warning)
         if metrics:
             result["metrics_file"] = metrics
         if self._task.diff:

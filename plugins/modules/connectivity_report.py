@@ -80,14 +80,20 @@ options:
   history_dir:
     description:
       - A folder on the controller for the run history (created when missing). Each run adds one
-        entry (C(run-<time>-<pid>-<random>.jsonl), written atomically under a unique name, so two
+        entry (C(run-<time>-<pid>-<random>.jsonl), written atomically and fsynced under a unique name, so two
         runs at once cannot corrupt it) and the reports compare this run with the newest earlier
         entry. Unset, no history is kept or read.
-      - An entry of another history schema version is not used; the task warns naming the file.
-        A C(connectivity-fleet.json) copied into the folder is read as an entry.
+      - Only names of exactly that form are entries, ordered by the run time inside them (an entry dated
+        more than an hour after the run is not used). An entry of another history schema version, with a
+        field of the wrong type or range, a link, a FIFO or a file over the size limit is not used and never
+        removed; the task warns naming the file and the field, and writes the reports all the same.
+      - A C(connectivity-fleet.json) copied into the folder under an entry's name (for example
+        C(run-20260101T000000.000000Z-0-00000000.jsonl)) is read as an entry, to seed the history.
     type: path
   history_keep:
-    description: How many history entries to keep (the newest); older ones are removed after each run.
+    description:
+      - How many history entries to keep (the newest, this run's own entry always among them); older
+        usable ones are removed after each run.
     type: int
     default: 10
   metrics_file:
@@ -102,6 +108,10 @@ options:
         with a history, C(purview_connectivity_changes{kind}).
     type: path
 notes:
+  - Proxy settings a device reports with user information (C(http://user:password@proxy:8080)) are masked
+    (C(http://***@proxy:8080)) in every report and in the task result; host names, errors and texts from
+    devices reach the text reports and messages without control characters or terminal escapes.
+  - The HTML report carries a Content-Security-Policy that allows only its own inline script and style.
   - Supports check mode (nothing is written, no history entry is added or removed; RV(changed_files)
     lists what would change) and diff (file names and sizes).
   - With a history every run is a change (a new entry is written).

@@ -9,27 +9,36 @@ both verdicts (``P`` passed, ``F`` failed, ``U`` the configured method did not r
 tested on that host). An entry is two JSON lines: a small header (schema, version, time, URLs,
 failing hosts per URL) that the trend reads alone, then the hosts.
 
-* Entries are written atomically under unique names (``run-<UTC time with microseconds>-<pid>-
-  <random>.jsonl``), so two runs started at once never write the same file, and a reader never
-  sees half an entry. Pruning keeps the newest ``keep`` entries; a file another run removed
-  first is simply gone.
-* Entries of another schema version are refused with a message naming the file and both
-  versions (never guessed at); a fleet JSON (``connectivity-fleet.json``, versions 1 and 2) is
-  read as an entry, so an existing report can seed the history.
+* Entries are written atomically and durably under unique names (``run-<UTC time with
+  microseconds>-<pid>-<8 hex digits>.jsonl``), so two runs started at once never write the same
+  file, and a reader never sees half an entry. Only names of exactly that form are entries.
+* Entries are ordered by the run time they carry (``generated_at``), never by their names; an
+  entry dated more than :data:`MAX_CLOCK_SKEW` after this run is not used. Pruning keeps this
+  run's new entry and the newest ``keep - 1`` others; a file another run removed first is simply
+  gone.
+* Every field an entry is used for is checked (type and range) before it is used; an entry that
+  fails, one of another schema version (named with both versions, never guessed at), a link, a
+  FIFO or device, or a file over the size or line-length limits is skipped with a warning naming
+  the file and the field, and never removed. A fleet JSON (``connectivity-fleet.json``, versions 1
+  and 2) under an entry's name is read as an entry, so an existing report can seed the history.
 """
 
 from __future__ import annotations
 
 import datetime
+import errno
 import json
 import os
+import re
 import secrets
+import stat
 from operator import itemgetter
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.report_text import clean_text
 
 SCHEMA_ID = "purview.device_proxy/connectivity-history"
 SCHEMA_VERSION = 1
@@ -39,6 +48,17 @@ PREFIX = "run-"
 SUFFIX = ".jsonl"
 DEFAULT_KEEP = 10
 MAX_KEEP = 1000
+# Exactly the names save_entry makes; anything else in the folder is not an entry.
+NAME_PATTERN = re.compile(r"run-[0-9]{8}T[0-9]{6}\.[0-9]{6}Z-[0-9]{1,10}-[0-9a-f]{8}\.jsonl\Z")
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# A fleet JSON of 10,000 hosts x 50 URLs (the largest seed) is about 52 MB; an entry of that
+# fleet about 1.5 MB. The header (URLs and counts) of a 1,000-URL catalog is about 100 KB.
+MAX_ENTRY_BYTES = 128 << 20
+MAX_HEADER_BYTES = 4 << 20
+MAX_COUNT = 10 ** 9
+# Entries from a controller whose clock is ahead by up to this much are still used (and ordered
+# by their time); an entry dated later than that is not used, and not removed either.
+MAX_CLOCK_SKEW = datetime.timedelta(hours=1)
 
 _LETTER = {cv.PASS: "P", cv.FAIL: "F", cv.UNTESTED: "U"}
 
@@ -81,63 +101,187 @@ def entry_from_fleet(fleet: Mapping[str, Any]) -> Dict[str, Any]:
 
 def encode_entry(entry: Mapping[str, Any]) -> bytes:
     header = {key: value for key, value in entry.items() if key != "hosts"}
-    return (json.dumps(header, separators=(",", ":"), ensure_ascii=False) + "\n"
-            + json.dumps({"hosts": entry["hosts"]}, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+    return report_files.encode_text(
+        json.dumps(header, separators=(",", ":"), ensure_ascii=False) + "\n"
+        + json.dumps({"hosts": entry["hosts"]}, separators=(",", ":"), ensure_ascii=False) + "\n")
+
+
+# --- validation: every field an entry is used for, before it is used --------------------------------
+def _bad(path: str, field: str, rule: str) -> HistoryError:
+    return HistoryError(path, "field", "field %s %s; the entry is not used" % (field, rule))
+
+
+def _one_of(value: Any, choices: Any) -> bool:
+    return isinstance(value, str) and value in choices
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
+
+
+def entry_time(path: str, value: Any) -> datetime.datetime:
+    """The run time of an entry (``generated_at``, ``YYYY-MM-DDTHH:MM:SSZ``) as an aware datetime."""
+    if not isinstance(value, str) or len(value) != 20:
+        raise _bad(path, "generated_at", "must be a UTC time written YYYY-MM-DDTHH:MM:SSZ")
+    try:
+        return datetime.datetime.strptime(value, TIME_FORMAT).replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        raise _bad(path, "generated_at", "must be a UTC time written YYYY-MM-DDTHH:MM:SSZ") from None
+
+
+def check_header(path: str, header: Any) -> None:
+    """Schema and version first (a newer entry is named as such), then every header field."""
+    if not isinstance(header, Mapping):
+        raise _refuse(path, "not a history entry (no header object)")
+    version = header.get("version")
+    if header.get("schema") != SCHEMA_ID:
+        raise _refuse(path, "not a history entry (schema %r)" % (header.get("schema"),))
+    if version != SCHEMA_VERSION or isinstance(version, bool):
+        newer = isinstance(version, int) and version > SCHEMA_VERSION
+        raise _refuse(path, "history schema version %r, this collection reads version %d%s; the entry is not used"
+                      % (version, SCHEMA_VERSION, " (written by a newer collection)" if newer else ""))
+    entry_time(path, header.get("generated_at"))
+    if not _one_of(header.get("verdict"), cv.FAIL_VERDICTS):
+        raise _bad(path, "verdict", "must be one of " + ", ".join(cv.FAIL_VERDICTS))
+    duration = header.get("duration_ms")
+    if duration is not None and not _count(duration):
+        raise _bad(path, "duration_ms", "must be a whole number of milliseconds or null")
+    urls = header.get("urls")
+    if not isinstance(urls, list):
+        raise _bad(path, "urls", "must be a list")
+    for index, url in enumerate(urls):
+        if not (isinstance(url, list) and len(url) == 3 and isinstance(url[0], str) and url[0]
+                and isinstance(url[1], str) and isinstance(url[2], bool)):
+            raise _bad(path, "urls[%d]" % index, "must be [URL, channel, required]")
+    failed = header.get("failed_hosts")
+    if not isinstance(failed, list) or len(failed) != len(urls) or not all(_count(n) for n in failed):
+        raise _bad(path, "failed_hosts", "must list a count of hosts (0 to %d) per URL" % MAX_COUNT)
+    totals = header.get("totals")
+    if not isinstance(totals, Mapping) or not all(isinstance(k, str) and _count(v) for k, v in totals.items()):
+        raise _bad(path, "totals", "must map names to counts")
+
+
+_STATUSES = frozenset(("tested", "no-result"))
+_METHODS = frozenset(cv.METHODS)
+
+
+def check_hosts(path: str, hosts: Any, width: int) -> None:
+    """Per host: [status, configured method, strict letters, analyzer letters], one letter per URL."""
+    if not isinstance(hosts, Mapping):
+        raise _bad(path, "hosts", "must map host names to their results")
+    for host, row in hosts.items():
+        if not (isinstance(row, list) and len(row) == 4 and _one_of(row[0], _STATUSES)):
+            raise _bad(path, "hosts[%s]" % json.dumps(host), "must be [status, method, strict, analyzer]")
+        status, method, strict, analyzer = row
+        if status == "tested":
+            good = (method is None or _one_of(method, _METHODS)) and isinstance(strict, str) and isinstance(analyzer, str) \
+                and len(strict) == width and len(analyzer) == width \
+                and not strict.strip("PFU.") and not analyzer.strip("PF.")
+        else:
+            good = method is None and strict == "" and analyzer == ""
+        if not good:
+            raise _bad(path, "hosts[%s]" % json.dumps(host), "must have a known method and one letter per URL")
 
 
 def _refuse(path: str, message: str) -> HistoryError:
     return HistoryError(path, "schema-version", message)
 
 
-def _check_header(path: str, header: Any) -> None:
-    if not isinstance(header, Mapping):
-        raise _refuse(path, "not a history entry (no header object)")
-    version = header.get("version")
-    if header.get("schema") != SCHEMA_ID:
-        raise _refuse(path, "not a history entry (schema %r)" % (header.get("schema"),))
-    if version != SCHEMA_VERSION:
-        newer = isinstance(version, int) and version > SCHEMA_VERSION
-        raise _refuse(path, "history schema version %r, this collection reads version %d%s; the entry is not used"
-                      % (version, SCHEMA_VERSION, " (written by a newer collection)" if newer else ""))
-    for key in ("generated_at", "verdict", "urls", "failed_hosts"):
-        if key not in header:
-            raise _refuse(path, "history entry without %r" % key)
+# --- reading one file: no links, no special files, bounded ---------------------------------------
+def _open_regular(path: str) -> int:
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        handle = os.open(path, flags)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise HistoryError(path, "file-type", "a symbolic link; history entries are never read through links") from None
+        raise HistoryError(path, "readable", "cannot read: %s" % (err.strerror or err)) from None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            raise HistoryError(path, "file-type", "not a regular file (a FIFO, device or folder); not read")
+        if info.st_size > MAX_ENTRY_BYTES:
+            raise HistoryError(path, "size", "%d bytes, more than the size limit of %d" % (info.st_size, MAX_ENTRY_BYTES))
+    except BaseException:
+        os.close(handle)
+        raise
+    return handle
 
 
 def read_entry(path: str, header_only: bool = False) -> Dict[str, Any]:
-    """One history entry (or a fleet JSON read as one). Raises HistoryError, never guesses."""
-    try:
-        with open(path, "rb") as handle:
-            first = handle.readline()
+    """One history entry (or a fleet JSON read as one), validated. Raises HistoryError, never guesses."""
+    with os.fdopen(_open_regular(path), "rb") as stream:
+        first = stream.readline(MAX_HEADER_BYTES + 1)
+        header = None
+        if len(first) <= MAX_HEADER_BYTES:
             try:
                 header = json.loads(first)
             except ValueError:
                 header = None
-            if isinstance(header, Mapping) and header.get("schema") == SCHEMA_ID:
-                _check_header(path, header)
-                if header_only:
-                    return dict(header)
-                hosts = json.loads(handle.readline()).get("hosts")
-                if not isinstance(hosts, Mapping):
-                    raise _refuse(path, "history entry without hosts")
-                return dict(header, hosts=hosts)
-            if header is None:  # an indented fleet JSON
-                handle.seek(0)
-                header = json.loads(handle.read())
-    except OSError as err:
-        raise HistoryError(path, "readable", "cannot read: %s" % err) from err
-    except (ValueError, AttributeError) as err:
-        raise _refuse(path, "not valid JSON lines: %s" % err) from err
-    if isinstance(header, Mapping) and header.get("schema") == FLEET_SCHEMA_ID:
-        if header.get("version") not in FLEET_VERSIONS:
-            raise _refuse(path, "fleet report schema version %r, this collection reads versions %s"
-                          % (header.get("version"), ", ".join(map(str, FLEET_VERSIONS))))
-        try:
-            return entry_from_fleet(header)
-        except (KeyError, TypeError) as err:
-            raise _refuse(path, "fleet report without %s" % err) from err
-    _check_header(path, header)
-    raise AssertionError("unreachable")  # _check_header raised
+        if isinstance(header, Mapping) and header.get("schema") == SCHEMA_ID:
+            check_header(path, header)
+            if header_only:
+                return dict(header)
+            line = stream.readline(MAX_ENTRY_BYTES + 1)
+            if len(first) + len(line) > MAX_ENTRY_BYTES:
+                raise HistoryError(path, "size", "more than the size limit of %d bytes" % MAX_ENTRY_BYTES)
+            try:
+                hosts = json.loads(line)
+            except ValueError as err:
+                raise _bad(path, "hosts", "is not valid JSON (%s)" % err) from None
+            hosts = hosts.get("hosts") if isinstance(hosts, Mapping) else None
+            check_hosts(path, hosts, len(header["urls"]))
+            return dict(header, hosts=hosts)
+        if not first.lstrip().startswith(b"{"):
+            raise _refuse(path, "not valid JSON lines")
+        # A fleet JSON: one document, indented or on one long line.
+        data = first + stream.read(MAX_ENTRY_BYTES + 1 - len(first))
+    if len(data) > MAX_ENTRY_BYTES:
+        raise HistoryError(path, "size", "more than the size limit of %d bytes" % MAX_ENTRY_BYTES)
+    try:
+        document = json.loads(data)
+    except ValueError:
+        if len(first) > MAX_HEADER_BYTES:
+            raise HistoryError(path, "line-length", "first line longer than %d bytes and not a fleet report"
+                               % MAX_HEADER_BYTES) from None
+        raise _refuse(path, "not valid JSON lines") from None
+    if isinstance(document, Mapping) and document.get("schema") == FLEET_SCHEMA_ID:
+        return _entry_from_fleet_json(path, document)
+    check_header(path, document)
+    raise _refuse(path, "a history header without its hosts line")
+
+
+def _entry_from_fleet_json(path: str, document: Mapping[str, Any]) -> Dict[str, Any]:
+    version = document.get("version")
+    if version not in FLEET_VERSIONS or isinstance(version, bool):
+        raise _refuse(path, "fleet report schema version %r, this collection reads versions %s"
+                      % (version, ", ".join(map(str, FLEET_VERSIONS))))
+    for key, kind in (("urls", list), ("hosts", list), ("totals", Mapping)):
+        if not isinstance(document.get(key), kind):
+            raise _bad(path, key, "is missing or of the wrong type")
+    for index, url in enumerate(document["urls"]):
+        if not isinstance(url, Mapping) or not isinstance(url.get("url"), str) or not _count(url.get("failed_hosts")):
+            raise _bad(path, "urls[%d]" % index, "must have a url and a failed_hosts count")
+    width = len(document["urls"])
+    for index, host in enumerate(document["hosts"]):
+        where = "hosts[%d]" % index
+        if not isinstance(host, Mapping) or not isinstance(host.get("host"), str) or not _one_of(host.get("status"), _STATUSES):
+            raise _bad(path, where, "must have a host name and a status")
+        if host["status"] == "tested":
+            cells, configured = host.get("results"), host.get("configured")
+            if not isinstance(cells, list) or len(cells) != width or not isinstance(configured, (Mapping, type(None))):
+                raise _bad(path, where + ".results", "must have one cell per URL")
+            for cell in cells:
+                if cell is not None and (not isinstance(cell, Mapping) or not _one_of(cell.get("strict"), _LETTER)
+                                         or not _one_of(cell.get("analyzer"), (cv.PASS, cv.FAIL))):
+                    raise _bad(path, where + ".results", "must hold pass, fail or untested per URL")
+    try:
+        entry = entry_from_fleet(document)
+    except (KeyError, TypeError, AttributeError, ValueError) as err:
+        raise _bad(path, "a fleet report field", "is malformed (%s: %s)" % (type(err).__name__, err)) from None
+    check_header(path, entry)
+    check_hosts(path, entry["hosts"], width)
+    return entry
 
 
 # --- the folder ------------------------------------------------------------------------------------
@@ -147,58 +291,113 @@ def check_keep(keep: Any) -> int:
     return keep
 
 
-def entry_names(folder: str) -> List[str]:
-    """Entry file names in the folder, oldest first (temporary files start with "." and are not listed)."""
+def _listing(folder: str) -> Tuple[List[str], List[str]]:
+    """(entry names, warnings about names that look like entries but are not of the generated form)."""
     try:
-        names = os.listdir(folder)
+        names = sorted(os.listdir(folder))
     except FileNotFoundError:
+        return [], []
+    except OSError as err:
+        raise HistoryError(folder, "readable", "the history folder cannot be read: %s" % (err.strerror or err)) from None
+    entries, odd = [], []
+    for name in names:
+        if NAME_PATTERN.match(name):
+            entries.append(name)
+        elif name.startswith(PREFIX) and name.endswith(SUFFIX):
+            odd.append("%s: its name is not of the form run-<YYYYMMDDTHHMMSS.ffffffZ>-<pid>-<8 hex digits>.jsonl; "
+                       "not read as an entry (and never removed)" % clean_text(os.path.join(folder, name)))
+    return entries, odd
+
+
+def entry_names(folder: str) -> List[str]:
+    """Names of the generated form in the folder (sorted by name; the run order is the entries' own time)."""
+    try:
+        return _listing(folder)[0]
+    except HistoryError:
         return []
-    return sorted(n for n in names if n.startswith(PREFIX) and n.endswith(SUFFIX))
 
 
-def load_entries(folder: str, limit: int, header_only_after: int = 1) -> Tuple[List[Dict[str, Any]], List[str]]:
-    """Up to ``limit`` readable entries, newest first, and a warning per entry refused.
+def _scan(folder: str, now: datetime.datetime) -> Tuple[List[Tuple[datetime.datetime, str, Dict[str, Any]]], List[str]]:
+    """Usable entries as (time, name, header), newest first, and a warning per file not used."""
+    try:
+        names, warnings = _listing(folder)
+    except HistoryError as err:
+        return [], [clean_text(str(err))]
+    usable = []
+    latest = now + MAX_CLOCK_SKEW
+    for name in reversed(names):  # warnings newest name first
+        path = os.path.join(folder, name)
+        try:
+            header = read_entry(path, header_only=True)
+            when = entry_time(path, header["generated_at"])
+            if when > latest:
+                raise _bad(path, "generated_at", "is %s, later than this run (%s) by more than the allowed clock skew of %s"
+                           % (header["generated_at"], now.strftime(TIME_FORMAT), MAX_CLOCK_SKEW))
+        except HistoryError as err:
+            if err.rule != "readable" or os.path.lexists(path):  # a file another run just removed is no news
+                warnings.append(clean_text(str(err)))
+            continue
+        usable.append((when, name, header))
+    usable.sort(key=itemgetter(0, 1), reverse=True)
+    return usable, warnings
 
-    Only the newest ``header_only_after`` entries are read in full; older ones only for the trend.
-    A file removed by a concurrent run between listing and reading is skipped silently.
+
+def load_entries(folder: str, limit: int, header_only_after: int = 1, now: Optional[datetime.datetime] = None
+                 ) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """Up to ``limit`` usable entries, newest (by their own time) first, and a warning per file not used.
+
+    Only the newest ``header_only_after`` entries are read and checked in full (the comparison reads
+    their hosts); older ones only for the trend. Nothing here raises for what the folder holds.
     """
+    usable, warnings = _scan(folder, now or _utc_now())
     entries: List[Dict[str, Any]] = []
-    warnings: List[str] = []
-    for name in reversed(entry_names(folder)):
+    for _when, name, header in usable:
         if len(entries) >= limit:
             break
-        path = os.path.join(folder, name)
-        if not os.path.exists(path):
-            continue
-        try:
-            entries.append(read_entry(path, header_only=len(entries) >= header_only_after))
-        except HistoryError as err:
-            if err.rule == "readable" and not os.path.exists(path):
+        if len(entries) < header_only_after:
+            path = os.path.join(folder, name)
+            try:
+                header = read_entry(path)
+            except HistoryError as err:
+                if err.rule != "readable" or os.path.lexists(path):
+                    warnings.append(clean_text(str(err)))
                 continue
-            warnings.append(str(err))
+        entries.append(header)
     return entries, warnings
 
 
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
 def save_entry(folder: str, entry: Mapping[str, Any], keep: int, now: Optional[datetime.datetime] = None) -> Dict[str, Any]:
-    """Write ``entry`` under a fresh unique name, then keep only the newest ``keep`` entries."""
+    """Write ``entry`` under a fresh unique name, then keep it and the newest ``keep - 1`` other usable entries."""
     check_keep(keep)
     os.makedirs(folder, exist_ok=True)
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or _utc_now()
     name = "%s%s-%d-%s%s" % (PREFIX, now.strftime("%Y%m%dT%H%M%S.%fZ"), os.getpid(), secrets.token_hex(4), SUFFIX)
     path = os.path.join(folder, name)
     report_files.write_atomically(path, encode_entry(entry))
-    return {"path": path, "removed": prune(folder, keep)}
+    return {"path": path, "removed": prune(folder, keep, name, now)}
 
 
-def prune(folder: str, keep: int) -> List[str]:
-    """Remove all but the newest ``keep`` entries; an entry already removed by another run is fine."""
+def prune(folder: str, keep: int, new_name: Optional[str] = None, now: Optional[datetime.datetime] = None) -> List[str]:
+    """Remove usable entries beyond the newest ``keep`` (by their own time), never ``new_name``.
+
+    Files that are not usable entries (another schema, malformed, dated in the future, special
+    files, other names) are never removed: they are reported instead. An entry already removed by
+    another run is fine.
+    """
+    usable, _warnings = _scan(folder, now or _utc_now())
+    others = [name for _when, name, _header in usable if name != new_name]
     removed = []
-    names = entry_names(folder)
-    for name in names[: max(0, len(names) - keep)]:
+    for name in others[max(0, keep - (1 if new_name else 0)):]:
+        path = os.path.join(folder, name)
         try:
-            os.unlink(os.path.join(folder, name))
+            read_entry(path)  # its header was fine; an entry whose hosts cannot be read stays too
+            os.unlink(path)
             removed.append(name)
-        except FileNotFoundError:
+        except (HistoryError, FileNotFoundError):
             pass
     return removed
 

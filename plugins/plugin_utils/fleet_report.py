@@ -9,7 +9,7 @@ follows :data:`FLEET_SCHEMA`. The renderers read only that model:
 
 * :func:`render_host_text` - the analyzer-style text of one host (module_utils.analyzer_text);
 * :func:`render_json` - the fleet model itself;
-* :func:`render_junit` - JUnit XML, one test case per host and URL, for CI dashboards;
+* ``fleet_report_junit.render_junit`` - JUnit XML, one test case per host and URL, for CI dashboards;
 * :func:`render_summary` - a short fleet summary in plain text;
 * ``fleet_report_html.render_html`` - a self-contained, paginated HTML matrix.
 
@@ -18,6 +18,8 @@ those whose content changed, each atomically through ``report_files``) and retur
 Run history and the comparison with the previous run live in ``fleet_history``, metrics in
 ``fleet_metrics``; both read this model too.
 Hosts are ordered failures first, then by name; URLs in the order they were first tested.
+Proxy settings that carry user information are masked when the model is built (and in the
+per-host text), and every human-readable text passes through ``report_text.clean_text``.
 """
 
 from __future__ import annotations
@@ -26,15 +28,18 @@ import contextlib
 import gc
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
-from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
-from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import analyzer_import
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.fleet_report_junit import render_junit
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.report_text import (
+    clean_text, proxy_secrets, redact, redact_proxy,
+)
 
 SCHEMA_ID = "purview.device_proxy/connectivity-fleet"
 # 2: failures carry the five method outcomes (structured); hosts carry elapsed_ms.
@@ -50,6 +55,7 @@ TEXT_DIR = "hosts"
 # One token per method in a cell: S<code> succeeded, F<code> failed, "-" doesn't exist,
 # "N" not run. The code is the HTTP status or the WinHTTP error (or a reason word).
 _TOKEN_RE = r"^(S[0-9]{3}|F[A-Za-z0-9.-]+|-|N)$"
+_TOKEN = re.compile(_TOKEN_RE)
 
 FLEET_SCHEMA: Dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -201,6 +207,10 @@ def _shape_error(host: str, where: str, rule: str) -> FleetReportError:
         "purview.device_proxy.device_connectivity_probe, unchanged)" % (where, rule))
 
 
+def _word_in(value: Any, words: frozenset) -> bool:
+    return isinstance(value, str) and value in words
+
+
 def _check_url(host: str, index: int, url: Any) -> None:
     """The fields the reports read from one URL verdict, checked before anything is built."""
     where = "urls[%d]" % index
@@ -208,11 +218,11 @@ def _check_url(host: str, index: int, url: Any) -> None:
         raise _shape_error(host, where, "is not a mapping")
     if not isinstance(url.get("url"), str) or not url["url"]:
         raise _shape_error(host, where + ".url", "must be a non-empty string")
-    if url.get("channel") not in _CHANNELS:
+    if not _word_in(url.get("channel"), _CHANNELS):
         raise _shape_error(host, where + ".channel", "must be one of " + ", ".join(cv.CHANNEL_ORDER))
-    if url.get("strict") not in _STRICT:
+    if not _word_in(url.get("strict"), _STRICT):
         raise _shape_error(host, where + ".strict", "must be one of pass, fail, untested")
-    if url.get("analyzer") not in _ANALYZER:
+    if not _word_in(url.get("analyzer"), _ANALYZER):
         raise _shape_error(host, where + ".analyzer", "must be pass or fail")
     if not isinstance(url.get("diagnosis"), str):
         raise _shape_error(host, where + ".diagnosis", "must be a string")
@@ -221,8 +231,9 @@ def _check_url(host: str, index: int, url: Any) -> None:
             not all(isinstance(p, Mapping) and "outcome" in p and "method" in p for p in probes):
         raise _shape_error(host, where + ".probes", "must list the five classified method probes")
     tokens = url.get("tokens")
-    if tokens is not None and (not isinstance(tokens, list) or len(tokens) != len(cv.METHODS)):
-        raise _shape_error(host, where + ".tokens", "must list five method tokens")
+    if tokens is not None and (not isinstance(tokens, list) or len(tokens) != len(cv.METHODS)
+                               or not all(isinstance(t, str) and _TOKEN.match(t) for t in tokens)):
+        raise _shape_error(host, where + ".tokens", "must list five method tokens (S<code>, F<code>, - or N)")
     ms = url.get("configured_elapsed_ms")
     if ms is not None and (isinstance(ms, bool) or not isinstance(ms, int)):
         raise _shape_error(host, where + ".configured_elapsed_ms", "must be a whole number of milliseconds")
@@ -234,7 +245,7 @@ def structured_methods(probes: Sequence[Mapping[str, Any]]) -> List[Optional[Dic
     for probe in probes:
         outcome = cv.analyzer_outcome(probe)
         methods.append(None if outcome is None else
-                       {"ok": outcome.succeeded, "code": outcome.code, "proxy": outcome.proxy})
+                       {"ok": outcome.succeeded, "code": outcome.code, "proxy": redact_proxy(outcome.proxy)})
     return methods
 
 
@@ -254,10 +265,11 @@ def build_fleet(results: Mapping[str, Any], generated_at: str, verdict: str = "s
 def _build_fleet(results: Mapping[str, Any], generated_at: str, verdict: str, title: str) -> Dict[str, Any]:
     url_index: Dict[str, int] = {}
     url_rows: List[Dict[str, Any]] = []
+    known_tokens: set = set()
     hosts = []
     for host, result in results.items():
         try:
-            hosts.append(_host_entry(str(host), result, url_index, url_rows, verdict))
+            hosts.append(_host_entry(str(host), result, url_index, url_rows, verdict, known_tokens))
         except (KeyError, TypeError, AttributeError, IndexError, cv.VerdictInputError) as err:
             raise _shape_error(str(host), "a field", "is missing or malformed (%s: %s)"
                                % (type(err).__name__, err)) from err
@@ -299,14 +311,14 @@ def _host_order(host: Mapping[str, Any]) -> Tuple[int, int, str]:
 
 
 def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: List[Dict[str, Any]],
-                verdict: str) -> Dict[str, Any]:
+                verdict: str, known_tokens: set) -> Dict[str, Any]:
     result = analyzer_import.strict_unavailable(result, verdict)  # results read from analyzer files
     if not _is_test_result(result):
         message = None
         if isinstance(result, Mapping):
             message = result.get("msg")
         return {"host": host, "status": NO_RESULT, "verdict": NO_RESULT, "failed": 0,
-                "error": str(message or "no result: the host was unreachable or failed before the test"),
+                "error": redact(str(message or "no result: the host was unreachable or failed before the test")),
                 "configured": None, "run_as_system": None, "deadline_reached": None, "elapsed_ms": None,
                 "results": [None] * len(url_rows), "failures": []}
     urls = result["urls"]
@@ -314,6 +326,7 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
         raise _shape_error(host, "urls", "must be a list")
     cells: List[Optional[Dict[str, Any]]] = [None] * len(url_rows)
     failures = []
+    secrets: Optional[List[Tuple[str, str]]] = None  # the host's credential-carrying proxies, when needed
     fail = cv.FAIL
     use_strict = verdict == "strict"
     # One pass over the cells: the checks are set lookups on values read anyway (a full
@@ -333,10 +346,17 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
         analyzer = url.get("analyzer")
         tokens = url.get("tokens")
         ms = url.get("configured_elapsed_ms")
-        if strict not in _STRICT or analyzer not in _ANALYZER or url.get("channel") not in _CHANNELS \
+        try:
+            unusual = strict not in _STRICT or analyzer not in _ANALYZER or url.get("channel") not in _CHANNELS \
                 or (ms is not None and not isinstance(ms, int)) \
-                or (tokens is not None and (not isinstance(tokens, list) or len(tokens) != 5)):
+                or (tokens is not None and (not isinstance(tokens, list) or len(tokens) != 5
+                                            or tuple(tokens) not in known_tokens))
+        except TypeError:  # an unhashable value where a word belongs
+            unusual = True
+        if unusual:
             _check_url(host, position, url)
+            if tokens is not None:
+                known_tokens.add(tuple(tokens))  # checked once: few distinct token rows in a fleet
         if tokens is None:  # a result from before tokens were part of the URL verdict
             _check_url(host, position, url)
             tokens = [method_token(p) for p in url["probes"]]
@@ -348,11 +368,15 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
             if not isinstance(probes, list) or len(probes) != 5 or not isinstance(url.get("diagnosis"), str):
                 _check_url(host, position, url)
             url_rows[index]["failed_hosts"] += 1
-            failures.append({"url": name, "diagnosis": url["diagnosis"], "methods": structured_methods(probes)})
+            diagnosis = url["diagnosis"]
+            if "@" in diagnosis:
+                secrets = secrets if secrets is not None else proxy_secrets(result)
+                diagnosis = redact(diagnosis, secrets)
+            failures.append({"url": name, "diagnosis": diagnosis, "methods": structured_methods(probes)})
     raw = result.get("raw") or {}
     process = raw.get("process") or {}
     run = raw.get("run") or {}
-    configured = result.get("configured") or {}
+    configured = _configured(host, result.get("configured"))
     elapsed = run.get("elapsed_ms")
     entry = {
         "host": host,
@@ -360,18 +384,41 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
         "verdict": cv.FAIL if failures else cv.PASS,
         "failed": len(failures),
         "error": None,
-        "configured": {"method": configured.get("method", "default"), "proxy": configured.get("proxy")},
-        "run_as_system": process.get("is_system"),
-        "deadline_reached": run.get("deadline_reached"),
+        "configured": configured,
+        "run_as_system": _flag(process.get("is_system")),
+        "deadline_reached": _flag(run.get("deadline_reached")),
         "elapsed_ms": elapsed if isinstance(elapsed, int) and elapsed >= 0 else None,
         "results": cells,
         "failures": failures,
     }
     maps = result.get("maps")
     if isinstance(maps, Mapping):
+        if not _word_in(maps.get("status"), _MAPS_STATES) or not isinstance(maps.get("hresult"), (str, type(None))):
+            raise _shape_error(host, "maps", "must have a status (passed, failed, not_run) and an hresult (text or null)")
         entry["maps"] = {"status": maps["status"], "hresult": maps.get("hresult")}
     analyzer_import.mark_file_source(entry, result)
     return entry
+
+
+_MAPS_STATES = frozenset((cv.MAPS_PASSED, cv.MAPS_FAILED, cv.MAPS_NOT_RUN))
+
+
+def _flag(value: Any) -> Optional[bool]:
+    return value if isinstance(value, bool) else None
+
+
+def _configured(host: str, configured: Any) -> Dict[str, Any]:
+    """The configured method and proxy (user information masked), checked as the fleet schema says."""
+    configured = configured or {}
+    if not isinstance(configured, Mapping):
+        raise _shape_error(host, "configured", "is not a mapping")
+    method = configured.get("method", "default")
+    if method not in cv.METHODS:
+        raise _shape_error(host, "configured.method", "must be one of " + ", ".join(cv.METHODS))
+    proxy = configured.get("proxy")
+    if proxy is not None and not isinstance(proxy, str):
+        raise _shape_error(host, "configured.proxy", "must be text or null")
+    return {"method": method, "proxy": redact_proxy(proxy)}
 
 
 # --- renderers -------------------------------------------------------------------------------------
@@ -393,100 +440,14 @@ def render_json(fleet: Mapping[str, Any], indent: Optional[int] = None) -> str:
 
 
 def render_host_text(result: Mapping[str, Any], legacy: bool = False) -> str:
-    """The analyzer-style text of one host's device_connectivity_probe result."""
+    """The analyzer-style text of one host's device_connectivity_probe result (credentials masked, no escapes)."""
     if "analyzer_text" in result and not legacy:
-        return str(result["analyzer_text"])
-    return cv.render_analyzer_text(result["urls"], legacy=legacy) + cv.render_maps_line(result.get("maps"))
-
-
-def _seconds(ms: Any) -> str:
-    return "%.3f" % ((ms or 0) / 1000.0)
-
-
-def failure_text(failure: Mapping[str, Any]) -> str:
-    """The analyzer block of one failed cell, from its structured method outcomes."""
-    methods = {}
-    for number, method in enumerate(failure["methods"], start=1):
-        if method is not None:
-            methods[number] = analyzer_text.MethodOutcome(method["ok"], method["code"], method["proxy"])
-    return analyzer_text.render_block(analyzer_text.UrlBlock(failure["url"], methods))
-
-
-def _attr(value: Any) -> str:
-    return quoteattr(report_files.xml_text(value))
-
-
-def render_junit(fleet: Mapping[str, Any]) -> str:
-    """JUnit XML: a test suite per host, a test case per host and URL (failures by the fleet verdict).
-
-    Test case names are the URL and the class name ``connectivity.<host>``: nothing that changes
-    from run to run, so CI systems can follow one host and URL across runs. Every text passes
-    through ``report_files.xml_text``, so the document parses whatever the hosts reported.
-    """
-    verdict = fleet["verdict"]
-    urls = fleet["urls"]
-    suites = []
-    total = failures_total = errors_total = skipped_total = 0
-    quoted_urls = [_attr(row["url"]) for row in urls]
-    kinds = ["required" if row["required"] else "optional" for row in urls]
-    quoted_verdict = _attr(verdict)
-    timestamp = _attr(fleet["generated_at"])
-    passed, failed = cv.PASS, cv.FAIL
-    time_text: Dict[int, str] = {}  # ' time="0.123"' by milliseconds: few distinct values, many cells
-    for host in fleet["hosts"]:
-        classname = _attr("connectivity." + host["host"])
-        cases = []
-        failures = errors = skipped = 0
-        time_ms = 0
-        if host["status"] == NO_RESULT:
-            errors = 1
-            cases.append('    <testcase classname=%s name="device_connectivity_probe" time="0.000">\n'
-                         '      <error type="no-result" message=%s/>\n    </testcase>'
-                         % (classname, _attr(host["error"])))
-        else:
-            details = {f["url"]: f for f in host["failures"]}
-            prefix = '    <testcase classname=' + classname + ' name='
-            append = cases.append
-            for index, cell in enumerate(host["results"]):
-                if cell is None:
-                    continue
-                ms = cell["ms"] or 0
-                time_ms += ms
-                seconds = time_text.get(ms)
-                if seconds is None:
-                    seconds = time_text[ms] = ' time="%.3f"' % (ms / 1000.0)
-                state = cell[verdict]
-                if state == passed:
-                    append(prefix + quoted_urls[index] + seconds + "/>")
-                elif state == failed:
-                    failures += 1
-                    failure = details.get(urls[index]["url"])
-                    message = "%s URL: %s" % (kinds[index], failure["diagnosis"] if failure else "failed")
-                    body = escape(report_files.xml_text(failure_text(failure))) if failure else ""
-                    append("%s%s%s>\n      <failure type=%s message=%s>%s</failure>\n    </testcase>" % (
-                        prefix, quoted_urls[index], seconds, quoted_verdict, _attr(message), body))
-                else:
-                    skipped += 1
-                    append('%s%s%s>\n      <skipped message="the configured method did not run"/>\n    </testcase>'
-                           % (prefix, quoted_urls[index], seconds))
-        count = len(cases)
-        total += count
-        failures_total += failures
-        errors_total += errors
-        skipped_total += skipped
-        props = ""
-        if host["configured"]:
-            props = ('    <properties>\n      <property name="configured_method" value=%s/>\n'
-                     '      <property name="configured_proxy" value=%s/>\n    </properties>\n'
-                     % (_attr(host["configured"]["method"]), _attr(host["configured"]["proxy"] or "")))
-        suites.append('  <testsuite name=%s tests="%d" failures="%d" errors="%d" skipped="%d" time="%s" '
-                      'timestamp=%s>\n%s%s\n  </testsuite>' % (
-                          _attr(host["host"]), count, failures, errors, skipped, _seconds(time_ms),
-                          timestamp, props, "\n".join(cases)))
-    head = ('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name=%s tests="%d" failures="%d" errors="%d" '
-            'skipped="%d">\n' % (_attr(fleet.get("title") or "connectivity"), total, failures_total,
-                                 errors_total, skipped_total))
-    return head + "\n".join(suites) + ("\n" if suites else "") + "</testsuites>\n"
+        text = str(result["analyzer_text"])
+    else:
+        text = cv.render_analyzer_text(result["urls"], legacy=legacy) + cv.render_maps_line(result.get("maps"))
+    if "@" in text:
+        text = redact(text, proxy_secrets(result))
+    return clean_text(text, multiline=True)
 
 
 def render_summary(fleet: Mapping[str, Any], changes: Optional[Mapping[str, Any]] = None) -> str:
@@ -494,21 +455,23 @@ def render_summary(fleet: Mapping[str, Any], changes: Optional[Mapping[str, Any]
     from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_history
 
     totals = fleet["totals"]
-    lines = ["%s, %s (verdict: %s)" % (fleet.get("title") or "Connectivity", fleet["generated_at"], fleet["verdict"]),
+    lines = ["%s, %s (verdict: %s)" % (clean_text(fleet.get("title") or "Connectivity"), clean_text(fleet["generated_at"]),
+                                       fleet["verdict"]),
              "%d hosts: %d failing, %d passing, %d without result; %d URLs, %d of %d cells failed"
              % (totals["hosts"], totals["failed"], totals["passed"], totals["no_result"], totals["urls"],
                 totals["failed_cells"], totals["cells"]),
-             fleet_history.since_line(changes)]
+             clean_text(fleet_history.since_line(changes))]
     failing = [h for h in fleet["hosts"] if h["verdict"] != cv.PASS]
     if failing:
         lines.append("")
         lines.append("Hosts failing or without result:")
         for host in failing:
+            name = clean_text(host["host"])
             if host["status"] == NO_RESULT:
-                error = host["error"] or ""
-                lines.append("  %s: %s" % (host["host"], error if error.startswith("no result") else "no result: " + error))
+                error = clean_text(host["error"])
+                lines.append("  %s: %s" % (name, error if error.startswith("no result") else "no result: " + error))
             else:
-                lines.append("  %s: %d URL(s) failed" % (host["host"], host["failed"]))
+                lines.append("  %s: %d URL(s) failed" % (name, host["failed"]))
     return "\n".join(lines) + "\n"
 
 
@@ -537,7 +500,10 @@ def _text_files(data: ReportInput) -> Dict[str, str]:
         if name in taken:
             raise FleetReportError(str(host), "file-name", f"its text file name {name} clashes with host {taken[name]}")
         taken[name] = str(host)
-        files[TEXT_DIR + "/" + name] = render_host_text(result, legacy=data.legacy_text)
+        try:
+            files[TEXT_DIR + "/" + name] = render_host_text(result, legacy=data.legacy_text)
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError) as err:
+            raise _shape_error(str(host), "its analyzer text", "cannot be rendered (%s: %s)" % (type(err).__name__, err)) from err
     return files
 
 
@@ -590,22 +556,27 @@ def write_report_batches(dest: str, batches: Iterable[Mapping[str, str]], check_
     sizes: Dict[str, int] = {}
     folders_made: set = set()
     mode = None
-    for files in batches:
-        mode = _write_batch(dest, files, check_mode, changed, sizes, folders_made, mode)
+    synced = report_files.FolderSync()
+    try:
+        for files in batches:
+            mode = _write_batch(dest, files, check_mode, changed, sizes, folders_made, mode, synced)
+    finally:
+        synced.sync()  # the folders once, after the renames into them
     return {"dest": dest, "changed_files": changed, "sizes": sizes}
 
 
 def _write_batch(dest: str, files: Mapping[str, str], check_mode: bool, changed: List[str], sizes: Dict[str, int],
-                 folders_made: set, mode: Optional[int]) -> Optional[int]:
+                 folders_made: set, mode: Optional[int], synced: report_files.FolderSync) -> Optional[int]:
     for relative, content in files.items():
         path = os.path.join(dest, relative)
         # No encoded copy of a 70 MB report just to learn its size: ASCII text is its own size.
-        size = len(content) if content.isascii() else len(content.encode("utf-8"))
+        data = None if content.isascii() else report_files.encode_text(content)
+        size = len(content) if data is None else len(data)
         sizes[relative] = size
         try:
             if os.path.getsize(path) == size:
                 with open(path, "rb") as handle:
-                    if handle.read() == content.encode("utf-8"):
+                    if handle.read() == (content.encode("ascii") if data is None else data):
                         continue
         except (FileNotFoundError, NotADirectoryError):
             pass
@@ -620,5 +591,5 @@ def _write_batch(dest: str, files: Mapping[str, str], check_mode: bool, changed:
             folders_made.add(folder)
         if mode is None:
             mode = report_files.default_mode()
-        report_files.write_atomically(path, content, mode)
+        report_files.write_atomically(path, content if data is None else data, mode, synced)
     return mode

@@ -21,6 +21,8 @@ are outlined in the matrix and say what they were.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
 import re
@@ -190,13 +192,7 @@ def render_html(fleet: Mapping[str, Any], changes: Optional[Mapping[str, Any]] =
     return re.sub(r"@(TITLE|GENERATED|SUMMARY|SINCE|DATA)@", lambda match: values[match.group(1)], _PAGE)
 
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>@TITLE@</title>
-<style>
+_STYLE = """
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:16px;color:#1b1f24;background:#fff}
 h1{font-size:20px;margin:0 0 4px}
 .meta{color:#57606a;margin-bottom:10px}
@@ -237,34 +233,9 @@ td.c.chg{outline:3px solid #0969da;outline-offset:-3px}
 .since-lists{display:flex;flex-wrap:wrap;gap:4px 24px}
 .since-list h3{font-size:14px;margin:6px 0 2px}.since-list ul{margin:0;padding-left:18px;max-height:12em;overflow:auto}
 table.trend td{border:none;padding:1px 8px 1px 0}td.turl{font-size:12px;white-space:nowrap}
-</style>
-</head>
-<body>
-<h1>@TITLE@</h1>
-<div class="meta">Generated @GENERATED@. Hosts by service URLs, failures first.</div>
-<div id="summary">@SUMMARY@</div>
-@SINCE@
-<div class="legend"><span class="cP">P passed</span><span class="cF">F failed</span>
-<span class="cW">W configured method failed, another worked</span><span class="cU">U configured method not run</span>
-<span class="cA">A passed, not by the analyzer's codes</span>
-<span class="cN">. not tested</span><span class="lchg">changed since the previous run</span></div>
-<noscript><p><strong>This report needs JavaScript to draw the matrix.</strong> The same data is in connectivity-fleet.json.</p></noscript>
-<div class="controls">
-<label for="filter">Host</label><input id="filter" type="search" placeholder="name contains">
-<label for="status">Show</label><select id="status"><option value="all">all hosts</option>
-<option value="fail" selected>failing and without result</option><option value="pass">passing</option>
-<option value="no-result">without result</option></select>
-<label for="urlfilter">URL</label><input id="urlfilter" type="search" placeholder="URL contains">
-<label for="channel">Channel</label><select id="channel"><option value="">all</option></select>
-<label><input id="failcols" type="checkbox"> failing URLs only</label>
-<label for="pagesize">Rows</label><select id="pagesize"><option>25</option><option selected>50</option><option>100</option><option>200</option></select>
-<span class="pager"><button id="prev" type="button">&#8592;</button><span id="pageinfo"></span><button id="next" type="button">&#8594;</button></span>
-</div>
-<div id="hidden-note"></div>
-<div class="wrap"><table id="matrix"><thead></thead><tbody></tbody></table></div>
-<div id="detail">Click a cell to see the five methods for that host and URL.</div>
-<script type="application/json" id="fleet-data">@DATA@</script>
-<script>
+"""
+
+_SCRIPT = """
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("fleet-data").textContent);
@@ -386,7 +357,58 @@ table.trend td{border:none;padding:1px 8px 1px 0}td.turl{font-size:12px;white-sp
   $("next").addEventListener("click", function () { state.page++; draw(); });
   draw();
 }());
-</script>
+"""
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="@POLICY@">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>@TITLE@</title>
+<style>@STYLE@</style>
+</head>
+<body>
+<h1>@TITLE@</h1>
+<div class="meta">Generated @GENERATED@. Hosts by service URLs, failures first.</div>
+<div id="summary">@SUMMARY@</div>
+@SINCE@
+<div class="legend"><span class="cP">P passed</span><span class="cF">F failed</span>
+<span class="cW">W configured method failed, another worked</span><span class="cU">U configured method not run</span>
+<span class="cA">A passed, not by the analyzer's codes</span>
+<span class="cN">. not tested</span><span class="lchg">changed since the previous run</span></div>
+<noscript><p><strong>This report needs JavaScript to draw the matrix.</strong> The same data is in connectivity-fleet.json.</p></noscript>
+<div class="controls">
+<label for="filter">Host</label><input id="filter" type="search" placeholder="name contains">
+<label for="status">Show</label><select id="status"><option value="all">all hosts</option>
+<option value="fail" selected>failing and without result</option><option value="pass">passing</option>
+<option value="no-result">without result</option></select>
+<label for="urlfilter">URL</label><input id="urlfilter" type="search" placeholder="URL contains">
+<label for="channel">Channel</label><select id="channel"><option value="">all</option></select>
+<label><input id="failcols" type="checkbox"> failing URLs only</label>
+<label for="pagesize">Rows</label><select id="pagesize"><option>25</option><option selected>50</option><option>100</option><option>200</option></select>
+<span class="pager"><button id="prev" type="button">&#8592;</button><span id="pageinfo"></span><button id="next" type="button">&#8594;</button></span>
+</div>
+<div id="hidden-note"></div>
+<div class="wrap"><table id="matrix"><thead></thead><tbody></tbody></table></div>
+<div id="detail">Click a cell to see the five methods for that host and URL.</div>
+<script type="application/json" id="fleet-data">@DATA@</script>
+<script>@SCRIPT@</script>
 </body>
 </html>
 """
+
+
+def _source_hash(text: str) -> str:
+    """A CSP hash source: SHA-256 over the UTF-8 bytes of an inline element's text (CSP Level 3)."""
+    return "'sha256-%s'" % base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+# Nothing but the page's own script and style may run or apply: no other script, style, image,
+# font, frame or connection, and no <base> or form target an injected tag could set. The fleet
+# data is a JSON data block (not run, so not subject to script-src), and the SVG charts use
+# presentation attributes, which style-src does not govern.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src %s; style-src %s; base-uri 'none'; form-action 'none'"
+                           % (_source_hash(_SCRIPT), _source_hash(_STYLE)))
+_PAGE = _PAGE.replace("@STYLE@", _STYLE).replace("@SCRIPT@", _SCRIPT).replace("@POLICY@", CONTENT_SECURITY_POLICY)

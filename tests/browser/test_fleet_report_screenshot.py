@@ -8,17 +8,23 @@ page is opened from a file:// URL in a fresh profile with networking features of
 checks the rows the script drew (failures first, filter controls, one page only) and that the
 screenshot is a PNG of the window size that is not blank and shows the failure colours; with a
 run history, that the "since" section and the changed cells are drawn; and that each row shows
-its cause and the page says when passing hosts are hidden.
+its cause and the page says when passing hosts are hidden. Over the DevTools protocol: that the
+page's Content-Security-Policy blocks nothing of its own (no violation event, no console error)
+while the filters, paging and cell details work, and that a script the policy does not allow is
+blocked and seen.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
+import select
 import shutil
 import struct
 import subprocess
+import time
 import zlib
 from html.parser import HTMLParser
 
@@ -263,3 +269,184 @@ def test_rows_show_their_cause_and_the_page_says_passing_hosts_are_hidden(tmp_pa
     # URL headers are not clipped: no height limit or overflow cut on the label.
     assert "max-height:226px" not in ran.stdout and "th.url div{writing-mode:vertical-rl;transform:rotate(180deg);" \
         "white-space:nowrap;padding:4px 2px}" in ran.stdout
+
+
+# --- Content-Security-Policy: nothing blocked, and the page still works ------------------------------
+class DevTools:
+    """Chromium driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``: JSON
+    messages ended by NUL, the browser reads fd 3 and writes fd 4). DevTools' own scripts are not
+    subject to the page's policy, so they can watch for violations and drive the controls."""
+
+    def __init__(self, tmp_path):
+        profile = tmp_path / ("devtools-%d" % len(list(tmp_path.iterdir())))
+        profile.mkdir()
+        to_browser_read, self._write = os.pipe()
+        self._read, from_browser_write = os.pipe()
+        command = [chromium_binary(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                   "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                   "--disable-sync", "--user-data-dir=%s" % profile, "--window-size=%d,%d" % (WIDTH, HEIGHT),
+                   "--remote-debugging-pipe", "about:blank"]
+        shell = 'exec "$@" 3<&%d 4>&%d' % (to_browser_read, from_browser_write)
+        self.process = subprocess.Popen(["bash", "-c", shell, "chromium"] + command, pass_fds=(to_browser_read, from_browser_write),
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(to_browser_read)
+        os.close(from_browser_write)
+        self._buffer = b""
+        self._next = 0
+        self.events = []
+        self.session = None
+
+    def close(self):
+        try:
+            self.call("Browser.close", session=False)
+        except Exception:  # the browser may be gone already; it is killed below either way
+            pass
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        os.close(self._write)
+        os.close(self._read)
+
+    def _message(self, deadline):
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._read], [], [], left)[0]:
+                raise TimeoutError("no answer from Chromium")
+            chunk = os.read(self._read, 1 << 16)
+            if not chunk:
+                raise EOFError("Chromium closed the pipe")
+            self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(raw)
+
+    def call(self, method, params=None, session=True, timeout=30):
+        self._next += 1
+        message = {"id": self._next, "method": method, "params": params or {}}
+        if session and self.session:
+            message["sessionId"] = self.session
+        os.write(self._write, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self._message(deadline)
+            if answer.get("id") == self._next:
+                assert "error" not in answer, answer
+                return answer.get("result", {})
+            self.events.append(answer)
+
+    def wait_for(self, method, timeout=30):
+        deadline = time.monotonic() + timeout
+        for index, event in enumerate(self.events):
+            if event.get("method") == method:
+                return self.events.pop(index)
+        while True:
+            event = self._message(deadline)
+            if event.get("method") == method:
+                return event
+            self.events.append(event)
+
+    def open(self, url):
+        target = self.call("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
+        self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)["sessionId"]
+        for method in ("Page.enable", "Runtime.enable", "Log.enable"):
+            self.call(method)
+        self.call("Page.addScriptToEvaluateOnNewDocument", {"source": (
+            "window.__violations = [];"
+            "document.addEventListener('securitypolicyviolation', function (e) {"
+            " window.__violations.push(e.effectiveDirective + ' ' + e.blockedURI); });")})
+        self.call("Page.navigate", {"url": url})
+        self.wait_for("Page.loadEventFired")
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
+        assert "exceptionDetails" not in result, result
+        return result["result"].get("value")
+
+    def policy_reports(self):
+        """Violations the page saw, and console or log lines about the policy or about errors."""
+        seen = list(self.evaluate("window.__violations"))
+        for event in self.events:
+            params = event.get("params") or {}
+            if event.get("method") == "Log.entryAdded":
+                entry = params["entry"]
+                if "Content Security Policy" in entry.get("text", "") or entry.get("level") == "error":
+                    seen.append("log: " + entry["text"])
+            elif event.get("method") == "Runtime.exceptionThrown":
+                seen.append("exception: %s" % params["exceptionDetails"].get("text"))
+        return seen
+
+
+@pytest.fixture
+def devtools(tmp_path):
+    if chromium_binary() is None:
+        pytest.skip("Chromium is not installed (Debian package 'chromium'); the browser test needs it")
+    browser = DevTools(tmp_path)
+    yield browser
+    browser.close()
+
+
+def _paged_fleet_page(folder):
+    """60 hosts (the recorded ones under many names), so that there is more than one page."""
+    results = golden.fleet_inputs()
+    many = {}
+    for copy_number in range(9):
+        for host, result in results.items():
+            many["c%d-%s" % (copy_number, host)] = result
+    path = folder / "paged.html"
+    path.write_text(fleet_report_html.render_html(fleet_report.build_fleet(many, golden.GENERATED_AT)), encoding="utf-8")
+    return path.as_uri()
+
+
+ROWS = "document.querySelectorAll('#matrix tbody tr').length"
+
+
+def _set(control, value, event):
+    return ("(function () { var c = document.getElementById(%s); c.%s = %s;"
+            " c.dispatchEvent(new Event(%s, {bubbles: true})); return true; }())"
+            % (json.dumps(control), "checked" if isinstance(value, bool) else "value", json.dumps(value), json.dumps(event)))
+
+
+def test_the_policy_blocks_nothing_and_filters_and_paging_still_work(tmp_path, devtools):
+    devtools.open(_paged_fleet_page(tmp_path))
+    assert devtools.evaluate("typeof window.__violations") == "object", "the watcher did not run"
+    assert devtools.evaluate("document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]').content") \
+        == fleet_report_html.CONTENT_SECURITY_POLICY
+    # The page's own script drew the matrix under the policy: 45 failing or unreachable hosts, 50 a page.
+    assert devtools.evaluate(ROWS) == 45
+    assert devtools.evaluate("document.getElementById('pageinfo').textContent") == " page 1 of 1 "
+    # The style applied: failed cells are red.
+    assert devtools.evaluate("getComputedStyle(document.querySelector('td.cF')).backgroundColor") == "rgb(207, 34, 46)"
+    # Paging: 25 rows a page, three pages of all 63 hosts; "next" moves to the second page.
+    devtools.evaluate(_set("status", "all", "change"))
+    devtools.evaluate(_set("pagesize", "25", "change"))
+    assert devtools.evaluate(ROWS) == 25
+    assert devtools.evaluate("document.getElementById('pageinfo').textContent") == " page 1 of 3 "
+    first = devtools.evaluate("document.querySelector('#matrix tbody th.host').textContent")
+    devtools.evaluate("document.getElementById('next').click(), true")
+    assert devtools.evaluate("document.getElementById('pageinfo').textContent") == " page 2 of 3 "
+    assert devtools.evaluate("document.querySelector('#matrix tbody th.host').textContent") != first
+    # Filters: a host name, then a URL.
+    devtools.evaluate(_set("filter", "c3-win11-hq-07", "input"))
+    assert devtools.evaluate(ROWS) == 1
+    assert devtools.evaluate("document.getElementById('pageinfo').textContent") == " page 1 of 1 "
+    assert devtools.evaluate("document.querySelectorAll('#matrix thead th.url').length") == 4
+    devtools.evaluate(_set("urlfilter", "winatp-gw", "input"))
+    assert devtools.evaluate("document.querySelectorAll('#matrix thead th.url').length") == 1
+    # A click on a cell shows its methods.
+    devtools.evaluate("document.querySelector('#matrix tbody td.c').click(), true")
+    assert "Testing URL" in devtools.evaluate("document.getElementById('detail').textContent")
+    assert devtools.policy_reports() == []
+
+
+def test_the_violation_watch_sees_a_script_the_policy_does_not_allow(tmp_path, devtools):
+    """The check above can fail: a page whose script differs from the hashed one is blocked and reported."""
+    page = fleet_report_html.render_html(fleet_report.build_fleet(golden.fleet_inputs(), golden.GENERATED_AT))
+    tampered = page.replace('"use strict";', '"use strict"; /* changed */', 1)
+    assert tampered != page
+    path = tmp_path / "tampered.html"
+    path.write_text(tampered, encoding="utf-8")
+    devtools.open(path.as_uri())
+    reports = devtools.policy_reports()
+    assert any("script-src" in report for report in reports), reports
+    assert devtools.evaluate(ROWS) == 0  # the script did not run

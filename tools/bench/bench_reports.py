@@ -258,6 +258,7 @@ def main(argv=None):
             sys.stderr.write(done.stderr)
             return done.returncode
         runs[mode] = json.loads(done.stdout)
+    load_after = os.getloadavg()[0]
     plain, with_history = runs["plain"], runs["history"]
     totals = plain["totals"]
     print("connectivity report benchmark: %d hosts x %d URLs = %d cells (%d hosts without result)"
@@ -268,7 +269,8 @@ def main(argv=None):
     what = "yesterday's reports and history entry in the folder" if args.scenario == "scheduled" \
         else "an empty report folder"
     print("  scenario: %s (%s)" % (args.scenario, what))
-    print("  load average before the runs: %.1f (the figures are wall time, CPU time in brackets)" % load)
+    print("  load average: %.1f before the runs, %.1f after (the figures are wall time, CPU time in brackets)"
+          % (load, load_after))
     print("  %-34s %22s %22s" % ("report stage", "no history", "with history"))
     plain_rows = {label: (wall, cpu) for label, wall, cpu in plain["rows"]}
     for label, wall, cpu in with_history["rows"]:

@@ -139,8 +139,8 @@ def test_other_schema_versions_are_refused_by_name(tmp_path, results):
     folder = tmp_path / "history"
     fleet_history.save_entry(str(folder), entry(results, "2026-07-01T09:00:00Z"), keep=10)
     newer = dict(entry(results, "2026-07-02T09:00:00Z"), version=fleet_history.SCHEMA_VERSION + 1)
-    (folder / "run-20260702T090000.000000Z-1-aaaa.jsonl").write_bytes(fleet_history.encode_entry(newer))
-    (folder / "run-20260703T090000.000000Z-1-bbbb.jsonl").write_text("not json\n")
+    (folder / "run-20260702T090000.000000Z-1-aaaaaaaa.jsonl").write_bytes(fleet_history.encode_entry(newer))
+    (folder / "run-20260703T090000.000000Z-1-bbbbbbbb.jsonl").write_text("not json\n")
     entries, warnings = fleet_history.load_entries(str(folder), 10)
     # The readable older entry is used; the two others are named with the reason, never misread.
     assert [e["generated_at"] for e in entries] == ["2026-07-01T09:00:00Z"]
