@@ -29,7 +29,6 @@ from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Seq
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COLLECTION = "purview.device_proxy"
 
 
 @functools.lru_cache(maxsize=None)
@@ -137,10 +136,6 @@ def read_doc_prose(root: str, path: str, option: str, field: str) -> Tuple[Any, 
     return _prose(_docs().plugin_doc(path, root).get("options") or {}, option)
 
 
-def read_fragment_prose(root: str, reference: str, option: str, field: str) -> Tuple[Any, ...]:
-    return _prose(_docs().fragment_doc(root, reference).get("options") or {}, option)
-
-
 def read_ps1(root: str, path: str, option: str, field: str) -> Tuple[Any, ...]:
     spec = _load_tool("gates/ps_argspec_check.py").read_ps_spec(path)
     return _as_tuple(_option(spec.get("options") or {}, option).get(field))
@@ -187,7 +182,7 @@ class Copy(NamedTuple):
     """One copy of a model list: where it is, how to read it, and how it must match."""
 
     model: str        # key of model_lists()
-    path: str         # relative to the repository (a doc fragment: its purview.device_proxy.* name)
+    path: str         # relative to the repository
     reader: Callable[[str, str, str, str], Tuple[Any, ...]]
     option: str       # option, variable, dotted suboption, or C# array name
     field: str = "choices"
@@ -230,7 +225,6 @@ COPIES: Tuple[Copy, ...] = (
     _role("clouds", "proxy_allowlist", "proxy_allowlist_cloud"),
     _readme("clouds", "proxy_allowlist", "proxy_allowlist_cloud"),
     # connectivity models
-    Copy("models", COLLECTION + ".catalog_selection", read_fragment_prose, "model", "V()", "set"),
     _doc("models", PROBE_DOC, "model"),
     Copy("models", LOOKUP, read_doc_prose, "model", "V()", "set"),
     _doc("models", TITLE, "model"),
@@ -240,7 +234,6 @@ COPIES: Tuple[Copy, ...] = (
     _readme("models", "connectivity_check", "connectivity_check_model"),
     _readme("models", "proxy_allowlist", "proxy_allowlist_model"),
     # the devices' OS names
-    Copy("os_names", COLLECTION + ".catalog_selection", read_fragment_prose, "os", "V()", "set"),
     Copy("os_names", LOOKUP, read_doc_prose, "os", "V()", "set"),
     _doc("os_names", TITLE, "os"),
     _role("os_names", "proxy_allowlist", "proxy_allowlist_os"),
@@ -314,7 +307,7 @@ def check(root: str = ROOT, copies: Sequence[Copy] = COPIES,
     lists = model_lists() if lists is None else lists
     problems = []
     for copy in copies:
-        path = copy.path if copy.path.startswith(COLLECTION + ".") else os.path.join(root, copy.path)
+        path = os.path.join(root, copy.path)
         where = "%s: %s (%s)" % (copy.path, copy.option, copy.field if copy.reader is not read_readme_row else "row")
         try:
             found = copy.reader(root, path, copy.option, copy.field)
