@@ -13,7 +13,10 @@ ansible-core merges them (``plugins/doc_fragments/``), so a fragment is checked 
 plugin that uses it gets the result.
 
 Usage: choice_lists.py [--check]     (the default; exit status 1 when any copy differs)
-Every problem names the file, the option and the difference.
+       choice_lists.py --write     (rewrite the copies that differ, then report what is left)
+Every problem names the file, the option and the difference. ``--write`` rewrites one-line YAML
+``choices:``/``default:`` values, role defaults, PowerShell spec values and the C# array; the
+README rows and the lookup's prose are sentences, so they are only checked.
 """
 
 from __future__ import annotations
@@ -321,11 +324,97 @@ def check(root: str = ROOT, copies: Sequence[Copy] = COPIES,
     return problems
 
 
+# --- rewriting the copies (--write) --------------------------------------------------------------
+
+def _yaml_flow(values: Sequence[Any]) -> str:
+    return "[%s]" % ", ".join(str(v) for v in values)
+
+
+def _ps_list(values: Sequence[Any]) -> str:
+    return ", ".join(str(v) if isinstance(v, int) else "'%s'" % v for v in values)
+
+
+def _rewrite_yaml_field(text: str, option: str, field: str, values: Sequence[Any], scalar: bool) -> str:
+    """Replace ``<field>: ...`` (one line) inside the block of ``<option>:`` (the last dotted name)."""
+    lines = text.split("\n")
+    name = option.split(".")[-1]
+    for index, line in enumerate(lines):
+        match = re.match(r"^(\s*)%s:\s*$" % re.escape(name), line)
+        if not match:
+            continue
+        indent = len(match.group(1))
+        for inner in range(index + 1, len(lines)):
+            body = lines[inner]
+            if body.strip() and len(body) - len(body.lstrip()) <= indent:
+                break
+            found = re.match(r"^(\s*)%s:\s*(.*)$" % re.escape(field), body)
+            if found and len(found.group(1)) > indent:
+                value = str(values[0]) if scalar else _yaml_flow(values)
+                lines[inner] = "%s%s: %s" % (found.group(1), field, value)
+                return "\n".join(lines)
+    raise CopyReadError("no one-line %s: under %s: to rewrite" % (field, option))
+
+
+def write_copy(root: str, copy: Copy, values: Sequence[Any]) -> None:
+    """Rewrite one copy to ``values`` (README prose is left to a person: it is only checked)."""
+    path = os.path.join(root, copy.path)
+    text = _read(path)
+    if copy.reader in (read_doc, read_role_spec):
+        new = _rewrite_yaml_field(text, copy.option, copy.field, values, copy.field == "default" and len(values) == 1
+                                  and copy.model not in LIST_VALUED)
+    elif copy.reader is read_role_defaults:
+        pattern = r"^%s:.*$" % re.escape(copy.option)
+        value = _yaml_flow(values) if copy.model in LIST_VALUED else str(values[0])
+        new, count = re.subn(pattern, "%s: %s" % (copy.option, value), text, count=1, flags=re.M)
+        if not count:
+            raise CopyReadError("%s is not in the defaults" % copy.option)
+    elif copy.reader is read_ps1:
+        block = re.search(r"^\s*%s\s*=\s*@\{" % re.escape(copy.option), text, re.M)
+        if not block:
+            raise CopyReadError("no %s = @{ in the spec" % copy.option)
+        field = re.compile(r"(%s\s*=\s*)([^;}\n]+)" % re.escape(copy.field))
+        found = field.search(text, block.end())
+        if not found:
+            raise CopyReadError("no %s = under %s" % (copy.field, copy.option))
+        new = text[:found.start(2)] + _ps_list(values) + " " * (found.group(2).endswith(" ")) + text[found.end(2):]
+    elif copy.reader is read_csharp_array:
+        match = re.search(r"(string\[\]\s+%s\s*=\s*(?:new\s+string\[\]\s*)?\{)([^}]*)(\})" % re.escape(copy.option), text)
+        if not match:
+            raise CopyReadError("no string[] %s = { ... } array" % copy.option)
+        new = text[:match.start(2)] + " " + ", ".join('"%s"' % v for v in values) + " " + text[match.end(2):]
+    else:
+        return
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(new)
+
+
+# Model lists whose copies are lists even with one value (methods, formats); plan defaults are scalars.
+LIST_VALUED = frozenset(("clouds", "models", "os_names", "methods", "report_formats"))
+
+
+def write(root: str = ROOT, copies: Sequence[Copy] = COPIES,
+          lists: Optional[Mapping[str, Tuple[Any, ...]]] = None) -> List[str]:
+    """Rewrite every differing copy that can be generated; the problems left (README prose, unreadable)."""
+    lists = model_lists() if lists is None else lists
+    for copy in copies:
+        if copy.reader is read_readme_row or copy.reader is read_doc_prose:
+            continue
+        if not check(root, [copy], lists):
+            continue
+        try:
+            write_copy(root, copy, lists[copy.model])
+        except CopyReadError:
+            pass  # check() below reports it
+    return check(root, copies, lists)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="compare every copy with the model (the default)")
-    parser.parse_args(argv)
-    problems = check()
+    parser.add_argument("--write", action="store_true",
+                        help="rewrite the copies that differ (documentation, specs, role files, C#); README prose is only checked")
+    args = parser.parse_args(argv)
+    problems = write() if args.write else check()
     for problem in problems:
         print(problem)
     if problems:

@@ -173,3 +173,30 @@ def test_main_fails_and_prints_the_problems(monkeypatch, capsys):
     assert "a.yml: x (choices)" in capsys.readouterr().out
     monkeypatch.setattr(tool, "check", lambda: [])
     assert tool.main([]) == 0
+
+
+def _files_of(copies):
+    return sorted({copy.path for copy in copies})
+
+
+def test_write_regenerates_every_method_copy_for_a_sixth_method(tmp_path):
+    copies = [copy for copy in tool.COPIES if copy.model == "methods"]
+    root = _copy_tree(tmp_path, *_files_of(copies))
+    lists = dict(tool.model_lists())
+    lists["methods"] = lists["methods"] + ("sixth",)
+    assert len(tool.check(root, copies, lists)) == len(copies)
+    assert tool.write(root, copies, lists) == []
+    assert tool.check(root, copies, lists) == []
+    # The rewritten files still read as what they are (YAML documentation, PowerShell spec).
+    spec = tool._load_tool("gates/ps_argspec_check.py").read_ps_spec(os.path.join(root, "plugins/modules/device_connectivity_probe.ps1"))
+    assert spec["options"]["methods"]["default"][-1] == "sixth"
+
+
+def test_write_leaves_readme_and_prose_copies_to_a_person(tmp_path):
+    copies = [copy for copy in tool.COPIES if copy.model == "clouds"]
+    root = _copy_tree(tmp_path, *_files_of(copies))
+    lists = dict(tool.model_lists())
+    lists["clouds"] = lists["clouds"] + ("moon",)
+    left = tool.write(root, copies, lists)
+    assert sorted(p.split(":")[0] for p in left) == ["plugins/lookup/service_urls.py", "roles/proxy_allowlist/README.md"]
+    assert all("missing 'moon'" in p for p in left)
