@@ -409,7 +409,7 @@ def write(root: str = ROOT, copies: Sequence[Copy] = COPIES,
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--check", action="store_true", help="compare every copy with the model (the default)")
     parser.add_argument("--write", action="store_true",
                         help="rewrite the copies that differ (documentation, specs, role files, C#); README prose is only checked")
