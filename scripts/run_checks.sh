@@ -63,6 +63,7 @@ check_gates() {
     # PowerShell argument specs against the modules' documentation (what
     # validate-modules would check with pwsh).
     python tools/gates/ps_argspec_check.py || rc=1
+    python tools/gates/choice_lists.py --check || rc=1  # docs, specs, roles, READMEs against the Python model
     # Every DllImport, struct, callback and constant of the C# against
     # Microsoft's win32metadata (no mono needed: it reads both as text).
     python tools/gates/pinvoke_gate.py || rc=1

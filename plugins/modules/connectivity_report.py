@@ -116,6 +116,18 @@ notes:
     lists what would change) and diff (file names and sizes).
   - With a history every run is a change (a new entry is written).
   - The action runs on the controller whatever the connection of the host is.
+attributes:
+  check_mode:
+    support: full
+    details: Nothing is written and no history entry is added or removed; RV(changed_files) lists what would change.
+  diff_mode:
+    support: full
+    details: The names and sizes of the report files that change.
+  platform:
+    platforms: all
+    details: The action runs on the controller and writes there, whatever the platform of the host.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 seealso:
   - module: purview.device_proxy.device_connectivity_probe
 """

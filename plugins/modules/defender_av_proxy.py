@@ -91,6 +91,17 @@ notes:
     task fails saying so.
   - Runs only through its action plugin (the controller half); calling the PowerShell script directly
     is not supported.
+attributes:
+  check_mode:
+    support: full
+    details: Reports what would change and changes nothing.
+  diff_mode:
+    support: full
+    details: The registry values before and after, in C(.reg) file notation.
+  platform:
+    platforms: windows
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 seealso:
   - module: purview.device_proxy.telemetry_proxy
   - module: purview.device_proxy.winhttp_proxy

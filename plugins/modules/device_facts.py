@@ -54,6 +54,17 @@ notes:
     hypervisors (Hyper-V, VMware, VirtualBox, QEMU/KVM, Xen, Parallels, cloud providers).
   - Runs only through its action plugin (the controller half); calling the PowerShell script
     directly is not supported.
+attributes:
+  check_mode:
+    support: full
+    details: Nothing on the device is ever changed, so the facts are gathered in check mode too.
+  diff_mode:
+    support: none
+    details: Nothing is changed, so there is no difference to show.
+  platform:
+    platforms: windows
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 seealso:
   - module: purview.device_proxy.telemetry_proxy
   - module: purview.device_proxy.winhttp_proxy

@@ -47,6 +47,18 @@ options:
 notes:
   - Nothing here runs on Windows; the files are checked against Samba's Registry.pol parser and the
     WMI queries against the topology rules in the collection's tests, not on a domain controller.
+attributes:
+  check_mode:
+    support: full
+    details: Nothing is written; RV(changed_files) lists the files that would be.
+  diff_mode:
+    support: full
+    details: The names and sizes of the files that change.
+  platform:
+    platforms: all
+    details: The action runs on the controller and writes there, whatever the platform of the host.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 seealso:
   - name: Registry Policy File Format
     description: The format of the Registry.pol files written here.

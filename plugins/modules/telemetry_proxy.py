@@ -58,6 +58,17 @@ notes:
     they were before and the task fails saying so; no half-applied configuration is left behind.
   - Runs only through its action plugin (the controller half); calling the PowerShell script
     directly is not supported.
+attributes:
+  check_mode:
+    support: full
+    details: Reports what would change and changes nothing.
+  diff_mode:
+    support: full
+    details: The registry values before and after, in C(.reg) file notation.
+  platform:
+    platforms: windows
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 seealso:
   - module: purview.device_proxy.winhttp_proxy
   - module: purview.device_proxy.device_facts

@@ -122,6 +122,17 @@ notes:
     WinHTTP would write only the WOW6432Node copy, so the task refuses before writing.
   - Runs only through its action plugin (the controller half); calling the PowerShell script
     directly is not supported.
+attributes:
+  check_mode:
+    support: full
+    details: Reports what would change and changes nothing.
+  diff_mode:
+    support: full
+    details: For each registry view, the C(netsh) command that produces its setting, before and after.
+  platform:
+    platforms: windows
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 seealso:
   - module: purview.device_proxy.telemetry_proxy
   - module: purview.device_proxy.device_facts

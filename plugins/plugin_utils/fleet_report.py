@@ -124,7 +124,7 @@ FLEET_SCHEMA: Dict[str, Any] = {
                             "properties": {
                                 "strict": {"enum": [cv.PASS, cv.FAIL, cv.UNTESTED]},
                                 "analyzer": {"enum": [cv.PASS, cv.FAIL]},
-                                "methods": {"type": "array", "minItems": 5, "maxItems": 5,
+                                "methods": {"type": "array", "minItems": len(cv.METHODS), "maxItems": len(cv.METHODS),
                                             "items": {"type": "string", "pattern": _TOKEN_RE}},
                                 "ms": {"type": ["integer", "null"]},
                             },
@@ -140,7 +140,7 @@ FLEET_SCHEMA: Dict[str, Any] = {
                                 "url": {"type": "string"},
                                 "diagnosis": {"type": "string"},
                                 "methods": {
-                                    "type": "array", "minItems": 5, "maxItems": 5,
+                                    "type": "array", "minItems": len(cv.METHODS), "maxItems": len(cv.METHODS),
                                     "description": "methods 1-5 in order; null where the method doesn't exist",
                                     "items": {
                                         "type": ["object", "null"],
@@ -349,7 +349,7 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
         try:
             unusual = strict not in _STRICT or analyzer not in _ANALYZER or url.get("channel") not in _CHANNELS \
                 or (ms is not None and not isinstance(ms, int)) \
-                or (tokens is not None and (not isinstance(tokens, list) or len(tokens) != 5
+                or (tokens is not None and (not isinstance(tokens, list) or len(tokens) != len(cv.METHODS)
                                             or tuple(tokens) not in known_tokens))
         except TypeError:  # an unhashable value where a word belongs
             unusual = True
@@ -365,7 +365,7 @@ def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: 
         cells[index] = {"strict": strict, "analyzer": analyzer, "methods": tokens, "ms": ms}
         if (strict if use_strict else analyzer) == fail:
             probes = url.get("probes")
-            if not isinstance(probes, list) or len(probes) != 5 or not isinstance(url.get("diagnosis"), str):
+            if not isinstance(probes, list) or len(probes) != len(cv.METHODS) or not isinstance(url.get("diagnosis"), str):
                 _check_url(host, position, url)
             url_rows[index]["failed_hosts"] += 1
             diagnosis = url["diagnosis"]

@@ -24,6 +24,7 @@ Exit status: 0 when every module agrees, 1 on any mismatch or unreadable module.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import re
 import sys
@@ -293,8 +294,24 @@ def read_doc_options(path: str) -> Dict[str, Any]:
                 doc = yaml.safe_load(statement.value.value) or {}
             except yaml.YAMLError as err:
                 raise SpecReadError("%s: DOCUMENTATION is not valid YAML: %s" % (name, err)) from None
+            # With the collection's doc fragments merged, as ansible-doc shows the options.
+            try:
+                _plugin_docs().merge_collection_fragments(_plugin_docs().collection_root(path), doc)
+            except ValueError as err:
+                raise SpecReadError("%s: %s" % (name, err)) from None
             return doc.get("options") or {}
     raise SpecReadError("%s: no DOCUMENTATION" % name)
+
+
+def _plugin_docs():
+    """tools/gates/plugin_docs.py, loaded by path (tools/ is not a package)."""
+    if "purview_plugin_docs" not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            "purview_plugin_docs", os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugin_docs.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules["purview_plugin_docs"] = module
+    return sys.modules["purview_plugin_docs"]
 
 
 def _normalise(key: str, value: Any) -> Any:

@@ -22,7 +22,8 @@ PLUGINS = ROOT / "plugins"
 ENTRY_POINTS = {"ActionModule": "action", "FilterModule": "filter", "LookupModule": "lookup",
                 "TestModule": "test", "CallbackModule": "callback", "InventoryModule": "inventory",
                 "Connection": "connection", "BecomeModule": "become", "CacheModule": "cache",
-                "ShellModule": "shell", "StrategyModule": "strategy", "VarsModule": "vars"}
+                "ShellModule": "shell", "StrategyModule": "strategy", "VarsModule": "vars",
+                "ModuleDocFragment": "doc_fragments"}
 
 # Names that may repeat, each with its reason.
 # The Win32 structures are declared once, in WinHttpNative.cs: a module's C# utils are compiled
