@@ -484,6 +484,27 @@ FAIL_POLICIES = ("any", "required", "never")
 FAIL_VERDICTS = ("strict", "analyzer")
 
 
+def strict_unavailable_reason(result: Any, verdict: str) -> Optional[str]:
+    """Why ``result`` (a device probe's task result) has no strict verdict, or None when it has one.
+
+    The sensor runs as SYSTEM and methods 1 and 2 depend on the account: when the device's route
+    is one of them and the probes ran as another account, those URLs are ``untested`` and the
+    strict verdict cannot be given. Such a host has no result under it, never a pass.
+    """
+    if verdict != "strict" or not isinstance(result, Mapping):
+        return None
+    identity = result.get("identity")
+    urls = result.get("urls")
+    if not isinstance(identity, Mapping) or identity.get("system") is not False or not isinstance(urls, list):
+        return None
+    if not any(isinstance(url, Mapping) and url.get("strict") == UNTESTED for url in urls):
+        return None
+    withheld = ", ".join(str(METHOD_NUMBERS.get(m, m)) for m in identity.get("withheld_methods") or ())
+    return ("no result under the strict verdict: the probes ran as %s, not SYSTEM, and the device's route is "
+            "a method whose result depends on the account (methods %s); run the check with become (SYSTEM), "
+            "or report with fail_verdict analyzer" % (identity.get("user") or "another account", withheld or "1, 2"))
+
+
 def policy_failures(summary: Mapping[str, Any], policy: str = "any", verdict: str = "strict") -> List[str]:
     """The URLs that make a host fail under ``policy`` (empty list: the host passes)."""
     if policy not in FAIL_POLICIES:

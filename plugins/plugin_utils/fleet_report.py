@@ -313,6 +313,9 @@ def _host_order(host: Mapping[str, Any]) -> Tuple[int, int, str]:
 def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: List[Dict[str, Any]],
                 verdict: str, known_tokens: set) -> Dict[str, Any]:
     result = analyzer_import.strict_unavailable(result, verdict)  # results read from analyzer files
+    not_system = cv.strict_unavailable_reason(result, verdict)  # probed as a user: no strict verdict
+    if not_system:
+        result = {"msg": not_system}
     if not _is_test_result(result):
         message = None
         if isinstance(result, Mapping):

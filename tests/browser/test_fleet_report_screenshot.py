@@ -118,11 +118,11 @@ def test_rendered_matrix_lists_failures_first(tmp_path, page_url):
     assert {"filter", "status", "urlfilter", "channel", "pagesize", "prev", "next"} <= dom.ids
     classes = [row[0] for row in dom.rows]
     # Default view: failing hosts and hosts without a result, no-result first, then by failures.
-    assert classes == ["rownone", "rownone", "rowfail", "rowfail", "rowfail"], classes
+    assert classes == ["rownone", "rownone", "rownone", "rowfail", "rowfail", "rowfail"], classes
     hosts = [row[1] for row in dom.rows]
-    assert hosts[2] == "win11-hq-07.corp.example"
-    assert dom.rows[2][2] == ["cW", "cW", "cW", "cW"]
-    assert "cF" in dom.rows[3][2] + dom.rows[4][2]
+    assert hosts[3] == "win11-hq-07.corp.example"
+    assert dom.rows[3][2] == ["cW", "cW", "cW", "cW"]
+    assert "cF" in dom.rows[4][2] + dom.rows[5][2]
     assert re.search(r'id="pageinfo"[^>]*> page 1 of 1 <', ran.stdout)
 
 
@@ -256,13 +256,14 @@ def test_history_screenshot_shows_since_section_and_changed_cell(tmp_path, histo
 def test_rows_show_their_cause_and_the_page_says_passing_hosts_are_hidden(tmp_path, page_url):
     ran = run_chromium(tmp_path, page_url, "--dump-dom")
     assert ran.returncode == 0, ran.stderr[-2000:]
-    assert re.search(r'<div id="hidden-note">2 passing hosts are hidden; choose Show: all hosts to list them.</div>',
+    assert re.search(r'<div id="hidden-note">1 passing host is hidden; choose Show: all hosts to list them.</div>',
                      ran.stdout)
     causes = re.findall(r'<td class="cause" title="[^"]*">([^<]*)</td>', ran.stdout)
-    assert len(causes) == 5  # one per row drawn
+    assert len(causes) == 6  # one per row drawn
     assert causes[0] == "no result: ntlm: the specified credentials were rejected by the server"
-    assert causes[1] == "no result: the host was unreachable or failed before the test"
-    assert causes[2].startswith("4 - Named proxy (the configured method) failed: 407")
+    assert causes[1].startswith("no result under the strict verdict: the probes ran as ")
+    assert causes[2] == "no result: the host was unreachable or failed before the test"
+    assert causes[3].startswith("4 - Named proxy (the configured method) failed: 407")
     # Cells say in words what their letter means.
     assert re.search(r'<td class="c cW" data-u="\d" title="the configured method failed, another worked">W</td>',
                      ran.stdout)
@@ -412,9 +413,10 @@ def test_the_policy_blocks_nothing_and_filters_and_paging_still_work(tmp_path, d
     assert devtools.evaluate("typeof window.__violations") == "object", "the watcher did not run"
     assert devtools.evaluate("document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]').content") \
         == fleet_report_html.CONTENT_SECURITY_POLICY
-    # The page's own script drew the matrix under the policy: 45 failing or unreachable hosts, 50 a page.
-    assert devtools.evaluate(ROWS) == 45
-    assert devtools.evaluate("document.getElementById('pageinfo').textContent") == " page 1 of 1 "
+    # The page's own script drew the matrix under the policy: 54 failing hosts or hosts without a
+    # result (6 of each copy's 7), 50 a page.
+    assert devtools.evaluate(ROWS) == 50
+    assert devtools.evaluate("document.getElementById('pageinfo').textContent") == " page 1 of 2 "
     # The style applied: failed cells are red.
     assert devtools.evaluate("getComputedStyle(document.querySelector('td.cF')).backgroundColor") == "rgb(207, 34, 46)"
     # Paging: 25 rows a page, three pages of all 63 hosts; "next" moves to the second page.

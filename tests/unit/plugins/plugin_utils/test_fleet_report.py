@@ -83,11 +83,12 @@ def test_schema_rejects_a_broken_report(fleet):
 
 def test_hosts_are_ordered_failures_first(fleet):
     order = [(h["verdict"], h["failed"], h["host"]) for h in fleet["hosts"]]
-    assert [v for v, _f, _h in order] == ["no-result"] * 2 + ["fail"] * 3 + ["pass"] * 2
+    # Three without a result: two unreachable, and the device probed as a user (no strict verdict).
+    assert [v for v, _f, _h in order] == ["no-result"] * 3 + ["fail"] * 3 + ["pass"] * 1
     fails = [f for v, f, _h in order if v == "fail"]
     assert fails == sorted(fails, reverse=True)
-    assert fleet["totals"] == {"hosts": 7, "tested": 5, "no_result": 2, "passed": 2, "failed": 3, "urls": 4,
-                               "cells": 20, "failed_cells": 8}
+    assert fleet["totals"] == {"hosts": 7, "tested": 4, "no_result": 3, "passed": 1, "failed": 3, "urls": 4,
+                               "cells": 16, "failed_cells": 8}
 
 
 def test_unreachable_host_keeps_its_message(fleet):
@@ -118,13 +119,15 @@ def test_junit_has_one_case_per_host_and_url(fleet):
     assert len(suites) == 7
     cases = root.findall("testsuite/testcase")
     tested = [c for c in cases if c.get("name") != "device_connectivity_probe"]
-    assert len(tested) == 20
-    assert int(root.get("tests")) == len(cases) == 22
+    assert len(tested) == 16
+    assert int(root.get("tests")) == len(cases) == 19
     assert int(root.get("failures")) == len(root.findall("testsuite/testcase/failure")) == 8
-    assert int(root.get("errors")) == 2
-    # Two URLs past the deadline, and the four URLs of the host that ran as another account than
-    # SYSTEM: its method 1 results depend on the account, so they are untested, never passed.
-    assert int(root.get("skipped")) == len(root.findall("testsuite/testcase/skipped")) == 6
+    # Two unreachable hosts, and the host that ran as another account than SYSTEM: its route
+    # (method 1) depends on the account, so it has no strict result, never a pass.
+    assert int(root.get("errors")) == 3
+    assert "not SYSTEM" in ET.tostring(root, encoding="unicode")
+    # Two URLs past the deadline.
+    assert int(root.get("skipped")) == len(root.findall("testsuite/testcase/skipped")) == 2
     for suite in suites:
         assert int(suite.get("tests")) == len(suite.findall("testcase"))
 
@@ -179,13 +182,13 @@ def test_html_data_lists_failures_first(fleet):
     data_attrs, data_text = next(s for s in page.scripts if s[0].get("id") == "fleet-data")
     data = json.loads(data_text)
     verdicts = [h[1] for h in data["hosts"]]
-    assert verdicts == ["no-result"] * 2 + ["fail"] * 3 + ["pass"] * 2
+    assert verdicts == ["no-result"] * 3 + ["fail"] * 3 + ["pass"] * 1
     letters = {h[0]: h[6] for h in data["hosts"]}
     assert letters["win11-hq-07.corp.example"] == "WWWW"      # named proxy 407, direct works
     assert letters["win10-lab-03.corp.example"] == "PPWF"     # blob TLS on default; settings-win unresolvable
     assert letters["srv2022-dc-02.corp.example"] == "WWUU"      # only "proxy disabled" answered
     assert letters["win10-branch-01.corp.example"] == "PPPP"
-    assert data["hosts"][2][7] == {"0": "S200 F12180 S200 F407 S200", "1": "S200 F12180 S200 F407 S200",
+    assert data["hosts"][3][7] == {"0": "S200 F12180 S200 F407 S200", "1": "S200 F12180 S200 F407 S200",
                                    "2": "S400 F12180 S400 F407 S400", "3": "S200 F12180 S200 F407 S200"}
 
 
@@ -263,7 +266,8 @@ def test_junit_failure_is_the_hosts_analyzer_block(results, fleet):
 
 
 def test_junit_names_stay_the_same_across_runs(results):
-    before = ET.fromstring(fleet_report.render_junit(fleet_report.build_fleet(results, "2026-07-01T00:00:00Z")))
+    before = ET.fromstring(fleet_report.render_junit(fleet_report.build_fleet(results, "2026-07-01T00:00:00Z",
+                                                                              verdict="analyzer")))
     changed = dict(results)
     changed["win11-hq-07.corp.example"] = results["win10-branch-01.corp.example"]  # it passes now
     after = ET.fromstring(fleet_report.render_junit(fleet_report.build_fleet(changed, "2026-07-02T00:00:00Z",
@@ -362,7 +366,9 @@ def test_one_renderer_per_format(results, fleet):
 def test_summary_lists_totals_and_failing_hosts(fleet):
     text = fleet_report.render_summary(fleet)
     lines = text.splitlines()
-    assert lines[1] == "7 hosts: 3 failing, 2 passing, 2 without result; 4 URLs, 8 of 20 cells failed"
+    assert lines[1] == "7 hosts: 3 failing, 1 passing, 3 without result; 4 URLs, 8 of 16 cells failed"
+    assert any(line.startswith("  win11-dev-12.corp.example: no result under the strict verdict: the probes ran as ")
+               for line in lines)
     assert lines[2] == "No earlier run to compare with."
     assert "  win10-branch-09.corp.example: no result: ntlm: the specified credentials were rejected by the server" in lines
     assert "  win11-hq-07.corp.example: 4 URL(s) failed" in lines
