@@ -150,7 +150,8 @@ _NAMES_RE = "|".join(re.escape(name) for name in sorted(set(METHOD_NAMES.values(
 _LINE_RE = re.compile(
     r"^(?P<number>[0-9]+(?:\.[0-9]+)?) - (?P<name>" + _NAMES_RE + r")(?: \((?P<proxy>[^()]*)\))?: "
     r"(?:(?P<missing>Doesn[\u2019']t exist)|(?P<word>Succeeded|Failed)(?: \((?P<code>[^()]*)\))?)$")
-# The analyzer binary also holds " 4.1 - Named proxy ( " and "Proxy config: Method=..." (FACTS section 5):
+# The analyzer binary also holds " 4.1 - Named proxy ( " and "Proxy config: Method=..."
+# (docs/reference/connectivity-analyzer.md#output):
 # their meaning is unknown, so they are read past and never counted.
 _IGNORED_IN_BLOCK_RE = re.compile(r"^(?:[0-9]+\.[0-9]+ - .*|Proxy config: .*)$")
 _LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 from unittest.mock import MagicMock
 
 import jsonschema
@@ -21,6 +22,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "connectivity_report")
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", ".."))
 _spec = importlib.util.spec_from_file_location("regenerate_golden", os.path.join(FIXTURES, "regenerate_golden.py"))
 golden = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(golden)
@@ -164,3 +166,13 @@ def test_report_example_renders_every_report_from_the_example_data(tmp_path):
     assert "no result: no result" not in summary
     assert '<section id="since">' in (tmp_path / "connectivity-fleet.html").read_text()
     jsonschema.validate(json.loads((tmp_path / "connectivity-fleet.json").read_text()), fleet_report.FLEET_SCHEMA)
+
+
+def test_reports_page_counts_the_example_data_as_the_reports_do(results):
+    # docs/reports.md describes `make report-example`'s data in numbers; they are the fleet's totals.
+    with open(os.path.join(ROOT, "docs", "reports.md"), encoding="utf-8") as handle:
+        text = " ".join(handle.read().split())
+    said = re.search(r"render them from the example data \((\d+) devices, (\d+) of them without a result", text)
+    assert said, "docs/reports.md no longer describes the example data"
+    totals = fleet_report.build_fleet(results, golden.GENERATED_AT)["totals"]
+    assert (int(said.group(1)), int(said.group(2))) == (totals["hosts"], totals["no_result"])
