@@ -221,7 +221,9 @@ def test_default_run_compiles_every_csharp_module_util():
 def test_the_probe_and_the_proxy_modules_load_their_csharp_utils():
     loaded = {os.path.basename(module): sorted(os.path.basename(util) for util in utils)
               for module, utils in gate.find_csharp_modules(ROOT)}
-    assert loaded["device_connectivity_probe.ps1"] == ["WinHttpProbeScheduler.cs", "WinHttpProbeTransport.cs"]
+    # The probe also reads WinHTTP's default proxy through the API (WinHttpProxyConfig).
+    assert loaded["device_connectivity_probe.ps1"] == ["WinHttpProbeScheduler.cs", "WinHttpProbeTransport.cs",
+                                                       "WinHttpProxyConfig.cs"]
     assert loaded["winhttp_proxy.ps1"] == ["WinHttpProxyConfig.cs"]
 
 
