@@ -40,7 +40,6 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog impor
     parse_host,
 )
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_probes import (  # noqa: F401 - re-exported
-    ANALYZER_ACCEPTED,
     probe_channel,
     probe_details,
     probe_os,

@@ -111,7 +111,7 @@ def _rsop_touches(setting: Mapping[str, Any], where: str) -> List[Tuple[Registry
         return [(location, DELETE, False) for location in MANAGED_LOCATIONS if normal_key(location.path) == normal_key(key)]
     if directive in (preg.DELETE_VALUES, preg.DELETE_KEYS):
         try:
-            _, names = preg.name_list(_rsop_bytes(setting.get("value"), where + ".value"), 0)
+            _end, names = preg.name_list(_rsop_bytes(setting.get("value"), where + ".value"), 0)
         except RegistryPolError as err:
             raise PolicyEvidenceError(where + ".value", err.rule, err.message) from None
         if directive == preg.DELETE_VALUES:

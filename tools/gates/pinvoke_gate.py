@@ -129,7 +129,7 @@ def _split_params(text: str) -> List[MetaParam]:
     for char in text + ",":
         if char == "," and depth == 0:
             if current.strip():
-                name, _, annotation = current.partition(":")
+                name, _colon, annotation = current.partition(":")
                 params.append(MetaParam(name.strip(), _strip_namespaces(annotation)))
             current = ""
             continue
@@ -394,7 +394,7 @@ def parse_csharp(path: str, text: Optional[str] = None) -> CsFile:
             continue
         options = dll_import.group(2)
         returned = re.search(r"\[\s*return\s*:([^\]]*)\]", attributes)
-        marshal, _ = _marshal(returned.group(1) if returned else "")
+        marshal, _size = _marshal(returned.group(1) if returned else "")
         entry = _attribute_value(options, "EntryPoint")
         charset = _attribute_value(options, "CharSet") or ""
         result.imports.append(CsImport(
@@ -408,7 +408,7 @@ def parse_csharp(path: str, text: Optional[str] = None) -> CsFile:
         if "UnmanagedFunctionPointer" not in attributes:
             continue
         returned = re.search(r"\[\s*return\s*:([^\]]*)\]", attributes)
-        marshal, _ = _marshal(returned.group(1) if returned else "")
+        marshal, _size = _marshal(returned.group(1) if returned else "")
         charset = _attribute_value(attributes, "CharSet") or ""
         result.delegates[found.group("name")] = CsImport(
             path=path, line=_line_of(source, found.start("name")), name=found.group("name"), dll="",
@@ -722,10 +722,10 @@ def read_exemptions(path: str = EXEMPTIONS) -> Dict[str, str]:
             if not line:
                 continue
             if line.startswith("struct:"):
-                name, _, why = line[len("struct:"):].partition(":")
+                name, _colon, why = line[len("struct:"):].partition(":")
                 exemptions["struct:" + name.strip()] = why.strip()
             else:
-                name, _, parts = line.partition("=")
+                name, _equals, parts = line.partition("=")
                 exemptions[name.strip()] = parts.strip()
     return exemptions
 

@@ -19,7 +19,7 @@ import json
 import os
 import re
 import tempfile
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 from unittest import mock
 from unittest.mock import MagicMock
 

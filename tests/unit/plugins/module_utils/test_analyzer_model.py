@@ -24,7 +24,6 @@ def _read(path: str) -> str:
         return handle.read()
 
 
-CSHARP = os.path.join(ROOT, "plugins", "module_utils", "WinHttpProbeModel.cs")
 def test_csharp_enum_numbers_are_the_model():
     body = re.search(r"public enum ProbeMethod\s*\{([^}]*)\}", _read(CSHARP)).group(1)
     numbers = [int(n) for n in re.findall(r"=\s*(\d+)", body)]

@@ -50,7 +50,7 @@ WNS_HOSTS = {"*.wns.windows.com", "login.live.com", "login.microsoftonline.com"}
 
 def combinations():
     for cloud in CLOUDS:
-        regions = [r for r in CATALOG.regions(cloud)]
+        regions = list(CATALOG.regions(cloud))
         for model in MODELS:
             for os_name in OS_NAMES:
                 for region in regions + ["all"]:
