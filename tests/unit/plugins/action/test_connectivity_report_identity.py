@@ -12,13 +12,17 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
-from ansible_collections.purview.device_proxy.tests.unit.plugins.action.test_connectivity_report import (  # noqa: F401
+from ansible_collections.purview.device_proxy.tests.unit.plugins.action.test_connectivity_report import (
     golden,
-    results,
     run_report,
 )
 
 HOST = golden.HOSTS["not_system"]
+
+
+@pytest.fixture(scope="module")
+def results():
+    return golden.fleet_inputs()
 
 
 def entry(fleet):
