@@ -16,6 +16,7 @@ Run with `python -m pytest -q tests/distribution/test_readme_walkthrough.py`.
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shlex
@@ -136,12 +137,23 @@ def test_the_walkthrough_runs_as_written(tmp_path, setup):
         "plan: desktop-04's stale proxy is reported"
     assert re.search(r"\[W\d+\] telemetry_proxy: WPAD network: .* was not written by this collection: reported only",
                      proc.stdout), "plan: why the stale proxy is only reported"
+    # The summary stays short; the full review is in files, one row per device and setting.
+    plan_output = proc.stdout[proc.stdout.index("purview.device_proxy.plan "):proc.stdout.index(">>> [", proc.stdout.index("purview.device_proxy.plan "))]
+    assert len(plan_output.splitlines()) <= 62, plan_output  # the command's echo line and 60 lines of output
+    assert re.search(r"laptop-02: winhttp_proxy refuse: roaming device", proc.stdout), "plan: the host that needs a decision"
+    with open(work / "plan" / "plan-review.csv", newline="", encoding="utf-8") as handle:
+        review_rows = list(csv.DictReader(handle))
+    assert len(review_rows) == 5 * 4 and {row["host"] for row in review_rows} == {
+        "desktop-01", "laptop-02", "server-03", "cmdb-05", "desktop-04"}
+    assert (work / "plan" / "plan-review.md").exists() and (work / "plan" / "plan-review.json").exists()
     squid_conf = (work / "squid.conf").read_text(encoding="utf-8")
     assert squid_conf.index("# BEGIN purview.device_proxy allowlist") < squid_conf.index(
         "http_access allow localnet authenticated") < squid_conf.index("ssl_bump bump all")
     assert sorted(p.name for p in (work / "allowlist").iterdir()) == [
         "mde-domains.txt", "mde-proxy-team.csv", "mde-proxy-team.md", "mde-proxy.pac", "mde-squid.conf"]
-    assert "www.microsoft.com,80,http,/pkiops/*" in (work / "allowlist" / "mde-proxy-team.csv").read_text(encoding="utf-8")
+    with open(work / "allowlist" / "mde-proxy-team.csv", newline="", encoding="utf-8") as handle:
+        team_rows = [row[:4] for row in csv.reader(handle)]
+    assert ["www.microsoft.com", "80", "http", "/pkiops/*"] in team_rows
     assert "Nothing was reachable from this host" in proc.stdout, "check_network's verdict offline"
     # export_group_policy: one folder per device class, the WinHTTP script only for the stable one.
     gpo = work / "group-policy"
