@@ -12,7 +12,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.modules.fleet_plan import DOCUMENTATION
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import fleet
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import fleet, readable_facts
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan_review import console_review
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan_review_files import file_paths, review_files, write_review
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.windows_module import (
@@ -134,7 +134,10 @@ class ActionModule(ActionBase):
                 return fleet.supplied_facts(host, variables, play)
         else:
             read_facts = fleet.gathered_facts
-        plans, errors = fleet.plan_fleet(hosts, play, read_facts)
+        # Supplied facts are checked against the facts contract and their readable forms encoded;
+        # this run's device_facts output is the contract's source and is read as it is.
+        check = readable_facts.checked_facts if params["facts_from"] == "supplied" else None
+        plans, errors = fleet.plan_fleet(hosts, play, read_facts, check)
         review_dir = os.path.abspath(params["review_dir"]) if params.get("review_dir") else None
         files: Dict[str, str] = {}
         if review_dir:
