@@ -260,6 +260,7 @@ VALID_ARGS = {
     "device_connectivity_probe": {"catalog": True},
     "network_url_probe": {"urls": ["https://127.0.0.1:9/"]},
     "connectivity_report": {"dest": "{{ playbook_dir }}/reports"},
+    "fleet_plan": {"hosts": []},
     "group_policy_export": {"dest": "{{ playbook_dir }}/group-policy",
                             "devices": {"pc-1": {"inputs": {"network_mode": "wpad"}, "facts": {}}}},
     "squid_allowlist": {"path": "{{ playbook_dir }}/squid.conf", "state": "absent", "validate": False,
