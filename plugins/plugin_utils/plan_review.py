@@ -151,3 +151,128 @@ def fleet_review(plans: Any) -> List[str]:
         rationale = _CLAUSE.join(sample.split(_CLAUSE)[:shared[kind]])
         lines.append(f"  [W{number}] {kind[0]}: {rationale}")
     return lines
+
+
+# The console summary: at most this many lines whatever the fleet size (the ansible-playbook output
+# around it - play, task banners, recap - stays within 60 lines in all).
+CONSOLE_LINES = 36
+# The per-host table is shown on the console only for fleets this small; the files always hold it.
+CONSOLE_TABLE_HOSTS = 8
+VERDICTS = ("set", "remove", "keep", "report", "refuse")
+_SHORT = 140
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _SHORT else text[:_SHORT - 3].rstrip() + "..."
+
+
+def decision_kinds(plans: Sequence[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    """Each decision kind once: its number, target, rationale (the shared clauses) and how many hosts it covers."""
+    numbers, shared = _rationales(plans)
+    kinds: Dict[Tuple[str, str], Dict[str, Any]] = {}
+    for plan in plans:
+        for action in plan["actions"]:
+            kind = _kind(action)
+            if kind not in kinds:
+                rationale = _CLAUSE.join(str(action.get("reason", "")).split(_CLAUSE)[:shared[kind]])
+                kinds[kind] = {"id": f"W{numbers[kind]}", "target": kind[0], "rationale": rationale, "hosts": 0}
+            kinds[kind]["hosts"] += 1
+    return list(kinds.values())
+
+
+def reason_id(plans: Sequence[Mapping[str, Any]]) -> Dict[Tuple[str, str], str]:
+    numbers, _shared = _rationales(plans)
+    return {kind: f"W{number}" for kind, number in numbers.items()}
+
+
+def totals(plans: Sequence[Mapping[str, Any]]) -> Dict[str, Dict[str, int]]:
+    """{target: {verdict: hosts}} in the registry's order."""
+    counted = {target.name: {verdict: 0 for verdict in VERDICTS} for target in TARGETS}
+    for plan in plans:
+        for action in plan["actions"]:
+            counted.setdefault(str(action.get("target")), {verdict: 0 for verdict in VERDICTS})
+            verdict = str(action.get("action"))
+            counted[str(action.get("target"))][verdict] = counted[str(action.get("target"))].get(verdict, 0) + 1
+    return counted
+
+
+def findings_once(plans: Sequence[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    """Each finding's message once (warnings first, then by number of hosts), numbered F1, F2..., with
+    its severity and the hosts that have it."""
+    grouped: Dict[Tuple[str, str], Dict[str, Any]] = {}
+    for plan in plans:
+        for finding in plan.get("findings") or []:
+            key = (str(finding.get("severity")), str(finding.get("message")))
+            entry = grouped.setdefault(key, {"severity": key[0], "message": key[1], "hosts": []})
+            entry["hosts"].append(str(plan.get("host") or "device"))
+    ordered = sorted(grouped.values(), key=lambda entry: (entry["severity"] != WARNING, -len(entry["hosts"])))
+    return [dict(entry, id=f"F{number}") for number, entry in enumerate(ordered, 1)]
+
+
+def finding_ids(found: Sequence[Mapping[str, Any]]) -> Dict[Tuple[str, str], str]:
+    return {(entry["severity"], entry["message"]): entry["id"] for entry in found}
+
+
+def needs_decision(plan: Mapping[str, Any], ids: Mapping[Tuple[str, str], str]) -> List[str]:
+    """What on this host needs a person: refusals (with their cause) and warnings (conflicts, risks),
+    a warning by its number (its message is said once, in the list of findings)."""
+    items = [f"{action.get('target')} {_cell(action)}" for action in plan["actions"] if action.get("action") == REFUSE]
+    items += [f"warning [{ids[(WARNING, str(finding.get('message')))]}]" for finding in plan.get("findings") or []
+              if finding.get("severity") == WARNING]
+    return items
+
+
+def _capped(items: Sequence[str], room: int, more: str) -> List[str]:
+    if len(items) <= room:
+        return list(items)
+    shown = max(room - 1, 0)
+    return list(items[:shown]) + [f"  and {len(items) - shown} more, see {more}"]
+
+
+def console_review(plans: Any, errors: Mapping[str, Mapping[str, str]], files: Mapping[str, str],
+                   limit: int = CONSOLE_LINES) -> List[str]:
+    """The fleet review for the console, at most ``limit`` lines: totals per target and action, each
+    reason once with its number of hosts, the hosts that need a decision and those that cannot be
+    planned (each list capped, pointing at the files), and where the full review is."""
+    plans = _check(plans)
+    changed = sum(1 for plan in plans if plan.get("changes"))
+    head = [f"{len(plans) + len(errors)} host(s): {len(plans)} planned, {changed} with changes, "
+            f"{len(errors)} cannot be planned"]
+    width = max(len(target.column) for target in TARGETS)
+    counted = totals(plans)
+    head.append("  " + "target".ljust(width) + "".join(verdict.rjust(8) for verdict in VERDICTS))
+    for target in TARGETS:
+        head.append("  " + target.column.ljust(width) + "".join(str(counted[target.name][verdict]).rjust(8) for verdict in VERDICTS))
+    if plans and len(plans) <= CONSOLE_TABLE_HOSTS:
+        head += [""] + fleet_table(plans)
+    where_md = files.get("md") or "the review files (set review_dir)"
+    where_csv = files.get("csv") or where_md
+    reasons = [f"  [{kind['id']}] {kind['target']}: {kind['rationale']} ({kind['hosts']} host(s))" for kind in decision_kinds(plans)]
+    found = findings_once(plans)
+    ids = finding_ids(found)
+    warnings = [_short(f"  [{entry['id']}] {entry['message']}") + f" ({len(entry['hosts'])} host(s))"
+                for entry in found if entry["severity"] == WARNING]
+    decisions = []
+    for plan in plans:
+        items = needs_decision(plan, ids)
+        if items:
+            decisions.append(_short(f"  {plan.get('host') or 'device'}: " + "; ".join(items)))
+    failed = [_short(f"  {host}: {error.get('message')}") for host, error in errors.items()]
+    tail = ["Full review: " + ", ".join(files[key] for key in ("md", "csv", "json") if key in files)] if files else []
+    sections = [("Why (each reason once, with its number of hosts):", reasons, where_md, 8),
+                (f"Hosts that need a decision (refusals, conflicts, risks): {len(decisions)}", decisions, where_csv, 6),
+                ("Warnings (each once, with its number of hosts):", warnings, where_md, 4),
+                (f"Hosts that cannot be planned: {len(failed)}", failed, where_md, 4)]
+    sections = [section for section in sections if section[1] or section[0].startswith("Hosts that need")]
+    room = limit - len(head) - len(tail) - 2 * len(sections)
+    # Each list first gets its share, then what is left goes to the lists in order.
+    given = [min(len(items), share) for _title, items, _more, share in sections]
+    left = room - sum(given)
+    for position, (_title, items, _more, _share) in enumerate(sections):
+        extra = max(min(len(items) - given[position], left), 0)
+        given[position] += extra
+        left -= extra
+    lines = list(head)
+    for (title, items, more, _share), room_of in zip(sections, given):
+        lines += ["", title] + _capped(items, room_of, more)
+    return lines + tail

@@ -260,6 +260,7 @@ VALID_ARGS = {
     "device_connectivity_probe": {"catalog": True},
     "network_url_probe": {"urls": ["https://127.0.0.1:9/"]},
     "connectivity_report": {"dest": "{{ playbook_dir }}/reports"},
+    "fleet_plan": {"hosts": []},
     "group_policy_export": {"dest": "{{ playbook_dir }}/group-policy",
                             "devices": {"pc-1": {"inputs": {"network_mode": "wpad"}, "facts": {}}}},
     "analyzer_results": {"path": "{{ playbook_dir }}"},
@@ -378,7 +379,7 @@ PLAN_WRAPPER = """\
       ansible.builtin.copy:
         dest: "{{ out }}"
         mode: "0644"
-        content: "{{ dict(groups['all'] | zip(groups['all'] | map('extract', hostvars, 'device_proxy_plan'))) | to_json }}"
+        content: "{{ hostvars['localhost'].device_proxy_fleet_plan.plans | to_json }}"
 """
 
 
@@ -396,7 +397,7 @@ def test_plan_playbook_by_fqcn(installed: Installed):
     wrapper.write_text(PLAN_WRAPPER, encoding="utf-8")
     proc = run([tool("ansible-playbook"), str(wrapper), "-i", str(FLEET / "inventory.yml"),
                 "-e", "device_proxy_target=all", "-e", f"device_proxy_facts_dir={FLEET / 'facts'}",
-                "-e", f"out={out}"], cwd=installed.workdir, env=installed.env())
+                "-e", "device_proxy_return_plans=true", "-e", f"out={out}"], cwd=installed.workdir, env=installed.env())
     plans = json.loads(out.read_text(encoding="utf-8"))
     assert set(plans) == set(expected), "every host of the fleet gets a plan"
     for host, want in expected.items():
@@ -410,10 +411,11 @@ def test_plan_playbook_by_fqcn(installed: Installed):
             "apply": sorted(plan["apply"]),
         }
         assert got == {**want, "apply": sorted(want["apply"])}, host
-    # Plan mode contacts nothing and changes nothing.
+    # Plan mode contacts nothing and changes nothing: one play on the controller plans every device.
     recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout, re.M)
-    assert {fields[0] for fields in recap} >= set(expected)
-    assert all(counts == ["0", "0", "0"] for host, *counts in recap if host in expected), proc.stdout
+    assert {fields[0] for fields in recap} == {"localhost"}, proc.stdout
+    # (the one change is the wrapper's own copy of the plans)
+    assert all(counts == ["1", "0", "0"] for host, *counts in recap), proc.stdout
 
 
 # --- execution environment -----------------------------------------------------------------------

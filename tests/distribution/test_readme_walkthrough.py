@@ -145,6 +145,15 @@ def test_the_walkthrough_runs_as_written(tmp_path, setup):
         "plan: desktop-04's stale proxy is reported"
     assert re.search(r"\[W\d+\] telemetry_proxy: WPAD network: .* was not written by this collection: reported only",
                      proc.stdout), "plan: why the stale proxy is only reported"
+    # The summary stays short; the full review is in files, one row per device and setting.
+    plan_output = proc.stdout[proc.stdout.index("purview.device_proxy.plan "):proc.stdout.index(">>> [", proc.stdout.index("purview.device_proxy.plan "))]
+    assert len(plan_output.splitlines()) <= 62, plan_output  # the command's echo line and 60 lines of output
+    assert re.search(r"laptop-02: winhttp_proxy refuse: roaming device", proc.stdout), "plan: the host that needs a decision"
+    with open(work / "plan" / "plan-review.csv", newline="", encoding="utf-8") as handle:
+        review_rows = list(csv.DictReader(handle))
+    assert len(review_rows) == 5 * 4 and {row["host"] for row in review_rows} == {
+        "desktop-01", "laptop-02", "server-03", "cmdb-05", "desktop-04"}
+    assert (work / "plan" / "plan-review.md").exists() and (work / "plan" / "plan-review.json").exists()
     squid_conf = (work / "squid.conf").read_text(encoding="utf-8")
     assert squid_conf.index("# BEGIN purview.device_proxy allowlist") < squid_conf.index(
         "http_access allow localnet authenticated") < squid_conf.index("ssl_bump bump all")

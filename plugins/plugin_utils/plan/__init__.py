@@ -34,6 +34,7 @@ when its value equals a proxy the inputs declare: ``proxy`` (or ``winhttp_proxy`
 from __future__ import annotations
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.compute import compute_plan, summarise_plan
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.current_state import unwrap_facts
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.inputs import (
     DEFAULT_INPUTS,
     NETWORK_MODES,
@@ -54,5 +55,5 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.vocabula
 __all__ = [
     "DEFAULT_INPUTS", "NETWORK_MODES", "PLAN_VERSION", "STATES", "TOPOLOGY_CHOICES", "WINHTTP_POLICIES",
     "PlanError", "PlanFactsError", "PlanInputError", "PlanInputs",
-    "compute_plan", "inputs_summary", "parse_inputs", "summarise_plan",
+    "compute_plan", "inputs_summary", "parse_inputs", "summarise_plan", "unwrap_facts",
 ]

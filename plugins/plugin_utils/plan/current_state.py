@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.inputs import PlanInputs
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.readable_facts import check_decoded_view
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.vocabulary import (
     INFO,
     WARNING,
@@ -80,6 +81,8 @@ def _optional_int(value: Any, name: str) -> Optional[int]:
 
 
 def _winhttp_view(view_name: str, raw_view: Any, facts_name: str) -> WinHttpView:
+    # A readable value beside the bytes must agree with them: an edit of one alone is refused, not ignored.
+    check_decoded_view(raw_view, facts_name)
     try:
         return WinHttpView.from_facts(raw_view, facts_name, name=view_name)
     except InputError as err:

@@ -228,7 +228,8 @@ def test_metrics_parse_with_prometheus_client_and_carry_the_series(results):
     methods = {s.labels["host"]: s.labels["method"] for s in families[prefix + "host_configured_method"].samples}
     assert methods[HQ] == "named"
     states = {s.labels["state"]: s.value for s in families[prefix + "hosts"].samples}
-    assert states == {"passed": 2, "failed": 3, "no_result": 3}
+    # The device probed as a user has no strict result (it passed before, which was the bug).
+    assert states == {"passed": 1, "failed": 3, "no_result": 4}
     channels = {s.labels["channel"]: s.value for s in families[prefix + "channel_failing_hosts"].samples}
     assert channels["command-and-control"] == 2
     assert families[prefix + "run_timestamp_seconds"].samples[0].value == 1783069200.0

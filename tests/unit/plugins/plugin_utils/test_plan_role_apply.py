@@ -148,6 +148,8 @@ def workspace(tmp_path_factory):
         (collection / "plugins" / "action" / f"{name}.py").write_text(STAND_IN % {"name": name})
     os.symlink(os.path.join(ROOT, "plugins", "action", "winhttp_proxy.py"),
                collection / "plugins" / "action" / "winhttp_proxy_controller.py")
+    # The role plans every host in one controller task (the real action).
+    os.symlink(os.path.join(ROOT, "plugins", "action", "fleet_plan.py"), collection / "plugins" / "action" / "fleet_plan.py")
     (collection / "plugins" / "action" / "winhttp_proxy.py").write_text(WINHTTP_STAND_IN)
     state = base / "state"
     state.mkdir()
