@@ -251,8 +251,10 @@ def _errors(value: Any, schema: Mapping[str, Any], path: str, root: Mapping[str,
             _errors(item, schema["items"], _where(path, position), root, found)
 
 
-def schema_errors(facts: Any, schema: Mapping[str, Any] = SCHEMA) -> List[FactsSchemaError]:
-    """Every place where ``facts`` breaks ``schema``, in document order."""
+def schema_errors(facts: Any, schema: Optional[Mapping[str, Any]] = None) -> List[FactsSchemaError]:
+    """Every place where ``facts`` breaks ``schema`` (default: the device facts schema), in document order."""
+    if schema is None:
+        schema = SCHEMA
     found: List[FactsSchemaError] = []
     _errors(facts, schema, "", schema, found)
     return found
