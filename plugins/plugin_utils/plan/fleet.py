@@ -126,6 +126,7 @@ def plan_fleet(hosts: Iterable[Tuple[str, Variables]], fallback: Variables, read
         source = None
         try:
             inputs = host_inputs(variables, fallback)
+            parse_inputs(inputs, PREFIX)  # inputs first: a wrong input is named even when facts are missing
             facts, source = read_facts(host, variables)
             if check_facts is not None:
                 facts = check_facts(facts, source)
