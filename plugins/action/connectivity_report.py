@@ -134,10 +134,9 @@ class ActionModule(ActionBase):
                 fleet = _keep_unchanged_timestamp(params["dest"], fleet)
             policy_failures = {host: host_policy_failures(host, res, params)
                                for host, res in results.items() if isinstance(res, Mapping) and "summary" in res
-                               # a file's result has no strict verdict: no result, as in the fleet, never an
-                               # empty list (which would read as a pass)
-                               and not (params["fail_verdict"] == "strict" and analyzer_import.is_file_result(res))
-                               and not cv.strict_unavailable_reason(res, params["fail_verdict"])}
+                               # a result without a strict verdict (a file's, or probed as a user): no
+                               # result, as in the fleet, never an empty list (which would read as a pass)
+                               and not analyzer_import.strict_unavailable_reason(res, params["fail_verdict"])}
             # Rendered and written one format at a time: the largest format's text is the most
             # held in memory at once, not all of them.
             batches = fleet_report.iter_files(results, fleet, params["formats"], params["legacy_text"], changes, trend)

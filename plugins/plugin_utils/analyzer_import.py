@@ -205,17 +205,17 @@ def _file_source(result: Any) -> Optional[Mapping[str, Any]]:
     return source if isinstance(source, Mapping) and source.get("kind") == SOURCE_KIND else None
 
 
-def is_file_result(result: Any) -> bool:
-    """Whether a result was read from an analyzer file (it then has no strict verdict)."""
-    return _file_source(result) is not None
-
-
-def strict_unavailable(result: Any, verdict: str) -> Any:
-    """A result read from a file has no strict verdict: under it the host has no result, never a pass."""
+def strict_unavailable_reason(result: Any, verdict: str) -> Optional[str]:
+    """Why ``result`` has no strict verdict, or None: the one check the fleet model and the fail policy
+    share. A result read from an analyzer file has none (only the collection's probe records what it
+    needs); a probe result may lack it too (connectivity_verdict decides: probed as another account
+    than SYSTEM on a route that depends on it). Such a host has no result, never a pass."""
     source = _file_source(result)
-    if verdict != "strict" or source is None or not ("urls" in result and "summary" in result):
-        return result
-    return {"msg": "no result under the strict verdict (report with fail_verdict analyzer): %s" % source.get("note", "")}
+    if source is None:
+        return cv.strict_unavailable_reason(result, verdict)
+    if verdict != "strict" or not ("urls" in result and "summary" in result):
+        return None
+    return "no result under the strict verdict (report with fail_verdict analyzer): %s" % source.get("note", "")
 
 
 def mark_file_source(entry: Dict[str, Any], result: Any) -> None:
