@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
+from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import analyzer_import
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
@@ -244,8 +245,10 @@ def structured_methods(probes: Sequence[Mapping[str, Any]]) -> List[Optional[Dic
     methods: List[Optional[Dict[str, Any]]] = []
     for probe in probes:
         outcome = cv.analyzer_outcome(probe)
-        methods.append(None if outcome is None else
-                       {"ok": outcome.succeeded, "code": outcome.code, "proxy": redact_proxy(outcome.proxy)})
+        code = None if outcome is None else outcome.code
+        if code is not None and not isinstance(code, int):
+            code = analyzer_text.line_safe(code)  # device text: one line, no parentheses, as a method line needs
+        methods.append(None if outcome is None else {"ok": outcome.succeeded, "code": code, "proxy": redact_proxy(outcome.proxy)})
     return methods
 
 
@@ -312,10 +315,9 @@ def _host_order(host: Mapping[str, Any]) -> Tuple[int, int, str]:
 
 def _host_entry(host: str, result: Any, url_index: Mapping[str, int], url_rows: List[Dict[str, Any]],
                 verdict: str, known_tokens: set) -> Dict[str, Any]:
-    result = analyzer_import.strict_unavailable(result, verdict)  # results read from analyzer files
-    not_system = cv.strict_unavailable_reason(result, verdict)  # probed as a user: no strict verdict
-    if not_system:
-        result = {"msg": not_system}
+    no_strict = analyzer_import.strict_unavailable_reason(result, verdict)  # a file, or probed as a user
+    if no_strict:
+        result = {"msg": no_strict}
     if not _is_test_result(result):
         message = None
         if isinstance(result, Mapping):
