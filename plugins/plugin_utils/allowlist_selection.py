@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.allowlist import is_direct_only
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import (
     ALWAYS_INCLUDED_REGIONS,
+    CLOUD_LABELS,
     CLOUDS,
     DEVICE_LISTS,
     EXTRA_LISTS,
@@ -40,7 +41,6 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog_impor
 )
 
 TENANT_KEYS = ("cloud", "regions")
-CLOUD_LABELS = {"commercial": "commercial", "gcc": "GCC", "gcc-high": "GCC High", "dod": "DoD"}
 OS_LABELS = {
     "windows": "Windows 10/11 and Windows Server devices (unified agent)",
     "windows-legacy": "Windows 7/8.1, Windows 10 1607-1803 and MMA-onboarded server devices",

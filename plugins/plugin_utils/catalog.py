@@ -26,15 +26,42 @@ import json
 import os
 import re
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 
 CATALOG_FORMAT = 1
 SHIPPED_CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "service_url_catalog.json")
 
-CLOUDS = ("commercial", "gcc", "gcc-high", "dod")
-GOV_CLOUDS = ("gcc", "gcc-high", "dod")
+
+
+class Cloud(NamedTuple):
+    """One Microsoft cloud: what every part of the collection that knows clouds reads (one row each)."""
+
+    key: str                                 # the option value (cloud=, proxy_allowlist_cloud, ...)
+    label: str                               # as titles and the proxy team's table print it
+    government: bool                         # a US Government cloud (rows filed under "US Gov")
+    always_included_regions: Tuple[str, ...]
+    # How the "Geography" column of Microsoft's downloadable tables names this cloud (lower case),
+    # and the region such rows belong to.
+    geography_names: Tuple[str, ...] = ()
+    home_region: str = "worldwide"
+
+
+# The gov pages put every row under the "US Gov" geography, so for those clouds "us" is as
+# unconditional as "worldwide" is for commercial.
+CLOUD_TABLE = (
+    Cloud("commercial", "commercial", False, ("worldwide",)),
+    Cloud("gcc", "GCC", True, ("worldwide", "us"), ("gcc", "gcc mod"), "us"),
+    Cloud("gcc-high", "GCC High", True, ("worldwide", "us"), ("gcc high",), "us"),
+    Cloud("dod", "DoD", True, ("worldwide", "us"), ("dod",), "us"),
+)
+CLOUDS = tuple(cloud.key for cloud in CLOUD_TABLE)
+GOV_CLOUDS = tuple(cloud.key for cloud in CLOUD_TABLE if cloud.government)
+CLOUD_LABELS = {cloud.key: cloud.label for cloud in CLOUD_TABLE}
+ALWAYS_INCLUDED_REGIONS = {cloud.key: cloud.always_included_regions for cloud in CLOUD_TABLE}
+# Geography names of Microsoft's tables that name one cloud: name -> (cloud, region).
+CLOUD_GEOGRAPHIES = {name: (cloud.key, cloud.home_region) for cloud in CLOUD_TABLE for name in cloud.geography_names}
 MODELS = ("standard", "streamlined")
 # "windows": Windows 10 1809+/11 and servers on the unified agent; "windows-legacy": Windows 7/8.1,
 # Windows 10 1607-1803 and servers onboarded with MMA (the lists give them separate columns).
@@ -43,14 +70,6 @@ EXTRA_LISTS = ("mdav-page", "portal")
 DEVICE_LISTS = ("standard", "streamlined", "mdav-page")
 OUTPUTS = ("probe", "allowlist", "entries")
 
-# The gov pages put every row under the "US Gov" geography, so for those clouds "us" is as
-# unconditional as "worldwide" is for commercial.
-ALWAYS_INCLUDED_REGIONS = {
-    "commercial": ("worldwide",),
-    "gcc": ("worldwide", "us"),
-    "gcc-high": ("worldwide", "us"),
-    "dod": ("worldwide", "us"),
-}
 
 # Hosts found in community scripts, analyzer data files or old lists that no current Microsoft
 # list contains (docs/reference/service-urls.md#not-in-lists). Wildcards in the lists would otherwise cover some of them

@@ -25,6 +25,7 @@ import re
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.catalog import (
+    CLOUD_GEOGRAPHIES,
     CLOUDS,
     DEVICE_LISTS,
     GOV_CLOUDS,
@@ -253,12 +254,15 @@ def _sha256(path: str) -> str:
 
 # --- Microsoft's downloadable tables -------------------------------------------------------------
 
+# "US Gov" rows belong to every government cloud; a cloud's own geography names come from its row
+# of CLOUD_TABLE.
+_US_GOV = ("us gov", "usgov")
 GEOGRAPHIES = {
     "ww": "worldwide", "all": "worldwide", "worldwide": "worldwide", "global": "worldwide",
     "us": "us", "eu": "eu", "uk": "uk", "au": "au", "uae": "uae",
-    "us gov": "us", "usgov": "us", "gcc": "us", "gcc high": "us", "dod": "us", "gcc mod": "us",
+    **{name: "us" for name in _US_GOV},
+    **{name: region for name, (_cloud, region) in CLOUD_GEOGRAPHIES.items()},
 }
-_GEO_CLOUD = {"gcc": "gcc", "gcc mod": "gcc", "gcc high": "gcc-high", "dod": "dod"}
 
 # The consolidated domains carry every core service, so their description names several (the
 # first of which, "command and control", would otherwise win): the host decides.
@@ -379,9 +383,9 @@ def _clouds_for(geography: str, cloud: Optional[str]) -> Tuple[str, ...]:
     key = geography.lower()
     if cloud:
         return (cloud,)
-    if key in _GEO_CLOUD:
-        return (_GEO_CLOUD[key],)
-    if key in ("us gov", "usgov"):
+    if key in CLOUD_GEOGRAPHIES:
+        return (CLOUD_GEOGRAPHIES[key][0],)
+    if key in _US_GOV:
         return GOV_CLOUDS
     return ("commercial",)
 
