@@ -191,7 +191,7 @@ def build_from_reference_csv(path: str, compared: str = "") -> Catalog:
             raise CatalogError(name, "category", "category %r is not <list>:<function>" % row["category"],
                                row=line, column=column("category") + 1)
         if list_name == "probe":
-            tool, _sep, function = function, "", ""
+            tool, function = function, ""
             list_name = "probe:" + tool
         dates.update(_SOURCE_DATE.findall(row["source"]))
         ports = parse_ports(row["port"], name, line, column("port") + 1)

@@ -301,12 +301,6 @@ class PolReading:
     def complete(self) -> bool:
         return not self.problems
 
-    @property
-    def read_to(self) -> Optional[int]:
-        """The offset where reading stopped at a framing error, None when the whole file was read."""
-        stopped = [problem.offset for problem in self.problems if not problem.resumed]
-        return stopped[0] if stopped else None
-
 
 def _header(data: Any) -> bytes:
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -384,11 +378,6 @@ def _hex_bytes(text: Any) -> bytes:
 def read_registry_pol_hex(text: Any) -> PolReading:
     """:func:`read_registry_pol` for the hex the target sends (RawRegistry form)."""
     return read_registry_pol(_hex_bytes(text))
-
-
-def parse_registry_pol_hex(text: Any) -> Tuple[PolRecord, ...]:
-    """The same for the upper- or lower-case hex the target sends (RawRegistry form)."""
-    return parse_registry_pol(_hex_bytes(text))
 
 
 @dataclass(frozen=True)

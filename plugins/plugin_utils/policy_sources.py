@@ -91,11 +91,6 @@ _GPP_ACTIONS = {"C": "create", "R": "replace", "U": "update", "D": "delete"}
 # local Group Policy (Registry.pol)
 # ---------------------------------------------------------------------------------------------
 
-def local_pol_owners(hex_text: Any) -> Dict[str, List[PolicyOwner]]:
-    """Owners per managed field from the local GPO's Registry.pol (hex). Raises RegistryPolError for a bad header."""
-    return local_pol_reading(hex_text)[0]
-
-
 def _problem_touches(problem: preg.PolProblem, location: RegistryLocation) -> bool:
     """Whether an unreadable record may have been about ``location`` (unknown key: it may)."""
     if problem.key is None or problem.value_name is None:
