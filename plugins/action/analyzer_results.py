@@ -9,42 +9,26 @@ options and shapes the task result. Nothing is written.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.modules.analyzer_results import DOCUMENTATION
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import analyzer_files
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import analyzer_import
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import (
-    TaskInputError,
-    argument_spec_from_documentation,
-    validate_arguments,
-)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.controller_action import ControllerAction
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import TaskInputError
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    DOCUMENTATION = DOCUMENTATION
 
-    def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        self._supports_check_mode = True
-        self._supports_async = False
-        result = super().run(tmp, task_vars)
-        del tmp
+    def run_on_controller(self, params: Dict[str, Any], result: Dict[str, Any], task_vars: Dict[str, Any]) -> Dict[str, Any]:
         try:
-            params = validate_arguments(self._task.args, argument_spec_from_documentation(DOCUMENTATION))
-            try:
-                imported = analyzer_import.import_folder(params["path"])
-            except analyzer_files.AnalyzerFileError as err:
-                raise TaskInputError("path", "folder", str(err)) from err
-            if params["require_results"] and not imported["results"]:
-                raise TaskInputError("path", "no-results", "%s holds no analyzer result file (%s)" % (
-                    params["path"], ", ".join(analyzer_files.RESULT_NAMES)))
-        except InputError as err:
-            result.update(failed=True, msg=str(err), invalid_option=err.field, rule=err.rule)
-            return result
+            imported = analyzer_import.import_folder(params["path"])
+        except analyzer_files.AnalyzerFileError as err:
+            raise TaskInputError("path", "folder", str(err)) from err
+        if params["require_results"] and not imported["results"]:
+            raise TaskInputError("path", "no-results", "%s holds no analyzer result file (%s)" % (
+                params["path"], ", ".join(analyzer_files.RESULT_NAMES)))
         errors = [d["error"] for d in imported["devices"] if d["status"] == "error"]
         for error in errors:
             self._display.warning(error)

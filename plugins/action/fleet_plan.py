@@ -6,19 +6,13 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Tuple
 
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.modules.fleet_plan import DOCUMENTATION
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.controller_action import ControllerAction
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import fleet, readable_facts
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan_review import console_review
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan_review_files import file_paths, review_files, write_review
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import (
-    argument_spec_from_documentation,
-    validate_arguments,
-)
 
 # Hosts named in a failure message; the rest are counted.
 NAMED_ERRORS = 10
@@ -97,21 +91,10 @@ def failure_text(errors: Mapping[str, Mapping[str, str]], what: str) -> str:
     return "%d host(s) %s: %s%s" % (len(errors), what, "; ".join(named), " and %d more" % more if more > 0 else "")
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    DOCUMENTATION = DOCUMENTATION
 
-    def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        self._supports_check_mode = True
-        self._supports_async = False
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        try:
-            params = validate_arguments(self._task.args, argument_spec_from_documentation(DOCUMENTATION))
-        except InputError as err:
-            result.update(failed=True, msg=str(err), invalid_option=err.field, rule=err.rule)
-            return result
+    def run_on_controller(self, params: Dict[str, Any], result: Dict[str, Any], task_vars: Dict[str, Any]) -> Dict[str, Any]:
         hosts = _host_variables(task_vars, list(params["hosts"]), self._templar)
         play = _PlayVariables(task_vars, self._templar)
         if task_vars.get("inventory_hostname") in task_vars["hostvars"]:

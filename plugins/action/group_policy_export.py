@@ -10,19 +10,14 @@ writes nothing; a file is written only when its bytes differ, so a second run ch
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Mapping, Optional
-
-from ansible.plugins.action import ActionBase
+from typing import Any, Dict, List, Mapping
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.modules.group_policy_export import DOCUMENTATION
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.controller_action import ControllerAction
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.group_policy_export import export_group_policy
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.group_policy_readme import README
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import (
-    argument_spec_from_documentation,
-    validate_arguments,
-)
 
 
 def planned_files(export: Mapping[str, Any]) -> Dict[str, bytes]:
@@ -60,25 +55,16 @@ def _summary(item: Mapping[str, Any]) -> Dict[str, Any]:
             "misclassified": item["misclassified"]}
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    DOCUMENTATION = DOCUMENTATION
 
-    def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        self._supports_check_mode = True
-        self._supports_async = False
-        result = super().run(tmp, task_vars)
-        del tmp
+    def run_on_controller(self, params: Dict[str, Any], result: Dict[str, Any], task_vars: Dict[str, Any]) -> Dict[str, Any]:
+        if not str(params["dest"]).strip():
+            raise InputError("dest", "required", "must name a folder")
+        export = export_group_policy(params["devices"])
+        files = planned_files(export)
         try:
-            params = validate_arguments(self._task.args, argument_spec_from_documentation(DOCUMENTATION))
-            if not str(params["dest"]).strip():
-                raise InputError("dest", "required", "must name a folder")
-            export = export_group_policy(params["devices"])
-            files = planned_files(export)
             changed = write_files(params["dest"], files, bool(self._task.check_mode))
-        except InputError as err:
-            result.update(failed=True, msg=str(err), invalid_option=err.field, rule=err.rule)
-            return result
         except OSError as err:
             result.update(failed=True, msg="dest: cannot write the Group Policy files: %s" % err)
             return result
