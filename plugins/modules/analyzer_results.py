@@ -49,10 +49,20 @@ options:
     type: bool
     default: true
 notes:
-  - The action runs on the controller whatever the connection of the host is; run it once (C(run_once)).
+  - Run it once per play (C(run_once)).
   - "Why a separate module rather than an option of connectivity_report: reading and checking collected
     files is a job of its own with its own errors (per file and line), and its RV(results) can be merged
     with registered probe results (C(ansible.builtin.combine)) before one report is written."
+attributes:
+  check_mode:
+    support: full
+    details: The files are only read, in check mode as in a real run.
+  diff_mode:
+    support: none
+    details: Nothing is written, so there is nothing to show.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - purview.device_proxy.controller_only
 seealso:
   - module: purview.device_proxy.connectivity_report
   - module: purview.device_proxy.device_connectivity_probe

@@ -123,11 +123,9 @@ attributes:
   diff_mode:
     support: full
     details: The names and sizes of the report files that change.
-  platform:
-    platforms: all
-    details: The action runs on the controller and writes there, whatever the platform of the host.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - purview.device_proxy.controller_only
 seealso:
   - module: purview.device_proxy.device_connectivity_probe
 """

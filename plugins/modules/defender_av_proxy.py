@@ -89,8 +89,6 @@ notes:
     values back; change them in that policy instead.
   - When writing one of the values fails, the values already written in the task are put back and the
     task fails saying so.
-  - Runs only through its action plugin (the controller half); calling the PowerShell script directly
-    is not supported.
 attributes:
   check_mode:
     support: full
@@ -98,10 +96,9 @@ attributes:
   diff_mode:
     support: full
     details: The registry values before and after, in C(.reg) file notation.
-  platform:
-    platforms: windows
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - purview.device_proxy.windows_target
 seealso:
   - module: purview.device_proxy.telemetry_proxy
   - module: purview.device_proxy.winhttp_proxy

@@ -177,7 +177,6 @@ notes:
     The module therefore reads a failure and its HRESULT from the output, and counts the check as passed only when
     the exit code is 0 B(and) the output holds the success sentence and no failure.
   - Supports check mode (the probes run, nothing is changed) and diff (there is never a difference).
-  - Runs only through its action plugin (the controller half).
 attributes:
   check_mode:
     support: full
@@ -185,10 +184,9 @@ attributes:
   diff_mode:
     support: none
     details: Nothing on the device is changed, so there is no difference to show.
-  platform:
-    platforms: windows
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - purview.device_proxy.windows_target
 seealso:
   - module: purview.device_proxy.telemetry_proxy
   - module: purview.device_proxy.network_url_probe

@@ -52,8 +52,6 @@ notes:
   - A C(WinHttpSettings) value of another kind than C(REG_BINARY) is reported as such in C(error), not decoded.
   - A virtual machine is recognised by the manufacturer, model and BIOS strings of well-known
     hypervisors (Hyper-V, VMware, VirtualBox, QEMU/KVM, Xen, Parallels, cloud providers).
-  - Runs only through its action plugin (the controller half); calling the PowerShell script
-    directly is not supported.
 attributes:
   check_mode:
     support: full
@@ -61,10 +59,9 @@ attributes:
   diff_mode:
     support: none
     details: Nothing is changed, so there is no difference to show.
-  platform:
-    platforms: windows
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - purview.device_proxy.windows_target
 seealso:
   - module: purview.device_proxy.telemetry_proxy
   - module: purview.device_proxy.winhttp_proxy

@@ -55,6 +55,16 @@ options:
   review_dir:
     description: The folder on the controller to write the review files into; created when missing. No files when unset.
     type: path
+attributes:
+  check_mode:
+    support: full
+    details: Every host is planned and no review file is written; RV(files) lists the files a real run writes.
+  diff_mode:
+    support: none
+    details: No device changes in this task; the plans and the review say what the apply tasks would change.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - purview.device_proxy.controller_only
 """
 
 EXAMPLES = r"""

@@ -54,11 +54,9 @@ attributes:
   diff_mode:
     support: full
     details: The names and sizes of the files that change.
-  platform:
-    platforms: all
-    details: The action runs on the controller and writes there, whatever the platform of the host.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - purview.device_proxy.controller_only
 seealso:
   - name: Registry Policy File Format
     description: The format of the Registry.pol files written here.

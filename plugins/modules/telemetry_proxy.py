@@ -56,8 +56,6 @@ notes:
     require; re-apply the baseline afterwards if it owns that value.
   - When writing one of the values fails, the values already written in the task are put back to what
     they were before and the task fails saying so; no half-applied configuration is left behind.
-  - Runs only through its action plugin (the controller half); calling the PowerShell script
-    directly is not supported.
 attributes:
   check_mode:
     support: full
@@ -65,10 +63,9 @@ attributes:
   diff_mode:
     support: full
     details: The registry values before and after, in C(.reg) file notation.
-  platform:
-    platforms: windows
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - purview.device_proxy.windows_target
 seealso:
   - module: purview.device_proxy.winhttp_proxy
   - module: purview.device_proxy.device_facts

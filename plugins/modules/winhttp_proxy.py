@@ -120,8 +120,6 @@ notes:
     one was), both copies are put back to the values read before (kind and data) and the task fails saying so.
   - Needs 64-bit PowerShell on 64-bit Windows (the default over WinRM and SSH); from a 32-bit process
     WinHTTP would write only the WOW6432Node copy, so the task refuses before writing.
-  - Runs only through its action plugin (the controller half); calling the PowerShell script
-    directly is not supported.
 attributes:
   check_mode:
     support: full
@@ -129,10 +127,9 @@ attributes:
   diff_mode:
     support: full
     details: For each registry view, the C(netsh) command that produces its setting, before and after.
-  platform:
-    platforms: windows
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - purview.device_proxy.windows_target
 seealso:
   - module: purview.device_proxy.telemetry_proxy
   - module: purview.device_proxy.device_facts

@@ -27,8 +27,10 @@ def _write(root, relative, text):
 
 
 def _copy_tree(tmp_path, *relatives):
-    """A scratch checkout holding only the named files (copied from this one)."""
+    """A scratch checkout holding only the named files and the doc fragments their documentation
+    extends (copied from this one)."""
     root = str(tmp_path / "checkout")
+    shutil.copytree(os.path.join(ROOT, "plugins", "doc_fragments"), os.path.join(root, "plugins", "doc_fragments"))
     for relative in relatives:
         os.makedirs(os.path.dirname(os.path.join(root, relative)), exist_ok=True)
         shutil.copy(os.path.join(ROOT, relative), os.path.join(root, relative))

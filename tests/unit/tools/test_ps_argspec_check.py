@@ -4,6 +4,7 @@
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 
@@ -128,10 +129,14 @@ def test_a_changed_real_module_is_caught(tmp_path):
         script = handle.read()
     edited = script.replace("'stable', 'roaming', 'unknown'; default = 'unknown'", "'stable', 'roaming'; default = 'stable'")
     assert edited != script
-    (tmp_path / "winhttp_proxy.ps1").write_text(edited, encoding="utf-8")
+    # Laid out as in the collection, with the doc fragments its documentation extends.
+    modules = tmp_path / "plugins" / "modules"
+    modules.mkdir(parents=True)
+    shutil.copytree(os.path.join(ROOT, "plugins", "doc_fragments"), str(tmp_path / "plugins" / "doc_fragments"))
+    (modules / "winhttp_proxy.ps1").write_text(edited, encoding="utf-8")
     with open(source + ".py", encoding="utf-8") as handle:
-        (tmp_path / "winhttp_proxy.py").write_text(handle.read(), encoding="utf-8")
-    problems = checker.check_module(str(tmp_path / "winhttp_proxy.ps1"))
+        (modules / "winhttp_proxy.py").write_text(handle.read(), encoding="utf-8")
+    problems = checker.check_module(str(modules / "winhttp_proxy.ps1"))
     assert problems == [
         "option 'device_topology': choices is ['roaming', 'stable'] in the argument spec, "
         "['roaming', 'stable', 'unknown'] in the documentation",
