@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import parse_bypass_list, parse_proxy_server
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import parse_proxy_server
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_bypass import parse_bypass_list
 from ansible_collections.purview.device_proxy.plugins.modules.winhttp_proxy import DOCUMENTATION
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.registry_locations import winhttp_views_option
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.topology import static_winhttp_decision

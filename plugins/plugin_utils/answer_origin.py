@@ -18,7 +18,8 @@ from ansible_collections.purview.device_proxy.plugins.module_utils import failur
 from ansible_collections.purview.device_proxy.plugins.module_utils import microsoft_tls_trust
 from ansible_collections.purview.device_proxy.plugins.module_utils.analyzer_model import AnalyzerInputError, optional_int
 from ansible_collections.purview.device_proxy.plugins.module_utils.analyzer_text import line_safe
-from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyAddressError, parse_bypass_list
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyAddressError
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_bypass import parse_bypass_list
 
 
 def proxy_produced(url: str, raw: Mapping[str, Any], status: int) -> Optional[str]:

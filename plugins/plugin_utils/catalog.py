@@ -34,7 +34,6 @@ CATALOG_FORMAT = 1
 SHIPPED_CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "service_url_catalog.json")
 
 
-
 class Cloud(NamedTuple):
     """One Microsoft cloud: what every part of the collection that knows clouds reads (one row each)."""
 

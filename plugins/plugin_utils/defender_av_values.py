@@ -27,9 +27,9 @@ from typing import Any, List, Optional
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     ProxyAddressError,
-    parse_bypass_list,
     parse_endpoint,
 )
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_bypass import parse_bypass_list
 
 SCHEMES = ("http", "https")
 DEFAULT_PORTS = {"http": 80, "https": 443}

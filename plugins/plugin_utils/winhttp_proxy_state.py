@@ -13,7 +13,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import BypassList, ProxyServer
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyServer
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_bypass import BypassList
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_view import (
     WinHttpView,
     views_differ,

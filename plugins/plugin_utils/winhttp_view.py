@@ -34,9 +34,9 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Type
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     ProxyAddressError,
-    parse_bypass_list,
     parse_proxy_server,
 )
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_bypass import parse_bypass_list
 from ansible_collections.purview.device_proxy.plugins.module_utils.winhttp_settings import (
     FLAG_DIRECT,
     FLAG_PROXY,

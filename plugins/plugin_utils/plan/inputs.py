@@ -17,10 +17,10 @@ from ansible.module_utils.common.validation import check_type_bool
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     ProxyAddressError,
-    parse_bypass_list,
     parse_proxy_server,
     telemetry_proxy_server_value,
 )
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_bypass import parse_bypass_list
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.vocabulary import PlanInputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.policy_ownership import POLICY_CONFLICT_CHOICES
 

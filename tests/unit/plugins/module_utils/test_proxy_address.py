@@ -10,18 +10,17 @@ import dataclasses
 import pytest
 
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
-    BypassList,
     MAX_BYPASS_TEXT,
     MAX_PROXY_TEXT,
     ProxyAddressError,
     ProxyEndpoint,
     ProxyServer,
-    netsh_set_proxy_args,
-    parse_bypass_list,
     parse_endpoint,
     parse_proxy_server,
     telemetry_proxy_server_value,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_proxy_state import RequestedSetting
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_bypass import BypassList, parse_bypass_list
 
 LONG_LABEL = "a" * 64
 LONG_NAME = ".".join(["a" * 63] * 4)  # 255 characters
@@ -328,7 +327,7 @@ def test_good_servers_normalise_and_route(value, winhttp, routes):
         assert (endpoint.host_port() if endpoint else None) == expected
     assert parse_proxy_server(winhttp) == server
     assert (server.default is None) == ("=" in winhttp)
-    assert netsh_set_proxy_args(server, BypassList()) == ["winhttp", "set", "proxy", 'proxy-server="%s"' % winhttp]
+    assert RequestedSetting(server, BypassList()).netsh() == 'netsh winhttp set proxy proxy-server="%s"' % winhttp
 
 
 def test_per_scheme_order_is_canonical():
@@ -340,14 +339,14 @@ def test_per_scheme_order_is_canonical():
 def test_netsh_args_match_the_documented_form():
     server = parse_proxy_server("10.0.0.6:8080")
     bypass = parse_bypass_list("<local>;*.corp.example")
-    assert netsh_set_proxy_args(server, bypass) == [
-        "winhttp", "set", "proxy", 'proxy-server="10.0.0.6:8080"', 'bypass-list="<local>;*.corp.example"']
+    assert RequestedSetting(server, bypass).netsh() == (
+        'netsh winhttp set proxy proxy-server="10.0.0.6:8080" bypass-list="<local>;*.corp.example"')
 
 
 def test_netsh_args_for_the_kb_example():
     # KB 4494447: proxy-server="http=myproxy;https=sproxy:88" bypass-list="*.foo.com" (ports added: they are required here)
-    args = netsh_set_proxy_args(parse_proxy_server("http=myproxy:80;https=sproxy:88"), parse_bypass_list("*.foo.com"))
-    assert args[3:] == ['proxy-server="http=myproxy:80;https=sproxy:88"', 'bypass-list="*.foo.com"']
+    command = RequestedSetting(parse_proxy_server("http=myproxy:80;https=sproxy:88"), parse_bypass_list("*.foo.com")).netsh()
+    assert command == 'netsh winhttp set proxy proxy-server="http=myproxy:80;https=sproxy:88" bypass-list="*.foo.com"'
 
 
 # (input, entries)
@@ -377,8 +376,8 @@ def test_good_bypass_lists_normalise(value, entries):
 
 
 def test_empty_bypass_list_is_omitted_from_netsh_args():
-    args = netsh_set_proxy_args(parse_proxy_server("a:1"), parse_bypass_list(None))
-    assert args == ["winhttp", "set", "proxy", 'proxy-server="a:1"']
+    assert RequestedSetting(parse_proxy_server("a:1"), parse_bypass_list(None)).netsh() == (
+        'netsh winhttp set proxy proxy-server="a:1"')
     assert parse_bypass_list("").winhttp_string() == ""
 
 

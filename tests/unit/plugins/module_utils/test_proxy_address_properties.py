@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import (
     SCHEMES,
     ProxyAddressError,
-    netsh_set_proxy_args,
-    parse_bypass_list,
     parse_endpoint,
     parse_proxy_server,
     telemetry_proxy_server_value,
 )
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.winhttp_proxy_state import RequestedSetting
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_bypass import parse_bypass_list
 
 PROPERTY_SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -148,8 +148,8 @@ def _assert_server_renderings_safe(server):
             assert URL.match(endpoint.url())
             directive = endpoint.pac_directive()
             assert directive.startswith("PROXY ") and HOST_PORT.match(directive[len("PROXY "):])
-    args = netsh_set_proxy_args(server, parse_bypass_list(None))
-    assert args[:3] == ["winhttp", "set", "proxy"] and args[3] == 'proxy-server="%s"' % server.winhttp_string()
+    # The netsh command the collection shows (winhttp_view renders it).
+    assert RequestedSetting(server).netsh() == 'netsh winhttp set proxy proxy-server="%s"' % server.winhttp_string()
 
 
 # --- properties -----------------------------------------------------------------------------------
@@ -214,11 +214,11 @@ def test_accepted_bypass_lists_round_trip_and_render_safely(text):
     assert len(set(bypass.entries)) == len(bypass.entries)
     for entry in bypass.entries:
         assert BYPASS_ENTRY.match(entry), entry
-    args = netsh_set_proxy_args(parse_proxy_server("a:1"), bypass)
+    command = RequestedSetting(parse_proxy_server("a:1"), bypass).netsh()
     if bypass.entries:
-        assert args[-1] == 'bypass-list="%s"' % bypass.winhttp_string()
+        assert command.endswith(' bypass-list="%s"' % bypass.winhttp_string())
     else:
-        assert len(args) == 4
+        assert command == 'netsh winhttp set proxy proxy-server="a:1"'
 
 
 @PROPERTY_SETTINGS
