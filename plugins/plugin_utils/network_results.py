@@ -192,7 +192,8 @@ def _entries(host: str, items: List[Any]) -> List[Dict[str, Any]]:
             if not _optional(item, key, (str,)):
                 raise _error(host, where + "." + key, "must be text or null")
         elapsed = item.get("elapsed")
-        if not _optional(item, "elapsed", (int, float)) or (elapsed is not None and not (math.isfinite(elapsed) and elapsed >= 0)):
+        if not _optional(item, "elapsed", (int, float)) or \
+                (elapsed is not None and not (math.isfinite(elapsed) and elapsed >= 0)):
             raise _error(host, where + ".elapsed", "must be a number of seconds (0 or more) or null")
         if item.get("status_expected") not in (None, True, False):
             raise _error(host, where + ".status_expected", "must be true, false or null")
@@ -331,8 +332,8 @@ def _classified(method: model.Method, entry: Mapping[str, Any]) -> Dict[str, Any
             # As the device's chain check words it (answer_origin.chain_verdict).
             probe["line_code"] = "tls_intercepted, issuer %s" % line_safe(entry.get("issuer") or "unknown")
         probe.update(outcome=cv.FAILED, reason=category, detail=words + ("; %s" % told if told else ""))
-    accepted = probe["outcome"] == cv.SUCCEEDED and (status == model.ALWAYS_ACCEPTED or entry.get("status_expected") is True)
-    probe["strict_ok"] = accepted
+    probe["strict_ok"] = probe["outcome"] == cv.SUCCEEDED and (
+        status == model.ALWAYS_ACCEPTED or entry.get("status_expected") is True)
     return probe
 
 
