@@ -203,3 +203,57 @@ def test_history_and_metrics_carry_the_network_hosts(run):
     assert failed["net-direct"] == 0 and failed["net-blocked"] == 1 and failed["net-tls"] == 1
     method = {s.labels["host"]: s.labels["method"] for s in families["purview_connectivity_host_configured_method"].samples}
     assert method["net-blocked"] == "named" and method["net-direct"] == "disabled"
+
+
+# --- the source option through the action ---------------------------------------------------------
+def _network_result(category="reachable", status=200):
+    from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as engine
+
+    target = engine.make_target("https://winatp-gw-cus.microsoft.com/test")
+    observation = engine.Observation(status=status)
+    probe = engine.ProbeResult(target, engine.Hop(engine.DIRECT), observation, category, "HTTP %s" % status)
+    return {"changed": False, "results": [probe.as_dict()], "skipped_routes": {}, "counts": {}}
+
+
+def _report(args, task_vars):
+    from unittest.mock import MagicMock
+
+    from ansible.playbook.task import Task
+
+    from ansible_collections.purview.device_proxy.plugins.action import connectivity_report
+
+    task = MagicMock(Task)
+    task.args = args
+    task.check_mode = False
+    task.diff = False
+    task.async_val = 0
+    plugin = connectivity_report.ActionModule(task, MagicMock(), MagicMock(), loader=None, templar=None,
+                                              shared_loader_obj=None)
+    return plugin.run(task_vars=task_vars)
+
+
+def test_a_network_result_in_a_device_report_is_refused_naming_the_host(tmp_path):
+    hostvars = {"net-01": {"connectivity_check_result": _network_result()}}
+    outcome = _report({"dest": str(tmp_path)}, {"hostvars": hostvars, "ansible_play_hosts_all": ["net-01"]})
+    assert outcome["failed"] is True
+    assert outcome["invalid_option"] == "results[net-01].results"
+    assert "source: network" in outcome["msg"]
+    assert not os.listdir(str(tmp_path))  # refused before anything is written
+
+
+def test_a_device_result_in_a_network_report_is_refused_naming_the_host(tmp_path):
+    device = {"changed": False, "urls": [], "summary": {}, "configured": {"method": "default"}}
+    results = {"net-01": _network_result(), "win10-01": device}
+    outcome = _report({"dest": str(tmp_path), "source": "network", "results": results}, {})
+    assert outcome["failed"] is True and outcome["invalid_option"] == "results[win10-01].urls"
+    bad = _report({"dest": str(tmp_path), "source": "networks", "results": results}, {})
+    assert bad["failed"] is True and "source" in bad["msg"]
+
+
+def test_network_hosts_get_policy_failures_like_devices(tmp_path):
+    results = {"net-ok": _network_result(), "net-bad": _network_result("dns_failure", None), "net-none": None}
+    outcome = _report({"dest": str(tmp_path), "source": "network", "results": results, "fail_policy": "any",
+                       "formats": ["json"]}, {})
+    assert outcome.get("failed") is not True, outcome
+    assert outcome["policy_failures"] == {"net-ok": [], "net-bad": ["https://winatp-gw-cus.microsoft.com/test"]}
+    assert sorted(outcome["failed_hosts"]) == ["net-bad", "net-none"]
