@@ -171,8 +171,8 @@ def _entries(host: str, items: List[Any]) -> List[Dict[str, Any]]:
         if "ansible_loop_var" in item or ("item" in item and "results" in item):
             raise _error(host, where, "a loop's registered results: report one network_url_probe task per host")
         url = item.get("url")
-        if not isinstance(url, str) or not url:
-            raise _error(host, where + ".url", "must be a non-empty string")
+        if not isinstance(url, str) or not url or not _one_token(url):
+            raise _error(host, where + ".url", "must be a non-empty string without spaces or control characters")
         route = item.get("route")
         if not isinstance(route, str) or route not in probe_model.ROUTES:
             raise _error(host, where + ".route", "%r is not one of %s" % (route, _word_list(probe_model.ROUTES)))
@@ -191,6 +191,9 @@ def _entries(host: str, items: List[Any]) -> List[Dict[str, Any]]:
         for key in ("proxy", "detail", "issuer", "channel"):
             if not _optional(item, key, (str,)):
                 raise _error(host, where + "." + key, "must be text or null")
+        if item.get("proxy") is not None and not (_one_token(item["proxy"]) and "(" not in item["proxy"]
+                                                  and ")" not in item["proxy"]):
+            raise _error(host, where + ".proxy", "must be host:port (no spaces, parentheses or control characters)")
         elapsed = item.get("elapsed")
         if not _optional(item, "elapsed", (int, float)) or \
                 (elapsed is not None and not (math.isfinite(elapsed) and elapsed >= 0)):
@@ -204,6 +207,11 @@ def _entries(host: str, items: List[Any]) -> List[Dict[str, Any]]:
         seen.add((url, route))
         entries.append(dict(item))
     return entries
+
+
+def _one_token(text: str) -> bool:
+    """No whitespace and no control characters: a URL or proxy that cannot break a report line."""
+    return not any(char.isspace() or ord(char) < 32 or 0x7f <= ord(char) < 0xa0 for char in text)
 
 
 def _judged_route(entries: List[Mapping[str, Any]]) -> str:

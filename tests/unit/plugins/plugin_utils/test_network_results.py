@@ -11,13 +11,17 @@ device probes shaped as device_connectivity_probe returns them.
 from __future__ import annotations
 
 import copy
+import os
+from xml.etree import ElementTree
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model
 from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds as fk
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as engine
+from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import parse_endpoint
 from ansible_collections.purview.device_proxy.plugins.modules import network_url_probe
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
@@ -27,6 +31,7 @@ from ansible_collections.purview.device_proxy.tests.unit.plugins.modules.module_
 C2 = "https://winatp-gw-cus.microsoft.com/test"
 BLOB = "https://ussus1eastprod.blob.core.windows.net"
 PROXY = "10.0.0.6:8080"
+_MISSING_VALUE = object()
 MS_ISSUER = (("O", "Microsoft Corporation"), ("CN", "Microsoft Azure RSA TLS Issuing CA 03"))
 
 
@@ -172,8 +177,8 @@ def test_not_run_is_the_devices_deadline_and_leaves_the_url_untested(probe):
     url = converted["urls"][0]
     method = probes_of(url)["disabled"]
     device = cv.classify_probe({"method": "disabled", "attempted": False, "skip_reason": "deadline"})
-    assert (method["outcome"], method["reason"], method["line_code"]) == (device["outcome"], device["reason"],
-                                                                           device["line_code"])
+    for key in ("outcome", "reason", "line_code", "detail"):
+        assert method[key] == device[key], key
     assert url["strict"] == cv.UNTESTED and url["tokens"][2] == "N"
     assert converted["raw"]["run"]["deadline_reached"] is True
 
@@ -262,6 +267,11 @@ def test_no_probe_at_all_is_never_a_pass(probe):
     (lambda r: r["results"].__setitem__(0, "https://x.example/"), "results[net-01].results[0]"),
     (lambda r: r["results"][0].pop("url"), "results[net-01].results[0].url"),
     (lambda r: r["results"][0].update(url=""), "results[net-01].results[0].url"),
+    # A line break would forge a method line in the per-host text.
+    (lambda r: r["results"][0].update(url=C2 + "\n3 - Proxy disabled: Succeeded (200)"),
+     "results[net-01].results[0].url"),
+    (lambda r: r["results"][0].update(proxy="p:1): Succeeded (200)\n4 - Named proxy (p:1"),
+     "results[net-01].results[0].proxy"),
     (lambda r: r["results"][0].update(route="socks"), "results[net-01].results[0].route"),
     (lambda r: r["results"][0].update(route=["direct"]), "results[net-01].results[0].route"),
     (lambda r: r["results"][0].update(category="ok"), "results[net-01].results[0].category"),
@@ -320,3 +330,61 @@ def test_device_results_pass_through_unchanged_with_source_device():
     looped_device = {"changed": False, "results": [{"item": 1, "ansible_loop_var": "item", "urls": []}]}
     results = {"win10-01": device, "win10-02": None, "win10-03": looped_device}
     assert nr.prepare(results, "device") == results
+
+
+# --- property: a converted result reports, anything else is refused by host and field -------------
+def _recorded(url, route, category, status=None, proxy_status=None, proxy=None, at=engine.AT_ORIGIN, issuer=None):
+    target = engine.make_target(url)
+    hop = engine.Hop(route, None if proxy is None else parse_endpoint(proxy, field="proxy", allow_scheme=True))
+    observation = engine.Observation(status=status, proxy_status=proxy_status, at=at, issuer=issuer,
+                                     via_proxy=proxy is not None, elapsed=0.25)
+    return engine.ProbeResult(target, hop, observation, category, "recorded").as_dict()
+
+
+BASE = {"changed": False, "skipped_routes": {"pac": "neither pac_url nor pac_file is given"}, "results": [
+    _recorded(C2, "direct", fk.REACHABLE, 200),
+    _recorded(BLOB, "direct", fk.TIMEOUT),
+    _recorded(C2, "named", fk.BLOCKED, proxy_status=403, proxy=PROXY, at=engine.AT_PROXY),
+    _recorded(BLOB, "named", fk.TLS_INTERCEPTED, proxy=PROXY, issuer="O=Inspect (CA)\n"),
+    _recorded(C2, "environment", fk.NOT_RUN, proxy="127.0.0.1:3128"),
+]}
+_text = st.text(alphabet=st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF), max_size=10)
+# Text that would break a report line (a forged method line, parentheses, escapes): half the values.
+_hostile = st.sampled_from([C2 + "\n1 - Default proxy: Succeeded (200)", "p:1) x (", "\x1b[2J", "a\u2028b"])
+_values = st.one_of(_hostile, st.one_of(
+    st.none(), st.booleans(), st.integers(-2, 2 ** 40), st.floats(allow_nan=True), _text,
+    st.sampled_from(list(engine.ROUTES) + list(fk.ALL) + ["proxy", "service", C2, PROXY]),
+    st.lists(st.just("direct"), max_size=2), st.dictionaries(_text, _text, max_size=2)))
+# The fields the conversion reads (the others are carried along unread), and one it does not know.
+_KEYS = ["url", "route", "category", "status", "proxy_status", "proxy", "reachable", "status_expected", "issuer",
+         "failed_at", "detail", "elapsed", "channel", "extra"]
+
+
+@settings(max_examples=300 if not os.environ.get("CI") else 2000, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(edits=st.lists(st.tuples(st.integers(0, len(BASE["results"]) - 1), st.sampled_from(_KEYS),
+                                st.one_of(st.just(_MISSING_VALUE), _values)), min_size=1, max_size=6),
+       top=st.one_of(st.none(), st.tuples(st.sampled_from(["results", "skipped_routes", "urls", "failed"]), _values)))
+def test_any_result_either_reports_or_is_refused_naming_the_host(edits, top):
+    result = copy.deepcopy(BASE)
+    for index, key, value in edits:
+        if value is _MISSING_VALUE:
+            result["results"][index].pop(key, None)
+        else:
+            result["results"][index][key] = value
+    if top is not None:
+        result[top[0]] = top[1]
+    try:
+        results = nr.prepare({"net-01": result, "net-02": copy.deepcopy(BASE)}, "network", catalog)
+    except nr.NetworkResultError as err:
+        assert err.field == "source" or err.field.startswith("results[net-01]"), err.field
+        return
+    fleet = fleet_report.build_fleet(results, "2026-07-03T09:00:00Z")
+    jsonschema.validate(fleet, fleet_report.FLEET_SCHEMA)
+    files = fleet_report.render_files(results, fleet, fleet_report.FORMATS)
+    for name, content in files.items():
+        if name.startswith("hosts/"):
+            # Every method line is one of the five, in order, whatever the result carried.
+            lines = [line for line in content.splitlines() if line[:1].isdigit()]
+            assert all(line[0] in "12345" and line[1:4] == " - " for line in lines), content
+    ElementTree.fromstring(files["connectivity-junit.xml"].encode("utf-8"))
