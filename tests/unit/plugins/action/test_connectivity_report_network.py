@@ -216,20 +216,9 @@ def _network_result(category="reachable", status=200):
 
 
 def _report(args, task_vars):
-    from unittest.mock import MagicMock
+    from ansible_collections.purview.device_proxy.tests.unit.plugins.action.test_connectivity_report import run_report
 
-    from ansible.playbook.task import Task
-
-    from ansible_collections.purview.device_proxy.plugins.action import connectivity_report
-
-    task = MagicMock(Task)
-    task.args = args
-    task.check_mode = False
-    task.diff = False
-    task.async_val = 0
-    plugin = connectivity_report.ActionModule(task, MagicMock(), MagicMock(), loader=None, templar=None,
-                                              shared_loader_obj=None)
-    return plugin.run(task_vars=task_vars)
+    return run_report(args, task_vars)
 
 
 def test_a_network_result_in_a_device_report_is_refused_naming_the_host(tmp_path):
