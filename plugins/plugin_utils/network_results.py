@@ -38,7 +38,9 @@ without a result, never a pass.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model as model
@@ -59,6 +61,8 @@ METHOD_ROUTES = {key: route for route, key in ROUTE_METHODS.items()}
 # The route the strict verdict judges: the first of these that ran.
 JUDGED_ORDER = (probe_model.NAMED, probe_model.PAC, probe_model.ENVIRONMENT, probe_model.DIRECT)
 
+# Far above what a probe can take (the run's deadline is at most an hour): anything longer is not a probe's time.
+MAX_ELAPSED = 86400
 _CATEGORIES = frozenset(probe_model.CATEGORIES)
 _FAILED_AT = (None, "proxy", "service")
 _MISSING = object()
@@ -196,8 +200,8 @@ def _entries(host: str, items: List[Any]) -> List[Dict[str, Any]]:
             raise _error(host, where + ".proxy", "must be host:port (no spaces, parentheses or control characters)")
         elapsed = item.get("elapsed")
         if not _optional(item, "elapsed", (int, float)) or \
-                (elapsed is not None and not (math.isfinite(elapsed) and elapsed >= 0)):
-            raise _error(host, where + ".elapsed", "must be a number of seconds (0 or more) or null")
+                (elapsed is not None and not (math.isfinite(elapsed) and 0 <= elapsed <= MAX_ELAPSED)):
+            raise _error(host, where + ".elapsed", "must be a number of seconds from 0 to %d, or null" % MAX_ELAPSED)
         if item.get("status_expected") not in (None, True, False):
             raise _error(host, where + ".status_expected", "must be true, false or null")
         if item.get("failed_at") not in _FAILED_AT:
@@ -209,9 +213,12 @@ def _entries(host: str, items: List[Any]) -> List[Dict[str, Any]]:
     return entries
 
 
+_NOT_IN_A_TOKEN = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+
 def _one_token(text: str) -> bool:
     """No whitespace and no control characters: a URL or proxy that cannot break a report line."""
-    return not any(char.isspace() or ord(char) < 32 or 0x7f <= ord(char) < 0xa0 for char in text)
+    return _NOT_IN_A_TOKEN.search(text) is None
 
 
 def _judged_route(entries: List[Mapping[str, Any]]) -> str:
@@ -298,9 +305,13 @@ def _url_verdict(url: str, routes: Mapping[str, Mapping[str, Any]], skipped: Map
 
 def _skipped(method: model.Method, why: str, route: Optional[str]) -> Dict[str, Any]:
     """A method that did not run, in the device side's words (connectivity_verdict.classify_probe)."""
-    probe = cv.classify_probe({"method": method.key, "attempted": False, "skip_reason": why})
-    probe.update(counted=True, strict_ok=False, route=route)
-    return probe
+    return dict(_skip_words(method.key, why), counted=True, strict_ok=False, route=route)
+
+
+@functools.lru_cache(maxsize=None)
+def _skip_words(key: str, why: str) -> Mapping[str, Any]:
+    # The same few probes thousands of times in a fleet: classified once, copied per use.
+    return cv.classify_probe({"method": key, "attempted": False, "skip_reason": why})
 
 
 def _classified(method: model.Method, entry: Mapping[str, Any]) -> Dict[str, Any]:

@@ -285,6 +285,8 @@ def test_no_probe_at_all_is_never_a_pass(probe):
     (lambda r: r["results"][0].update(elapsed="fast"), "results[net-01].results[0].elapsed"),
     (lambda r: r["results"][0].update(elapsed=float("nan")), "results[net-01].results[0].elapsed"),
     (lambda r: r["results"][0].update(elapsed=-1), "results[net-01].results[0].elapsed"),
+    # found by the property test below: a time beyond any probe's (and, times 1000, beyond a float)
+    (lambda r: r["results"][0].update(elapsed=1.797693134862316e+305), "results[net-01].results[0].elapsed"),
     (lambda r: r["results"][0].update(failed_at="origin"), "results[net-01].results[0].failed_at"),
     (lambda r: r["results"][0].update(status_expected="yes"), "results[net-01].results[0].status_expected"),
     (lambda r: r["results"][0].update(channel=7), "results[net-01].results[0].channel"),
