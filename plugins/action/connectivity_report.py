@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """purview.device_proxy.connectivity_report: write the fleet reports on the controller.
 
-Reads every host's registered device_connectivity_probe result from hostvars (or takes ``results``),
-builds the fleet model once and writes the text, summary, JSON, JUnit and HTML reports
+Reads every host's registered device_connectivity_probe result from hostvars (or takes ``results``);
+with ``source: network`` the hosts' network_url_probe results, which plugin_utils.network_results turns
+into the same per-host shape (no renderer of their own). Builds the fleet model once and writes the text, summary, JSON, JUnit and HTML reports
 (plugin_utils.fleet_report); with a history folder compares the run with the previous one
 (plugin_utils.fleet_history) and with a metrics file writes the Prometheus text
 (plugin_utils.fleet_metrics). Runs entirely on the controller.
@@ -26,6 +27,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils import connec
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_history
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_metrics
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import network_results
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_text
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import (
@@ -123,7 +125,7 @@ class ActionModule(ActionBase):
         try:
             params = validate_arguments(self._task.args, argument_spec_from_documentation(DOCUMENTATION))
             check_options(params)
-            results = collect_results(params, task_vars)
+            results = network_results.prepare(collect_results(params, task_vars), params["source"])
             now = _utc_now()
             generated = now.strftime("%Y-%m-%dT%H:%M:%SZ")
             fleet = fleet_report.build_fleet(results, generated, params["fail_verdict"], params["title"])

@@ -9,20 +9,26 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: connectivity_report
-short_description: Write fleet reports of purview.device_proxy.device_connectivity_probe results on the controller
+short_description: Write fleet reports of device_connectivity_probe or network_url_probe results on the controller
 description:
   - Collects the registered results of M(purview.device_proxy.device_connectivity_probe) from every host of
-    the play and writes, on the controller, in O(dest) one analyzer-style text file per host
-    (C(hosts/<host>.txt)), a fleet JSON (C(connectivity-fleet.json)), a JUnit XML with one test case
-    per host and URL (C(connectivity-junit.xml)) and a self-contained HTML matrix of hosts by URLs,
-    failures first, filterable and paginated (C(connectivity-fleet.html)), and a short text summary
-    (C(connectivity-summary.txt)).
+    the play (or, with O(source=network), of M(purview.device_proxy.network_url_probe)) and writes, on the
+    controller, in O(dest) one analyzer-style text file per host (C(hosts/<host>.txt)), a fleet JSON
+    (C(connectivity-fleet.json)), a JUnit XML with one test case per host and URL (C(connectivity-junit.xml))
+    and a self-contained HTML matrix of hosts by URLs, failures first, filterable and paginated
+    (C(connectivity-fleet.html)), and a short text summary (C(connectivity-summary.txt)).
   - With O(history_dir), every run leaves a digest in that folder (the newest O(history_keep) are
     kept) and the reports say what changed since the previous run - new failures, recoveries, hosts
     that appeared or disappeared, URLs a catalog change added or removed, configured-method changes -
     with the changed cells marked and a per-URL trend chart in the HTML.
   - With O(metrics_file), a Prometheus text-format file for node_exporter's textfile collector.
   - Hosts without a result (unreachable, or failed before the test) are listed as such.
+  - With O(source=network), each host's network_url_probe result is converted to the per-host shape the reports
+    read for a device (no report of its own). Its routes become the analyzer's methods (C(environment) 1 -
+    Default proxy, C(pac) 2 - Proxy auto discovery, C(direct) 3 - Proxy disabled, C(named) 4 - Named proxy;
+    method 5 has no network-side route and is C(not_requested)), its categories keep their failure-kind words,
+    and the strict verdict judges the most specific proxy route that ran (named, then pac, then environment,
+    then direct).
   - Files are rewritten only when their content changes. Run it once per play (C(run_once)).
 version_added: 0.1.0
 author:
@@ -38,7 +44,9 @@ options:
     type: list
     elements: str
   result_var:
-    description: The name of the variable each host registered the device_connectivity_probe result in.
+    description:
+      - The name of the variable each host registered the device_connectivity_probe result in (the
+        network_url_probe result with O(source=network)).
     type: str
     default: connectivity_check_result
   results:
@@ -48,7 +56,21 @@ options:
       - The RV(purview.device_proxy.analyzer_results#module:results) of M(purview.device_proxy.analyzer_results)
         (devices without WinRM, read from Microsoft client analyzer files) go here too; such hosts have no
         strict verdict, so use O(fail_verdict=analyzer) for them.
+      - With O(source=network), a dictionary of host name to network_url_probe result.
     type: dict
+  source:
+    description:
+      - Which module's results the hosts carry. V(device) - M(purview.device_proxy.device_connectivity_probe)
+        (or M(purview.device_proxy.analyzer_results)). V(network) -
+        M(purview.device_proxy.network_url_probe), registered unchanged on each Linux or macOS host that probed.
+      - A result of the other kind, a loop's registered results, or a result with a field of the wrong type or an
+        unknown route or category fails the task naming the host and the field; write one report per kind.
+      - With V(network), a failed task without probes (a wrong option, an unreachable host) and a run in which no
+        probe ran are hosts without a result; a task that failed only its
+        O(purview.device_proxy.network_url_probe#module:require) check still reports its probes.
+    type: str
+    choices: [device, network]
+    default: device
   formats:
     description: The reports to write.
     type: list
@@ -123,11 +145,18 @@ attributes:
   diff_mode:
     support: full
     details: The names and sizes of the report files that change.
+  platform:
+    platforms: all
+    details:
+      - The action runs on the controller and writes there, whatever the platform of the host.
+      - The results come from Windows devices (O(source=device)) or from Linux or macOS hosts that ran
+        network_url_probe (O(source=network)).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - purview.device_proxy.controller_only
 seealso:
   - module: purview.device_proxy.device_connectivity_probe
+  - module: purview.device_proxy.network_url_probe
 """
 
 EXAMPLES = r"""
@@ -155,6 +184,22 @@ EXAMPLES = r"""
 - name: Say what changed
   ansible.builtin.debug:
     msg: "{{ report.since }}"
+  run_once: true
+
+# A network-side run: Linux hosts on each site's network probe through the proxy, the same reports follow.
+- name: Probe the service URLs through the site proxy
+  purview.device_proxy.network_url_probe:
+    urls: "{{ lookup('purview.device_proxy.service_urls', cloud='commercial', regions=['us'], output='probe') }}"
+    routes: [direct, named]
+    proxy: "{{ site_proxy }}"
+  register: network_check_result
+
+- name: Write the network-side fleet reports
+  purview.device_proxy.connectivity_report:
+    dest: /srv/reports/network
+    source: network
+    result_var: network_check_result
+    history_dir: /srv/reports/network/history
   run_once: true
 """
 

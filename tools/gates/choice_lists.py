@@ -53,7 +53,7 @@ def model_lists() -> Dict[str, Tuple[Any, ...]]:
     """Every choice list by name, read from the collection's Python (the one truth)."""
     _load_tool("collection_link.py").ensure_collection_importable()
     from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model
-    from ansible_collections.purview.device_proxy.plugins.plugin_utils import catalog, fleet_report
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import catalog, fleet_report, network_results
     from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import inputs
 
     lists: Dict[str, Tuple[Any, ...]] = {
@@ -62,6 +62,7 @@ def model_lists() -> Dict[str, Tuple[Any, ...]]:
         "os_names": tuple(catalog.OS_NAMES),
         "methods": tuple(analyzer_model.METHOD_KEYS),
         "report_formats": tuple(fleet_report.FORMATS),
+        "report_sources": tuple(network_results.SOURCES),
     }
     for name, choices in PLAN_CHOICES.items():
         lists["plan." + name] = tuple(getattr(inputs, choices))
@@ -256,6 +257,8 @@ COPIES: Tuple[Copy, ...] = (
     _role("report_formats", "connectivity_check", "connectivity_check_report_formats"),
     _role("report_formats", "connectivity_check", "connectivity_check_report_formats", "default"),
     _defaults("report_formats", "connectivity_check", "connectivity_check_report_formats"),
+    # which module's results a report reads
+    _doc("report_sources", "plugins/modules/connectivity_report.py", "source"),
 ) + tuple(
     copy
     for name in PLAN_CHOICES

@@ -61,4 +61,5 @@ def test_windows_modules_run_on_windows_through_their_action(docs, name):
 def test_controller_only_modules_say_they_run_on_the_controller(docs, name):
     platform = docs[name]["attributes"]["platform"]
     assert platform["platforms"] == "all"
-    assert "controller" in platform.get("details", "")
+    details = platform.get("details") or ""
+    assert "controller" in (" ".join(details) if isinstance(details, list) else details)
