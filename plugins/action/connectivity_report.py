@@ -18,11 +18,10 @@ import json
 import os
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.modules.connectivity_report import DOCUMENTATION
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import analyzer_import
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.controller_action import ControllerAction
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_history
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_metrics
@@ -30,11 +29,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import network_results
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_text
-from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import (
-    TaskInputError,
-    argument_spec_from_documentation,
-    validate_arguments,
-)
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.task_arguments import TaskInputError
 
 
 def collect_results(params: Mapping[str, Any], task_vars: Mapping[str, Any]) -> Dict[str, Any]:
@@ -107,23 +102,16 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    DOCUMENTATION = DOCUMENTATION
 
-    def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        self._supports_check_mode = True
-        self._supports_async = False
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        check_mode = bool(self._task.check_mode)
+    def run_on_controller(self, params: Dict[str, Any], result: Dict[str, Any], task_vars: Dict[str, Any]) -> Dict[str, Any]:
         with fleet_report.gc_paused():
-            return self._run(result, task_vars, check_mode)
+            return self._run(params, result, task_vars, bool(self._task.check_mode))
 
-    def _run(self, result: Dict[str, Any], task_vars: Mapping[str, Any], check_mode: bool) -> Dict[str, Any]:
+    def _run(self, params: Dict[str, Any], result: Dict[str, Any], task_vars: Mapping[str, Any],
+             check_mode: bool) -> Dict[str, Any]:
         try:
-            params = validate_arguments(self._task.args, argument_spec_from_documentation(DOCUMENTATION))
             check_options(params)
             results = network_results.prepare(collect_results(params, task_vars), params["source"])
             now = _utc_now()

@@ -68,7 +68,7 @@ def test_an_input_error_fails_the_task_naming_the_option_and_the_rule(args, fiel
     assert field in result["msg"]
 
 
-@pytest.mark.parametrize("name", ["analyzer_results", "fleet_plan", "group_policy_export"])
+@pytest.mark.parametrize("name", ["analyzer_results", "fleet_plan", "group_policy_export", "connectivity_report"])
 def test_every_controller_only_action_is_built_on_the_base(name):
     action = importlib.import_module("ansible_collections.purview.device_proxy.plugins.action." + name)
     module = importlib.import_module("ansible_collections.purview.device_proxy.plugins.modules." + name)
