@@ -84,21 +84,12 @@ options:
     type: bool
     default: false
 notes:
-  - Check mode and diff are supported; the diff is shown in C(.reg) file notation.
   - When a Group Policy or an MDM policy owns these values, the next policy refresh puts the policy's
     values back; change them in that policy instead.
-  - When writing one of the values fails, the values already written in the task are put back and the
-    task fails saying so.
-attributes:
-  check_mode:
-    support: full
-    details: Reports what would change and changes nothing.
-  diff_mode:
-    support: full
-    details: The registry values before and after, in C(.reg) file notation.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - purview.device_proxy.windows_target
+  - purview.device_proxy.registry_values
 seealso:
   - module: purview.device_proxy.telemetry_proxy
   - module: purview.device_proxy.winhttp_proxy

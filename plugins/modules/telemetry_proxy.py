@@ -49,23 +49,14 @@ options:
       - V(true) is not allowed with O(state=absent).
     type: bool
 notes:
-  - Check mode and diff are supported; the diff is shown in C(.reg) file notation.
   - Microsoft asks not to deploy C(TelemetryProxyServer) through MDM/Intune, because the sensor reads
     the Group Policy registry location that this module writes.
   - Removing C(DisableEnterpriseAuthProxy) also removes a value that security baselines (CIS)
     require; re-apply the baseline afterwards if it owns that value.
-  - When writing one of the values fails, the values already written in the task are put back to what
-    they were before and the task fails saying so; no half-applied configuration is left behind.
-attributes:
-  check_mode:
-    support: full
-    details: Reports what would change and changes nothing.
-  diff_mode:
-    support: full
-    details: The registry values before and after, in C(.reg) file notation.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - purview.device_proxy.windows_target
+  - purview.device_proxy.registry_values
 seealso:
   - module: purview.device_proxy.winhttp_proxy
   - module: purview.device_proxy.device_facts
