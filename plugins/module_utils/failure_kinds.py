@@ -56,6 +56,14 @@ DEVICE_ONLY = (
 
 ALL = SHARED + DEVICE_ONLY
 
+# Why a device probe was not attempted, as the device probe reports it (``skip_reason``), and the
+# failures it establishes for a whole method without a request of their own (``established``).
+# These are the words on the wire: the C# copies are compared with them (tools/gates/choice_lists.py).
+PROBE_SKIP_REASONS = (NOT_CONFIGURED, DEADLINE)
+ESTABLISHED = (PROXY_UNREACHABLE, WPAD_FAILED)
+# Every skip reason the verdict reads: a method missing from the reply was not requested.
+SKIP_REASONS = PROBE_SKIP_REASONS + (NOT_REQUESTED,)
+
 # One sentence per kind, for verdicts and reports.
 DESCRIPTIONS = {
     REACHABLE: "the service answered",

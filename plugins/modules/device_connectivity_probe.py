@@ -421,7 +421,10 @@ raw:
           description: Whether the probe ran.
           type: bool
         skip_reason:
-          description: C(not-configured) (no proxy for the method) or C(deadline), when not attempted.
+          description:
+            - Why the probe was not attempted, in the words of the connectivity verdicts (null when it ran).
+            - C(not_configured) (the method needs a proxy and none is set or given) or C(deadline) (the run's
+              deadline passed before it could start). Before this release the first was spelled C(not-configured).
           type: str
         status_code:
           description: The HTTP status, when an answer was read.

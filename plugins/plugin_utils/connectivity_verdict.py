@@ -243,15 +243,19 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
                              f"through it (a shared failure, established on {count} URLs)",
                       line_code=f"proxy unreachable, established on {count} URLs")
         return result
-    if established is not None and established != fk.WPAD_FAILED:
+    if established is not None and established not in fk.ESTABLISHED:
         raise VerdictInputError("probes.established", "choices",
-                                f"{established!r} is not one of {fk.PROXY_UNREACHABLE}, {fk.WPAD_FAILED}")
+                                f"{established!r} is not one of {', '.join(fk.ESTABLISHED)}")
     skip = raw.get("skip_reason")
-    if (not raw.get("attempted", True) or skip) and established is None:
-        if skip == "deadline":
+    if (not raw.get("attempted", True) or skip not in (None, "")) and established is None:
+        if skip not in fk.SKIP_REASONS:
+            raise VerdictInputError("probes.skip_reason", "choices",
+                                    f"{skip!r} is not one of {', '.join(fk.SKIP_REASONS)} "
+                                    "(a probe that was not attempted says why)")
+        if skip == fk.DEADLINE:
             result.update(outcome=SKIPPED, reason=fk.DEADLINE, detail="not run: the run's deadline had passed",
                           line_code="not run: deadline")
-        elif skip in ("not-requested", fk.NOT_REQUESTED):
+        elif skip == fk.NOT_REQUESTED:
             result.update(outcome=SKIPPED, reason=fk.NOT_REQUESTED, detail="not run: method not requested",
                           line_code="not run: not requested")
         else:
@@ -339,7 +343,7 @@ def url_verdict(spec: Mapping[str, Any], raw_probes: Sequence[Mapping[str, Any]]
     by_method = {probe.get("method"): probe for probe in raw_probes}
     probes = []
     for method in METHODS:
-        raw = by_method.get(method) or {"method": method, "attempted": False, "skip_reason": "not-requested"}
+        raw = by_method.get(method) or {"method": method, "attempted": False, "skip_reason": fk.NOT_REQUESTED}
         probe = classify_probe(raw, ANALYZER_ACCEPTED, spec)
         probe["counted"] = method not in withheld
         if not probe["counted"]:
