@@ -1,7 +1,7 @@
 // Copyright: contributors to purview.device_proxy
 // GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 //
-// The device probe's data: the client analyzer's five methods, one request and its raw result
+// The device probe's data: the client analyzer's methods, one request and its raw result
 // (the shape the module returns), WinHTTP's error numbers, how each method opens WinHTTP, the
 // parts of a URL WinHTTP needs, cancellation, and the transport interface the scheduler drives.
 // Plain .NET, C# 5 only (Windows PowerShell's Add-Type).

@@ -14,7 +14,7 @@ description:
     of the proxy, use M(purview.device_proxy.network_url_probe). This module was called
     C(purview.device_proxy.connectivity_test); that name still works, with a deprecation warning, until 2.0.0.
   - Replaces Microsoft's client analyzer connectivity check (C(MDEClientAnalyzer.cmd)). For every
-    service URL it tests the analyzer's five methods with WinHTTP itself, as the sensor does,
+    service URL it tests the analyzer's methods with WinHTTP itself, as the sensor does,
     namely C(1) default proxy (the WinHTTP default configuration, in automatic mode on Windows 8.1 and later),
       C(2) proxy auto discovery (WPAD), C(3) proxy disabled, C(4) named proxy (the registry value
       C(TelemetryProxyServer), reported as absent when it is not set) and C(5) command-line proxy
@@ -328,7 +328,7 @@ urls:
       type: str
     probes:
       description:
-        - The five methods in order, classified. Each carries C(proxy_used) (the proxy its request went
+        - The methods in order, classified. Each carries C(proxy_used) (the proxy its request went
           through, C(direct), or null), C(identity_dependent) (methods 1 and 2) and C(counted) (false
           for an identity-dependent method when the probes did not run as SYSTEM; such a success never
           passes the URL).

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Classify raw WinHTTP probe results and give verdicts per URL, per channel and per host.
 
-``purview.device_proxy.device_connectivity_probe`` runs, for every service URL, the five methods of
+``purview.device_proxy.device_connectivity_probe`` runs, for every service URL, the methods of
 Microsoft's client analyzer (docs/reference/connectivity-analyzer.md#methods) and returns raw results only: HTTP status,
 WinHTTP error number, elapsed time. Everything that interprets them lives here:
 
@@ -43,7 +43,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils import maps_c
 MAPS_PASSED, MAPS_FAILED, MAPS_NOT_RUN = maps_check.MAPS_PASSED, maps_check.MAPS_FAILED, maps_check.MAPS_NOT_RUN
 maps_verdict, render_maps_line = maps_check.maps_verdict, maps_check.render_maps_line
 
-# The analyzer's five methods, numbers, labels and accepted codes: the one model.
+# The analyzer's methods, numbers, labels and accepted codes: the one model.
 METHODS = model.METHOD_KEYS
 METHOD_NUMBERS = {m.key: m.number for m in model.METHODS}
 METHOD_LABELS = {m.key: m.label for m in model.METHODS}
@@ -259,8 +259,9 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
             result.update(outcome=SKIPPED, reason=fk.NOT_REQUESTED, detail="not run: method not requested",
                           line_code="not run: not requested")
         else:
-            what = "TelemetryProxyServer is not set" if method == "named" else "no command-line proxy was given"
-            result.update(outcome=ABSENT, reason=fk.NOT_CONFIGURED, detail=what)
+            setting = model.BY_KEY[method].proxy_setting
+            result.update(outcome=ABSENT, reason=fk.NOT_CONFIGURED,
+                          detail="%s is not set" % setting if setting else fk.DESCRIPTIONS[fk.NOT_CONFIGURED])
         return result
     if method == "wpad" and result["autodetect_error"] and not result["proxy"]:
         code = result["autodetect_error"]
@@ -526,7 +527,7 @@ def analyzer_outcome(probe: Mapping[str, Any]) -> Optional[analyzer_text.MethodO
     """One classified probe as an analyzer line outcome; None renders as "Doesn't exist"."""
     if probe["outcome"] == ABSENT:
         return None
-    proxy = probe.get("proxy") if probe["method"] in ("named", "command_line") else None
+    proxy = probe.get("proxy") if probe["method"] in model.PROXY_METHOD_KEYS else None
     proxy = probe.get("proxy_used") or proxy   # the proxy the request went through, or "direct"
     if probe["outcome"] == SUCCEEDED and probe.get("counted") is False:
         return analyzer_text.MethodOutcome(False, "%s as %s, not SYSTEM: not counted" % (

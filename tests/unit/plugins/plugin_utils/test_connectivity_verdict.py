@@ -96,6 +96,20 @@ def test_named_proxy_not_set_is_absent_not_failed():
     assert "TelemetryProxyServer" in result["detail"]
 
 
+@pytest.mark.parametrize("method", [m for m in cv.METHODS if cv.model.BY_KEY[m].uses_proxy])
+def test_a_proxy_method_without_a_proxy_names_the_setting_from_the_model(method):
+    result = cv.classify_probe(probe(method, **ABSENT))
+    assert result["detail"] == "%s is not set" % cv.model.BY_KEY[method].proxy_setting
+    assert cv.analyzer_outcome(result) is None   # "Doesn't exist"
+
+
+def test_only_the_proxy_methods_show_the_proxy_they_were_given():
+    for method in cv.METHODS:
+        result = cv.classify_probe(probe(method, status_code=200, proxy="10.0.0.6:8080"))
+        shown = cv.analyzer_outcome(result).proxy
+        assert shown == ("10.0.0.6:8080" if cv.model.BY_KEY[method].uses_proxy else None), method
+
+
 def test_deadline_skip_is_reported():
     result = cv.classify_probe(probe("command_line", attempted=False, skip_reason="deadline"))
     assert (result["outcome"], result["reason"]) == (cv.SKIPPED, "deadline")
