@@ -9,7 +9,8 @@ on it. The shared words are the probe's original snake_case spellings; the kinds
 test can observe (WinHTTP's own errors, WPAD, its scheduler) follow the same style.
 
 Data and wording only: which observation maps to which kind (and which of its sentences) is decided
-by each side's classifier; every failure sentence either side reports is in :data:`WORDING`.
+by each side's classifier; every sentence that words a kind is in :data:`WORDING` (what a classifier
+adds is evidence: a header, an issuer, an error text).
 """
 
 from __future__ import annotations
@@ -241,6 +242,19 @@ WORDING = {
         "": "not run: method not requested",
     },
 }
+
+# A proxy's own error answer (Squid's X-Squid-Error, RFC 9209 Proxy-Status), worded the same for every
+# kind the network probe's classifier maps such an answer to (probe_classify; checked by its tests).
+PROXY_ANSWER_KINDS = (DNS_FAILURE, TIMEOUT, CONNECTION_REFUSED, NETWORK_UNREACHABLE, BLOCKED, PROXY_AUTH_REQUIRED,
+                      PROXY_ERROR)
+for _kind in PROXY_ANSWER_KINDS:
+    WORDING[_kind].update({
+        "proxy_errno": "the proxy answered {status}: it could not connect to the service (errno {errno})",
+        "proxy_token": "the proxy answered {status} ({token})",
+        "proxy_token_forwarding": "the proxy answered {status} ({token}): the failure is at the proxy, on its way "
+                                  "to the service",
+    })
+del _kind
 
 # Each kind's own sentence.
 DESCRIPTIONS = {kind: WORDING[kind][""] for kind in ALL}

@@ -129,16 +129,15 @@ def _proxy_answer_category(obs: Observation) -> Tuple[str, str]:
     number = errno_of(token)
     if number is not None:
         category = _ERRNO_CATEGORY.get(number, PROXY_ERROR)
-        return category, "the proxy answered %d: it could not connect to the service (errno %d)" % (code, number)
+        return category, fk.sentence(category, "proxy_errno", status=code, errno=number)
     if token == "err_cannot_forward":
         # Squid 5 answers a CONNECT to a name that does not resolve this way (no address to try);
         # with no parent proxies configured there is no other cause.
         return DNS_FAILURE, fk.sentence(DNS_FAILURE, "cannot_forward", status=code)
     if token in _PROXY_ERROR_CATEGORY:
-        detail = "the proxy answered %d (%s)" % (code, token)
-        if token in FORWARDING_FAILURE_TOKENS:
-            detail += ": the failure is at the proxy, on its way to the service"
-        return _PROXY_ERROR_CATEGORY[token], detail
+        category = _PROXY_ERROR_CATEGORY[token]
+        variant = "proxy_token_forwarding" if token in FORWARDING_FAILURE_TOKENS else "proxy_token"
+        return category, fk.sentence(category, variant, status=code, token=token)
     if code is not None and 300 <= code < 400:
         return PROXY_REDIRECT, fk.sentence(PROXY_REDIRECT, "proxy_answered", status=code, where=_redirect_where(obs))
     if code is not None and 400 <= code < 500:

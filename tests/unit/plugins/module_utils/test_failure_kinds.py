@@ -135,6 +135,16 @@ def test_every_kind_has_its_own_sentence_and_every_template_is_well_formed():
             assert fk.sentence(kind, variant, **{f: "<%s>" % f for f in fields})
 
 
+def test_every_kind_a_proxy_answer_is_classified_as_has_the_proxy_answer_sentences():
+    from ansible_collections.purview.device_proxy.plugins.module_utils import probe_classify
+
+    kinds = set(probe_classify._PROXY_ERROR_CATEGORY.values()) | set(probe_classify._ERRNO_CATEGORY.values())
+    kinds.add(fk.PROXY_ERROR)   # an errno the classifier does not map
+    assert kinds <= set(fk.PROXY_ANSWER_KINDS)
+    for kind in kinds:
+        assert fk.has_sentence(kind, "proxy_errno") and fk.has_sentence(kind, "proxy_token_forwarding"), kind
+
+
 def test_a_parameter_is_filled_in_and_never_read_as_a_template():
     text = fk.sentence(fk.PROXY_UNREACHABLE, "established", count=3)
     assert "on 3 other URLs" in text and "established on 3 URLs" in text
