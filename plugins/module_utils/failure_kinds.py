@@ -15,7 +15,8 @@ adds is evidence: a header, an issuer, an error text).
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Tuple
 
 # --- observed by both sides -------------------------------------------------------------------
 REACHABLE = "reachable"                  # the service itself answered
@@ -267,4 +268,13 @@ def has_sentence(kind: str, variant: str) -> bool:
 
 def sentence(kind: str, variant: str = "", **params: Any) -> str:
     """The sentence for ``kind`` (observed as ``variant``) with its named ``params`` filled in."""
-    return WORDING[kind][variant].format(**params)
+    try:
+        return _sentence(kind, variant, tuple(sorted(params.items())))
+    except TypeError:  # a parameter that cannot be a cache key (a list or dict from a malformed reply)
+        return WORDING[kind][variant].format(**params)
+
+
+@functools.lru_cache(maxsize=1024)
+def _sentence(kind: str, variant: str, params: Tuple[Tuple[str, Any], ...]) -> str:
+    # A fleet repeats a few sentences thousands of times: the same words stay one string.
+    return WORDING[kind][variant].format(**dict(params))

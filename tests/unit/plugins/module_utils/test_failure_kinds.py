@@ -151,3 +151,8 @@ def test_a_parameter_is_filled_in_and_never_read_as_a_template():
     assert fk.sentence(fk.NOT_CONFIGURED, "setting", setting="{count}") == "{count} is not set"
     with pytest.raises(KeyError):
         fk.sentence(fk.TIMEOUT, "no such variant")
+    # A parameter from a malformed reply that cannot be a cache key is still written out.
+    assert fk.sentence(fk.TLS_INTERCEPTED, "foreign_root", issuer={"CN": ["x"]}, root=["y"]).startswith(
+        "the certificate was issued by {'CN': ['x']} and chains to ['y']")
+    assert fk.sentence(fk.TIMEOUT, "probe_limit_stage", stage="send") is fk.sentence(fk.TIMEOUT, "probe_limit_stage",
+                                                                                       stage="send")
