@@ -154,5 +154,5 @@ def test_a_parameter_is_filled_in_and_never_read_as_a_template():
     # A parameter from a malformed reply that cannot be a cache key is still written out.
     assert fk.sentence(fk.TLS_INTERCEPTED, "foreign_root", issuer={"CN": ["x"]}, root=["y"]).startswith(
         "the certificate was issued by {'CN': ['x']} and chains to ['y']")
-    assert fk.sentence(fk.TIMEOUT, "probe_limit_stage", stage="send") is fk.sentence(fk.TIMEOUT, "probe_limit_stage",
-                                                                                       stage="send")
+    first = fk.sentence(fk.TIMEOUT, "probe_limit_stage", stage="send")
+    assert fk.sentence(fk.TIMEOUT, "probe_limit_stage", stage="send") is first
