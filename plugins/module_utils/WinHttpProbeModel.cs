@@ -1,7 +1,7 @@
 // Copyright: contributors to purview.device_proxy
 // GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 //
-// The device probe's data: the client analyzer's five methods, one request and its raw result
+// The device probe's data: the client analyzer's methods, one request and its raw result
 // (the shape the module returns), WinHTTP's error numbers, how each method opens WinHTTP, the
 // parts of a URL WinHTTP needs, cancellation, and the transport interface the scheduler drives.
 // Plain .NET, C# 5 only (Windows PowerShell's Add-Type).
@@ -24,6 +24,10 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
     {
         // The names the controller uses, in the analyzer's order.
         private static readonly string[] Names = { "default", "wpad", "disabled", "named", "command_line" };
+        // The methods that need a proxy of their own (analyzer_model.Method.uses_proxy): without one
+        // they have nothing to test. Both arrays are checked against the Python model by
+        // tools/gates/choice_lists.py (its --write rewrites them).
+        private static readonly string[] ProxyMethodNames = { "named", "command_line" };
 
         public static string Name(ProbeMethod method)
         {
@@ -41,6 +45,27 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             }
             throw new ArgumentException(String.Format("method '{0}' is not one of {1}", name, String.Join(", ", Names)));
         }
+
+        public static bool NeedsProxy(ProbeMethod method)
+        {
+            return Array.IndexOf(ProxyMethodNames, Name(method)) >= 0;
+        }
+    }
+
+    // The probe's words on the wire, failure_kinds' constants in the Python model: why a probe was
+    // not attempted (skip_reason) and the failures established for a whole method (established).
+    // Checked against failure_kinds.PROBE_SKIP_REASONS and ESTABLISHED by tools/gates/choice_lists.py.
+    public static class ProbeReasons
+    {
+        private static readonly string[] SkipReasonNames = { "not_configured", "deadline" };
+        private static readonly string[] EstablishedNames = { "proxy_unreachable", "wpad_failed" };
+
+        // The method needs a proxy and none is set or given.
+        public static string NotConfigured { get { return SkipReasonNames[0]; } }
+        // The run's deadline passed before the probe could start.
+        public static string Deadline { get { return SkipReasonNames[1]; } }
+        public static string ProxyUnreachable { get { return EstablishedNames[0]; } }
+        public static string WpadFailed { get { return EstablishedNames[1]; } }
     }
 
     public sealed class ProbeRequest
@@ -63,7 +88,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         public string Url;
         public ProbeMethod Method;
         public bool Attempted;
-        public string SkipReason;      // "not-configured" or "deadline" when not attempted
+        public string SkipReason;      // a ProbeReasons skip reason when not attempted
         public int StatusCode;         // 0 when no HTTP answer was read
         public int WinHttpError;       // 0 when none
         public string ErrorStage;      // url, open, autodetect, connect, send, receive, status, internal

@@ -113,7 +113,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
         // resolving or connecting means the proxy itself is unreachable.
         public static bool ProxyUnreachable(WinHttpProbeResult result)
         {
-            if (result == null || !NeedsProxy(result.Method) || result.StatusCode != 0) return false;
+            if (result == null || !ProbeMethods.NeedsProxy(result.Method) || result.StatusCode != 0) return false;
             if (result.WinHttpError == WinHttpErrors.CannotConnect || result.WinHttpError == WinHttpErrors.NameNotResolved)
             {
                 return true;
@@ -137,9 +137,9 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 for (int i = 0; i < plan.Count; i++)
                 {
                     ProbeMethod method = plan[i].Method;
-                    if (NeedsProxy(method) && plan[i].Proxy == null)
+                    if (ProbeMethods.NeedsProxy(method) && plan[i].Proxy == null)
                     {
-                        results[i] = WinHttpProbeResult.Skipped(plan[i], "not-configured");
+                        results[i] = WinHttpProbeResult.Skipped(plan[i], ProbeReasons.NotConfigured);
                         finished++;
                         continue;
                     }
@@ -149,7 +149,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                         GroupOf(method).Held.Add(i);
                         continue;
                     }
-                    if (EstablishAfter > 0 && NeedsProxy(method))
+                    if (EstablishAfter > 0 && ProbeMethods.NeedsProxy(method))
                     {
                         Group group = GroupOf(method);
                         if (group.Deciders.Count < EstablishAfter && !HasUrl(group.Deciders, plan[i].Url))
@@ -208,11 +208,6 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
             return false;
         }
 
-        private static bool NeedsProxy(ProbeMethod method)
-        {
-            return method == ProbeMethod.NamedProxy || method == ProbeMethod.CommandLineProxy;
-        }
-
         // Called with the lock held: as many workers as there is work, within the bound.
         private void EnsureWorkers()
         {
@@ -260,7 +255,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                     WinHttpProbeResult established = WinHttpProbeResult.Failed(requests[i], first.WinHttpError == 0 ? WinHttpErrors.Timeout : first.WinHttpError, first.ErrorStage);
                     established.Attempted = false;
                     established.TimedOut = first.TimedOut;
-                    established.Established = "proxy_unreachable";
+                    established.Established = ProbeReasons.ProxyUnreachable;
                     established.EstablishedOn = group.Deciders.Count;
                     results[i] = established;
                     finished++;
@@ -292,7 +287,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 established.Attempted = false;
                 established.AutoDetectError = found.Error;
                 established.Access = "auto-detect";
-                established.Established = "wpad_failed";
+                established.Established = ProbeReasons.WpadFailed;
                 established.EstablishedOn = 1;
                 results[i] = established;
                 finished++;
@@ -411,7 +406,7 @@ namespace ansible_collections.purview.device_proxy.plugins.module_utils.WinHttpP
                 }
                 else
                 {
-                    results[i] = WinHttpProbeResult.Skipped(requests[i], "deadline");
+                    results[i] = WinHttpProbeResult.Skipped(requests[i], ProbeReasons.Deadline);
                 }
                 finished++;
             }

@@ -28,16 +28,20 @@ class Method(NamedTuple):
     # Its result depends on the account that runs it (WinHTTP's default configuration and WPAD
     # discovery are read per process identity); the sensor runs as SYSTEM (S-1-5-18).
     identity_dependent: bool = False
+    # For a method that uses a proxy: the setting that gives it (named in the verdict when unset).
+    proxy_setting: str = ""
 
 
 METHODS = (
     Method("default", 1, "Default proxy", "Default proxy", False, True),
     Method("wpad", 2, "Proxy auto discovery (WPAD)", "Proxy auto discovery (WPAD)", False, True),
     Method("disabled", 3, "Proxy disabled", "Proxy disabled", False),
-    Method("named", 4, "Named proxy", "Named proxy", True),
-    Method("command_line", 5, "Command line proxy", "Command-line proxy", True),
+    Method("named", 4, "Named proxy", "Named proxy", True, proxy_setting="TelemetryProxyServer"),
+    Method("command_line", 5, "Command line proxy", "Command-line proxy", True, proxy_setting="command_line_proxy"),
 )
 METHOD_KEYS = tuple(m.key for m in METHODS)
+# The methods that need a proxy address of their own (the C# ProbeMethods.NeedsProxy is compared with it).
+PROXY_METHOD_KEYS = tuple(m.key for m in METHODS if m.uses_proxy)
 BY_KEY = {m.key: m for m in METHODS}
 BY_NUMBER = {m.number: m for m in METHODS}
 

@@ -75,7 +75,7 @@ def _check_code(code: Union[int, str, None]) -> str:
 def method_line(number: int, outcome: Optional[MethodOutcome], legacy: bool = False) -> str:
     names = LEGACY_METHOD_NAMES if legacy else METHOD_NAMES
     if number not in names:
-        raise ValueError("method number %r is not one of 1-5" % (number,))
+        raise ValueError("method number %r is not one of 1-%d" % (number, len(METHODS)))
     name = names[number]
     if outcome is None:
         return "%d - %s: %s" % (number, name, MISSING)
@@ -174,16 +174,16 @@ class _OpenBlock:
 
     def cut_short(self, index: int, what: str, source: Optional[str]) -> AnalyzerTextError:
         seen = len(self.lines)
-        return AnalyzerTextError(index, "the block of %s (line %d) is cut short: %d of 5 method lines, then %s; "
-                                 "expected '%d - %s: ...'" % (self.url, self.line, seen, what, seen + 1,
+        return AnalyzerTextError(index, "the block of %s (line %d) is cut short: %d of %d method lines, then %s; "
+                                 "expected '%d - %s: ...'" % (self.url, self.line, seen, len(METHODS), what, seen + 1,
                                                               METHOD_NAMES[seen + 1]), source)
 
 
 def read_report(text: str, source: Optional[str] = None, other_lines: str = "ignore") -> ReadReport:
     """Read every ``Testing URL`` block of ``text`` (both spellings, CRLF, LF or CR line ends).
 
-    A block is its heading line and then the five method lines, 1 to 5, in order; blank lines
-    between them are allowed. A block cut short (fewer than five method lines before another
+    A block is its heading line and then one line per method, numbered in order; blank lines
+    between them are allowed. A block cut short (fewer method lines than methods before another
     line or the end of the text), a method line out of order, under another method's name or
     outside a block, is an :class:`AnalyzerTextError` naming the line. Lines outside blocks are
     read past (the analyzer's file has other sections, with "(200)" in its notes) unless

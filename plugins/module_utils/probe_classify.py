@@ -9,11 +9,12 @@ import errno
 import re
 from typing import Mapping, Optional, Tuple
 
+from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds as fk
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs import (
     IDENTITY_MATCHED, IDENTITY_MISMATCH, IDENTITY_UNCHECKED, identity, split_expectations,
 )
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import (
-    AT_PROXY, BLOCKED, CATEGORY_REASONS, CONNECTION_REFUSED, DNS_FAILURE, ERROR, F_DNS, F_NOT_RUN, F_PROTOCOL,
+    AT_PROXY, BLOCKED, CONNECTION_REFUSED, DNS_FAILURE, ERROR, F_DNS, F_NOT_RUN, F_PROTOCOL,
     F_REFUSED, F_RESET, F_TIMEOUT, F_TLS, F_TLS_VERIFY, F_UNREACHABLE, NETWORK_UNREACHABLE, NOT_RUN,
     PROXY_AUTH_REQUIRED, PROXY_DNS_FAILURE, PROXY_ERROR, PROXY_REDIRECT, REACHABLE, TIMEOUT, TLS_ERROR,
     TLS_INTERCEPTED, Observation, ProbeTarget, TlsPolicy,
@@ -115,10 +116,8 @@ def parse_proxy_error(headers: Mapping[str, str]) -> Optional[str]:
     return None
 
 
-def _redirect_detail(code: int, obs: Observation) -> str:
-    where = " to %s" % obs.redirect_to if obs.redirect_to else ""
-    return "the proxy answered %d, a redirect%s, instead of forwarding the request (a sign-in portal or a block page)" % (
-        code, where)
+def _redirect_where(obs: Observation) -> str:
+    return " to %s" % obs.redirect_to if obs.redirect_to else ""
 
 
 def _proxy_answer_category(obs: Observation) -> Tuple[str, str]:
@@ -126,26 +125,24 @@ def _proxy_answer_category(obs: Observation) -> Tuple[str, str]:
     token = obs.proxy_error or ""
     if code in (401, 407) or token == AUTH_CHALLENGE:
         reason = {407: "407 Proxy Authentication Required", 401: "401 Unauthorized"}.get(code, "%s with a Proxy-Authenticate challenge" % code)
-        return PROXY_AUTH_REQUIRED, "the proxy answered %s" % reason
+        return PROXY_AUTH_REQUIRED, fk.sentence(PROXY_AUTH_REQUIRED, "proxy_answered", answer=reason)
     number = errno_of(token)
     if number is not None:
         category = _ERRNO_CATEGORY.get(number, PROXY_ERROR)
-        return category, "the proxy answered %d: it could not connect to the service (errno %d)" % (code, number)
+        return category, fk.sentence(category, "proxy_errno", status=code, errno=number)
     if token == "err_cannot_forward":
         # Squid 5 answers a CONNECT to a name that does not resolve this way (no address to try);
         # with no parent proxies configured there is no other cause.
-        return DNS_FAILURE, ("the proxy answered %d (err_cannot_forward): it found no address for the name, "
-                             "which is how Squid 5 reports a name that does not resolve" % code)
+        return DNS_FAILURE, fk.sentence(DNS_FAILURE, "cannot_forward", status=code)
     if token in _PROXY_ERROR_CATEGORY:
-        detail = "the proxy answered %d (%s)" % (code, token)
-        if token in FORWARDING_FAILURE_TOKENS:
-            detail += ": the failure is at the proxy, on its way to the service"
-        return _PROXY_ERROR_CATEGORY[token], detail
+        category = _PROXY_ERROR_CATEGORY[token]
+        variant = "proxy_token_forwarding" if token in FORWARDING_FAILURE_TOKENS else "proxy_token"
+        return category, fk.sentence(category, variant, status=code, token=token)
     if code is not None and 300 <= code < 400:
-        return PROXY_REDIRECT, _redirect_detail(code, obs)
+        return PROXY_REDIRECT, fk.sentence(PROXY_REDIRECT, "proxy_answered", status=code, where=_redirect_where(obs))
     if code is not None and 400 <= code < 500:
-        return BLOCKED, "the proxy answered %d: the destination is not allowed" % code
-    return PROXY_ERROR, "the proxy answered %s%s" % (code, " (%s)" % token if token else "")
+        return BLOCKED, fk.sentence(BLOCKED, "proxy_answered", status=code)
+    return PROXY_ERROR, fk.sentence(PROXY_ERROR, "proxy_answered", status=code, token=" (%s)" % token if token else "")
 
 
 def _looks_like_a_block_page(target: ProbeTarget, obs: Observation, identity_found: str) -> bool:
@@ -173,15 +170,14 @@ def _proxy_made_status(target: ProbeTarget, obs: Observation, identity_found: st
         return None
     if target.scheme == "https" and identity_found == IDENTITY_MATCHED:
         return None
-    unproven = "the answer cannot be shown to come from the service, so it is taken as the proxy's"
     if 300 <= code < 400 and code not in target.expected_status:
-        return PROXY_REDIRECT, "%s; %s" % (_redirect_detail(code, obs), unproven)
+        return PROXY_REDIRECT, fk.sentence(PROXY_REDIRECT, "through_proxy", status=code, where=_redirect_where(obs))
     if code in (401, 407):
-        return PROXY_AUTH_REQUIRED, "HTTP %d through the proxy: authentication demanded; %s" % (code, unproven)
+        return PROXY_AUTH_REQUIRED, fk.sentence(PROXY_AUTH_REQUIRED, "through_proxy", status=code)
     if code == 451:
-        return BLOCKED, "HTTP 451 (unavailable for legal reasons) through the proxy: a block; %s" % unproven
+        return BLOCKED, fk.sentence(BLOCKED, "legal_block")
     if code >= 500:
-        return PROXY_ERROR, "HTTP %d through the proxy: a gateway error; %s" % (code, unproven)
+        return PROXY_ERROR, fk.sentence(PROXY_ERROR, "gateway", status=code)
     return None
 
 
@@ -202,6 +198,18 @@ def _where(obs: Observation) -> str:
     return "the proxy" if obs.at == AT_PROXY else "the service"
 
 
+# Transport failures: their kind and the failure_kinds variant that words them ({where}: the proxy or the service).
+_TRANSPORT = {
+    F_DNS: (DNS_FAILURE, "name_of"),
+    F_REFUSED: (CONNECTION_REFUSED, "refused_by"),
+    F_UNREACHABLE: (NETWORK_UNREACHABLE, "route_to"),
+    F_TIMEOUT: (TIMEOUT, "no_answer_from"),
+    F_RESET: (ERROR, "reset_by"),
+    F_TLS: (TLS_ERROR, "handshake_with"),
+    F_PROTOCOL: (ERROR, "not_http"),
+}
+
+
 def classify(target: ProbeTarget, obs: Observation, policy: Optional[TlsPolicy] = None) -> Tuple[str, str]:
     """One category and a short explanation for an observation. Pure."""
     policy = policy or TlsPolicy()
@@ -212,45 +220,34 @@ def classify(target: ProbeTarget, obs: Observation, policy: Optional[TlsPolicy] 
                 detail += ", delivered inside TLS (issuer: %s)" % (obs.issuer or "unknown")
             return category, detail
         if obs.status is None:
-            return ERROR, "no HTTP status was read"
+            return ERROR, fk.sentence(ERROR, "no_status")
         identity_found = identity_of(target, obs, policy)
         if identity_found == IDENTITY_MISMATCH:
-            return TLS_INTERCEPTED, ("the certificate chains to the trust store but was not issued by an expected "
-                                     "issuer (issuer: %s; expected: %s)" % (obs.issuer or "unknown", ", ".join(policy.expected_issuers)))
+            return TLS_INTERCEPTED, fk.sentence(TLS_INTERCEPTED, "unexpected_issuer", issuer=obs.issuer or "unknown",
+                                                expected=", ".join(policy.expected_issuers))
         if _looks_like_a_block_page(target, obs, identity_found):
-            return BLOCKED, ("HTTP 403 through the proxy, without a proxy error header and not an expected status of "
-                             "the URL: taken as the proxy's block page")
+            return BLOCKED, fk.sentence(BLOCKED, "block_page")
         made = _proxy_made_status(target, obs, identity_found)
         if made is not None:
             return made
-        return REACHABLE, "HTTP %d" % obs.status
+        return REACHABLE, fk.sentence(REACHABLE, "http", status=obs.status)
     failure = obs.failure
     if failure == F_TLS_VERIFY:
         if obs.proxy_status is not None:
             category, detail = _proxy_answer_category(obs)
             return category, "%s, delivered over intercepted TLS (issuer: %s)" % (detail, obs.issuer or "unknown")
         if obs.verify_code in UNTRUSTED_CHAIN_CODES:
-            return TLS_INTERCEPTED, "the certificate does not chain to the trust store in use (issuer: %s)" % (obs.issuer or "unknown")
-        return TLS_ERROR, "certificate verification failed: %s" % (obs.detail or "code %s" % obs.verify_code)
-    simple = {
-        F_DNS: (DNS_FAILURE, "the name of %s did not resolve"),
-        F_REFUSED: (CONNECTION_REFUSED, "%s refused the connection"),
-        F_UNREACHABLE: (NETWORK_UNREACHABLE, "no route to %s"),
-        F_TIMEOUT: (TIMEOUT, "%s did not answer in time"),
-        F_RESET: (ERROR, "%s reset the connection"),
-        F_TLS: (TLS_ERROR, "the TLS handshake with %s failed"),
-        F_PROTOCOL: (ERROR, "%s did not answer with HTTP"),
-    }
+            return TLS_INTERCEPTED, fk.sentence(TLS_INTERCEPTED, "untrusted_chain", issuer=obs.issuer or "unknown")
+        return TLS_ERROR, fk.sentence(TLS_ERROR, "verification", cause=obs.detail or "code %s" % obs.verify_code)
     if failure == F_DNS and obs.at == AT_PROXY:
         # Through a proxy only the proxy's name is looked up here: the URL's name was never tried.
-        detail = "the name of the proxy did not resolve" + (" (%s)" % obs.detail if obs.detail else "")
-        return PROXY_DNS_FAILURE, detail
-    if failure in simple:
-        category, text = simple[failure]
-        message = text % _where(obs)
+        return PROXY_DNS_FAILURE, fk.sentence(PROXY_DNS_FAILURE, "observed") + (" (%s)" % obs.detail if obs.detail else "")
+    if failure in _TRANSPORT:
+        category, variant = _TRANSPORT[failure]
+        message = fk.sentence(category, variant, where=_where(obs))
         if obs.detail:
             message += " (%s)" % obs.detail
         return category, message
     if failure == F_NOT_RUN:
-        return NOT_RUN, obs.detail or CATEGORY_REASONS[NOT_RUN]
-    return ERROR, obs.detail or "unexpected failure"
+        return NOT_RUN, obs.detail or fk.sentence(NOT_RUN)
+    return ERROR, obs.detail or fk.sentence(ERROR, "unexpected")

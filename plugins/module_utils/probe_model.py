@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds
-from ansible_collections.purview.device_proxy.plugins.module_utils.failure_kinds import (
+# The kinds are re-exported: the probe_* modules import them from here.
+from ansible_collections.purview.device_proxy.plugins.module_utils.failure_kinds import (  # noqa: F401 pylint: disable=unused-import
     BLOCKED,
     CONNECTION_REFUSED,
     DNS_FAILURE,
@@ -29,6 +30,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.failure_kinds
     TLS_ERROR,
     TLS_INTERCEPTED,
 )
+# Their sentences are failure_kinds.WORDING (one table for both probes).
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import ProxyEndpoint
 
@@ -37,34 +39,8 @@ from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address
 # One vocabulary with the Windows device test (failure_kinds): the same failure, the same word.
 CATEGORIES = failure_kinds.SHARED
 
-# Why a category matters, in words for the verdict.
-CATEGORY_REASONS = {
-    REACHABLE: "the service answered",
-    BLOCKED: "the proxy refused the destination",
-    PROXY_AUTH_REQUIRED: "the proxy demands authentication (anonymous traffic not permitted)",
-    TLS_INTERCEPTED: "the TLS certificate was not the service's (TLS inspection)",
-    TLS_ERROR: "the TLS handshake failed",
-    DNS_FAILURE: "the name did not resolve (no working DNS server or no Internet access)",
-    CONNECTION_REFUSED: "the connection was refused",
-    NETWORK_UNREACHABLE: "there is no route to the destination (egress blocked or no network)",
-    TIMEOUT: "nothing answered within the timeout (traffic dropped or no route)",
-    PROXY_ERROR: "the proxy answered with an error",
-    NOT_RUN: "the run deadline was reached before the probe started",
-    ERROR: "the exchange failed",
-    PROXY_DNS_FAILURE: "the proxy's name did not resolve (check the proxy address and the DNS of this host)",
-    PROXY_REDIRECT: "the proxy redirected the requests instead of forwarding them (a sign-in portal or a block page)",
-}
-
 # Categories of an answer a proxy made itself (with or without an error header of its own).
 PROXY_MADE = (BLOCKED, PROXY_AUTH_REQUIRED, PROXY_REDIRECT, PROXY_ERROR)
-
-# The same for failures on the way to the proxy itself.
-PROXY_CATEGORY_REASONS = {
-    DNS_FAILURE: "the proxy's name did not resolve",
-    CONNECTION_REFUSED: "the proxy refused the connection (is it running, is the port right?)",
-    NETWORK_UNREACHABLE: "there is no route to the proxy",
-    TIMEOUT: "the proxy did not answer in time",
-}
 
 # --- routes ----------------------------------------------------------------------------------
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import Any, Dict, List, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
+from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds as fk
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_certs import IDENTITY_MATCHED
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_classify import proxy_tried_to_forward
 from ansible_collections.purview.device_proxy.plugins.module_utils.probe_model import (
-    AT_PROXY, BLOCKED, CATEGORIES, CATEGORY_REASONS, CONNECTION_REFUSED, DIRECT, DNS_FAILURE, ENVIRONMENT, NAMED,
-    NETWORK_UNREACHABLE, PAC, PROXY_AUTH_REQUIRED, PROXY_CATEGORY_REASONS, PROXY_REDIRECT, REACHABLE, ROUTE_METHOD,
-    ROUTES, TIMEOUT, TLS_ERROR, TLS_INTERCEPTED, ProbeResult,
+    AT_PROXY, BLOCKED, CATEGORIES, DIRECT, ENVIRONMENT, NAMED, PAC, PROXY_AUTH_REQUIRED, PROXY_REDIRECT,
+    REACHABLE, ROUTE_METHOD, ROUTES, TLS_ERROR, TLS_INTERCEPTED, ProbeResult,
 )
 
 # --- summary, verdict and analyzer text (pure) ------------------------------------------------
@@ -33,13 +33,10 @@ def _passed_access_rules(result: ProbeResult) -> bool:
     return result.category in _PASSED_PROXY or proxy_tried_to_forward(result.observation)
 
 
-# Failures the proxy reported about its own way to the service (it was reached and let the request through).
-PROXY_UPSTREAM_REASONS = {
-    DNS_FAILURE: "the proxy could not resolve the service names (the proxy has no working DNS or no Internet access)",
-    TIMEOUT: "the proxy got no answer from the services in time (its way to the Internet is missing or filtered)",
-    CONNECTION_REFUSED: "the services refused the proxy's connections",
-    NETWORK_UNREACHABLE: "the proxy has no route to the services",
-}
+# Where the most common failure happened, as the failure_kinds variant that words it there: on the
+# way to the proxy, or on the proxy's own way to the service (it was reached and let the request through).
+TO_PROXY = "to_proxy"
+BEYOND_PROXY = "beyond_proxy"
 
 
 def _requirement(status: str, reason: str, urls: Sequence[str] = ()) -> Dict[str, Any]:
@@ -127,18 +124,14 @@ def _main_reason(results: Sequence[ProbeResult]) -> str:
     for result in results:
         obs = result.observation
         place = ""
-        if obs.at == AT_PROXY and obs.proxy_status is None and result.category in PROXY_CATEGORY_REASONS:
-            place = "to-proxy"  # the proxy itself could not be reached
-        elif proxy_tried_to_forward(obs) and result.category in PROXY_UPSTREAM_REASONS:
-            place = "beyond-proxy"  # the proxy was reached and could not reach the service
+        if obs.at == AT_PROXY and obs.proxy_status is None and fk.has_sentence(result.category, TO_PROXY):
+            place = TO_PROXY  # the proxy itself could not be reached
+        elif proxy_tried_to_forward(obs) and fk.has_sentence(result.category, BEYOND_PROXY):
+            place = BEYOND_PROXY  # the proxy was reached and could not reach the service
         key = (result.category, place)
         failures[key] = failures.get(key, 0) + 1
     (category, place), _count = max(failures.items(), key=lambda item: (item[1], -CATEGORIES.index(item[0][0])))
-    if place == "to-proxy":
-        return PROXY_CATEGORY_REASONS[category]
-    if place == "beyond-proxy":
-        return PROXY_UPSTREAM_REASONS[category]
-    return CATEGORY_REASONS[category]
+    return fk.sentence(category, place)
 
 
 def verdict(results: Sequence[ProbeResult]) -> str:

@@ -14,7 +14,7 @@ description:
     of the proxy, use M(purview.device_proxy.network_url_probe). This module was called
     C(purview.device_proxy.connectivity_test); that name still works, with a deprecation warning, until 2.0.0.
   - Replaces Microsoft's client analyzer connectivity check (C(MDEClientAnalyzer.cmd)). For every
-    service URL it tests the analyzer's five methods with WinHTTP itself, as the sensor does,
+    service URL it tests the analyzer's methods with WinHTTP itself, as the sensor does,
     namely C(1) default proxy (the WinHTTP default configuration, in automatic mode on Windows 8.1 and later),
       C(2) proxy auto discovery (WPAD), C(3) proxy disabled, C(4) named proxy (the registry value
       C(TelemetryProxyServer), reported as absent when it is not set) and C(5) command-line proxy
@@ -326,7 +326,7 @@ urls:
       type: str
     probes:
       description:
-        - The five methods in order, classified. Each carries C(proxy_used) (the proxy its request went
+        - The methods in order, classified. Each carries C(proxy_used) (the proxy its request went
           through, C(direct), or null), C(identity_dependent) (methods 1 and 2) and C(counted) (false
           for an identity-dependent method when the probes did not run as SYSTEM; such a success never
           passes the URL).
@@ -419,7 +419,10 @@ raw:
           description: Whether the probe ran.
           type: bool
         skip_reason:
-          description: C(not-configured) (no proxy for the method) or C(deadline), when not attempted.
+          description:
+            - Why the probe was not attempted, in the words of the connectivity verdicts (null when it ran).
+            - C(not_configured) (the method needs a proxy and none is set or given) or C(deadline) (the run's
+              deadline passed before it could start). Before this release the first was spelled C(not-configured).
           type: str
         status_code:
           description: The HTTP status, when an answer was read.

@@ -31,6 +31,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model as model
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text as at
+from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds as fk
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import analyzer_files as af
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 
@@ -60,8 +61,8 @@ def catalog_lookup() -> UrlLookup:
 
 def _raw_probe(method: model.Method, outcome: Optional[at.MethodOutcome]) -> Dict[str, Any]:
     """One method line as the raw probe classify_probe reads (the file has no chain, no timing)."""
-    if outcome is None:
-        return {"method": method.key, "attempted": False}
+    if outcome is None:  # "Doesn't exist": the method had nothing to test
+        return {"method": method.key, "attempted": False, "skip_reason": fk.NOT_CONFIGURED}
     raw: Dict[str, Any] = {"method": method.key, "elapsed_ms": 0}
     if method.uses_proxy and outcome.proxy:
         raw["proxy"] = outcome.proxy

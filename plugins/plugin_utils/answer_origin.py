@@ -90,7 +90,7 @@ def chain_verdict(chain: Any, status: Any = None) -> Dict[str, Any]:
     """
     if not chain:
         return {"kind": fk.TLS_UNVERIFIED, "root": None, "line_code": fk.TLS_UNVERIFIED,
-                "detail": "the server certificate chain was not reported, so TLS inspection cannot be ruled out"}
+                "detail": fk.sentence(fk.TLS_UNVERIFIED)}
     if not isinstance(chain, list) or not all(isinstance(c, Mapping) for c in chain):
         raise AnalyzerInputError("probes.server_chain", "type", "must be a list of certificates (dicts)")
     root = chain[-1]
@@ -99,12 +99,10 @@ def chain_verdict(chain: Any, status: Any = None) -> Dict[str, Any]:
     if thumbprint in microsoft_tls_trust.root_thumbprints() and errors:
         code = "0x%08X" % (errors & 0xFFFFFFFF)
         return {"kind": fk.TLS_ERROR, "root": root.get("subject"), "line_code": "chain status %s" % code,
-                "detail": "the certificate chain has trust errors (CERT_TRUST_STATUS %s), so it proves nothing "
-                          "about the service" % code}
+                "detail": fk.sentence(fk.TLS_ERROR, "chain_status", code=code)}
     if thumbprint in microsoft_tls_trust.root_thumbprints():
         return {"kind": None, "root": root.get("subject"), "line_code": None, "detail": ""}
     issuer = chain[0].get("issuer") or root.get("subject") or "unknown issuer"
     return {"kind": fk.TLS_INTERCEPTED, "root": root.get("subject"),
             "line_code": "tls_intercepted, issuer %s" % line_safe(issuer),
-            "detail": "the certificate was issued by %s and chains to %s, not to a Microsoft service root: "
-                      "TLS inspection, which the sensor's pinning rejects" % (issuer, root.get("subject"))}
+            "detail": fk.sentence(fk.TLS_INTERCEPTED, "foreign_root", issuer=issuer, root=root.get("subject"))}

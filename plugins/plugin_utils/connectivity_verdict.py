@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Classify raw WinHTTP probe results and give verdicts per URL, per channel and per host.
 
-``purview.device_proxy.device_connectivity_probe`` runs, for every service URL, the five methods of
+``purview.device_proxy.device_connectivity_probe`` runs, for every service URL, the methods of
 Microsoft's client analyzer (docs/reference/connectivity-analyzer.md#methods) and returns raw results only: HTTP status,
 WinHTTP error number, elapsed time. Everything that interprets them lives here:
 
@@ -43,7 +43,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils import maps_c
 MAPS_PASSED, MAPS_FAILED, MAPS_NOT_RUN = maps_check.MAPS_PASSED, maps_check.MAPS_FAILED, maps_check.MAPS_NOT_RUN
 maps_verdict, render_maps_line = maps_check.maps_verdict, maps_check.render_maps_line
 
-# The analyzer's five methods, numbers, labels and accepted codes: the one model.
+# The analyzer's methods, numbers, labels and accepted codes: the one model.
 METHODS = model.METHOD_KEYS
 METHOD_NUMBERS = {m.key: m.number for m in model.METHODS}
 METHOD_LABELS = {m.key: m.label for m in model.METHODS}
@@ -94,50 +94,45 @@ _CHANNEL_ALIASES = {
     "defender-core-ecs": "configuration",
 }
 
-# WinHTTP error numbers (winhttp.h) the probes can end with, and what they usually mean.
+# WinHTTP error numbers (winhttp.h) the probes can end with: the error's name, its failure kind and
+# the failure_kinds variant that says what the number usually means.
 WINHTTP_ERRORS = {
-    12002: ("ERROR_WINHTTP_TIMEOUT", fk.TIMEOUT, "the request timed out"),
-    12004: ("ERROR_WINHTTP_INTERNAL_ERROR", fk.ERROR, "WinHTTP internal error"),
-    12005: ("ERROR_WINHTTP_INVALID_URL", fk.BAD_URL, "the URL is not valid"),
-    12006: ("ERROR_WINHTTP_UNRECOGNIZED_SCHEME", fk.BAD_URL, "the URL scheme is not http or https"),
-    12007: ("ERROR_WINHTTP_NAME_NOT_RESOLVED", fk.DNS_FAILURE,
-            "the host name (or the proxy name) could not be resolved"),
-    12017: ("ERROR_WINHTTP_OPERATION_CANCELLED", fk.TIMEOUT, "the request was cancelled at its time limit"),
-    12029: ("ERROR_WINHTTP_CANNOT_CONNECT", fk.CONNECTION_REFUSED, "no TCP connection to the server or proxy"),
-    12030: ("ERROR_WINHTTP_CONNECTION_ERROR", fk.CONNECTION_RESET,
-            "the connection was reset or closed (a firewall or TLS-inspecting device may be in the way)"),
-    12032: ("ERROR_WINHTTP_RESEND_REQUEST", fk.ERROR, "WinHTTP asked for the request to be sent again"),
-    12037: ("ERROR_WINHTTP_SECURE_CERT_DATE_INVALID", fk.TLS_ERROR, "the server certificate has expired"),
-    12038: ("ERROR_WINHTTP_SECURE_CERT_CN_INVALID", fk.TLS_ERROR, "the certificate does not name this host"),
-    12044: ("ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED", fk.TLS_ERROR, "the server asks for a client certificate"),
-    12045: ("ERROR_WINHTTP_SECURE_INVALID_CA", fk.TLS_ERROR,
-            "the certificate chain ends in an untrusted root (TLS inspection is likely)"),
-    12057: ("ERROR_WINHTTP_SECURE_CERT_REV_FAILED", fk.TLS_ERROR,
-            "revocation could not be checked (CRL endpoints on port 80 unreachable?)"),
-    12152: ("ERROR_WINHTTP_INVALID_SERVER_RESPONSE", fk.BAD_RESPONSE, "the server answer was not HTTP"),
-    12157: ("ERROR_WINHTTP_SECURE_CHANNEL_ERROR", fk.TLS_ERROR, "the TLS handshake failed"),
-    12166: ("ERROR_WINHTTP_BAD_AUTO_PROXY_SCRIPT", fk.WPAD_FAILED, "the PAC script has an error"),
-    12167: ("ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT", fk.WPAD_FAILED, "the PAC script could not be downloaded"),
-    12169: ("ERROR_WINHTTP_SECURE_INVALID_CERT", fk.TLS_ERROR, "the server certificate is invalid"),
-    12170: ("ERROR_WINHTTP_SECURE_CERT_REVOKED", fk.TLS_ERROR, "the server certificate is revoked"),
-    12175: ("ERROR_WINHTTP_SECURE_FAILURE", fk.TLS_ERROR,
-            "the server certificate failed validation (TLS inspection is likely)"),
-    12178: ("ERROR_WINHTTP_AUTO_PROXY_SERVICE_ERROR", fk.WPAD_FAILED, "the auto-proxy service failed"),
-    12180: ("ERROR_WINHTTP_AUTODETECTION_FAILED", fk.WPAD_FAILED, "WPAD found no proxy configuration"),
-    12015: ("ERROR_WINHTTP_LOGIN_FAILURE", fk.WPAD_FAILED,
-            "the server of the proxy configuration script refused the logon"),
+    12002: ("ERROR_WINHTTP_TIMEOUT", fk.TIMEOUT, "request_timed_out"),
+    12004: ("ERROR_WINHTTP_INTERNAL_ERROR", fk.ERROR, "winhttp_internal"),
+    12005: ("ERROR_WINHTTP_INVALID_URL", fk.BAD_URL, ""),
+    12006: ("ERROR_WINHTTP_UNRECOGNIZED_SCHEME", fk.BAD_URL, "scheme"),
+    12007: ("ERROR_WINHTTP_NAME_NOT_RESOLVED", fk.DNS_FAILURE, "host_or_proxy"),
+    12017: ("ERROR_WINHTTP_OPERATION_CANCELLED", fk.TIMEOUT, "cancelled"),
+    12029: ("ERROR_WINHTTP_CANNOT_CONNECT", fk.CONNECTION_REFUSED, "no_tcp"),
+    12030: ("ERROR_WINHTTP_CONNECTION_ERROR", fk.CONNECTION_RESET, ""),
+    12032: ("ERROR_WINHTTP_RESEND_REQUEST", fk.ERROR, "resend"),
+    12037: ("ERROR_WINHTTP_SECURE_CERT_DATE_INVALID", fk.TLS_ERROR, "cert_expired"),
+    12038: ("ERROR_WINHTTP_SECURE_CERT_CN_INVALID", fk.TLS_ERROR, "cert_name"),
+    12044: ("ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED", fk.TLS_ERROR, "client_cert"),
+    12045: ("ERROR_WINHTTP_SECURE_INVALID_CA", fk.TLS_ERROR, "untrusted_root"),
+    12057: ("ERROR_WINHTTP_SECURE_CERT_REV_FAILED", fk.TLS_ERROR, "revocation_unchecked"),
+    12152: ("ERROR_WINHTTP_INVALID_SERVER_RESPONSE", fk.BAD_RESPONSE, ""),
+    12157: ("ERROR_WINHTTP_SECURE_CHANNEL_ERROR", fk.TLS_ERROR, ""),
+    12166: ("ERROR_WINHTTP_BAD_AUTO_PROXY_SCRIPT", fk.WPAD_FAILED, "pac_error"),
+    12167: ("ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT", fk.WPAD_FAILED, "pac_download"),
+    12169: ("ERROR_WINHTTP_SECURE_INVALID_CERT", fk.TLS_ERROR, "cert_invalid"),
+    12170: ("ERROR_WINHTTP_SECURE_CERT_REVOKED", fk.TLS_ERROR, "cert_revoked"),
+    12175: ("ERROR_WINHTTP_SECURE_FAILURE", fk.TLS_ERROR, "cert_validation"),
+    12178: ("ERROR_WINHTTP_AUTO_PROXY_SERVICE_ERROR", fk.WPAD_FAILED, "service"),
+    12180: ("ERROR_WINHTTP_AUTODETECTION_FAILED", fk.WPAD_FAILED, "nothing_found"),
+    12015: ("ERROR_WINHTTP_LOGIN_FAILURE", fk.WPAD_FAILED, "pac_logon"),
 }
 
-# HTTP answers that point at the proxy rather than the service (docs/reference/proxy-requirements.md#allow, #anonymous).
-_HTTP_REASONS = {
-    403: (fk.BLOCKED, "403: the proxy (or a firewall) refuses this destination; allow the domain"),
-    407: (fk.PROXY_AUTH_REQUIRED,
-          "407: the proxy demands authentication; the sensor connects anonymously as LocalSystem, "
-          "so allow unauthenticated access to the service URLs"),
-    502: (fk.PROXY_ERROR, "502: the proxy could not reach the service"),
-    503: (fk.PROXY_ERROR, "503: the proxy or the service is unavailable"),
-    504: (fk.PROXY_ERROR, "504: the proxy timed out reaching the service"),
-}
+# HTTP answers that point at the proxy rather than the service (docs/reference/proxy-requirements.md#allow,
+# #anonymous); each is worded by its kind's ``http_<status>`` variant.
+HTTP_STATUS_KINDS = {403: fk.BLOCKED, 407: fk.PROXY_AUTH_REQUIRED, 502: fk.PROXY_ERROR, 503: fk.PROXY_ERROR,
+                     504: fk.PROXY_ERROR}
+
+
+def _status_sentence(status: int) -> str:
+    """What a status that points at the proxy means (HTTP_STATUS_KINDS)."""
+    return fk.sentence(HTTP_STATUS_KINDS[status], "http_%d" % status)
+
 
 VerdictInputError = model.AnalyzerInputError
 
@@ -239,54 +234,58 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
     if established == fk.PROXY_UNREACHABLE:
         count = optional_int(raw.get("established_on"), "probes.established_on") or 0
         result.update(outcome=FAILED, reason=fk.PROXY_UNREACHABLE, established_on=count,
-                      detail=f"the proxy took no connection on {count} other URLs, so this URL was not probed "
-                             f"through it (a shared failure, established on {count} URLs)",
+                      detail=fk.sentence(fk.PROXY_UNREACHABLE, "established", count=count),
                       line_code=f"proxy unreachable, established on {count} URLs")
         return result
-    if established is not None and established != fk.WPAD_FAILED:
+    if established is not None and established not in fk.ESTABLISHED:
         raise VerdictInputError("probes.established", "choices",
-                                f"{established!r} is not one of {fk.PROXY_UNREACHABLE}, {fk.WPAD_FAILED}")
+                                f"{established!r} is not one of {', '.join(fk.ESTABLISHED)}")
     skip = raw.get("skip_reason")
-    if (not raw.get("attempted", True) or skip) and established is None:
-        if skip == "deadline":
-            result.update(outcome=SKIPPED, reason=fk.DEADLINE, detail="not run: the run's deadline had passed",
+    if (not raw.get("attempted", True) or skip not in (None, "")) and established is None:
+        if skip not in fk.SKIP_REASONS:
+            raise VerdictInputError("probes.skip_reason", "choices",
+                                    f"{skip!r} is not one of {', '.join(fk.SKIP_REASONS)} "
+                                    "(a probe that was not attempted says why)")
+        if skip == fk.DEADLINE:
+            result.update(outcome=SKIPPED, reason=fk.DEADLINE, detail=fk.sentence(fk.DEADLINE),
                           line_code="not run: deadline")
-        elif skip in ("not-requested", fk.NOT_REQUESTED):
-            result.update(outcome=SKIPPED, reason=fk.NOT_REQUESTED, detail="not run: method not requested",
+        elif skip == fk.NOT_REQUESTED:
+            result.update(outcome=SKIPPED, reason=fk.NOT_REQUESTED, detail=fk.sentence(fk.NOT_REQUESTED),
                           line_code="not run: not requested")
         else:
-            what = "TelemetryProxyServer is not set" if method == "named" else "no command-line proxy was given"
-            result.update(outcome=ABSENT, reason=fk.NOT_CONFIGURED, detail=what)
+            setting = model.BY_KEY[method].proxy_setting
+            result.update(outcome=ABSENT, reason=fk.NOT_CONFIGURED,
+                          detail=fk.sentence(fk.NOT_CONFIGURED, "setting", setting=setting) if setting
+                          else fk.sentence(fk.NOT_CONFIGURED))
         return result
     if method == "wpad" and result["autodetect_error"] and not result["proxy"]:
         code = result["autodetect_error"]
-        name, _kind, words = WINHTTP_ERRORS.get(code, (winhttp_error_name(code), fk.WPAD_FAILED, "discovery failed"))
-        went = " (the request then went direct and is not counted)" if status else ""
-        if established:
-            went = " (the run's one discovery; method 2 was not probed for this URL)"
+        name, kind, variant = WINHTTP_ERRORS.get(code, (winhttp_error_name(code), fk.WPAD_FAILED, "discovery_failed"))
+        wording = "shared_discovery" if established else "went_direct" if status else "no_proxy_discovered"
         result.update(outcome=FAILED, reason=fk.WPAD_FAILED,
-                      detail=f"{name}: {words}; no proxy was discovered{went}",
+                      detail=fk.sentence(fk.WPAD_FAILED, wording, error=name, cause=fk.sentence(kind, variant),
+                                         number=METHOD_NUMBERS[method]),
                       line_code=f"{_WPAD_WORDS}, {code}")
         return result
     if raw.get("timed_out"):
         stage = raw.get("error_stage")
-        result.update(outcome=FAILED, reason=fk.TIMEOUT, detail="no answer within the probe time limit"
-                      + (f" (stuck in {stage})" if stage else ""))
+        result.update(outcome=FAILED, reason=fk.TIMEOUT,
+                      detail=fk.sentence(fk.TIMEOUT, "probe_limit_stage", stage=stage) if stage
+                      else fk.sentence(fk.TIMEOUT, "probe_limit"))
         return result
     if status is not None and status > 0:
         by_proxy = proxy_produced(url, raw, status)
         if by_proxy:
             kind = fk.PROXY_AUTH_REQUIRED if status == 407 else fk.BLOCKED if 400 <= status < 500 else fk.PROXY_ERROR
-            advice = "; " + _HTTP_REASONS[status][1] if status in _HTTP_REASONS else ""
+            advice = "; " + _status_sentence(status) if status in HTTP_STATUS_KINDS else ""
             result.update(outcome=FAILED, reason=kind, answered_by="proxy",
-                          detail=f"{status} came from the proxy, not the service: {by_proxy}{advice}",
+                          detail=fk.sentence(kind, "from_proxy", status=status, evidence=by_proxy, advice=advice),
                           line_code=str(status) if status == 407 else f"{status} from the proxy")
             return result
         inside = tunnel_headers(url, raw)
         if inside:
             result.update(outcome=FAILED, reason=fk.TLS_INTERCEPTED, answered_by="proxy",
-                          detail=f"the proxy's own header {inside} is on an answer inside the TLS tunnel: the proxy "
-                                 "decrypted the traffic (TLS inspection)",
+                          detail=fk.sentence(fk.TLS_INTERCEPTED, "tunnel_header", header=inside),
                           line_code="tls_intercepted, %s" % line_safe(inside))
             return result
         result["answered_by"] = "service"
@@ -297,22 +296,25 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
                 result.update(outcome=FAILED, reason=tls["kind"], detail=tls["detail"], line_code=tls["line_code"])
                 return result
         if status in accepted:
-            result.update(outcome=SUCCEEDED, reason=fk.REACHABLE, detail=f"answered {status}")
+            result.update(outcome=SUCCEEDED, reason=fk.REACHABLE, detail=fk.sentence(fk.REACHABLE, "status", status=status))
             if method == "wpad" and result.get("autodetect_attempt") not in (None, "service"):
-                result["detail"] += " through the discovered proxy %s (discovery succeeded on the %s attempt)" % (
-                    result["proxy"], result["autodetect_attempt"])
+                result["detail"] = fk.sentence(fk.REACHABLE, "status_via_discovery", status=status,
+                                               proxy=result["proxy"], attempt=result["autodetect_attempt"])
+        elif status in HTTP_STATUS_KINDS:
+            result.update(outcome=FAILED, reason=HTTP_STATUS_KINDS[status], detail=_status_sentence(status))
         else:
-            reason, detail = _HTTP_REASONS.get(status, (fk.UNEXPECTED_STATUS, f"{status}: not an expected answer"))
-            result.update(outcome=FAILED, reason=reason, detail=detail)
+            result.update(outcome=FAILED, reason=fk.UNEXPECTED_STATUS,
+                          detail=fk.sentence(fk.UNEXPECTED_STATUS, "status", status=status))
         return result
     if error:
-        name, reason, detail = WINHTTP_ERRORS.get(error, (winhttp_error_name(error), fk.ERROR, "WinHTTP error"))
+        name, reason, variant = WINHTTP_ERRORS.get(error, (winhttp_error_name(error), fk.ERROR, "winhttp_other"))
+        detail = fk.sentence(reason, variant)
         stage = raw.get("error_stage")
         if stage:
             detail = f"{detail} (during {stage})"
         result.update(outcome=FAILED, reason=reason, detail=f"{name}: {detail}")
         return result
-    result.update(outcome=FAILED, reason=fk.ERROR, detail="neither a status code nor an error was reported")
+    result.update(outcome=FAILED, reason=fk.ERROR, detail=fk.sentence(fk.ERROR, "no_answer"))
     return result
 
 
@@ -339,7 +341,7 @@ def url_verdict(spec: Mapping[str, Any], raw_probes: Sequence[Mapping[str, Any]]
     by_method = {probe.get("method"): probe for probe in raw_probes}
     probes = []
     for method in METHODS:
-        raw = by_method.get(method) or {"method": method, "attempted": False, "skip_reason": "not-requested"}
+        raw = by_method.get(method) or {"method": method, "attempted": False, "skip_reason": fk.NOT_REQUESTED}
         probe = classify_probe(raw, ANALYZER_ACCEPTED, spec)
         probe["counted"] = method not in withheld
         if not probe["counted"]:
@@ -390,8 +392,9 @@ def method_token(probe: Mapping[str, Any]) -> str:
     if probe.get("reason") == fk.WPAD_FAILED and probe.get("autodetect_error"):
         return "F%d" % probe["autodetect_error"]
     if probe.get("reason") in (fk.TLS_INTERCEPTED, fk.TLS_UNVERIFIED):
-        return "F%s" % probe["reason"].replace("_", "-")  # the fleet token pattern has no underscore
-    return "F%s" % (probe.get("status_code") or probe.get("winhttp_error") or probe.get("reason") or "error")
+        return "F%s" % probe["reason"].replace("_", "-")
+    code = probe.get("status_code") or probe.get("winhttp_error") or probe.get("reason") or "error"
+    return "F%s" % str(code).replace("_", "-")  # a kind as a token: the fleet token pattern has no underscore
 
 
 def _diagnosis(chosen: Mapping[str, Any], strict: str, fallback_ok: Sequence[str],
@@ -522,7 +525,7 @@ def analyzer_outcome(probe: Mapping[str, Any]) -> Optional[analyzer_text.MethodO
     """One classified probe as an analyzer line outcome; None renders as "Doesn't exist"."""
     if probe["outcome"] == ABSENT:
         return None
-    proxy = probe.get("proxy") if probe["method"] in ("named", "command_line") else None
+    proxy = probe.get("proxy") if probe["method"] in model.PROXY_METHOD_KEYS else None
     proxy = probe.get("proxy_used") or proxy   # the proxy the request went through, or "direct"
     if probe["outcome"] == SUCCEEDED and probe.get("counted") is False:
         return analyzer_text.MethodOutcome(False, "%s as %s, not SYSTEM: not counted" % (

@@ -43,7 +43,7 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils.report_text i
 )
 
 SCHEMA_ID = "purview.device_proxy/connectivity-fleet"
-# 2: failures carry the five method outcomes (structured); hosts carry elapsed_ms.
+# 2: failures carry the method outcomes (structured); hosts carry elapsed_ms.
 SCHEMA_VERSION = 2
 
 TESTED = "tested"
@@ -142,7 +142,7 @@ FLEET_SCHEMA: Dict[str, Any] = {
                                 "diagnosis": {"type": "string"},
                                 "methods": {
                                     "type": "array", "minItems": len(cv.METHODS), "maxItems": len(cv.METHODS),
-                                    "description": "methods 1-5 in order; null where the method doesn't exist",
+                                    "description": "one per method, in the analyzer's order; null where the method doesn't exist",
                                     "items": {
                                         "type": ["object", "null"],
                                         "required": ["ok", "code", "proxy"],
@@ -230,18 +230,19 @@ def _check_url(host: str, index: int, url: Any) -> None:
     probes = url.get("probes")
     if not isinstance(probes, list) or len(probes) != len(cv.METHODS) or \
             not all(isinstance(p, Mapping) and "outcome" in p and "method" in p for p in probes):
-        raise _shape_error(host, where + ".probes", "must list the five classified method probes")
+        raise _shape_error(host, where + ".probes", "must list the %d classified method probes" % len(cv.METHODS))
     tokens = url.get("tokens")
     if tokens is not None and (not isinstance(tokens, list) or len(tokens) != len(cv.METHODS)
                                or not all(isinstance(t, str) and _TOKEN.match(t) for t in tokens)):
-        raise _shape_error(host, where + ".tokens", "must list five method tokens (S<code>, F<code>, - or N)")
+        raise _shape_error(host, where + ".tokens",
+                           "must list %d method tokens (S<code>, F<code>, - or N)" % len(cv.METHODS))
     ms = url.get("configured_elapsed_ms")
     if ms is not None and (isinstance(ms, bool) or not isinstance(ms, int)):
         raise _shape_error(host, where + ".configured_elapsed_ms", "must be a whole number of milliseconds")
 
 
 def structured_methods(probes: Sequence[Mapping[str, Any]]) -> List[Optional[Dict[str, Any]]]:
-    """The five classified probes as {ok, code, proxy} (None: the method doesn't exist)."""
+    """The classified probes, one per method, as {ok, code, proxy} (None: the method doesn't exist)."""
     methods: List[Optional[Dict[str, Any]]] = []
     for probe in probes:
         outcome = cv.analyzer_outcome(probe)

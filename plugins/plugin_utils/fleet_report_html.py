@@ -392,7 +392,7 @@ _PAGE = """<!DOCTYPE html>
 </div>
 <div id="hidden-note"></div>
 <div class="wrap"><table id="matrix"><thead></thead><tbody></tbody></table></div>
-<div id="detail">Click a cell to see the five methods for that host and URL.</div>
+<div id="detail">Click a cell to see each method for that host and URL.</div>
 <script type="application/json" id="fleet-data">@DATA@</script>
 <script>@SCRIPT@</script>
 </body>

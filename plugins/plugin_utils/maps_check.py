@@ -116,7 +116,7 @@ def maps_verdict(raw: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
     if raw.get("timed_out"):
         seconds = (optional_int(raw.get("timeout_ms"), "maps.timeout_ms") or 0) // 1000
         result.update(status=MAPS_FAILED, reason=fk.TIMEOUT,
-                      detail=f"MpCmdRun did not finish within {seconds} s and was stopped",
+                      detail=fk.sentence(fk.TIMEOUT, "mpcmdrun", seconds=seconds),
                       line=f"{MAPS_LABEL}: Failed (timed out after {seconds} s)")
         return result
     hresult = _maps_hresult(text, bool(_MAPS_FAILURE_RE.search(text)))

@@ -6,7 +6,7 @@
 ``connectivity_report`` with ``source: network`` reads each host's registered
 ``purview.device_proxy.network_url_probe`` result (its ``results`` list of probes, one per URL and
 route, and its ``skipped_routes``) and :func:`prepare` turns it into what ``fleet_report.build_fleet``
-reads from a ``device_connectivity_probe`` result: URL verdicts with the five method probes,
+reads from a ``device_connectivity_probe`` result: URL verdicts with a probe per analyzer method,
 tokens, a diagnosis, the summary, the configured method and the analyzer text. The reports, the
 history and the metrics then take it as they take a device's. Nothing here renders a report.
 
@@ -272,11 +272,11 @@ def _url_verdict(url: str, routes: Mapping[str, Mapping[str, Any]], skipped: Map
         if entry is not None:
             probes.append(_classified(method, entry))
         elif route in skipped:
-            probe = cv.classify_probe({"method": method.key, "attempted": False})
+            probe = cv.classify_probe({"method": method.key, "attempted": False, "skip_reason": fk.NOT_CONFIGURED})
             probe.update(detail=skipped[route], counted=True, strict_ok=False, route=route)
             probes.append(probe)
         else:
-            probes.append(_skipped(method, "not_requested", route))
+            probes.append(_skipped(method, fk.NOT_REQUESTED, route))
     analyzer = cv.PASS if any(p["outcome"] == cv.SUCCEEDED for p in probes) else cv.FAIL
     chosen = next(p for p in probes if p["method"] == configured["method"])
     if chosen["outcome"] in (cv.SKIPPED, cv.ABSENT):
@@ -296,8 +296,7 @@ def _url_verdict(url: str, routes: Mapping[str, Mapping[str, Any]], skipped: Map
         "strict": strict,
         "configured_method": configured["method"],
         "configured_elapsed_ms": chosen["elapsed_ms"],
-        # cv.method_token's spelling; a failure kind as a token has "-" for "_" (the fleet token pattern).
-        "tokens": [cv.method_token(p).replace("_", "-") for p in probes],
+        "tokens": [cv.method_token(p) for p in probes],
         "fallback_succeeded": [p["method"] for p in others if p["strict_ok"]],
         "diagnosis": _diagnosis(chosen, strict, others, configured["route"]),
     }
@@ -335,18 +334,19 @@ def _classified(method: model.Method, entry: Mapping[str, Any]) -> Dict[str, Any
     if category == fk.REACHABLE:
         probe["answered_by"] = "service"
         if status in cv.ANALYZER_ACCEPTED:
-            probe.update(outcome=cv.SUCCEEDED, reason=fk.REACHABLE, detail="answered %d" % status)
+            probe.update(outcome=cv.SUCCEEDED, reason=fk.REACHABLE, detail=fk.sentence(fk.REACHABLE, "status", status=status))
         else:
             probe.update(outcome=cv.FAILED, reason=fk.UNEXPECTED_STATUS,
-                         detail="%d: %s" % (status, fk.DESCRIPTIONS[fk.UNEXPECTED_STATUS]))
+                         detail=fk.sentence(fk.UNEXPECTED_STATUS, "status", status=status))
     else:
         words = fk.DESCRIPTIONS[category]
         if answer is not None and entry.get("failed_at") == "proxy":
             # The device side's code for an answer the proxy made (connectivity_verdict.classify_probe).
             probe.update(answered_by="proxy", line_code=str(answer) if answer == 407 else "%d from the proxy" % answer)
-            words = "%d came from the proxy, not the service: %s" % (answer, words)
+            if fk.has_sentence(category, "from_proxy"):
+                words = fk.sentence(category, "from_proxy", status=answer, evidence=words, advice="")
         elif entry.get("failed_at") == "proxy":
-            words += " (on the way to or at the proxy)"
+            words += fk.AT_THE_PROXY
         if category == fk.TLS_INTERCEPTED:
             # As the device's chain check words it (answer_origin.chain_verdict).
             probe["line_code"] = "tls_intercepted, issuer %s" % line_safe(entry.get("issuer") or "unknown")

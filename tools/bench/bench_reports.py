@@ -80,7 +80,7 @@ def synthetic_raw(rng, specs, named):
                      "autodetect_error": None, "proxy": None, "access": None,
                      "elapsed_ms": rng.randint(20, 400), "timed_out": False}
             if method == "command_line" or (method == "named" and not named):
-                probe.update(attempted=False, skip_reason="not-configured", elapsed_ms=0)
+                probe.update(attempted=False, skip_reason="not_configured", elapsed_ms=0)
             elif index in blocked:
                 probe.update(status_code=403)
             elif method == "named" and broken_proxy:

@@ -4,9 +4,10 @@
 """Check every copy of a choice list against the Python model it comes from.
 
 The clouds, connectivity models and OS names come from ``plugin_utils/catalog.py``, the connectivity
-methods from ``module_utils/analyzer_model.py``, the report formats from ``plugin_utils/fleet_report.py``
-(``FORMATS``) and the plan's inputs from ``plugin_utils/plan/inputs.py``. Documentation, PowerShell
-argument specs, role argument specs and defaults, README tables and the C# method names cannot import
+methods (and those that need a proxy, ``Method.uses_proxy``) from ``module_utils/analyzer_model.py``,
+the device probe's skip reasons and established failures from ``module_utils/failure_kinds.py``, the
+report formats from ``plugin_utils/fleet_report.py`` (``FORMATS``) and the plan's inputs from ``plugin_utils/plan/inputs.py``. Documentation, PowerShell
+argument specs, role argument specs and defaults, README tables and the C# arrays cannot import
 Python, so they hold copies; ``COPIES`` below names each one, and this tool compares them with the
 model. Plugin documentation is read with the collection's own doc fragments merged the way
 ansible-core merges them (``plugins/doc_fragments/``), so a fragment is checked once and every
@@ -52,7 +53,7 @@ def _docs():
 def model_lists() -> Dict[str, Tuple[Any, ...]]:
     """Every choice list by name, read from the collection's Python (the one truth)."""
     _load_tool("collection_link.py").ensure_collection_importable()
-    from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model
+    from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model, failure_kinds
     from ansible_collections.purview.device_proxy.plugins.plugin_utils import catalog, fleet_report, network_results
     from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import inputs
 
@@ -63,6 +64,10 @@ def model_lists() -> Dict[str, Tuple[Any, ...]]:
         "methods": tuple(analyzer_model.METHOD_KEYS),
         "report_formats": tuple(fleet_report.FORMATS),
         "report_sources": tuple(network_results.SOURCES),
+        # The methods that need a proxy of their own, and the device probe's words on the wire.
+        "proxy_methods": tuple(m.key for m in analyzer_model.METHODS if m.uses_proxy),
+        "probe_skip_reasons": tuple(failure_kinds.PROBE_SKIP_REASONS),
+        "established": tuple(failure_kinds.ESTABLISHED),
     }
     for name, choices in PLAN_CHOICES.items():
         lists["plan." + name] = tuple(getattr(inputs, choices))
@@ -216,6 +221,7 @@ def _readme(model, role, variable, also=""):
 
 PROBE_DOC = "plugins/modules/device_connectivity_probe.py"
 PROBE_PS1 = "plugins/modules/device_connectivity_probe.ps1"
+PROBE_CS = "plugins/module_utils/WinHttpProbeModel.cs"
 LOOKUP = "plugins/lookup/service_urls.py"
 TITLE = "plugins/filter/allowlist_title.yml"
 PLAN_FILTER = "plugins/filter/device_proxy_plan.yml"
@@ -250,7 +256,11 @@ COPIES: Tuple[Copy, ...] = (
     _role("methods", "connectivity_check", "connectivity_check_methods"),
     _role("methods", "connectivity_check", "connectivity_check_methods", "default"),
     _defaults("methods", "connectivity_check", "connectivity_check_methods"),
-    Copy("methods", "plugins/module_utils/WinHttpProbeModel.cs", read_csharp_array, "Names", "array"),
+    Copy("methods", PROBE_CS, read_csharp_array, "Names", "array"),
+    Copy("proxy_methods", PROBE_CS, read_csharp_array, "ProxyMethodNames", "array"),
+    # the device probe's wire words (failure_kinds)
+    Copy("probe_skip_reasons", PROBE_CS, read_csharp_array, "SkipReasonNames", "array"),
+    Copy("established", PROBE_CS, read_csharp_array, "EstablishedNames", "array"),
     # report formats
     _doc("report_formats", "plugins/modules/connectivity_report.py", "formats"),
     _doc("report_formats", "plugins/modules/connectivity_report.py", "formats", "default"),
@@ -392,7 +402,8 @@ def write_copy(root: str, copy: Copy, values: Sequence[Any]) -> None:
 
 
 # Model lists whose copies are lists even with one value (methods, formats); plan defaults are scalars.
-LIST_VALUED = frozenset(("clouds", "models", "os_names", "methods", "report_formats"))
+LIST_VALUED = frozenset(("clouds", "models", "os_names", "methods", "report_formats", "proxy_methods",
+                         "probe_skip_reasons", "established"))
 
 
 def write(root: str = ROOT, copies: Sequence[Copy] = COPIES,

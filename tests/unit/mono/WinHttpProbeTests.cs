@@ -270,8 +270,8 @@ namespace WinHttpProbeTests
                 Equal(200, results[0].StatusCode, "a status");
                 Equal(404, results[5].StatusCode, "b status");
                 Check(!results[3].Attempted, "named proxy not attempted");
-                Equal("not-configured", results[3].SkipReason, "named skip reason");
-                Equal("not-configured", results[9].SkipReason, "command-line skip reason");
+                Equal("not_configured", results[3].SkipReason, "named skip reason");
+                Equal("not_configured", results[9].SkipReason, "command-line skip reason");
             });
 
             Run("concurrency_stays_within_the_bound", delegate

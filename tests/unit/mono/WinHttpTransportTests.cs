@@ -434,7 +434,7 @@ namespace WinHttpTransportTests
                 Equal(10, results.Length, "results");
                 foreach (WinHttpProbeResult r in results)
                 {
-                    if (r.Method == ProbeMethod.CommandLineProxy) Equal("not-configured", r.SkipReason, "command line");
+                    if (r.Method == ProbeMethod.CommandLineProxy) Equal("not_configured", r.SkipReason, "command line");
                     else if (r.Method == ProbeMethod.AutoDiscovery) Equal("wpad_failed", r.Established, "wpad");
                     else Check(r.StatusCode == 200 || r.StatusCode == 403, r.Method + " " + r.Url + " " + r.WinHttpError);
                 }

@@ -51,7 +51,7 @@ def test_every_copy_in_the_checkout_agrees_with_the_model():
 
 
 def test_the_model_lists_are_read_from_the_python_model():
-    from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model
+    from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model, failure_kinds
     from ansible_collections.purview.device_proxy.plugins.plugin_utils import catalog, fleet_report
     from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import inputs
 
@@ -62,9 +62,13 @@ def test_the_model_lists_are_read_from_the_python_model():
     assert lists["plan.winhttp_policy"] == inputs.WINHTTP_POLICIES
     assert lists["plan.topology.default"] == ("auto",)
     assert lists["plan.defender_ssl_options.default"] == ()
+    assert lists["proxy_methods"] == tuple(m.key for m in analyzer_model.METHODS if m.uses_proxy)
+    assert lists["probe_skip_reasons"] == (failure_kinds.NOT_CONFIGURED, failure_kinds.DEADLINE)
+    assert lists["established"] == (failure_kinds.PROXY_UNREACHABLE, failure_kinds.WPAD_FAILED)
 
 
-@pytest.mark.parametrize("model", ["clouds", "models", "os_names", "methods", "report_formats", "plan.state"])
+@pytest.mark.parametrize("model", ["clouds", "models", "os_names", "methods", "report_formats", "plan.state",
+                                   "proxy_methods", "probe_skip_reasons", "established"])
 def test_every_kind_of_model_list_has_copies_outside_python(model):
     kinds = {copy.reader.__name__ for copy in tool.COPIES if copy.model == model}
     assert kinds, "no copy of %s is checked" % model
@@ -120,6 +124,23 @@ def test_module_documentation_and_csharp_copies_of_the_methods(tmp_path):
     assert "missing 'disabled', 'named', 'command_line'" in problems[0]
     assert problems[1].startswith("plugins/module_utils/WinHttpProbeModel.cs: Names (array): ")
     assert "missing 'command_line'; not in the model 'commandline'" in problems[1]
+
+
+def test_the_csharp_wire_words_and_proxy_methods_are_checked_against_the_python_model(tmp_path):
+    # The device probe's skip reasons are failure_kinds' words; its proxy methods are the model's uses_proxy.
+    csharp = "plugins/module_utils/WinHttpProbeModel.cs"
+    root = _copy_tree(tmp_path, csharp)
+    _replace(root, csharp, '"not_configured"', '"not-configured"')
+    _replace(root, csharp, 'ProxyMethodNames = { "named", "command_line" }', 'ProxyMethodNames = { "named" }')
+    copies = [copy for copy in tool.COPIES if copy.path == csharp]
+    problems = tool.check(root, copies)
+    assert len(problems) == 2
+    assert problems[0].startswith("plugins/module_utils/WinHttpProbeModel.cs: ProxyMethodNames (array): ")
+    assert "missing 'command_line'" in problems[0]
+    assert problems[1].startswith("plugins/module_utils/WinHttpProbeModel.cs: SkipReasonNames (array): ")
+    assert "missing 'not_configured'; not in the model 'not-configured'" in problems[1]
+    assert tool.write(root, copies) == []
+    assert tool.check(root, copies) == []
 
 
 def test_a_readme_row_missing_a_value_and_a_missing_row(tmp_path):

@@ -209,7 +209,7 @@ def _only(urls, reply, url, **per_method):
                      error_stage="send", server_chain=None, proxy_headers=None, autodetect_error=None,
                      autodetect_attempt=None, proxy=None, access="no-proxy")
         if method in ("named", "command_line"):
-            probe.update(attempted=False, skip_reason="not-configured", winhttp_error=None, error_stage=None)
+            probe.update(attempted=False, skip_reason="not_configured", winhttp_error=None, error_stage=None)
         probe.update(per_method.get(method, {}))
         probes.append(probe)
     raw["probes"] = probes

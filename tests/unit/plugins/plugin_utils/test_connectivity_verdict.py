@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
+from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds as fk
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 
 CNC = "https://winatp-gw-cus.microsoft.com/commands/test"
@@ -49,7 +50,7 @@ def all_methods(url=CNC, **per_method):
     return probes
 
 
-ABSENT = {"attempted": False, "skip_reason": "not-configured"}
+ABSENT = {"attempted": False, "skip_reason": fk.NOT_CONFIGURED}
 
 
 # --- classify_probe -----------------------------------------------------------------------------
@@ -95,9 +96,58 @@ def test_named_proxy_not_set_is_absent_not_failed():
     assert "TelemetryProxyServer" in result["detail"]
 
 
+@pytest.mark.parametrize("method", [m for m in cv.METHODS if cv.model.BY_KEY[m].uses_proxy])
+def test_a_proxy_method_without_a_proxy_names_the_setting_from_the_model(method):
+    result = cv.classify_probe(probe(method, **ABSENT))
+    assert result["detail"] == "%s is not set" % cv.model.BY_KEY[method].proxy_setting
+    assert cv.analyzer_outcome(result) is None   # "Doesn't exist"
+
+
+def test_only_the_proxy_methods_show_the_proxy_they_were_given():
+    for method in cv.METHODS:
+        result = cv.classify_probe(probe(method, status_code=200, proxy="10.0.0.6:8080"))
+        shown = cv.analyzer_outcome(result).proxy
+        assert shown == ("10.0.0.6:8080" if cv.model.BY_KEY[method].uses_proxy else None), method
+
+
 def test_deadline_skip_is_reported():
     result = cv.classify_probe(probe("command_line", attempted=False, skip_reason="deadline"))
     assert (result["outcome"], result["reason"]) == (cv.SKIPPED, "deadline")
+
+
+@pytest.mark.parametrize("reason,outcome", [(fk.NOT_CONFIGURED, cv.ABSENT), (fk.DEADLINE, cv.SKIPPED),
+                                            (fk.NOT_REQUESTED, cv.SKIPPED)])
+def test_every_skip_reason_on_the_wire_is_a_failure_kind(reason, outcome):
+    assert reason in fk.SKIP_REASONS
+    result = cv.classify_probe(probe("named", attempted=False, skip_reason=reason))
+    assert (result["outcome"], result["reason"]) == (outcome, reason)
+
+
+def test_the_skip_reasons_are_exactly_the_kinds_the_probe_and_the_verdict_use():
+    assert fk.PROBE_SKIP_REASONS == (fk.NOT_CONFIGURED, fk.DEADLINE)
+    assert fk.SKIP_REASONS == (fk.NOT_CONFIGURED, fk.DEADLINE, fk.NOT_REQUESTED)
+
+
+@pytest.mark.parametrize("reason", ["not-configured", "not-requested", "Deadline", "skipped", ""])
+def test_an_unknown_skip_reason_is_an_input_error_naming_the_field(reason):
+    # One spelling on the wire: the old hyphenated words (and anything else) are refused, not guessed.
+    with pytest.raises(cv.VerdictInputError) as err:
+        cv.classify_probe(probe("named", attempted=False, skip_reason=reason))
+    assert err.value.field == "probes.skip_reason"
+    assert err.value.rule == "choices"
+    assert ", ".join(fk.SKIP_REASONS) in str(err.value)
+
+
+def test_a_probe_not_attempted_without_a_reason_is_an_input_error():
+    with pytest.raises(cv.VerdictInputError) as err:
+        cv.classify_probe(probe("named", attempted=False, skip_reason=None))
+    assert err.value.field == "probes.skip_reason"
+
+
+def test_a_method_missing_from_the_reply_is_not_requested():
+    verdict = cv.url_verdict(cv.normalise_url_spec(CNC), [probe("default", status_code=200)],
+                             {"method": "default", "fallbacks": []})
+    assert [p["reason"] for p in verdict["probes"][1:]] == [fk.NOT_REQUESTED] * (len(cv.METHODS) - 1)
 
 
 def test_no_status_no_error_is_a_failure():
@@ -280,3 +330,12 @@ def test_fail_policies():
     with pytest.raises(cv.VerdictInputError) as err:
         cv.policy_failures(summary, "sometimes")
     assert err.value.field == "fail_policy"
+
+
+@pytest.mark.parametrize("kind", sorted(fk.ALL))
+def test_every_failure_kind_as_a_token_fits_the_fleet_token_pattern(kind):
+    # A failed probe with no status or WinHTTP error shows its kind (proxy_unreachable, established
+    # on other URLs, among them): the fleet report refuses a token outside its pattern.
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
+    token = cv.method_token({"outcome": cv.FAILED, "reason": kind, "status_code": None, "winhttp_error": None})
+    assert fleet_report._TOKEN.match(token), token
