@@ -110,21 +110,9 @@ def url_result(block: at.UrlBlock, lookup: UrlLookup, file: str = "the analyzer 
         failed = "; ".join("%d - %s: %s" % (p["number"], p["label"], p["detail"])
                            for p in probes if p["outcome"] != cv.ABSENT)
         diagnosis = "%s: no method answered 200, 400 or 404: %s" % (file, failed or "no method was tested")
-    return {
-        "url": block.url,
-        "channel": cv.channel_of(known.get("channel")),
-        "required": bool(known.get("required", True)),
-        "expected_status": list(known.get("expected_status") or ()),
-        "no_pinning": bool(known.get("no_pinning", False)),
-        "probes": probes,
-        "analyzer": cv.PASS if passes else cv.FAIL,
-        "strict": cv.UNTESTED,
-        "configured_method": None,
-        "configured_elapsed_ms": None,
-        "tokens": [cv.method_token(p) for p in probes],
-        "fallback_succeeded": [],
-        "diagnosis": diagnosis,
-    }
+    # No configured method: a file has no strict verdict.
+    return cv.url_record(block.url, cv.channel_of(known.get("channel")), known, probes,
+                         cv.PASS if passes else cv.FAIL, cv.UNTESTED, None, (), diagnosis)
 
 
 def source_of(text: af.ResultText, report: at.ReadReport) -> Dict[str, Any]:

@@ -358,21 +358,30 @@ def url_verdict(spec: Mapping[str, Any], raw_probes: Sequence[Mapping[str, Any]]
         strict = PASS if chosen["strict_ok"] else FAIL
     fallback_ok = [m for m in configured.get("fallbacks", ())
                    if next(p for p in probes if p["method"] == m)["strict_ok"]]
-    tokens = [method_token(p) for p in probes]
+    return url_record(spec["url"], spec.get("channel", "other"), spec, probes, analyzer, strict, chosen,
+                      fallback_ok, _diagnosis(chosen, strict, fallback_ok, configured))
+
+
+def url_record(url: str, channel: str, known: Mapping[str, Any], probes: List[Dict[str, Any]], analyzer: str,
+               strict: str, chosen: Optional[Mapping[str, Any]], fallback_ok: Sequence[str],
+               diagnosis: str) -> Dict[str, Any]:
+    """One URL's verdict record, as the fleet report reads it, whatever the result came from (a device's
+    probe, an analyzer file, a network probe). ``known`` gives the catalog's facts of the URL; ``chosen``
+    is the probe of the configured method (None when no method is configured)."""
     return {
-        "url": spec["url"],
-        "channel": spec.get("channel", "other"),
-        "required": bool(spec.get("required", True)),
-        "expected_status": list(spec.get("expected_status") or ()),
-        "no_pinning": bool(spec.get("no_pinning", False)),
+        "url": url,
+        "channel": channel,
+        "required": bool(known.get("required", True)),
+        "expected_status": list(known.get("expected_status") or ()),
+        "no_pinning": bool(known.get("no_pinning", False)),
         "probes": probes,
         "analyzer": analyzer,
         "strict": strict,
-        "configured_method": configured["method"],
-        "configured_elapsed_ms": chosen["elapsed_ms"],
-        "tokens": tokens,
-        "fallback_succeeded": fallback_ok,
-        "diagnosis": _diagnosis(chosen, strict, fallback_ok, configured),
+        "configured_method": chosen["method"] if chosen else None,
+        "configured_elapsed_ms": chosen["elapsed_ms"] if chosen else None,
+        "tokens": [method_token(p) for p in probes],
+        "fallback_succeeded": list(fallback_ok),
+        "diagnosis": diagnosis,
     }
 
 

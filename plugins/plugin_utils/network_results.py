@@ -285,21 +285,9 @@ def _url_verdict(url: str, routes: Mapping[str, Mapping[str, Any]], skipped: Map
         strict = cv.PASS if chosen["strict_ok"] else cv.FAIL
     others = [p for p in probes if p["method"] != chosen["method"] and p["outcome"] == cv.SUCCEEDED]
     channel = next(iter(routes.values())).get("channel") or known.get("channel")
-    return {
-        "url": url,
-        "channel": cv.channel_of(channel),
-        "required": bool(known.get("required", True)),
-        "expected_status": list(known.get("expected_status") or ()),
-        "no_pinning": bool(known.get("no_pinning", False)),
-        "probes": probes,
-        "analyzer": analyzer,
-        "strict": strict,
-        "configured_method": configured["method"],
-        "configured_elapsed_ms": chosen["elapsed_ms"],
-        "tokens": [cv.method_token(p) for p in probes],
-        "fallback_succeeded": [p["method"] for p in others if p["strict_ok"]],
-        "diagnosis": _diagnosis(chosen, strict, others, configured["route"]),
-    }
+    return cv.url_record(url, cv.channel_of(channel), known, probes, analyzer, strict, chosen,
+                         [p["method"] for p in others if p["strict_ok"]],
+                         _diagnosis(chosen, strict, others, configured["route"]))
 
 
 def _skipped(method: model.Method, why: str, route: Optional[str]) -> Dict[str, Any]:
