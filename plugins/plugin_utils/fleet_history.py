@@ -37,12 +37,13 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_schema
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import report_files
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.report_text import clean_text
 
 SCHEMA_ID = "purview.device_proxy/connectivity-history"
 SCHEMA_VERSION = 1
-FLEET_SCHEMA_ID = "purview.device_proxy/connectivity-fleet"
+FLEET_SCHEMA_ID = fleet_schema.SCHEMA_ID
 FLEET_VERSIONS = (1, 2)
 PREFIX = "run-"
 SUFFIX = ".jsonl"

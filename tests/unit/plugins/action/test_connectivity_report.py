@@ -19,6 +19,7 @@ from ansible.playbook.task import Task
 
 from ansible_collections.purview.device_proxy.plugins.action import connectivity_report
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_history
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_schema
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "connectivity_report")
@@ -61,7 +62,7 @@ def test_action_reads_hostvars_and_is_idempotent(tmp_path, results):
     second = run_report({"dest": str(tmp_path)}, task_vars)
     assert second["changed"] is False, second["changed_files"]
     fleet = json.loads((tmp_path / "connectivity-fleet.json").read_text())
-    jsonschema.validate(fleet, fleet_report.FLEET_SCHEMA)
+    jsonschema.validate(fleet, fleet_schema.FLEET_SCHEMA)
 
 
 def test_action_check_mode_and_bad_options(tmp_path, results):
@@ -165,7 +166,7 @@ def test_report_example_renders_every_report_from_the_example_data(tmp_path):
     assert ": 4 new failures, 0 recoveries." in summary
     assert "no result: no result" not in summary
     assert '<section id="since">' in (tmp_path / "connectivity-fleet.html").read_text()
-    jsonschema.validate(json.loads((tmp_path / "connectivity-fleet.json").read_text()), fleet_report.FLEET_SCHEMA)
+    jsonschema.validate(json.loads((tmp_path / "connectivity-fleet.json").read_text()), fleet_schema.FLEET_SCHEMA)
 
 
 def test_reports_page_counts_the_example_data_as_the_reports_do(results):

@@ -597,7 +597,8 @@ def test_maps_is_a_host_field_of_the_fleet_model_only_when_asked(run_action):
     on, _target = run_action(action, {"urls": urls, "validate_maps": True}, reply)
     off, _target = run_action(action, {"urls": urls}, reply)
     fleet = fleet_report.build_fleet({"win10-01": on, "win10-02": off}, "2026-01-01T00:00:00Z")
-    jsonschema.validate(json.loads(fleet_report.render_json(fleet)), fleet_report.FLEET_SCHEMA)
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_schema
+    jsonschema.validate(json.loads(fleet_report.render_json(fleet)), fleet_schema.FLEET_SCHEMA)
     hosts = {host["host"]: host for host in fleet["hosts"]}
     assert hosts["win10-01"]["maps"] == {"status": "failed", "hresult": "0x80072F8F"}
     assert "maps" not in hosts["win10-02"]

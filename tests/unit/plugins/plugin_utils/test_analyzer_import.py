@@ -18,6 +18,7 @@ import zipfile
 import jsonschema
 import pytest
 
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_schema
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import analyzer_files as af
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import analyzer_import as ai
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
@@ -205,7 +206,7 @@ def test_the_fleet_json_follows_the_schema_and_text_reads_back(tmp_path):
 
     write(tmp_path, "PC01/MDEClientAnalyzerResult.txt", utf16(FALLBACK + BLOCKED))
     imported, fleet = fleet_of(tmp_path)
-    jsonschema.validate(json.loads(fleet_report.render_json(fleet)), fleet_report.FLEET_SCHEMA)
+    jsonschema.validate(json.loads(fleet_report.render_json(fleet)), fleet_schema.FLEET_SCHEMA)
     text = fleet_report.render_host_text(imported["results"]["PC01"])
     assert analyzer_text.read_report(text).blocks == analyzer_text.read_report(FALLBACK + BLOCKED).blocks
     assert "Source: read from the analyzer file PC01/MDEClientAnalyzerResult.txt (UTF-16LE with BOM" in text
@@ -253,4 +254,4 @@ def test_the_url_verdict_is_the_analyzer_rule_and_agrees_with_the_method_tokens(
     assert passes == any(token in ("S200", "S400", "S404") for token in url["tokens"])
     assert url["strict"] == "untested"
     for token in url["tokens"]:
-        assert re.match(fleet_report._TOKEN_RE, token), token
+        assert re.match(fleet_schema._TOKEN_RE, token), token

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import failure_kinds as fk
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_schema
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 
 CNC = "https://winatp-gw-cus.microsoft.com/commands/test"
@@ -336,6 +337,5 @@ def test_fail_policies():
 def test_every_failure_kind_as_a_token_fits_the_fleet_token_pattern(kind):
     # A failed probe with no status or WinHTTP error shows its kind (proxy_unreachable, established
     # on other URLs, among them): the fleet report refuses a token outside its pattern.
-    from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
     token = cv.method_token({"outcome": cv.FAILED, "reason": kind, "status_code": None, "winhttp_error": None})
-    assert fleet_report._TOKEN.match(token), token
+    assert fleet_schema._TOKEN.match(token), token

@@ -19,6 +19,7 @@ import jsonschema
 import pytest
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_schema
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report_html
 
@@ -70,15 +71,15 @@ def test_golden_text_reads_back_as_analyzer_text():
 
 # --- JSON ------------------------------------------------------------------------------------------
 def test_fleet_json_follows_the_schema(fleet):
-    jsonschema.Draft202012Validator.check_schema(fleet_report.FLEET_SCHEMA)
-    jsonschema.validate(json.loads(fleet_report.render_json(fleet)), fleet_report.FLEET_SCHEMA)
+    jsonschema.Draft202012Validator.check_schema(fleet_schema.FLEET_SCHEMA)
+    jsonschema.validate(json.loads(fleet_report.render_json(fleet)), fleet_schema.FLEET_SCHEMA)
 
 
 def test_schema_rejects_a_broken_report(fleet):
     broken = json.loads(fleet_report.render_json(fleet))
     broken["hosts"][3]["results"][0]["methods"] = ["OK"] * 5
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(broken, fleet_report.FLEET_SCHEMA)
+        jsonschema.validate(broken, fleet_schema.FLEET_SCHEMA)
 
 
 def test_hosts_are_ordered_failures_first(fleet):

@@ -23,6 +23,7 @@ from ansible_collections.purview.device_proxy.plugins.module_utils import failur
 from ansible_collections.purview.device_proxy.plugins.module_utils import probe_engine as engine
 from ansible_collections.purview.device_proxy.plugins.module_utils.proxy_address import parse_endpoint
 from ansible_collections.purview.device_proxy.plugins.modules import network_url_probe
+from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_schema
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import network_results as nr
@@ -221,7 +222,7 @@ def test_fleet_model_of_converted_hosts_follows_the_schema_and_the_text_says_whe
     failing = probe({"urls": [C2, BLOB], "routes": ["direct", "named"], "proxy": PROXY}, answer)
     results = nr.prepare({"net-ok": passing, "net-407": failing, "net-down": None}, "network", catalog)
     fleet = fleet_report.build_fleet(results, "2026-07-03T09:00:00Z")
-    jsonschema.validate(fleet, fleet_report.FLEET_SCHEMA)
+    jsonschema.validate(fleet, fleet_schema.FLEET_SCHEMA)
     verdicts = {h["host"]: h["verdict"] for h in fleet["hosts"]}
     assert verdicts == {"net-ok": "pass", "net-407": "fail", "net-down": "no-result"}
     failed = next(h for h in fleet["hosts"] if h["host"] == "net-407")
@@ -382,7 +383,7 @@ def test_any_result_either_reports_or_is_refused_naming_the_host(edits, top):
         assert err.field == "source" or err.field.startswith("results[net-01]"), err.field
         return
     fleet = fleet_report.build_fleet(results, "2026-07-03T09:00:00Z")
-    jsonschema.validate(fleet, fleet_report.FLEET_SCHEMA)
+    jsonschema.validate(fleet, fleet_schema.FLEET_SCHEMA)
     files = fleet_report.render_files(results, fleet, fleet_report.FORMATS)
     for name, content in files.items():
         if name.startswith("hosts/"):
