@@ -332,8 +332,9 @@ def defender_plan(situation, defender, winhttp_after, stale):
         inputs["state"] = "absent"
     else:
         inputs["network_mode"] = situation
-        if situation != "static" and policy == "set":
-            inputs["winhttp_policy"] = "leave"
+    if situation != "static" and policy == "set":
+        # set needs a static network and is refused with state absent; WinHTTP is left as it is found.
+        inputs["winhttp_policy"] = "leave"
     return compute_plan(inputs, facts)
 
 
