@@ -56,7 +56,7 @@ def link_target(href: str, source: str, root: str, repository: str) -> tuple:
     """('ref', label) for a guide of the site, ('url', address) otherwise."""
     if re.match(r"^[a-z]+:", href):
         return "url", href
-    path, _, anchor = href.partition("#")
+    path, _hash, anchor = href.partition("#")
     if not path:
         raise ConversionError(f"a link to an anchor of the page itself ({href}) has no target on the site")
     resolved = posixpath.normpath(posixpath.join(posixpath.dirname(source), path))

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import posixpath
 import re
 from pathlib import Path
@@ -75,7 +74,7 @@ def rst_anchors(path: Path) -> set:
 
 
 def resolve(href: str, source: str = "docs/index.md"):
-    path, _, anchor = href.partition("#")
+    path, _hash, anchor = href.partition("#")
     return posixpath.normpath(posixpath.join(posixpath.dirname(source), path)), anchor
 
 

@@ -18,7 +18,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from ansible.playbook.task import Task
 
 from ansible_collections.purview.device_proxy.plugins.action import connectivity_report
-from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_history
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_report
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "connectivity_report")

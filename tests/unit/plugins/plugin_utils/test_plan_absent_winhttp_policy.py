@@ -35,10 +35,11 @@ def _view(proxy: Optional[str]) -> Dict[str, Any]:
     return {"raw": encode_hex(settings), "decoded": None, "error": None}
 
 
-def facts(netsh: Optional[str], telemetry: Optional[str] = None, hardware=DESKTOP, winhttp_known=True) -> Dict[str, Any]:
+def facts(netsh: Optional[str], telemetry: Optional[str] = None, hardware: Optional[Dict[str, Any]] = None,
+          winhttp_known: bool = True) -> Dict[str, Any]:
     built = {"telemetry_proxy": {"server": telemetry, "disable_enterprise_auth_proxy": 1 if telemetry else None,
                                  "prefer_static_proxy_for_http_request": None},
-             "hardware": dict(hardware)}
+             "hardware": dict(hardware or DESKTOP)}
     if winhttp_known:
         built["winhttp"] = {"native": _view(netsh), "wow64": _view(netsh)}
     return built
@@ -126,6 +127,15 @@ def test_reset_keeps_winhttp_that_is_already_direct():
     plan = compute_plan({"state": "absent", "winhttp_policy": "reset"}, facts(None))
     assert action_of(plan, "winhttp_proxy")["action"] == "keep"
     assert "winhttp_proxy" not in plan["apply"]
+
+
+def test_reset_resets_winhttp_the_facts_do_not_report_as_reset_does_with_state_present():
+    absent = compute_plan({"state": "absent", "winhttp_policy": "reset"}, facts(None, winhttp_known=False))
+    present = compute_plan({"network_mode": "wpad", "winhttp_policy": "reset"}, facts(None, winhttp_known=False))
+    assert action_of(absent, "winhttp_proxy")["action"] == action_of(present, "winhttp_proxy")["action"] == "remove"
+    # leave cannot know whose proxy it would remove: nothing is done.
+    leave = compute_plan({"state": "absent"}, facts(None, winhttp_known=False))
+    assert action_of(leave, "winhttp_proxy")["action"] == "keep"
 
 
 def test_reset_does_not_widen_the_other_settings():
