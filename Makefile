@@ -9,9 +9,12 @@ check-network: bootstrap
 	scripts/check_network.sh $(ARGS)
 
 # Render the fleet reports from the example data (no Windows needed): make report-example DEST=/tmp/reports
+# (playbooks/report_example.yml on examples/reports/, as `ansible-playbook purview.device_proxy.report_example
+# -e dest=...` does from an installed collection; tools/build/report_example.py rewrites that data).
 .PHONY: report-example
 report-example:
-	.venv/bin/python tools/build/report_example.py $(if $(DEST),--dest $(DEST))
+	ANSIBLE_COLLECTIONS_PATH="$$(python3 tools/collection_link.py)" .venv/bin/ansible-playbook playbooks/report_example.yml \
+	    -e dest="$(if $(DEST),$(abspath $(DEST)),$(CURDIR)/.build/report-example)"
 
 bootstrap:
 	scripts/bootstrap.sh

@@ -169,7 +169,8 @@ REQUIRED_MEMBERS = (
     "docs/docsite/extra-docs.yml", "docs/docsite/links.yml",
     "plugins/lookup/service_urls.py", "plugins/filter/allowlist.py", "plugins/filter/plan.py",
     "playbooks/configure.yml", "playbooks/plan.yml", "playbooks/reset.yml", "playbooks/verify.yml",
-    "playbooks/proxy.yml", "playbooks/check_network.yml",
+    "playbooks/proxy.yml", "playbooks/check_network.yml", "playbooks/report_example.yml",
+    "examples/reports/results.json", "examples/reports/previous-run.json",
     "roles/device_proxy/meta/argument_specs.yml", "roles/connectivity_check/meta/argument_specs.yml",
     "roles/proxy_allowlist/meta/argument_specs.yml",
 )
@@ -416,6 +417,20 @@ def test_plan_playbook_by_fqcn(installed: Installed):
     assert {fields[0] for fields in recap} == {"localhost"}, proc.stdout
     # (the one change is the wrapper's own copy of the plans)
     assert all(counts == ["1", "0", "0"] for host, *counts in recap), proc.stdout
+
+
+def test_report_example_by_fqcn_from_the_installed_collection(installed: Installed):
+    """purview.device_proxy.report_example renders the reports from the data the tarball ships, run from
+    outside any checkout; the report counts exactly the hosts of that data."""
+    data = json.loads((installed.root / "examples" / "reports" / "results.json").read_text(encoding="utf-8"))
+    dest = installed.workdir / "report-example"
+    proc = run([tool("ansible-playbook"), "purview.device_proxy.report_example", "-e", f"dest={dest}"],
+               cwd=installed.workdir, env=installed.env())
+    fleet = json.loads((dest / "connectivity-fleet.json").read_text(encoding="utf-8"))
+    assert fleet["totals"]["hosts"] == len(data) > 0
+    assert sorted(host["host"] for host in fleet["hosts"]) == sorted(data), proc.stdout[-2000:]
+    assert (dest / "connectivity-fleet.html").is_file() and (dest / "purview_connectivity.prom").is_file()
+    assert f"{len(data)} devices:" in proc.stdout
 
 
 # --- execution environment -----------------------------------------------------------------------

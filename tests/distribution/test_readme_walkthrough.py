@@ -17,6 +17,7 @@ Run with `python -m pytest -q tests/distribution/test_readme_walkthrough.py`.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shlex
@@ -99,7 +100,8 @@ def test_the_readme_has_the_marked_blocks():
     found = blocks()
     assert set(found) == {"setup-tarball", "setup-checkout", "steps"}
     steps = " ".join(found["steps"])
-    for name in ("plan", "proxy", "allowlist", "check_network", "export_group_policy", "import_analyzer_results", "verify"):
+    for name in ("plan", "proxy", "allowlist", "check_network", "export_group_policy", "import_analyzer_results",
+                 "report_example", "verify"):
         assert f"purview.device_proxy.{name} " in steps + " ", f"the walk-through lacks the {name} step"
     assert "examples/fleet/inventory.yml" in steps
 
@@ -137,6 +139,11 @@ def test_the_walkthrough_runs_as_written(tmp_path, setup):
     assert "5 hosts: 1 failing, 3 passing, 1 without result" in summary
     assert re.search(r"old-pc-04: no result: analyzer file old-pc-04/MDEClientAnalyzerResult\.txt: line \d+: .*cut short", summary)
     assert "strict verdict not available" in (reports / "hosts" / "hq-desktop-01.txt").read_text(encoding="utf-8")
+    # report_example: the report counts exactly the hosts of the data the collection (or checkout) ships.
+    shipped = (home / ".ansible/collections/ansible_collections/purview/device_proxy" if setup == "setup-tarball"
+               else REPO) / "examples" / "reports" / "results.json"
+    example = json.loads((work / "report-example" / "connectivity-fleet.json").read_text(encoding="utf-8"))
+    assert example["totals"]["hosts"] == len(json.loads(shipped.read_text(encoding="utf-8"))) > 0
     # The plan's fleet review: one row per device, each reason once.
     assert re.search(r"\| laptop-02 +\| roaming \(Notebook\) +\| set 10\.0\.0\.6:8080 +\| keep +\| refuse: roaming device +\|",
                      proc.stdout), "plan: laptop-02's static WinHTTP is refused"

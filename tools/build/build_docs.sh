@@ -31,6 +31,9 @@ for tool in antsibull-docs sphinx-build ansible-doc; do
     command -v "$tool" >/dev/null || { echo "build_docs: $tool not found (pip install -r requirements-test.txt)" >&2; exit 2; }
 done
 
+# The start page is generated from docs/index.md: a stale copy fails the build before anything else.
+"${PYTHON:-python3}" tools/build/docs_index.py --check
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/purview-device-proxy-docs.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 COLLECTIONS="$WORK/collections"

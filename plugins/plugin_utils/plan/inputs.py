@@ -197,6 +197,15 @@ def parse_inputs(raw: Optional[Mapping[str, Any]], field_prefix: str = "") -> Pl
     topology = _choice(values["topology"], name("topology"), TOPOLOGY_CHOICES)
     winhttp_policy = _choice(values["winhttp_policy"], name("winhttp_policy"), WINHTTP_POLICIES)
 
+    if state == "absent" and winhttp_policy in SETTING_POLICIES:
+        # state absent writes no proxy anywhere: a policy that gives WinHTTP one cannot be honoured, and
+        # quietly reading it as another policy would decide for the user what happens to WinHTTP.
+        raise PlanInputError(
+            name("winhttp_policy"), "absent-needs-leave-or-reset",
+            f"'{winhttp_policy}' cannot be honoured with {name('state')} absent, which returns devices to direct "
+            f"access and sets no proxy: use leave (only the WinHTTP proxy this collection wrote is removed) or "
+            f"reset (the WinHTTP proxy is reset to direct access, whoever set it)")
+
     proxy = values["proxy"]
     if state == "present" and network_mode == "static" and (proxy is None or proxy == ""):
         raise PlanInputError(name("proxy"), "required",

@@ -92,7 +92,8 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str,
                                  for view in proxies)
     roaming_words = {ROAMING: "a roaming device", UNKNOWN: "a device of unknown topology"}
 
-    if inputs.state == "absent":
+    # With state absent, reset is honoured as it is with state present (parse_inputs refuses set and stable_only).
+    if inputs.state == "absent" and inputs.winhttp_policy != "reset":
         desired = {"proxy": None}
         why = no_config_why(inputs)
         if not current.winhttp_known:

@@ -94,10 +94,14 @@ def test_credentials_never_appear_in_the_error():
     assert "s3cret" not in str(info.value)
 
 
-def test_absent_needs_no_network_mode_and_ignores_policy_set():
-    plan = compute_plan({"state": "absent", "winhttp_policy": "set"}, clean_facts())
+def test_absent_needs_no_network_mode_and_refuses_policy_set():
+    plan = compute_plan({"state": "absent"}, clean_facts())
     assert [action["action"] for action in plan["actions"]] == ["keep", "keep", "keep", "keep"]
     assert plan["apply"] == {}
+    # A policy that sets WinHTTP cannot be honoured by a reset: refused, never silently ignored.
+    with pytest.raises(PlanInputError) as info:
+        compute_plan({"state": "absent", "winhttp_policy": "set"}, clean_facts())
+    assert (info.value.field, info.value.rule) == ("winhttp_policy", "absent-needs-leave-or-reset")
 
 
 def test_string_booleans_from_inventory_are_accepted():

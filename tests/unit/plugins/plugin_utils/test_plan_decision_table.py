@@ -96,19 +96,20 @@ PREFER_TABLE = [
 
 # key: (situation, policy, topology used, WinHTTP state, winhttp_force, remove_stale)
 WINHTTP_TABLE = [
-    # reset to direct access: only what this collection wrote, unless asked
-    (("reset", ANY, ANY, "direct", ANY, ANY), ("keep", ["already direct access"])),
-    (("reset", ANY, ANY, ("desired", "previous", "drift"), ANY, ANY), ("remove", ["which this collection wrote"])),
-    (("reset", ANY, ANY, "foreign", ANY, False), ("report", ["not written by this collection: reported only"])),
-    (("reset", ANY, ANY, "foreign", ANY, True), ("remove", ["remove_stale is true"])),
+    # reset to direct access with WinHTTP policy leave: only what this collection wrote, unless asked
+    # (set and stable_only are input errors with state absent, see the test below)
+    (("reset", "leave", ANY, "direct", ANY, ANY), ("keep", ["already direct access"])),
+    (("reset", "leave", ANY, ("desired", "previous", "drift"), ANY, ANY), ("remove", ["which this collection wrote"])),
+    (("reset", "leave", ANY, "foreign", ANY, False), ("report", ["not written by this collection: reported only"])),
+    (("reset", "leave", ANY, "foreign", ANY, True), ("remove", ["remove_stale is true"])),
     # WinHTTP policy leave: never touched
     ((PRESENT, "leave", ANY, "direct", ANY, ANY), ("keep", ["winhttp_policy is leave", "direct access"])),
     ((PRESENT, "leave", ROAMINGISH, PROXIED, ANY, ANY), ("report", ["malfunction", "reported only"])),
     (("static", "leave", "stable", PROXIED, ANY, ANY), ("keep", ["winhttp_policy is leave"])),
     ((("transparent", "wpad"), "leave", "stable", PROXIED, ANY, ANY), ("report", ["stale system-wide WinHTTP proxy", "reported only"])),
-    # WinHTTP policy reset: back to direct access, whoever wrote it
-    ((PRESENT, "reset", ANY, "direct", ANY, ANY), ("keep", ["already direct access"])),
-    ((PRESENT, "reset", ANY, PROXIED, ANY, ANY), ("remove", ["netsh winhttp reset proxy"])),
+    # WinHTTP policy reset: back to direct access, whoever wrote it (with state absent too)
+    ((SITUATIONS, "reset", ANY, "direct", ANY, ANY), ("keep", ["already direct access"])),
+    ((SITUATIONS, "reset", ANY, PROXIED, ANY, ANY), ("remove", ["netsh winhttp reset proxy"])),
     # WinHTTP policy set: stable desktops only, roaming refused unless forced
     (("static", "set", "stable", "desired", ANY, ANY), ("keep", ["stable topology", "already set on both registry views"])),
     (("static", "set", "stable", ("direct", "previous", "foreign", "drift"), ANY, ANY),
@@ -251,6 +252,12 @@ def test_decision_table(situation, policy, topology, hardware):
             with pytest.raises(PlanInputError) as info:
                 compute_plan(inputs, facts)
             assert info.value.field == "winhttp_policy" and info.value.rule == "set-needs-static"
+            checked += 1
+            continue
+        if situation == "reset" and policy in ("set", "stable_only"):
+            with pytest.raises(PlanInputError) as info:
+                compute_plan(inputs, facts)
+            assert info.value.field == "winhttp_policy" and info.value.rule == "absent-needs-leave-or-reset"
             checked += 1
             continue
         if situation == "static" and policy == "stable_only" and force:

@@ -332,8 +332,9 @@ def defender_plan(situation, defender, winhttp_after, stale):
         inputs["state"] = "absent"
     else:
         inputs["network_mode"] = situation
-        if situation != "static" and policy == "set":
-            inputs["winhttp_policy"] = "leave"
+    if situation != "static" and policy == "set":
+        # set needs a static network and is refused with state absent; WinHTTP is left as it is found.
+        inputs["winhttp_policy"] = "leave"
     return compute_plan(inputs, facts)
 
 
@@ -454,3 +455,29 @@ def test_ownership_table_matches_the_plan():
             assert "Workstations - Proxy" in got["reason"], row
     space = list(itertools.product(EVIDENCE, BASES, ("refuse", "override")))
     check_coverage(space, cases, "ownership")
+
+
+# ---------------------------------------------------------------------------------------------
+# what `refuse` means, where the user reads it
+# ---------------------------------------------------------------------------------------------
+
+
+def test_every_definition_of_refuse_names_each_kind_of_cause():
+    """`refuse` is not only "WinHTTP on a roaming device": a policy that owns the value and the split-proxy
+    hold are refusals too. Each kind of cause the plan gives is named where the action is defined."""
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan.split_proxy import HELD_CAUSE
+
+    plan = plan_of("static", winhttp="direct", policy="set", topology="roaming")
+    assert plan["winhttp_proxy"] == "refuse"
+    with open(README, encoding="utf-8") as handle:
+        readme = " ".join(handle.read().split())
+    definition = re.search(r"and `refuse` \((.*?)\) change nothing", readme)
+    assert definition, "roles/device_proxy/README.md no longer defines `refuse` in its decision table intro"
+    guide = os.path.join(os.path.dirname(README), "..", "..", "docs", "docsite", "rst", "reading_the_reports.rst")
+    with open(guide, encoding="utf-8") as handle:
+        text = handle.read()
+    rst = " ".join(text.split("``refuse``\n", 1)[1].split("\n\n", 1)[0].split())
+    for where, words in (("role README", definition.group(1)), ("reading_the_reports.rst", rst)):
+        assert "roaming device" in words, where
+        assert "policy" in words and "GPO" in words, where
+        assert HELD_CAUSE in words, where
