@@ -82,6 +82,20 @@ def _winhttp_set_detail(current: CurrentState, wanted: WinHttpView, inputs: Plan
     return f"replaces {current.describe_winhttp()} ({whose})"
 
 
+def _back_to_direct(inputs: PlanInputs, current: CurrentState, now: Dict[str, Any], ours: bool, why: str,
+                    already: str) -> Tuple[Dict[str, Any], str]:
+    """WinHTTP back to direct access where only a stale proxy is removed (what this collection wrote,
+    unless remove_stale says otherwise): the entry and its action."""
+    desired = {"proxy": None}
+    if not current.winhttp_known:
+        return TARGET.action(KEEP, f"{why}; the facts do not report WinHTTP, so nothing is known to remove",
+                             current=now, desired=desired), KEEP
+    if not current.winhttp_proxies():
+        return TARGET.action(KEEP, f"{why}; {already}", current=now, desired=desired), KEEP
+    action, reason = stale_decision(inputs, f"system-wide WinHTTP proxy ({current.describe_winhttp()})", ours, why)
+    return TARGET.action(action, reason, {"state": "absent"}, now, desired), action
+
+
 def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str,
                    evidence: Tuple[str, ...] = ()) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
     findings: List[Dict[str, str]] = []
@@ -94,15 +108,8 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str,
 
     # With state absent, reset is honoured as it is with state present (parse_inputs refuses set and stable_only).
     if inputs.state == "absent" and inputs.winhttp_policy != "reset":
-        desired = {"proxy": None}
-        why = no_config_why(inputs)
-        if not current.winhttp_known:
-            return TARGET.action(KEEP, f"{why}; the facts do not report WinHTTP, so nothing is known to remove",
-                                 current=now, desired=desired), findings
-        if not proxies:
-            return TARGET.action(KEEP, f"{why}; WinHTTP is already direct access", current=now, desired=desired), findings
-        action, reason = stale_decision(inputs, f"system-wide WinHTTP proxy ({described})", ours, why)
-        return TARGET.action(action, reason, {"state": "absent"}, now, desired), findings
+        entry, _action = _back_to_direct(inputs, current, now, ours, no_config_why(inputs), "WinHTTP is already direct access")
+        return entry, findings
 
     policy = inputs.winhttp_policy
     if policy == "leave":
@@ -141,20 +148,14 @@ def decide_winhttp(inputs: PlanInputs, current: CurrentState, topology: str,
     if policy == "stable_only" and topology != STABLE:
         # Roaming (or unknown) devices must not keep a static WinHTTP proxy: reset it, but only what
         # this collection wrote unless remove_stale says otherwise.
-        desired = {"proxy": None}
         why = (f"{inputs.name('winhttp_policy')} is stable_only and this is {roaming_words[topology]}: {ROAMING_WHY}; "
                "its system-wide WinHTTP proxy goes back to direct access (netsh winhttp reset proxy)")
-        if not current.winhttp_known:
-            return TARGET.action(KEEP, f"{why}; the facts do not report WinHTTP, so nothing is known to remove",
-                                 current=now, desired=desired), findings
-        if not proxies:
-            return TARGET.action(KEEP, f"{why}; already direct access", current=now, desired=desired), findings
-        action, reason = stale_decision(inputs, f"system-wide WinHTTP proxy ({described})", ours, why)
+        entry, action = _back_to_direct(inputs, current, now, ours, why, "already direct access")
         if action == REPORT:
             findings.append(_finding(WARNING, f"system-wide WinHTTP proxy ({described}) stays on {roaming_words[topology]}: "
                                               f"{ROAMING_WHY}; it was not written by this collection (set "
                                               f"{inputs.name('remove_stale')} to true to reset it)"))
-        return TARGET.action(action, reason, {"state": "absent"}, now, desired), findings
+        return entry, findings
 
     # policy "set", or "stable_only" on a stable device; parse_inputs guarantees a static network and a proxy.
     server = inputs.winhttp_server
