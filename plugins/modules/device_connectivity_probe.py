@@ -33,7 +33,6 @@ description:
     named proxy when C(TelemetryProxyServer) is set, otherwise the default proxy.
   - URLs come from the collection's service URL catalog (O(cloud), O(regions), O(model)) or from
     O(urls), or both.
-  - Nothing on the device is changed, so the probes also run in check mode.
 version_added: 0.1.0
 author:
   - purview.device_proxy maintainers (@purview-device-proxy)
@@ -85,10 +84,9 @@ options:
     default: [default, wpad, disabled, named, command_line]
   max_concurrency:
     description:
-      - How many probes run at once (1-256).
-      - When not given, every planned probe may run at once, up to 256
-        (C(min(256, URLs x methods))), so a broken network costs about one O(probe_timeout), not one per
-        batch; see RV(raw.run.max_concurrency) for the value used.
+      - How many probes run at once (1-256). When not given, every planned probe may run at once, up to 256
+        (C(min(256, URLs x methods))), so a broken network costs about one O(probe_timeout), not one per batch;
+        see RV(raw.run.max_concurrency) for the value used.
     type: int
   probe_timeout:
     description: Seconds one probe may take (1-300); it is cancelled and reported as timed out after that.
@@ -108,8 +106,8 @@ options:
         reported failed for that reason without their own probe, as in
         C(4 - Named proxy (10.0.0.6:8080): Failed (proxy unreachable, established on 2 URLs)).'
       - With it, WPAD discovery also runs once per run and its failure answers method 2 for every URL.
-      - V(0) makes every probe, with a discovery per method 2 probe; that is slower on a broken network and gives the same verdicts.
-      - Failures that belong to one URL (an HTTP answer, a TLS problem, a direct connection) are never generalised.
+      - V(0) makes every probe, with a discovery per method 2 probe (slower on a broken network, same verdicts).
+        Failures that belong to one URL (an HTTP answer, a TLS problem, a direct connection) are never generalised.
     type: int
     default: 2
   fail_policy:
@@ -144,9 +142,8 @@ options:
   maps_timeout:
     description:
       - Seconds C(MpCmdRun.exe -ValidateMapsConnection) may take (1-600); it is stopped after that and reported as
-        failed (timed out).
-      - It starts with the probes and ends by the run's deadline. A O(deadline) you give cuts it; when O(deadline)
-        is not given, the computed deadline grows to at least O(maps_timeout).
+        failed (timed out). It starts with the probes and ends by the run's deadline; a O(deadline) you give cuts
+        it; when O(deadline) is not given, the computed deadline grows to at least O(maps_timeout).
     type: int
     default: 60
 notes:
@@ -176,7 +173,6 @@ notes:
     connection to MAPS, or C(failed to establish a connection to MAPS (hr=... httpcode=...))), not its exit code.
     The module therefore reads a failure and its HRESULT from the output, and counts the check as passed only when
     the exit code is 0 B(and) the output holds the success sentence and no failure.
-  - Supports check mode (the probes run, nothing is changed) and diff (there is never a difference).
 attributes:
   check_mode:
     support: full
@@ -326,16 +322,13 @@ urls:
       type: str
     probes:
       description:
-        - The methods in order, classified. Each carries C(proxy_used) (the proxy its request went
-          through, C(direct), or null), C(identity_dependent) (methods 1 and 2) and C(counted) (false
-          for an identity-dependent method when the probes did not run as SYSTEM; such a success never
-          passes the URL).
+        - The methods in order, classified. Each carries C(proxy_used) (the proxy its request went through,
+          C(direct), or null), C(identity_dependent) (methods 1 and 2) and C(counted) (false for an
+          identity-dependent method not run as SYSTEM; such a success never passes the URL).
       type: list
       elements: dict
 identity:
-  description:
-    - Who the probes ran as (C(user), C(sid)), C(system) (null when the target did not say), and
-      C(withheld_methods), the methods whose results do not count because the account is not SYSTEM.
+  description: Who ran the probes (C(user), C(sid), C(system), null when not said) and C(withheld_methods), which count only as SYSTEM.
   returned: success
   type: dict
 channels:
@@ -350,6 +343,7 @@ summary:
 maps:
   description:
     - The result of C(MpCmdRun -ValidateMapsConnection), decided on the controller from RV(raw.maps).
+    - It also carries C(exit_code), C(elapsed_ms), C(path) and C(output) as in RV(raw.maps).
   returned: when O(validate_maps) is V(true)
   type: dict
   contains:
@@ -377,19 +371,6 @@ maps:
     fails_host:
       description: Whether this result failed the task under O(fail_policy).
       type: bool
-    exit_code:
-      description: MpCmdRun's exit code.
-      type: int
-    elapsed_ms:
-      description: Milliseconds MpCmdRun took.
-      type: int
-    path:
-      description: The MpCmdRun.exe that ran.
-      type: str
-    output:
-      description: MpCmdRun's output lines.
-      type: list
-      elements: str
   sample:
     status: failed
     hresult: "0x80072F8F"
@@ -441,48 +422,39 @@ raw:
           type: int
         autodetect_attempt:
           description:
-            - Which discovery attempt of method 2 found a proxy configuration, C(service) (the
-              auto-proxy service), C(in-process) (retried in the test's own process because the service
-              failed, 12178), or C(autologon) (retried with automatic logon after 12015); null when none did.
+            - Which discovery attempt of method 2 found a proxy configuration, C(service) (the auto-proxy service),
+              C(in-process) (retried in the test's own process after 12178), or C(autologon) (retried with automatic
+              logon after 12015); null when none did.
           type: str
         server_chain:
           description:
-            - The server certificate chain WinHTTP saw for an https URL, leaf first, each with
-              C(thumbprint) (SHA-1, lower-case hex), C(subject) and C(issuer); null when no server
-              certificate was seen (plain HTTP, no answer, or an answer the proxy gave to CONNECT).
-            - The controller decides whether it ends in a Microsoft service root.
+            - The server certificate chain WinHTTP saw for an https URL, leaf first, each with C(thumbprint) (SHA-1,
+              lower-case hex), C(subject) and C(issuer); null when no server certificate was seen (plain HTTP, no
+              answer, or the proxy's answer to CONNECT). The controller decides whether it ends in a Microsoft root.
           type: list
           elements: dict
         chain_status:
-          description:
-            - The chain's C(CERT_TRUST_STATUS.dwErrorStatus) (0 when Windows found no error); null when
-              no chain was read. A chain with an error never counts as the service's.
+          description: The chain's C(CERT_TRUST_STATUS.dwErrorStatus) (0 when no error; an error never counts as the service's).
           type: int
         chain_source:
           description:
-            - C(winhttp) for the chain WinHTTP validated in the handshake
-              (C(WINHTTP_OPTION_SERVER_CERT_CHAIN_CONTEXT)), C(built) where Windows does not offer it (the
-              chain built for the server certificate from the machine's caches only, no download).
+            - C(winhttp) for the chain WinHTTP validated in the handshake (C(WINHTTP_OPTION_SERVER_CERT_CHAIN_CONTEXT)),
+              C(built) where Windows does not offer it (built from the machine's caches only, no download).
           type: str
         proxy_used:
-          description:
-            - The proxy the request was sent through, or C(direct); null when no request was sent. Method 1
-              reports WinHTTP's default configuration (C(netsh winhttp)), which is what it uses.
+          description: The proxy the request was sent through, or C(direct); null when no request was sent.
           type: str
         proxy_bypass:
           description: For method 1, the default configuration's bypass list (the controller applies it).
           type: str
         proxy_headers:
-          description:
-            - Headers of the answer that show a proxy made or relayed it (C(via), C(x_squid_error),
-              C(proxy_status)); null when none was present or no answer was read.
+          description: Headers that show a proxy made or relayed the answer (C(via), C(x_squid_error), C(proxy_status)), or null.
           type: dict
         established:
           description:
-            - Set when this result was reported without a request of its own, for a failure shared by the
-              whole method and established by other probes - C(proxy_unreachable) (the named or
-              command-line proxy took no connection on O(establish_after) URLs) or C(wpad_failed) (the
-              run's one WPAD discovery found nothing); null for a probe that ran.
+            - Set when this result was reported without a request of its own, for a failure of the whole method
+              established by other probes - C(proxy_unreachable) (the named or command-line proxy took no connection
+              on O(establish_after) URLs) or C(wpad_failed) (the run's one WPAD discovery found nothing).
           type: str
         established_on:
           description: On how many probes the shared failure was established (discovery counts as one).
@@ -550,9 +522,8 @@ raw:
           type: str
     winhttp_api:
       description:
-        - The default proxy as WinHTTP reports it (C(WinHttpGetDefaultProxyConfiguration)); the
-          configured method is decided from it, and from RV(raw.winhttp_settings) only when C(error)
-          is set.
+        - The default proxy as WinHTTP reports it (C(WinHttpGetDefaultProxyConfiguration)); the configured method is
+          decided from it, and from RV(raw.winhttp_settings) only when C(error) is set.
       type: dict
       contains:
         access_type:
@@ -584,9 +555,7 @@ raw:
           description: Whether the PowerShell process is 64-bit.
           type: bool
         is_64bit_os:
-          description:
-            - Whether Windows is 64-bit. A 32-bit process on 64-bit Windows reads the C(WOW6432Node) copy
-              of the WinHTTP settings for method 1, so the result warns then.
+          description: Whether Windows is 64-bit (a 32-bit process there reads the WOW6432Node copy for method 1, and warns).
           type: bool
         os_version:
           description: The Windows version.
@@ -609,8 +578,8 @@ raw:
           type: int
         wpad_discovery:
           description:
-            - The run's one WPAD discovery for method 2 (C(error), C(attempt), C(proxy), C(elapsed_ms),
-              C(timed_out)); null when method 2 was not run or O(establish_after) is 0.
+            - The run's one WPAD discovery for method 2 (C(error), C(attempt), C(proxy), C(elapsed_ms), C(timed_out));
+              null when method 2 was not run or O(establish_after) is 0.
           type: dict
         abandoned:
           description: Probes that did not return after cancellation.
