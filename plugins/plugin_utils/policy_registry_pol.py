@@ -327,6 +327,17 @@ def read_registry_pol(data: Any) -> PolReading:
     UTF-16LE, an empty key), its end is known exactly, so that record alone is reported and reading
     goes on at the next one.
     """
+    return _read_records(data, strict=False)
+
+
+def parse_registry_pol(data: Any) -> Tuple[PolRecord, ...]:
+    """Every record of a Registry.pol, in file order. Raises :class:`RegistryPolError` at the first bad record
+    (the first fault in byte order: a key or value name that is not UTF-16LE before a framing error)."""
+    return _read_records(data, strict=True).records
+
+
+def _read_records(data: Any, strict: bool) -> PolReading:
+    """The one reading loop: ``strict`` raises at the first bad record, otherwise it is reported."""
     data = _header(data)
     records: List[PolRecord] = []
     problems: List[PolProblem] = []
@@ -335,11 +346,15 @@ def read_registry_pol(data: Any) -> PolReading:
         try:
             frame = _frame(data, offset)
         except RegistryPolError as err:
+            if strict:
+                raise (err.earlier or err) from None
             problems.append(PolProblem(offset, err.rule, err.message, False))
             break
         try:
             records.append(_interpret(frame))
         except RegistryPolError as err:
+            if strict:
+                raise
             key = name = None
             try:
                 key = frame.key_raw.decode("utf-16-le")
@@ -349,21 +364,6 @@ def read_registry_pol(data: Any) -> PolReading:
             problems.append(PolProblem(frame.start, err.rule, "%s (at byte %d)" % (err.message, err.offset), True, key, name))
         offset = frame.end
     return PolReading(tuple(records), tuple(problems))
-
-
-def parse_registry_pol(data: Any) -> Tuple[PolRecord, ...]:
-    """Every record of a Registry.pol, in file order. Raises :class:`RegistryPolError` at the first bad record."""
-    data = _header(data)
-    records: List[PolRecord] = []
-    offset = 8
-    while offset < len(data):
-        try:
-            frame = _frame(data, offset)
-        except RegistryPolError as err:
-            raise (err.earlier or err) from None
-        records.append(_interpret(frame))
-        offset = frame.end
-    return tuple(records)
 
 
 def _hex_bytes(text: Any) -> bytes:
