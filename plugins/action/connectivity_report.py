@@ -116,7 +116,7 @@ class ActionModule(ControllerAction):
             results = network_results.prepare(collect_results(params, task_vars), params["source"])
             now = _utc_now()
             generated = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-            fleet = fleet_report.build_fleet(results, generated, params["fail_verdict"], params["title"])
+            fleet = fleet_report.build_fleet(results, generated, params["fail_verdict"], params["title"], params["source"])
             history_dir = params.get("history_dir")
             changes, trend, entry, warnings = history_view(history_dir, params["history_keep"], fleet, now)
             if not history_dir and set(params["formats"]) & {"summary", "json", "junit", "html"}:

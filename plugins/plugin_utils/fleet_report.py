@@ -39,6 +39,8 @@ from ansible_collections.purview.device_proxy.plugins.plugin_utils import report
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.fleet_report_junit import render_junit
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.fleet_schema import (
     _TOKEN,
+    DEVICE,
+    SOURCES,
     NO_RESULT,
     SCHEMA_ID,
     SCHEMA_VERSION,
@@ -141,7 +143,7 @@ def structured_methods(probes: Sequence[Mapping[str, Any]]) -> List[Optional[Dic
 
 
 def build_fleet(results: Mapping[str, Any], generated_at: str, verdict: str = "strict",
-                title: str = "Defender for Endpoint connectivity") -> Dict[str, Any]:
+                title: str = "Defender for Endpoint connectivity", source: str = DEVICE) -> Dict[str, Any]:
     """The fleet model from ``{host: device_connectivity_probe task result or None}``.
 
     A result that claims to be a device_connectivity_probe result (it has ``urls`` and ``summary``) but
@@ -149,8 +151,13 @@ def build_fleet(results: Mapping[str, Any], generated_at: str, verdict: str = "s
     """
     if verdict not in cv.FAIL_VERDICTS:
         raise FleetReportError("fail_verdict", "choices", f"{verdict!r} is not one of {', '.join(cv.FAIL_VERDICTS)}")
+    if source not in SOURCES:
+        raise FleetReportError("source", "choices", f"{source!r} is not one of {', '.join(SOURCES)}")
     with gc_paused():
-        return _build_fleet(results, generated_at, verdict, title)
+        fleet = _build_fleet(results, generated_at, verdict, title)
+    if source != DEVICE:  # a device report stays as it was: no "source"
+        fleet["source"] = source
+    return fleet
 
 
 def _build_fleet(results: Mapping[str, Any], generated_at: str, verdict: str, title: str) -> Dict[str, Any]:

@@ -30,6 +30,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import fleet_history
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.fleet_schema import NETWORK, PROBE_MODULES
 
 NO_RESULT = "no-result"
 
@@ -186,6 +187,8 @@ def render_html(fleet: Mapping[str, Any], changes: Optional[Mapping[str, Any]] =
         f'<span class="card">{totals["urls"]} URLs</span>'
         f'<span class="card">verdict: {html.escape(fleet["verdict"])}</span>'
     )
+    if fleet.get("source") == NETWORK:  # a device report shows no source card, as before
+        summary += f'<span class="card">network side ({PROBE_MODULES[NETWORK]})</span>'
     values = {"TITLE": title, "GENERATED": html.escape(fleet["generated_at"]), "SUMMARY": summary,
               "SINCE": since_section(fleet, changes, trend), "DATA": _script_json(data)}
     # One pass, so text inside a value is never taken for a placeholder.

@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.fleet_schema import DEVICE, PROBE_MODULES
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.report_text import clean_text
 
 
@@ -47,6 +48,7 @@ def render_junit(fleet: Mapping[str, Any]) -> str:
     quoted_verdict = _attr(verdict)
     timestamp = _attr(fleet["generated_at"])
     passed, failed = cv.PASS, cv.FAIL
+    probe_name = _attr(PROBE_MODULES[fleet.get("source", DEVICE)])  # the module that gave no result
     time_text: Dict[int, str] = {}  # ' time="0.123"' by milliseconds: few distinct values, many cells
     for host in fleet["hosts"]:
         classname = _attr("connectivity." + host["host"])
@@ -55,9 +57,9 @@ def render_junit(fleet: Mapping[str, Any]) -> str:
         time_ms = 0
         if host["status"] == "no-result":
             errors = 1
-            cases.append('    <testcase classname=%s name="device_connectivity_probe" time="0.000">\n'
+            cases.append('    <testcase classname=%s name=%s time="0.000">\n'
                          '      <error type="no-result" message=%s/>\n    </testcase>'
-                         % (classname, _attr(host["error"])))
+                         % (classname, probe_name, _attr(host["error"])))
         else:
             details = {f["url"]: f for f in host["failures"]}
             prefix = '    <testcase classname=' + classname + ' name='

@@ -16,6 +16,12 @@ SCHEMA_ID = "purview.device_proxy/connectivity-fleet"
 # 2: failures carry the method outcomes (structured); hosts carry elapsed_ms.
 SCHEMA_VERSION = 2
 
+# Where a report's results come from, and the module that gives them (named where a host has none).
+DEVICE = "device"
+NETWORK = "network"
+SOURCES = (DEVICE, NETWORK)
+PROBE_MODULES = {DEVICE: "device_connectivity_probe", NETWORK: "network_url_probe"}
+
 TESTED = "tested"
 NO_RESULT = "no-result"
 
@@ -35,6 +41,8 @@ FLEET_SCHEMA: Dict[str, Any] = {
         "version": {"const": SCHEMA_VERSION},
         "generated_at": {"type": "string"},
         "title": {"type": "string"},
+        # Only on a report of network_url_probe results; a device report has no "source".
+        "source": {"enum": [NETWORK]},
         "verdict": {"enum": list(cv.FAIL_VERDICTS)},
         "methods": {"type": "array", "items": {"type": "string"}},
         "urls": {

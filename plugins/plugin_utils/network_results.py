@@ -49,11 +49,9 @@ from ansible_collections.purview.device_proxy.plugins.module_utils import probe_
 from ansible_collections.purview.device_proxy.plugins.module_utils.analyzer_text import line_safe
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import connectivity_verdict as cv
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.fleet_report import FleetReportError
+from ansible_collections.purview.device_proxy.plugins.plugin_utils.fleet_schema import DEVICE, NETWORK, PROBE_MODULES, SOURCES
 
-SOURCE_KIND = "network_url_probe"
-DEVICE = "device"
-NETWORK = "network"
-SOURCES = (DEVICE, NETWORK)
+SOURCE_KIND = PROBE_MODULES[NETWORK]
 
 # Route -> analyzer method key, from the probe's own mapping (route -> method number).
 ROUTE_METHODS = {route: model.BY_NUMBER[number].key for route, number in probe_model.ROUTE_METHOD.items()}

@@ -54,7 +54,7 @@ def model_lists() -> Dict[str, Tuple[Any, ...]]:
     """Every choice list by name, read from the collection's Python (the one truth)."""
     _load_tool("collection_link.py").ensure_collection_importable()
     from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model, failure_kinds
-    from ansible_collections.purview.device_proxy.plugins.plugin_utils import catalog, fleet_report, network_results
+    from ansible_collections.purview.device_proxy.plugins.plugin_utils import catalog, fleet_report, fleet_schema
     from ansible_collections.purview.device_proxy.plugins.plugin_utils.plan import inputs
 
     lists: Dict[str, Tuple[Any, ...]] = {
@@ -63,7 +63,7 @@ def model_lists() -> Dict[str, Tuple[Any, ...]]:
         "os_names": tuple(catalog.OS_NAMES),
         "methods": tuple(analyzer_model.METHOD_KEYS),
         "report_formats": tuple(fleet_report.FORMATS),
-        "report_sources": tuple(network_results.SOURCES),
+        "report_sources": tuple(fleet_schema.SOURCES),
         # The methods that need a proxy of their own, and the device probe's words on the wire.
         "proxy_methods": tuple(m.key for m in analyzer_model.METHODS if m.uses_proxy),
         "probe_skip_reasons": tuple(failure_kinds.PROBE_SKIP_REASONS),

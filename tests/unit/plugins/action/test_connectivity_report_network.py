@@ -135,6 +135,7 @@ def test_the_fleet_json_has_every_network_host_with_its_verdict(run):
     task, report_dir = run
     assert task.get("failed") is not True, task
     fleet = json.loads((report_dir / "connectivity-fleet.json").read_text(encoding="utf-8"))
+    assert fleet["source"] == "network"
     hosts = {h["host"]: h for h in fleet["hosts"]}
     assert {name: h["verdict"] for name, h in hosts.items()} == {
         "net-direct": "pass", "net-blocked": "fail", "net-auth": "fail", "net-tls": "fail",
@@ -171,9 +172,12 @@ def test_junit_html_and_text_carry_the_network_hosts(run):
     assert failure is not None and "4 - Named proxy (127.0.0.1:" in failure.text
     assert "Failed (403 from the proxy)" in failure.text
     assert suites["net-broken"].get("errors") == "1"
+    # A host without a result is named after the module that did not give one.
+    assert suites["net-broken"].find("testcase").get("name") == "network_url_probe"
     html = (report_dir / "connectivity-fleet.html").read_text(encoding="utf-8")
     for host in ("net-direct", "net-blocked", "net-auth", "net-tls", "net-broken"):
         assert host in html
+    assert "network side (network_url_probe)" in html
     text = (report_dir / "hosts" / "net-direct.txt").read_text(encoding="utf-8")
     assert "3 - Proxy disabled (direct): Succeeded (200)" in text
     assert "Source: network_url_probe on net-direct" in text

@@ -82,6 +82,16 @@ def test_schema_rejects_a_broken_report(fleet):
         jsonschema.validate(broken, fleet_schema.FLEET_SCHEMA)
 
 
+def test_a_device_report_names_no_source_and_an_unknown_source_is_refused(results, fleet):
+    assert "source" not in fleet  # unchanged from before network reports existed
+    network = fleet_report.build_fleet(results, golden.GENERATED_AT, source="network")
+    assert network["source"] == "network"
+    jsonschema.validate(json.loads(fleet_report.render_json(network)), fleet_schema.FLEET_SCHEMA)
+    with pytest.raises(fleet_report.FleetReportError) as err:
+        fleet_report.build_fleet(results, golden.GENERATED_AT, source="satellite")
+    assert (err.value.field, err.value.rule) == ("source", "choices")
+
+
 def test_hosts_are_ordered_failures_first(fleet):
     order = [(h["verdict"], h["failed"], h["host"]) for h in fleet["hosts"]]
     # Three without a result: two unreachable, and the device probed as a user (no strict verdict).
