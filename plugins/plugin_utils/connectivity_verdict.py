@@ -23,7 +23,7 @@ reports unchanged.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_model as model
 from ansible_collections.purview.device_proxy.plugins.module_utils import analyzer_text
@@ -280,7 +280,7 @@ def classify_probe(raw: Mapping[str, Any], accepted: Iterable[int] = ANALYZER_AC
             advice = "; " + _status_sentence(status) if status in HTTP_STATUS_KINDS else ""
             result.update(outcome=FAILED, reason=kind, answered_by="proxy",
                           detail=fk.sentence(kind, "from_proxy", status=status, evidence=by_proxy, advice=advice),
-                          line_code=str(status) if status == 407 else f"{status} from the proxy")
+                          line_code=proxy_answer_code(status))
             return result
         inside = tunnel_headers(url, raw)
         if inside:
@@ -350,16 +350,27 @@ def url_verdict(spec: Mapping[str, Any], raw_probes: Sequence[Mapping[str, Any]]
                 probe["detail"] += " as %s, not SYSTEM: not counted (the sensor runs as SYSTEM)" % probe["ran_as"]
         probe["strict_ok"] = probe["counted"] and probe["outcome"] == SUCCEEDED and probe["status_code"] in strict_codes
         probes.append(probe)
-    analyzer = PASS if any(p["outcome"] == SUCCEEDED and p["counted"] for p in probes) else FAIL
     chosen = next(p for p in probes if p["method"] == configured["method"])
-    if chosen["outcome"] in (SKIPPED, ABSENT) or not chosen["counted"]:
-        strict = UNTESTED
-    else:
-        strict = PASS if chosen["strict_ok"] else FAIL
+    analyzer, strict = url_verdicts(probes, chosen)
     fallback_ok = [m for m in configured.get("fallbacks", ())
                    if next(p for p in probes if p["method"] == m)["strict_ok"]]
     return url_record(spec["url"], spec.get("channel", "other"), spec, probes, analyzer, strict, chosen,
                       fallback_ok, _diagnosis(chosen, strict, fallback_ok, configured))
+
+
+def url_verdicts(probes: Sequence[Mapping[str, Any]], chosen: Mapping[str, Any]) -> Tuple[str, str]:
+    """The URL's two verdicts from its classified probes: the **analyzer** one passes when any counted
+    method succeeded; the **strict** one judges ``chosen`` (the configured method's probe) alone, and is
+    untested when that method did not run or its result does not count."""
+    analyzer = PASS if any(p["outcome"] == SUCCEEDED and p["counted"] for p in probes) else FAIL
+    if chosen["outcome"] in (SKIPPED, ABSENT) or not chosen["counted"]:
+        return analyzer, UNTESTED
+    return analyzer, PASS if chosen["strict_ok"] else FAIL
+
+
+def proxy_answer_code(status: int) -> str:
+    """The analyzer-line code of an answer the proxy made itself: ``407``, else ``<status> from the proxy``."""
+    return str(status) if status == 407 else f"{status} from the proxy"
 
 
 def url_record(url: str, channel: str, known: Mapping[str, Any], probes: List[Dict[str, Any]], analyzer: str,

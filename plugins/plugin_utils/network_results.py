@@ -275,12 +275,8 @@ def _url_verdict(url: str, routes: Mapping[str, Mapping[str, Any]], skipped: Map
             probes.append(probe)
         else:
             probes.append(_skipped(method, fk.NOT_REQUESTED, route))
-    analyzer = cv.PASS if any(p["outcome"] == cv.SUCCEEDED for p in probes) else cv.FAIL
     chosen = next(p for p in probes if p["method"] == configured["method"])
-    if chosen["outcome"] in (cv.SKIPPED, cv.ABSENT):
-        strict = cv.UNTESTED
-    else:
-        strict = cv.PASS if chosen["strict_ok"] else cv.FAIL
+    analyzer, strict = cv.url_verdicts(probes, chosen)  # every network probe counts
     others = [p for p in probes if p["method"] != chosen["method"] and p["outcome"] == cv.SUCCEEDED]
     channel = next(iter(routes.values())).get("channel") or known.get("channel")
     return cv.url_record(url, cv.channel_of(channel), known, probes, analyzer, strict, chosen,
@@ -328,7 +324,7 @@ def _classified(method: model.Method, entry: Mapping[str, Any]) -> Dict[str, Any
         words = fk.DESCRIPTIONS[category]
         if answer is not None and entry.get("failed_at") == "proxy":
             # The device side's code for an answer the proxy made (connectivity_verdict.classify_probe).
-            probe.update(answered_by="proxy", line_code=str(answer) if answer == 407 else "%d from the proxy" % answer)
+            probe.update(answered_by="proxy", line_code=cv.proxy_answer_code(answer))
             if fk.has_sentence(category, "from_proxy"):
                 words = fk.sentence(category, "from_proxy", status=answer, evidence=words, advice="")
         elif entry.get("failed_at") == "proxy":
