@@ -18,7 +18,6 @@ import json
 import os
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ansible_collections.purview.device_proxy.plugins.module_utils._input_error import InputError
 from ansible_collections.purview.device_proxy.plugins.modules.connectivity_report import DOCUMENTATION
 from ansible_collections.purview.device_proxy.plugins.plugin_utils import analyzer_import
 from ansible_collections.purview.device_proxy.plugins.plugin_utils.controller_action import ControllerAction
@@ -143,10 +142,7 @@ class ActionModule(ControllerAction):
                 text = fleet_metrics.render_metrics(fleet, now.timestamp(), counts)
                 os.makedirs(os.path.dirname(metrics) or ".", exist_ok=True)
                 report_files.write_atomically(metrics, text)
-        except InputError as err:
-            result.update(failed=True, msg=str(err), invalid_option=err.field, rule=err.rule)
-            return result
-        except OSError as err:
+        except OSError as err:  # an input error is reported by ControllerAction, naming the option
             result.update(failed=True, msg="dest: cannot write the reports: %s" % err)
             return result
         since = fleet_history.since_line(changes, None if history_dir else "No run history kept (history_dir is not set).")

@@ -65,7 +65,7 @@ def model_lists() -> Dict[str, Tuple[Any, ...]]:
         "report_formats": tuple(fleet_report.FORMATS),
         "report_sources": tuple(fleet_schema.SOURCES),
         # The methods that need a proxy of their own, and the device probe's words on the wire.
-        "proxy_methods": tuple(m.key for m in analyzer_model.METHODS if m.uses_proxy),
+        "proxy_methods": tuple(analyzer_model.PROXY_METHOD_KEYS),
         "probe_skip_reasons": tuple(failure_kinds.PROBE_SKIP_REASONS),
         "established": tuple(failure_kinds.ESTABLISHED),
     }
